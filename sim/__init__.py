@@ -1,0 +1,14 @@
+"""tiersim: an agent-based simulator of hierarchical (tiered) health care — 分级诊疗.
+
+Public API:
+    load_scenario(path, overrides) -> Scenario
+    run(scenario, seed=..., years=..., progress=...) -> Results
+    CareModel: the Mesa model, for step-by-step use.
+"""
+
+from sim.config import Scenario, ScenarioError, load_scenario
+from sim.model import CareModel
+from sim.runner import Results, run
+
+__all__ = ["CareModel", "Results", "Scenario", "ScenarioError", "load_scenario", "run"]
+__version__ = "0.1.0"

@@ -1,0 +1,154 @@
+"""Care delivery: capability, up-referral, outpatient queues, beds, discharge, unmet need.
+
+Pure functions over arrays; `model.CareModel` calls them in its daily order.
+
+- Capability: each tier treats outpatients and admits inpatients up to a severity; a facility that
+  cannot treat an episode sees the patient and refers them up (上转), counted as a referral.
+- Outpatient queues: a facility sees `capacity` visits a day; arrivals beyond it wait (the wait in
+  days is the backlog ahead of them over capacity); past `max_queue_days` of backlog the facility
+  turns patients away and they go to their next-best candidate, or are recorded unmet.
+- Beds: each facility has a fixed number of beds, held as slots, so occupancy can never exceed
+  capacity. A patient who finds no bed joins the facility's waiting list; after
+  `admission_wait_tolerance_days` they go to another capable hospital with a free bed, or are
+  recorded unmet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.illness import SEVERITIES
+from sim.params import StrictModel, by_tier, param, table_field
+
+OutpatientCapability = by_tier(
+    "OutpatientCapability", (0, 1, 2, 3), "highest severity (0 minor … 3 complex)",
+    "functional positioning (功能定位): villages treat common minor illness, health centres common "
+    "and moderate, county hospitals most severe cases, tertiary all (seed 001: 一般病在市县解决、日常疾病在基层解决)",
+    "Highest severity treated as an outpatient", ge=0, le=3,
+)
+
+InpatientCapability = by_tier(
+    "InpatientCapability", (-1, 1, 2, 3), "highest severity admitted (−1 none)", "as above",
+    "Highest severity a tier admits", ge=-1, le=3,
+)
+
+Quality = by_tier(
+    "Quality", (0.25, 0.45, 0.70, 1.0), "0–1 score", "assumption: perceived quality rises with tier",
+    "Perceived quality of each tier", ge=0, le=1,
+)
+
+DownReferralProbability = by_tier(
+    "DownReferralProbability", (0.0, 0.0, 0.05, 0.08), "probability",
+    "seed 002: 基层医疗机构要重点畅通诊断明确、病情稳定患者和术后康复期患者的下转通道; rate: assumption",
+    "Probability a discharged patient is referred down (下转) to their health centre for follow-up",
+    ge=0, le=1,
+)
+
+
+class CareParams(StrictModel):
+    """Capability, quality and queueing rules."""
+
+    outpatient_capability: OutpatientCapability = table_field(OutpatientCapability)
+    inpatient_capability: InpatientCapability = table_field(InpatientCapability)
+    quality: Quality = table_field(Quality)
+    max_queue_days: float = param(
+        2.0, "days of capacity", "assumption", "Outpatient backlog beyond which a facility turns patients away.",
+        ge=0, le=60,
+    )
+    admission_wait_tolerance_days: int = param(
+        5, "days", "assumption", "Days a patient waits for a bed before going elsewhere.", ge=0, le=365
+    )
+    down_referral_probability: DownReferralProbability = table_field(DownReferralProbability)
+    wait_memory_days: float = param(
+        30.0, "days", "assumption", "Horizon over which patients learn a facility's expected wait.", ge=1, le=3650
+    )
+
+
+def rank_within(group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Position of each element among earlier elements of the same group (0, 1, 2, … in array order)."""
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    starts = np.searchsorted(sorted_group, np.arange(n_groups))
+    rank = np.empty(group.size, dtype=np.int64)
+    rank[order] = np.arange(group.size) - starts[sorted_group]
+    return rank
+
+
+def queue_outpatients(
+    facility: np.ndarray, backlog: np.ndarray, capacity: np.ndarray, max_queue_days: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Place today's arrivals (in arrival order) in facilities' outpatient queues.
+
+    Args:
+        facility: (n,) facility each arrival goes to.
+        backlog: (F,) visits already waiting at each facility.
+        capacity: (F,) visits seen per day.
+        max_queue_days: Backlog, in days of capacity, beyond which arrivals are turned away.
+
+    Returns:
+        (accepted mask, wait in days of capacity ahead of each accepted arrival, new backlog).
+    """
+    position = backlog[facility] + rank_within(facility, backlog.size)
+    limit = capacity * (1.0 + max_queue_days)
+    accepted = position < limit[facility]
+    safe = np.maximum(capacity[facility], 1e-9)
+    wait = position / safe
+    arrivals = np.bincount(facility[accepted], minlength=backlog.size)
+    new_backlog = np.maximum(0.0, backlog + arrivals - capacity)
+    return accepted, np.where(accepted, wait, 0), new_backlog
+
+
+def allocate_beds(facility: np.ndarray, free_slots: np.ndarray, slot_facility: np.ndarray) -> np.ndarray:
+    """Give free beds to requests in order; each facility's free slots go to its first requests.
+
+    Args:
+        facility: (n,) facility of each request, in priority order.
+        free_slots: Indices of free bed slots, sorted.
+        slot_facility: (S,) facility owning each bed slot.
+
+    Returns:
+        (n,) slot given to each request, or -1 where its facility had no bed left.
+    """
+    n_fac = int(slot_facility.max()) + 1 if slot_facility.size else 0
+    n_fac = max(n_fac, int(facility.max()) + 1 if facility.size else 0)
+    free_fac = slot_facility[free_slots]
+    free_count = np.bincount(free_fac, minlength=n_fac)
+    first_free = np.searchsorted(free_fac, np.arange(n_fac))
+    rank = rank_within(facility, n_fac)
+    ok = rank < free_count[facility]
+    slot = np.full(facility.size, -1, dtype=np.int64)
+    slot[ok] = free_slots[first_free[facility[ok]] + rank[ok]]
+    return slot
+
+
+def referral_targets(
+    candidates: np.ndarray,
+    candidate_tier: np.ndarray,
+    capability: np.ndarray,
+    home_consortium: np.ndarray,
+    lead: np.ndarray,
+    hours: np.ndarray,
+) -> np.ndarray:
+    """(cells, severities) facility a patient of each cell is referred up to for each severity.
+
+    Within the consortium first (the lead hospital if it can treat the case: 医联体内上转), else
+    the nearest candidate of the lowest tier that can.
+    """
+    n_cells = candidates.shape[0]
+    out = np.full((n_cells, len(SEVERITIES)), -1, dtype=np.int64)
+    cap = np.where(candidates >= 0, capability[np.maximum(candidates, 0)], -9)
+    lead_of_cell = np.where(home_consortium >= 0, lead[np.maximum(home_consortium, 0)], -1)
+    lead_cap = np.where(lead_of_cell >= 0, capability[np.maximum(lead_of_cell, 0)], -9)
+    for s in range(len(SEVERITIES)):
+        able = cap >= s
+        score = np.where(able, candidate_tier * 1000.0 + hours, np.inf)
+        best = np.argmin(score, axis=1)
+        fallback = np.where(np.isfinite(score.min(axis=1)), candidates[np.arange(n_cells), best], -1)
+        out[:, s] = np.where(lead_cap >= s, lead_of_cell, fallback)
+    return out
+
+
+def ewma(previous: np.ndarray, observed: np.ndarray, has_observation: np.ndarray, memory_days: float) -> np.ndarray:
+    """Expected value learned from recent days (exponentially weighted; unchanged without news)."""
+    alpha = 1.0 / memory_days
+    return np.where(has_observation, (1 - alpha) * previous + alpha * observed, previous)

@@ -1,0 +1,155 @@
+"""The `tiersim` command line: run, validate, params.
+
+Every user error (bad scenario, bad flag, out-of-range value) prints one line to stderr and exits
+with status 2 — no traceback, and no output folder is created or touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.config import ScenarioError, load_scenario, parameter_rows
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors as one line and exit status 2 (its own default), no usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"tiersim: error: {message} (see 'tiersim {self.prog.split()[-1]} --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="tiersim", description="Agent-based simulator of tiered health care (分级诊疗).")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="simulate a scenario (default: the embedded region's baseline)")
+    run.add_argument("scenario", nargs="?", type=Path, help="scenario TOML file (default: built-in baseline)")
+    run.add_argument("--years", type=int, help="simulated years (default: the scenario's run.years, 5)")
+    run.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed, 1)")
+    run.add_argument("--scale", type=float, help="share of the 2.5-million city to simulate, 0 < F <= 1")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario value, e.g. --set insurance.resident.outpatient_cap=4000")
+    run.add_argument("--out", type=Path, help="output folder (default: results/<scenario name>)")
+    run.add_argument("--no-report", action="store_true", help="skip report.html")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+    val = sub.add_parser("validate", help="check a scenario file; exit 0 if valid, 2 with the field named")
+    val.add_argument("scenario", type=Path)
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    params = sub.add_parser("params", help="list every scenario parameter with default, unit, range, source")
+    params.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    return p
+
+
+def _scenario_from(args: argparse.Namespace) -> object:
+    overrides = list(args.overrides)
+    for flag, key in (("years", "run.years"), ("seed", "run.seed"), ("scale", "run.scale")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    return load_scenario(args.scenario, overrides)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.illness import DAYS_PER_YEAR
+    from sim.runner import run
+
+    scenario = _scenario_from(args)
+    out = args.out or Path("results") / scenario.name
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out}: exists and is not a folder")
+    total = scenario.run.years * DAYS_PER_YEAR
+    started = time.perf_counter()
+    with tqdm(total=total, unit="day", desc=f"{scenario.name}", delay=2.0, disable=args.quiet,
+              file=sys.stderr, leave=False) as bar:
+        results = run(scenario, progress=bar)
+    results.write(out, report=not args.no_report)
+    if not args.quiet:
+        print(_table(results, time.perf_counter() - started, out))
+    return 0
+
+
+def _fmt(value: float | None, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "%":
+        return f"{100 * value:5.1f}%"
+    if kind == "¥m":
+        return f"{value / 1e6:8.1f}"
+    return f"{value:7.2f}"
+
+
+def _table(results: object, seconds: float, out: Path) -> str:
+    s = results.summary  # type: ignore[attr-defined]
+    years = s["calendar_years"]
+    rows = [
+        ("primary-care share of visits (target ≥65%)", s["primary_visit_share"], "%"),
+        ("hospital medical revenue growth (cap 9%)", s["medical_revenue_growth"], "%"),
+        ("out-of-pocket share of bills", s["oop_share"], "%"),
+        ("in-county admissions (target ≥90%)", s["in_county_rate"], "%"),
+        ("bed occupancy, tertiary", s["bed_occupancy"]["tertiary"], "%"),
+        ("bed occupancy, secondary", s["bed_occupancy"]["secondary"], "%"),
+        ("bed occupancy, health centres", s["bed_occupancy"]["health_centre"], "%"),
+        ("insurance fund balance, ¥ million", s["fund_balance"], "¥m"),
+        ("referrals up", s["referrals_up"], "n"),
+        ("unmet episodes", s["unmet_episodes"], "n"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [
+        f"tiersim: {s['scenario']} — {s['residents']:,} residents, {s['facilities']} facilities, "
+        f"{s['beds']:,} beds (scale {s['scale']:g}), seed {s['seed']}, {seconds:.1f} s",
+        " " * width + "".join(f"{y:>9}" for y in years),
+    ]
+    for label, values, kind in rows:
+        cells = "".join(f"{_fmt(v, kind) if kind != 'n' else f'{v:,.0f}':>9}" for v in values)
+        lines.append(f"{label:<{width}}{cells}")
+    written = sorted(p.name for p in out.iterdir())
+    lines.append(f"results: {out}/ ({', '.join(written)})")
+    return "\n".join(lines)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    print(f"{args.scenario}: valid scenario '{scenario.name}'")
+    return 0
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    rows = parameter_rows()
+    if args.markdown:
+        print("| key | default | unit | allowed | source | meaning |")
+        print("|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| `{r['key']}` | {r['default']} | {r['unit']} | {r['range']} | {r['source']} | {r['meaning']} |")
+    else:
+        for r in rows:
+            print(f"{r['key']} = {r['default']}  [{r['unit']}; {r['range']}]  {r['meaning']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `tiersim` command."""
+    args = _parser().parse_args(argv)
+    commands = {"run": _cmd_run, "validate": _cmd_validate, "params": _cmd_params}
+    try:
+        return commands[args.command](args)
+    except ScenarioError as exc:
+        print(f"tiersim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("tiersim: interrupted; no results written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""Scenarios: the pydantic schema, TOML loading with `extends`, `--set` overrides, clear errors.
+
+A scenario file is TOML. Every key is optional (defaults are the embedded baseline); unknown keys
+are errors. A file may start with `extends = "other.toml"` (relative to itself) to take another
+scenario and change a few values. `--set dotted.key=value` overrides a loaded scenario.
+
+Every failure — unreadable or malformed file, unknown key, value out of range, bad `--set` — is a
+`ScenarioError` whose message is one line naming the field and the allowed range.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from sim.care import CareParams
+from sim.choice import ChoiceParams
+from sim.illness import IllnessParams
+from sim.insurance import InsuranceParams
+from sim.params import StrictModel, param
+from sim.payment import PriceParams
+from sim.population import PopulationParams
+from sim.region import RegionParams
+
+DEFAULT_SCALE = 0.2
+"""Default share of the full 2.5-million city simulated by `tiersim run` (see README: speed)."""
+
+
+class RunSettings(StrictModel):
+    """How long, how big, which seed."""
+
+    years: int = param(5, "years", "issue 3", "Simulated years.", ge=1, le=100)
+    seed: int = param(1, "integer", "—", "Seed of every random draw.", ge=0, le=2**63 - 1)
+    scale: float = param(
+        DEFAULT_SCALE, "share of full scale", "README: default chosen to finish 5 years in under 2 minutes",
+        "Fraction of the region's residents simulated; facilities shrink with them.", gt=0, le=1,
+    )
+    warmup_days: int = param(
+        90, "days", "assumption: about ten average stays",
+        "Days simulated before year 0 and not recorded, so wards and queues start full, not empty.",
+        ge=0, le=3650,
+    )
+    start_year: int = param(2024, "calendar year", "—", "Calendar year of simulated year 0.", ge=1900, le=2200)
+
+
+class Scenario(StrictModel):
+    """A complete scenario: run settings and every module's parameters."""
+
+    name: str = Field("baseline", description="Short name, used in reports and output folders.")
+    description: str = Field("", description="What the scenario models.")
+    run: RunSettings = Field(default_factory=RunSettings)
+    region: RegionParams = Field(default_factory=RegionParams)
+    population: PopulationParams = Field(default_factory=PopulationParams)
+    illness: IllnessParams = Field(default_factory=IllnessParams)
+    choice: ChoiceParams = Field(default_factory=ChoiceParams)
+    care: CareParams = Field(default_factory=CareParams)
+    insurance: InsuranceParams = Field(default_factory=InsuranceParams)
+    prices: PriceParams = Field(default_factory=PriceParams)
+
+
+class ScenarioError(ValueError):
+    """A scenario (file, override or value) is invalid; the message is one line for the user."""
+
+
+def _locate(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
+    """The model class that owns `loc[-1]`, and that field's info (None for an unknown key)."""
+    owner: type[BaseModel] | None = Scenario
+    info = None
+    for i, key in enumerate(loc):
+        if owner is None or not isinstance(key, str) or key not in owner.model_fields:
+            return (owner if i == len(loc) - 1 else None), None
+        info = owner.model_fields[key]
+        if i < len(loc) - 1:
+            default = info.get_default(call_default_factory=True)
+            owner = type(default) if isinstance(default, BaseModel) else None
+    return owner, info
+
+
+def _allowed(info: Any) -> str:
+    lo = hi = None
+    lo_open = hi_open = False
+    for m in getattr(info, "metadata", []):
+        if getattr(m, "ge", None) is not None:
+            lo = m.ge
+        if getattr(m, "gt", None) is not None:
+            lo, lo_open = m.gt, True
+        if getattr(m, "le", None) is not None:
+            hi = m.le
+        if getattr(m, "lt", None) is not None:
+            hi, hi_open = m.lt, True
+    unit = (info.json_schema_extra or {}).get("unit", "") if info is not None else ""
+    if lo is None and hi is None:
+        return "text" if info is not None and info.annotation is str else ""
+    left = f"{'>' if lo_open else '≥'} {lo:,}" if lo is not None else ""
+    right = f"{'<' if hi_open else '≤'} {hi:,}" if hi is not None else ""
+    span = " and ".join(p for p in (left, right) if p)
+    return f"{span}{f' ({unit})' if unit else ''}"
+
+
+def describe_error(exc: ValidationError, source: str) -> str:
+    """One line for the first validation error: where, what was given, what is allowed."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    path = ".".join(str(p) for p in loc)
+    owner, info = _locate(loc)
+    if err["type"] == "extra_forbidden":
+        keys = sorted(owner.model_fields) if owner is not None else []
+        hint = difflib.get_close_matches(str(loc[-1]), keys, n=1)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        section = ".".join(str(p) for p in loc[:-1]) or "top level"
+        return f"{source}: unknown key '{path}'{suggestion} (allowed in {section}: {', '.join(keys)})"
+    allowed = _allowed(info)
+    given = err.get("input")
+    given_text = repr(given) if not isinstance(given, dict) else "a table"
+    return f"{source}: {path} = {given_text} is invalid: {err['msg'].lower()}; allowed: {allowed or 'see docs'}"
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a scenario file into a dict, resolving `extends` chains (cycles are errors)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: scenario file not found")
+    resolved = path.resolve()
+    if resolved in _seen:
+        raise ScenarioError(f"{path}: 'extends' loops back to a file already being read")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: malformed TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read file: {exc}") from None
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{path}: extends must be a file name (a string), got {parent!r}")
+    return _deep_merge(read_toml(path.parent / parent, (*_seen, resolved)), raw)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split `dotted.key=value`; the value is read as TOML (numbers, booleans, strings, lists)."""
+    if "=" not in text:
+        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+    key, value = text.split("=", 1)
+    parts = [p.strip() for p in key.strip().split(".")]
+    if not all(parts):
+        raise ScenarioError(f"--set {text!r}: the key must be dotted names like insurance.resident.outpatient_cap")
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return parts, parsed
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply `--set` overrides to scenario data (a copy); unknown keys are caught by validation."""
+    out = _deep_merge({}, data)
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = out
+        for p in parts[:-1]:
+            child = node.get(p)
+            if child is None:
+                child = node[p] = {}
+            elif not isinstance(child, dict):
+                raise ScenarioError(f"--set {text!r}: '{p}' is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def validate(data: dict[str, Any], source: str) -> Scenario:
+    """Validate scenario data, turning failures into a one-line `ScenarioError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(describe_error(exc, source)) from None
+
+
+def load_scenario(path: str | Path | None = None, overrides: list[str] | None = None) -> Scenario:
+    """Load a scenario file (None: the embedded baseline) and apply `--set` overrides.
+
+    Args:
+        path: Scenario TOML file, or None for the defaults.
+        overrides: `dotted.key=value` strings.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: With a one-line message naming the file, field and allowed range.
+    """
+    data = read_toml(Path(path)) if path is not None else {}
+    source = str(path) if path is not None else "default scenario"
+    if overrides:
+        source = f"{source} with --set"
+        data = apply_overrides(data, overrides)
+    return validate(data, source)
+
+
+def parameter_rows(model: type[BaseModel] = Scenario, prefix: str = "") -> list[dict[str, str]]:
+    """Every parameter of the schema as rows: key, default, unit, allowed range, source, meaning.
+
+    Used by `tiersim params` and to generate the parameter tables of docs/ODD.md, so the docs
+    cannot drift from the code.
+    """
+    rows: list[dict[str, str]] = []
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{name}"
+        default = info.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            rows.extend(parameter_rows(type(default), f"{key}."))
+            continue
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        rows.append(
+            {
+                "key": key,
+                "default": f"{default:g}" if isinstance(default, float) else str(default),
+                "unit": str(extra.get("unit", "")),
+                "range": _allowed(info).split(" (")[0],
+                "source": str(extra.get("source", "")),
+                "meaning": info.description or "",
+            }
+        )
+    return rows

@@ -1,0 +1,201 @@
+"""Basic medical insurance: start-lines (起付线), reimbursement rates by level, caps, the fund.
+
+A claim is split in a fixed order: the start-line (deductible) is paid out of pocket first, the
+fund then pays the level's reimbursement rate of the rest up to what is left of the resident's
+annual cap, and the resident pays the remainder. Outpatient start-lines accumulate over a year
+(门诊统筹 annual deductible); inpatient start-lines apply per admission, by the level of the
+admitting hospital (seed 002: "合理确定三级医院、二级医院、镇卫生院等不同级别…的支付标准").
+Every yuan of a bill is paid by exactly one of fund and patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import Field
+
+from sim.params import StrictModel, by_level, param, table_field
+
+_RULES_SOURCE = (
+    "resident scheme: typical prefecture schedule (rates fall 10–15 points a level, start-line rises); "
+    "employee scheme: Beijing 2021 tables (DOMAIN.md)"
+)
+
+
+OutpatientRate = by_level(
+    "OutpatientRate", (0.55, 0.45, 0.35), "share", _RULES_SOURCE,
+    "Share of an outpatient bill above the start-line the fund pays", ge=0, le=1,
+)
+
+InpatientStartLine = by_level(
+    "InpatientStartLine", (200.0, 500.0, 1_000.0), "yuan per admission", _RULES_SOURCE,
+    "Start-line of each admission (住院起付线)", ge=0, le=1e5,
+)
+
+InpatientRate = by_level(
+    "InpatientRate", (0.85, 0.75, 0.60), "share", _RULES_SOURCE,
+    "Share of an inpatient bill above the start-line the fund pays", ge=0, le=1,
+)
+
+
+class SchemeRules(StrictModel):
+    """Benefit rules of one insurance scheme (defaults: the resident scheme, 城乡居民医保)."""
+
+    outpatient_start_line: float = param(
+        0.0, "yuan per year", _RULES_SOURCE, "Annual outpatient start-line (门诊起付线).", ge=0, le=1e5
+    )
+    outpatient_rate: OutpatientRate = table_field(OutpatientRate)
+    outpatient_cap: float = param(
+        3_000.0, "yuan per year", _RULES_SOURCE, "Most the fund pays for one resident's outpatient care a year.",
+        ge=0, le=1e7,
+    )
+    inpatient_start_line: InpatientStartLine = table_field(InpatientStartLine)
+    inpatient_rate: InpatientRate = table_field(InpatientRate)
+    inpatient_cap: float = param(
+        300_000.0, "yuan per year", _RULES_SOURCE, "Most the fund pays for one resident's admissions a year.",
+        ge=0, le=1e8,
+    )
+
+
+def _employee_rules() -> SchemeRules:
+    return SchemeRules(
+        outpatient_start_line=1_800.0,
+        outpatient_rate={"primary": 0.90, "secondary": 0.70, "tertiary": 0.70},
+        outpatient_cap=20_000.0,
+        inpatient_start_line={"primary": 300.0, "secondary": 800.0, "tertiary": 1_300.0},
+        inpatient_rate={"primary": 0.92, "secondary": 0.88, "tertiary": 0.85},
+        inpatient_cap=500_000.0,
+    )
+
+
+class InsuranceParams(StrictModel):
+    """Both schemes' benefit rules and the fund's income."""
+
+    employee: SchemeRules = Field(
+        default_factory=_employee_rules,
+        description="Urban employee basic medical insurance (职工医保); defaults from Beijing 2021.",
+    )
+    resident: SchemeRules = Field(
+        default_factory=SchemeRules, description="Urban-rural resident basic medical insurance (城乡居民医保)."
+    )
+    contribution_employee: float = param(
+        2_500.0, "yuan per insured per year",
+        "calibrated: baseline fund runs a small surplus in year 1, as the national fund does "
+        "(2023: income ¥3.34 tn, spending ¥2.82 tn)",
+        "Pooled-fund income per employee-insured resident.", ge=0, le=1e6,
+    )
+    contribution_resident: float = param(
+        1_000.0, "yuan per insured per year", "as above; close to the 2023 resident financing standard of "
+        "≈¥1,020 per person (NHSA 2023 bulletin)",
+        "Pooled-fund income per resident-scheme insured.", ge=0, le=1e6,
+    )
+    contribution_growth: float = param(
+        0.07, "per year", "assumption: fund income per insured rose ≈7%/yr 2019–23",
+        "Yearly growth of contributions.", ge=-0.5, le=1,
+    )
+
+
+@dataclass
+class SchemeTable:
+    """Benefit rules as arrays indexed [scheme, level] (schemes: EMPLOYEE, RESIDENT)."""
+
+    outpatient_start_line: np.ndarray
+    outpatient_rate: np.ndarray
+    outpatient_cap: np.ndarray
+    inpatient_start_line: np.ndarray
+    inpatient_rate: np.ndarray
+    inpatient_cap: np.ndarray
+
+    @classmethod
+    def from_params(cls, params: InsuranceParams) -> SchemeTable:
+        """Arrays from the two schemes' rules (employee first, matching population.EMPLOYEE)."""
+        rules = (params.employee, params.resident)
+        return cls(
+            outpatient_start_line=np.array([r.outpatient_start_line for r in rules]),
+            outpatient_rate=np.stack([r.outpatient_rate.as_array() for r in rules]),
+            outpatient_cap=np.array([r.outpatient_cap for r in rules]),
+            inpatient_start_line=np.stack([r.inpatient_start_line.as_array() for r in rules]),
+            inpatient_rate=np.stack([r.inpatient_rate.as_array() for r in rules]),
+            inpatient_cap=np.array([r.inpatient_cap for r in rules]),
+        )
+
+
+def _within_resident_cumsum(values: np.ndarray, resident: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative sum of values over each resident's earlier claims in the batch (inclusive).
+
+    Returns:
+        (cumulative including this claim, cumulative before this claim), in the batch's order.
+    """
+    order = np.argsort(resident, kind="stable")
+    v = values[order]
+    r = resident[order]
+    total = np.cumsum(v)
+    starts = np.r_[True, r[1:] != r[:-1]]
+    base = np.maximum.accumulate(np.where(starts, total - v, 0.0))
+    inclusive = np.empty_like(total)
+    inclusive[order] = total - base
+    return inclusive, inclusive - values
+
+
+def split_claims(
+    bill: np.ndarray,
+    resident: np.ndarray,
+    rate: np.ndarray,
+    start_line_left: np.ndarray,
+    per_claim_start_line: np.ndarray,
+    cap_left: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split a batch of bills into fund and out-of-pocket parts, claim by claim in batch order.
+
+    Claims of the same resident are settled in order, so an annual start-line and cap are used up
+    exactly as if the claims came one at a time.
+
+    Args:
+        bill: Amount billed per claim (yuan).
+        resident: Resident of each claim.
+        rate: Reimbursement rate per claim.
+        start_line_left: The resident's annual start-line not yet paid, per claim (as of the batch start).
+        per_claim_start_line: Start-line charged on this claim alone (inpatient), per claim.
+        cap_left: What the fund may still pay the resident this year, per claim (as of the batch start).
+
+    Returns:
+        (fund pays, patient pays, annual start-line consumed), per claim.
+    """
+    own = np.minimum(bill, per_claim_start_line)
+    rest = bill - own
+    cum_rest, prev_rest = _within_resident_cumsum(rest, resident)
+    annual = np.minimum(cum_rest, start_line_left) - np.minimum(prev_rest, start_line_left)
+    eligible = (rest - annual) * rate
+    cum_elig, prev_elig = _within_resident_cumsum(eligible, resident)
+    fund = np.minimum(cum_elig, cap_left) - np.minimum(prev_elig, cap_left)
+    fund = np.clip(fund, 0.0, eligible)
+    return fund, bill - fund, annual
+
+
+@dataclass
+class Fund:
+    """The insurance fund's ledger (医保基金), in yuan, for the current year and cumulatively."""
+
+    income: float = 0.0
+    spending: float = 0.0
+    balance: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def collect(self, amount: float) -> None:
+        """Add a year's contributions."""
+        self.income += amount
+        self.balance += amount
+
+    def pay(self, amount: float) -> None:
+        """Pay claims or settlements."""
+        self.spending += amount
+        self.balance -= amount
+
+    def close_year(self, year: int) -> None:
+        """Record the year and start a new one."""
+        self.history.append(
+            {"year": year, "income": self.income, "spending": self.spending, "balance": self.balance}
+        )
+        self.income = 0.0
+        self.spending = 0.0

@@ -1,0 +1,236 @@
+"""Indicators and policy targets: one definition each, used by runs, reports and tests.
+
+The model records one `DayRecord` of raw counts and sums per day (the daily table). Every
+indicator is a function of such sums over any period — a year for the annual table, the whole
+run for a headline — so the same definition serves every table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+
+from sim.params import TIERS
+from sim.payment import COMPONENTS
+
+HOSPITAL_TIERS = ("secondary", "tertiary")
+"""Tiers whose revenue counts as hospital medical revenue (公立医院医药总收入, seed 001)."""
+BED_TIERS = ("health_centre", "secondary", "tertiary")
+
+TARGETS: dict[str, dict[str, object]] = {
+    "primary_visit_share": {
+        "value": 0.65, "direction": ">=",
+        "source": "seed 002: 基层医疗卫生机构诊疗量占总诊疗量比例达到65%以上; seed 001: 基层医疗卫生机构诊疗量占比达65%以上",
+    },
+    "medical_revenue_growth": {
+        "value": 0.09, "direction": "<=", "source": "seed 001: 全市公立医院医药总收入增幅控制在9%以内",
+    },
+    "revenue_structure": {
+        "value": {"service": 0.5, "drugs": 0.3, "tests": 0.2}, "direction": "~",
+        "source": "seed 001: 医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2良性结构",
+    },
+    "in_county_rate": {
+        "value": 0.90, "direction": ">=",
+        "source": "seed 002: 县域内就诊率提高到90%左右; seed 003: 县域内患者就诊率力争在90%以上",
+    },
+    "signing_rate": {
+        "value": 0.60, "direction": ">=", "source": "seed 003: 到2025年…全人群签约率达到60%以上",
+    },
+}
+"""Policy targets with the seed clause each comes from."""
+
+BY_TIER_FIELDS = (
+    "visits", "visit_bills", "visit_wait_days", "visit_waits", "admissions", "admission_wait_days",
+    "referred_admissions", "discharges", "stay_days", "stay_bills", "occupied_beds", "beds",
+    *(f"revenue_{c}" for c in COMPONENTS),
+)
+STOCK_FIELDS = ("signed", "residents", "waiting_end", "beds")
+"""Daily levels rather than flows: a period's value is their mean over days (occupied beds sum to bed-days)."""
+
+
+@dataclass
+class DayRecord:
+    """Raw counts and sums of one day (flows unless listed in STOCK_FIELDS)."""
+
+    episodes: int = 0
+    treated_outpatient: int = 0
+    admission_requests: int = 0
+    unmet_outpatient: int = 0
+    unmet_inpatient: int = 0
+    waiting_start: int = 0
+    waiting_end: int = 0
+    referrals_up: int = 0
+    referrals_down: int = 0
+    fund_income: float = 0.0
+    fund_paid: float = 0.0
+    oop_paid: float = 0.0
+    revenue_booked: float = 0.0
+    county_admissions: int = 0
+    county_admissions_in_county: int = 0
+    signed: int = 0
+    residents: int = 0
+    by_tier: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> DayRecord:
+        """A day with nothing yet."""
+        return cls(by_tier={name: np.zeros(len(TIERS)) for name in BY_TIER_FIELDS})
+
+    def add_by_tier(self, name: str, tier: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Add counts (or weights) by tier to a by-tier field."""
+        self.by_tier[name] += np.bincount(tier, weights=weights, minlength=len(TIERS))
+
+    def flat(self) -> dict[str, float]:
+        """Flat columns: scalar fields, then `<field>_<tier>` for by-tier fields."""
+        row: dict[str, float] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "by_tier"}
+        for name, values in self.by_tier.items():
+            for tier, value in zip(TIERS, values, strict=True):
+                row[f"{name}_{tier}"] = float(value)
+        return row
+
+
+class Recorder:
+    """Collects the daily records of a run."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, float]] = []
+
+    def append(self, day: int, year: int, record: DayRecord) -> None:
+        """Keep one day's record."""
+        self._rows.append({"day": day, "year": year, **record.flat()})
+
+    def daily(self) -> pd.DataFrame:
+        """The daily table (one row per simulated day)."""
+        return pd.DataFrame(self._rows)
+
+
+def _tier_sum(row: pd.Series | dict, name: str, tiers: tuple[str, ...] = TIERS) -> float:
+    return float(sum(row[f"{name}_{t}"] for t in tiers))
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else float("nan")
+
+
+def indicators(row: pd.Series | dict) -> dict[str, float]:
+    """Every indicator of a period from its aggregated sums (see `aggregate`).
+
+    Args:
+        row: Period sums (flows summed, stocks averaged), e.g. one row of `aggregate(daily)`.
+
+    Returns:
+        Flat indicator columns; by-tier indicators are `<name>_<tier>`.
+    """
+    visits = _tier_sum(row, "visits")
+    out: dict[str, float] = {
+        "visits": visits,
+        "admissions": _tier_sum(row, "admissions"),
+        "primary_visit_share": _ratio(_tier_sum(row, "visits", TIERS[:2]), visits),
+        "visits_per_capita": _ratio(visits, row["residents"]),
+        "admissions_per_capita": _ratio(_tier_sum(row, "admissions"), row["residents"]),
+        "medical_revenue": sum(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS) for c in COMPONENTS),
+        "oop_share": _ratio(row["oop_paid"], row["fund_paid"] + row["oop_paid"]),
+        "in_county_rate": _ratio(row["county_admissions_in_county"], row["county_admissions"]),
+        "signing_rate": _ratio(row["signed"], row["residents"]),
+        "referrals_up": float(row["referrals_up"]),
+        "referrals_down": float(row["referrals_down"]),
+        "unmet_episodes": float(row["unmet_outpatient"] + row["unmet_inpatient"]),
+        "fund_income": float(row["fund_income"]),
+        "fund_spending": float(row["fund_paid"]),
+    }
+    for c in COMPONENTS:
+        out[f"revenue_structure_{c}"] = _ratio(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS), out["medical_revenue"])
+    for t in TIERS:
+        out[f"visit_share_{t}"] = _ratio(row[f"visits_{t}"], visits)
+        out[f"cost_per_visit_{t}"] = _ratio(row[f"visit_bills_{t}"], row[f"visits_{t}"])
+        out[f"cost_per_admission_{t}"] = _ratio(row[f"stay_bills_{t}"], row[f"discharges_{t}"])
+        out[f"mean_length_of_stay_{t}"] = _ratio(row[f"stay_days_{t}"], row[f"discharges_{t}"])
+        out[f"mean_wait_days_{t}"] = _ratio(row[f"visit_wait_days_{t}"], row[f"visit_waits_{t}"])
+        out[f"mean_admission_wait_days_{t}"] = _ratio(row[f"admission_wait_days_{t}"], row[f"admissions_{t}"])
+    for t in BED_TIERS:
+        out[f"bed_occupancy_{t}"] = _ratio(row[f"occupied_beds_{t}"], row[f"beds_{t}"])
+    return out
+
+
+def aggregate(daily: pd.DataFrame, by: str | None = "year") -> pd.DataFrame:
+    """Period sums of the daily table: flows summed, stock levels averaged over days.
+
+    Bed occupancy is the ratio of occupied to available bed-days, so both are summed.
+    """
+    stock = [c for c in daily.columns if c in STOCK_FIELDS and c != "beds"]
+    flows = [c for c in daily.columns if c not in stock and c not in ("day", "year")]
+    if by is None:
+        sums = daily[flows].sum().to_frame().T
+        sums[stock] = daily[stock].mean().to_numpy()
+        return sums
+    grouped = daily.groupby(by, sort=True)
+    out = grouped[flows].sum()
+    out[stock] = grouped[stock].mean()
+    return out.reset_index()
+
+
+def annual(daily: pd.DataFrame) -> pd.DataFrame:
+    """The annual table: period sums plus every indicator, one row per simulated year.
+
+    Year-on-year indicators (medical revenue growth) are defined from consecutive years; the
+    fund balance is cumulative income minus spending.
+    """
+    sums = aggregate(daily)
+    derived = pd.DataFrame([indicators(r) for _, r in sums.iterrows()])
+    # Pass-through indicators (e.g. referrals_up) equal the raw sums already in the table.
+    table = pd.concat([sums, derived[[c for c in derived.columns if c not in sums.columns]]], axis=1)
+    table["medical_revenue_growth"] = table["medical_revenue"].pct_change()
+    table["fund_balance"] = (table["fund_income"] - table["fund_spending"]).cumsum()
+    return table
+
+
+SUMMARY_SCALARS = (
+    "primary_visit_share", "medical_revenue_growth", "oop_share", "fund_balance", "in_county_rate",
+    "signing_rate", "referrals_up", "referrals_down", "unmet_episodes", "visits_per_capita",
+    "admissions_per_capita", "medical_revenue",
+)
+SUMMARY_BY_TIER = {
+    "bed_occupancy": BED_TIERS,
+    "mean_wait_days": TIERS,
+    "mean_admission_wait_days": BED_TIERS,
+    "cost_per_visit": TIERS,
+    "cost_per_admission": BED_TIERS,
+    "mean_length_of_stay": BED_TIERS,
+}
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 6)
+
+
+def summary(table: pd.DataFrame) -> dict[str, object]:
+    """The summary.json content: every DESIGN.md key as yearly lists (by-tier keys as dicts of lists)."""
+    out: dict[str, object] = {"years": [int(y) for y in table["year"]]}
+    for key in SUMMARY_SCALARS:
+        out[key] = [_clean(v) for v in table[key]]
+    out["revenue_structure"] = {c: [_clean(v) for v in table[f"revenue_structure_{c}"]] for c in COMPONENTS}
+    for key, tiers in SUMMARY_BY_TIER.items():
+        out[key] = {t: [_clean(v) for v in table[f"{key}_{t}"]] for t in tiers}
+    return out
+
+
+def target_checks(table: pd.DataFrame) -> pd.DataFrame:
+    """Pass/fail of each policy target per year (revenue structure: within 5 points of 5:3:2)."""
+    rows = []
+    for _, r in table.iterrows():
+        year = int(r["year"])
+        for name, spec in TARGETS.items():
+            goal = spec["value"]
+            if name == "revenue_structure":
+                assert isinstance(goal, dict)
+                value = "/".join(f"{r[f'revenue_structure_{c}']:.2f}" for c in COMPONENTS)
+                ok = all(abs(r[f"revenue_structure_{c}"] - goal[c]) <= 0.05 for c in COMPONENTS)
+            else:
+                value = r[name]
+                if not np.isfinite(value):
+                    continue
+                ok = value >= goal if spec["direction"] == ">=" else value <= goal
+            rows.append({"year": year, "target": name, "goal": goal, "value": value, "met": bool(ok)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,129 @@
+"""Prices and provider payment.
+
+Every bill is split into service (医疗服务), drugs and consumables (药品耗材) and tests (检查化验),
+the three parts of seed 001's 5:3:2 revenue structure. The baseline pays providers fee-for-service
+(按项目付费): the facility's revenue is its bills, paid by the fund and the patient. Under
+fee-for-service hospitals raise service intensity a little every year (`intensity_drift`) — more
+tests, more drugs, longer or costlier stays — which is what makes their revenue outgrow the 9% cap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.illness import FOLLOW_UP, SEVERITIES
+from sim.params import StrictModel, by_tier, param, table_field
+
+COMPONENTS = ("service", "drugs", "tests")
+_COST_SOURCE = (
+    "calibrated so simulated cost per visit/stay matches DOMAIN.md: public tertiary/secondary ¥332.7/¥221.9 "
+    "per visit, ¥13,539/¥6,386 per stay (2019 Jan–Sep) at the simulated case mix; primary: assumption"
+)
+_MIX_SOURCE = (
+    "DOMAIN.md: drugs 38.0% of outpatient, 24.3% of inpatient hospital cost (2022); consumables counted "
+    "with drugs as in seed 001's 药品耗材; tests and primary mix: assumption"
+)
+
+
+OutpatientPrice = by_tier(
+    "OutpatientPrice", (35.0, 100.0, 210.0, 300.0), "yuan per visit", _COST_SOURCE,
+    "Bill of an outpatient visit at intensity 1, case-mix average", ge=0, le=1e5,
+)
+
+InpatientPricePerDay = by_tier(
+    "InpatientPricePerDay", (0.0, 330.0, 745.0, 1_250.0), "yuan per bed-day", _COST_SOURCE,
+    "Bill per inpatient day at intensity 1 (per-stay cost ÷ mean stay)", ge=0, le=1e6,
+)
+
+OutpatientSeverityFactor = by_tier(
+    "OutpatientSeverityFactor", (0.85, 1.3, 1.8, 2.2), "×", "assumption",
+    "Visit bill multiplier by severity", ge=0, le=100, keys=SEVERITIES,
+)
+
+InpatientSeverityFactor = by_tier(
+    "InpatientSeverityFactor", (0.6, 0.8, 1.0, 1.3), "×", "assumption",
+    "Per-day bill multiplier by severity", ge=0, le=100, keys=SEVERITIES,
+)
+
+DrugShareOutpatient = by_tier(
+    "DrugShareOutpatient", (0.60, 0.55, 0.45, 0.45), "share", _MIX_SOURCE,
+    "Drugs and consumables share of an outpatient bill", ge=0, le=1,
+)
+
+TestShareOutpatient = by_tier(
+    "TestShareOutpatient", (0.10, 0.15, 0.25, 0.27), "share", _MIX_SOURCE,
+    "Tests share of an outpatient bill", ge=0, le=1,
+)
+
+DrugShareInpatient = by_tier(
+    "DrugShareInpatient", (0.0, 0.40, 0.42, 0.42), "share", _MIX_SOURCE,
+    "Drugs and consumables share of an inpatient bill", ge=0, le=1,
+)
+
+TestShareInpatient = by_tier(
+    "TestShareInpatient", (0.0, 0.15, 0.25, 0.27), "share", _MIX_SOURCE,
+    "Tests share of an inpatient bill", ge=0, le=1,
+)
+
+IntensityDrift = by_tier(
+    "IntensityDrift", (0.0, 0.01, 0.055, 0.065), "per year",
+    "calibrated: baseline hospital medical revenue grows ≈10%/yr, above seed 001's 9% cap "
+    "(total health expenditure +7.7%/yr 2019–21, +12.2% 2022: DOMAIN.md)",
+    "Yearly rise of service intensity under fee-for-service", ge=-0.5, le=0.5,
+)
+
+
+class PriceParams(StrictModel):
+    """Prices, bill composition and fee-for-service drift."""
+
+    outpatient_price: OutpatientPrice = table_field(OutpatientPrice)
+    inpatient_price_per_day: InpatientPricePerDay = table_field(InpatientPricePerDay)
+    outpatient_severity_factor: OutpatientSeverityFactor = table_field(OutpatientSeverityFactor)
+    follow_up_factor: float = param(
+        0.8, "×", "assumption: a follow-up is mostly a prescription refill", "Bill multiplier of a chronic follow-up.",
+        ge=0, le=10,
+    )
+    inpatient_severity_factor: InpatientSeverityFactor = table_field(InpatientSeverityFactor)
+    drug_share_outpatient: DrugShareOutpatient = table_field(DrugShareOutpatient)
+    test_share_outpatient: TestShareOutpatient = table_field(TestShareOutpatient)
+    drug_share_inpatient: DrugShareInpatient = table_field(DrugShareInpatient)
+    test_share_inpatient: TestShareInpatient = table_field(TestShareInpatient)
+    intensity_drift: IntensityDrift = table_field(IntensityDrift)
+    price_inflation: float = param(
+        0.02, "per year", "assumption: CPI-like", "Yearly rise of all prices.", ge=-0.5, le=0.5
+    )
+
+
+def outpatient_bill(
+    tier: np.ndarray, intensity: np.ndarray, severity: np.ndarray, kind: np.ndarray, year: int,
+    params: PriceParams,
+) -> np.ndarray:
+    """Total bill of outpatient visits (yuan)."""
+    base = params.outpatient_price.as_array()[tier] * params.outpatient_severity_factor.as_array()[severity]
+    base = np.where(kind == FOLLOW_UP, base * params.follow_up_factor, base)
+    return base * intensity * (1.0 + params.price_inflation) ** year
+
+
+def inpatient_bill(
+    tier: np.ndarray, intensity: np.ndarray, severity: np.ndarray, days: np.ndarray, year: int,
+    params: PriceParams,
+) -> np.ndarray:
+    """Total bill of inpatient stays (yuan)."""
+    per_day = params.inpatient_price_per_day.as_array()[tier] * params.inpatient_severity_factor.as_array()[severity]
+    return per_day * days * intensity * (1.0 + params.price_inflation) ** year
+
+
+def split_components(total: np.ndarray, tier: np.ndarray, inpatient: bool, params: PriceParams) -> np.ndarray:
+    """(n, 3) service, drugs, tests parts of bills; the parts add up to the total exactly."""
+    if inpatient:
+        drugs, tests = params.drug_share_inpatient.as_array(), params.test_share_inpatient.as_array()
+    else:
+        drugs, tests = params.drug_share_outpatient.as_array(), params.test_share_outpatient.as_array()
+    d = total * drugs[tier]
+    t = total * tests[tier]
+    return np.stack([total - d - t, d, t], axis=1)
+
+
+def fee_for_service_drift(tier: np.ndarray, intensity: np.ndarray, params: PriceParams) -> np.ndarray:
+    """Service intensity after one year of fee-for-service (按项目付费) incentives."""
+    return intensity * (1.0 + params.intensity_drift.as_array()[tier])

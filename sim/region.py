@@ -1,0 +1,439 @@
+"""The embedded default region: a prefecture-level city laid out on a grid (网格化).
+
+An urban core of districts (区) sits in the middle tile of a grid of 30 km tiles; rural counties
+(县) fill the tiles around it. Each county has a county seat (urban), townships with a health
+centre (乡镇卫生院) and villages with a clinic (村卫生室); the urban core and county seats have
+community health centres (社区卫生服务中心) and community stations (社区卫生服务站). Secondary
+(county/district) hospitals sit in each district and tertiary hospitals in the urban core.
+
+Consortia (医联体/医共体): each county is one county medical community (县域医共体) led by its
+first county hospital; each tertiary hospital leads a city medical group (城市医疗集团) of the
+urban facilities nearest to it, the grid layout of seed 000 ("完成紧密型城市医疗集团网格化布局").
+
+Residents live in *cells*: the catchment of one village clinic or community station. A cell has a
+fixed list of `CANDIDATES` facilities a resident may choose among, with travel times.
+
+`--scale F` multiplies residents by F; facility counts shrink with them (never below one per
+parent unit) and capacities follow the residents actually simulated, so beds and doctors per
+1,000 residents stay those of the full-scale city.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import StrictModel, by_tier, param, table_field
+
+VILLAGE, HEALTH_CENTRE, SECONDARY, TERTIARY = range(4)
+CANDIDATES = 6
+"""Candidate facilities per cell: own village clinic/station, own health centre, two nearest
+secondary hospitals (own district's first), two nearest tertiary hospitals."""
+
+
+BedsPer1000 = by_tier(
+    "BedsPer1000", (0.0, 0.9, 3.0, 2.3), "beds per 1,000 residents",
+    "DOMAIN.md: 7.23 beds/1,000 (2023) of which some in specialist/other institutions; split calibrated to "
+        "occupancy ≈50% health centres (42.6% community centres 2022), ≈80% secondary, ≈90% tertiary (public 86%)",
+    "Inpatient beds by tier", ge=0.0, le=50.0,
+)
+
+DoctorsPer1000 = by_tier(
+    "DoctorsPer1000", (0.55, 0.6, 0.85, 0.9), "doctors per 1,000 residents",
+    "DOMAIN.md: 3.40 licensed doctors/1,000 (2023) incl. village doctors; split: assumption",
+    "Doctors seeing outpatients, by tier", ge=0.0, le=20.0,
+)
+
+VisitsPerDoctorDay = by_tier(
+    "VisitsPerDoctorDay", (12.0, 8.0, 6.0, 4.2), "visits per doctor-day",
+    "calibrated: outpatient capacity ≈1.15× baseline demand at hospitals, ≈1.3× at primary care",
+    "Outpatient visits a doctor can see per day", ge=0.1, le=200.0,
+)
+
+
+class RegionParams(StrictModel):
+    """Size and layout of the embedded default region."""
+
+    residents: int = param(
+        2_500_000, "residents", "issue 3: a prefecture-level city of about 2.5 million",
+        "Residents of the full-scale region (before --scale).", ge=1_000, le=50_000_000,
+    )
+    urban_districts: int = param(
+        2, "districts", "assumption", "Districts (区) of the urban core.", ge=1, le=6
+    )
+    rural_counties: int = param(
+        8, "counties", "assumption: ~10 counties/districts in all", "Rural counties (县).", ge=1, le=24
+    )
+    urban_core_share: float = param(
+        0.36, "share", "assumption: typical prefecture city, core districts about a third",
+        "Share of residents living in the urban core districts.", ge=0.05, le=0.95,
+    )
+    county_seat_share: float = param(
+        0.30, "share", "assumption", "Share of a county's residents living in its county seat (urban).",
+        ge=0.0, le=0.9,
+    )
+    tile_km: float = param(
+        40.0, "km", "assumption: a county of ≈1,600 km²", "Side of the square tile a county (or the urban core) occupies.", ge=5, le=200
+    )
+    residents_per_village: float = param(
+        1_000, "residents", "NHC: ~580k village clinics for ~490M rural residents",
+        "Rural residents per village clinic (村卫生室).", ge=100, le=20_000,
+    )
+    residents_per_station: float = param(
+        10_000, "residents", "assumption: one station per community (社区)",
+        "Urban residents per community health station (社区卫生服务站).", ge=1_000, le=100_000,
+    )
+    residents_per_township: float = param(
+        25_000, "residents", "NHC: ~34k township centres for ~490M rural residents (rounded)",
+        "Rural residents per township health centre (乡镇卫生院).", ge=2_000, le=200_000,
+    )
+    residents_per_community_centre: float = param(
+        60_000, "residents", "assumption: one centre per street (街道)",
+        "Urban residents per community health centre (社区卫生服务中心).", ge=5_000, le=500_000,
+    )
+    tertiary_hospitals: int = param(
+        5, "hospitals", "NHC 2023: 3,855 tertiary hospitals for 1.41 bn residents (≈1 per 365k)",
+        "Tertiary hospitals (三级医院) in the urban core at full scale.", ge=1, le=50,
+    )
+    secondary_per_district: int = param(
+        2, "hospitals", "assumption: county people's hospital + county TCM hospital",
+        "Secondary (county/district) hospitals per district or county.", ge=1, le=10,
+    )
+    beds_per_1000: BedsPer1000 = table_field(BedsPer1000)
+    doctors_per_1000: DoctorsPer1000 = table_field(DoctorsPer1000)
+    visits_per_doctor_day: VisitsPerDoctorDay = table_field(VisitsPerDoctorDay)
+    capacity_growth: float = param(
+        0.03, "per year", "DOMAIN.md: beds per 1,000 6.30 (2019) → 7.23 (2023), doctors 2.77 → 3.40 (≈3.5–5%/yr)",
+        "Yearly growth of every facility's beds and outpatient capacity.", ge=-0.5, le=0.5,
+    )
+    urban_speed_kmh: float = param(20.0, "km/h", "assumption", "Travel speed in urban areas.", ge=1, le=120)
+    rural_speed_kmh: float = param(35.0, "km/h", "assumption", "Travel speed in rural areas.", ge=1, le=120)
+    access_minutes: float = param(
+        10.0, "minutes", "assumption", "Fixed time to reach and enter any facility.", ge=0, le=240
+    )
+
+
+@dataclass(frozen=True)
+class Region:
+    """A built region: districts, facilities, consortia and cells, all as arrays.
+
+    Attributes:
+        district_names: Name of each district/county.
+        district_is_county: True for rural counties (县), False for urban districts (区).
+        district_residents: Residents living in each district.
+        facility_tier: Tier index (0 village … 3 tertiary) per facility.
+        facility_district: District each facility lies in.
+        facility_consortium: Consortium (医联体/医共体) each facility belongs to, -1 for none.
+        facility_xy: Facility position (km).
+        facility_beds: Inpatient beds per facility.
+        facility_doctors: Outpatient doctors per facility (fractional at small scale).
+        facility_name: Human-readable facility name.
+        consortium_lead: Facility index of each consortium's lead hospital.
+        consortium_name: Consortium names.
+        cell_district: District of each cell.
+        cell_urban: Whether a cell is urban (core district or county seat).
+        cell_weight: Share of the region's residents living in each cell.
+        cell_candidates: (cells, CANDIDATES) facility indices; -1 where absent.
+        cell_travel_hours: (cells, CANDIDATES) travel time to each candidate.
+        scale: Scale factor the region was built at.
+        residents: Residents to simulate.
+    """
+
+    district_names: tuple[str, ...]
+    district_is_county: np.ndarray
+    district_residents: np.ndarray
+    facility_tier: np.ndarray
+    facility_district: np.ndarray
+    facility_consortium: np.ndarray
+    facility_xy: np.ndarray
+    facility_beds: np.ndarray
+    facility_doctors: np.ndarray
+    facility_name: tuple[str, ...]
+    consortium_lead: np.ndarray
+    consortium_name: tuple[str, ...]
+    cell_district: np.ndarray
+    cell_urban: np.ndarray
+    cell_weight: np.ndarray
+    cell_candidates: np.ndarray
+    cell_travel_hours: np.ndarray
+    scale: float
+    residents: int
+
+    @property
+    def n_facilities(self) -> int:
+        """Number of facilities."""
+        return int(self.facility_tier.size)
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells."""
+        return int(self.cell_weight.size)
+
+
+class _Builder:
+    """Accumulates facilities and cells while the layout is walked."""
+
+    def __init__(self) -> None:
+        self.tier: list[int] = []
+        self.district: list[int] = []
+        self.xy: list[tuple[float, float]] = []
+        self.name: list[str] = []
+        self.served: list[float] = []
+        self.cell_station: list[int] = []
+        self.cell_centre: list[int] = []
+        self.cell_district: list[int] = []
+        self.cell_urban: list[bool] = []
+        self.cell_residents: list[float] = []
+
+    def facility(self, tier: int, district: int, xy: tuple[float, float], name: str, served: float) -> int:
+        self.tier.append(tier)
+        self.district.append(district)
+        self.xy.append(xy)
+        self.name.append(name)
+        self.served.append(served)
+        return len(self.tier) - 1
+
+    def cell(self, station: int, centre: int, district: int, urban: bool, residents: float) -> None:
+        self.cell_station.append(station)
+        self.cell_centre.append(centre)
+        self.cell_district.append(district)
+        self.cell_urban.append(urban)
+        self.cell_residents.append(residents)
+
+
+def _grid_points(n: int, x0: float, y0: float, width: float, height: float) -> list[tuple[float, float]]:
+    """`n` points spread on a near-square grid over a rectangle (deterministic layout)."""
+    cols = max(1, math.ceil(math.sqrt(n * width / max(height, 1e-9))))
+    rows = max(1, math.ceil(n / cols))
+    points = []
+    for k in range(n):
+        r, c = divmod(k, cols)
+        points.append((x0 + (c + 0.5) * width / cols, y0 + (r + 0.5) * height / rows))
+    return points
+
+
+def _count(full: float, scale: float, minimum: int = 1) -> int:
+    return max(minimum, round(full * scale))
+
+
+def _primary_area(
+    b: _Builder,
+    district: int,
+    label: str,
+    residents_full: float,
+    per_centre: float,
+    per_station: float,
+    box: tuple[float, float, float, float],
+    urban: bool,
+    scale: float,
+) -> None:
+    """Lay out health centres, each with its stations or village clinics and their cells."""
+    x0, y0, w, h = box
+    n_centres = _count(residents_full / per_centre, scale)
+    centre_points = _grid_points(n_centres, x0, y0, w, h)
+    n_stations = max(n_centres, _count(residents_full / per_station, scale))
+    centre_kind = "community centre" if urban else "township centre"
+    station_kind = "station" if urban else "village clinic"
+    for c, (cx, cy) in enumerate(centre_points):
+        share = residents_full * scale / n_centres
+        centre = b.facility(HEALTH_CENTRE, district, (cx, cy), f"{label} {centre_kind} {c + 1}", share)
+        k_here = n_stations // n_centres + (1 if c < n_stations % n_centres else 0)
+        sub_w, sub_h = w / math.ceil(math.sqrt(n_centres)), h / math.ceil(math.sqrt(n_centres))
+        for s, (sx, sy) in enumerate(_grid_points(k_here, cx - sub_w / 2, cy - sub_h / 2, sub_w, sub_h)):
+            station = b.facility(
+                VILLAGE, district, (sx, sy), f"{label} {station_kind} {c + 1}.{s + 1}", share / k_here
+            )
+            b.cell(station, centre, district, urban, share / k_here)
+
+
+def build(params: RegionParams, scale: float) -> Region:
+    """Build the default region at a scale.
+
+    Args:
+        params: Region parameters.
+        scale: Fraction of the full-scale residents to simulate (0 < scale ≤ 1).
+
+    Returns:
+        The built region.
+    """
+    b = _Builder()
+    tile = params.tile_km
+    n_tiles_side = max(3, math.ceil(math.sqrt(params.rural_counties + 1)))
+    if n_tiles_side % 2 == 0:
+        n_tiles_side += 1
+    mid = n_tiles_side // 2
+    ring = sorted(
+        ((r, c) for r in range(n_tiles_side) for c in range(n_tiles_side) if (r, c) != (mid, mid)),
+        key=lambda rc: (max(abs(rc[0] - mid), abs(rc[1] - mid)), math.atan2(rc[0] - mid, rc[1] - mid)),
+    )[: params.rural_counties]
+
+    names: list[str] = []
+    is_county: list[bool] = []
+    district_residents_full: list[float] = []
+    core_full = params.residents * params.urban_core_share
+    county_full = params.residents * (1 - params.urban_core_share) / params.rural_counties
+
+    # Urban core: vertical strips of the middle tile.
+    strip = tile / params.urban_districts
+    for d in range(params.urban_districts):
+        names.append(f"District {d + 1}")
+        is_county.append(False)
+        district_residents_full.append(core_full / params.urban_districts)
+        box = (mid * tile + d * strip, mid * tile, strip, tile)
+        _primary_area(
+            b, d, names[-1], core_full / params.urban_districts, params.residents_per_community_centre,
+            params.residents_per_station, box, True, scale,
+        )
+    for k, (r, c) in enumerate(ring):
+        d = params.urban_districts + k
+        names.append(f"County {k + 1}")
+        is_county.append(True)
+        district_residents_full.append(county_full)
+        x0, y0 = c * tile, r * tile
+        seat_full = county_full * params.county_seat_share
+        seat_side = tile * 0.2
+        if seat_full > 0:
+            _primary_area(
+                b, d, f"{names[-1]} seat", seat_full, params.residents_per_community_centre,
+                params.residents_per_station, (x0 + 0.4 * tile, y0 + 0.4 * tile, seat_side, seat_side),
+                True, scale,
+            )
+        _primary_area(
+            b, d, names[-1], county_full - seat_full, params.residents_per_township,
+            params.residents_per_village, (x0, y0, tile, tile), False, scale,
+        )
+
+    n_districts = len(names)
+    district_centre = []
+    for d in range(n_districts):
+        if d < params.urban_districts:
+            district_centre.append((mid * tile + (d + 0.5) * strip, (mid + 0.5) * tile))
+        else:
+            r, c = ring[d - params.urban_districts]
+            district_centre.append(((c + 0.5) * tile, (r + 0.5) * tile))
+
+    # Hospitals: secondary in every district, tertiary spread over the core.
+    for d in range(n_districts):
+        cx, cy = district_centre[d]
+        for s in range(params.secondary_per_district):
+            offset = 1.5 * s
+            b.facility(SECONDARY, d, (cx + offset, cy + offset), f"{names[d]} hospital {s + 1}",
+                       district_residents_full[d] * scale / params.secondary_per_district)
+    n_tertiary = _count(params.tertiary_hospitals, scale)
+    tertiary_points = _grid_points(n_tertiary, mid * tile, mid * tile, tile, tile)
+    for t, (tx, ty) in enumerate(tertiary_points):
+        d = min(int((tx - mid * tile) // strip), params.urban_districts - 1)
+        b.facility(TERTIARY, d, (tx, ty), f"Tertiary hospital {t + 1}", params.residents * scale / n_tertiary)
+
+    tier = np.array(b.tier, dtype=np.int8)
+    fdistrict = np.array(b.district, dtype=np.int32)
+    xy = np.array(b.xy, dtype=np.float64)
+    served = np.array(b.served, dtype=np.float64)
+    beds_density = params.beds_per_1000.as_array()
+    doctors_density = params.doctors_per_1000.as_array()
+    beds = np.where(beds_density[tier] > 0, np.maximum(1, np.round(served * beds_density[tier] / 1000)), 0)
+    doctors = served * doctors_density[tier] / 1000
+
+    consortium, lead, consortium_names = _consortia(tier, fdistrict, xy, params.urban_districts, names)
+
+    cell_station = np.array(b.cell_station, dtype=np.int64)
+    cell_centre = np.array(b.cell_centre, dtype=np.int64)
+    cell_district = np.array(b.cell_district, dtype=np.int32)
+    cell_urban = np.array(b.cell_urban, dtype=bool)
+    cell_residents = np.array(b.cell_residents, dtype=np.float64)
+    candidates = _candidates(cell_station, cell_centre, cell_district, tier, fdistrict, xy)
+    travel = _travel_hours(candidates, xy, cell_station, cell_urban, params)
+
+    return Region(
+        district_names=tuple(names),
+        district_is_county=np.array(is_county, dtype=bool),
+        district_residents=np.bincount(cell_district, weights=cell_residents, minlength=n_districts),
+        facility_tier=tier,
+        facility_district=fdistrict,
+        facility_consortium=consortium,
+        facility_xy=xy,
+        facility_beds=beds.astype(np.int64),
+        facility_doctors=doctors,
+        facility_name=tuple(b.name),
+        consortium_lead=lead,
+        consortium_name=tuple(consortium_names),
+        cell_district=cell_district,
+        cell_urban=cell_urban,
+        cell_weight=cell_residents / cell_residents.sum(),
+        cell_candidates=candidates,
+        cell_travel_hours=travel,
+        scale=scale,
+        residents=max(1, round(params.residents * scale)),
+    )
+
+
+def _consortia(
+    tier: np.ndarray, district: np.ndarray, xy: np.ndarray, urban_districts: int, names: list[str]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """County medical communities led by county hospital 1; city groups led by tertiary hospitals."""
+    consortium = np.full(tier.size, -1, dtype=np.int32)
+    leads: list[int] = []
+    labels: list[str] = []
+    tertiary = np.flatnonzero(tier == TERTIARY)
+    for t in tertiary:
+        consortium[t] = len(leads)
+        leads.append(int(t))
+        labels.append(f"City medical group {len(leads)}")
+    urban = np.flatnonzero((district < urban_districts) & (tier < TERTIARY))
+    if urban.size:
+        dist = np.linalg.norm(xy[urban, None, :] - xy[None, tertiary, :], axis=2)
+        consortium[urban] = consortium[tertiary[np.argmin(dist, axis=1)]]
+    for d in range(urban_districts, len(names)):
+        members = np.flatnonzero(district == d)
+        hospitals = members[tier[members] == SECONDARY]
+        consortium[members] = len(leads)
+        leads.append(int(hospitals[0]))
+        labels.append(f"{names[d]} medical community")
+    return consortium, np.array(leads, dtype=np.int64), labels
+
+
+def _candidates(
+    station: np.ndarray,
+    centre: np.ndarray,
+    cell_district: np.ndarray,
+    tier: np.ndarray,
+    district: np.ndarray,
+    xy: np.ndarray,
+) -> np.ndarray:
+    """The CANDIDATES facilities of each cell; -1 marks a slot with no facility (e.g. one tertiary)."""
+    out = np.full((station.size, CANDIDATES), -1, dtype=np.int64)
+    out[:, 0] = station
+    out[:, 1] = centre
+    pos = xy[station]
+    for slot, t in ((2, SECONDARY), (4, TERTIARY)):
+        pool = np.flatnonzero(tier == t)
+        dist = np.linalg.norm(pos[:, None, :] - xy[None, pool, :], axis=2)
+        if t == SECONDARY:
+            # Own district's hospital comes first: that is the hospital of the resident's consortium.
+            dist = dist + np.where(district[pool][None, :] == cell_district[:, None], 0.0, 1e6)
+            first = np.argmin(dist, axis=1)
+            out[:, slot] = pool[first]
+            dist = np.linalg.norm(pos[:, None, :] - xy[None, pool, :], axis=2)
+            dist[np.arange(station.size), first] = np.inf
+            second = np.argmin(dist, axis=1)
+            out[:, slot + 1] = np.where(np.isfinite(dist.min(axis=1)), pool[second], -1)
+        else:
+            order = np.argsort(dist, axis=1, kind="stable")
+            out[:, slot] = pool[order[:, 0]]
+            if pool.size > 1:
+                out[:, slot + 1] = pool[order[:, 1]]
+    return out
+
+
+def _travel_hours(
+    candidates: np.ndarray, xy: np.ndarray, station: np.ndarray, urban: np.ndarray, params: RegionParams
+) -> np.ndarray:
+    """Door-to-door hours: road distance (1.3 × straight line) at the local speed plus access time."""
+    origin = xy[station]
+    target = xy[np.maximum(candidates, 0)]
+    km = 1.3 * np.linalg.norm(target - origin[:, None, :], axis=2)
+    speed = np.where(urban, params.urban_speed_kmh, params.rural_speed_kmh)[:, None]
+    hours = km / speed + params.access_minutes / 60.0
+    return np.where(candidates >= 0, hours, np.inf)

@@ -1,0 +1,112 @@
+"""Running a scenario: `run()` returns `Results`; `Results.write()` writes them atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import metrics
+from sim.config import Scenario
+from sim.model import CareModel
+
+
+@dataclass
+class Results:
+    """What one run produced.
+
+    Attributes:
+        scenario: The scenario that was run.
+        seed: The seed used.
+        daily: One row per simulated day (raw counts and sums; see `metrics.DayRecord`).
+        annual: One row per simulated year: sums and every indicator.
+        summary: The summary.json content (DESIGN.md keys, yearly lists).
+    """
+
+    scenario: Scenario
+    seed: int
+    daily: pd.DataFrame
+    annual: pd.DataFrame
+    summary: dict[str, Any]
+
+    @property
+    def targets(self) -> pd.DataFrame:
+        """Pass/fail of each policy target per year."""
+        return metrics.target_checks(self.annual)
+
+    def write(self, out: str | Path, *, report: bool = True) -> Path:
+        """Write summary.json, annual.csv, daily.parquet, scenario.json (and report.html).
+
+        The files are written to a temporary folder beside `out` and moved into place at the end,
+        so an interrupted write never leaves a half-written `out`; an existing `out` is replaced
+        only once the new one is complete.
+
+        Returns:
+            The output folder.
+        """
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, ensure_ascii=False), "utf-8")
+            self.annual.to_csv(tmp / "annual.csv", index=False)
+            self.daily.to_parquet(tmp / "daily.parquet", index=False)
+            (tmp / "scenario.json").write_text(self.scenario.model_dump_json(indent=2), "utf-8")
+            if report:
+                from sim.report import write_report
+
+                write_report(self, tmp / "report.html")
+            if out.exists():
+                old = out.with_name(f".{out.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+
+def run(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    years: int | None = None,
+    progress: Any | None = None,
+) -> Results:
+    """Simulate a scenario.
+
+    Args:
+        scenario: A validated scenario (see `sim.load_scenario`).
+        seed: Overrides `scenario.run.seed`.
+        years: Overrides `scenario.run.years`.
+        progress: Optional object with `update(n)` (e.g. a tqdm bar) advanced once per day.
+
+    Returns:
+        The run's results.
+    """
+    model = CareModel(scenario, seed=seed)
+    model.run_years(years if years is not None else scenario.run.years, progress)
+    daily = model.recorder.daily()
+    daily.insert(2, "calendar_year", daily["year"] + scenario.run.start_year)
+    annual = metrics.annual(daily.drop(columns=["calendar_year"]))
+    annual.insert(1, "calendar_year", annual["year"] + scenario.run.start_year)
+    summary: dict[str, Any] = {
+        "scenario": scenario.name,
+        "seed": model.seed,
+        "scale": scenario.run.scale,
+        "residents": len(model.population),
+        "facilities": len(model.facilities),
+        "beds": int(model.facilities.beds.sum()),
+        "calendar_years": [int(y) for y in annual["calendar_year"]],
+        **metrics.summary(annual),
+    }
+    return Results(scenario=scenario, seed=model.seed, daily=daily, annual=annual, summary=summary)
