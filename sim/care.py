@@ -21,27 +21,44 @@ from sim.illness import SEVERITIES
 from sim.params import StrictModel, by_tier, param, table_field
 
 OutpatientCapability = by_tier(
-    "OutpatientCapability", (0, 1, 2, 3), "highest severity (0 minor … 3 complex)",
+    "OutpatientCapability",
+    (0, 1, 2, 3),
+    "highest severity (0 minor … 3 complex)",
     "functional positioning (功能定位): villages treat common minor illness, health centres common "
     "and moderate, county hospitals most severe cases, tertiary all (seed 001: 一般病在市县解决、日常疾病在基层解决)",
-    "Highest severity treated as an outpatient", ge=0, le=3,
+    "Highest severity treated as an outpatient",
+    ge=0,
+    le=3,
 )
 
 InpatientCapability = by_tier(
-    "InpatientCapability", (-1, 1, 2, 3), "highest severity admitted (−1 none)", "as above",
-    "Highest severity a tier admits", ge=-1, le=3,
+    "InpatientCapability",
+    (-1, 1, 2, 3),
+    "highest severity admitted (−1 none)",
+    "as above",
+    "Highest severity a tier admits",
+    ge=-1,
+    le=3,
 )
 
 Quality = by_tier(
-    "Quality", (0.25, 0.45, 0.70, 1.0), "0–1 score", "assumption: perceived quality rises with tier",
-    "Perceived quality of each tier", ge=0, le=1,
+    "Quality",
+    (0.25, 0.45, 0.70, 1.0),
+    "0–1 score",
+    "assumption: perceived quality rises with tier",
+    "Perceived quality of each tier",
+    ge=0,
+    le=1,
 )
 
 DownReferralProbability = by_tier(
-    "DownReferralProbability", (0.0, 0.0, 0.05, 0.08), "probability",
+    "DownReferralProbability",
+    (0.0, 0.0, 0.05, 0.08),
+    "probability",
     "seed 002: 基层医疗机构要重点畅通诊断明确、病情稳定患者和术后康复期患者的下转通道; rate: assumption",
     "Probability a discharged patient is referred down (下转) to their health centre for follow-up",
-    ge=0, le=1,
+    ge=0,
+    le=1,
 )
 
 
@@ -52,8 +69,12 @@ class CareParams(StrictModel):
     inpatient_capability: InpatientCapability = table_field(InpatientCapability)
     quality: Quality = table_field(Quality)
     max_queue_days: float = param(
-        2.0, "days of capacity", "assumption", "Outpatient backlog beyond which a facility turns patients away.",
-        ge=0, le=60,
+        2.0,
+        "days of capacity",
+        "assumption",
+        "Outpatient backlog beyond which a facility turns patients away.",
+        ge=0,
+        le=60,
     )
     admission_wait_tolerance_days: int = param(
         5, "days", "assumption", "Days a patient waits for a bed before going elsewhere.", ge=0, le=365

@@ -32,15 +32,24 @@ _DCE = (
 
 
 QualityWeight = by_tier(
-    "QualityWeight", (2.0, 2.5, 3.0, 3.5), "utility per unit of quality",
+    "QualityWeight",
+    (2.0, 2.5, 3.0, 3.5),
+    "utility per unit of quality",
     "DOMAIN.md: quality moves choice a lot for minor illness, little more for severe (rural DCE 2017–18)",
-    "Weight of facility quality, by severity of the episode", ge=0, le=50, keys=SEVERITIES,
+    "Weight of facility quality, by severity of the episode",
+    ge=0,
+    le=50,
+    keys=SEVERITIES,
 )
 
 TierConstant = by_tier(
-    "TierConstant", (0.3, 0.3, 0.0, 1.8), "utility",
+    "TierConstant",
+    (0.3, 0.3, 0.0, 1.8),
+    "utility",
     "calibrated to DOMAIN.md visit shares by level (2019: primary 52%, tertiary 23%)",
-    "Alternative-specific constant of each tier (habit, prestige)", ge=-50, le=50,
+    "Alternative-specific constant of each tier (habit, prestige)",
+    ge=-50,
+    le=50,
 )
 
 
@@ -48,29 +57,53 @@ class ChoiceParams(StrictModel):
     """Coefficients of the facility-choice model."""
 
     cost: float = param(
-        -1.0, "utility per unit of ln(1 + oop/¥100)", _DCE, "Weight of the expected out-of-pocket payment.",
-        ge=-50, le=0,
+        -1.0,
+        "utility per unit of ln(1 + oop/¥100)",
+        _DCE,
+        "Weight of the expected out-of-pocket payment.",
+        ge=-50,
+        le=0,
     )
     travel: float = param(
-        -2.0, "utility per hour", _DCE + "; ¥100 ≈ 30 min gives −2 per hour", "Weight of travel time.",
-        ge=-50, le=0,
+        -2.0,
+        "utility per hour",
+        _DCE + "; ¥100 ≈ 30 min gives −2 per hour",
+        "Weight of travel time.",
+        ge=-50,
+        le=0,
     )
     quality: QualityWeight = table_field(QualityWeight)
     wait: float = param(
-        -0.5, "utility per day", "assumption", "Weight of the expected wait (learned from recent days).",
-        ge=-50, le=0,
+        -0.5,
+        "utility per day",
+        "assumption",
+        "Weight of the expected wait (learned from recent days).",
+        ge=-50,
+        le=0,
     )
     incapable: float = param(
-        -2.0, "utility", "assumption: patients partly know what a clinic cannot treat",
-        "Penalty on a facility that cannot treat the episode's severity.", ge=-50, le=0,
+        -2.0,
+        "utility",
+        "assumption: patients partly know what a clinic cannot treat",
+        "Penalty on a facility that cannot treat the episode's severity.",
+        ge=-50,
+        le=0,
     )
     trust: float = param(
-        2.0, "utility per unit trust", "assumption", "Weight of trust in primary care at primary facilities.",
-        ge=0, le=50,
+        2.0,
+        "utility per unit trust",
+        "assumption",
+        "Weight of trust in primary care at primary facilities.",
+        ge=0,
+        le=50,
     )
     signed: float = param(
-        0.8, "utility", "seed 002: 通过签约服务，鼓励和引导居民在医联体内到基层首诊",
-        "Pull of a signed resident's own consortium's primary facilities.", ge=0, le=50,
+        0.8,
+        "utility",
+        "seed 002: 通过签约服务，鼓励和引导居民在医联体内到基层首诊",
+        "Pull of a signed resident's own consortium's primary facilities.",
+        ge=0,
+        le=50,
     )
     tier_constant: TierConstant = table_field(TierConstant)
 

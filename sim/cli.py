@@ -32,8 +32,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--years", type=int, help="simulated years (default: the scenario's run.years, 5)")
     run.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed, 1)")
     run.add_argument("--scale", type=float, help="share of the 2.5-million city to simulate, 0 < F <= 1")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario value, e.g. --set insurance.resident.outpatient_cap=4000")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set insurance.resident.outpatient_cap=4000",
+    )
     run.add_argument("--out", type=Path, help="output folder (default: results/<scenario name>)")
     run.add_argument("--no-report", action="store_true", help="skip report.html")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
@@ -66,10 +72,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / scenario.name
     if out.exists() and not out.is_dir():
         raise ScenarioError(f"--out {out}: exists and is not a folder")
-    total = scenario.run.years * DAYS_PER_YEAR
+    total = scenario.run.warmup_days + scenario.run.years * DAYS_PER_YEAR
     started = time.perf_counter()
-    with tqdm(total=total, unit="day", desc=f"{scenario.name}", delay=2.0, disable=args.quiet,
-              file=sys.stderr, leave=False) as bar:
+    with tqdm(
+        total=total, unit="day", desc=f"{scenario.name}", delay=2.0, disable=args.quiet, file=sys.stderr, leave=False
+    ) as bar:
         results = run(scenario, progress=bar)
     results.write(out, report=not args.no_report)
     if not args.quiet:

@@ -36,13 +36,20 @@ class RunSettings(StrictModel):
     years: int = param(5, "years", "issue 3", "Simulated years.", ge=1, le=100)
     seed: int = param(1, "integer", "—", "Seed of every random draw.", ge=0, le=2**63 - 1)
     scale: float = param(
-        DEFAULT_SCALE, "share of full scale", "README: default chosen to finish 5 years in under 2 minutes",
-        "Fraction of the region's residents simulated; facilities shrink with them.", gt=0, le=1,
+        DEFAULT_SCALE,
+        "share of full scale",
+        "README: default chosen to finish 5 years in under 2 minutes",
+        "Fraction of the region's residents simulated; facilities shrink with them.",
+        gt=0,
+        le=1,
     )
     warmup_days: int = param(
-        90, "days", "assumption: about ten average stays",
+        90,
+        "days",
+        "assumption: about ten average stays",
         "Days simulated before year 0 and not recorded, so wards and queues start full, not empty.",
-        ge=0, le=3650,
+        ge=0,
+        le=3650,
     )
     start_year: int = param(2024, "calendar year", "—", "Calendar year of simulated year 0.", ge=1900, le=2200)
 
@@ -80,6 +87,13 @@ def _locate(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
     return owner, info
 
 
+def _number(x: float) -> str:
+    """1.5 → "1.5", 50.0 → "50", 50000000 → "50,000,000"."""
+    if float(x).is_integer():
+        return f"{int(x):,}" if abs(x) >= 10_000 else str(int(x))
+    return f"{x:g}"
+
+
 def _allowed(info: Any) -> str:
     lo = hi = None
     lo_open = hi_open = False
@@ -95,8 +109,8 @@ def _allowed(info: Any) -> str:
     unit = (info.json_schema_extra or {}).get("unit", "") if info is not None else ""
     if lo is None and hi is None:
         return "text" if info is not None and info.annotation is str else ""
-    left = f"{'>' if lo_open else '≥'} {lo:,}" if lo is not None else ""
-    right = f"{'<' if hi_open else '≤'} {hi:,}" if hi is not None else ""
+    left = f"{'>' if lo_open else '≥'} {_number(lo)}" if lo is not None else ""
+    right = f"{'<' if hi_open else '≤'} {_number(hi)}" if hi is not None else ""
     span = " and ".join(p for p in (left, right) if p)
     return f"{span}{f' ({unit})' if unit else ''}"
 

@@ -26,22 +26,35 @@ DAYS_PER_YEAR = 365
 
 
 AdmissionProbability = by_tier(
-    "AdmissionProbability", (0.0, 0.07, 0.35, 0.85), "probability",
+    "AdmissionProbability",
+    (0.0, 0.07, 0.35, 0.85),
+    "probability",
     "calibrated to DOMAIN.md: admissions ≈0.18–0.21 per capita (2022–23)",
-    "Probability that an acute episode needs admission, by severity", ge=0.0, le=1.0,
+    "Probability that an acute episode needs admission, by severity",
+    ge=0.0,
+    le=1.0,
     keys=SEVERITIES,
 )
 
 LengthOfStay = by_tier(
-    "LengthOfStay", (0.0, 6.5, 8.6, 9.2), "days",
+    "LengthOfStay",
+    (0.0, 6.5, 8.6, 9.2),
+    "days",
     "DOMAIN.md: hospitals 8.8 days (2023); yearbook ≈: township 6.5, secondary 8.6, tertiary 9.2",
     "Mean length of stay at a moderate-to-severe case mix, by tier of the admitting facility",
-    ge=0.0, le=100.0,
+    ge=0.0,
+    le=100.0,
 )
 
 SeverityStayFactor = by_tier(
-    "SeverityStayFactor", (0.7, 0.85, 1.0, 1.2), "×", "assumption",
-    "Length-of-stay multiplier by severity", ge=0.1, le=10.0, keys=SEVERITIES,
+    "SeverityStayFactor",
+    (0.7, 0.85, 1.0, 1.2),
+    "×",
+    "assumption",
+    "Length-of-stay multiplier by severity",
+    ge=0.1,
+    le=10.0,
+    keys=SEVERITIES,
 )
 
 
@@ -49,8 +62,12 @@ class IllnessParams(StrictModel):
     """Incidence, severity and need for admission."""
 
     acute_rate_adult: float = param(
-        3.6, "episodes per resident-year", "calibrated to DOMAIN.md: ≈6.0–6.8 visits per capita (2022–23)",
-        "Acute episodes of a 15–59-year-old without chronic disease.", ge=0, le=50,
+        3.6,
+        "episodes per resident-year",
+        "calibrated to DOMAIN.md: ≈6.0–6.8 visits per capita (2022–23)",
+        "Acute episodes of a 15–59-year-old without chronic disease.",
+        ge=0,
+        le=50,
     )
     child_rate_factor: float = param(
         1.6, "×", "assumption: children under 15 visit more", "Acute rate multiplier, ages 0–14.", ge=0, le=10
@@ -59,20 +76,36 @@ class IllnessParams(StrictModel):
         1.7, "×", "assumption: 60+ visit more", "Acute rate multiplier, ages 60+.", ge=0, le=10
     )
     chronic_rate_factor: float = param(
-        1.3, "×", "assumption: exacerbations and comorbidity", "Acute rate multiplier for chronic patients.",
-        ge=0, le=10,
+        1.3,
+        "×",
+        "assumption: exacerbations and comorbidity",
+        "Acute rate multiplier for chronic patients.",
+        ge=0,
+        le=10,
     )
     follow_up_rate: float = param(
-        4.0, "visits per chronic patient-year", "NBPHS: quarterly follow-up of managed hypertension/diabetes",
-        "Chronic follow-up visits of a resident with hypertension or diabetes.", ge=0, le=52,
+        4.0,
+        "visits per chronic patient-year",
+        "NBPHS: quarterly follow-up of managed hypertension/diabetes",
+        "Chronic follow-up visits of a resident with hypertension or diabetes.",
+        ge=0,
+        le=52,
     )
     utilisation_growth: float = param(
-        0.025, "per year", "DOMAIN.md: visits 8.72 bn (2019) → 9.55 bn (2023), ≈2.3%/yr",
-        "Yearly growth of acute and follow-up rates (ageing, rising use).", ge=-0.5, le=0.5,
+        0.025,
+        "per year",
+        "DOMAIN.md: visits 8.72 bn (2019) → 9.55 bn (2023), ≈2.3%/yr",
+        "Yearly growth of acute and follow-up rates (ageing, rising use).",
+        ge=-0.5,
+        le=0.5,
     )
     severity_moderate: float = param(
-        0.20, "share of acute episodes", "assumption", "Share of adults' acute episodes that are moderate.",
-        ge=0, le=1,
+        0.20,
+        "share of acute episodes",
+        "assumption",
+        "Share of adults' acute episodes that are moderate.",
+        ge=0,
+        le=1,
     )
     severity_severe: float = param(
         0.06, "share", "assumption", "Share of adults' acute episodes that are severe.", ge=0, le=1
@@ -87,8 +120,12 @@ class IllnessParams(StrictModel):
     length_of_stay: LengthOfStay = table_field(LengthOfStay)
     severity_stay_factor: SeverityStayFactor = table_field(SeverityStayFactor)
     stay_dispersion: float = param(
-        0.5, "sd of log days", "assumption", "Spread of length of stay around its mean (lognormal).",
-        ge=0, le=3,
+        0.5,
+        "sd of log days",
+        "assumption",
+        "Spread of length of stay around its mean (lognormal).",
+        ge=0,
+        le=3,
     )
 
 
@@ -118,8 +155,12 @@ class Episodes:
     def take(self, index: np.ndarray | slice) -> Episodes:
         """A sub-batch."""
         return Episodes(
-            self.resident[index], self.day[index], self.kind[index], self.severity[index],
-            self.needs_admission[index], self.key[index],
+            self.resident[index],
+            self.day[index],
+            self.kind[index],
+            self.severity[index],
+            self.needs_admission[index],
+            self.key[index],
         )
 
 
@@ -131,10 +172,10 @@ def acute_rate(age: np.ndarray, chronic: np.ndarray, params: IllnessParams) -> n
 
 def severity_shares(age: np.ndarray, params: IllnessParams) -> np.ndarray:
     """(n, 4) probabilities of each severity for an acute episode."""
-    shift = np.where(age >= 60, params.elderly_severity_factor, 1.0)[:, None]
-    upper = np.array([params.severity_moderate, params.severity_severe, params.severity_complex])[None, :] * shift
-    upper = np.minimum(upper, 1.0 / 3.0)
-    return np.concatenate([1.0 - upper.sum(axis=1, keepdims=True), upper], axis=1)
+    upper = np.array([params.severity_moderate, params.severity_severe, params.severity_complex])
+    by_group = np.minimum(np.stack([upper, upper * params.elderly_severity_factor]), 1.0 / 3.0)
+    by_group = np.concatenate([1.0 - by_group.sum(axis=1, keepdims=True), by_group], axis=1)
+    return by_group[(age >= 60).astype(np.int64)]
 
 
 def poisson_events(
@@ -207,16 +248,17 @@ def draw_year(
     p_admit = params.admission_probability.as_array()[severity]
     needs = rng.uniform(seed, "illness.admission", key_a) < p_admit
 
-    resident = np.concatenate([r_a, r_f])
+    key = np.concatenate([key_a, rng.bits(seed, "illness.key.follow_up", year, r_f, k_f)])
     day = np.concatenate([d_a, d_f])
-    order = np.lexsort((np.concatenate([key_a, np.zeros(r_f.size, np.uint64)]), resident, day))
+    # By day, then in the random order of the episode keys: the order patients arrive in a day.
+    order = np.argsort((day.astype(np.uint64) << np.uint64(55)) | (key >> np.uint64(9)))
     return Episodes(
-        resident=resident[order],
+        resident=np.concatenate([r_a, r_f])[order],
         day=day[order],
         kind=np.concatenate([np.full(r_a.size, ACUTE, np.int8), np.full(r_f.size, FOLLOW_UP, np.int8)])[order],
         severity=np.concatenate([severity, np.zeros(r_f.size, np.int8)])[order],
         needs_admission=np.concatenate([needs, np.zeros(r_f.size, bool)])[order],
-        key=np.concatenate([key_a, rng.bits(seed, "illness.key.follow_up", year, r_f, k_f)])[order],
+        key=key[order],
     )
 
 

@@ -24,18 +24,33 @@ _RULES_SOURCE = (
 
 
 OutpatientRate = by_level(
-    "OutpatientRate", (0.55, 0.45, 0.35), "share", _RULES_SOURCE,
-    "Share of an outpatient bill above the start-line the fund pays", ge=0, le=1,
+    "OutpatientRate",
+    (0.55, 0.45, 0.35),
+    "share",
+    _RULES_SOURCE,
+    "Share of an outpatient bill above the start-line the fund pays",
+    ge=0,
+    le=1,
 )
 
 InpatientStartLine = by_level(
-    "InpatientStartLine", (200.0, 500.0, 1_000.0), "yuan per admission", _RULES_SOURCE,
-    "Start-line of each admission (住院起付线)", ge=0, le=1e5,
+    "InpatientStartLine",
+    (200.0, 500.0, 1_000.0),
+    "yuan per admission",
+    _RULES_SOURCE,
+    "Start-line of each admission (住院起付线)",
+    ge=0,
+    le=1e5,
 )
 
 InpatientRate = by_level(
-    "InpatientRate", (0.85, 0.75, 0.60), "share", _RULES_SOURCE,
-    "Share of an inpatient bill above the start-line the fund pays", ge=0, le=1,
+    "InpatientRate",
+    (0.85, 0.75, 0.60),
+    "share",
+    _RULES_SOURCE,
+    "Share of an inpatient bill above the start-line the fund pays",
+    ge=0,
+    le=1,
 )
 
 
@@ -47,14 +62,22 @@ class SchemeRules(StrictModel):
     )
     outpatient_rate: OutpatientRate = table_field(OutpatientRate)
     outpatient_cap: float = param(
-        3_000.0, "yuan per year", _RULES_SOURCE, "Most the fund pays for one resident's outpatient care a year.",
-        ge=0, le=1e7,
+        3_000.0,
+        "yuan per year",
+        _RULES_SOURCE,
+        "Most the fund pays for one resident's outpatient care a year.",
+        ge=0,
+        le=1e7,
     )
     inpatient_start_line: InpatientStartLine = table_field(InpatientStartLine)
     inpatient_rate: InpatientRate = table_field(InpatientRate)
     inpatient_cap: float = param(
-        300_000.0, "yuan per year", _RULES_SOURCE, "Most the fund pays for one resident's admissions a year.",
-        ge=0, le=1e8,
+        300_000.0,
+        "yuan per year",
+        _RULES_SOURCE,
+        "Most the fund pays for one resident's admissions a year.",
+        ge=0,
+        le=1e8,
     )
 
 
@@ -80,19 +103,29 @@ class InsuranceParams(StrictModel):
         default_factory=SchemeRules, description="Urban-rural resident basic medical insurance (城乡居民医保)."
     )
     contribution_employee: float = param(
-        2_500.0, "yuan per insured per year",
+        2_500.0,
+        "yuan per insured per year",
         "calibrated: baseline fund runs a small surplus in year 1, as the national fund does "
         "(2023: income ¥3.34 tn, spending ¥2.82 tn)",
-        "Pooled-fund income per employee-insured resident.", ge=0, le=1e6,
+        "Pooled-fund income per employee-insured resident.",
+        ge=0,
+        le=1e6,
     )
     contribution_resident: float = param(
-        1_000.0, "yuan per insured per year", "as above; close to the 2023 resident financing standard of "
-        "≈¥1,020 per person (NHSA 2023 bulletin)",
-        "Pooled-fund income per resident-scheme insured.", ge=0, le=1e6,
+        1_000.0,
+        "yuan per insured per year",
+        "as above; close to the 2023 resident financing standard of ≈¥1,020 per person (NHSA 2023 bulletin)",
+        "Pooled-fund income per resident-scheme insured.",
+        ge=0,
+        le=1e6,
     )
     contribution_growth: float = param(
-        0.07, "per year", "assumption: fund income per insured rose ≈7%/yr 2019–23",
-        "Yearly growth of contributions.", ge=-0.5, le=1,
+        0.07,
+        "per year",
+        "assumption: fund income per insured rose ≈7%/yr 2019–23",
+        "Yearly growth of contributions.",
+        ge=-0.5,
+        le=1,
     )
 
 
@@ -194,8 +227,6 @@ class Fund:
 
     def close_year(self, year: int) -> None:
         """Record the year and start a new one."""
-        self.history.append(
-            {"year": year, "income": self.income, "spending": self.spending, "balance": self.balance}
-        )
+        self.history.append({"year": year, "income": self.income, "spending": self.spending, "balance": self.balance})
         self.income = 0.0
         self.spending = 0.0

@@ -21,29 +21,48 @@ BED_TIERS = ("health_centre", "secondary", "tertiary")
 
 TARGETS: dict[str, dict[str, object]] = {
     "primary_visit_share": {
-        "value": 0.65, "direction": ">=",
-        "source": "seed 002: 基层医疗卫生机构诊疗量占总诊疗量比例达到65%以上; seed 001: 基层医疗卫生机构诊疗量占比达65%以上",
+        "value": 0.65,
+        "direction": ">=",
+        "source": (
+            "seed 002: 基层医疗卫生机构诊疗量占总诊疗量比例达到65%以上; seed 001: 基层医疗卫生机构诊疗量占比达65%以上"
+        ),
     },
     "medical_revenue_growth": {
-        "value": 0.09, "direction": "<=", "source": "seed 001: 全市公立医院医药总收入增幅控制在9%以内",
+        "value": 0.09,
+        "direction": "<=",
+        "source": "seed 001: 全市公立医院医药总收入增幅控制在9%以内",
     },
     "revenue_structure": {
-        "value": {"service": 0.5, "drugs": 0.3, "tests": 0.2}, "direction": "~",
+        "value": {"service": 0.5, "drugs": 0.3, "tests": 0.2},
+        "direction": "~",
         "source": "seed 001: 医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2良性结构",
     },
     "in_county_rate": {
-        "value": 0.90, "direction": ">=",
+        "value": 0.90,
+        "direction": ">=",
         "source": "seed 002: 县域内就诊率提高到90%左右; seed 003: 县域内患者就诊率力争在90%以上",
     },
     "signing_rate": {
-        "value": 0.60, "direction": ">=", "source": "seed 003: 到2025年…全人群签约率达到60%以上",
+        "value": 0.60,
+        "direction": ">=",
+        "source": "seed 003: 到2025年…全人群签约率达到60%以上",
     },
 }
 """Policy targets with the seed clause each comes from."""
 
 BY_TIER_FIELDS = (
-    "visits", "visit_bills", "visit_wait_days", "visit_waits", "admissions", "admission_wait_days",
-    "referred_admissions", "discharges", "stay_days", "stay_bills", "occupied_beds", "beds",
+    "visits",
+    "visit_bills",
+    "visit_wait_days",
+    "visit_waits",
+    "admissions",
+    "admission_wait_days",
+    "referred_admissions",
+    "discharges",
+    "stay_days",
+    "stay_bills",
+    "occupied_beds",
+    "beds",
     *(f"revenue_{c}" for c in COMPONENTS),
 )
 STOCK_FIELDS = ("signed", "residents", "waiting_end", "beds")
@@ -187,9 +206,18 @@ def annual(daily: pd.DataFrame) -> pd.DataFrame:
 
 
 SUMMARY_SCALARS = (
-    "primary_visit_share", "medical_revenue_growth", "oop_share", "fund_balance", "in_county_rate",
-    "signing_rate", "referrals_up", "referrals_down", "unmet_episodes", "visits_per_capita",
-    "admissions_per_capita", "medical_revenue",
+    "primary_visit_share",
+    "medical_revenue_growth",
+    "oop_share",
+    "fund_balance",
+    "in_county_rate",
+    "signing_rate",
+    "referrals_up",
+    "referrals_down",
+    "unmet_episodes",
+    "visits_per_capita",
+    "admissions_per_capita",
+    "medical_revenue",
 )
 SUMMARY_BY_TIER = {
     "bed_occupancy": BED_TIERS,

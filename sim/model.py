@@ -21,6 +21,7 @@ reset, and nothing of the warm-up is recorded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import mesa
@@ -85,10 +86,6 @@ class CareModel(mesa.Model):
         self._op_fund_paid = np.zeros(n)
         self._ip_fund_paid = np.zeros(n)
         self._today = DayRecord.empty()
-        while self.day < 0:
-            self.step()
-        self.fund = Fund()
-        self.facilities.close_year()
 
     # ------------------------------------------------------------------ set-up
     _SLOT_FIELDS = ("slot_discharge_day", "slot_resident", "slot_severity", "slot_key", "slot_stay", "slot_intensity")
@@ -141,11 +138,19 @@ class CareModel(mesa.Model):
         home = f.consortium[cand[:, 0]]
         self._cand_own_consortium = (f.consortium[safe] == home[:, None]) & (cand >= 0)
         self._referral_outpatient = care.referral_targets(
-            cand, self._cand_tier, f.outpatient_capability, home, r.consortium_lead,
+            cand,
+            self._cand_tier,
+            f.outpatient_capability,
+            home,
+            r.consortium_lead,
             r.cell_travel_hours,
         )
         self._referral_inpatient = care.referral_targets(
-            cand, self._cand_tier, f.inpatient_capability, home, r.consortium_lead,
+            cand,
+            self._cand_tier,
+            f.inpatient_capability,
+            home,
+            r.consortium_lead,
             r.cell_travel_hours,
         )
 
@@ -161,8 +166,15 @@ class CareModel(mesa.Model):
         return np.bincount(self.slot_facility[occupied], minlength=len(self.facilities))
 
     def run_years(self, years: int, progress: object | None = None) -> None:
-        """Advance `years` whole years (365 steps each), updating `progress.update(1)` per day."""
-        for _ in range(years * DAYS_PER_YEAR):
+        """Advance `years` more whole years (after the warm-up, if it has not run yet).
+
+        Args:
+            years: Years to simulate.
+            progress: Optional object whose `update(1)` is called after every day, warm-up
+                included (`run.warmup_days + 365 × years` calls from a new model).
+        """
+        end = (max(self.day, 0) // DAYS_PER_YEAR + years) * DAYS_PER_YEAR
+        while self.day < end:
             self.step()
             if progress is not None:
                 progress.update(1)  # type: ignore[attr-defined]
@@ -173,6 +185,8 @@ class CareModel(mesa.Model):
         day_of_year = self.day % DAYS_PER_YEAR
         self.year = self.day // DAYS_PER_YEAR
         self._today = DayRecord.empty()
+        if self.day == 0:
+            self._end_warmup()
         if self._episode_year != self.year:
             self._start_year()
         self._discharge()
@@ -183,6 +197,11 @@ class CareModel(mesa.Model):
         if day_of_year == DAYS_PER_YEAR - 1 and self.year >= 0:
             self._close_year()
         self.day += 1
+
+    def _end_warmup(self) -> None:
+        """Recording starts: the warm-up's money is forgotten, its patients stay in their beds."""
+        self.fund = Fund()
+        self.facilities.close_year()
 
     def _start_year(self) -> None:
         s, pop = self.scenario, self.population
@@ -346,7 +365,7 @@ class CareModel(mesa.Model):
             out_fac[-1][~can_admit] = up_for_bed
             out_ref.append(referred[a_idx] | ~can_admit)
 
-            up, up_at = seen[~treated], seen_at[~treated]
+            up = seen[~treated]
             t.referrals_up += up.size
             referred[up] = True
             up_target = self._referral_outpatient[cell[up], severity[up]]
@@ -380,14 +399,18 @@ class CareModel(mesa.Model):
         """What a patient expects to pay at each candidate: the visit, plus the stay if one is likely."""
         s, f, pop, table = self.scenario, self.facilities, self.population, self.insurance
         scheme = pop.scheme[resident][:, None]
-        visit = payment.outpatient_bill(tier, f.intensity[facility], severity[:, None], kind[:, None], self.year, s.prices)
+        visit = payment.outpatient_bill(
+            tier, f.intensity[facility], severity[:, None], kind[:, None], self.year, s.prices
+        )
         start_left = np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident][:, None])
         above = np.maximum(0.0, visit - start_left)
         oop = visit - above * table.outpatient_rate[scheme, _TIER_LEVEL[tier]]
         p_admit = s.illness.admission_probability.as_array()[severity][:, None]
         ward_tier = np.where(f.inpatient_capability[facility] >= severity[:, None], tier, 3)
         stay = s.illness.length_of_stay.as_array()[ward_tier]
-        ward_bill = payment.inpatient_bill(ward_tier, f.intensity[facility], severity[:, None], stay, self.year, s.prices)
+        ward_bill = payment.inpatient_bill(
+            ward_tier, f.intensity[facility], severity[:, None], stay, self.year, s.prices
+        )
         ward_level = _TIER_LEVEL[ward_tier]
         start = table.inpatient_start_line[scheme, ward_level]
         ward_oop = np.minimum(ward_bill, start) + np.maximum(0.0, ward_bill - start) * (
@@ -433,9 +456,7 @@ class CareModel(mesa.Model):
         cell = self.population.cell[go.resident]
         cand = self.region.cell_candidates[cell]
         safe = np.maximum(cand, 0)
-        free = np.bincount(
-            self.slot_facility[self.slot_discharge_day < 0], minlength=len(f)
-        )
+        free = np.bincount(self.slot_facility[self.slot_discharge_day < 0], minlength=len(f))
         ok = (cand >= 0) & (cand != go.facility[:, None]) & (f.inpatient_capability[safe] >= go.severity[:, None])
         ok &= free[safe] > 0
         hours = np.where(ok, self.region.cell_travel_hours[cell], np.inf)
@@ -481,35 +502,28 @@ class CareModel(mesa.Model):
         self.agents_by_type[Facility].do("respond", self.scenario.prices)
 
 
+@dataclass
 class _Requests:
     """Admission requests (struct of arrays), in priority order."""
 
-    __slots__ = ("resident", "facility", "severity", "key", "since", "referred")
-
-    def __init__(
-        self, resident: np.ndarray, facility: np.ndarray, severity: np.ndarray, key: np.ndarray,
-        since: np.ndarray, referred: np.ndarray,
-    ) -> None:
-        self.resident = resident
-        self.facility = facility
-        self.severity = severity
-        self.key = key
-        self.since = since
-        self.referred = referred
+    resident: np.ndarray
+    facility: np.ndarray
+    severity: np.ndarray
+    key: np.ndarray
+    since: np.ndarray
+    referred: np.ndarray
 
     def __len__(self) -> int:
         return int(self.resident.size)
 
     def take(self, index: np.ndarray) -> _Requests:
-        return _Requests(*(getattr(self, name)[index] for name in self.__slots__))
+        return _Requests(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
     @classmethod
     def empty(cls) -> _Requests:
-        return cls(
-            np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint64),
-            np.zeros(0, np.int64), np.zeros(0, bool),
-        )
+        i = np.zeros(0, np.int64)
+        return cls(resident=i, facility=i, severity=i, key=np.zeros(0, np.uint64), since=i, referred=np.zeros(0, bool))
 
     @classmethod
     def concat(cls, a: _Requests, b: _Requests) -> _Requests:
-        return cls(*(np.concatenate([getattr(a, n), getattr(b, n)]) for n in cls.__slots__))
+        return cls(**{f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(cls)})

@@ -26,50 +26,96 @@ _MIX_SOURCE = (
 
 
 OutpatientPrice = by_tier(
-    "OutpatientPrice", (35.0, 100.0, 210.0, 300.0), "yuan per visit", _COST_SOURCE,
-    "Bill of an outpatient visit at intensity 1, case-mix average", ge=0, le=1e5,
+    "OutpatientPrice",
+    (35.0, 100.0, 210.0, 300.0),
+    "yuan per visit",
+    _COST_SOURCE,
+    "Bill of an outpatient visit at intensity 1, case-mix average",
+    ge=0,
+    le=1e5,
 )
 
 InpatientPricePerDay = by_tier(
-    "InpatientPricePerDay", (0.0, 330.0, 745.0, 1_250.0), "yuan per bed-day", _COST_SOURCE,
-    "Bill per inpatient day at intensity 1 (per-stay cost ÷ mean stay)", ge=0, le=1e6,
+    "InpatientPricePerDay",
+    (0.0, 330.0, 745.0, 1_250.0),
+    "yuan per bed-day",
+    _COST_SOURCE,
+    "Bill per inpatient day at intensity 1 (per-stay cost ÷ mean stay)",
+    ge=0,
+    le=1e6,
 )
 
 OutpatientSeverityFactor = by_tier(
-    "OutpatientSeverityFactor", (0.85, 1.3, 1.8, 2.2), "×", "assumption",
-    "Visit bill multiplier by severity", ge=0, le=100, keys=SEVERITIES,
+    "OutpatientSeverityFactor",
+    (0.85, 1.3, 1.8, 2.2),
+    "×",
+    "assumption",
+    "Visit bill multiplier by severity",
+    ge=0,
+    le=100,
+    keys=SEVERITIES,
 )
 
 InpatientSeverityFactor = by_tier(
-    "InpatientSeverityFactor", (0.6, 0.8, 1.0, 1.3), "×", "assumption",
-    "Per-day bill multiplier by severity", ge=0, le=100, keys=SEVERITIES,
+    "InpatientSeverityFactor",
+    (0.6, 0.8, 1.0, 1.3),
+    "×",
+    "assumption",
+    "Per-day bill multiplier by severity",
+    ge=0,
+    le=100,
+    keys=SEVERITIES,
 )
 
 DrugShareOutpatient = by_tier(
-    "DrugShareOutpatient", (0.60, 0.55, 0.45, 0.45), "share", _MIX_SOURCE,
-    "Drugs and consumables share of an outpatient bill", ge=0, le=1,
+    "DrugShareOutpatient",
+    (0.60, 0.55, 0.45, 0.45),
+    "share",
+    _MIX_SOURCE,
+    "Drugs and consumables share of an outpatient bill",
+    ge=0,
+    le=1,
 )
 
 TestShareOutpatient = by_tier(
-    "TestShareOutpatient", (0.10, 0.15, 0.25, 0.27), "share", _MIX_SOURCE,
-    "Tests share of an outpatient bill", ge=0, le=1,
+    "TestShareOutpatient",
+    (0.10, 0.15, 0.25, 0.27),
+    "share",
+    _MIX_SOURCE,
+    "Tests share of an outpatient bill",
+    ge=0,
+    le=1,
 )
 
 DrugShareInpatient = by_tier(
-    "DrugShareInpatient", (0.0, 0.40, 0.42, 0.42), "share", _MIX_SOURCE,
-    "Drugs and consumables share of an inpatient bill", ge=0, le=1,
+    "DrugShareInpatient",
+    (0.0, 0.40, 0.42, 0.42),
+    "share",
+    _MIX_SOURCE,
+    "Drugs and consumables share of an inpatient bill",
+    ge=0,
+    le=1,
 )
 
 TestShareInpatient = by_tier(
-    "TestShareInpatient", (0.0, 0.15, 0.25, 0.27), "share", _MIX_SOURCE,
-    "Tests share of an inpatient bill", ge=0, le=1,
+    "TestShareInpatient",
+    (0.0, 0.15, 0.25, 0.27),
+    "share",
+    _MIX_SOURCE,
+    "Tests share of an inpatient bill",
+    ge=0,
+    le=1,
 )
 
 IntensityDrift = by_tier(
-    "IntensityDrift", (0.0, 0.01, 0.055, 0.065), "per year",
+    "IntensityDrift",
+    (0.0, 0.01, 0.055, 0.065),
+    "per year",
     "calibrated: baseline hospital medical revenue grows ≈10%/yr, above seed 001's 9% cap "
     "(total health expenditure +7.7%/yr 2019–21, +12.2% 2022: DOMAIN.md)",
-    "Yearly rise of service intensity under fee-for-service", ge=-0.5, le=0.5,
+    "Yearly rise of service intensity under fee-for-service",
+    ge=-0.5,
+    le=0.5,
 )
 
 
@@ -80,8 +126,12 @@ class PriceParams(StrictModel):
     inpatient_price_per_day: InpatientPricePerDay = table_field(InpatientPricePerDay)
     outpatient_severity_factor: OutpatientSeverityFactor = table_field(OutpatientSeverityFactor)
     follow_up_factor: float = param(
-        0.8, "×", "assumption: a follow-up is mostly a prescription refill", "Bill multiplier of a chronic follow-up.",
-        ge=0, le=10,
+        0.8,
+        "×",
+        "assumption: a follow-up is mostly a prescription refill",
+        "Bill multiplier of a chronic follow-up.",
+        ge=0,
+        le=10,
     )
     inpatient_severity_factor: InpatientSeverityFactor = table_field(InpatientSeverityFactor)
     drug_share_outpatient: DrugShareOutpatient = table_field(DrugShareOutpatient)
@@ -95,7 +145,11 @@ class PriceParams(StrictModel):
 
 
 def outpatient_bill(
-    tier: np.ndarray, intensity: np.ndarray, severity: np.ndarray, kind: np.ndarray, year: int,
+    tier: np.ndarray,
+    intensity: np.ndarray,
+    severity: np.ndarray,
+    kind: np.ndarray,
+    year: int,
     params: PriceParams,
 ) -> np.ndarray:
     """Total bill of outpatient visits (yuan)."""
@@ -105,7 +159,11 @@ def outpatient_bill(
 
 
 def inpatient_bill(
-    tier: np.ndarray, intensity: np.ndarray, severity: np.ndarray, days: np.ndarray, year: int,
+    tier: np.ndarray,
+    intensity: np.ndarray,
+    severity: np.ndarray,
+    days: np.ndarray,
+    year: int,
     params: PriceParams,
 ) -> np.ndarray:
     """Total bill of inpatient stays (yuan)."""

@@ -27,24 +27,40 @@ class PopulationParams(StrictModel):
     """Who the residents are."""
 
     employee_share_urban_adults: float = param(
-        0.55, "share", "NHSA 2023 bulletin: 371M employee-insured of 1,334M insured (27.8%); "
+        0.55,
+        "share",
+        "NHSA 2023 bulletin: 371M employee-insured of 1,334M insured (27.8%); "
         "urban/rural split: assumption chosen to reproduce that total",
-        "Share of urban adults (18+) in the employee scheme.", ge=0, le=1,
+        "Share of urban adults (18+) in the employee scheme.",
+        ge=0,
+        le=1,
     )
     employee_share_rural_adults: float = param(
         0.12, "share", "as above", "Share of rural adults (18+) in the employee scheme.", ge=0, le=1
     )
     signing_rate_key_groups: float = param(
-        0.60, "share", "seed 002: 重点人群签约服务覆盖率达到60%以上 (by end 2017)",
-        "Family-doctor signing rate of key groups (65+, children under 7, chronic patients).", ge=0, le=1,
+        0.60,
+        "share",
+        "seed 002: 重点人群签约服务覆盖率达到60%以上 (by end 2017)",
+        "Family-doctor signing rate of key groups (65+, children under 7, chronic patients).",
+        ge=0,
+        le=1,
     )
     signing_rate_others: float = param(
-        0.20, "share", "seed 002: 家庭医生签约服务覆盖率达到30%以上 overall (with key groups above)",
-        "Family-doctor signing rate of everyone else.", ge=0, le=1,
+        0.20,
+        "share",
+        "seed 002: 家庭医生签约服务覆盖率达到30%以上 overall (with key groups above)",
+        "Family-doctor signing rate of everyone else.",
+        ge=0,
+        le=1,
     )
     trust_mean_urban: float = param(
-        0.45, "0–1 score", "assumption (urban residents bypass primary care more, CKB 2009–17)",
-        "Mean trust in primary care of urban residents.", gt=0, lt=1,
+        0.45,
+        "0–1 score",
+        "assumption (urban residents bypass primary care more, CKB 2009–17)",
+        "Mean trust in primary care of urban residents.",
+        gt=0,
+        lt=1,
     )
     trust_mean_rural: float = param(
         0.60, "0–1 score", "assumption", "Mean trust in primary care of rural residents.", gt=0, lt=1
@@ -156,8 +172,9 @@ def build(region: Region, params: PopulationParams, seed: int) -> Population:
     urban = region.cell_urban[cell]
 
     age_lo, age_hi, share = data.age_structure()
-    band = np.minimum(np.searchsorted(np.cumsum(share), rng.uniform(seed, "pop.age_band", ids), side="right"),
-                      share.size - 1)
+    band = np.minimum(
+        np.searchsorted(np.cumsum(share), rng.uniform(seed, "pop.age_band", ids), side="right"), share.size - 1
+    )
     width = age_hi[band] - age_lo[band] + 1
     age = (age_lo[band] + np.floor(rng.uniform(seed, "pop.age", ids) * width)).astype(np.int16)
 

@@ -34,22 +34,34 @@ secondary hospitals (own district's first), two nearest tertiary hospitals."""
 
 
 BedsPer1000 = by_tier(
-    "BedsPer1000", (0.0, 0.9, 3.0, 2.3), "beds per 1,000 residents",
+    "BedsPer1000",
+    (0.0, 0.9, 3.0, 2.3),
+    "beds per 1,000 residents",
     "DOMAIN.md: 7.23 beds/1,000 (2023) of which some in specialist/other institutions; split calibrated to "
-        "occupancy ≈50% health centres (42.6% community centres 2022), ≈80% secondary, ≈90% tertiary (public 86%)",
-    "Inpatient beds by tier", ge=0.0, le=50.0,
+    "occupancy ≈50% health centres (42.6% community centres 2022), ≈80% secondary, ≈90% tertiary (public 86%)",
+    "Inpatient beds by tier",
+    ge=0.0,
+    le=50.0,
 )
 
 DoctorsPer1000 = by_tier(
-    "DoctorsPer1000", (0.55, 0.6, 0.85, 0.9), "doctors per 1,000 residents",
+    "DoctorsPer1000",
+    (0.55, 0.6, 0.85, 0.9),
+    "doctors per 1,000 residents",
     "DOMAIN.md: 3.40 licensed doctors/1,000 (2023) incl. village doctors; split: assumption",
-    "Doctors seeing outpatients, by tier", ge=0.0, le=20.0,
+    "Doctors seeing outpatients, by tier",
+    ge=0.0,
+    le=20.0,
 )
 
 VisitsPerDoctorDay = by_tier(
-    "VisitsPerDoctorDay", (12.0, 8.0, 6.0, 4.2), "visits per doctor-day",
+    "VisitsPerDoctorDay",
+    (12.0, 8.0, 6.0, 4.2),
+    "visits per doctor-day",
     "calibrated: outpatient capacity ≈1.15× baseline demand at hospitals, ≈1.3× at primary care",
-    "Outpatient visits a doctor can see per day", ge=0.1, le=200.0,
+    "Outpatient visits a doctor can see per day",
+    ge=0.1,
+    le=200.0,
 )
 
 
@@ -57,56 +69,99 @@ class RegionParams(StrictModel):
     """Size and layout of the embedded default region."""
 
     residents: int = param(
-        2_500_000, "residents", "issue 3: a prefecture-level city of about 2.5 million",
-        "Residents of the full-scale region (before --scale).", ge=1_000, le=50_000_000,
+        2_500_000,
+        "residents",
+        "issue 3: a prefecture-level city of about 2.5 million",
+        "Residents of the full-scale region (before --scale).",
+        ge=1_000,
+        le=50_000_000,
     )
-    urban_districts: int = param(
-        2, "districts", "assumption", "Districts (区) of the urban core.", ge=1, le=6
-    )
+    urban_districts: int = param(2, "districts", "assumption", "Districts (区) of the urban core.", ge=1, le=6)
     rural_counties: int = param(
         8, "counties", "assumption: ~10 counties/districts in all", "Rural counties (县).", ge=1, le=24
     )
     urban_core_share: float = param(
-        0.36, "share", "assumption: typical prefecture city, core districts about a third",
-        "Share of residents living in the urban core districts.", ge=0.05, le=0.95,
+        0.36,
+        "share",
+        "assumption: typical prefecture city, core districts about a third",
+        "Share of residents living in the urban core districts.",
+        ge=0.05,
+        le=0.95,
     )
     county_seat_share: float = param(
-        0.30, "share", "assumption", "Share of a county's residents living in its county seat (urban).",
-        ge=0.0, le=0.9,
+        0.30,
+        "share",
+        "assumption",
+        "Share of a county's residents living in its county seat (urban).",
+        ge=0.0,
+        le=0.9,
     )
     tile_km: float = param(
-        40.0, "km", "assumption: a county of ≈1,600 km²", "Side of the square tile a county (or the urban core) occupies.", ge=5, le=200
+        40.0,
+        "km",
+        "assumption: a county of ≈1,600 km²",
+        "Side of the square tile a county (or the urban core) occupies.",
+        ge=5,
+        le=200,
     )
     residents_per_village: float = param(
-        1_000, "residents", "NHC: ~580k village clinics for ~490M rural residents",
-        "Rural residents per village clinic (村卫生室).", ge=100, le=20_000,
+        1_000,
+        "residents",
+        "NHC: ~580k village clinics for ~490M rural residents",
+        "Rural residents per village clinic (村卫生室).",
+        ge=100,
+        le=20_000,
     )
     residents_per_station: float = param(
-        10_000, "residents", "assumption: one station per community (社区)",
-        "Urban residents per community health station (社区卫生服务站).", ge=1_000, le=100_000,
+        10_000,
+        "residents",
+        "assumption: one station per community (社区)",
+        "Urban residents per community health station (社区卫生服务站).",
+        ge=1_000,
+        le=100_000,
     )
     residents_per_township: float = param(
-        25_000, "residents", "NHC: ~34k township centres for ~490M rural residents (rounded)",
-        "Rural residents per township health centre (乡镇卫生院).", ge=2_000, le=200_000,
+        25_000,
+        "residents",
+        "NHC: ~34k township centres for ~490M rural residents (rounded)",
+        "Rural residents per township health centre (乡镇卫生院).",
+        ge=2_000,
+        le=200_000,
     )
     residents_per_community_centre: float = param(
-        60_000, "residents", "assumption: one centre per street (街道)",
-        "Urban residents per community health centre (社区卫生服务中心).", ge=5_000, le=500_000,
+        60_000,
+        "residents",
+        "assumption: one centre per street (街道)",
+        "Urban residents per community health centre (社区卫生服务中心).",
+        ge=5_000,
+        le=500_000,
     )
     tertiary_hospitals: int = param(
-        5, "hospitals", "NHC 2023: 3,855 tertiary hospitals for 1.41 bn residents (≈1 per 365k)",
-        "Tertiary hospitals (三级医院) in the urban core at full scale.", ge=1, le=50,
+        5,
+        "hospitals",
+        "NHC 2023: 3,855 tertiary hospitals for 1.41 bn residents (≈1 per 365k)",
+        "Tertiary hospitals (三级医院) in the urban core at full scale.",
+        ge=1,
+        le=50,
     )
     secondary_per_district: int = param(
-        2, "hospitals", "assumption: county people's hospital + county TCM hospital",
-        "Secondary (county/district) hospitals per district or county.", ge=1, le=10,
+        2,
+        "hospitals",
+        "assumption: county people's hospital + county TCM hospital",
+        "Secondary (county/district) hospitals per district or county.",
+        ge=1,
+        le=10,
     )
     beds_per_1000: BedsPer1000 = table_field(BedsPer1000)
     doctors_per_1000: DoctorsPer1000 = table_field(DoctorsPer1000)
     visits_per_doctor_day: VisitsPerDoctorDay = table_field(VisitsPerDoctorDay)
     capacity_growth: float = param(
-        0.03, "per year", "DOMAIN.md: beds per 1,000 6.30 (2019) → 7.23 (2023), doctors 2.77 → 3.40 (≈3.5–5%/yr)",
-        "Yearly growth of every facility's beds and outpatient capacity.", ge=-0.5, le=0.5,
+        0.03,
+        "per year",
+        "DOMAIN.md: beds per 1,000 6.30 (2019) → 7.23 (2023), doctors 2.77 → 3.40 (≈3.5–5%/yr)",
+        "Yearly growth of every facility's beds and outpatient capacity.",
+        ge=-0.5,
+        le=0.5,
     )
     urban_speed_kmh: float = param(20.0, "km/h", "assumption", "Travel speed in urban areas.", ge=1, le=120)
     rural_speed_kmh: float = param(35.0, "km/h", "assumption", "Travel speed in rural areas.", ge=1, le=120)
@@ -242,9 +297,7 @@ def _primary_area(
         k_here = n_stations // n_centres + (1 if c < n_stations % n_centres else 0)
         sub_w, sub_h = w / math.ceil(math.sqrt(n_centres)), h / math.ceil(math.sqrt(n_centres))
         for s, (sx, sy) in enumerate(_grid_points(k_here, cx - sub_w / 2, cy - sub_h / 2, sub_w, sub_h)):
-            station = b.facility(
-                VILLAGE, district, (sx, sy), f"{label} {station_kind} {c + 1}.{s + 1}", share / k_here
-            )
+            station = b.facility(VILLAGE, district, (sx, sy), f"{label} {station_kind} {c + 1}.{s + 1}", share / k_here)
             b.cell(station, centre, district, urban, share / k_here)
 
 
@@ -283,8 +336,15 @@ def build(params: RegionParams, scale: float) -> Region:
         district_residents_full.append(core_full / params.urban_districts)
         box = (mid * tile + d * strip, mid * tile, strip, tile)
         _primary_area(
-            b, d, names[-1], core_full / params.urban_districts, params.residents_per_community_centre,
-            params.residents_per_station, box, True, scale,
+            b,
+            d,
+            names[-1],
+            core_full / params.urban_districts,
+            params.residents_per_community_centre,
+            params.residents_per_station,
+            box,
+            True,
+            scale,
         )
     for k, (r, c) in enumerate(ring):
         d = params.urban_districts + k
@@ -296,13 +356,26 @@ def build(params: RegionParams, scale: float) -> Region:
         seat_side = tile * 0.2
         if seat_full > 0:
             _primary_area(
-                b, d, f"{names[-1]} seat", seat_full, params.residents_per_community_centre,
-                params.residents_per_station, (x0 + 0.4 * tile, y0 + 0.4 * tile, seat_side, seat_side),
-                True, scale,
+                b,
+                d,
+                f"{names[-1]} seat",
+                seat_full,
+                params.residents_per_community_centre,
+                params.residents_per_station,
+                (x0 + 0.4 * tile, y0 + 0.4 * tile, seat_side, seat_side),
+                True,
+                scale,
             )
         _primary_area(
-            b, d, names[-1], county_full - seat_full, params.residents_per_township,
-            params.residents_per_village, (x0, y0, tile, tile), False, scale,
+            b,
+            d,
+            names[-1],
+            county_full - seat_full,
+            params.residents_per_township,
+            params.residents_per_village,
+            (x0, y0, tile, tile),
+            False,
+            scale,
         )
 
     n_districts = len(names)
@@ -319,8 +392,13 @@ def build(params: RegionParams, scale: float) -> Region:
         cx, cy = district_centre[d]
         for s in range(params.secondary_per_district):
             offset = 1.5 * s
-            b.facility(SECONDARY, d, (cx + offset, cy + offset), f"{names[d]} hospital {s + 1}",
-                       district_residents_full[d] * scale / params.secondary_per_district)
+            b.facility(
+                SECONDARY,
+                d,
+                (cx + offset, cy + offset),
+                f"{names[d]} hospital {s + 1}",
+                district_residents_full[d] * scale / params.secondary_per_district,
+            )
     n_tertiary = _count(params.tertiary_hospitals, scale)
     tertiary_points = _grid_points(n_tertiary, mid * tile, mid * tile, tile, tile)
     for t, (tx, ty) in enumerate(tertiary_points):

@@ -29,6 +29,14 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+def _as_words(key: np.ndarray | int) -> np.ndarray:
+    """Keys as uint64 words; negative integers (the warm-up year −1) wrap to distinct words."""
+    a = np.asarray(key)
+    if a.dtype.kind == "i":
+        return a.astype(np.int64, copy=False).view(np.uint64)
+    return a.astype(np.uint64, copy=False)
+
+
 def stream_key(seed: int, stream: str) -> np.uint64:
     """64-bit key of a named stream under a seed (stable across processes and platforms)."""
     digest = hashlib.blake2b(f"{int(seed)}/{stream}".encode(), digest_size=8).digest()
@@ -46,8 +54,7 @@ def bits(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
     Returns:
         uint64 array with the broadcast shape of the keys.
     """
-    # Negative keys (the warm-up year −1) wrap to distinct 64-bit words.
-    arrays = np.broadcast_arrays(*[np.asarray(k).astype(np.int64, copy=False).view(np.uint64) if np.asarray(k).dtype.kind == "i" else np.asarray(k).astype(np.uint64, copy=False) for k in keys])
+    arrays = np.broadcast_arrays(*[_as_words(k) for k in keys])
     h = np.full(arrays[0].shape if arrays else (), stream_key(seed, stream), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for k in arrays:

@@ -1,0 +1,375 @@
+"""Run the baseline and compare it with the published national figures in `sim/data/published.toml`.
+
+Prints a Markdown table "simulated vs published" (figure, published value and year, source,
+simulated value in the first simulated year, note) and a second table of the policy targets the
+baseline is measured against. The tables are pasted into docs/ODD.md ("Calibration: simulated vs
+published"); rerun this script to regenerate them:
+
+    python experiments/baseline_vs_published.py [--scale F] [--years N] [--seed S] [--out FILE.md]
+
+Indicator definitions are those of `sim.metrics`; published figures come from `sim.data.figure`.
+Rows marked "(input)" compare a parameter, not a model output, with its published counterpart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import sim
+from sim import data, population, region
+from sim.config import Scenario
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SCENARIO = REPO / "scenarios" / "baseline.toml"
+HOSPITALS = ("secondary", "tertiary")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a row needs to compute its simulated value.
+
+    Attributes:
+        row: The first simulated year of the annual table (`Results.annual`).
+        later: The second simulated year, if the run had one (for year-on-year indicators).
+        results: The run's results.
+        scenario: The scenario that was run.
+        people: The run's residents (rebuilt from the same seed; draws are keyed, so identical).
+    """
+
+    row: pd.Series
+    later: pd.Series | None
+    results: sim.Results
+    scenario: Scenario
+    people: population.Population
+
+
+@dataclass(frozen=True)
+class Row:
+    """One comparison: a published figure and the simulated quantity set against it.
+
+    Attributes:
+        figure: Key in published.toml.
+        simulated: Function of the run context giving the simulated value.
+        quantity: Name of the simulated quantity (an annual-table column or a short formula).
+        kind: How to format both values: "share", "per_capita", "yuan", "days", "count".
+        note: Why the two may differ, or how they were made comparable.
+        component: For figures whose value is a table (e.g. admission shares by level): the
+            components summed to make the published value.
+        label: Text for the figure column; defaults to `figure` (with components, if any).
+    """
+
+    figure: str
+    simulated: Callable[[Context], float]
+    quantity: str
+    kind: str
+    note: str
+    component: tuple[str, ...] = ()
+    label: str = ""
+
+
+def col(name: str) -> Callable[[Context], float]:
+    """A simulated value read from one column of the first simulated year."""
+    return lambda c: _get(c.row, name)
+
+
+def _get(row: pd.Series | None, name: str) -> float:
+    """One value of an annual-table row, NaN where the row or the column is missing."""
+    if row is None or name not in row.index:
+        return float("nan")
+    return float(row[name])
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else float("nan")
+
+
+def _pooled(c: Context, num: str, den: str, tiers: tuple[str, ...] = HOSPITALS) -> float:
+    """Ratio of by-tier sums pooled over tiers, e.g. cost per visit of all hospitals."""
+    return _ratio(sum(_get(c.row, f"{num}_{t}") for t in tiers), sum(_get(c.row, f"{den}_{t}") for t in tiers))
+
+
+def _admission_share(tier: str) -> Callable[[Context], float]:
+    return lambda c: _ratio(_get(c.row, f"admissions_{tier}"), _get(c.row, "admissions"))
+
+
+def _beds_per_1000(c: Context) -> float:
+    return 1000.0 * c.results.summary["beds"] / c.results.summary["residents"]
+
+
+def _doctors_per_1000(c: Context) -> float:
+    return float(c.scenario.region.doctors_per_1000.as_array().sum())
+
+
+def _employee_share(c: Context) -> float:
+    return float(np.mean(c.people.scheme == population.EMPLOYEE))
+
+
+def _key_group_signing(c: Context) -> float:
+    return float(np.mean(c.people.signed[c.people.key_group]))
+
+
+def _growth(c: Context) -> float:
+    return _get(c.later, "medical_revenue_growth")
+
+
+def _published_fund_ratio() -> float:
+    spending = data.figure("employee_fund_spending").value + data.figure("resident_fund_spending").value
+    income = data.figure("employee_fund_income").value + data.figure("resident_fund_income").value
+    return float(spending) / float(income)
+
+
+def _published_employee_share() -> float:
+    employees = float(data.figure("insured_employees").value)
+    return employees / (employees + float(data.figure("insured_residents").value))
+
+
+def comparisons(scenario: Scenario) -> list[Row]:
+    """The calibration rows, in the order of the published.toml sections.
+
+    Args:
+        scenario: The scenario that was run (for notes that quote its parameters).
+
+    Returns:
+        The rows of the "simulated vs published" table.
+    """
+    p = scenario.prices
+    drug_op = p.drug_share_outpatient.as_array()
+    drug_ip = p.drug_share_inpatient.as_array()
+    price_note = (
+        "published figure is 2019 money; simulated prices are the calibrated year-0 prices "
+        f"(inflation {p.price_inflation:.0%}/yr starts after year 0)"
+    )
+    return [
+        Row("primary_visit_share", col("primary_visit_share"), "primary_visit_share", "share",
+            "primary = village clinics/stations + township/community health centres"),
+        Row("primary_visit_share_2021", col("primary_visit_share"), "primary_visit_share", "share",
+            "full-year bulletin figure; the trend falls ≈0.5–1 point a year"),
+        Row("tertiary_visit_share", col("visit_share_tertiary"), "visit_share_tertiary", "share", ""),
+        Row("secondary_visit_share", col("visit_share_secondary"), "visit_share_secondary", "share",
+            "published value includes level-1 and ungraded hospitals (a three-tier model has nowhere else to "
+            "put them); the ≈3.7% of visits at other institutions have no counterpart"),
+        Row("secondary_only_visit_share", col("visit_share_secondary"), "visit_share_secondary", "share",
+            "secondary (二级) hospitals only"),
+        Row("visits_per_capita", col("visits_per_capita"), "visits_per_capita", "per_capita",
+            "simulated visits count every referral hop and down-referral follow-up as a visit"),
+        Row("visits_per_capita_2022", col("visits_per_capita"), "visits_per_capita", "per_capita",
+            "2022 volumes were depressed by COVID-19 restrictions"),
+        Row("admissions_per_capita", col("admissions_per_capita"), "admissions_per_capita", "per_capita", ""),
+        Row("admissions_per_capita_2022", col("admissions_per_capita"), "admissions_per_capita", "per_capita",
+            "2022 volumes were depressed by COVID-19 restrictions"),
+        Row("admission_shares_by_level", _admission_share("tertiary"), "admissions_tertiary / admissions", "share",
+            "", component=("tertiary",)),
+        Row("admission_shares_by_level", _admission_share("secondary"), "admissions_secondary / admissions",
+            "share", "published: secondary 32.5% + level-1 4.2% + ungraded 4.7% hospitals",
+            component=("secondary", "level1", "ungraded")),
+        Row("admission_shares_by_level", _admission_share("health_centre"),
+            "admissions_health_centre / admissions", "share", "published: township 16.3% + community 1.4% centres",
+            component=("township", "community")),
+        Row("bed_occupancy_hospitals", col("bed_occupancy_secondary"), "bed_occupancy_secondary", "share",
+            "all hospitals, including private and specialist ones"),
+        Row("bed_occupancy_hospitals", col("bed_occupancy_tertiary"), "bed_occupancy_tertiary", "share",
+            "all hospitals, including private and specialist ones"),
+        Row("bed_occupancy_public_hospitals", lambda c: _pooled(c, "occupied_beds", "beds"),
+            "occupied / available bed-days, secondary + tertiary", "share",
+            "all simulated hospitals are public"),
+        Row("bed_occupancy_community_centres", col("bed_occupancy_health_centre"), "bed_occupancy_health_centre",
+            "share",
+            "simulated pools township and community health centres; published: community centres, one quarter"),
+        Row("mean_length_of_stay_hospitals", col("mean_length_of_stay_secondary"), "mean_length_of_stay_secondary",
+            "days", ""),
+        Row("mean_length_of_stay_hospitals", col("mean_length_of_stay_tertiary"), "mean_length_of_stay_tertiary",
+            "days", ""),
+        Row("mean_length_of_stay_hospitals", lambda c: _pooled(c, "stay_days", "discharges"),
+            "stay days / discharges, secondary + tertiary", "days",
+            "length of stay is billed and counted at discharge"),
+        Row("beds_per_1000", _beds_per_1000, "beds / residents × 1,000 (all tiers)", "per_capita",
+            "(input) published counts beds of every institution, including specialist, maternal and child, "
+            "and village-level ones; the model has hospitals and health centres only"),
+        Row("doctors_per_1000", _doctors_per_1000, "sum of region.doctors_per_1000", "per_capita",
+            "(input) simulated doctors are outpatient doctors only"),
+        Row("cost_per_visit_tertiary", col("cost_per_visit_tertiary"), "cost_per_visit_tertiary", "yuan", price_note),
+        Row("cost_per_visit_secondary", col("cost_per_visit_secondary"), "cost_per_visit_secondary", "yuan",
+            price_note),
+        Row("cost_per_admission_tertiary", col("cost_per_admission_tertiary"), "cost_per_admission_tertiary", "yuan",
+            price_note),
+        Row("cost_per_admission_secondary", col("cost_per_admission_secondary"), "cost_per_admission_secondary",
+            "yuan", price_note),
+        Row("cost_per_visit_hospitals", lambda c: _pooled(c, "visit_bills", "visits"),
+            "visit bills / visits, secondary + tertiary", "yuan",
+            "published is 2023 money, simulated prices are calibrated to 2019 public-hospital figures"),
+        Row("cost_per_admission_hospitals", lambda c: _pooled(c, "stay_bills", "discharges"),
+            "stay bills / discharges, secondary + tertiary", "yuan",
+            "published is 2023 money, simulated prices are calibrated to 2019 public-hospital figures"),
+        Row("cost_per_inpatient_day_hospitals", lambda c: _pooled(c, "stay_bills", "stay_days"),
+            "stay bills / stay days, secondary + tertiary", "yuan", "published is 2022 money"),
+        Row("drug_share_outpatient_hospitals", col("revenue_structure_drugs"), "revenue_structure_drugs", "share",
+            "simulated: drugs and consumables (药品耗材) share of secondary + tertiary revenue, outpatient and "
+            f"inpatient pooled; by construction an outpatient bill is {drug_op[2]:.0%} (secondary) / "
+            f"{drug_op[3]:.0%} (tertiary) drugs and consumables"),
+        Row("drug_share_inpatient_hospitals", col("revenue_structure_drugs"), "revenue_structure_drugs", "share",
+            f"as above; by construction an inpatient bill is {drug_ip[2]:.0%} (secondary) / {drug_ip[3]:.0%} "
+            "(tertiary) drugs and consumables; published counts drugs only"),
+        Row("oop_share_total_health_expenditure", col("oop_share"), "oop_share", "share",
+            "different definitions: simulated is the share of facility bills paid out of pocket; published is the "
+            "individual share of total health expenditure (denominator adds government and social spending outside "
+            "facility bills; numerator adds pharmacy purchases)"),
+        Row("insured_employees", _employee_share, "residents in the employee scheme / residents", "share",
+            "(input) published: employees / (employees + residents insured), 2023", label="employee share of insured"),
+        Row("employee_fund_spending", lambda c: _ratio(_get(c.row, "fund_spending"), _get(c.row, "fund_income")),
+            "fund_spending / fund_income", "share",
+            "published: (employee + resident fund spending) / (income), 2023, funds incl. maternity insurance; "
+            "contributions are calibrated to a small year-1 surplus",
+            label="fund spending / fund income"),
+        Row("resident_financing_per_capita", lambda c: float(c.scenario.insurance.contribution_resident),
+            "insurance.contribution_resident", "yuan", "(input) published figure unverified"),
+    ]
+
+
+def targets() -> list[Row]:
+    """The policy-target rows: what the baseline is measured against, not calibrated to."""
+    return [
+        Row("target_primary_visit_share", col("primary_visit_share"), "primary_visit_share", "share",
+            "seed 002/001/003: ≥65%"),
+        Row("target_medical_revenue_growth", _growth, "medical_revenue_growth (second year)", "share",
+            "seed 001: ≤9%; needs --years ≥ 2"),
+        Row("target_revenue_structure", col("revenue_structure_service"), "revenue_structure_service", "share",
+            "seed 001: 5:3:2", component=("service",)),
+        Row("target_revenue_structure", col("revenue_structure_drugs"), "revenue_structure_drugs", "share",
+            "", component=("drugs",)),
+        Row("target_revenue_structure", col("revenue_structure_tests"), "revenue_structure_tests", "share",
+            "", component=("tests",)),
+        Row("target_in_county_rate", col("in_county_rate"), "in_county_rate", "share",
+            "simulated: county residents' admissions in their own county"),
+        Row("target_first_contact_primary", lambda c: float("nan"), "not recorded", "share",
+            "first contacts are not recorded separately yet"),
+        Row("target_signing_rate_all", col("signing_rate"), "signing_rate", "share", "seed 003: ≥60% by 2025"),
+        Row("target_signing_rate_key_groups", _key_group_signing, "signed among key groups", "share",
+            "(input) population.signing_rate_key_groups; seed 003: ≥90%"),
+    ]
+
+
+def fmt(value: float, kind: str) -> str:
+    """Format a value for the table (— for a missing one)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if kind == "share":
+        return f"{100 * value:.1f}%"
+    if kind == "per_capita":
+        return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
+    if kind == "yuan":
+        return f"¥{value:,.0f}" if value >= 1000 else f"¥{value:,.1f}"
+    if kind == "days":
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(rows: list[Row], ctx: Context, title: str) -> list[str]:
+    """Markdown lines of one table; figures missing from published.toml are reported on stderr."""
+    lines = [
+        f"| {title} | published (value, year) | source | simulated ({int(ctx.row['calendar_year'])}) | note |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        try:
+            fig = data.figure(r.figure)
+        except KeyError as exc:
+            print(f"baseline_vs_published: skipped {r.figure}: {exc}", file=sys.stderr)
+            continue
+        label = r.label or r.figure
+        if r.figure == "insured_employees":
+            published = _published_employee_share()
+        elif r.figure == "employee_fund_spending":
+            published = _published_fund_ratio()
+        elif isinstance(fig.value, dict):
+            published = float(sum(fig.value[k] for k in r.component))
+            label = f"{label}: {' + '.join(r.component)}"
+        else:
+            published = float(fig.value)
+        simulated = r.simulated(ctx)
+        lines.append(
+            f"| `{_cell(label)}` | {fmt(published, r.kind)} ({fig.year}) | {_cell(fig.source)} "
+            f"| {fmt(simulated, r.kind)} (`{_cell(r.quantity)}`) | {_cell(r.note)} |"
+        )
+    return lines
+
+
+def report(results: sim.Results, scenario: Scenario, command: str) -> str:
+    """The Markdown report of a run: header, calibration table, targets table.
+
+    Args:
+        results: The baseline run.
+        scenario: The scenario that was run.
+        command: The command line that regenerates the report.
+
+    Returns:
+        Markdown text.
+    """
+    annual = results.annual
+    reg = region.build(scenario.region, scenario.run.scale)
+    people = population.build(reg, scenario.population, results.seed)
+    ctx = Context(
+        row=annual.iloc[0], later=annual.iloc[1] if len(annual) > 1 else None,
+        results=results, scenario=scenario, people=people,
+    )
+    s = results.summary
+    header = [
+        f"Scenario `{scenario.name}`, scale {scenario.run.scale:g} ({s['residents']:,} residents, "
+        f"{s['facilities']} facilities, {s['beds']:,} beds), seed {results.seed}, {len(annual)} simulated "
+        f"year(s); simulated values are for the first simulated year ({int(ctx.row['calendar_year'])}).",
+        "",
+        f"Regenerate with: `{command}`",
+        "",
+    ]
+    body = render(comparisons(scenario), ctx, "figure")
+    body += ["", *render(targets(), ctx, "policy target")]
+    return "\n".join([*header, *body]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the baseline and print (and optionally write) the comparison tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO, help="scenario TOML (default: baseline)")
+    parser.add_argument("--scale", type=float, default=None, help="share of the full city (default: the scenario's)")
+    parser.add_argument("--years", type=int, default=1, help="simulated years (default 1)")
+    parser.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the Markdown to this file")
+    args = parser.parse_args(argv)
+
+    overrides = [f"run.scale={args.scale}"] if args.scale is not None else []
+    try:
+        scenario = sim.load_scenario(args.scenario, overrides)
+    except sim.ScenarioError as exc:
+        parser.exit(2, f"baseline_vs_published: {exc}\n")
+    results = sim.run(scenario, seed=args.seed, years=args.years)
+
+    command = "python experiments/baseline_vs_published.py"
+    if args.scenario.resolve() != DEFAULT_SCENARIO:
+        command += f" --scenario {args.scenario}"
+    if args.scale is not None:
+        command += f" --scale {args.scale:g}"
+    if args.years != 1:
+        command += f" --years {args.years}"
+    if args.seed != 1:
+        command += f" --seed {args.seed}"
+    text = report(results, scenario, command)
+    print(text, end="")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

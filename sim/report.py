@@ -1,0 +1,1063 @@
+"""Self-contained HTML report of one run, in English or Chinese.
+
+`write_report` writes one HTML file that opens offline: plotly.js is inlined once in the head, and
+every chart is a plotly div. Each chart is built by its own function returning a plotly `Figure`
+(see `figures`), so a dashboard can reuse them. Every visible word comes from `LABELS`, and every
+target line from `sim.metrics.TARGETS`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+from plotly.subplots import make_subplots
+
+from sim.metrics import BED_TIERS, TARGETS
+from sim.params import TIERS
+from sim.payment import COMPONENTS
+
+if TYPE_CHECKING:
+    from sim.runner import Results
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "html_lang": "en",
+        "brand": "tiersim · simulation of tiered health care (分级诊疗)",
+        "page_title": "tiersim report: {scenario}",
+        "meta_residents": "Residents simulated",
+        "meta_residents_value": "{residents} (scale {scale})",
+        "meta_facilities": "Facilities",
+        "meta_beds": "Beds",
+        "meta_seed": "Seed",
+        "meta_years": "Years",
+        "meta_years_value": "{first}–{last} ({n} years)",
+        "meta_generated": "Generated",
+        "scale_note": (
+            "Counts and money are totals for the simulated residents (scale {scale} of the city), "
+            "in yuan (¥) of the simulated year."
+        ),
+        "nav_label": "Contents",
+        "sec_headline": "Headline: first and final year",
+        "sec_targets": "Policy targets, year by year",
+        "sec_visits": "Where patients are seen",
+        "sec_revenue": "Hospital revenue",
+        "sec_beds": "Beds",
+        "sec_waits": "Waiting",
+        "sec_money": "Insurance fund and out-of-pocket payments",
+        "sec_costs": "Costs and length of stay",
+        "sec_flows": "Referrals, in-county care and unmet need",
+        "col_indicator": "Indicator",
+        "col_target": "Target",
+        "col_change": "Change",
+        "met": "met",
+        "unmet": "not met",
+        "no_data": "no data",
+        "targets_legend": "✓ met · ✗ not met · — no data (e.g. growth in the first year)",
+        "source": "Source",
+        "percentage_points": "pp",
+        "target": "Target {goal}",
+        "target_bar": "Target",
+        "ind_primary_visit_share": "Primary-care share of visits",
+        "ind_visits_per_capita": "Visits per resident",
+        "ind_admissions_per_capita": "Admissions per resident",
+        "ind_medical_revenue": "Hospital medical revenue (¥ million)",
+        "ind_medical_revenue_growth": "Hospital medical revenue growth",
+        "ind_revenue_structure": "Revenue structure, service : drugs : tests (%)",
+        "ind_oop_share": "Out-of-pocket share of bills",
+        "ind_fund_balance": "Insurance fund balance, cumulative (¥ million)",
+        "ind_in_county_rate": "In-county admission rate",
+        "ind_signing_rate": "Family-doctor signing rate",
+        "ind_bed_occupancy": "Bed occupancy, {tier}",
+        "ind_referrals_up": "Referrals up",
+        "ind_referrals_down": "Referrals down",
+        "ind_unmet_episodes": "Unmet episodes",
+        "tier_village": "Village clinic",
+        "tier_health_centre": "Health centre",
+        "tier_secondary": "Secondary hospital",
+        "tier_tertiary": "Tertiary hospital",
+        "component_service": "Service",
+        "component_drugs": "Drugs & consumables",
+        "component_tests": "Tests",
+        "axis_year": "Year",
+        "axis_date": "Date",
+        "axis_share_of_visits": "Share of visits",
+        "axis_share": "Share",
+        "axis_growth": "Growth on previous year",
+        "axis_million_yuan": "¥ million",
+        "axis_yuan": "¥",
+        "axis_days": "Days",
+        "axis_beds": "Beds",
+        "axis_occupancy": "Occupied bed-days / bed-days",
+        "axis_count": "Count",
+        "fig_primary_share": "Primary-care share of visits",
+        "fig_visit_shares": "Share of visits by tier",
+        "fig_revenue": "Hospital medical revenue and its growth",
+        "fig_revenue_structure": "Hospital revenue structure: service / drugs / tests",
+        "fig_bed_occupancy": "Bed occupancy by tier",
+        "fig_daily_beds": "Occupied beds and beds by tier, day by day",
+        "fig_waits": "Waiting times by tier",
+        "fig_fund": "Insurance fund: income, spending and balance",
+        "fig_payments": "Who pays: insurance fund and out of pocket",
+        "fig_costs": "Cost per visit, cost per admission and length of stay by tier",
+        "fig_referrals": "Referrals and unmet need",
+        "fig_coverage": "In-county admissions and family-doctor signing",
+        "sub_revenue": "Medical revenue (¥ million)",
+        "sub_growth": "Growth on previous year",
+        "sub_wait_outpatient": "Outpatient queue (days)",
+        "sub_wait_admission": "Wait for a bed (days)",
+        "sub_paid": "Bills paid (¥ million)",
+        "sub_oop_share": "Out-of-pocket share of bills",
+        "sub_cost_visit": "Cost per visit (¥)",
+        "sub_cost_admission": "Cost per admission (¥)",
+        "sub_length_of_stay": "Mean length of stay (days)",
+        "sub_referrals": "Referrals",
+        "sub_unmet": "Unmet episodes",
+        "sub_in_county": "In-county admission rate",
+        "sub_signing": "Family-doctor signing rate",
+        "trace_primary_share": "Primary-care share",
+        "trace_revenue": "Medical revenue",
+        "trace_growth": "Growth",
+        "trace_occupied": "Occupied · {tier}",
+        "trace_beds": "Beds · {tier}",
+        "trace_fund_income": "Fund income",
+        "trace_fund_spending": "Fund spending",
+        "trace_fund_balance": "Fund balance (cumulative)",
+        "trace_fund_paid": "Paid by the fund",
+        "trace_oop_paid": "Paid out of pocket",
+        "trace_oop_share": "Out-of-pocket share",
+        "trace_year": "{year}",
+        "trace_referrals_up": "Up (to a higher tier)",
+        "trace_referrals_down": "Down (to a lower tier)",
+        "trace_unmet": "Unmet episodes",
+        "trace_in_county": "In-county admission rate",
+        "trace_signing": "Signing rate",
+        "caption_target": "Target {goal}. Source: {source}",
+        "caption_revenue": (
+            "Medical revenue of secondary and tertiary hospitals (公立医院医药总收入); growth is on the previous "
+            "simulated year, so the first year has none."
+        ),
+        "caption_revenue_structure": "Share of hospital revenue by component; the last bar is the target {goal}.",
+        "caption_daily_beds": "Solid lines: occupied beds; dashed lines: beds available.",
+        "caption_waits": "Mean days from seeking care to being seen (outpatient) or admitted (inpatient).",
+        "caption_costs": "Bills per visit and per discharge, in yuan; first and final simulated year.",
+        "footer_tiers": (
+            "Tiers: village clinic or community station (村卫生室/社区卫生服务站); health centre, township or "
+            "community (乡镇卫生院/社区卫生服务中心); secondary hospital (二级医院); tertiary hospital (三级医院). "
+            "Primary care (基层) is the first two."
+        ),
+        "footer_generator": "Generated by tiersim {version}.",
+    },
+    "zh": {
+        "html_lang": "zh-CN",
+        "brand": "tiersim · 分级诊疗智能体仿真",
+        "page_title": "tiersim 仿真报告：{scenario}",
+        "meta_residents": "模拟居民数",
+        "meta_residents_value": "{residents}（抽样比例 {scale}）",
+        "meta_facilities": "医疗机构",
+        "meta_beds": "床位",
+        "meta_seed": "随机种子",
+        "meta_years": "模拟年份",
+        "meta_years_value": "{first}–{last}（{n} 年）",
+        "meta_generated": "生成时间",
+        "scale_note": "人次与金额均为模拟居民（全市的 {scale}）的合计，金额单位为当年元（¥）。",
+        "nav_label": "目录",
+        "sec_headline": "主要指标：首年与末年",
+        "sec_targets": "政策目标逐年达成情况",
+        "sec_visits": "就诊流向",
+        "sec_revenue": "医院医药收入",
+        "sec_beds": "床位",
+        "sec_waits": "等待时间",
+        "sec_money": "医保基金与个人自付",
+        "sec_costs": "费用与住院日",
+        "sec_flows": "双向转诊、县域内住院与未满足需求",
+        "col_indicator": "指标",
+        "col_target": "目标",
+        "col_change": "变化",
+        "met": "达标",
+        "unmet": "未达标",
+        "no_data": "无数据",
+        "targets_legend": "✓ 达标 · ✗ 未达标 · — 无数据（如首年无增幅）",
+        "source": "依据",
+        "percentage_points": "个百分点",
+        "target": "目标 {goal}",
+        "target_bar": "目标",
+        "ind_primary_visit_share": "基层医疗卫生机构诊疗量占比",
+        "ind_visits_per_capita": "人均门诊人次",
+        "ind_admissions_per_capita": "人均住院人次",
+        "ind_medical_revenue": "公立医院医药总收入（百万元）",
+        "ind_medical_revenue_growth": "公立医院医药总收入增幅",
+        "ind_revenue_structure": "收入结构 医疗服务∶药品耗材∶检查化验（%）",
+        "ind_oop_share": "个人自付占医疗费用比例",
+        "ind_fund_balance": "医保基金累计结余（百万元）",
+        "ind_in_county_rate": "县域内住院率",
+        "ind_signing_rate": "家庭医生签约率",
+        "ind_bed_occupancy": "床位使用率（{tier}）",
+        "ind_referrals_up": "上转人次",
+        "ind_referrals_down": "下转人次",
+        "ind_unmet_episodes": "未满足就医需求（次）",
+        "tier_village": "村卫生室",
+        "tier_health_centre": "乡镇卫生院/社区中心",
+        "tier_secondary": "二级医院",
+        "tier_tertiary": "三级医院",
+        "component_service": "医疗服务",
+        "component_drugs": "药品耗材",
+        "component_tests": "检查化验",
+        "axis_year": "年份",
+        "axis_date": "日期",
+        "axis_share_of_visits": "占诊疗量比例",
+        "axis_share": "比例",
+        "axis_growth": "比上年增幅",
+        "axis_million_yuan": "百万元",
+        "axis_yuan": "元",
+        "axis_days": "天",
+        "axis_beds": "床位",
+        "axis_occupancy": "实际占用床日数 / 实际开放床日数",
+        "axis_count": "人次",
+        "fig_primary_share": "基层医疗卫生机构诊疗量占比",
+        "fig_visit_shares": "各级机构诊疗量占比",
+        "fig_revenue": "公立医院医药总收入及增幅",
+        "fig_revenue_structure": "医院收入结构：医疗服务/药品耗材/检查化验",
+        "fig_bed_occupancy": "各级机构床位使用率",
+        "fig_daily_beds": "各级机构每日占用床位与开放床位",
+        "fig_waits": "各级机构等待时间",
+        "fig_fund": "医保基金收入、支出与累计结余",
+        "fig_payments": "费用由谁支付：医保基金与个人自付",
+        "fig_costs": "各级机构次均门诊费用、次均住院费用与平均住院日",
+        "fig_referrals": "双向转诊与未满足需求",
+        "fig_coverage": "县域内住院率与家庭医生签约率",
+        "sub_revenue": "医药总收入（百万元）",
+        "sub_growth": "比上年增幅",
+        "sub_wait_outpatient": "门诊排队（天）",
+        "sub_wait_admission": "等待入院（天）",
+        "sub_paid": "医疗费用支付（百万元）",
+        "sub_oop_share": "个人自付比例",
+        "sub_cost_visit": "次均门诊费用（元）",
+        "sub_cost_admission": "次均住院费用（元）",
+        "sub_length_of_stay": "平均住院日（天）",
+        "sub_referrals": "转诊人次",
+        "sub_unmet": "未满足就医需求（次）",
+        "sub_in_county": "县域内住院率",
+        "sub_signing": "家庭医生签约率",
+        "trace_primary_share": "基层诊疗量占比",
+        "trace_revenue": "医药总收入",
+        "trace_growth": "增幅",
+        "trace_occupied": "占用床位 · {tier}",
+        "trace_beds": "开放床位 · {tier}",
+        "trace_fund_income": "基金收入",
+        "trace_fund_spending": "基金支出",
+        "trace_fund_balance": "基金累计结余",
+        "trace_fund_paid": "医保基金支付",
+        "trace_oop_paid": "个人自付",
+        "trace_oop_share": "个人自付比例",
+        "trace_year": "{year}年",
+        "trace_referrals_up": "上转（转往上级机构）",
+        "trace_referrals_down": "下转（转往下级机构）",
+        "trace_unmet": "未满足就医需求",
+        "trace_in_county": "县域内住院率",
+        "trace_signing": "签约率",
+        "caption_target": "目标 {goal}。依据：{source}",
+        "caption_revenue": "二级、三级医院医药总收入（公立医院医药总收入）；增幅相对上一模拟年，首年无增幅。",
+        "caption_revenue_structure": "医院收入按构成的比例；最后一栏为目标 {goal}。",
+        "caption_daily_beds": "实线：占用床位；虚线：开放床位。",
+        "caption_waits": "从就医到接诊（门诊）或入院（住院）的平均天数。",
+        "caption_costs": "每次门诊、每次出院的医疗费用（元）；首个与最后一个模拟年。",
+        "footer_tiers": (
+            "机构层级：村卫生室/社区卫生服务站；乡镇卫生院/社区卫生服务中心；二级医院；三级医院。"
+            "前两级为基层医疗卫生机构。"
+        ),
+        "footer_generator": "由 tiersim {version} 生成。",
+    },
+}
+"""Every visible text of the report, by language ("en", "zh"); both have the same keys."""
+
+FONT = (
+    '-apple-system, "Segoe UI", "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", '
+    '"Microsoft YaHei", "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", sans-serif'
+)
+TIER_COLOURS = {"village": "#009E73", "health_centre": "#56B4E9", "secondary": "#E69F00", "tertiary": "#D55E00"}
+COMPONENT_COLOURS = {"service": "#0072B2", "drugs": "#CC79A7", "tests": "#8C9DAD"}
+"""Colour-blind-safe (Okabe–Ito) colours, one per tier and per revenue component."""
+_ACCENT = "#1F4E79"
+_MUTED = "#9FB3C8"
+_TARGET = "#C62828"
+_HEIGHT = 430
+
+_CSS = """
+:root { --ink:#1f2933; --muted:#52606d; --line:#e4e7eb; --bg:#f4f6f8; --accent:#1f4e79;
+        --ok-bg:#e3f4e8; --ok:#1e6b34; --bad-bg:#fdeaea; --bad:#a61b1b; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink); font: 14px/1.5 FONT; }
+header { background: var(--accent); color: #fff; padding: 24px 40px 20px; }
+header .brand { font-size: 12.5px; letter-spacing: .04em; opacity: .8; text-transform: uppercase; }
+header h1 { margin: 4px 0 4px; font-size: 28px; font-weight: 600; }
+header .desc { margin: 0 0 12px; max-width: 900px; opacity: .95; }
+header dl { display: flex; flex-wrap: wrap; gap: 6px 28px; margin: 0; }
+header dl div { display: flex; gap: 6px; }
+header dt { opacity: .75; }
+header dd { margin: 0; font-weight: 600; }
+header .note { margin: 10px 0 0; font-size: 12.5px; opacity: .8; }
+nav { background: #fff; border-bottom: 1px solid var(--line); padding: 8px 40px; font-size: 13px; }
+nav b { color: var(--muted); font-weight: 600; margin-right: 10px; }
+nav a { color: var(--accent); text-decoration: none; margin-right: 16px; white-space: nowrap; }
+nav a:hover { text-decoration: underline; }
+main { max-width: 1240px; margin: 0 auto; padding: 4px 24px 24px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 22px; margin: 18px 0; }
+h2 { margin: 0 0 12px; font-size: 19px; font-weight: 600; color: var(--accent); }
+figure { margin: 0 0 18px; }
+figure:last-child { margin-bottom: 0; }
+figcaption { color: var(--muted); font-size: 12.5px; margin: 2px 0 0 8px; }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+th { color: var(--muted); font-weight: 600; font-size: 12.5px; border-bottom: 2px solid var(--line); }
+th:first-child, td:first-child { text-align: left; }
+td.met { background: var(--ok-bg); color: var(--ok); font-weight: 600; }
+td.unmet { background: var(--bad-bg); color: var(--bad); font-weight: 600; }
+td.na { color: var(--muted); }
+td .source { display: block; color: var(--muted); font-size: 11.5px; font-weight: 400; max-width: 560px; }
+p.legend { color: var(--muted); font-size: 12.5px; margin: 8px 0 0; }
+footer { max-width: 1240px; margin: 0 auto; padding: 0 24px 32px; color: var(--muted); font-size: 12.5px; }
+@media print { body { background: #fff; } section, figure { break-inside: avoid; } nav { display: none; } }
+""".replace("FONT", FONT)
+
+_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("visits", ("primary-share", "visit-shares")),
+    ("revenue", ("revenue", "revenue-structure")),
+    ("beds", ("bed-occupancy", "daily-beds")),
+    ("waits", ("waits",)),
+    ("money", ("fund", "payments")),
+    ("costs", ("costs",)),
+    ("flows", ("referrals", "coverage")),
+)
+"""Report sections after the tables, each with the ids of its figures (keys of `figures`)."""
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def labels(lang: str) -> dict[str, str]:
+    """The label dictionary of a language.
+
+    Args:
+        lang: "en" or "zh".
+
+    Returns:
+        Every visible text of the report in that language.
+
+    Raises:
+        ValueError: For any other language.
+    """
+    if lang not in LABELS:
+        raise ValueError(f"unknown report language {lang!r}; choose one of: {', '.join(LABELS)}")
+    return LABELS[lang]
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, numbers.Real) and math.isfinite(value)
+
+
+def _goal(name: str) -> str:
+    """A target's goal as text, e.g. "≥ 65%" or "≈ 50 : 30 : 20"."""
+    spec = TARGETS[name]
+    goal = spec["value"]
+    if isinstance(goal, dict):
+        return "≈ " + " : ".join(f"{100 * goal[c]:g}" for c in COMPONENTS)
+    sign = {">=": "≥", "<=": "≤"}[str(spec["direction"])]
+    return f"{sign} {100 * float(goal):g}%"
+
+
+def _years(annual: pd.DataFrame) -> list[int]:
+    column = "calendar_year" if "calendar_year" in annual.columns else "year"
+    return [int(y) for y in annual[column]]
+
+
+def _style(fig: go.Figure, title: str, height: int = _HEIGHT) -> go.Figure:
+    """Apply the report's common look: white template, left title, legend below."""
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 17}},
+        font={"family": FONT, "size": 13, "color": "#1f2933"},
+        height=height,
+        margin={"l": 70, "r": 30, "t": 80, "b": 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0},
+        hovermode="x unified",
+    )
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+def _annual_axes(fig: go.Figure, lab: dict[str, str]) -> None:
+    """Whole calendar years on every x axis."""
+    fig.update_xaxes(tickmode="linear", dtick=1, tickformat="d", title_text=lab["axis_year"])
+
+
+def _share_axis(fig: go.Figure, title: str, **where: int) -> None:
+    """A 0–100% y axis (so target lines always show)."""
+    fig.update_yaxes(title_text=title, tickformat=".0%", hoverformat=".1%", range=[0, 1.02], **where)
+
+
+def _target_line(fig: go.Figure, name: str, lab: dict[str, str], **where: int) -> None:
+    """Dashed horizontal line at a target of `sim.metrics.TARGETS`, labelled with its goal."""
+    fig.add_hline(
+        y=float(TARGETS[name]["value"]),  # type: ignore[arg-type]
+        line={"dash": "dash", "color": _TARGET, "width": 1.5},
+        annotation={"text": lab["target"].format(goal=_goal(name)), "font": {"color": _TARGET, "size": 12}},
+        annotation_position="top left",
+        **where,
+    )
+
+
+def _line(x: Sequence[object], y: pd.Series, name: str, colour: str, **kwargs: object) -> go.Scatter:
+    """A line with markers; NaN values are gaps (a single year still shows as a point)."""
+    return go.Scatter(
+        x=x,
+        y=y,
+        name=name,
+        mode="lines+markers",
+        line={"color": colour, "width": 2.5},
+        marker={"size": 7},
+        connectgaps=False,
+        **kwargs,
+    )
+
+
+def _million(series: pd.Series) -> pd.Series:
+    return series / 1e6
+
+
+# ---------------------------------------------------------------------------------------- figures
+def primary_share_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Primary-care share of visits by year, with the target line.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    fig = go.Figure(_line(_years(annual), annual["primary_visit_share"], lab["trace_primary_share"], _ACCENT))
+    _target_line(fig, "primary_visit_share", lab)
+    _share_axis(fig, lab["axis_share_of_visits"])
+    _annual_axes(fig, lab)
+    return _style(fig, lab["fig_primary_share"])
+
+
+def visit_shares_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Share of visits by tier per year, stacked bars.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    years = _years(annual)
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=years,
+                y=annual[f"visit_share_{t}"],
+                name=lab[f"tier_{t}"],
+                marker_color=TIER_COLOURS[t],
+                texttemplate="%{y:.0%}",
+                textposition="inside",
+            )
+            for t in TIERS
+        ]
+    )
+    fig.update_layout(barmode="stack")
+    _share_axis(fig, lab["axis_share_of_visits"])
+    _annual_axes(fig, lab)
+    return _style(fig, lab["fig_visit_shares"])
+
+
+def revenue_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Hospital medical revenue (bars) and its yearly growth with the cap line.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    years = _years(annual)
+    growth = annual["medical_revenue_growth"]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab["sub_revenue"], lab["sub_growth"]), horizontal_spacing=0.1)
+    fig.add_trace(
+        go.Bar(x=years, y=_million(annual["medical_revenue"]), name=lab["trace_revenue"], marker_color=_ACCENT),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(_line(years, growth, lab["trace_growth"], COMPONENT_COLOURS["drugs"]), row=1, col=2)
+    _target_line(fig, "medical_revenue_growth", lab, row=1, col=2)
+    cap = float(TARGETS["medical_revenue_growth"]["value"])  # type: ignore[arg-type]
+    known = [float(g) for g in growth if _finite(g)]
+    low, high = min([0.0, cap, *known]), max([cap, *known])
+    pad = 0.15 * (high - low)
+    fig.update_yaxes(title_text=lab["axis_million_yuan"], hoverformat=",.1f", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(
+        title_text=lab["axis_growth"],
+        tickformat=".0%",
+        hoverformat=".1%",
+        range=[low - (pad if low < 0 else 0), high + pad],
+        row=1,
+        col=2,
+    )
+    _annual_axes(fig, lab)
+    return _style(fig, lab["fig_revenue"])
+
+
+def revenue_structure_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Revenue structure (service/drugs/tests) per year as stacked bars, next to the target bar.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    goal = TARGETS["revenue_structure"]["value"]
+    assert isinstance(goal, dict)
+    x = [str(y) for y in _years(annual)] + [lab["target_bar"]]
+    patterns = [""] * len(annual) + ["/"]
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=x,
+                y=[*annual[f"revenue_structure_{c}"], goal[c]],
+                name=lab[f"component_{c}"],
+                marker={"color": COMPONENT_COLOURS[c], "pattern": {"shape": patterns, "fgcolor": "#ffffff"}},
+                texttemplate="%{y:.0%}",
+                textposition="inside",
+                insidetextanchor="middle",
+            )
+            for c in COMPONENTS
+        ]
+    )
+    fig.update_layout(barmode="stack", bargap=0.35)
+    fig.update_xaxes(type="category", title_text=lab["axis_year"])
+    _share_axis(fig, lab["axis_share"])
+    return _style(fig, lab["fig_revenue_structure"])
+
+
+def bed_occupancy_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Annual bed occupancy (occupied bed-days over bed-days) by tier.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    years = _years(annual)
+    fig = go.Figure([_line(years, annual[f"bed_occupancy_{t}"], lab[f"tier_{t}"], TIER_COLOURS[t]) for t in BED_TIERS])
+    fig.update_yaxes(title_text=lab["axis_occupancy"], tickformat=".0%", hoverformat=".1%", rangemode="tozero")
+    _annual_axes(fig, lab)
+    return _style(fig, lab["fig_bed_occupancy"])
+
+
+def _dates(daily: pd.DataFrame) -> pd.Series:
+    """Calendar date of each simulated day (day 0 of a simulated year is 1 January)."""
+    day_of_year = daily["day"] - daily.groupby("year")["day"].transform("min")
+    first = pd.to_datetime(daily["calendar_year"].astype(int).astype(str) + "-01-01")
+    return first + pd.to_timedelta(day_of_year, unit="D")
+
+
+def daily_beds_figure(daily: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Occupied beds and beds available by tier, one point per simulated day.
+
+    Args:
+        daily: The daily table (`Results.daily`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    dates = _dates(daily)
+    fig = go.Figure()
+    for t in BED_TIERS:
+        tier = lab[f"tier_{t}"]
+        fig.add_trace(
+            go.Scatter(
+                x=dates,
+                y=daily[f"occupied_beds_{t}"],
+                name=lab["trace_occupied"].format(tier=tier),
+                mode="lines",
+                line={"color": TIER_COLOURS[t], "width": 1.2},
+                legendgroup=t,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=dates,
+                y=daily[f"beds_{t}"],
+                name=lab["trace_beds"].format(tier=tier),
+                mode="lines",
+                line={"color": TIER_COLOURS[t], "width": 2, "dash": "dash", "shape": "hv"},
+                legendgroup=t,
+            )
+        )
+    fig.update_xaxes(title_text=lab["axis_date"])
+    fig.update_yaxes(title_text=lab["axis_beds"], rangemode="tozero", hoverformat=",.0f")
+    return _style(fig, lab["fig_daily_beds"], height=470)
+
+
+def waits_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Mean outpatient queue and admission wait (days) by tier and year.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    years = _years(annual)
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(lab["sub_wait_outpatient"], lab["sub_wait_admission"]), horizontal_spacing=0.1
+    )
+    for col, (column, tiers) in enumerate((("mean_wait_days", TIERS), ("mean_admission_wait_days", BED_TIERS)), 1):
+        for t in tiers:
+            fig.add_trace(
+                _line(
+                    years,
+                    annual[f"{column}_{t}"],
+                    lab[f"tier_{t}"],
+                    TIER_COLOURS[t],
+                    legendgroup=t,
+                    showlegend=col == 1,
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_yaxes(title_text=lab["axis_days"], rangemode="tozero", hoverformat=".2f")
+    _annual_axes(fig, lab)
+    return _style(fig, lab["fig_waits"])
+
+
+def fund_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Insurance fund income and spending (bars) and cumulative balance (line), ¥ million.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    years = _years(annual)
+    fig = go.Figure(
+        [
+            go.Bar(x=years, y=_million(annual["fund_income"]), name=lab["trace_fund_income"], marker_color=_MUTED),
+            go.Bar(x=years, y=_million(annual["fund_spending"]), name=lab["trace_fund_spending"], marker_color=_ACCENT),
+            _line(years, _million(annual["fund_balance"]), lab["trace_fund_balance"], COMPONENT_COLOURS["drugs"]),
+        ]
+    )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(
+        title_text=lab["axis_million_yuan"], hoverformat=",.2f", zeroline=True, zerolinecolor="#52606d", zerolinewidth=1
+    )
+    _annual_axes(fig, lab)
+    return _style(fig, lab["fig_fund"])
+
+
+def payments_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Bills paid by the fund and out of pocket (stacked, ¥ million), and the out-of-pocket share.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    years = _years(annual)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab["sub_paid"], lab["sub_oop_share"]), horizontal_spacing=0.1)
+    fig.add_trace(
+        go.Bar(x=years, y=_million(annual["fund_paid"]), name=lab["trace_fund_paid"], marker_color=_ACCENT),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=years, y=_million(annual["oop_paid"]), name=lab["trace_oop_paid"], marker_color=TIER_COLOURS["secondary"]
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(_line(years, annual["oop_share"], lab["trace_oop_share"], TIER_COLOURS["tertiary"]), row=1, col=2)
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title_text=lab["axis_million_yuan"], hoverformat=",.2f", row=1, col=1)
+    _share_axis(fig, lab["axis_share"], row=1, col=2)
+    _annual_axes(fig, lab)
+    return _style(fig, lab["fig_payments"])
+
+
+def costs_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Cost per visit, cost per admission and mean length of stay by tier: first and final year.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure (one bar per tier and year; a one-year run shows that year only).
+    """
+    lab = labels(lang)
+    years = _years(annual)
+    rows = sorted({0, len(annual) - 1})
+    panels = (
+        ("cost_per_visit", TIERS, ",.0f"),
+        ("cost_per_admission", BED_TIERS, ",.0f"),
+        ("mean_length_of_stay", BED_TIERS, ".1f"),
+    )
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        horizontal_spacing=0.07,
+        subplot_titles=(lab["sub_cost_visit"], lab["sub_cost_admission"], lab["sub_length_of_stay"]),
+    )
+    for col, (column, tiers, fmt) in enumerate(panels, 1):
+        for i in rows:
+            fig.add_trace(
+                go.Bar(
+                    x=[lab[f"tier_{t}"] for t in tiers],
+                    y=[annual[f"{column}_{t}"].iloc[i] for t in tiers],
+                    name=lab["trace_year"].format(year=years[i]),
+                    legendgroup=str(i),
+                    showlegend=col == 1,
+                    marker_color=_ACCENT if i == rows[-1] else _MUTED,
+                ),
+                row=1,
+                col=col,
+            )
+        fig.update_yaxes(hoverformat=fmt, rangemode="tozero", row=1, col=col)
+    fig.update_layout(barmode="group")
+    return _style(fig, lab["fig_costs"])
+
+
+def referrals_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Referrals up and down, and unmet episodes, per year.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    years = _years(annual)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab["sub_referrals"], lab["sub_unmet"]), horizontal_spacing=0.1)
+    fig.add_trace(
+        go.Bar(
+            x=years, y=annual["referrals_up"], name=lab["trace_referrals_up"], marker_color=TIER_COLOURS["tertiary"]
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=years, y=annual["referrals_down"], name=lab["trace_referrals_down"], marker_color=TIER_COLOURS["village"]
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(x=years, y=annual["unmet_episodes"], name=lab["trace_unmet"], marker_color=_MUTED), row=1, col=2
+    )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text=lab["axis_count"], hoverformat=",.0f", rangemode="tozero")
+    _annual_axes(fig, lab)
+    return _style(fig, lab["fig_referrals"])
+
+
+def coverage_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """In-county admission rate and family-doctor signing rate, each with its target line.
+
+    Args:
+        annual: The annual table (`Results.annual`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    years = _years(annual)
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(lab["sub_in_county"], lab["sub_signing"]), horizontal_spacing=0.1
+    )
+    panels = (
+        ("in_county_rate", "trace_in_county", _ACCENT),
+        ("signing_rate", "trace_signing", TIER_COLOURS["village"]),
+    )
+    for col, (column, name, colour) in enumerate(panels, 1):
+        fig.add_trace(_line(years, annual[column], lab[name], colour), row=1, col=col)
+        _target_line(fig, column, lab, row=1, col=col)
+        _share_axis(fig, lab["axis_share"], row=1, col=col)
+    _annual_axes(fig, lab)
+    return _style(fig, lab["fig_coverage"])
+
+
+_ANNUAL_FIGURES: dict[str, Callable[[pd.DataFrame, str], go.Figure]] = {
+    "primary-share": primary_share_figure,
+    "visit-shares": visit_shares_figure,
+    "revenue": revenue_figure,
+    "revenue-structure": revenue_structure_figure,
+    "bed-occupancy": bed_occupancy_figure,
+    "waits": waits_figure,
+    "fund": fund_figure,
+    "payments": payments_figure,
+    "costs": costs_figure,
+    "referrals": referrals_figure,
+    "coverage": coverage_figure,
+}
+
+
+def figures(results: Results, lang: str = "en") -> dict[str, go.Figure]:
+    """Every figure of the report, keyed by name (its element id in the report is `fig-<name>`).
+
+    Args:
+        results: A run's results.
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        Figures by name ("primary-share", "daily-beds", ...).
+    """
+    out = {key: build(results.annual, lang) for key, build in _ANNUAL_FIGURES.items()}
+    out["daily-beds"] = daily_beds_figure(results.daily, lang)
+    return out
+
+
+def _captions(lab: dict[str, str]) -> dict[str, str]:
+    """Plain-text caption under each figure that has one."""
+
+    def target(name: str) -> str:
+        return lab["caption_target"].format(goal=_goal(name), source=TARGETS[name]["source"])
+
+    return {
+        "primary-share": target("primary_visit_share"),
+        "revenue": f"{lab['caption_revenue']} {target('medical_revenue_growth')}",
+        "revenue-structure": (
+            f"{lab['caption_revenue_structure'].format(goal=_goal('revenue_structure'))} {target('revenue_structure')}"
+        ),
+        "daily-beds": lab["caption_daily_beds"],
+        "waits": lab["caption_waits"],
+        "costs": lab["caption_costs"],
+        "coverage": f"{target('in_county_rate')} {target('signing_rate')}",
+    }
+
+
+# ----------------------------------------------------------------------------------------- tables
+def _format(value: object, kind: str) -> str:
+    """A number as shown in the tables: "pct" 51.4%, "money" 117.8 (¥ million), "count", "rate"."""
+    if not _finite(value):
+        return "—"
+    v = float(value)  # type: ignore[arg-type]
+    return {"pct": f"{100 * v:.1f}%", "money": f"{v / 1e6:,.1f}", "count": f"{v:,.0f}", "rate": f"{v:.3f}"}[kind]
+
+
+def _change(first: object, last: object, kind: str, lab: dict[str, str]) -> str:
+    """Final minus first year: percentage points for shares, relative change otherwise."""
+    if not (_finite(first) and _finite(last)):
+        return "—"
+    a, b = float(first), float(last)  # type: ignore[arg-type]
+    if kind == "pct":
+        return f"{100 * (b - a):+.1f} {lab['percentage_points']}"
+    return f"{(b - a) / abs(a):+.1%}" if a else "—"
+
+
+def _structure(row: pd.Series) -> str:
+    """Revenue structure of one year as "31 : 43 : 26" (percent)."""
+    values = [row[f"revenue_structure_{c}"] for c in COMPONENTS]
+    return " : ".join(f"{100 * v:.0f}" for v in values) if all(_finite(v) for v in values) else "—"
+
+
+def _headline_rows(lab: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(label, annual column or "revenue_structure", format kind) of each headline row."""
+    return [
+        (lab["ind_primary_visit_share"], "primary_visit_share", "pct"),
+        (lab["ind_visits_per_capita"], "visits_per_capita", "rate"),
+        (lab["ind_admissions_per_capita"], "admissions_per_capita", "rate"),
+        (lab["ind_medical_revenue"], "medical_revenue", "money"),
+        (lab["ind_medical_revenue_growth"], "medical_revenue_growth", "pct"),
+        (lab["ind_revenue_structure"], "revenue_structure", "structure"),
+        (lab["ind_oop_share"], "oop_share", "pct"),
+        (lab["ind_fund_balance"], "fund_balance", "money"),
+        (lab["ind_in_county_rate"], "in_county_rate", "pct"),
+        (lab["ind_signing_rate"], "signing_rate", "pct"),
+        *((lab["ind_bed_occupancy"].format(tier=lab[f"tier_{t}"]), f"bed_occupancy_{t}", "pct") for t in BED_TIERS),
+        (lab["ind_referrals_up"], "referrals_up", "count"),
+        (lab["ind_referrals_down"], "referrals_down", "count"),
+        (lab["ind_unmet_episodes"], "unmet_episodes", "count"),
+    ]
+
+
+def _status(met: dict[tuple[int, str], bool], year: int, name: str) -> str:
+    """CSS class of a target cell: "met", "unmet", or "na" (no check that year)."""
+    if (year, name) not in met:
+        return "na"
+    return "met" if met[(year, name)] else "unmet"
+
+
+def _checks(targets: pd.DataFrame) -> dict[tuple[int, str], bool]:
+    return {(int(r.year), str(r.target)): bool(r.met) for r in targets.itertuples()}
+
+
+def _headline_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, str]) -> str:
+    """First vs final year of the key indicators; targeted cells coloured met/not met."""
+    years = _years(annual)
+    ends = sorted({0, len(annual) - 1})
+    met = _checks(targets)
+    head = "".join(f"<th>{years[i]}</th>" for i in ends)
+    change_head = f"<th>{lab['col_change']}</th>" if len(ends) > 1 else ""
+    rows = []
+    for label, column, kind in _headline_rows(lab):
+        goal = _goal(column) if column in TARGETS else ""
+        cells = []
+        for i in ends:
+            row = annual.iloc[i]
+            text = _structure(row) if kind == "structure" else _format(row[column], kind)
+            status = _status(met, int(row["year"]), column) if goal else ""
+            cells.append(f'<td class="{status}">{text}</td>')
+        change = ""
+        if len(ends) > 1:
+            change = "" if kind == "structure" else _change(annual[column].iloc[0], annual[column].iloc[-1], kind, lab)
+            change = f"<td>{change}</td>"
+        rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}{change}<td>{goal}</td></tr>")
+    return (
+        f"<table><thead><tr><th>{lab['col_indicator']}</th>{head}{change_head}<th>{lab['col_target']}</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _targets_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, str]) -> str:
+    """Each policy target per year: value, ✓/✗, coloured; with its goal and source clause."""
+    years = _years(annual)
+    met = _checks(targets)
+    head = "".join(f"<th>{y}</th>" for y in years)
+    rows = []
+    for name, spec in TARGETS.items():
+        cells = []
+        for (_, row), calendar_year in zip(annual.iterrows(), years, strict=True):
+            text = _structure(row) if name == "revenue_structure" else _format(row[name], "pct")
+            status = _status(met, int(row["year"]), name)
+            mark = {"met": " ✓", "unmet": " ✗", "na": ""}[status]
+            title = lab["no_data"] if status == "na" else lab[status]
+            cells.append(f'<td class="{status}" title="{calendar_year}: {title}">{text}{mark}</td>')
+        source = f'<span class="source">{lab["source"]}: {html.escape(str(spec["source"]))}</span>'
+        rows.append(f"<tr><td>{lab[f'ind_{name}']}{source}</td><td>{_goal(name)}</td>{''.join(cells)}</tr>")
+    return (
+        f"<table><thead><tr><th>{lab['col_indicator']}</th><th>{lab['col_target']}</th>{head}</tr></thead>"
+        f'<tbody>{"".join(rows)}</tbody></table><p class="legend">{lab["targets_legend"]}</p>'
+    )
+
+
+# ----------------------------------------------------------------------------------------- page
+def _header_html(results: Results, lab: dict[str, str]) -> str:
+    """Scenario name and description, population, seed, years, generation time."""
+    s = results.summary
+    years = _years(results.annual)
+    scale = f"{s.get('scale', results.scenario.run.scale):g}"
+    meta = [
+        (lab["meta_residents"], lab["meta_residents_value"].format(residents=f"{s['residents']:,}", scale=scale)),
+        (lab["meta_facilities"], f"{s['facilities']:,}"),
+        (lab["meta_beds"], f"{s['beds']:,}"),
+        (lab["meta_seed"], str(results.seed)),
+        (lab["meta_years"], lab["meta_years_value"].format(first=years[0], last=years[-1], n=len(years))),
+        (lab["meta_generated"], datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
+    ]
+    items = "".join(f"<div><dt>{k}</dt><dd>{html.escape(v)}</dd></div>" for k, v in meta)
+    description = results.scenario.description.strip()
+    desc = f'<p class="desc">{html.escape(description)}</p>' if description else ""
+    return (
+        f'<header><div class="brand">{lab["brand"]}</div><h1>{html.escape(results.scenario.name)}</h1>{desc}'
+        f'<dl>{items}</dl><p class="note">{lab["scale_note"].format(scale=scale)}</p></header>'
+    )
+
+
+def _figure_html(name: str, fig: go.Figure, caption: str | None) -> str:
+    """One figure: its plotly div (id `fig-<name>`), labelled with its title, and its caption."""
+    div = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"fig-{name}",
+        default_height=f"{fig.layout.height}px",
+        config={"displaylogo": False, "responsive": True},
+    )
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<figure aria-label="{html.escape(fig.layout.title.text)}">{div}{cap}</figure>'
+
+
+def _section(section: str, body: str, lab: dict[str, str]) -> str:
+    return f'<section id="{section}"><h2>{lab[f"sec_{section}"]}</h2>{body}</section>'
+
+
+def _body_html(results: Results, lab: dict[str, str], lang: str) -> str:
+    """Header, contents, the two tables and every figure section, and the footer."""
+    import sim
+
+    targets = results.targets
+    figs = figures(results, lang)
+    captions = _captions(lab)
+    sections = [
+        _section("headline", _headline_html(results.annual, targets, lab), lab),
+        _section("targets", _targets_html(results.annual, targets, lab), lab),
+        *(
+            _section(section, "".join(_figure_html(i, figs[i], captions.get(i)) for i in fig_ids), lab)
+            for section, fig_ids in _SECTIONS
+        ),
+    ]
+    nav = "".join(f'<a href="#{s}">{lab[f"sec_{s}"]}</a>' for s in ("headline", "targets", *(s for s, _ in _SECTIONS)))
+    footer = f"<p>{lab['footer_tiers']}</p><p>{lab['footer_generator'].format(version=sim.__version__)}</p>"
+    return (
+        f"{_header_html(results, lab)}\n<nav><b>{lab['nav_label']}</b>{nav}</nav>\n"
+        f"<main>\n{''.join(sections)}\n</main>\n<footer>{footer}</footer>"
+    )
+
+
+def write_report(results: Results, path: Path, lang: str = "en") -> None:
+    """Write the run's report: one self-contained HTML file that opens offline.
+
+    plotly.js is inlined once in the head; no file, script, style sheet or font is fetched.
+
+    Args:
+        results: A run's results (`sim.run`).
+        path: The HTML file to write (its folder is created if missing).
+        lang: Label language, "en" or "zh".
+
+    Raises:
+        ValueError: If `lang` is not a language of `LABELS`.
+    """
+    lab = labels(lang)
+    title = html.escape(lab["page_title"].format(scenario=results.scenario.name))
+    page = (
+        f'<!DOCTYPE html>\n<html lang="{lab["html_lang"]}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n<style>{_CSS}</style>\n"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>\n</head>\n'
+        f"<body>\n{_body_html(results, lab, lang)}\n</body>\n</html>\n"
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")

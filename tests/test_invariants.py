@@ -1,0 +1,67 @@
+"""Invariants that must hold every day of every run: money, beds, episodes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.metrics import BY_TIER_FIELDS
+from sim.model import CareModel
+from sim.params import TIERS
+
+
+def test_money_conserved_every_day(small_results):
+    """Fund + out-of-pocket = revenue booked by facilities, to the cent, every day."""
+    d = small_results.daily
+    assert len(d) == 2 * 365
+    paid = d["fund_paid"] + d["oop_paid"]
+    assert np.allclose(paid, d["revenue_booked"], rtol=0, atol=1e-6 * d["revenue_booked"].max())
+    by_component = sum(d[f"revenue_{c}_{t}"] for c in ("service", "drugs", "tests") for t in TIERS)
+    assert np.allclose(by_component, d["revenue_booked"], rtol=1e-12, atol=1e-6)
+    assert (d["revenue_booked"] > 0).all()
+
+
+def test_facility_ledgers_match_payers(small_model: CareModel):
+    """Each facility's revenue equals what the fund and patients paid it; the fund's ledger agrees."""
+    m = small_model
+    for _ in range(120):
+        m.step()
+    f = m.facilities
+    assert np.allclose(f.revenue.sum(axis=1), f.paid_by_fund + f.paid_out_of_pocket, rtol=1e-12, atol=1e-6)
+    assert np.isclose(m.fund.spending, f.paid_by_fund.sum(), rtol=1e-12)
+    assert np.isclose(m.fund.balance, m.fund.income - m.fund.spending, rtol=1e-12)
+
+
+def test_beds_never_above_capacity(small_model: CareModel):
+    m = small_model
+    for _ in range(m.scenario.run.warmup_days + 380):  # crosses a year end, where beds grow
+        m.step()
+        occupied = m.occupied_beds()
+        assert (occupied <= m.facilities.beds).all()
+        assert m.slot_facility.size == m.facilities.beds.sum()
+        assert (np.diff(m.slot_facility) >= 0).all(), "bed slots must stay grouped by facility"
+
+
+def test_daily_occupancy_within_beds(small_results):
+    d = small_results.daily
+    for t in TIERS:
+        assert (d[f"occupied_beds_{t}"] <= d[f"beds_{t}"]).all()
+    assert d["occupied_beds_tertiary"].min() > 0, "warm-up should leave wards in use on day 0"
+
+
+def test_every_episode_served_referred_or_unmet(small_results):
+    """Each new episode is treated as an outpatient, requests a bed, or is recorded unmet."""
+    d = small_results.daily
+    assert (d["episodes"] == d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"]).all()
+    admitted = sum(d[f"admissions_{t}"] for t in TIERS)
+    lhs = d["waiting_start"] + d["admission_requests"]
+    assert (lhs == admitted + d["unmet_inpatient"] + d["waiting_end"]).all()
+    assert (d["waiting_start"].iloc[1:].to_numpy() == d["waiting_end"].iloc[:-1].to_numpy()).all()
+    assert d["referrals_up"].sum() > 0
+
+
+def test_by_tier_fields_recorded(small_results):
+    for name in BY_TIER_FIELDS:
+        for t in TIERS:
+            assert f"{name}_{t}" in small_results.daily.columns
+    # Village clinics have no beds and admit nobody.
+    assert small_results.daily["admissions_village"].sum() == 0
