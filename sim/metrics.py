@@ -50,6 +50,27 @@ TARGETS: dict[str, dict[str, object]] = {
 }
 """Policy targets with the seed clause each comes from."""
 
+DEFINITIONS: dict[str, str] = {
+    "primary_visit_share": "visits at village clinics/stations and health centres ÷ all visits (基层诊疗量占比)",
+    "medical_revenue": "revenue of secondary and tertiary hospitals, all components, yuan (公立医院医药总收入)",
+    "medical_revenue_growth": "this year's hospital medical revenue ÷ last year's − 1",
+    "revenue_structure": "hospital revenue by component: service, drugs and consumables, tests (shares)",
+    "oop_share": "out-of-pocket payments ÷ all bills of the facilities modelled (not total health expenditure)",
+    "fund_balance": "cumulative fund contributions − claims paid since the start of the run, yuan",
+    "bed_occupancy": "occupied bed-days ÷ available bed-days, by tier",
+    "mean_wait_days": "outpatient queue ahead of a patient on arrival, in days of the facility's capacity, by tier",
+    "mean_admission_wait_days": "days from admission request to bed, by tier of the admitting facility",
+    "in_county_rate": "admissions of rural-county residents in a facility of their own county ÷ all their admissions",
+    "signing_rate": "residents signed with a family doctor ÷ residents (mean over days)",
+    "referrals_up": "patients sent to a higher tier because a facility could not treat or admit them (上转)",
+    "referrals_down": "discharged patients referred to their health centre for follow-up (下转)",
+    "unmet_episodes": "episodes turned away everywhere (outpatient) or never given a bed (inpatient)",
+    "cost_per_visit": "outpatient bills ÷ visits, yuan, by tier",
+    "cost_per_admission": "inpatient bills of discharged stays ÷ discharges, yuan, by tier",
+    "mean_length_of_stay": "bed-days of discharged stays ÷ discharges, by tier",
+}
+"""What each indicator means; `indicators()` is the one implementation."""
+
 BY_TIER_FIELDS = (
     "visits",
     "visit_bills",

@@ -360,9 +360,10 @@ class CareModel(mesa.Model):
             can_admit = f.inpatient_capability[a_fac] >= severity[a_idx]
             up_for_bed = self._referral_inpatient[cell[a_idx[~can_admit]], severity[a_idx[~can_admit]]]
             t.referrals_up += int(np.count_nonzero(~can_admit))
+            ward = a_fac.copy()
+            ward[~can_admit] = up_for_bed
             out_idx.append(a_idx)
-            out_fac.append(np.where(can_admit, a_fac, 0))
-            out_fac[-1][~can_admit] = up_for_bed
+            out_fac.append(ward)
             out_ref.append(referred[a_idx] | ~can_admit)
 
             up = seen[~treated]

@@ -40,6 +40,7 @@ LABELS: dict[str, dict[str, str]] = {
         "meta_seed": "Seed",
         "meta_years": "Years",
         "meta_years_value": "{first}–{last} ({n} years)",
+        "meta_year_value": "{first} (1 year)",
         "meta_generated": "Generated",
         "scale_note": (
             "Counts and money are totals for the simulated residents (scale {scale} of the city), "
@@ -89,9 +90,10 @@ LABELS: dict[str, dict[str, str]] = {
         "component_tests": "Tests",
         "axis_year": "Year",
         "axis_date": "Date",
+        "date_ticks": "%b %Y",
         "axis_share_of_visits": "Share of visits",
         "axis_share": "Share",
-        "axis_growth": "Growth on previous year",
+        "axis_growth": "Growth",
         "axis_million_yuan": "¥ million",
         "axis_yuan": "¥",
         "axis_days": "Days",
@@ -114,6 +116,8 @@ LABELS: dict[str, dict[str, str]] = {
         "sub_growth": "Growth on previous year",
         "sub_wait_outpatient": "Outpatient queue (days)",
         "sub_wait_admission": "Wait for a bed (days)",
+        "sub_fund_flows": "Income and spending (¥ million)",
+        "sub_fund_balance": "Cumulative balance (¥ million)",
         "sub_paid": "Bills paid (¥ million)",
         "sub_oop_share": "Out-of-pocket share of bills",
         "sub_cost_visit": "Cost per visit (¥)",
@@ -130,7 +134,7 @@ LABELS: dict[str, dict[str, str]] = {
         "trace_beds": "Beds · {tier}",
         "trace_fund_income": "Fund income",
         "trace_fund_spending": "Fund spending",
-        "trace_fund_balance": "Fund balance (cumulative)",
+        "trace_fund_balance": "Cumulative balance",
         "trace_fund_paid": "Paid by the fund",
         "trace_oop_paid": "Paid out of pocket",
         "trace_oop_share": "Out-of-pocket share",
@@ -145,7 +149,7 @@ LABELS: dict[str, dict[str, str]] = {
             "Medical revenue of secondary and tertiary hospitals (公立医院医药总收入); growth is on the previous "
             "simulated year, so the first year has none."
         ),
-        "caption_revenue_structure": "Share of hospital revenue by component; the last bar is the target {goal}.",
+        "caption_revenue_structure": "Share of hospital revenue by component; the hatched bar is the target.",
         "caption_daily_beds": "Solid lines: occupied beds; dashed lines: beds available.",
         "caption_waits": "Mean days from seeking care to being seen (outpatient) or admitted (inpatient).",
         "caption_costs": "Bills per visit and per discharge, in yuan; first and final simulated year.",
@@ -167,6 +171,7 @@ LABELS: dict[str, dict[str, str]] = {
         "meta_seed": "随机种子",
         "meta_years": "模拟年份",
         "meta_years_value": "{first}–{last}（{n} 年）",
+        "meta_year_value": "{first}（1 年）",
         "meta_generated": "生成时间",
         "scale_note": "人次与金额均为模拟居民（全市的 {scale}）的合计，金额单位为当年元（¥）。",
         "nav_label": "目录",
@@ -213,9 +218,10 @@ LABELS: dict[str, dict[str, str]] = {
         "component_tests": "检查化验",
         "axis_year": "年份",
         "axis_date": "日期",
+        "date_ticks": "%Y年%-m月",
         "axis_share_of_visits": "占诊疗量比例",
         "axis_share": "比例",
-        "axis_growth": "比上年增幅",
+        "axis_growth": "增幅",
         "axis_million_yuan": "百万元",
         "axis_yuan": "元",
         "axis_days": "天",
@@ -238,6 +244,8 @@ LABELS: dict[str, dict[str, str]] = {
         "sub_growth": "比上年增幅",
         "sub_wait_outpatient": "门诊排队（天）",
         "sub_wait_admission": "等待入院（天）",
+        "sub_fund_flows": "基金收入与支出（百万元）",
+        "sub_fund_balance": "基金累计结余（百万元）",
         "sub_paid": "医疗费用支付（百万元）",
         "sub_oop_share": "个人自付比例",
         "sub_cost_visit": "次均门诊费用（元）",
@@ -266,7 +274,7 @@ LABELS: dict[str, dict[str, str]] = {
         "trace_signing": "签约率",
         "caption_target": "目标 {goal}。依据：{source}",
         "caption_revenue": "二级、三级医院医药总收入（公立医院医药总收入）；增幅相对上一模拟年，首年无增幅。",
-        "caption_revenue_structure": "医院收入按构成的比例；最后一栏为目标 {goal}。",
+        "caption_revenue_structure": "医院收入按构成的比例；斜线柱为目标。",
         "caption_daily_beds": "实线：占用床位；虚线：开放床位。",
         "caption_waits": "从就医到接诊（门诊）或入院（住院）的平均天数。",
         "caption_costs": "每次门诊、每次出院的医疗费用（元）；首个与最后一个模拟年。",
@@ -284,11 +292,15 @@ FONT = (
     '"Microsoft YaHei", "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", sans-serif'
 )
 TIER_COLOURS = {"village": "#009E73", "health_centre": "#56B4E9", "secondary": "#E69F00", "tertiary": "#D55E00"}
+"""One colour per tier (Okabe–Ito, colour-blind safe), the same in every figure."""
 COMPONENT_COLOURS = {"service": "#0072B2", "drugs": "#CC79A7", "tests": "#8C9DAD"}
-"""Colour-blind-safe (Okabe–Ito) colours, one per tier and per revenue component."""
-_ACCENT = "#1F4E79"
-_MUTED = "#9FB3C8"
-_TARGET = "#C62828"
+"""One colour per revenue component."""
+_ACCENT = "#1F4E79"  # the main series of a figure
+_MUTED = "#9FB3C8"  # a secondary series (e.g. the first year)
+_ORANGE = "#E69F00"
+_GREEN = "#009E73"
+_PINK = "#CC79A7"
+_RED = "#C62828"  # target lines, deficits
 _HEIGHT = 430
 
 _CSS = """
@@ -305,9 +317,10 @@ header dl div { display: flex; gap: 6px; }
 header dt { opacity: .75; }
 header dd { margin: 0; font-weight: 600; }
 header .note { margin: 10px 0 0; font-size: 12.5px; opacity: .8; }
-nav { background: #fff; border-bottom: 1px solid var(--line); padding: 8px 40px; font-size: 13px; }
-nav b { color: var(--muted); font-weight: 600; margin-right: 10px; }
-nav a { color: var(--accent); text-decoration: none; margin-right: 16px; white-space: nowrap; }
+nav { background: #fff; border-bottom: 1px solid var(--line); padding: 8px 40px; font-size: 13px;
+      display: flex; flex-wrap: wrap; gap: 2px 16px; }
+nav b { color: var(--muted); font-weight: 600; }
+nav a { color: var(--accent); text-decoration: none; white-space: nowrap; }
 nav a:hover { text-decoration: underline; }
 main { max-width: 1240px; margin: 0 auto; padding: 4px 24px 24px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 22px; margin: 18px 0; }
@@ -319,6 +332,7 @@ table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nu
 th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
 th { color: var(--muted); font-weight: 600; font-size: 12.5px; border-bottom: 2px solid var(--line); }
 th:first-child, td:first-child { text-align: left; }
+th:not(:first-child), td:not(:first-child) { white-space: nowrap; }
 td.met { background: var(--ok-bg); color: var(--ok); font-weight: 600; }
 td.unmet { background: var(--bad-bg); color: var(--bad); font-weight: 600; }
 td.na { color: var(--muted); }
@@ -359,6 +373,7 @@ def labels(lang: str) -> dict[str, str]:
 
 
 def _finite(value: object) -> bool:
+    """A real number that is neither NaN nor infinite."""
     return isinstance(value, numbers.Real) and math.isfinite(value)
 
 
@@ -373,8 +388,8 @@ def _goal(name: str) -> str:
 
 
 def _years(annual: pd.DataFrame) -> list[int]:
-    column = "calendar_year" if "calendar_year" in annual.columns else "year"
-    return [int(y) for y in annual[column]]
+    """Calendar year of each row of the annual table."""
+    return [int(y) for y in annual["calendar_year"]]
 
 
 def _style(fig: go.Figure, title: str, height: int = _HEIGHT) -> go.Figure:
@@ -406,8 +421,8 @@ def _target_line(fig: go.Figure, name: str, lab: dict[str, str], **where: int) -
     """Dashed horizontal line at a target of `sim.metrics.TARGETS`, labelled with its goal."""
     fig.add_hline(
         y=float(TARGETS[name]["value"]),  # type: ignore[arg-type]
-        line={"dash": "dash", "color": _TARGET, "width": 1.5},
-        annotation={"text": lab["target"].format(goal=_goal(name)), "font": {"color": _TARGET, "size": 12}},
+        line={"dash": "dash", "color": _RED, "width": 1.5},
+        annotation={"text": lab["target"].format(goal=_goal(name)), "font": {"color": _RED, "size": 12}},
         annotation_position="top left",
         **where,
     )
@@ -428,6 +443,7 @@ def _line(x: Sequence[object], y: pd.Series, name: str, colour: str, **kwargs: o
 
 
 def _million(series: pd.Series) -> pd.Series:
+    """Yuan to ¥ million."""
     return series / 1e6
 
 
@@ -500,7 +516,7 @@ def revenue_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
         row=1,
         col=1,
     )
-    fig.add_trace(_line(years, growth, lab["trace_growth"], COMPONENT_COLOURS["drugs"]), row=1, col=2)
+    fig.add_trace(_line(years, growth, lab["trace_growth"], _PINK), row=1, col=2)
     _target_line(fig, "medical_revenue_growth", lab, row=1, col=2)
     cap = float(TARGETS["medical_revenue_growth"]["value"])  # type: ignore[arg-type]
     known = [float(g) for g in growth if _finite(g)]
@@ -614,7 +630,7 @@ def daily_beds_figure(daily: pd.DataFrame, lang: str = "en") -> go.Figure:
                 legendgroup=t,
             )
         )
-    fig.update_xaxes(title_text=lab["axis_date"])
+    fig.update_xaxes(title_text=lab["axis_date"], tickformat=lab["date_ticks"], hoverformat="%Y-%m-%d")
     fig.update_yaxes(title_text=lab["axis_beds"], rangemode="tozero", hoverformat=",.0f")
     return _style(fig, lab["fig_daily_beds"], height=470)
 
@@ -654,7 +670,7 @@ def waits_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
 
 
 def fund_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
-    """Insurance fund income and spending (bars) and cumulative balance (line), ¥ million.
+    """Insurance fund income and spending per year, and the cumulative balance, ¥ million.
 
     Args:
         annual: The annual table (`Results.annual`).
@@ -665,12 +681,29 @@ def fund_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
     """
     lab = labels(lang)
     years = _years(annual)
-    fig = go.Figure(
-        [
-            go.Bar(x=years, y=_million(annual["fund_income"]), name=lab["trace_fund_income"], marker_color=_MUTED),
-            go.Bar(x=years, y=_million(annual["fund_spending"]), name=lab["trace_fund_spending"], marker_color=_ACCENT),
-            _line(years, _million(annual["fund_balance"]), lab["trace_fund_balance"], COMPONENT_COLOURS["drugs"]),
-        ]
+    balance = _million(annual["fund_balance"])
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(lab["sub_fund_flows"], lab["sub_fund_balance"]), horizontal_spacing=0.1
+    )
+    fig.add_trace(
+        go.Bar(x=years, y=_million(annual["fund_income"]), name=lab["trace_fund_income"], marker_color=_MUTED),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(x=years, y=_million(annual["fund_spending"]), name=lab["trace_fund_spending"], marker_color=_ACCENT),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=years,
+            y=balance,
+            name=lab["trace_fund_balance"],
+            marker_color=[_GREEN if b >= 0 else _RED for b in balance.fillna(0)],
+        ),
+        row=1,
+        col=2,
     )
     fig.update_layout(barmode="group")
     fig.update_yaxes(
@@ -699,14 +732,12 @@ def payments_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
         col=1,
     )
     fig.add_trace(
-        go.Bar(
-            x=years, y=_million(annual["oop_paid"]), name=lab["trace_oop_paid"], marker_color=TIER_COLOURS["secondary"]
-        ),
+        go.Bar(x=years, y=_million(annual["oop_paid"]), name=lab["trace_oop_paid"], marker_color=_ORANGE),
         row=1,
         col=1,
     )
-    fig.add_trace(_line(years, annual["oop_share"], lab["trace_oop_share"], TIER_COLOURS["tertiary"]), row=1, col=2)
-    fig.update_layout(barmode="stack")
+    fig.add_trace(_line(years, annual["oop_share"], lab["trace_oop_share"], _ORANGE), row=1, col=2)
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_yaxes(title_text=lab["axis_million_yuan"], hoverformat=",.2f", row=1, col=1)
     _share_axis(fig, lab["axis_share"], row=1, col=2)
     _annual_axes(fig, lab)
@@ -721,39 +752,40 @@ def costs_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
         lang: Label language, "en" or "zh".
 
     Returns:
-        The figure (one bar per tier and year; a one-year run shows that year only).
+        The figure: horizontal bars, one per tier and year (a one-year run shows that year only);
+        tiers without beds have no admission bars.
     """
     lab = labels(lang)
     years = _years(annual)
-    rows = sorted({0, len(annual) - 1})
-    panels = (
-        ("cost_per_visit", TIERS, ",.0f"),
-        ("cost_per_admission", BED_TIERS, ",.0f"),
-        ("mean_length_of_stay", BED_TIERS, ".1f"),
-    )
+    ends = sorted({0, len(annual) - 1})
+    panels = (("cost_per_visit", ",.0f"), ("cost_per_admission", ",.0f"), ("mean_length_of_stay", ".1f"))
     fig = make_subplots(
         rows=1,
         cols=3,
-        horizontal_spacing=0.07,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
         subplot_titles=(lab["sub_cost_visit"], lab["sub_cost_admission"], lab["sub_length_of_stay"]),
     )
-    for col, (column, tiers, fmt) in enumerate(panels, 1):
-        for i in rows:
+    for col, (column, fmt) in enumerate(panels, 1):
+        for i in ends:
             fig.add_trace(
                 go.Bar(
-                    x=[lab[f"tier_{t}"] for t in tiers],
-                    y=[annual[f"{column}_{t}"].iloc[i] for t in tiers],
+                    y=[lab[f"tier_{t}"] for t in TIERS],
+                    x=[annual[f"{column}_{t}"].iloc[i] for t in TIERS],
+                    orientation="h",
                     name=lab["trace_year"].format(year=years[i]),
                     legendgroup=str(i),
                     showlegend=col == 1,
-                    marker_color=_ACCENT if i == rows[-1] else _MUTED,
+                    marker_color=_ACCENT if i == ends[-1] else _MUTED,
                 ),
                 row=1,
                 col=col,
             )
-        fig.update_yaxes(hoverformat=fmt, rangemode="tozero", row=1, col=col)
+        fig.update_xaxes(tickformat=",~f", hoverformat=fmt, rangemode="tozero", row=1, col=col)
     fig.update_layout(barmode="group")
-    return _style(fig, lab["fig_costs"])
+    _style(fig, lab["fig_costs"])
+    fig.update_layout(hovermode="y unified")
+    return fig
 
 
 def referrals_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
@@ -770,16 +802,12 @@ def referrals_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
     years = _years(annual)
     fig = make_subplots(rows=1, cols=2, subplot_titles=(lab["sub_referrals"], lab["sub_unmet"]), horizontal_spacing=0.1)
     fig.add_trace(
-        go.Bar(
-            x=years, y=annual["referrals_up"], name=lab["trace_referrals_up"], marker_color=TIER_COLOURS["tertiary"]
-        ),
+        go.Bar(x=years, y=annual["referrals_up"], name=lab["trace_referrals_up"], marker_color=_ACCENT),
         row=1,
         col=1,
     )
     fig.add_trace(
-        go.Bar(
-            x=years, y=annual["referrals_down"], name=lab["trace_referrals_down"], marker_color=TIER_COLOURS["village"]
-        ),
+        go.Bar(x=years, y=annual["referrals_down"], name=lab["trace_referrals_down"], marker_color=_GREEN),
         row=1,
         col=1,
     )
@@ -787,7 +815,7 @@ def referrals_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
         go.Bar(x=years, y=annual["unmet_episodes"], name=lab["trace_unmet"], marker_color=_MUTED), row=1, col=2
     )
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text=lab["axis_count"], hoverformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(title_text=lab["axis_count"], tickformat=",~f", hoverformat=",.0f", rangemode="tozero")
     _annual_axes(fig, lab)
     return _style(fig, lab["fig_referrals"])
 
@@ -809,7 +837,7 @@ def coverage_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
     )
     panels = (
         ("in_county_rate", "trace_in_county", _ACCENT),
-        ("signing_rate", "trace_signing", TIER_COLOURS["village"]),
+        ("signing_rate", "trace_signing", _GREEN),
     )
     for col, (column, name, colour) in enumerate(panels, 1):
         fig.add_trace(_line(years, annual[column], lab[name], colour), row=1, col=col)
@@ -858,9 +886,7 @@ def _captions(lab: dict[str, str]) -> dict[str, str]:
     return {
         "primary-share": target("primary_visit_share"),
         "revenue": f"{lab['caption_revenue']} {target('medical_revenue_growth')}",
-        "revenue-structure": (
-            f"{lab['caption_revenue_structure'].format(goal=_goal('revenue_structure'))} {target('revenue_structure')}"
-        ),
+        "revenue-structure": f"{lab['caption_revenue_structure']} {target('revenue_structure')}",
         "daily-beds": lab["caption_daily_beds"],
         "waits": lab["caption_waits"],
         "costs": lab["caption_costs"],
@@ -878,13 +904,16 @@ def _format(value: object, kind: str) -> str:
 
 
 def _change(first: object, last: object, kind: str, lab: dict[str, str]) -> str:
-    """Final minus first year: percentage points for shares, relative change otherwise."""
+    """Final minus first year in the row's unit (percentage points for shares), and relative to a positive first."""
     if not (_finite(first) and _finite(last)):
         return "—"
     a, b = float(first), float(last)  # type: ignore[arg-type]
     if kind == "pct":
         return f"{100 * (b - a):+.1f} {lab['percentage_points']}"
-    return f"{(b - a) / abs(a):+.1%}" if a else "—"
+    scale = 1e6 if kind == "money" else 1.0
+    digits = {"money": 1, "count": 0, "rate": 3}[kind]
+    relative = f" ({(b - a) / a:+.1%})" if a > 0 and b >= 0 else ""
+    return f"{(b - a) / scale:+,.{digits}f}{relative}"
 
 
 def _structure(row: pd.Series) -> str:
@@ -921,6 +950,7 @@ def _status(met: dict[tuple[int, str], bool], year: int, name: str) -> str:
 
 
 def _checks(targets: pd.DataFrame) -> dict[tuple[int, str], bool]:
+    """Met or not, by (simulation year, target), from `Results.targets`."""
     return {(int(r.year), str(r.target)): bool(r.met) for r in targets.itertuples()}
 
 
@@ -942,8 +972,8 @@ def _headline_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, s
             cells.append(f'<td class="{status}">{text}</td>')
         change = ""
         if len(ends) > 1:
-            change = "" if kind == "structure" else _change(annual[column].iloc[0], annual[column].iloc[-1], kind, lab)
-            change = f"<td>{change}</td>"
+            delta = "" if kind == "structure" else _change(annual[column].iloc[0], annual[column].iloc[-1], kind, lab)
+            change = f"<td>{delta}</td>"
         rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}{change}<td>{goal}</td></tr>")
     return (
         f"<table><thead><tr><th>{lab['col_indicator']}</th>{head}{change_head}<th>{lab['col_target']}</th>"
@@ -952,7 +982,7 @@ def _headline_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, s
 
 
 def _targets_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, str]) -> str:
-    """Each policy target per year: value, ✓/✗, coloured; with its goal and source clause."""
+    """Each policy target per year: value (a share, or the 5:3:2 structure), ✓/✗, coloured; goal and source."""
     years = _years(annual)
     met = _checks(targets)
     head = "".join(f"<th>{y}</th>" for y in years)
@@ -978,13 +1008,14 @@ def _header_html(results: Results, lab: dict[str, str]) -> str:
     """Scenario name and description, population, seed, years, generation time."""
     s = results.summary
     years = _years(results.annual)
-    scale = f"{s.get('scale', results.scenario.run.scale):g}"
+    scale = f"{results.scenario.run.scale:g}"
+    span = lab["meta_years_value" if len(years) > 1 else "meta_year_value"]
     meta = [
         (lab["meta_residents"], lab["meta_residents_value"].format(residents=f"{s['residents']:,}", scale=scale)),
         (lab["meta_facilities"], f"{s['facilities']:,}"),
         (lab["meta_beds"], f"{s['beds']:,}"),
         (lab["meta_seed"], str(results.seed)),
-        (lab["meta_years"], lab["meta_years_value"].format(first=years[0], last=years[-1], n=len(years))),
+        (lab["meta_years"], span.format(first=years[0], last=years[-1], n=len(years))),
         (lab["meta_generated"], datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
     ]
     items = "".join(f"<div><dt>{k}</dt><dd>{html.escape(v)}</dd></div>" for k, v in meta)
@@ -1010,6 +1041,7 @@ def _figure_html(name: str, fig: go.Figure, caption: str | None) -> str:
 
 
 def _section(section: str, body: str, lab: dict[str, str]) -> str:
+    """A titled section of the page (its id is the key of its heading in `LABELS`, without `sec_`)."""
     return f'<section id="{section}"><h2>{lab[f"sec_{section}"]}</h2>{body}</section>'
 
 
