@@ -96,27 +96,33 @@ def rank_within(group: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def queue_outpatients(
-    facility: np.ndarray, backlog: np.ndarray, capacity: np.ndarray, max_queue_days: float
+    facility: np.ndarray, queued: np.ndarray, capacity: np.ndarray, max_queue_days: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Place today's arrivals (in arrival order) in facilities' outpatient queues.
+    """Place arrivals (in arrival order) at the back of facilities' outpatient queues.
+
+    A day may call this several times (first choices, then referrals and second choices); the
+    queue is drained once, at the end of the day, by `end_of_day_backlog`.
 
     Args:
         facility: (n,) facility each arrival goes to.
-        backlog: (F,) visits already waiting at each facility.
+        queued: (F,) visits already queued today (yesterday's backlog plus today's earlier arrivals).
         capacity: (F,) visits seen per day.
         max_queue_days: Backlog, in days of capacity, beyond which arrivals are turned away.
 
     Returns:
-        (accepted mask, wait in days of capacity ahead of each accepted arrival, new backlog).
+        (accepted mask, wait in days of capacity ahead of each accepted arrival, queued after them).
     """
-    position = backlog[facility] + rank_within(facility, backlog.size)
+    position = queued[facility] + rank_within(facility, queued.size)
     limit = capacity * (1.0 + max_queue_days)
     accepted = position < limit[facility]
-    safe = np.maximum(capacity[facility], 1e-9)
-    wait = position / safe
-    arrivals = np.bincount(facility[accepted], minlength=backlog.size)
-    new_backlog = np.maximum(0.0, backlog + arrivals - capacity)
-    return accepted, np.where(accepted, wait, 0), new_backlog
+    wait = position / np.maximum(capacity[facility], 1e-9)
+    queued = queued + np.bincount(facility[accepted], minlength=queued.size)
+    return accepted, np.where(accepted, wait, 0.0), queued
+
+
+def end_of_day_backlog(queued: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Visits still waiting after a day's capacity has been used."""
+    return np.maximum(0.0, queued - capacity)
 
 
 def allocate_beds(facility: np.ndarray, free_slots: np.ndarray, slot_facility: np.ndarray) -> np.ndarray:

@@ -35,7 +35,8 @@ QualityWeight = by_tier(
     "QualityWeight",
     (2.0, 2.5, 3.0, 3.5),
     "utility per unit of quality",
-    "DOMAIN.md: quality moves choice a lot for minor illness, little more for severe (rural DCE 2017–18)",
+    "assumption, rising mildly with severity; DOMAIN.md's rural DCE (2017–18) finds quality moves choice a "
+    "lot for minor illness and hardly for severe — here capability, not quality, steers severe cases",
     "Weight of facility quality, by severity of the episode",
     ge=0,
     le=50,
@@ -44,7 +45,7 @@ QualityWeight = by_tier(
 
 TierConstant = by_tier(
     "TierConstant",
-    (0.3, 0.3, 0.0, 1.8),
+    (0.3, 0.3, 0.0, 1.5),
     "utility",
     "calibrated to DOMAIN.md visit shares by level (2019: primary 52%, tertiary 23%)",
     "Alternative-specific constant of each tier (habit, prestige)",
@@ -100,7 +101,7 @@ class ChoiceParams(StrictModel):
     signed: float = param(
         0.8,
         "utility",
-        "seed 002: 通过签约服务，鼓励和引导居民在医联体内到基层首诊",
+        "seed 002: 通过签约服务,鼓励和引导居民在医联体内到基层首诊",
         "Pull of a signed resident's own consortium's primary facilities.",
         ge=0,
         le=50,

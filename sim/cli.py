@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", type=Path, help="output folder (default: results/<scenario name>)")
     run.add_argument("--no-report", action="store_true", help="skip report.html")
+    run.add_argument("--lang", choices=("en", "zh"), default="en", help="language of report.html labels")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
     val = sub.add_parser("validate", help="check a scenario file; exit 0 if valid, 2 with the field named")
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
     params = sub.add_parser("params", help="list every scenario parameter with default, unit, range, source")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    params.add_argument("--section", default="", help="only keys starting with this, e.g. insurance or choice")
     return p
 
 
@@ -78,7 +80,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         total=total, unit="day", desc=f"{scenario.name}", delay=2.0, disable=args.quiet, file=sys.stderr, leave=False
     ) as bar:
         results = run(scenario, progress=bar)
-    results.write(out, report=not args.no_report)
+    results.write(out, report=not args.no_report, lang=args.lang)
     if not args.quiet:
         print(_table(results, time.perf_counter() - started, out))
     return 0
@@ -94,14 +96,21 @@ def _fmt(value: float | None, kind: str) -> str:
     return f"{value:7.2f}"
 
 
+def _goal(name: str) -> str:
+    from sim.metrics import TARGETS
+
+    spec = TARGETS[name]
+    return f"{'≥' if spec['direction'] == '>=' else '≤'}{100 * float(spec['value']):.0f}%"  # type: ignore[arg-type]
+
+
 def _table(results: object, seconds: float, out: Path) -> str:
     s = results.summary  # type: ignore[attr-defined]
     years = s["calendar_years"]
     rows = [
-        ("primary-care share of visits (target ≥65%)", s["primary_visit_share"], "%"),
-        ("hospital medical revenue growth (cap 9%)", s["medical_revenue_growth"], "%"),
+        (f"primary-care share of visits (target {_goal('primary_visit_share')})", s["primary_visit_share"], "%"),
+        (f"hospital medical revenue growth (cap {_goal('medical_revenue_growth')})", s["medical_revenue_growth"], "%"),
         ("out-of-pocket share of bills", s["oop_share"], "%"),
-        ("in-county admissions (target ≥90%)", s["in_county_rate"], "%"),
+        (f"in-county admissions (target {_goal('in_county_rate')})", s["in_county_rate"], "%"),
         ("bed occupancy, tertiary", s["bed_occupancy"]["tertiary"], "%"),
         ("bed occupancy, secondary", s["bed_occupancy"]["secondary"], "%"),
         ("bed occupancy, health centres", s["bed_occupancy"]["health_centre"], "%"),
@@ -130,7 +139,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    rows = parameter_rows()
+    rows = [r for r in parameter_rows() if r["key"].startswith(args.section)]
+    if not rows:
+        raise ScenarioError(f"--section {args.section!r}: no parameter key starts with it")
     if args.markdown:
         print("| key | default | unit | allowed | source | meaning |")
         print("|---|---|---|---|---|---|")

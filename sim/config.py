@@ -58,7 +58,10 @@ class Scenario(StrictModel):
     """A complete scenario: run settings and every module's parameters."""
 
     name: str = Field("baseline", description="Short name, used in reports and output folders.")
-    description: str = Field("", description="What the scenario models.")
+    description: str = Field(
+        "Today's rules: fee-for-service, baseline start-lines and rates, no reform levers.",
+        description="What the scenario models.",
+    )
     run: RunSettings = Field(default_factory=RunSettings)
     region: RegionParams = Field(default_factory=RegionParams)
     population: PopulationParams = Field(default_factory=PopulationParams)
@@ -226,24 +229,26 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
     return validate(data, source)
 
 
-def parameter_rows(model: type[BaseModel] = Scenario, prefix: str = "") -> list[dict[str, str]]:
-    """Every parameter of the schema as rows: key, default, unit, allowed range, source, meaning.
+def parameter_rows(values: BaseModel | None = None, prefix: str = "") -> list[dict[str, str]]:
+    """Every parameter as rows: key, value, unit, allowed range, source, meaning.
 
-    Used by `tiersim params` and to generate the parameter tables of docs/ODD.md, so the docs
-    cannot drift from the code.
+    Walks a scenario's values (default: the built-in defaults), so nested blocks whose defaults
+    differ from their class's (e.g. `insurance.employee`) show their real values. Used by
+    `tiersim params` and for the parameter tables of docs/ODD.md, so the docs cannot drift.
     """
+    values = Scenario() if values is None else values
     rows: list[dict[str, str]] = []
-    for name, info in model.model_fields.items():
+    for name, info in type(values).model_fields.items():
         key = f"{prefix}{name}"
-        default = info.get_default(call_default_factory=True)
-        if isinstance(default, BaseModel):
-            rows.extend(parameter_rows(type(default), f"{key}."))
+        value = getattr(values, name)
+        if isinstance(value, BaseModel):
+            rows.extend(parameter_rows(value, f"{key}."))
             continue
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         rows.append(
             {
                 "key": key,
-                "default": f"{default:g}" if isinstance(default, float) else str(default),
+                "default": f"{value:g}" if isinstance(value, float) else str(value),
                 "unit": str(extra.get("unit", "")),
                 "range": _allowed(info).split(" (")[0],
                 "source": str(extra.get("source", "")),

@@ -49,7 +49,10 @@ class FacilityState:
         self.outpatient_capacity = region.facility_doctors * region_params.visits_per_doctor_day.as_array()[tier]
         self.quality = care.quality.as_array()[tier]
         self.outpatient_capability = care.outpatient_capability.as_array()[tier].astype(np.int64)
-        self.inpatient_capability = care.inpatient_capability.as_array()[tier].astype(np.int64)
+        # A facility left without beds at a small scale admits nobody: it refers its inpatients up.
+        self.inpatient_capability = np.where(
+            self.beds > 0, care.inpatient_capability.as_array()[tier].astype(np.int64), -1
+        )
         n = tier.size
         self.intensity = np.ones(n)
         self.backlog = np.zeros(n)

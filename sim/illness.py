@@ -38,10 +38,11 @@ AdmissionProbability = by_tier(
 
 LengthOfStay = by_tier(
     "LengthOfStay",
-    (0.0, 6.5, 8.6, 9.2),
+    (0.0, 7.7, 8.9, 9.2),
     "days",
-    "DOMAIN.md: hospitals 8.8 days (2023); yearbook ≈: township 6.5, secondary 8.6, tertiary 9.2",
-    "Mean length of stay at a moderate-to-severe case mix, by tier of the admitting facility",
+    "calibrated so simulated stays are ≈ township 6.5, secondary 8.6, tertiary 9.2 days (yearbook, approx.; "
+    "DOMAIN.md: hospitals 8.8 days in 2023)",
+    "Mean length of stay of a severe case, by tier of the admitting facility (severity factors scale it)",
     ge=0.0,
     le=100.0,
 )

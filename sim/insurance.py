@@ -103,18 +103,19 @@ class InsuranceParams(StrictModel):
         default_factory=SchemeRules, description="Urban-rural resident basic medical insurance (城乡居民医保)."
     )
     contribution_employee: float = param(
-        2_500.0,
+        3_100.0,
         "yuan per insured per year",
-        "calibrated: baseline fund runs a small surplus in year 1, as the national fund does "
-        "(2023: income ¥3.34 tn, spending ¥2.82 tn)",
+        "calibrated with contribution_resident so year-0 claims are ≈88% of income, as the national fund's "
+        "84% (2023: income ¥3.35 tn, spending ¥2.82 tn); employee fund income was ≈¥6,180 per insured, "
+        "half of it personal accounts not modelled here (NHSA 2023 bulletin, sim/data)",
         "Pooled-fund income per employee-insured resident.",
         ge=0,
         le=1e6,
     )
     contribution_resident: float = param(
-        1_000.0,
+        1_250.0,
         "yuan per insured per year",
-        "as above; close to the 2023 resident financing standard of ≈¥1,020 per person (NHSA 2023 bulletin)",
+        "calibrated as above; 2023 resident fund income was ≈¥1,098 per insured (NHSA 2023 bulletin, sim/data)",
         "Pooled-fund income per resident-scheme insured.",
         ge=0,
         le=1e6,

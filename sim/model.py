@@ -8,11 +8,12 @@ Step order of a day (each a method below, in this order):
    booked to the facility; some patients are referred down (下转) to their health centre;
 3. seek care: today's episodes choose a facility (logit), queue, are seen and billed, referred up
    when the facility cannot treat them, or go to their next choice when turned away; unmet if
-   nothing is left;
+   nothing is left; the day's outpatient capacity is used once, and expected outpatient waits
+   move toward what patients met today;
 4. admit: yesterday's waiting list, then today's admission requests, get free beds in order;
-   patients who waited too long go to another capable hospital or are recorded unmet;
-5. learn: expected waits move toward what patients met today;
-6. record the day; on the last day of a year, close the year: ledgers, provider response.
+   patients who waited too long go to another capable hospital or are recorded unmet; expected
+   admission waits move toward what admitted patients waited;
+5. record the day; on the last day of a year, close the year: provider response, then ledgers.
 
 The run starts `run.warmup_days` before year 0 (the tail of year −1, with its own keyed episodes)
 so that wards and queues are in use when recording begins; at day 0 the ledgers and the fund are
@@ -337,20 +338,18 @@ class CareModel(mesa.Model):
         utility[rows, first] = -np.inf
         referred = np.zeros(n, dtype=bool)
         out_idx, out_fac, out_ref = [], [], []
-        wait_sum = np.zeros(4)
-        wait_n = np.zeros(4)
+        queued = f.backlog
+        waited_at, waited = [], []
         for _ in range(MAX_CARE_PASSES):
             if pending.size == 0:
                 break
-            accepted, wait, f.backlog = care.queue_outpatients(
-                target, f.backlog, f.outpatient_capacity, s.care.max_queue_days
+            accepted, wait, queued = care.queue_outpatients(
+                target, queued, f.outpatient_capacity, s.care.max_queue_days
             )
             seen, seen_at = pending[accepted], target[accepted]
             self._bill_outpatient(resident[seen], seen_at, severity[seen], eps.kind[seen])
-            seen_tier = f.tier[seen_at]
-            wait_sum += np.bincount(seen_tier, weights=wait[accepted], minlength=4)
-            wait_n += np.bincount(seen_tier, minlength=4)
-            f.expected_wait = self._learned(f.expected_wait, seen_at, wait[accepted])
+            waited_at.append(seen_at)
+            waited.append(wait[accepted])
 
             treated = f.outpatient_capability[seen_at] >= severity[seen]
             done, done_at = seen[treated], seen_at[treated]
@@ -380,8 +379,11 @@ class CareModel(mesa.Model):
             pending = np.concatenate([up, turned])
             target = np.concatenate([up_target, cand[turned, alt]])
         t.unmet_outpatient += pending.size
-        t.add_by_tier("visit_wait_days", np.arange(4), wait_sum)
-        t.add_by_tier("visit_waits", np.arange(4), wait_n)
+        f.backlog = care.end_of_day_backlog(queued, f.outpatient_capacity)
+        waited_at_all, waited_all = np.concatenate(waited_at), np.concatenate(waited)
+        t.add_by_tier("visit_wait_days", f.tier[waited_at_all], waited_all)
+        t.add_by_tier("visit_waits", f.tier[waited_at_all])
+        f.expected_wait = self._learned(f.expected_wait, waited_at_all, waited_all)
 
         idx = np.concatenate(out_idx) if out_idx else np.zeros(0, np.int64)
         t.admission_requests = idx.size
@@ -407,11 +409,14 @@ class CareModel(mesa.Model):
         above = np.maximum(0.0, visit - start_left)
         oop = visit - above * table.outpatient_rate[scheme, _TIER_LEVEL[tier]]
         p_admit = s.illness.admission_probability.as_array()[severity][:, None]
-        ward_tier = np.where(f.inpatient_capability[facility] >= severity[:, None], tier, 3)
-        stay = s.illness.length_of_stay.as_array()[ward_tier]
-        ward_bill = payment.inpatient_bill(
-            ward_tier, f.intensity[facility], severity[:, None], stay, self.year, s.prices
+        referred_ward = self._referral_inpatient[self.population.cell[resident], severity][:, None]
+        ward = np.where(f.inpatient_capability[facility] >= severity[:, None], facility, referred_ward)
+        ward_tier = f.tier[ward]
+        stay = (
+            s.illness.length_of_stay.as_array()[ward_tier]
+            * s.illness.severity_stay_factor.as_array()[severity][:, None]
         )
+        ward_bill = payment.inpatient_bill(ward_tier, f.intensity[ward], severity[:, None], stay, self.year, s.prices)
         ward_level = _TIER_LEVEL[ward_tier]
         start = table.inpatient_start_line[scheme, ward_level]
         ward_oop = np.minimum(ward_bill, start) + np.maximum(0.0, ward_bill - start) * (
@@ -498,9 +503,10 @@ class CareModel(mesa.Model):
         self.recorder.append(self.day, self.year, t)
 
     def _close_year(self) -> None:
+        # Providers respond to the year's ledgers before they are closed.
+        self.agents_by_type[Facility].do("respond", self.scenario.prices)
         self.fund.close_year(self.year)
         self.facilities.close_year()
-        self.agents_by_type[Facility].do("respond", self.scenario.prices)
 
 
 @dataclass

@@ -37,7 +37,7 @@ OutpatientPrice = by_tier(
 
 InpatientPricePerDay = by_tier(
     "InpatientPricePerDay",
-    (0.0, 330.0, 745.0, 1_250.0),
+    (0.0, 330.0, 810.0, 1_400.0),
     "yuan per bed-day",
     _COST_SOURCE,
     "Bill per inpatient day at intensity 1 (per-stay cost ÷ mean stay)",

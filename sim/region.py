@@ -1,6 +1,6 @@
 """The embedded default region: a prefecture-level city laid out on a grid (网格化).
 
-An urban core of districts (区) sits in the middle tile of a grid of 30 km tiles; rural counties
+An urban core of districts (区) sits in the middle tile of a grid of 40 km tiles; rural counties
 (县) fill the tiles around it. Each county has a county seat (urban), townships with a health
 centre (乡镇卫生院) and villages with a clinic (村卫生室); the urban core and county seats have
 community health centres (社区卫生服务中心) and community stations (社区卫生服务站). Secondary
@@ -13,9 +13,11 @@ urban facilities nearest to it, the grid layout of seed 000 ("完成紧密型城
 Residents live in *cells*: the catchment of one village clinic or community station. A cell has a
 fixed list of `CANDIDATES` facilities a resident may choose among, with travel times.
 
-`--scale F` multiplies residents by F; facility counts shrink with them (never below one per
-parent unit) and capacities follow the residents actually simulated, so beds and doctors per
-1,000 residents stay those of the full-scale city.
+`--scale F` multiplies residents by F and shrinks every facility's capacity (beds, doctors) with
+them; the map — which facilities exist, where, and who is near what — is the full city's at every
+scale, so choices and referral paths do not change with the scale. Beds are whole: each tier's
+total is shared among its facilities by largest remainders, so at small scales some health
+centres have no bed (and refer their inpatients up).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ secondary hospitals (own district's first), two nearest tertiary hospitals."""
 
 BedsPer1000 = by_tier(
     "BedsPer1000",
-    (0.0, 0.9, 3.0, 2.3),
+    (0.0, 1.1, 2.8, 2.6),
     "beds per 1,000 residents",
     "DOMAIN.md: 7.23 beds/1,000 (2023) of which some in specialist/other institutions; split calibrated to "
     "occupancy ≈50% health centres (42.6% community centres 2022), ≈80% secondary, ≈90% tertiary (public 86%)",
@@ -56,9 +58,9 @@ DoctorsPer1000 = by_tier(
 
 VisitsPerDoctorDay = by_tier(
     "VisitsPerDoctorDay",
-    (12.0, 8.0, 6.0, 4.2),
+    (12.0, 8.0, 6.0, 4.5),
     "visits per doctor-day",
-    "calibrated: outpatient capacity ≈1.15× baseline demand at hospitals, ≈1.3× at primary care",
+    "calibrated: tertiary clinics run near capacity (waits of 1–2 days), others ≈1.2–1.4× baseline demand",
     "Outpatient visits a doctor can see per day",
     ge=0.1,
     le=200.0,
@@ -140,7 +142,7 @@ class RegionParams(StrictModel):
         5,
         "hospitals",
         "NHC 2023: 3,855 tertiary hospitals for 1.41 bn residents (≈1 per 365k)",
-        "Tertiary hospitals (三级医院) in the urban core at full scale.",
+        "Tertiary hospitals (三级医院) in the urban core.",
         ge=1,
         le=50,
     )
@@ -269,8 +271,20 @@ def _grid_points(n: int, x0: float, y0: float, width: float, height: float) -> l
     return points
 
 
-def _count(full: float, scale: float, minimum: int = 1) -> int:
-    return max(minimum, round(full * scale))
+def _count(full: float) -> int:
+    return max(1, round(full))
+
+
+def apportion(weights: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers proportional to `weights` that add up to `total` (largest remainders)."""
+    if total <= 0 or weights.sum() <= 0:
+        return np.zeros(weights.size, dtype=np.int64)
+    exact = weights / weights.sum() * total
+    whole = np.floor(exact).astype(np.int64)
+    short = total - int(whole.sum())
+    order = np.argsort(-(exact - whole), kind="stable")
+    whole[order[:short]] += 1
+    return whole
 
 
 def _primary_area(
@@ -286,9 +300,9 @@ def _primary_area(
 ) -> None:
     """Lay out health centres, each with its stations or village clinics and their cells."""
     x0, y0, w, h = box
-    n_centres = _count(residents_full / per_centre, scale)
+    n_centres = _count(residents_full / per_centre)
     centre_points = _grid_points(n_centres, x0, y0, w, h)
-    n_stations = max(n_centres, _count(residents_full / per_station, scale))
+    n_stations = max(n_centres, _count(residents_full / per_station))
     centre_kind = "community centre" if urban else "township centre"
     station_kind = "station" if urban else "village clinic"
     for c, (cx, cy) in enumerate(centre_points):
@@ -399,7 +413,7 @@ def build(params: RegionParams, scale: float) -> Region:
                 f"{names[d]} hospital {s + 1}",
                 district_residents_full[d] * scale / params.secondary_per_district,
             )
-    n_tertiary = _count(params.tertiary_hospitals, scale)
+    n_tertiary = params.tertiary_hospitals
     tertiary_points = _grid_points(n_tertiary, mid * tile, mid * tile, tile, tile)
     for t, (tx, ty) in enumerate(tertiary_points):
         d = min(int((tx - mid * tile) // strip), params.urban_districts - 1)
@@ -411,7 +425,11 @@ def build(params: RegionParams, scale: float) -> Region:
     served = np.array(b.served, dtype=np.float64)
     beds_density = params.beds_per_1000.as_array()
     doctors_density = params.doctors_per_1000.as_array()
-    beds = np.where(beds_density[tier] > 0, np.maximum(1, np.round(served * beds_density[tier] / 1000)), 0)
+    exact_beds = served * beds_density[tier] / 1000
+    beds = np.zeros(tier.size, dtype=np.int64)
+    for t in range(len(beds_density)):
+        members = tier == t
+        beds[members] = apportion(exact_beds[members], round(exact_beds[members].sum()))
     doctors = served * doctors_density[tier] / 1000
 
     consortium, lead, consortium_names = _consortia(tier, fdistrict, xy, params.urban_districts, names)
@@ -432,7 +450,7 @@ def build(params: RegionParams, scale: float) -> Region:
         facility_district=fdistrict,
         facility_consortium=consortium,
         facility_xy=xy,
-        facility_beds=beds.astype(np.int64),
+        facility_beds=beds,
         facility_doctors=doctors,
         facility_name=tuple(b.name),
         consortium_lead=lead,

@@ -40,7 +40,7 @@ class Results:
         """Pass/fail of each policy target per year."""
         return metrics.target_checks(self.annual)
 
-    def write(self, out: str | Path, *, report: bool = True) -> Path:
+    def write(self, out: str | Path, *, report: bool = True, lang: str = "en") -> Path:
         """Write summary.json, annual.csv, daily.parquet, scenario.json (and report.html).
 
         The files are written to a temporary folder beside `out` and moved into place at the end,
@@ -61,7 +61,7 @@ class Results:
             if report:
                 from sim.report import write_report
 
-                write_report(self, tmp / "report.html")
+                write_report(self, tmp / "report.html", lang=lang)
             if out.exists():
                 old = out.with_name(f".{out.name}.old")
                 shutil.rmtree(old, ignore_errors=True)

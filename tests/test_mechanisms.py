@@ -58,10 +58,19 @@ def test_rank_within_groups():
 
 def test_outpatient_queue_turns_away_beyond_limit():
     facility = np.zeros(10, dtype=np.int64)
-    accepted, wait, backlog = care.queue_outpatients(facility, np.array([0.0]), np.array([4.0]), 1.0)
+    accepted, wait, queued = care.queue_outpatients(facility, np.array([0.0]), np.array([4.0]), 1.0)
     assert accepted.sum() == 8  # capacity 4 a day, up to one day of backlog
     assert wait[:4].max() < 1.0 and wait[4:8].min() >= 1.0
-    assert backlog[0] == 4.0
+    assert care.end_of_day_backlog(queued, np.array([4.0]))[0] == 4.0
+
+
+def test_queue_capacity_used_once_per_day():
+    """Several passes in one day share one day's capacity: the second pass queues behind the first."""
+    capacity = np.array([3.0])
+    accepted1, _, queued = care.queue_outpatients(np.zeros(3, np.int64), np.array([0.0]), capacity, 2.0)
+    accepted2, wait2, queued = care.queue_outpatients(np.zeros(3, np.int64), queued, capacity, 2.0)
+    assert accepted1.all() and accepted2.all() and wait2.min() >= 1.0
+    assert care.end_of_day_backlog(queued, capacity)[0] == 3.0
 
 
 def test_beds_allocated_only_when_free():
@@ -74,19 +83,29 @@ def test_beds_allocated_only_when_free():
     assert len(set(given.tolist())) == given.size and (slot_facility[given] == req[slot >= 0]).all()
 
 
-def test_region_scales_residents_and_capacity():
+def test_region_scales_residents_and_capacity_not_the_map():
     params = sim.load_scenario().region
     small, large = region.build(params, 0.02), region.build(params, 0.2)
     assert large.residents == 10 * small.residents
-    assert large.n_facilities > small.n_facilities
+    assert large.n_facilities == small.n_facilities
+    assert np.array_equal(large.cell_candidates, small.cell_candidates)
+    assert np.allclose(large.cell_weight, small.cell_weight, rtol=1e-12)
+    assert np.isclose(large.facility_doctors.sum(), 10 * small.facility_doctors.sum())
+    expected = sum(params.beds_per_1000.as_array())
     for r in (small, large):
         beds_per_1000 = r.facility_beds.sum() / r.residents * 1000
-        assert abs(beds_per_1000 - 6.2) < 0.5
+        assert abs(beds_per_1000 - expected) < 0.1
         assert (r.cell_candidates[:, 0] >= 0).all() and (r.cell_candidates[:, 4] >= 0).all()
         assert set(np.unique(r.facility_tier[r.cell_candidates[:, 0]])) == {region.VILLAGE}
         assert set(np.unique(r.facility_tier[r.consortium_lead])) <= {region.SECONDARY, region.TERTIARY}
         assert (r.facility_consortium >= 0).all()
         assert np.isclose(r.cell_weight.sum(), 1.0)
+
+
+def test_apportion_is_exact_and_proportional():
+    shares = region.apportion(np.array([1.0, 1.0, 2.0, 0.0]), 7)
+    assert shares.sum() == 7 and shares[3] == 0 and shares[2] >= shares[0]
+    assert region.apportion(np.zeros(3), 5).sum() == 0
 
 
 def test_referral_goes_to_capable_facility(small_model):

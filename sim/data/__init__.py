@@ -170,9 +170,7 @@ def figure(name: str) -> Figure:
         close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
         close += [n for n in names if name and name in n and n not in close][: 5 - len(close)]
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise KeyError(
-            f"no published figure named {name!r}.{hint} ({len(names)} figures in published.toml)"
-        ) from None
+        raise KeyError(f"no published figure named {name!r}.{hint} ({len(names)} figures in published.toml)") from None
 
 
 @functools.cache
