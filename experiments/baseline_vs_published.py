@@ -1,11 +1,14 @@
 """Run the baseline and compare it with the published national figures in `sim/data/published.toml`.
 
 Prints a Markdown table "simulated vs published" (figure, published value and year, source,
-simulated value in the first simulated year, note) and a second table of the policy targets the
-baseline is measured against. The tables are pasted into docs/ODD.md ("Calibration: simulated vs
-published"); rerun this script to regenerate them:
+simulated value in the first simulated year, note), a second table of the policy targets the
+baseline is measured against and, with `--years N` (N ≥ 2), a table of the baseline's yearly
+trend. With `--scales F1,F2,...` it instead runs the baseline at each scale and prints one row of
+headline indicators per scale (the scale-invariance check). The tables are pasted into docs/ODD.md
+("Calibration: simulated vs published"); rerun this script to regenerate them:
 
     python experiments/baseline_vs_published.py [--scale F] [--years N] [--seed S] [--out FILE.md]
+    python experiments/baseline_vs_published.py --scales 0.02,0.2,1 [--years N] [--seed S]
 
 Indicator definitions are those of `sim.metrics`; published figures come from `sim.data.figure`.
 Rows marked "(input)" compare a parameter, not a model output, with its published counterpart.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +30,8 @@ import pandas as pd
 import sim
 from sim import data, population, region
 from sim.config import Scenario
+from sim.illness import DAYS_PER_YEAR
+from sim.params import TIERS
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = REPO / "scenarios" / "baseline.toml"
@@ -64,6 +70,8 @@ class Row:
         component: For figures whose value is a table (e.g. admission shares by level): the
             components summed to make the published value.
         label: Text for the figure column; defaults to `figure` (with components, if any).
+        published: Function giving the published value when it is derived from several figures
+            (e.g. fund spending / income); defaults to the figure's own value.
     """
 
     figure: str
@@ -73,6 +81,7 @@ class Row:
     note: str
     component: tuple[str, ...] = ()
     label: str = ""
+    published: Callable[[], float] | None = None
 
 
 def col(name: str) -> Callable[[Context], float]:
@@ -100,8 +109,13 @@ def _admission_share(tier: str) -> Callable[[Context], float]:
     return lambda c: _ratio(_get(c.row, f"admissions_{tier}"), _get(c.row, "admissions"))
 
 
+def _first_year_beds(row: pd.Series) -> float:
+    """Beds in the first simulated year: its bed-days over its days (beds only grow at year starts)."""
+    return sum(_get(row, f"beds_{t}") for t in TIERS) / DAYS_PER_YEAR
+
+
 def _beds_per_1000(c: Context) -> float:
-    return 1000.0 * c.results.summary["beds"] / c.results.summary["residents"]
+    return 1000.0 * _first_year_beds(c.row) / _get(c.row, "residents")
 
 
 def _doctors_per_1000(c: Context) -> float:
@@ -129,6 +143,11 @@ def _published_fund_ratio() -> float:
 def _published_employee_share() -> float:
     employees = float(data.figure("insured_employees").value)
     return employees / (employees + float(data.figure("insured_residents").value))
+
+
+def _published_income_per_insured(scheme: str) -> float:
+    """Fund income per insured person in 2023: `<scheme>_fund_income` / `insured_<scheme>s`."""
+    return float(data.figure(f"{scheme}_fund_income").value) / float(data.figure(f"insured_{scheme}s").value)
 
 
 def comparisons(scenario: Scenario) -> list[Row]:
@@ -360,6 +379,7 @@ def comparisons(scenario: Scenario) -> list[Row]:
             "share",
             "(input) published: employees / (employees + residents insured), 2023",
             label="employee share of insured",
+            published=_published_employee_share,
         ),
         Row(
             "employee_fund_spending",
@@ -367,15 +387,29 @@ def comparisons(scenario: Scenario) -> list[Row]:
             "fund_spending / fund_income",
             "share",
             "published: (employee + resident fund spending) / (income), 2023, funds incl. maternity insurance; "
-            "contributions are calibrated to a small year-1 surplus",
+            "contributions are calibrated to this year-0 ratio; later years see the trend table",
             label="fund spending / fund income",
+            published=_published_fund_ratio,
         ),
         Row(
-            "resident_financing_per_capita",
+            "resident_fund_income",
             lambda c: float(c.scenario.insurance.contribution_resident),
             "insurance.contribution_resident",
             "yuan",
-            "(input) published figure unverified",
+            "(input) published: resident fund income / insured residents, 2023; the simulated contribution is "
+            "calibrated to the fund ratio above, not set to this figure",
+            label="resident fund income per insured",
+            published=lambda: _published_income_per_insured("resident"),
+        ),
+        Row(
+            "employee_fund_income",
+            lambda c: float(c.scenario.insurance.contribution_employee),
+            "insurance.contribution_employee",
+            "yuan",
+            "(input) published: employee fund income (incl. maternity insurance) / insured employees, 2023; "
+            "about half of it goes to personal accounts, which the model does not have",
+            label="employee fund income per insured",
+            published=lambda: _published_income_per_insured("employee"),
         ),
     ]
 
@@ -458,6 +492,10 @@ def fmt(value: float, kind: str) -> str:
         return f"¥{value:,.0f}" if value >= 1000 else f"¥{value:,.1f}"
     if kind == "days":
         return f"{value:.1f}"
+    if kind == "days2":
+        return f"{value:.2f}"
+    if kind == "millions":
+        return f"{value / 1e6:,.0f}"
     return f"{value:,.0f}"
 
 
@@ -478,10 +516,8 @@ def render(rows: list[Row], ctx: Context, title: str) -> list[str]:
             print(f"baseline_vs_published: skipped {r.figure}: {exc}", file=sys.stderr)
             continue
         label = r.label or r.figure
-        if r.figure == "insured_employees":
-            published = _published_employee_share()
-        elif r.figure == "employee_fund_spending":
-            published = _published_fund_ratio()
+        if r.published is not None:
+            published = r.published()
         elif isinstance(fig.value, dict):
             published = float(sum(fig.value[k] for k in r.component))
             label = f"{label}: {' + '.join(r.component)}"
@@ -493,6 +529,69 @@ def render(rows: list[Row], ctx: Context, title: str) -> list[str]:
             f"| {fmt(simulated, r.kind)} (`{_cell(r.quantity)}`) | {_cell(r.note)} |"
         )
     return lines
+
+
+TREND = (
+    ("primary share", "primary_visit_share", "share"),
+    ("tertiary share", "visit_share_tertiary", "share"),
+    ("admissions / resident", "admissions_per_capita", "per_capita"),
+    ("tertiary occupancy", "bed_occupancy_tertiary", "share"),
+    ("tertiary outpatient wait (days)", "mean_wait_days_tertiary", "days2"),
+    ("hospital revenue growth", "medical_revenue_growth", "share"),
+    ("fund spending / income", None, "share"),
+    ("fund balance (¥ m, cumulative)", "fund_balance", "millions"),
+    ("unmet episodes", "unmet_episodes", "count"),
+)
+"""Rows of the yearly trend table: label, annual-table column (None: computed), format."""
+
+
+def trend(annual: pd.DataFrame) -> list[str]:
+    """Markdown lines of the baseline's yearly trend (one column per simulated year)."""
+    years = [str(int(y)) for y in annual["calendar_year"]]
+    lines = ["| indicator | " + " | ".join(years) + " |", "|---|" + "---|" * len(years)]
+    for label, column, kind in TREND:
+        if column is None:
+            values = annual["fund_spending"] / annual["fund_income"]
+        else:
+            values = annual[column]
+        lines.append(f"| {label} | " + " | ".join(fmt(float(v), kind) for v in values) + " |")
+    return lines
+
+
+SCALE_COLUMNS = (
+    ("primary share", "primary_visit_share", "share"),
+    ("tertiary share", "visit_share_tertiary", "share"),
+    ("in-county rate", "in_county_rate", "share"),
+    ("tertiary occupancy", "bed_occupancy_tertiary", "share"),
+    ("health-centre share of admissions", "admissions_health_centre", "admission_share"),
+    ("unmet episodes per 1,000 residents", "unmet_episodes", "per_1000"),
+)
+"""Columns of the scale-invariance table: label, annual-table column, format."""
+
+
+def scale_table(scenario_path: Path, scales: list[float], seed: int, years: int) -> str:
+    """Run the baseline at each scale; one Markdown row per scale (first simulated year).
+
+    Run times go to stderr (they depend on the machine, so they are not part of the table).
+    """
+    header = "| scale | residents | beds (first year) | " + " | ".join(label for label, _, _ in SCALE_COLUMNS) + " |"
+    lines = [header, "|---" * (len(SCALE_COLUMNS) + 3) + "|"]
+    for scale in scales:
+        scenario = sim.load_scenario(scenario_path, [f"run.scale={scale}"])
+        started = time.perf_counter()
+        results = sim.run(scenario, seed=seed, years=years)
+        print(f"baseline_vs_published: scale {scale:g}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        row, s = results.annual.iloc[0], results.summary
+        cells = []
+        for _, column, kind in SCALE_COLUMNS:
+            if kind == "admission_share":
+                cells.append(fmt(_ratio(float(row[column]), float(row["admissions"])), "share"))
+            elif kind == "per_1000":
+                cells.append(f"{1000 * float(row[column]) / float(row['residents']):.2f}")
+            else:
+                cells.append(fmt(float(row[column]), kind))
+        lines.append(f"| {scale:g} | {s['residents']:,} | {_first_year_beds(row):,.0f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def report(results: sim.Results, scenario: Scenario, command: str) -> str:
@@ -519,14 +618,17 @@ def report(results: sim.Results, scenario: Scenario, command: str) -> str:
     s = results.summary
     header = [
         f"Scenario `{scenario.name}`, scale {scenario.run.scale:g} ({s['residents']:,} residents, "
-        f"{s['facilities']} facilities, {s['beds']:,} beds), seed {results.seed}, {len(annual)} simulated "
-        f"year(s); simulated values are for the first simulated year ({int(ctx.row['calendar_year'])}).",
+        f"{s['facilities']:,} facilities, {_first_year_beds(ctx.row):,.0f} beds in the first year), seed "
+        f"{results.seed}, {len(annual)} simulated year(s); simulated values are for the first simulated year "
+        f"({int(ctx.row['calendar_year'])}).",
         "",
         f"Regenerate with: `{command}`",
         "",
     ]
     body = render(comparisons(scenario), ctx, "figure")
     body += ["", *render(targets(), ctx, "policy target")]
+    if len(annual) > 1:
+        body += ["", *trend(annual)]
     return "\n".join([*header, *body]) + "\n"
 
 
@@ -538,7 +640,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=1, help="simulated years (default 1)")
     parser.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown to this file")
+    parser.add_argument(
+        "--scales",
+        default=None,
+        help="comma-separated scales, e.g. 0.02,0.2,1: print the scale-invariance table instead",
+    )
     args = parser.parse_args(argv)
+
+    if args.scales is not None:
+        try:
+            scales = [float(x) for x in args.scales.split(",") if x.strip()]
+            for scale in scales:
+                sim.load_scenario(args.scenario, [f"run.scale={scale}"])
+        except (ValueError, sim.ScenarioError) as exc:
+            parser.exit(2, f"baseline_vs_published: --scales {args.scales!r}: {exc}\n")
+        text = scale_table(args.scenario, scales, args.seed, args.years)
+        print(text, end="")
+        if args.out is not None:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text, encoding="utf-8")
+        return 0
 
     overrides = [f"run.scale={args.scale}"] if args.scale is not None else []
     try:

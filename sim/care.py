@@ -62,6 +62,17 @@ DownReferralProbability = by_tier(
 )
 
 
+TransferProbability = by_tier(
+    "TransferProbability",
+    (0.0, 0.06, 0.04, 0.0),
+    "probability",
+    "seed 002: 医联体内上转的患者 (inpatients referred up); rates: assumption",
+    "Probability an admitted patient needs a higher tier and is transferred up (上转) after two days",
+    ge=0,
+    le=1,
+)
+
+
 class CareParams(StrictModel):
     """Capability, quality and queueing rules."""
 
@@ -80,6 +91,7 @@ class CareParams(StrictModel):
         5, "days", "assumption", "Days a patient waits for a bed before going elsewhere.", ge=0, le=365
     )
     down_referral_probability: DownReferralProbability = table_field(DownReferralProbability)
+    transfer_probability: TransferProbability = table_field(TransferProbability)
     wait_memory_days: float = param(
         30.0, "days", "assumption", "Horizon over which patients learn a facility's expected wait.", ge=1, le=3650
     )
@@ -146,6 +158,13 @@ def allocate_beds(facility: np.ndarray, free_slots: np.ndarray, slot_facility: n
     slot = np.full(facility.size, -1, dtype=np.int64)
     slot[ok] = free_slots[first_free[facility[ok]] + rank[ok]]
     return slot
+
+
+def unreserved(free_slots: np.ndarray, slot_facility: np.ndarray, protected: np.ndarray) -> np.ndarray:
+    """Free slots open to any patient: each facility's first `protected[f]` free slots are held back."""
+    owner = slot_facility[free_slots]
+    rank = rank_within(owner, protected.size)
+    return free_slots[rank >= protected[owner]]
 
 
 def referral_targets(

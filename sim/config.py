@@ -13,14 +13,15 @@ from __future__ import annotations
 import difflib
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.care import CareParams
 from sim.choice import ChoiceParams
 from sim.illness import IllnessParams
 from sim.insurance import InsuranceParams
+from sim.levers import Levers, merge_scheme_rules
 from sim.params import StrictModel, param
 from sim.payment import PriceParams
 from sim.population import PopulationParams
@@ -70,6 +71,13 @@ class Scenario(StrictModel):
     care: CareParams = Field(default_factory=CareParams)
     insurance: InsuranceParams = Field(default_factory=InsuranceParams)
     prices: PriceParams = Field(default_factory=PriceParams)
+    levers: Levers = Field(default_factory=Levers)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_lever_rules(cls, data: Any) -> Any:
+        """A start-line lever's scheme tables start from the scenario's own insurance rules."""
+        return merge_scheme_rules(data) if isinstance(data, dict) else data
 
 
 class ScenarioError(ValueError):
@@ -86,7 +94,11 @@ def _locate(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
         info = owner.model_fields[key]
         if i < len(loc) - 1:
             default = info.get_default(call_default_factory=True)
-            owner = type(default) if isinstance(default, BaseModel) else None
+            if isinstance(default, BaseModel):
+                owner = type(default)
+            else:  # an optional table (e.g. levers.start_line.resident): its model is in the annotation
+                options = (info.annotation, *get_args(info.annotation))
+                owner = next((o for o in options if isinstance(o, type) and issubclass(o, BaseModel)), None)
     return owner, info
 
 
@@ -111,7 +123,11 @@ def _allowed(info: Any) -> str:
             hi, hi_open = m.lt, True
     unit = (info.json_schema_extra or {}).get("unit", "") if info is not None else ""
     if lo is None and hi is None:
-        return "text" if info is not None and info.annotation is str else ""
+        if info is None:
+            return ""
+        if info.annotation is bool:
+            return "true or false"
+        return "text" if info.annotation is str else "a table (see docs)"
     left = f"{'>' if lo_open else '≥'} {_number(lo)}" if lo is not None else ""
     right = f"{'<' if hi_open else '≤'} {_number(hi)}" if hi is not None else ""
     span = " and ".join(p for p in (left, right) if p)

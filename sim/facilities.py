@@ -16,7 +16,7 @@ import numpy as np
 from sim import payment
 from sim.care import CareParams
 from sim.params import TIERS
-from sim.payment import COMPONENTS, PriceParams
+from sim.payment import COMPONENTS
 from sim.region import Region, RegionParams
 
 if TYPE_CHECKING:
@@ -35,8 +35,15 @@ class FacilityState:
         intensity: Service intensity multiplier on prices (1 at the start).
         backlog: Outpatient visits waiting.
         expected_wait, expected_admission_wait: Learned waits in days, what patients expect.
-        revenue: (F, 3) this year's revenue by component (service, drugs, tests), yuan.
+        admission_propensity: Multiplier on moderate cases' admission probability (provider response).
+        down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
+        revenue: (F, 3) this year's billed revenue by component (service, drugs, tests), yuan.
+        lump_sum: This year's lump-sum revenue (capitation, budget settlement, bonuses; may be < 0), yuan.
         paid_by_fund, paid_out_of_pocket: This year's revenue by payer, yuan.
+        fee_for_service_billed: This year's bills paid item by item (they rise with intensity).
+        fixed_billed: This year's care paid a fixed amount (per case, per day, capitated visits' fund part).
+        fund_claims: This year's claims paid by the fund (the spending a global budget covers).
+        last_revenue: Last year's medical revenue (billed + lump sums), for the revenue-growth cap.
     """
 
     def __init__(self, region: Region, region_params: RegionParams, care: CareParams) -> None:
@@ -58,26 +65,58 @@ class FacilityState:
         self.backlog = np.zeros(n)
         self.expected_wait = np.zeros(n)
         self.expected_admission_wait = np.zeros(n)
+        self.admission_propensity = np.ones(n)
+        self.down_referral_willingness = np.ones(n)
         self.revenue = np.zeros((n, len(COMPONENTS)))
+        self.lump_sum = np.zeros(n)
         self.paid_by_fund = np.zeros(n)
         self.paid_out_of_pocket = np.zeros(n)
+        self.fee_for_service_billed = np.zeros(n)
+        self.fixed_billed = np.zeros(n)
+        self.fund_claims = np.zeros(n)
+        self.last_revenue = np.full(n, np.nan)
 
     def __len__(self) -> int:
         return int(self.tier.size)
 
-    def credit(self, facility: np.ndarray, components: np.ndarray, fund: np.ndarray, oop: np.ndarray) -> None:
-        """Book bills in facilities' ledgers: revenue by component and by payer."""
-        n = len(self)
+    def _add(self, array: np.ndarray, facility: np.ndarray, amount: np.ndarray) -> None:
+        array += np.bincount(facility, weights=amount, minlength=len(self))
+
+    def credit(
+        self, facility: np.ndarray, components: np.ndarray, fund: np.ndarray, oop: np.ndarray, *, fixed: np.ndarray
+    ) -> None:
+        """Book claims: revenue by component and by payer; `fixed` marks care paid a fixed amount."""
         for c in range(components.shape[1]):
-            self.revenue[:, c] += np.bincount(facility, weights=components[:, c], minlength=n)
-        self.paid_by_fund += np.bincount(facility, weights=fund, minlength=n)
-        self.paid_out_of_pocket += np.bincount(facility, weights=oop, minlength=n)
+            self._add(self.revenue[:, c], facility, components[:, c])
+        self._add(self.paid_by_fund, facility, fund)
+        self._add(self.paid_out_of_pocket, facility, oop)
+        self._add(self.fund_claims, facility, fund)
+        billed = components.sum(axis=1)
+        self._add(self.fee_for_service_billed, facility, np.where(fixed, 0.0, billed))
+        self._add(self.fixed_billed, facility, np.where(fixed, billed, 0.0))
+
+    def credit_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
+        """Book lump sums paid by the fund (negative: paid back to the fund)."""
+        self._add(self.lump_sum, facility, amount)
+        self._add(self.paid_by_fund, facility, amount)
+
+    def medical_revenue(self) -> np.ndarray:
+        """This year's medical revenue per facility: bills plus lump sums."""
+        return self.revenue.sum(axis=1) + self.lump_sum
 
     def close_year(self) -> None:
-        """Start a new ledger year (the model has already recorded the closing one)."""
-        self.revenue[:] = 0.0
-        self.paid_by_fund[:] = 0.0
-        self.paid_out_of_pocket[:] = 0.0
+        """Start a new ledger year (the model has already recorded and responded to the closing one)."""
+        self.last_revenue = self.medical_revenue()
+        for array in (
+            self.revenue,
+            self.lump_sum,
+            self.paid_by_fund,
+            self.paid_out_of_pocket,
+            self.fee_for_service_billed,
+            self.fixed_billed,
+            self.fund_claims,
+        ):
+            array[...] = 0.0
 
 
 class Facility(mesa.Agent):
@@ -126,12 +165,30 @@ class Facility(mesa.Agent):
         """This year's revenue by component, yuan."""
         return dict(zip(COMPONENTS, self.state.revenue[self.index].tolist(), strict=True))
 
-    def respond(self, prices: PriceParams) -> None:
-        """Once a year, adjust service intensity to the payment incentive (fee-for-service: drift up)."""
-        s = self.state
-        s.intensity[self.index] = payment.fee_for_service_drift(
-            s.tier[self.index : self.index + 1], s.intensity[self.index : self.index + 1], prices
-        )[0]
+    def respond(self, margin: float, volume_margin: float, salary_reform: float) -> None:
+        """Once a year, adjust to what this facility's payment makes pay.
+
+        Intensity, moderate-case admission propensity and down-referral willingness move by
+        `payment.respond_to_payment` (under fee-for-service, intensity drifts up).
+
+        Args:
+            margin: Share of an extra yuan of services this facility keeps.
+            volume_margin: Share of an extra case's bill it keeps.
+            salary_reform: Share of the volume incentive removed by salary reform.
+        """
+        s, i = self.state, slice(self.index, self.index + 1)
+        scenario = self.model.scenario
+        s.intensity[i], s.admission_propensity[i], s.down_referral_willingness[i] = payment.respond_to_payment(
+            s.intensity[i],
+            s.admission_propensity[i],
+            s.down_referral_willingness[i],
+            s.tier[i],
+            np.array([margin]),
+            np.array([volume_margin]),
+            scenario.prices,
+            scenario.levers.response,
+            salary_reform,
+        )
 
     def __repr__(self) -> str:
         return f"Facility({self.index}, {self.name!r}, {self.tier}, beds={self.beds})"

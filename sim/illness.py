@@ -139,7 +139,8 @@ class Episodes:
         day: Day of the year the episode starts (0–364).
         kind: ACUTE or FOLLOW_UP.
         severity: 0 minor … 3 complex.
-        needs_admission: Needs an inpatient bed once seen by a capable facility.
+        admission_draw: Keyed uniform draw: the episode needs a bed when it is below the admission
+            probability of its severity (times the treating facility's admission propensity).
         key: 64-bit key of the episode; every later draw about it is keyed by this.
     """
 
@@ -147,7 +148,7 @@ class Episodes:
     day: np.ndarray
     kind: np.ndarray
     severity: np.ndarray
-    needs_admission: np.ndarray
+    admission_draw: np.ndarray
     key: np.ndarray
 
     def __len__(self) -> int:
@@ -160,7 +161,7 @@ class Episodes:
             self.day[index],
             self.kind[index],
             self.severity[index],
-            self.needs_admission[index],
+            self.admission_draw[index],
             self.key[index],
         )
 
@@ -246,8 +247,7 @@ def draw_year(
     shares = np.cumsum(severity_shares(age[r_a], params), axis=1)
     u = rng.uniform(seed, "illness.severity", key_a)
     severity = np.minimum((u[:, None] >= shares).sum(axis=1), 3).astype(np.int8)
-    p_admit = params.admission_probability.as_array()[severity]
-    needs = rng.uniform(seed, "illness.admission", key_a) < p_admit
+    admission_draw = rng.uniform(seed, "illness.admission", key_a)
 
     key = np.concatenate([key_a, rng.bits(seed, "illness.key.follow_up", year, r_f, k_f)])
     day = np.concatenate([d_a, d_f])
@@ -258,9 +258,16 @@ def draw_year(
         day=day[order],
         kind=np.concatenate([np.full(r_a.size, ACUTE, np.int8), np.full(r_f.size, FOLLOW_UP, np.int8)])[order],
         severity=np.concatenate([severity, np.zeros(r_f.size, np.int8)])[order],
-        needs_admission=np.concatenate([needs, np.zeros(r_f.size, bool)])[order],
+        admission_draw=np.concatenate([admission_draw, np.ones(r_f.size)])[order],
         key=key[order],
     )
+
+
+def needs_admission(
+    draw: np.ndarray, severity: np.ndarray, propensity: np.ndarray, params: IllnessParams
+) -> np.ndarray:
+    """Whether episodes need a bed, given the treating facilities' admission propensity (1 = baseline)."""
+    return draw < params.admission_probability.as_array()[severity] * propensity
 
 
 def length_of_stay(

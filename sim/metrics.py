@@ -53,9 +53,14 @@ TARGETS: dict[str, dict[str, object]] = {
 
 DEFINITIONS: dict[str, str] = {
     "primary_visit_share": "visits at village clinics/stations and health centres ÷ all visits (基层诊疗量占比)",
-    "medical_revenue": "revenue of secondary and tertiary hospitals, all components, yuan (公立医院医药总收入)",
+    "medical_revenue": "revenue of secondary and tertiary hospitals: bills plus lump sums (capitation, budget "
+    "settlements, bonuses), yuan (公立医院医药总收入)",
     "medical_revenue_growth": "this year's hospital medical revenue ÷ last year's − 1",
-    "revenue_structure": "hospital revenue by component: service, drugs and consumables, tests (shares)",
+    "revenue_structure": "hospital billed revenue by component: service, drugs and consumables, tests (shares)",
+    "chronic_admissions": "admissions of residents with hypertension or diabetes",
+    "transfers_up": "inpatients transferred to a higher tier (上转), part of referrals_up",
+    "reserved_admission_wait_days": "days from request to bed of patients qualifying for reserved beds",
+    "referred_share_of_hospital_admissions": "referred admissions ÷ all admissions at secondary and tertiary hospitals",
     "oop_share": "out-of-pocket payments ÷ all bills of the facilities modelled (not total health expenditure)",
     "fund_balance": "cumulative fund contributions − claims paid since the start of the run, yuan",
     "bed_occupancy": "occupied bed-days ÷ available bed-days, by tier",
@@ -80,12 +85,16 @@ BY_TIER_FIELDS = (
     "admissions",
     "admission_wait_days",
     "referred_admissions",
+    "reserved_admissions",
+    "reserved_admission_wait_days",
     "discharges",
     "stay_days",
     "stay_bills",
     "occupied_beds",
     "beds",
+    "reserved_beds",
     *(f"revenue_{c}" for c in COMPONENTS),
+    "revenue_lump_sum",
 )
 STOCK_FIELDS = ("signed", "residents", "waiting_start", "waiting_end")
 """Daily levels rather than flows: a period's value is their mean over days. (Beds and occupied beds
@@ -109,6 +118,12 @@ class DayRecord:
     fund_paid: float = 0.0
     oop_paid: float = 0.0
     revenue_booked: float = 0.0
+    transfer_requests: int = 0
+    transfers_up: int = 0
+    chronic_admissions: int = 0
+    capitation_paid: float = 0.0
+    budget_settlement: float = 0.0
+    chain_start_line_paid: float = 0.0
     county_admissions: int = 0
     county_admissions_in_county: int = 0
     signed: int = 0
@@ -172,7 +187,7 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         "primary_visit_share": _ratio(_tier_sum(row, "visits", TIERS[:2]), visits),
         "visits_per_capita": _ratio(visits, row["residents"]),
         "admissions_per_capita": _ratio(_tier_sum(row, "admissions"), row["residents"]),
-        "medical_revenue": sum(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS) for c in COMPONENTS),
+        "medical_revenue": sum(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS) for c in (*COMPONENTS, "lump_sum")),
         "oop_share": _ratio(row["oop_paid"], row["fund_paid"] + row["oop_paid"]),
         "in_county_rate": _ratio(row["county_admissions_in_county"], row["county_admissions"]),
         "signing_rate": _ratio(row["signed"], row["residents"]),
@@ -182,8 +197,17 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         "fund_income": float(row["fund_income"]),
         "fund_spending": float(row["fund_paid"]),
     }
+    billed = sum(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS) for c in COMPONENTS)
     for c in COMPONENTS:
-        out[f"revenue_structure_{c}"] = _ratio(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS), out["medical_revenue"])
+        out[f"revenue_structure_{c}"] = _ratio(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS), billed)
+    out["chronic_admissions"] = float(row["chronic_admissions"])
+    out["transfers_up"] = float(row["transfers_up"])
+    out["reserved_admission_wait_days"] = _ratio(
+        _tier_sum(row, "reserved_admission_wait_days"), _tier_sum(row, "reserved_admissions")
+    )
+    out["referred_share_of_hospital_admissions"] = _ratio(
+        _tier_sum(row, "referred_admissions", HOSPITAL_TIERS), _tier_sum(row, "admissions", HOSPITAL_TIERS)
+    )
     for t in TIERS:
         out[f"visit_share_{t}"] = _ratio(row[f"visits_{t}"], visits)
         out[f"cost_per_visit_{t}"] = _ratio(row[f"visit_bills_{t}"], row[f"visits_{t}"])
@@ -241,6 +265,10 @@ SUMMARY_SCALARS = (
     "visits_per_capita",
     "admissions_per_capita",
     "medical_revenue",
+    "chronic_admissions",
+    "transfers_up",
+    "reserved_admission_wait_days",
+    "referred_share_of_hospital_admissions",
 )
 SUMMARY_BY_TIER = {
     "bed_occupancy": BED_TIERS,

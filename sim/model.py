@@ -2,22 +2,30 @@
 
 Step order of a day (each a method below, in this order):
 
-1. year start (first day of a year): advance ages, grow capacity, collect fund contributions,
-   reset annual start-lines and caps, draw the year's episodes (common random numbers);
-2. discharge: stays ending today free their beds; the bill is settled (fund / out of pocket) and
-   booked to the facility; some patients are referred down (下转) to their health centre;
-3. seek care: today's episodes choose a facility (logit), queue, are seen and billed, referred up
-   when the facility cannot treat them, or go to their next choice when turned away; unmet if
-   nothing is left; the day's outpatient capacity is used once, and expected outpatient waits
-   move toward what patients met today;
-4. admit: yesterday's waiting list, then today's admission requests, get free beds in order;
-   patients who waited too long go to another capable hospital or are recorded unmet; expected
-   admission waits move toward what admitted patients waited;
-5. record the day; on the last day of a year, close the year: provider response, then ledgers.
+1. year start (first day of a year): advance ages, grow capacity, put this year's levers in force
+   (`levers.Policy`: insurance rules, prices, reserved beds, budgets, per-case prices), sign
+   residents up with family doctors, pay capitation, collect fund contributions, reset annual
+   start-lines and caps, draw the year's episodes (common random numbers; disease management
+   thins them);
+2. discharge: stays ending today free their beds; the bill (fee-for-service, per-diem or per
+   case) is settled between fund and patient and booked to the facility; patients whose
+   condition needs a higher tier are transferred up (an admission request there); some are
+   referred down (下转) to their health centre;
+3. seek care: today's episodes choose a facility (logit), queue (referred signed patients first
+   where priority is in force), are seen and billed, referred up when the facility cannot treat
+   them, or go to their next choice when turned away; unmet if nothing is left; the day's
+   outpatient capacity is used once, and expected outpatient waits move toward what patients met;
+4. admit: yesterday's waiting list, then transfers and today's requests, get free beds —
+   patients qualifying for reserved beds first, others only to beds not held for them; patients
+   who waited too long go to another capable hospital or are recorded unmet; expected admission
+   waits move toward what admitted patients waited;
+5. on the last day of a year, close the year: budget settlement, provider response, revenue cap,
+   then the ledgers;
+6. record the day.
 
 The run starts `run.warmup_days` before year 0 (the tail of year −1, with its own keyed episodes)
 so that wards and queues are in use when recording begins; at day 0 the ledgers and the fund are
-reset, and nothing of the warm-up is recorded.
+reset, and nothing of the warm-up is recorded. Levers start in year 0 at the earliest.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from sim import care, choice, illness, payment, population, region, rng
 from sim.facilities import Facility, FacilityState
 from sim.illness import DAYS_PER_YEAR, FOLLOW_UP, Episodes
 from sim.insurance import Fund, SchemeTable, split_claims
+from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
 from sim.params import TIER_LEVEL
 
@@ -41,7 +50,12 @@ if TYPE_CHECKING:
 MAX_CARE_PASSES = 4
 """Hops one episode may make in a day (first choice, referrals, second choices) before it counts unmet."""
 
+TRANSFER_AFTER_DAYS = 2
+"""Days a patient who needs a higher tier spends in the first ward before the transfer (上转)."""
+
 _TIER_LEVEL = np.array(TIER_LEVEL)
+_PRIMARY_TIERS = 1
+"""Tiers 0 and 1 are primary care (基层)."""
 
 
 class CareModel(mesa.Model):
@@ -56,8 +70,9 @@ class CareModel(mesa.Model):
         population: Residents as arrays.
         facilities: Facility state as arrays (each row also a `Facility` agent).
         fund: The insurance fund's ledger.
+        policy: The levers in force this year.
         recorder: Daily records; `metrics` turns them into tables.
-        day: Days simulated so far.
+        day: Days simulated so far (negative during the warm-up).
     """
 
     def __init__(self, scenario: Scenario, *, seed: int | None = None) -> None:
@@ -70,101 +85,59 @@ class CareModel(mesa.Model):
         self.facilities = FacilityState(self.region, scenario.region, scenario.care)
         for index in range(len(self.facilities)):
             Facility(self, index)
-        self.insurance = SchemeTable.from_params(scenario.insurance)
         self.fund = Fund()
         self.recorder = Recorder()
         self.day = -scenario.run.warmup_days
         self.year = self.day // DAYS_PER_YEAR
+        self.policy = Policy.for_year(scenario.levers, self.year)
+        self.insurance = SchemeTable.from_params(scenario.insurance)
         self._age0 = self.population.age.copy()
+        self._signing_draw = rng.uniform(seed, "pop.signed", np.arange(len(self.population)))
         self._episodes: Episodes | None = None
         self._episode_year: int | None = None
         self._day_bounds = np.zeros(DAYS_PER_YEAR + 1, dtype=np.int64)
-        self._init_beds()
+        self.wards = _Wards.empty(self.facilities.beds)
+        self._base_beds = self.facilities.beds.copy()
+        self._base_outpatient_capacity = self.facilities.outpatient_capacity.copy()
         self._init_cells()
         self._waiting = _Requests.empty()
-        n = len(self.population)
+        self._transfers = _Requests.empty()
+        n, n_consortia = len(self.population), self.region.consortium_lead.size
         self._op_start_line_paid = np.zeros(n)
         self._op_fund_paid = np.zeros(n)
         self._ip_fund_paid = np.zeros(n)
+        self._reserved = np.zeros(len(self.facilities), dtype=np.int64)
+        self._reserve_idle_days = np.zeros(len(self.facilities), dtype=np.int64)
+        self._budget = np.full(n_consortia, np.nan)
+        self._last_fund_claims = np.full(n_consortia, np.nan)
+        self._case_bills = np.zeros((4, 4))
+        self._case_counts = np.zeros((4, 4))
+        self._case_price: np.ndarray | None = None
         self._today = DayRecord.empty()
 
     # ------------------------------------------------------------------ set-up
-    _SLOT_FIELDS = ("slot_discharge_day", "slot_resident", "slot_severity", "slot_key", "slot_stay", "slot_intensity")
-
-    def _init_beds(self) -> None:
-        self._base_beds = self.facilities.beds.copy()
-        self._base_outpatient_capacity = self.facilities.outpatient_capacity.copy()
-        beds = self.facilities.beds
-        self.slot_facility = np.repeat(np.arange(beds.size), beds)
-        n = self.slot_facility.size
-        self.slot_discharge_day = np.full(n, -1, dtype=np.int64)
-        self.slot_resident = np.zeros(n, dtype=np.int64)
-        self.slot_severity = np.zeros(n, dtype=np.int64)
-        self.slot_key = np.zeros(n, dtype=np.uint64)
-        self.slot_stay = np.zeros(n, dtype=np.int64)
-        self.slot_intensity = np.ones(n)
-
-    def _grow_capacity(self) -> None:
-        """Scale beds and outpatient capacity to this year's size; occupied beds keep their patients.
-
-        Bed slots stay grouped by facility (care.allocate_beds relies on it), so the slot arrays are
-        rebuilt: each facility's occupied slots move, in order, to the front of its new range.
-        """
-        f = self.facilities
-        growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year, 0)
-        f.outpatient_capacity = self._base_outpatient_capacity * growth
-        occupied = self.occupied_beds()
-        beds = np.where(self._base_beds > 0, np.maximum(1, np.round(self._base_beds * growth)), 0).astype(np.int64)
-        beds = np.maximum(beds, occupied)
-        if np.array_equal(beds, f.beds):
-            return
-        old = np.flatnonzero(self.slot_discharge_day >= 0)
-        old_fac = self.slot_facility[old]
-        start = np.concatenate([[0], np.cumsum(beds)[:-1]])
-        new_index = start[old_fac] + care.rank_within(old_fac, beds.size)
-        fresh = {name: np.zeros(int(beds.sum()), dtype=getattr(self, name).dtype) for name in self._SLOT_FIELDS}
-        fresh["slot_discharge_day"][:] = -1
-        fresh["slot_intensity"][:] = 1.0
-        for name, array in fresh.items():
-            array[new_index] = getattr(self, name)[old]
-            setattr(self, name, array)
-        self.slot_facility = np.repeat(np.arange(beds.size), beds)
-        f.beds = beds
-
     def _init_cells(self) -> None:
         r, f = self.region, self.facilities
         cand = r.cell_candidates
         safe = np.maximum(cand, 0)
         self._cand_tier = f.tier[safe]
         home = f.consortium[cand[:, 0]]
+        self._cell_consortium = home
         self._cand_own_consortium = (f.consortium[safe] == home[:, None]) & (cand >= 0)
+        self._cell_lead = r.consortium_lead[home]
+        self._is_lead = np.zeros(len(f), dtype=bool)
+        self._is_lead[r.consortium_lead] = True
         self._referral_outpatient = care.referral_targets(
-            cand,
-            self._cand_tier,
-            f.outpatient_capability,
-            home,
-            r.consortium_lead,
-            r.cell_travel_hours,
+            cand, self._cand_tier, f.outpatient_capability, home, r.consortium_lead, r.cell_travel_hours
         )
         self._referral_inpatient = care.referral_targets(
-            cand,
-            self._cand_tier,
-            f.inpatient_capability,
-            home,
-            r.consortium_lead,
-            r.cell_travel_hours,
+            cand, self._cand_tier, f.inpatient_capability, home, r.consortium_lead, r.cell_travel_hours
         )
 
     # ------------------------------------------------------------------ public helpers
-    @property
-    def years(self) -> int:
-        """Years simulated (complete or started)."""
-        return self.day // DAYS_PER_YEAR + (1 if self.day % DAYS_PER_YEAR else 0)
-
     def occupied_beds(self) -> np.ndarray:
         """Occupied beds per facility, now."""
-        occupied = self.slot_discharge_day >= 0
-        return np.bincount(self.slot_facility[occupied], minlength=len(self.facilities))
+        return self.wards.occupied(len(self.facilities))
 
     def run_years(self, years: int, progress: object | None = None) -> None:
         """Advance `years` more whole years (after the warm-up, if it has not run yet).
@@ -193,21 +166,49 @@ class CareModel(mesa.Model):
         self._discharge()
         requests = self._seek_care(self._todays_episodes(day_of_year))
         self._admit(requests)
-        if self.day >= 0:
-            self._record()
         if day_of_year == DAYS_PER_YEAR - 1 and self.year >= 0:
             self._close_year()
+        if self.day >= 0:
+            self._record()
         self.day += 1
 
+    # ------------------------------------------------------------------ 1. year start
     def _end_warmup(self) -> None:
         """Recording starts: the warm-up's money is forgotten, its patients stay in their beds."""
         self.fund = Fund()
         self.facilities.close_year()
+        self.facilities.last_revenue[:] = np.nan
+        self._last_fund_claims[:] = np.nan
 
     def _start_year(self) -> None:
-        s, pop = self.scenario, self.population
+        s, pop, f = self.scenario, self.population, self.facilities
         pop.age[:] = np.clip(self._age0 + self.year, 0, 120)
         self._grow_capacity()
+        self.policy = policy = Policy.for_year(s.levers, self.year)
+        start_line = s.levers.start_line
+        rules = s.insurance
+        if start_line.active(self.year):
+            rules = rules.model_copy(
+                update={k: getattr(start_line, k) or getattr(rules, k) for k in ("employee", "resident")}
+            )
+        self.insurance = SchemeTable.from_params(rules)
+        self._reserved = np.where(self._is_lead, np.round(policy.reserved_share * f.beds), 0).astype(np.int64)
+        if policy.drg_factor is not None and self._case_price is None:
+            self._case_price = self._group_prices(policy.drg_factor)
+        self._budget = (
+            self._last_fund_claims * (1.0 + s.levers.global_budget.growth)
+            if policy.global_budget
+            else (np.full_like(self._budget, np.nan))
+        )
+        self._sign_up()
+        if policy.capitation_rate > 0:
+            signed = np.flatnonzero(pop.signed)
+            centre = self.region.cell_candidates[pop.cell[signed], 1]
+            paid = np.bincount(centre, minlength=len(f)) * policy.capitation_rate
+            payee = np.flatnonzero(paid)
+            self._pay_lump_sum(payee, paid[payee])
+            self._today.capitation_paid = float(paid.sum())
+
         growth = (1.0 + s.insurance.contribution_growth) ** max(self.year, 0)
         employees = int(np.count_nonzero(pop.scheme == population.EMPLOYEE))
         income = growth * (
@@ -218,43 +219,125 @@ class CareModel(mesa.Model):
         self._op_start_line_paid[:] = 0.0
         self._op_fund_paid[:] = 0.0
         self._ip_fund_paid[:] = 0.0
-        self._episodes = illness.draw_year(self.seed, self.year, pop.age, pop.chronic, s.illness)
+        managed = pop.signed & pop.chronic
+        keep = np.where(managed, 1.0 - policy.management_effect, 1.0) if policy.management_effect > 0 else None
+        self._episodes = illness.draw_year(self.seed, self.year, pop.age, pop.chronic, s.illness, keep=keep)
         self._episode_year = self.year
         self._day_bounds = np.searchsorted(self._episodes.day, np.arange(DAYS_PER_YEAR + 1))
+
+    def _sign_up(self) -> None:
+        """Family-doctor signing rises toward the lever's targets (key groups first); nobody unsigns.
+
+        A resident signs once their keyed draw falls below their group's rate, the same draw as at
+        initialisation, so a higher rate signs up a superset of the baseline's residents.
+        """
+        pop, p = self.population, self.scenario.population
+        rate_all, rate_key = signing_target(
+            self.scenario.levers, self.year, p.signing_rate_others, p.signing_rate_key_groups
+        )
+        if rate_key == p.signing_rate_key_groups and rate_all == p.signing_rate_others:
+            return
+        key = pop.key_group
+        key_share = float(key.mean())
+        # `rate_all` is the target for everyone: others sign at whatever rate makes up the total.
+        rate_others = np.clip((rate_all - key_share * rate_key) / max(1.0 - key_share, 1e-9), 0.0, 1.0)
+        rate_others = max(rate_others, p.signing_rate_others)
+        pop.signed |= self._signing_draw < np.where(key, rate_key, rate_others)
+
+    def _group_prices(self, factor: float) -> np.ndarray:
+        """Per-case prices by (tier, severity): last year's mean bill of the group × factor."""
+        mean = self._case_bills / np.maximum(self._case_counts, 1)
+        fallback = mean[self._case_counts > 0].mean() if (self._case_counts > 0).any() else 0.0
+        return np.where(self._case_counts > 0, mean, fallback) * factor
+
+    def _grow_capacity(self) -> None:
+        """Scale beds and outpatient capacity to this year's size; occupied beds keep their patients."""
+        f = self.facilities
+        growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year, 0)
+        f.outpatient_capacity = self._base_outpatient_capacity * growth
+        beds = np.where(self._base_beds > 0, np.maximum(1, np.round(self._base_beds * growth)), 0).astype(np.int64)
+        beds = np.maximum(beds, self.occupied_beds())
+        if not np.array_equal(beds, f.beds):
+            self.wards = self.wards.resized(beds)
+            f.beds = beds
 
     def _todays_episodes(self, day_of_year: int) -> Episodes:
         assert self._episodes is not None
         return self._episodes.take(slice(self._day_bounds[day_of_year], self._day_bounds[day_of_year + 1]))
 
-    # ------------------------------------------------------------------ billing
+    # ------------------------------------------------------------------ money
+    def _claim_rates(
+        self, table_rate: np.ndarray, scheme: np.ndarray, level: np.ndarray, referred: np.ndarray, signed: np.ndarray
+    ) -> np.ndarray:
+        """Reimbursement rates after the cuts for unreferred hospital care (差异化支付, gatekeeping)."""
+        rate = table_rate[scheme, level]
+        unreferred_hospital = ~referred & (level >= 1)
+        cut = np.where(unreferred_hospital, self.policy.rate_cut[level], 0.0)
+        cut = cut + np.where(unreferred_hospital & signed, self.policy.gatekeeping_cut, 0.0)
+        return np.clip(rate - cut, 0.0, 1.0)
+
     def _bill_outpatient(
-        self, resident: np.ndarray, facility: np.ndarray, severity: np.ndarray, kind: np.ndarray
+        self,
+        resident: np.ndarray,
+        facility: np.ndarray,
+        severity: np.ndarray,
+        kind: np.ndarray,
+        referred: np.ndarray,
+        waive_start_line: np.ndarray | None = None,
     ) -> None:
         f, pop, table, s = self.facilities, self.population, self.insurance, self.scenario
         tier = f.tier[facility]
-        bill = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
+        base = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
+        components = payment.priced_components(base, tier, False, s.prices, self.policy.price_multiplier)
+        bill = components.sum(axis=1)
         scheme = pop.scheme[resident]
-        level = _TIER_LEVEL[tier]
+        signed = pop.signed[resident]
+        start_left = np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident])
+        if waive_start_line is not None:
+            start_left = np.where(waive_start_line, 0.0, start_left)
         fund, oop, used = split_claims(
             bill,
             resident,
-            table.outpatient_rate[scheme, level],
-            np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident]),
+            self._claim_rates(table.outpatient_rate, scheme, _TIER_LEVEL[tier], referred, signed),
+            start_left,
             np.zeros(bill.size),
             np.maximum(0.0, table.outpatient_cap[scheme] - self._op_fund_paid[resident]),
         )
         np.add.at(self._op_start_line_paid, resident, used)
         np.add.at(self._op_fund_paid, resident, fund)
-        self._settle(facility, tier, payment.split_components(bill, tier, False, s.prices), fund, oop)
+        # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
+        # primary care is already paid per head, so the facility is not paid it again per visit.
+        capitated = (
+            (self.policy.capitation_rate > 0)
+            & signed
+            & (tier <= _PRIMARY_TIERS)
+            & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
+        )
+        self._settle(facility, tier, components, np.where(capitated, 0.0, fund), oop, fixed=capitated)
         self._today.add_by_tier("visits", tier)
         self._today.add_by_tier("visit_bills", tier, bill)
 
     def _settle(
-        self, facility: np.ndarray, tier: np.ndarray, components: np.ndarray, fund: np.ndarray, oop: np.ndarray
+        self,
+        facility: np.ndarray,
+        tier: np.ndarray,
+        components: np.ndarray,
+        fund: np.ndarray,
+        oop: np.ndarray,
+        *,
+        fixed: np.ndarray,
     ) -> None:
-        """Pay bills (fund and patients) and book them to facilities: the one place money moves."""
+        """Pay claims (fund and patients) and book them to facilities: where billed money moves.
+
+        Components are what was billed; when the fund pays less than its share (capitated visits),
+        the components are scaled so booked revenue is exactly what was paid.
+        """
+        billed = components.sum(axis=1)
+        paid = fund + oop
+        scale = np.divide(paid, billed, out=np.ones_like(paid), where=billed > 0)
+        components = components * scale[:, None]
         self.fund.pay(float(fund.sum()))
-        self.facilities.credit(facility, components, fund, oop)
+        self.facilities.credit(facility, components, fund, oop, fixed=fixed)
         t = self._today
         t.fund_paid += float(fund.sum())
         t.oop_paid += float(oop.sum())
@@ -262,44 +345,123 @@ class CareModel(mesa.Model):
         for c, name in enumerate(payment.COMPONENTS):
             t.add_by_tier(f"revenue_{name}", tier, components[:, c])
 
+    def _pay_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
+        """The fund pays facilities a lump sum (negative: facilities pay the fund back)."""
+        self.fund.pay(float(amount.sum()))
+        self.facilities.credit_lump_sum(facility, amount)
+        t = self._today
+        t.fund_paid += float(amount.sum())
+        t.revenue_booked += float(amount.sum())
+        t.add_by_tier("revenue_lump_sum", self.facilities.tier[facility], amount)
+
     # ------------------------------------------------------------------ 2. discharge
     def _discharge(self) -> None:
-        out = np.flatnonzero(self.slot_discharge_day == self.day)
+        w = self.wards
+        out = np.flatnonzero(w.discharge_day == self.day)
         if out.size == 0:
             return
-        f, pop, table, s = self.facilities, self.population, self.insurance, self.scenario
-        facility = self.slot_facility[out]
+        f, pop, table, s, policy = self.facilities, self.population, self.insurance, self.scenario, self.policy
+        facility = w.facility[out]
         tier = f.tier[facility]
-        resident = self.slot_resident[out]
-        severity = self.slot_severity[out]
-        stay = self.slot_stay[out]
-        bill = payment.inpatient_bill(tier, self.slot_intensity[out], severity, stay, self.year, s.prices)
+        resident = w.resident[out]
+        severity = w.severity[out]
+        stay = w.stay[out]
+        chronic = pop.chronic[resident]
+        bill, fixed = self._inpatient_bills(tier, w.intensity[out], severity, stay, chronic)
+        components = payment.priced_components(bill, tier, True, s.prices, policy.price_multiplier)
+        if fixed.any():  # per-case and per-diem payments are the amounts paid, whatever the components
+            components[fixed] = payment.split_components(bill[fixed], tier[fixed], True, s.prices)
+        bill = components.sum(axis=1)
         scheme = pop.scheme[resident]
         level = _TIER_LEVEL[tier]
+        start_line = table.inpatient_start_line[scheme, level]
+        in_chain = w.chain_consortium[out] == f.consortium[facility]
+        if policy.cumulative_start_line:
+            start_line = np.where(in_chain, np.maximum(0.0, start_line - w.chain_paid[out]), start_line)
         fund, oop, _ = split_claims(
             bill,
             resident,
-            table.inpatient_rate[scheme, level],
+            self._claim_rates(table.inpatient_rate, scheme, level, w.referred[out], pop.signed[resident]),
             np.zeros(bill.size),
-            table.inpatient_start_line[scheme, level],
+            start_line,
             np.maximum(0.0, table.inpatient_cap[scheme] - self._ip_fund_paid[resident]),
         )
         np.add.at(self._ip_fund_paid, resident, fund)
-        self._settle(facility, tier, payment.split_components(bill, tier, True, s.prices), fund, oop)
-        self.slot_discharge_day[out] = -1
+        self._settle(facility, tier, components, fund, oop, fixed=fixed)
+        np.add.at(self._case_bills, (tier, severity), bill)
+        np.add.at(self._case_counts, (tier, severity), 1)
+        transfer = w.transfer[out]
         t = self._today
-        t.add_by_tier("discharges", tier)
-        t.add_by_tier("stay_days", tier, stay.astype(np.float64))
-        t.add_by_tier("stay_bills", tier, bill)
+        t.add_by_tier("discharges", tier[~transfer])
+        t.add_by_tier("stay_days", tier[~transfer], stay[~transfer].astype(np.float64))
+        t.add_by_tier("stay_bills", tier[~transfer], bill[~transfer])
+        t.chain_start_line_paid += float(np.minimum(bill, start_line).sum())
+        if transfer.any():
+            self._transfer_up(out[transfer], np.minimum(bill, start_line)[transfer])
+        w.discharge_day[out] = -1
 
-        p_down = s.care.down_referral_probability.as_array()[tier]
-        down = rng.uniform(self.seed, "care.down_referral", self.slot_key[out]) < p_down
+        stays = out[~transfer]
+        p_down = (
+            s.care.down_referral_probability.as_array()[tier[~transfer]]
+            * f.down_referral_willingness[facility[~transfer]]
+        )
+        down = rng.uniform(self.seed, "care.down_referral", w.key[stays]) < p_down
         if down.any():
-            centre = self.region.cell_candidates[pop.cell[resident[down]], 1]
+            who = w.resident[stays[down]]
+            centre = self.region.cell_candidates[pop.cell[who], 1]
             t.referrals_down += int(down.sum())
             self._bill_outpatient(
-                resident[down], centre, np.zeros(centre.size, np.int64), np.full(centre.size, FOLLOW_UP)
+                who,
+                centre,
+                np.zeros(who.size, np.int64),
+                np.full(who.size, FOLLOW_UP),
+                np.ones(who.size, bool),
+                waive_start_line=np.full(who.size, policy.no_start_line_after_down_referral),
             )
+            if policy.down_referral_bonus > 0:
+                self._pay_lump_sum(w.facility[stays[down]], np.full(who.size, policy.down_referral_bonus))
+
+    def _inpatient_bills(
+        self, tier: np.ndarray, intensity: np.ndarray, severity: np.ndarray, stay: np.ndarray, chronic: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(bill, paid-a-fixed-amount mask): per-diem for chronic stays, per case, or fee-for-service."""
+        s, policy = self.scenario, self.policy
+        bill = payment.inpatient_bill(tier, intensity, severity, stay, self.year, s.prices)
+        fixed = np.zeros(bill.size, dtype=bool)
+        if self._case_price is not None and policy.drg_factor is not None:
+            bill = self._case_price[tier, severity] * (1.0 + s.prices.price_inflation) ** self.year
+            fixed[:] = True
+        if policy.per_diem_rate is not None:
+            per_diem = chronic & (policy.per_diem_rate[tier] > 0)
+            bill = np.where(per_diem, policy.per_diem_rate[tier] * stay, bill)
+            fixed |= per_diem
+        return bill, fixed
+
+    def _transfer_up(self, slots: np.ndarray, start_line_paid: np.ndarray) -> None:
+        """Patients whose condition needs a higher tier ask for a bed there (上转), one level more severe."""
+        w, f = self.wards, self.facilities
+        resident = w.resident[slots]
+        severity = np.minimum(w.severity[slots] + 1, 3)
+        target = self._referral_inpatient[self.population.cell[resident], severity]
+        origin = w.facility[slots]
+        self._transfers = _Requests.concat_all(
+            [
+                self._transfers,
+                _Requests(
+                    resident=resident,
+                    facility=target,
+                    severity=severity,
+                    key=rng.bits(self.seed, "care.transfer_key", w.key[slots]),
+                    since=np.full(slots.size, self.day, dtype=np.int64),
+                    referred=np.ones(slots.size, dtype=bool),
+                    from_primary=f.tier[origin] <= _PRIMARY_TIERS,
+                    chain_consortium=f.consortium[origin],
+                    chain_paid=w.chain_paid[slots] + start_line_paid,
+                ),
+            ]
+        )
+        self._today.referrals_up += int(slots.size)
+        self._today.transfers_up += int(slots.size)
 
     # ------------------------------------------------------------------ 3. seek care
     def _seek_care(self, eps: Episodes) -> _Requests:
@@ -313,9 +475,9 @@ class CareModel(mesa.Model):
         cell = pop.cell[resident]
         severity = eps.severity.astype(np.int64)
         cand = self.region.cell_candidates[cell]
-        available = cand >= 0
         safe = np.maximum(cand, 0)
         tier = self._cand_tier[cell]
+        signed = pop.signed[resident]
         utility = choice.utilities(
             s.choice,
             severity=severity,
@@ -327,9 +489,9 @@ class CareModel(mesa.Model):
             expected_wait=f.expected_wait[safe]
             + s.illness.admission_probability.as_array()[severity][:, None] * f.expected_admission_wait[safe],
             trust=pop.trust[resident],
-            signed=pop.signed[resident],
+            signed=signed,
             own_consortium=self._cand_own_consortium[cell],
-            available=available,
+            available=cand >= 0,
         ) + choice.taste_shocks(self.seed, eps.key, cand.shape[1])
 
         rows = np.arange(n)
@@ -337,37 +499,61 @@ class CareModel(mesa.Model):
         pending, target = rows, cand[rows, first]
         utility[rows, first] = -np.inf
         referred = np.zeros(n, dtype=bool)
-        out_idx, out_fac, out_ref = [], [], []
-        queued = f.backlog
+        from_primary = np.zeros(n, dtype=bool)
+        requests: list[_Requests] = []
+        queued, ahead = f.backlog, np.zeros(len(f))
         waited_at, waited = [], []
         for _ in range(MAX_CARE_PASSES):
             if pending.size == 0:
                 break
-            accepted, wait, queued = care.queue_outpatients(
-                target, queued, f.outpatient_capacity, s.care.max_queue_days
-            )
+            accepted = np.zeros(pending.size, dtype=bool)
+            wait = np.zeros(pending.size)
+            first_in_line = self._has_priority(resident[pending], target, from_primary[pending])
+            for group in (first_in_line, ~first_in_line):  # priority patients queue behind each other only
+                if group.any():
+                    start = ahead if group is first_in_line else queued
+                    ok, w, after = care.queue_outpatients(
+                        target[group], start, f.outpatient_capacity, s.care.max_queue_days
+                    )
+                    accepted[group], wait[group] = ok, w
+                    added = after - start
+                    queued = queued + added
+                    if group is first_in_line:
+                        ahead = ahead + added
             seen, seen_at = pending[accepted], target[accepted]
-            self._bill_outpatient(resident[seen], seen_at, severity[seen], eps.kind[seen])
+            self._bill_outpatient(resident[seen], seen_at, severity[seen], eps.kind[seen], referred[seen])
             waited_at.append(seen_at)
             waited.append(wait[accepted])
 
             treated = f.outpatient_capability[seen_at] >= severity[seen]
             done, done_at = seen[treated], seen_at[treated]
-            t.treated_outpatient += int(np.count_nonzero(~eps.needs_admission[done]))
-            admit = eps.needs_admission[done]
+            admit = illness.needs_admission(
+                eps.admission_draw[done], severity[done], f.admission_propensity[done_at], s.illness
+            )
+            t.treated_outpatient += int(np.count_nonzero(~admit))
             a_idx, a_fac = done[admit], done_at[admit]
             can_admit = f.inpatient_capability[a_fac] >= severity[a_idx]
-            up_for_bed = self._referral_inpatient[cell[a_idx[~can_admit]], severity[a_idx[~can_admit]]]
-            t.referrals_up += int(np.count_nonzero(~can_admit))
             ward = a_fac.copy()
-            ward[~can_admit] = up_for_bed
-            out_idx.append(a_idx)
-            out_fac.append(ward)
-            out_ref.append(referred[a_idx] | ~can_admit)
+            ward[~can_admit] = self._referral_inpatient[cell[a_idx[~can_admit]], severity[a_idx[~can_admit]]]
+            t.referrals_up += int(np.count_nonzero(~can_admit))
+            requests.append(
+                _Requests(
+                    resident=resident[a_idx],
+                    facility=ward,
+                    severity=severity[a_idx],
+                    key=eps.key[a_idx],
+                    since=np.full(a_idx.size, self.day, dtype=np.int64),
+                    referred=referred[a_idx] | ~can_admit,
+                    from_primary=np.where(can_admit, from_primary[a_idx], f.tier[a_fac] <= _PRIMARY_TIERS),
+                    chain_consortium=np.full(a_idx.size, -1, dtype=np.int64),
+                    chain_paid=np.zeros(a_idx.size),
+                )
+            )
 
-            up = seen[~treated]
+            up, up_from = seen[~treated], seen_at[~treated]
             t.referrals_up += up.size
             referred[up] = True
+            from_primary[up] = f.tier[up_from] <= _PRIMARY_TIERS
             up_target = self._referral_outpatient[cell[up], severity[up]]
 
             turned = pending[~accepted]
@@ -384,33 +570,56 @@ class CareModel(mesa.Model):
         t.add_by_tier("visit_wait_days", f.tier[waited_at_all], waited_all)
         t.add_by_tier("visit_waits", f.tier[waited_at_all])
         f.expected_wait = self._learned(f.expected_wait, waited_at_all, waited_all)
+        new = _Requests.concat_all(requests)
+        t.admission_requests = len(new)
+        return new
 
-        idx = np.concatenate(out_idx) if out_idx else np.zeros(0, np.int64)
-        t.admission_requests = idx.size
-        return _Requests(
-            resident=resident[idx],
-            facility=np.concatenate(out_fac) if out_fac else np.zeros(0, np.int64),
-            severity=severity[idx],
-            key=eps.key[idx],
-            since=np.full(idx.size, self.day, dtype=np.int64),
-            referred=np.concatenate(out_ref) if out_ref else np.zeros(0, bool),
-        )
+    def _has_priority(self, resident: np.ndarray, facility: np.ndarray, from_primary: np.ndarray) -> np.ndarray:
+        """Referred by their consortium's primary care to its lead hospital (and signed, if required).
+
+        These patients get priority (优先就诊、优先住院) and reserved beds where those levers are on.
+        """
+        policy = self.policy
+        lead = self._cell_lead[self.population.cell[resident]]
+        ok = from_primary & (facility == lead)
+        if policy.reserved_signed_only:
+            ok &= self.population.signed[resident]
+        return ok & policy.priority
+
+    def _qualifies_for_reserved(self, req: _Requests) -> np.ndarray:
+        if self.policy.reserved_share <= 0:
+            return np.zeros(len(req), dtype=bool)
+        lead = self._cell_lead[self.population.cell[req.resident]]
+        ok = req.from_primary & (req.facility == lead)
+        if self.policy.reserved_signed_only:
+            ok &= self.population.signed[req.resident]
+        return ok
 
     def _expected_oop(
         self, resident: np.ndarray, facility: np.ndarray, tier: np.ndarray, severity: np.ndarray, kind: np.ndarray
     ) -> np.ndarray:
-        """What a patient expects to pay at each candidate: the visit, plus the stay if one is likely."""
+        """What a patient expects to pay at each candidate: the visit, plus the stay if one is likely.
+
+        A first contact is unreferred, so any cut for unreferred hospital care applies; a stay that
+        the candidate would refer up for is referred.
+        """
         s, f, pop, table = self.scenario, self.facilities, self.population, self.insurance
         scheme = pop.scheme[resident][:, None]
-        visit = payment.outpatient_bill(
+        signed = pop.signed[resident][:, None]
+        unreferred = np.zeros(tier.shape, dtype=bool)
+        base = payment.outpatient_bill(
             tier, f.intensity[facility], severity[:, None], kind[:, None], self.year, s.prices
         )
+        visit = base * (
+            payment.split_components(np.ones(tier.size), tier.ravel(), False, s.prices) @ self.policy.price_multiplier
+        ).reshape(tier.shape)
         start_left = np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident][:, None])
-        above = np.maximum(0.0, visit - start_left)
-        oop = visit - above * table.outpatient_rate[scheme, _TIER_LEVEL[tier]]
+        rate = self._claim_rates(table.outpatient_rate, scheme, _TIER_LEVEL[tier], unreferred, signed)
+        oop = visit - np.maximum(0.0, visit - start_left) * rate
         p_admit = s.illness.admission_probability.as_array()[severity][:, None]
-        referred_ward = self._referral_inpatient[self.population.cell[resident], severity][:, None]
-        ward = np.where(f.inpatient_capability[facility] >= severity[:, None], facility, referred_ward)
+        referred_ward = self._referral_inpatient[pop.cell[resident], severity][:, None]
+        capable = f.inpatient_capability[facility] >= severity[:, None]
+        ward = np.where(capable, facility, referred_ward)
         ward_tier = f.tier[ward]
         stay = (
             s.illness.length_of_stay.as_array()[ward_tier]
@@ -419,9 +628,8 @@ class CareModel(mesa.Model):
         ward_bill = payment.inpatient_bill(ward_tier, f.intensity[ward], severity[:, None], stay, self.year, s.prices)
         ward_level = _TIER_LEVEL[ward_tier]
         start = table.inpatient_start_line[scheme, ward_level]
-        ward_oop = np.minimum(ward_bill, start) + np.maximum(0.0, ward_bill - start) * (
-            1 - table.inpatient_rate[scheme, ward_level]
-        )
+        ward_rate = self._claim_rates(table.inpatient_rate, scheme, ward_level, ~capable, signed)
+        ward_oop = np.minimum(ward_bill, start) + np.maximum(0.0, ward_bill - start) * (1 - ward_rate)
         return oop + p_admit * ward_oop
 
     def _learned(self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -433,28 +641,52 @@ class CareModel(mesa.Model):
 
     # ------------------------------------------------------------------ 4. admit
     def _admit(self, new: _Requests) -> None:
-        s, t = self.scenario, self._today
-        queue = _Requests.concat(self._waiting, new)
+        s, t, w = self.scenario, self._today, self.wards
         t.waiting_start = len(self._waiting)
-        slot = care.allocate_beds(queue.facility, np.flatnonzero(self.slot_discharge_day < 0), self.slot_facility)
-        admitted = slot >= 0
-        self._occupy(queue.take(admitted), slot[admitted])
+        t.transfer_requests = len(self._transfers)
+        queue = _Requests.concat_all([self._waiting, self._transfers, new])
+        self._transfers = _Requests.empty()
+        qualified = self._qualifies_for_reserved(queue)
+        admitted = np.zeros(len(queue), dtype=bool)
+        # Reserved beds: qualifying patients first, to any free bed; then the others, to the free
+        # beds not held for qualifying patients.
+        for group in (qualified, ~qualified):
+            idx = np.flatnonzero(group & ~admitted)
+            if idx.size == 0:
+                continue
+            free = w.free_slots()
+            if group is not qualified:
+                free = care.unreserved(free, w.facility, self._protected_beds())
+            slot = care.allocate_beds(queue.facility[idx], free, w.facility)
+            got = slot >= 0
+            self._occupy(queue.take(idx[got]), slot[got], qualified=group is qualified)
+            admitted[idx[got]] = True
 
         rest = queue.take(~admitted)
         leaving = (self.day - rest.since) >= s.care.admission_wait_tolerance_days
         stay, go = rest.take(~leaving), rest.take(leaving)
         if len(go):
-            alternative = self._bed_elsewhere(go)
-            moved = alternative >= 0
-            go.facility = alternative
+            go.facility = self._bed_elsewhere(go)
+            moved = go.facility >= 0
             elsewhere = go.take(moved)
-            slot = care.allocate_beds(
-                elsewhere.facility, np.flatnonzero(self.slot_discharge_day < 0), self.slot_facility
-            )
-            self._occupy(elsewhere.take(slot >= 0), slot[slot >= 0])
+            free = care.unreserved(w.free_slots(), w.facility, self._protected_beds())
+            slot = care.allocate_beds(elsewhere.facility, free, w.facility)
+            self._occupy(elsewhere.take(slot >= 0), slot[slot >= 0], qualified=False)
             t.unmet_inpatient += int(np.count_nonzero(~moved)) + int(np.count_nonzero(slot < 0))
         self._waiting = stay
         t.waiting_end = len(stay)
+        unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
+        self._reserve_idle_days = np.where(unused > 0, self._reserve_idle_days + 1, 0)
+
+    def _protected_beds(self) -> np.ndarray:
+        """Free beds held for qualifying patients now (reserved minus those they occupy), unless released.
+
+        Release rule: reserved beds left unused `release_after_days` days in a row are opened to any
+        patient for the day.
+        """
+        unused = np.maximum(0, self._reserved - self.wards.occupied(len(self.facilities), qualified_only=True))
+        released = self._reserve_idle_days >= self.policy.reserved_release_days
+        return np.where(released, 0, unused)
 
     def _bed_elsewhere(self, go: _Requests) -> np.ndarray:
         """For patients leaving a waiting list: the nearest other capable candidate with a free bed."""
@@ -462,56 +694,120 @@ class CareModel(mesa.Model):
         cell = self.population.cell[go.resident]
         cand = self.region.cell_candidates[cell]
         safe = np.maximum(cand, 0)
-        free = np.bincount(self.slot_facility[self.slot_discharge_day < 0], minlength=len(f))
+        free = np.bincount(self.wards.facility[self.wards.free_slots()], minlength=len(f))
         ok = (cand >= 0) & (cand != go.facility[:, None]) & (f.inpatient_capability[safe] >= go.severity[:, None])
         ok &= free[safe] > 0
         hours = np.where(ok, self.region.cell_travel_hours[cell], np.inf)
         best = np.argmin(hours, axis=1)
         return np.where(np.isfinite(hours.min(axis=1)), cand[np.arange(cand.shape[0]), best], -1)
 
-    def _occupy(self, req: _Requests, slot: np.ndarray) -> None:
+    def _occupy(self, req: _Requests, slot: np.ndarray, *, qualified: bool) -> None:
         if slot.size == 0:
             return
-        f, s, t = self.facilities, self.scenario, self._today
+        f, s, t, w = self.facilities, self.scenario, self._today, self.wards
         tier = f.tier[req.facility]
         stay = illness.length_of_stay(self.seed, req.key, tier, req.severity, s.illness)
-        self.slot_discharge_day[slot] = self.day + stay
-        self.slot_resident[slot] = req.resident
-        self.slot_severity[slot] = req.severity
-        self.slot_key[slot] = req.key
-        self.slot_stay[slot] = stay
-        self.slot_intensity[slot] = f.intensity[req.facility]
+        p_transfer = s.care.transfer_probability.as_array()[tier] * (req.severity < 3)
+        transfer = rng.uniform(self.seed, "care.transfer", req.key) < p_transfer
+        stay = np.where(transfer, np.minimum(stay, TRANSFER_AFTER_DAYS), stay)
+        w.discharge_day[slot] = self.day + stay
+        w.resident[slot] = req.resident
+        w.severity[slot] = req.severity
+        w.key[slot] = req.key
+        w.stay[slot] = stay
+        w.intensity[slot] = f.intensity[req.facility]
+        w.qualified[slot] = qualified
+        w.referred[slot] = req.referred
+        w.transfer[slot] = transfer
+        w.chain_consortium[slot] = np.where(req.chain_consortium >= 0, req.chain_consortium, f.consortium[req.facility])
+        w.chain_paid[slot] = req.chain_paid
+        waited = (self.day - req.since).astype(np.float64)
         t.add_by_tier("admissions", tier)
-        t.add_by_tier("admission_wait_days", tier, (self.day - req.since).astype(np.float64))
+        t.add_by_tier("admission_wait_days", tier, waited)
         t.add_by_tier("referred_admissions", tier, req.referred.astype(np.float64))
-        home = self.population.district[req.resident]
+        if qualified:
+            t.add_by_tier("reserved_admissions", tier)
+            t.add_by_tier("reserved_admission_wait_days", tier, waited)
+        pop = self.population
+        t.chronic_admissions += int(np.count_nonzero(pop.chronic[req.resident]))
+        home = pop.district[req.resident]
         county = self.region.district_is_county[home]
         t.county_admissions += int(np.count_nonzero(county))
         t.county_admissions_in_county += int(np.count_nonzero(county & (f.district[req.facility] == home)))
-        f.expected_admission_wait = self._learned(
-            f.expected_admission_wait, req.facility, (self.day - req.since).astype(np.float64)
-        )
+        f.expected_admission_wait = self._learned(f.expected_admission_wait, req.facility, waited)
 
-    # ------------------------------------------------------------------ 6. record, close year
+    # ------------------------------------------------------------------ 5. record, close year
     def _record(self) -> None:
-        t = self._today
-        occupied = self.occupied_beds()
-        t.add_by_tier("occupied_beds", self.facilities.tier, occupied.astype(np.float64))
-        t.add_by_tier("beds", self.facilities.tier, self.facilities.beds.astype(np.float64))
+        t, f = self._today, self.facilities
+        t.add_by_tier("occupied_beds", f.tier, self.occupied_beds().astype(np.float64))
+        t.add_by_tier("beds", f.tier, f.beds.astype(np.float64))
+        t.add_by_tier("reserved_beds", f.tier, self._reserved.astype(np.float64))
         t.signed = int(np.count_nonzero(self.population.signed))
         t.residents = len(self.population)
         self.recorder.append(self.day, self.year, t)
 
     def _close_year(self) -> None:
-        # Providers respond to the year's ledgers before they are closed.
-        self.agents_by_type[Facility].do("respond", self.scenario.prices)
+        f, policy = self.facilities, self.policy
+        if policy.global_budget:
+            self._settle_budgets()
+        margin, volume_margin = self._margins()
+        for agent in self.agents_by_type[Facility]:
+            agent.respond(margin[agent.index], volume_margin[agent.index], policy.salary_reform)
+        if policy.revenue_cap is not None:
+            growth = f.medical_revenue() / f.last_revenue - 1.0
+            over = (f.tier >= 2) & np.isfinite(growth) & (growth > policy.revenue_cap)
+            f.intensity[over] *= (1.0 + policy.revenue_cap) / (1.0 + growth[over])
+        self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
         self.fund.close_year(self.year)
-        self.facilities.close_year()
+        f.close_year()
+
+    def _settle_budgets(self) -> None:
+        """Year-end settlement of each consortium's global budget (结余留用、合理超支分担), then resource sinking."""
+        f, gb, r = self.facilities, self.scenario.levers.global_budget, self.scenario.levers.response
+        spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+        has_budget = np.isfinite(self._budget)
+        transfer = np.where(
+            has_budget, payment.budget_transfer(self._budget, spending, gb.surplus_kept, gb.overspend_borne), 0.0
+        )
+        amount = payment.share_transfer(transfer, f.consortium, self._is_lead, f.medical_revenue(), gb.lead_share)
+        payee = np.flatnonzero(amount)
+        self._pay_lump_sum(payee, amount[payee])
+        self._today.budget_settlement = float(transfer.sum())
+        # The lead invests part of what it keeps in its primary members' capability (资源下沉).
+        invest = gb.reinvest_share * np.maximum(0.0, amount[self.region.consortium_lead])
+        members = (f.tier <= _PRIMARY_TIERS) & (f.consortium >= 0)
+        member_revenue = np.bincount(f.consortium[members], weights=f.medical_revenue()[members], minlength=invest.size)
+        gain = r.quality_per_investment * np.divide(
+            invest, member_revenue, out=np.zeros_like(invest), where=member_revenue > 0
+        )
+        f.quality[members] = np.minimum(1.0, f.quality[members] + gain[f.consortium[members]])
+
+    def _margins(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per facility: share of an extra yuan of services kept, and of an extra case's bill kept."""
+        f = self.facilities
+        billed = f.fee_for_service_billed + f.fixed_billed
+        volume = np.ones(len(f))
+        if self.policy.global_budget:
+            gb = self.scenario.levers.global_budget
+            spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+            under = spending <= self._budget
+            clawback = np.where(np.isfinite(self._budget), np.where(under, gb.surplus_kept, gb.overspend_borne), 0.0)
+            fund_share = np.divide(f.fund_claims, billed, out=np.zeros(len(f)), where=billed > 0)
+            volume = 1.0 - fund_share * clawback[f.consortium]
+        margin = np.divide(f.fee_for_service_billed, billed, out=np.ones(len(f)), where=billed > 0) * volume
+        return margin, volume
 
 
 @dataclass
 class _Requests:
-    """Admission requests (struct of arrays), in priority order."""
+    """Admission requests (struct of arrays), in priority order.
+
+    Attributes:
+        referred: Referred up by a facility (not the patient's own first choice).
+        from_primary: Referred up by primary care (村卫生室/卫生院/社区卫生服务中心).
+        chain_consortium: Consortium where the referral chain began (−1: not a transfer).
+        chain_paid: Inpatient start-line already paid along the chain (transfers).
+    """
 
     resident: np.ndarray
     facility: np.ndarray
@@ -519,6 +815,9 @@ class _Requests:
     key: np.ndarray
     since: np.ndarray
     referred: np.ndarray
+    from_primary: np.ndarray
+    chain_consortium: np.ndarray
+    chain_paid: np.ndarray
 
     def __len__(self) -> int:
         return int(self.resident.size)
@@ -528,9 +827,88 @@ class _Requests:
 
     @classmethod
     def empty(cls) -> _Requests:
-        i = np.zeros(0, np.int64)
-        return cls(resident=i, facility=i, severity=i, key=np.zeros(0, np.uint64), since=i, referred=np.zeros(0, bool))
+        i, b = np.zeros(0, np.int64), np.zeros(0, bool)
+        return cls(
+            resident=i,
+            facility=i,
+            severity=i,
+            key=np.zeros(0, np.uint64),
+            since=i,
+            referred=b,
+            from_primary=b,
+            chain_consortium=i,
+            chain_paid=np.zeros(0),
+        )
 
     @classmethod
-    def concat(cls, a: _Requests, b: _Requests) -> _Requests:
-        return cls(**{f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(cls)})
+    def concat_all(cls, parts: list[_Requests]) -> _Requests:
+        if not parts:
+            return cls.empty()
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+
+@dataclass
+class _Wards:
+    """Every bed as a slot (struct of arrays), grouped by facility: occupancy can never exceed beds.
+
+    Attributes:
+        facility: Facility owning each slot (non-decreasing; `care.allocate_beds` relies on it).
+        discharge_day: Day the stay ends; −1 for a free bed.
+        qualified: Occupied by a patient who qualified for a reserved bed.
+        transfer: The stay ends in a transfer up (上转) rather than a discharge.
+        chain_consortium, chain_paid: The referral chain the stay belongs to (start-line rules).
+    """
+
+    facility: np.ndarray
+    discharge_day: np.ndarray
+    resident: np.ndarray
+    severity: np.ndarray
+    key: np.ndarray
+    stay: np.ndarray
+    intensity: np.ndarray
+    qualified: np.ndarray
+    referred: np.ndarray
+    transfer: np.ndarray
+    chain_consortium: np.ndarray
+    chain_paid: np.ndarray
+
+    @classmethod
+    def empty(cls, beds: np.ndarray) -> _Wards:
+        n = int(beds.sum())
+        return cls(
+            facility=np.repeat(np.arange(beds.size), beds),
+            discharge_day=np.full(n, -1, dtype=np.int64),
+            resident=np.zeros(n, dtype=np.int64),
+            severity=np.zeros(n, dtype=np.int64),
+            key=np.zeros(n, dtype=np.uint64),
+            stay=np.zeros(n, dtype=np.int64),
+            intensity=np.ones(n),
+            qualified=np.zeros(n, dtype=bool),
+            referred=np.zeros(n, dtype=bool),
+            transfer=np.zeros(n, dtype=bool),
+            chain_consortium=np.full(n, -1, dtype=np.int64),
+            chain_paid=np.zeros(n),
+        )
+
+    def free_slots(self) -> np.ndarray:
+        """Indices of free beds, in slot order (so grouped by facility)."""
+        return np.flatnonzero(self.discharge_day < 0)
+
+    def occupied(self, n_facilities: int, *, qualified_only: bool = False) -> np.ndarray:
+        """Occupied beds per facility (only those of qualifying patients, if asked)."""
+        busy = self.discharge_day >= 0
+        if qualified_only:
+            busy &= self.qualified
+        return np.bincount(self.facility[busy], minlength=n_facilities)
+
+    def resized(self, beds: np.ndarray) -> _Wards:
+        """The same patients in wards of new sizes (each facility's stays move to the front of its range)."""
+        grown = _Wards.empty(beds)
+        busy = np.flatnonzero(self.discharge_day >= 0)
+        owner = self.facility[busy]
+        start = np.concatenate([[0], np.cumsum(beds)[:-1]])
+        target = start[owner] + care.rank_within(owner, beds.size)
+        for f in fields(self):
+            if f.name != "facility":
+                getattr(grown, f.name)[target] = getattr(self, f.name)[busy]
+        return grown

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.illness import FOLLOW_UP, SEVERITIES
+from sim.levers import ProviderResponse
 from sim.params import StrictModel, by_tier, param, table_field
 
 COMPONENTS = ("service", "drugs", "tests")
@@ -182,6 +183,84 @@ def split_components(total: np.ndarray, tier: np.ndarray, inpatient: bool, param
     return np.stack([total - d - t, d, t], axis=1)
 
 
-def fee_for_service_drift(tier: np.ndarray, intensity: np.ndarray, params: PriceParams) -> np.ndarray:
-    """Service intensity after one year of fee-for-service (按项目付费) incentives."""
-    return intensity * (1.0 + params.intensity_drift.as_array()[tier])
+def priced_components(
+    total: np.ndarray, tier: np.ndarray, inpatient: bool, params: PriceParams, multiplier: np.ndarray
+) -> np.ndarray:
+    """(n, 3) bill components after component price changes (e.g. Sanming's: service up, drugs, tests down)."""
+    return split_components(total, tier, inpatient, params) * multiplier[None, :]
+
+
+def respond_to_payment(
+    intensity: np.ndarray,
+    propensity: np.ndarray,
+    willingness: np.ndarray,
+    tier: np.ndarray,
+    margin: np.ndarray,
+    volume_margin: np.ndarray,
+    prices: PriceParams,
+    response: ProviderResponse,
+    salary_reform: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One year's provider response to what its payment makes pay (see `levers.ProviderResponse`).
+
+    Args:
+        intensity: Service intensity multipliers.
+        propensity: Moderate-case admission propensities (1 = baseline).
+        willingness: Down-referral willingness multipliers (1 = baseline).
+        tier: Facility tiers.
+        margin: Share of an extra yuan of services a facility keeps (1 under fee-for-service).
+        volume_margin: Share of an extra case's bill a facility keeps (1 under fee-for-service and
+            per-case payment, less under a global budget).
+        prices: Price parameters (the fee-for-service drift by tier).
+        response: Response parameters.
+        salary_reform: Share of the volume incentive removed by salary reform (Sanming).
+
+    Returns:
+        (intensity, propensity, willingness) after the year.
+    """
+    drift = prices.intensity_drift.as_array()[tier]
+    log_change = np.log1p(drift) * margin * (1.0 - salary_reform) - response.restraint * (1.0 - margin)
+    propensity = np.clip(propensity * np.exp(response.admission_response * (volume_margin - 1.0)), 0.5, 1.5)
+    willingness = np.clip(willingness * np.exp(response.down_referral_response * (1.0 - volume_margin)), 1.0, 5.0)
+    return intensity * np.exp(log_change), propensity, willingness
+
+
+def budget_transfer(
+    budget: np.ndarray, spending: np.ndarray, surplus_kept: float, overspend_borne: float
+) -> np.ndarray:
+    """Year-end settlement of global budgets (总额付费), per consortium, paid by the fund.
+
+    Under budget the consortium is paid `surplus_kept` of the surplus (结余留用); over budget it pays
+    back `overspend_borne` of the overspend (合理超支分担) and the fund bears the rest.
+
+    Returns:
+        Fund → consortium transfer (negative: consortium → fund), yuan.
+    """
+    gap = budget - spending
+    return np.where(gap >= 0, surplus_kept * gap, overspend_borne * gap)
+
+
+def share_transfer(
+    transfer: np.ndarray, consortium: np.ndarray, is_lead: np.ndarray, revenue: np.ndarray, lead_share: float
+) -> np.ndarray:
+    """Split each consortium's transfer: `lead_share` to the lead, the rest to members by revenue.
+
+    Returns:
+        Per facility amount; per consortium they add up to its transfer exactly.
+    """
+    n = transfer.size
+    member = (consortium >= 0) & ~is_lead
+    member_revenue = np.bincount(consortium[member], weights=np.maximum(revenue[member], 0.0), minlength=n)
+    has_members = member_revenue > 0
+    lead_part = np.where(has_members, lead_share, 1.0) * transfer
+    out = np.zeros(consortium.size)
+    leads = np.flatnonzero(is_lead)
+    out[leads] = lead_part[consortium[leads]]
+    c = consortium[member]
+    out[member] = np.divide(
+        (transfer - lead_part)[c] * np.maximum(revenue[member], 0.0),
+        member_revenue[c],
+        out=np.zeros(c.size),
+        where=member_revenue[c] > 0,
+    )
+    return out

@@ -37,8 +37,8 @@ def test_beds_never_above_capacity(small_model: CareModel):
         m.step()
         occupied = m.occupied_beds()
         assert (occupied <= m.facilities.beds).all()
-        assert m.slot_facility.size == m.facilities.beds.sum()
-        assert (np.diff(m.slot_facility) >= 0).all(), "bed slots must stay grouped by facility"
+        assert m.wards.facility.size == m.facilities.beds.sum()
+        assert (np.diff(m.wards.facility) >= 0).all(), "bed slots must stay grouped by facility"
 
 
 def test_daily_occupancy_within_beds(small_results):
@@ -53,7 +53,9 @@ def test_every_episode_served_referred_or_unmet(small_results):
     d = small_results.daily
     assert (d["episodes"] == d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"]).all()
     admitted = sum(d[f"admissions_{t}"] for t in TIERS)
-    lhs = d["waiting_start"] + d["admission_requests"]
+    # Inpatients transferred up (上转) ask for a bed too: each transfer is one more request.
+    assert (d["transfer_requests"] == d["transfers_up"]).all() and d["transfers_up"].sum() > 0
+    lhs = d["waiting_start"] + d["admission_requests"] + d["transfer_requests"]
     assert (lhs == admitted + d["unmet_inpatient"] + d["waiting_end"]).all()
     assert (d["waiting_start"].iloc[1:].to_numpy() == d["waiting_end"].iloc[:-1].to_numpy()).all()
     assert d["referrals_up"].sum() > 0

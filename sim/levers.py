@@ -1,0 +1,456 @@
+"""Policy levers, each a section `[levers.<name>]` of the scenario citing its seed clause.
+
+A lever has `enabled`, a `start_year` and its parameters; docs/levers.md gives the clause each one
+implements and how the model implements it.
+
+No lever is hard-coded in the model loop: at the start of each year `Policy.for_year` turns the
+scenario's levers into plain values (rules tables, price multipliers, flags) that the model's
+steps read. A lever is active from simulated year `start_year` (0 = the first year) when enabled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from sim.insurance import SchemeRules
+from sim.params import StrictModel, by_level, by_tier, param, table_field
+
+SEED_000 = "seed 000 (贵州省加快推进紧密型城市医疗集团建设工作方案 解读)"
+SEED_001 = "seed 001 (三明市实施“六大工程”推进医改再出发行动方案)"
+SEED_002 = "seed 002 (阳江市推进医疗联合体建设和发展的工作方案)"
+SEED_003 = "seed 003 (聊城市进一步完善医疗卫生服务体系的实施方案)"
+SEED_004 = "seed 004 (重庆市关于推进区县域医共体医防融合发展的指导意见)"
+
+
+class Lever(StrictModel):
+    """Common switch of every lever."""
+
+    enabled: bool = param(False, "on/off", "—", "Switch the lever on.")
+    start_year: int = param(
+        1, "simulated year (0 = first)", "—", "First simulated year the lever applies.", ge=0, le=100
+    )
+
+    def active(self, year: int) -> bool:
+        """Whether the lever applies in simulated year `year`."""
+        return self.enabled and year >= self.start_year
+
+
+class ReservedBeds(Lever):
+    """Reserved beds and priority at lead hospitals for referred signed residents (预留床位, 优先就诊/检查/住院).
+
+    Seed 003: "原则上牵头医院要预留一定数量的住院床位向家庭医生签约服务团队或基层医疗卫生机构下沉,
+    经基层转诊的签约居民可优先就诊、优先检查、优先住院"; seed 002: "二级以上医疗机构要为医联体内上转的患者
+    优先安排检查检验、设立住院绿色通道".
+    """
+
+    share: float = param(
+        0.10,
+        "share of beds",
+        f"{SEED_003}: 预留一定数量的住院床位; the share is an assumption (no estimate found)",
+        "Share of each consortium lead hospital's beds held for patients its consortium's primary care refers.",
+        ge=0,
+        le=1,
+    )
+    release_after_days: int = param(
+        3,
+        "days",
+        "assumption (DOMAIN.md: no empirical estimate; sweep it)",
+        "A reserved bed left unused by referred patients this many days in a row is opened to any patient "
+        "that day (0: never held once free).",
+        ge=0,
+        le=365,
+    )
+    signed_only: bool = param(
+        True,
+        "on/off",
+        f"{SEED_003}: 经基层转诊的签约居民",
+        "Only referred residents signed with a family doctor qualify.",
+    )
+    priority: bool = param(
+        True,
+        "on/off",
+        f"{SEED_003}: 优先就诊、优先检查、优先住院",
+        "Qualifying patients go ahead of others in the lead hospital's outpatient queue and admission list.",
+    )
+
+
+UnreferredRateCut = by_level(
+    "UnreferredRateCut",
+    (0.0, 0.10, 0.15),
+    "share (points of rate)",
+    f"{SEED_003}: 落实签约居民转诊、用药、医保等方面差异化政策; size: assumption",
+    "Reimbursement rate cut for visits and admissions not referred by primary care",
+    ge=0,
+    le=1,
+)
+
+
+class StartLine(Lever):
+    """Start-lines and reimbursement rates by level, and rules along referral chains (起付线).
+
+    Seed 002: "合理确定三级医院、二级医院、镇卫生院等不同级别…医疗机构的支付标准,
+    在医联体内按规定转诊的病人按照连续的诊疗过程累计计算起付线"; "鼓励推行医联体内上级医院下转病人
+    由医保资金给予适当奖励的机制".
+    """
+
+    employee: SchemeRules | None = Field(
+        None,
+        description="Employee-scheme rules from start_year; keys not given keep insurance.employee's values.",
+        json_schema_extra={"unit": "insurance rules table", "source": f"{SEED_002}: 合理确定…不同级别…的支付标准"},
+    )
+    resident: SchemeRules | None = Field(
+        None,
+        description="Resident-scheme rules from start_year; keys not given keep insurance.resident's values.",
+        json_schema_extra={"unit": "insurance rules table", "source": f"{SEED_002}: 合理确定…不同级别…的支付标准"},
+    )
+    cumulative_in_consortium: bool = param(
+        False,
+        "on/off",
+        f"{SEED_002}: 在医联体内按规定转诊的病人按照连续的诊疗过程累计计算起付线",
+        "An admission referred within the consortium pays only the part of its start-line not already paid "
+        "along the episode's referral chain.",
+    )
+    unreferred_rate_cut: UnreferredRateCut = table_field(UnreferredRateCut)
+    apply_rate_cut: bool = param(
+        False, "on/off", f"{SEED_003}: 差异化政策", "Apply `unreferred_rate_cut` to unreferred care at each level."
+    )
+    down_referral_bonus: float = param(
+        0.0,
+        "yuan per down-referral",
+        f"{SEED_002}: 上级医院下转病人由医保资金给予适当奖励",
+        "Paid by the fund to a hospital for each patient it refers down.",
+        ge=0,
+        le=1e5,
+    )
+    no_start_line_after_down_referral: bool = param(
+        False,
+        "on/off",
+        "issue 4: a reward for down-referral (no second start-line after 下转)",
+        "A patient referred down pays no start-line for the follow-up at their health centre.",
+    )
+
+
+class GlobalBudget(Lever):
+    """Global budget to each consortium with surplus kept and overspend shared (总额付费, 结余留用、合理超支分担).
+
+    Seed 002: "在总额控制下,探索对纵向合作的医联体等分工协作模式实行医保总额付费…建立健全“结余留用、合理超支分担”";
+    "因管理不善等原因造成的医保基金超支等亏损,应由医联体牵头单位、成员单位和医保基金共同分担";
+    seed 003: "探索对紧密型医疗联合体实行总额付费,加强监督考核,实行结余留用、合理超支分担".
+    """
+
+    growth: float = param(
+        0.05,
+        "per year",
+        "assumption: budgets grow with contributions, below the fee-for-service trend",
+        "Budget = last year's fund spending on the consortium × (1 + growth).",
+        ge=-0.5,
+        le=1,
+    )
+    surplus_kept: float = param(
+        1.0,
+        "share",
+        f"{SEED_002}: 结余留用",
+        "Share of an under-spend the consortium keeps (the rest stays in the fund).",
+        ge=0,
+        le=1,
+    )
+    overspend_borne: float = param(
+        0.5,
+        "share",
+        f"{SEED_002}: 合理超支分担 (shared by lead, members and fund); split: assumption",
+        "Share of an overspend the consortium pays back (the fund bears the rest).",
+        ge=0,
+        le=1,
+    )
+    lead_share: float = param(
+        0.6,
+        "share",
+        f"{SEED_002}: 医保基金的结余留用,探索实行按一定比例在牵头单位和成员单位之间进行分配; split: assumption",
+        "Share of the consortium's surplus or loss taken by the lead hospital; members share the rest by revenue.",
+        ge=0,
+        le=1,
+    )
+    reinvest_share: float = param(
+        0.3,
+        "share",
+        f"{SEED_000}: 推动医疗资源共享下沉; share: assumption",
+        "Share of the lead's kept surplus invested in its primary members (resource sinking, 资源下沉).",
+        ge=0,
+        le=1,
+    )
+
+
+class Capitation(Lever):
+    """Capitation for family-doctor teams per signed resident (按人头).
+
+    Seed 003: "探索将签约居民医保门诊统筹基金按人头支付给基层医疗卫生机构或家庭医生团队".
+    """
+
+    rate: float = param(
+        120.0,
+        "yuan per signed resident per year",
+        f"{SEED_003}; rate: assumption (≈ the fund's primary-care outpatient spending per signed resident)",
+        "Paid by the fund to the resident's health centre.",
+        ge=0,
+        le=1e5,
+    )
+
+
+PerDiemRate = by_tier(
+    "PerDiemRate",
+    (0.0, 300.0, 700.0, 1_200.0),
+    "yuan per bed-day",
+    f"{SEED_002}: 慢性病住院患者实行按床日付费; rates: assumption (below the fee-for-service day price)",
+    "Per-diem payment of a chronic patient's stay",
+    ge=0,
+    le=1e5,
+)
+
+
+class PerDiem(Lever):
+    """Per-diem payment for chronic inpatients (按床日付费), seed 002."""
+
+    rate: PerDiemRate = table_field(PerDiemRate)
+
+
+class Drg(Lever):
+    """Per-case payment of admissions by group (DRG/DIP 按病种/按病组付费): tier × severity.
+
+    Not in the seeds; DESIGN.md and issue 4 list it among lump-sum payments. The group price is
+    set when the lever starts from the previous year's mean bill of the group × `price_factor`.
+    """
+
+    price_factor: float = param(
+        1.0,
+        "× last year's mean bill of the group",
+        "assumption",
+        "Group price relative to last year's mean bill.",
+        ge=0.1,
+        le=5,
+    )
+
+
+KeyGroupTarget = by_tier(
+    "SigningTarget",
+    (0.60, 0.90),
+    "share",
+    f"{SEED_003}: 全人群签约率达到60%以上、重点人群签约率保持在90%以上",
+    "Signing rate reached by the target year",
+    ge=0,
+    le=1,
+    keys=("all", "key_groups"),
+)
+
+
+class FamilyDoctor(Lever):
+    """Family-doctor signing growing to targets, chronic-disease management, optional gatekeeping (家庭医生签约).
+
+    Seed 003: "全人群签约率达到60%以上、重点人群签约率保持在90%以上,基本建立健康“守门人”制度";
+    seed 002: "优先覆盖老年人…等重点人群…鼓励和引导居民在医联体内到基层首诊";
+    seed 004: "高血压糖尿病等主要慢性病发生率、住院率、并发症发生率增长趋势得到有效控制".
+    """
+
+    target: KeyGroupTarget = table_field(KeyGroupTarget)
+    years_to_target: int = param(
+        3,
+        "years",
+        f"{SEED_003}: by 2025",
+        "Years from start_year over which signing rises linearly to the target.",
+        ge=1,
+        le=50,
+    )
+    management_effect: float = param(
+        0.15,
+        "share of acute episodes avoided",
+        f"{SEED_004}: 住院率、并发症发生率…得到有效控制; size: assumption",
+        "Acute episodes (exacerbations) avoided by a signed chronic patient under disease management (医防融合).",
+        ge=0,
+        le=1,
+    )
+    gatekeeping: bool = param(
+        False,
+        "on/off",
+        f"{SEED_003}: 基本建立健康“守门人”制度",
+        "Signed residents get full hospital reimbursement only when referred by primary care (首诊在基层).",
+    )
+    gatekeeping_rate_cut: float = param(
+        0.2, "points of rate", "assumption", "Rate cut on a signed resident's unreferred hospital care.", ge=0, le=1
+    )
+
+
+PriceChange = by_tier(
+    "PriceChange",
+    (0.25, -0.15, -0.20),
+    "relative change",
+    f"{SEED_001}: 医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2; drug zero mark-up (药品零差率, ≈15%), "
+    "service prices up, test prices down; sizes: assumption",
+    "Price change of each bill component",
+    ge=-0.9,
+    le=3,
+    keys=("service", "drugs", "tests"),
+)
+
+
+class Sanming(Lever):
+    """The Sanming package (三明医改): prices toward 5:3:2, salary reform, the 9% revenue-growth cap.
+
+    Seed 001: "全市公立医院医药总收入增幅控制在9%以内,医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2良性结构";
+    "发挥好公立医疗机构薪酬制度“牛鼻子”的关键作用…年薪" (salary reform).
+    """
+
+    price_change: PriceChange = table_field(PriceChange)
+    salary_reform: float = param(
+        0.7,
+        "share of the volume incentive removed",
+        f"{SEED_001}: 薪酬制度“牛鼻子”, 年薪制; size: assumption",
+        "How much of the fee-for-service intensity drift the salary reform removes.",
+        ge=0,
+        le=1,
+    )
+    enforce_revenue_cap: bool = param(
+        True,
+        "on/off",
+        f"{SEED_001}: 医药总收入增幅控制在9%以内",
+        "Each year, a hospital whose medical revenue grew more than the cap cuts intensity to bring it back.",
+    )
+    revenue_cap: float = param(
+        0.09,
+        "per year",
+        f"{SEED_001}: 增幅控制在9%以内",
+        "Cap on yearly growth of a hospital's medical revenue.",
+        ge=0,
+        le=1,
+    )
+
+
+class ProviderResponse(StrictModel):
+    """How facilities respond, once a year, to what their payment makes pay (bounded rationality).
+
+    A facility keeps a share m of each extra yuan it bills at the margin (1 under fee-for-service;
+    less under a global budget, capitation, per-diem or per-case payment). Each year:
+    intensity × exp(drift·m·(1 − salary_reform) − restraint·(1 − m)); moderate-case admission
+    propensity and willingness to refer down move by `admission_response`·(m − 1) and
+    `down_referral_response`·(1 − m) (bounded).
+    """
+
+    restraint: float = param(
+        0.04,
+        "log-intensity per year at m = 0",
+        "assumption (J Med Econ 2017: budgets slow spending per admission)",
+        "How fast intensity falls when extra services no longer pay.",
+        ge=0,
+        le=1,
+    )
+    admission_response: float = param(
+        0.3, "× (m − 1) per year", "assumption", "Change of moderate-case admission propensity.", ge=0, le=5
+    )
+    down_referral_response: float = param(
+        1.0, "× (1 − m) per year", "assumption", "Rise of the willingness to refer down.", ge=0, le=20
+    )
+    quality_per_investment: float = param(
+        0.5,
+        "quality per unit of investment ÷ member revenue",
+        "assumption (resource sinking, 资源下沉)",
+        "Quality gained by primary members per yuan invested relative to their yearly revenue.",
+        ge=0,
+        le=10,
+    )
+
+
+class Levers(StrictModel):
+    """All policy levers (each off by default)."""
+
+    reserved_beds: ReservedBeds = Field(default_factory=ReservedBeds)
+    start_line: StartLine = Field(default_factory=StartLine)
+    global_budget: GlobalBudget = Field(default_factory=GlobalBudget)
+    capitation: Capitation = Field(default_factory=Capitation)
+    per_diem: PerDiem = Field(default_factory=PerDiem)
+    drg: Drg = Field(default_factory=Drg)
+    family_doctor: FamilyDoctor = Field(default_factory=FamilyDoctor)
+    sanming: Sanming = Field(default_factory=Sanming)
+    response: ProviderResponse = Field(default_factory=ProviderResponse)
+
+
+def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
+    """Scenario data with `levers.start_line.<scheme>` completed from `insurance.<scheme>`.
+
+    A start-line lever names only the values it changes; the rest are the scenario's own rules.
+    """
+    levers = data.get("levers")
+    start_line = levers.get("start_line") if isinstance(levers, dict) else None
+    if not isinstance(start_line, dict):
+        return data
+    from sim.config import _deep_merge  # local: config imports this module
+    from sim.insurance import InsuranceParams
+
+    base_rules = InsuranceParams.model_validate(data.get("insurance", {}) or {}).model_dump()
+    for scheme in ("employee", "resident"):
+        change = start_line.get(scheme)
+        if isinstance(change, dict):
+            start_line[scheme] = _deep_merge(base_rules[scheme], change)
+    return data
+
+
+@dataclass
+class Policy:
+    """The levers in force in one simulated year, as plain values the model's steps read."""
+
+    year: int
+    reserved_share: float
+    reserved_release_days: int
+    reserved_signed_only: bool
+    priority: bool
+    cumulative_start_line: bool
+    rate_cut: np.ndarray
+    down_referral_bonus: float
+    no_start_line_after_down_referral: bool
+    global_budget: bool
+    capitation_rate: float
+    per_diem_rate: np.ndarray | None
+    drg_factor: float | None
+    management_effect: float
+    gatekeeping_cut: float
+    price_multiplier: np.ndarray
+    salary_reform: float
+    revenue_cap: float | None
+
+    @classmethod
+    def for_year(cls, levers: Levers, year: int) -> Policy:
+        """What is in force in `year`."""
+        rb, sl, fd, sm = levers.reserved_beds, levers.start_line, levers.family_doctor, levers.sanming
+        return cls(
+            year=year,
+            reserved_share=rb.share if rb.active(year) else 0.0,
+            reserved_release_days=rb.release_after_days,
+            reserved_signed_only=rb.signed_only,
+            priority=rb.active(year) and rb.priority,
+            cumulative_start_line=sl.active(year) and sl.cumulative_in_consortium,
+            rate_cut=sl.unreferred_rate_cut.as_array() if sl.active(year) and sl.apply_rate_cut else np.zeros(3),
+            down_referral_bonus=sl.down_referral_bonus if sl.active(year) else 0.0,
+            no_start_line_after_down_referral=sl.active(year) and sl.no_start_line_after_down_referral,
+            global_budget=levers.global_budget.active(year),
+            capitation_rate=levers.capitation.rate if levers.capitation.active(year) else 0.0,
+            per_diem_rate=levers.per_diem.rate.as_array() if levers.per_diem.active(year) else None,
+            drg_factor=levers.drg.price_factor if levers.drg.active(year) else None,
+            management_effect=fd.management_effect if fd.active(year) else 0.0,
+            gatekeeping_cut=fd.gatekeeping_rate_cut if fd.active(year) and fd.gatekeeping else 0.0,
+            price_multiplier=1.0 + sm.price_change.as_array() if sm.active(year) else np.ones(3),
+            salary_reform=sm.salary_reform if sm.active(year) else 0.0,
+            revenue_cap=sm.revenue_cap if sm.active(year) and sm.enforce_revenue_cap else None,
+        )
+
+
+def signing_target(levers: Levers, year: int, baseline_all: float, baseline_key: float) -> tuple[float, float]:
+    """(all, key groups) signing rates aimed at in `year`: a linear ramp to the lever's targets."""
+    fd = levers.family_doctor
+    if not fd.active(year):
+        return baseline_all, baseline_key
+    progress = min(1.0, (year - fd.start_year + 1) / fd.years_to_target)
+    return (
+        baseline_all + progress * max(0.0, fd.target.all - baseline_all),
+        baseline_key + progress * max(0.0, fd.target.key_groups - baseline_key),
+    )
