@@ -40,7 +40,7 @@ class RunSettings(StrictModel):
         DEFAULT_SCALE,
         "share of full scale",
         "README: default chosen to finish 5 years in under 2 minutes",
-        "Fraction of the region's residents simulated; facilities shrink with them.",
+        "Fraction of the region's residents simulated; facility capacities shrink with them, the map does not.",
         gt=0,
         le=1,
     )

@@ -271,6 +271,14 @@ class FamilyDoctor(Lever):
         ge=0,
         le=1,
     )
+    managed_follow_up_pull: float = param(
+        1.5,
+        "utility",
+        f"{SEED_004}: 专病医防服务; {SEED_003}: 序贯转诊; size: assumption",
+        "Pull of a signed chronic patient's follow-ups to their own consortium's primary care (disease management).",
+        ge=0,
+        le=20,
+    )
     gatekeeping: bool = param(
         False,
         "on/off",
@@ -413,6 +421,7 @@ class Policy:
     per_diem_rate: np.ndarray | None
     drg_factor: float | None
     management_effect: float
+    managed_follow_up_pull: float
     gatekeeping_cut: float
     price_multiplier: np.ndarray
     salary_reform: float
@@ -437,6 +446,7 @@ class Policy:
             per_diem_rate=levers.per_diem.rate.as_array() if levers.per_diem.active(year) else None,
             drg_factor=levers.drg.price_factor if levers.drg.active(year) else None,
             management_effect=fd.management_effect if fd.active(year) else 0.0,
+            managed_follow_up_pull=fd.managed_follow_up_pull if fd.active(year) else 0.0,
             gatekeeping_cut=fd.gatekeeping_rate_cut if fd.active(year) and fd.gatekeeping else 0.0,
             price_multiplier=1.0 + sm.price_change.as_array() if sm.active(year) else np.ones(3),
             salary_reform=sm.salary_reform if sm.active(year) else 0.0,

@@ -52,6 +52,13 @@ TARGETS: dict[str, dict[str, object]] = {
 """Policy targets with the seed clause each comes from."""
 
 DEFINITIONS: dict[str, str] = {
+    "visits": "outpatient visits, all tiers (诊疗人次), including referral hops and down-referral follow-ups",
+    "admissions": "admissions to a bed, all tiers, including transfers up",
+    "visit_share": "visits at a tier ÷ all visits, by tier",
+    "visits_per_capita": "visits ÷ residents (mean over days)",
+    "admissions_per_capita": "admissions ÷ residents",
+    "fund_income": "contributions collected by the insurance fund in the year, yuan",
+    "fund_spending": "claims and lump sums paid by the fund in the year (net of overspend paid back), yuan",
     "primary_visit_share": "visits at village clinics/stations and health centres ÷ all visits (基层诊疗量占比)",
     "medical_revenue": "revenue of secondary and tertiary hospitals: bills plus lump sums (capitation, budget "
     "settlements, bonuses), yuan (公立医院医药总收入)",
@@ -59,7 +66,8 @@ DEFINITIONS: dict[str, str] = {
     "revenue_structure": "hospital billed revenue by component: service, drugs and consumables, tests (shares)",
     "chronic_admissions": "admissions of residents with hypertension or diabetes",
     "transfers_up": "inpatients transferred to a higher tier (上转), part of referrals_up",
-    "reserved_admission_wait_days": "days from request to bed of patients qualifying for reserved beds",
+    "lead_referral_wait_days": "days from request to bed of patients their consortium's primary care referred to "
+    "its lead hospital (signed residents, if reserved beds require it): those reserved beds are for",
     "referred_share_of_hospital_admissions": "referred admissions ÷ all admissions at secondary and tertiary hospitals",
     "oop_share": "out-of-pocket payments ÷ all bills of the facilities modelled (not total health expenditure)",
     "fund_balance": "cumulative fund contributions − claims paid since the start of the run, yuan",
@@ -85,8 +93,8 @@ BY_TIER_FIELDS = (
     "admissions",
     "admission_wait_days",
     "referred_admissions",
-    "reserved_admissions",
-    "reserved_admission_wait_days",
+    "lead_referral_admissions",
+    "lead_referral_wait_days",
     "discharges",
     "stay_days",
     "stay_bills",
@@ -202,8 +210,8 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         out[f"revenue_structure_{c}"] = _ratio(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS), billed)
     out["chronic_admissions"] = float(row["chronic_admissions"])
     out["transfers_up"] = float(row["transfers_up"])
-    out["reserved_admission_wait_days"] = _ratio(
-        _tier_sum(row, "reserved_admission_wait_days"), _tier_sum(row, "reserved_admissions")
+    out["lead_referral_wait_days"] = _ratio(
+        _tier_sum(row, "lead_referral_wait_days"), _tier_sum(row, "lead_referral_admissions")
     )
     out["referred_share_of_hospital_admissions"] = _ratio(
         _tier_sum(row, "referred_admissions", HOSPITAL_TIERS), _tier_sum(row, "admissions", HOSPITAL_TIERS)
@@ -267,7 +275,7 @@ SUMMARY_SCALARS = (
     "medical_revenue",
     "chronic_admissions",
     "transfers_up",
-    "reserved_admission_wait_days",
+    "lead_referral_wait_days",
     "referred_share_of_hospital_admissions",
 )
 SUMMARY_BY_TIER = {

@@ -255,7 +255,11 @@ class CareModel(mesa.Model):
         f = self.facilities
         growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year, 0)
         f.outpatient_capacity = self._base_outpatient_capacity * growth
-        beds = np.where(self._base_beds > 0, np.maximum(1, np.round(self._base_beds * growth)), 0).astype(np.int64)
+        beds = np.zeros_like(self._base_beds)
+        for tier in np.unique(f.tier):  # each tier's total grows, shared by largest remainders
+            members = f.tier == tier
+            base = self._base_beds[members]
+            beds[members] = region.apportion(base.astype(np.float64), round(base.sum() * growth))
         beds = np.maximum(beds, self.occupied_beds())
         if not np.array_equal(beds, f.beds):
             self.wards = self.wards.resized(beds)
@@ -469,6 +473,9 @@ class CareModel(mesa.Model):
         n = len(eps)
         t.episodes = n
         if n == 0:
+            self.facilities.backlog = care.end_of_day_backlog(
+                self.facilities.backlog, self.facilities.outpatient_capacity
+            )
             return _Requests.empty()
         s, f, pop = self.scenario, self.facilities, self.population
         resident = eps.resident
@@ -493,6 +500,12 @@ class CareModel(mesa.Model):
             own_consortium=self._cand_own_consortium[cell],
             available=cand >= 0,
         ) + choice.taste_shocks(self.seed, eps.key, cand.shape[1])
+        if self.policy.managed_follow_up_pull > 0:
+            # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
+            managed = (eps.kind == FOLLOW_UP) & signed
+            utility += self.policy.managed_follow_up_pull * (
+                managed[:, None] & (tier <= _PRIMARY_TIERS) & self._cand_own_consortium[cell]
+            )
 
         rows = np.arange(n)
         first = choice.choose(utility)
@@ -575,23 +588,24 @@ class CareModel(mesa.Model):
         return new
 
     def _has_priority(self, resident: np.ndarray, facility: np.ndarray, from_primary: np.ndarray) -> np.ndarray:
-        """Referred by their consortium's primary care to its lead hospital (and signed, if required).
-
-        These patients get priority (优先就诊、优先住院) and reserved beds where those levers are on.
-        """
-        policy = self.policy
+        """Outpatients who go first in the queue (优先就诊): referred to their lead hospital, priority on."""
+        if not self.policy.priority:
+            return np.zeros(resident.size, dtype=bool)
         lead = self._cell_lead[self.population.cell[resident]]
         ok = from_primary & (facility == lead)
-        if policy.reserved_signed_only:
+        if self.scenario.levers.reserved_beds.signed_only:
             ok &= self.population.signed[resident]
-        return ok & policy.priority
+        return ok
 
-    def _qualifies_for_reserved(self, req: _Requests) -> np.ndarray:
-        if self.policy.reserved_share <= 0:
-            return np.zeros(len(req), dtype=bool)
+    def _referred_to_lead(self, req: _Requests) -> np.ndarray:
+        """Requests referred by the patient's consortium's primary care to its lead hospital.
+
+        Signed residents only, where the reserved-bed lever requires it: the patients reserved beds
+        are for, whether or not the lever is on (so their waits can be compared with the baseline).
+        """
         lead = self._cell_lead[self.population.cell[req.resident]]
         ok = req.from_primary & (req.facility == lead)
-        if self.policy.reserved_signed_only:
+        if self.scenario.levers.reserved_beds.signed_only:
             ok &= self.population.signed[req.resident]
         return ok
 
@@ -646,7 +660,8 @@ class CareModel(mesa.Model):
         t.transfer_requests = len(self._transfers)
         queue = _Requests.concat_all([self._waiting, self._transfers, new])
         self._transfers = _Requests.empty()
-        qualified = self._qualifies_for_reserved(queue)
+        to_lead = self._referred_to_lead(queue)
+        qualified = to_lead & (self.policy.reserved_share > 0)
         admitted = np.zeros(len(queue), dtype=bool)
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free
         # beds not held for qualifying patients.
@@ -659,7 +674,7 @@ class CareModel(mesa.Model):
                 free = care.unreserved(free, w.facility, self._protected_beds())
             slot = care.allocate_beds(queue.facility[idx], free, w.facility)
             got = slot >= 0
-            self._occupy(queue.take(idx[got]), slot[got], qualified=group is qualified)
+            self._occupy(queue.take(idx[got]), slot[got], qualified=group is qualified, to_lead=to_lead[idx[got]])
             admitted[idx[got]] = True
 
         rest = queue.take(~admitted)
@@ -671,7 +686,8 @@ class CareModel(mesa.Model):
             elsewhere = go.take(moved)
             free = care.unreserved(w.free_slots(), w.facility, self._protected_beds())
             slot = care.allocate_beds(elsewhere.facility, free, w.facility)
-            self._occupy(elsewhere.take(slot >= 0), slot[slot >= 0], qualified=False)
+            got = slot >= 0
+            self._occupy(elsewhere.take(got), slot[got], qualified=False, to_lead=np.zeros(int(got.sum()), bool))
             t.unmet_inpatient += int(np.count_nonzero(~moved)) + int(np.count_nonzero(slot < 0))
         self._waiting = stay
         t.waiting_end = len(stay)
@@ -701,7 +717,7 @@ class CareModel(mesa.Model):
         best = np.argmin(hours, axis=1)
         return np.where(np.isfinite(hours.min(axis=1)), cand[np.arange(cand.shape[0]), best], -1)
 
-    def _occupy(self, req: _Requests, slot: np.ndarray, *, qualified: bool) -> None:
+    def _occupy(self, req: _Requests, slot: np.ndarray, *, qualified: bool, to_lead: np.ndarray) -> None:
         if slot.size == 0:
             return
         f, s, t, w = self.facilities, self.scenario, self._today, self.wards
@@ -725,9 +741,8 @@ class CareModel(mesa.Model):
         t.add_by_tier("admissions", tier)
         t.add_by_tier("admission_wait_days", tier, waited)
         t.add_by_tier("referred_admissions", tier, req.referred.astype(np.float64))
-        if qualified:
-            t.add_by_tier("reserved_admissions", tier)
-            t.add_by_tier("reserved_admission_wait_days", tier, waited)
+        t.add_by_tier("lead_referral_admissions", tier[to_lead])
+        t.add_by_tier("lead_referral_wait_days", tier[to_lead], waited[to_lead])
         pop = self.population
         t.chronic_admissions += int(np.count_nonzero(pop.chronic[req.resident]))
         home = pop.district[req.resident]
@@ -736,7 +751,7 @@ class CareModel(mesa.Model):
         t.county_admissions_in_county += int(np.count_nonzero(county & (f.district[req.facility] == home)))
         f.expected_admission_wait = self._learned(f.expected_admission_wait, req.facility, waited)
 
-    # ------------------------------------------------------------------ 5. record, close year
+    # ------------------------------------------------------------------ 5. close year, 6. record
     def _record(self) -> None:
         t, f = self._today, self.facilities
         t.add_by_tier("occupied_beds", f.tier, self.occupied_beds().astype(np.float64))

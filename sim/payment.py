@@ -112,7 +112,7 @@ IntensityDrift = by_tier(
     "IntensityDrift",
     (0.0, 0.01, 0.055, 0.065),
     "per year",
-    "calibrated: baseline hospital medical revenue grows ≈10%/yr, above seed 001's 9% cap "
+    "calibrated: baseline hospital medical revenue grows ≈11–12%/yr, above seed 001's 9% cap "
     "(total health expenditure +7.7%/yr 2019–21, +12.2% 2022: DOMAIN.md)",
     "Yearly rise of service intensity under fee-for-service",
     ge=-0.5,

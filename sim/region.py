@@ -60,7 +60,8 @@ VisitsPerDoctorDay = by_tier(
     "VisitsPerDoctorDay",
     (12.0, 8.0, 6.0, 4.5),
     "visits per doctor-day",
-    "calibrated: tertiary clinics run near capacity (waits of 1–2 days), others ≈1.2–1.4× baseline demand",
+    "calibrated: tertiary clinics run at capacity (waits ≈1–1.4 days); village clinics ≈1.5×, health centres "
+    "≈1.2× baseline demand",
     "Outpatient visits a doctor can see per day",
     ge=0.1,
     le=200.0,
@@ -440,7 +441,7 @@ def build(params: RegionParams, scale: float) -> Region:
     cell_urban = np.array(b.cell_urban, dtype=bool)
     cell_residents = np.array(b.cell_residents, dtype=np.float64)
     candidates = _candidates(cell_station, cell_centre, cell_district, tier, fdistrict, xy)
-    travel = _travel_hours(candidates, xy, cell_station, cell_urban, params)
+    travel = _travel_hours(candidates, xy, cell_station, cell_urban, cell_district, fdistrict, params)
 
     return Region(
         district_names=tuple(names),
@@ -524,12 +525,23 @@ def _candidates(
 
 
 def _travel_hours(
-    candidates: np.ndarray, xy: np.ndarray, station: np.ndarray, urban: np.ndarray, params: RegionParams
+    candidates: np.ndarray,
+    xy: np.ndarray,
+    station: np.ndarray,
+    urban: np.ndarray,
+    cell_district: np.ndarray,
+    facility_district: np.ndarray,
+    params: RegionParams,
 ) -> np.ndarray:
-    """Door-to-door hours: road distance (1.3 × straight line) at the local speed plus access time."""
+    """Door-to-door hours: road distance (1.3 × straight line) at the trip's speed plus access time.
+
+    Trips inside an urban area run at the urban speed; trips in the countryside and between
+    districts (e.g. a county seat to the city) at the rural road speed.
+    """
     origin = xy[station]
-    target = xy[np.maximum(candidates, 0)]
-    km = 1.3 * np.linalg.norm(target - origin[:, None, :], axis=2)
-    speed = np.where(urban, params.urban_speed_kmh, params.rural_speed_kmh)[:, None]
+    safe = np.maximum(candidates, 0)
+    km = 1.3 * np.linalg.norm(xy[safe] - origin[:, None, :], axis=2)
+    local_urban = urban[:, None] & (facility_district[safe] == cell_district[:, None])
+    speed = np.where(local_urban, params.urban_speed_kmh, params.rural_speed_kmh)
     hours = km / speed + params.access_minutes / 60.0
     return np.where(candidates >= 0, hours, np.inf)
