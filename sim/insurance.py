@@ -207,6 +207,29 @@ def split_claims(
     return fund, bill - fund, annual
 
 
+def chain_start_line(
+    start_line: np.ndarray, paid_in_chain: np.ndarray, in_chain: np.ndarray, cumulative: bool
+) -> np.ndarray:
+    """Start-line of an admission that may continue a referral chain (转诊累计计算起付线, seed 002).
+
+    Under the cumulative rule an admission continuing a chain inside the same consortium is charged
+    only the part of its start-line not already paid along the chain, so the chain as a whole pays
+    one start-line: that of the highest level it reached.
+
+    Args:
+        start_line: This admission's own start-line (by level and scheme).
+        paid_in_chain: Start-line already paid by earlier stays of the chain.
+        in_chain: The admission continues a chain begun in the same consortium.
+        cumulative: Whether the cumulative rule is in force.
+
+    Returns:
+        The start-line charged on this admission.
+    """
+    if not cumulative:
+        return start_line
+    return np.where(in_chain, np.maximum(0.0, start_line - paid_in_chain), start_line)
+
+
 @dataclass
 class Fund:
     """The insurance fund's ledger (医保基金), in yuan, for the current year and cumulatively."""

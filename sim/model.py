@@ -39,7 +39,7 @@ import numpy as np
 from sim import care, choice, illness, payment, population, region, rng
 from sim.facilities import Facility, FacilityState
 from sim.illness import DAYS_PER_YEAR, FOLLOW_UP, Episodes
-from sim.insurance import Fund, SchemeTable, split_claims
+from sim.insurance import Fund, SchemeTable, chain_start_line, split_claims
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
 from sim.params import TIER_LEVEL
@@ -378,10 +378,12 @@ class CareModel(mesa.Model):
         bill = components.sum(axis=1)
         scheme = pop.scheme[resident]
         level = _TIER_LEVEL[tier]
-        start_line = table.inpatient_start_line[scheme, level]
-        in_chain = w.chain_consortium[out] == f.consortium[facility]
-        if policy.cumulative_start_line:
-            start_line = np.where(in_chain, np.maximum(0.0, start_line - w.chain_paid[out]), start_line)
+        start_line = chain_start_line(
+            table.inpatient_start_line[scheme, level],
+            w.chain_paid[out],
+            w.chain_consortium[out] == f.consortium[facility],
+            policy.cumulative_start_line,
+        )
         fund, oop, _ = split_claims(
             bill,
             resident,

@@ -19,7 +19,7 @@ CITE = re.compile(r"[Ss]eeds? 00\d[^:\n]{0,80}:\s*[\"“]?([^\"”;\n]+)")
 
 def _quoted_clauses() -> list[tuple[str, str]]:
     found = []
-    for path in sorted((ROOT / "sim").rglob("*.py")):
+    for path in [*sorted((ROOT / "sim").rglob("*.py")), *sorted((ROOT / "scenarios").glob("*.toml"))]:
         for match in CITE.finditer(path.read_text(encoding="utf-8")):
             clause = re.match(r"[^A-Za-z]*", match.group(1)).group(0)  # up to any English comment
             if len(CJK.findall(clause)) >= 4:
