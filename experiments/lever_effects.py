@@ -10,6 +10,12 @@ scenarios comes first. The tables are pasted into docs/levers.md; rerun this scr
 them:
 
     python experiments/lever_effects.py [--scale F] [--years N] [--seed S] [--out FILE.md]
+    python experiments/lever_effects.py --variants [--scale F] [--years N] [--seed S] [--out FILE.md]
+
+With `--variants` it runs, instead of the scenario files, the baseline and the lever variants of
+`VARIANTS`: levers no scenario file switches on (per-diem, DRG) and the sensitivity sweep of the
+reserved-bed assumptions (share of beds, release rule, outpatient priority), each a scenario file
+with `--set`-style overrides.
 
 Indicator definitions are those of `sim.metrics` (`metrics.DEFINITIONS`). Levers start in year 1
 in every scenario file (the global budget of liaocheng_2024 in year 2), so year 0 of each run is
@@ -83,6 +89,71 @@ OVERVIEW = (
     ("unmet episodes, sum", "unmet_episodes", "sum", "count"),
 )
 """Columns of the overview table: label, annual-table column, statistic, format."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A scenario file with overrides, run by `--variants`.
+
+    Attributes:
+        name: Name in the tables.
+        file: Scenario file name in `scenarios/`.
+        overrides: `dotted.key=value` overrides (as `tiersim run --set`).
+        description: What the variant changes.
+    """
+
+    name: str
+    file: str
+    overrides: tuple[str, ...]
+    description: str
+
+
+VARIANTS = (
+    Variant(
+        "per_diem",
+        "baseline.toml",
+        ("levers.per_diem.enabled=true",),
+        "Per-diem payment (按床日付费) of chronic patients' stays from year 1 at the default rates (seed 002).",
+    ),
+    Variant(
+        "drg",
+        "baseline.toml",
+        ("levers.drg.enabled=true",),
+        "Per-case payment of every admission by tier × severity group from year 1, priced at the mean bill "
+        "of the group so far (price factor 1).",
+    ),
+    Variant(
+        "reserved_beds_share_0.05",
+        "reserved_beds.toml",
+        ("levers.reserved_beds.share=0.05",),
+        "reserved_beds.toml with 5% of lead hospitals' beds reserved (sweep of an assumption).",
+    ),
+    Variant(
+        "reserved_beds_share_0.20",
+        "reserved_beds.toml",
+        ("levers.reserved_beds.share=0.2",),
+        "reserved_beds.toml with 20% of lead hospitals' beds reserved (sweep of an assumption).",
+    ),
+    Variant(
+        "reserved_beds_release_0",
+        "reserved_beds.toml",
+        ("levers.reserved_beds.release_after_days=0",),
+        "reserved_beds.toml with release_after_days = 0: no bed is ever held, only the priority rules act.",
+    ),
+    Variant(
+        "reserved_beds_release_365",
+        "reserved_beds.toml",
+        ("levers.reserved_beds.release_after_days=365",),
+        "reserved_beds.toml with release_after_days = 365: reserved beds are held even when left idle.",
+    ),
+    Variant(
+        "reserved_beds_no_priority",
+        "reserved_beds.toml",
+        ("levers.reserved_beds.priority=false",),
+        "reserved_beds.toml without outpatient priority (admission order still favours qualifying patients).",
+    ),
+)
+"""Lever variants run by `--variants`: levers no scenario file uses, and the reserved-bed sweep."""
 
 YEAR0_CHECK = ("primary_visit_share", "visits", "admissions", "medical_revenue", "unmet_episodes")
 """Year-0 columns that must equal the baseline's when no lever acts in year 0 (common random numbers)."""
@@ -199,9 +270,9 @@ def year0_differences(annual: pd.DataFrame, base: pd.DataFrame) -> list[str]:
     return out
 
 
-def command_line(scale: float, years: int, seed: int) -> str:
+def command_line(scale: float, years: int, seed: int, variants: bool = False) -> str:
     """The command that regenerates the tables (defaults left out)."""
-    command = "python experiments/lever_effects.py"
+    command = "python experiments/lever_effects.py" + (" --variants" if variants else "")
     if scale != 0.2:
         command += f" --scale {scale:g}"
     if years != 5:
@@ -218,30 +289,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=5, help="simulated years (default 5)")
     parser.add_argument("--seed", type=int, default=1, help="seed, the same for every scenario (default 1)")
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown to this file")
+    parser.add_argument(
+        "--variants", action="store_true", help="run the baseline and the lever variants instead of the files"
+    )
     args = parser.parse_args(argv)
     if args.years < 2:
         parser.exit(2, "lever_effects: --years must be at least 2 (revenue growth needs two years)\n")
 
     overrides = [f"run.scale={args.scale}", f"run.years={args.years}", f"run.seed={args.seed}"]
-    files = scenario_files()
+    if args.variants:
+        jobs = [("baseline", BASELINE, ())] + [(v.name, SCENARIOS / v.file, v.overrides) for v in VARIANTS]
+    else:
+        jobs = [(path.stem, path, ()) for path in scenario_files()]
     try:
-        scenarios = [sim.load_scenario(path, overrides) for path in files]
+        scenarios = [sim.load_scenario(path, [*overrides, *extra]) for _, path, extra in jobs]
     except sim.ScenarioError as exc:
         parser.exit(2, f"lever_effects: {exc}\n")
 
     runs: dict[str, pd.DataFrame] = {}
     descriptions: dict[str, tuple[str, str]] = {}
     residents = 0
-    for i, (path, scenario) in enumerate(zip(files, scenarios, strict=True), start=1):
+    variant_text = {v.name: v.description for v in VARIANTS}
+    for i, ((name, path, extra), scenario) in enumerate(zip(jobs, scenarios, strict=True), start=1):
         started = time.perf_counter()
         results = sim.run(scenario, seed=args.seed, years=args.years)
-        runs[scenario.name] = results.annual
-        descriptions[scenario.name] = (path.name, scenario.description)
+        runs[name] = results.annual
+        source = " ".join([path.name, *(f"--set {o}" for o in extra)])
+        descriptions[name] = (source, variant_text.get(name, scenario.description))
         residents = int(results.summary["residents"])
-        print(
-            f"lever_effects: [{i}/{len(files)}] {scenario.name}: {time.perf_counter() - started:.1f} s",
-            file=sys.stderr,
-        )
+        print(f"lever_effects: [{i}/{len(jobs)}] {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
     names = list(runs)
     base = runs[names[0]]
@@ -255,15 +331,15 @@ def main(argv: list[str] | None = None) -> int:
         f"Scale {args.scale:g} ({residents:,} residents), seed {args.seed}, {args.years} simulated years "
         f"({first}–{last}); every scenario is run with the same seed (common random numbers).",
         "",
-        f"Regenerate with: `{command_line(args.scale, args.years, args.seed)}`",
+        f"Regenerate with: `{command_line(args.scale, args.years, args.seed, args.variants)}`",
         "",
         "### Overview",
         "",
         *overview_table(runs),
     ]
     for name in names[1:]:
-        file_name, description = descriptions[name]
-        lines += ["", f"### `{name}` ({file_name}) vs baseline", "", description, "", *scenario_table(runs[name], base)]
+        source, description = descriptions[name]
+        lines += ["", f"### `{name}` ({source}) vs baseline", "", description, "", *scenario_table(runs[name], base)]
     text = "\n".join(lines) + "\n"
     print(text, end="")
     if args.out is not None:

@@ -35,6 +35,7 @@ class FacilityState:
         intensity: Service intensity multiplier on prices (1 at the start).
         backlog: Outpatient visits waiting.
         expected_wait, expected_admission_wait: Learned waits in days, what patients expect.
+        component_volume: (F, 3) volume of service, drugs and tests billed relative to the baseline mix.
         admission_propensity: Multiplier on moderate cases' admission probability (provider response).
         down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
         revenue: (F, 3) this year's billed revenue by component (service, drugs, tests), yuan.
@@ -65,6 +66,7 @@ class FacilityState:
         self.backlog = np.zeros(n)
         self.expected_wait = np.zeros(n)
         self.expected_admission_wait = np.zeros(n)
+        self.component_volume = np.ones((n, len(COMPONENTS)))
         self.admission_propensity = np.ones(n)
         self.down_referral_willingness = np.ones(n)
         self.revenue = np.zeros((n, len(COMPONENTS)))
@@ -165,29 +167,37 @@ class Facility(mesa.Agent):
         """This year's revenue by component, yuan."""
         return dict(zip(COMPONENTS, self.state.revenue[self.index].tolist(), strict=True))
 
-    def respond(self, margin: float, volume_margin: float, salary_reform: float) -> None:
+    def respond(self, margin: float, volume_margin: float, salary_reform: float, markup_removed: float) -> None:
         """Once a year, adjust to what this facility's payment makes pay.
 
-        Intensity, moderate-case admission propensity and down-referral willingness move by
-        `payment.respond_to_payment` (under fee-for-service, intensity drifts up).
+        Intensity, drug and test volumes, moderate-case admission propensity and down-referral
+        willingness move by `payment.respond_to_payment` (under fee-for-service, intensity drifts up).
 
         Args:
             margin: Share of an extra yuan of services this facility keeps.
             volume_margin: Share of an extra case's bill it keeps.
             salary_reform: Share of the volume incentive removed by salary reform.
+            markup_removed: Drug price cut that removed the mark-up (0 if none).
         """
         s, i = self.state, slice(self.index, self.index + 1)
         scenario = self.model.scenario
-        s.intensity[i], s.admission_propensity[i], s.down_referral_willingness[i] = payment.respond_to_payment(
+        (
             s.intensity[i],
             s.admission_propensity[i],
             s.down_referral_willingness[i],
+            s.component_volume[i],
+        ) = payment.respond_to_payment(
+            s.intensity[i],
+            s.admission_propensity[i],
+            s.down_referral_willingness[i],
+            s.component_volume[i],
             s.tier[i],
             np.array([margin]),
             np.array([volume_margin]),
             scenario.prices,
             scenario.levers.response,
             salary_reform,
+            markup_removed,
         )
 
     def __repr__(self) -> str:

@@ -340,7 +340,8 @@ class ProviderResponse(StrictModel):
 
     A facility keeps a share m of each extra yuan it bills at the margin (1 under fee-for-service;
     less under a global budget, capitation, per-diem or per-case payment). Each year:
-    intensity × exp(drift·m·(1 − salary_reform) − restraint·(1 − m)); moderate-case admission
+    intensity × exp(ln(1 + drift)·m·(1 − salary_reform) − restraint·(1 − m)); drug and test volumes fall
+    by `mix_response`·(1 − m) (drugs also by `mix_response` per 15% of mark-up removed); moderate-case admission
     propensity and willingness to refer down move by `admission_response`·(m − 1) and
     `down_referral_response`·(1 − m) (bounded).
     """
@@ -358,6 +359,15 @@ class ProviderResponse(StrictModel):
     )
     down_referral_response: float = param(
         1.0, "× (1 − m) per year", "assumption", "Rise of the willingness to refer down.", ge=0, le=20
+    )
+    mix_response: float = param(
+        0.08,
+        "log-volume per year",
+        "assumption (Sanming: drug spending per admission fell sharply, DOMAIN.md)",
+        "How fast drug and test volumes fall when they stop paying (fixed payment, or drugs without mark-up "
+        "— the rate applies in full at a 15% mark-up removed).",
+        ge=0,
+        le=2,
     )
     quality_per_investment: float = param(
         0.5,
@@ -424,6 +434,7 @@ class Policy:
     managed_follow_up_pull: float
     gatekeeping_cut: float
     price_multiplier: np.ndarray
+    markup_removed: float
     salary_reform: float
     revenue_cap: float | None
 
@@ -449,6 +460,7 @@ class Policy:
             managed_follow_up_pull=fd.managed_follow_up_pull if fd.active(year) else 0.0,
             gatekeeping_cut=fd.gatekeeping_rate_cut if fd.active(year) and fd.gatekeeping else 0.0,
             price_multiplier=1.0 + sm.price_change.as_array() if sm.active(year) else np.ones(3),
+            markup_removed=max(0.0, -sm.price_change.drugs) if sm.active(year) else 0.0,
             salary_reform=sm.salary_reform if sm.active(year) else 0.0,
             revenue_cap=sm.revenue_cap if sm.active(year) and sm.enforce_revenue_cap else None,
         )

@@ -292,7 +292,9 @@ class CareModel(mesa.Model):
         f, pop, table, s = self.facilities, self.population, self.insurance, self.scenario
         tier = f.tier[facility]
         base = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
-        components = payment.priced_components(base, tier, False, s.prices, self.policy.price_multiplier)
+        components = payment.priced_components(
+            base, tier, False, s.prices, self.policy.price_multiplier, f.component_volume[facility]
+        )
         bill = components.sum(axis=1)
         scheme = pop.scheme[resident]
         signed = pop.signed[resident]
@@ -372,7 +374,9 @@ class CareModel(mesa.Model):
         stay = w.stay[out]
         chronic = pop.chronic[resident]
         bill, fixed = self._inpatient_bills(tier, w.intensity[out], severity, stay, chronic)
-        components = payment.priced_components(bill, tier, True, s.prices, policy.price_multiplier)
+        components = payment.priced_components(
+            bill, tier, True, s.prices, policy.price_multiplier, f.component_volume[facility]
+        )
         if fixed.any():  # per-case and per-diem payments are the amounts paid, whatever the components
             components[fixed] = payment.split_components(bill[fixed], tier[fixed], True, s.prices)
         bill = components.sum(axis=1)
@@ -769,7 +773,7 @@ class CareModel(mesa.Model):
             self._settle_budgets()
         margin, volume_margin = self._margins()
         for agent in self.agents_by_type[Facility]:
-            agent.respond(margin[agent.index], volume_margin[agent.index], policy.salary_reform)
+            agent.respond(margin[agent.index], volume_margin[agent.index], policy.salary_reform, policy.markup_removed)
         if policy.revenue_cap is not None:
             growth = f.medical_revenue() / f.last_revenue - 1.0
             over = (f.tier >= 2) & np.isfinite(growth) & (growth > policy.revenue_cap)

@@ -184,29 +184,49 @@ def split_components(total: np.ndarray, tier: np.ndarray, inpatient: bool, param
 
 
 def priced_components(
-    total: np.ndarray, tier: np.ndarray, inpatient: bool, params: PriceParams, multiplier: np.ndarray
+    total: np.ndarray,
+    tier: np.ndarray,
+    inpatient: bool,
+    params: PriceParams,
+    multiplier: np.ndarray,
+    volume: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(n, 3) bill components after component price changes (e.g. Sanming's: service up, drugs, tests down)."""
-    return split_components(total, tier, inpatient, params) * multiplier[None, :]
+    """(n, 3) bill components after price changes and the facility's drug and test volumes.
+
+    Args:
+        total: Bills at baseline prices and volumes.
+        tier: Tier of each billing facility.
+        inpatient: Inpatient (True) or outpatient bills.
+        params: Price parameters (the baseline mix).
+        multiplier: Price change of each component (e.g. Sanming's: service up, drugs and tests down).
+        volume: (n, 3) volume of each component relative to the baseline mix (provider response).
+    """
+    parts = split_components(total, tier, inpatient, params)
+    if volume is not None:
+        parts = parts * volume
+    return parts * multiplier[None, :]
 
 
 def respond_to_payment(
     intensity: np.ndarray,
     propensity: np.ndarray,
     willingness: np.ndarray,
+    mix: np.ndarray,
     tier: np.ndarray,
     margin: np.ndarray,
     volume_margin: np.ndarray,
     prices: PriceParams,
     response: ProviderResponse,
     salary_reform: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    markup_removed: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One year's provider response to what its payment makes pay (see `levers.ProviderResponse`).
 
     Args:
         intensity: Service intensity multipliers.
         propensity: Moderate-case admission propensities (1 = baseline).
         willingness: Down-referral willingness multipliers (1 = baseline).
+        mix: (F, 3) volumes of service, drugs and tests relative to the baseline mix.
         tier: Facility tiers.
         margin: Share of an extra yuan of services a facility keeps (1 under fee-for-service).
         volume_margin: Share of an extra case's bill a facility keeps (1 under fee-for-service and
@@ -214,15 +234,23 @@ def respond_to_payment(
         prices: Price parameters (the fee-for-service drift by tier).
         response: Response parameters.
         salary_reform: Share of the volume incentive removed by salary reform (Sanming).
+        markup_removed: Drug price cut that removed the mark-up (药品零差率), 0 if none: drugs no
+            longer earn a margin, so their volume falls further.
 
     Returns:
-        (intensity, propensity, willingness) after the year.
+        (intensity, propensity, willingness, mix) after the year.
     """
     drift = prices.intensity_drift.as_array()[tier]
     log_change = np.log1p(drift) * margin * (1.0 - salary_reform) - response.restraint * (1.0 - margin)
     propensity = np.clip(propensity * np.exp(response.admission_response * (volume_margin - 1.0)), 0.5, 1.5)
     willingness = np.clip(willingness * np.exp(response.down_referral_response * (1.0 - volume_margin)), 1.0, 5.0)
-    return intensity * np.exp(log_change), propensity, willingness
+    # Drugs and tests are what a fixed payment makes a cost and a zero mark-up makes unprofitable.
+    cut = response.mix_response * (1.0 - margin)
+    mix = mix.copy()
+    mix[:, 1] *= np.exp(-(cut + response.mix_response * markup_removed / 0.15))
+    mix[:, 2] *= np.exp(-cut)
+    mix[:, 1:] = np.clip(mix[:, 1:], 0.5, 1.0)
+    return intensity * np.exp(log_change), propensity, willingness, mix
 
 
 def budget_transfer(
