@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,8 @@ class Results:
         """
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
+        tmp.mkdir()  # not mkdtemp: the results folder gets the user's usual permissions
         try:
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, ensure_ascii=False), "utf-8")
             self.annual.to_csv(tmp / "annual.csv", index=False)
