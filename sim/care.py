@@ -170,6 +170,7 @@ def unreserved(free_slots: np.ndarray, slot_facility: np.ndarray, protected: np.
 def referral_targets(
     candidates: np.ndarray,
     candidate_tier: np.ndarray,
+    candidate_consortium: np.ndarray,
     capability: np.ndarray,
     home_consortium: np.ndarray,
     lead: np.ndarray,
@@ -177,20 +178,22 @@ def referral_targets(
 ) -> np.ndarray:
     """(cells, severities) facility a patient of each cell is referred up to for each severity.
 
-    Within the consortium first (the lead hospital if it can treat the case: 医联体内上转), else
-    the nearest candidate of the lowest tier that can.
+    The lowest tier that can treat the case (分级诊疗: a village clinic refers a moderate case to its
+    health centre, not to the city); within that tier the home consortium's own facility first
+    (医联体内上转) and its lead hospital before other members, then the nearest.
     """
     n_cells = candidates.shape[0]
     out = np.full((n_cells, len(SEVERITIES)), -1, dtype=np.int64)
-    cap = np.where(candidates >= 0, capability[np.maximum(candidates, 0)], -9)
-    lead_of_cell = np.where(home_consortium >= 0, lead[np.maximum(home_consortium, 0)], -1)
-    lead_cap = np.where(lead_of_cell >= 0, capability[np.maximum(lead_of_cell, 0)], -9)
+    safe = np.maximum(candidates, 0)
+    cap = np.where(candidates >= 0, capability[safe], -9)
+    outside = candidate_consortium != home_consortium[:, None]
+    not_lead = candidates != lead[np.maximum(home_consortium, 0)][:, None]
+    preference = candidate_tier * 1000.0 + outside * 100.0 + not_lead * 10.0 + np.minimum(hours, 9.0)
+    rows = np.arange(n_cells)
     for s in range(len(SEVERITIES)):
-        able = cap >= s
-        score = np.where(able, candidate_tier * 1000.0 + hours, np.inf)
+        score = np.where(cap >= s, preference, np.inf)
         best = np.argmin(score, axis=1)
-        fallback = np.where(np.isfinite(score.min(axis=1)), candidates[np.arange(n_cells), best], -1)
-        out[:, s] = np.where(lead_cap >= s, lead_of_cell, fallback)
+        out[:, s] = np.where(np.isfinite(score[rows, best]), candidates[rows, best], -1)
     return out
 
 

@@ -55,6 +55,8 @@ DEFINITIONS: dict[str, str] = {
     "visits": "outpatient visits, all tiers (诊疗人次), including referral hops and down-referral follow-ups",
     "admissions": "admissions to a bed, all tiers, including transfers up",
     "visit_share": "visits at a tier ÷ all visits, by tier",
+    "first_contact_share": "episodes whose first contact is at a tier ÷ all episodes, by tier (首诊)",
+    "flow_<from>_to_<to>": "referrals from one tier to another (up: 上转 incl. inpatient transfers; down: 下转)",
     "visits_per_capita": "visits ÷ residents (mean over days)",
     "admissions_per_capita": "admissions ÷ residents",
     "fund_income": "contributions collected by the insurance fund in the year, yuan",
@@ -86,6 +88,7 @@ DEFINITIONS: dict[str, str] = {
 """What each indicator means; `indicators()` is the one implementation."""
 
 BY_TIER_FIELDS = (
+    "first_contacts",
     "visits",
     "visit_bills",
     "visit_wait_days",
@@ -137,11 +140,16 @@ class DayRecord:
     signed: int = 0
     residents: int = 0
     by_tier: dict[str, np.ndarray] = field(default_factory=dict)
+    flows: np.ndarray = field(default_factory=lambda: np.zeros((len(TIERS), len(TIERS))))
 
     @classmethod
     def empty(cls) -> DayRecord:
         """A day with nothing yet."""
         return cls(by_tier={name: np.zeros(len(TIERS)) for name in BY_TIER_FIELDS})
+
+    def add_flow(self, from_tier: np.ndarray, to_tier: np.ndarray) -> None:
+        """Count referrals from one tier to another (up or down): `flow_<from>_to_<to>` columns."""
+        np.add.at(self.flows, (from_tier, to_tier), 1)
 
     def add_by_tier(self, name: str, tier: np.ndarray, weights: np.ndarray | None = None) -> None:
         """Add counts (or weights) by tier to a by-tier field."""
@@ -149,10 +157,15 @@ class DayRecord:
 
     def flat(self) -> dict[str, float]:
         """Flat columns: scalar fields, then `<field>_<tier>` for by-tier fields."""
-        row: dict[str, float] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "by_tier"}
+        row: dict[str, float] = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("by_tier", "flows")
+        }
         for name, values in self.by_tier.items():
             for tier, value in zip(TIERS, values, strict=True):
                 row[f"{name}_{tier}"] = float(value)
+        for a, source in enumerate(TIERS):
+            for b, target in enumerate(TIERS):
+                row[f"flow_{source}_to_{target}"] = float(self.flows[a, b])
         return row
 
 
@@ -216,8 +229,10 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
     out["referred_share_of_hospital_admissions"] = _ratio(
         _tier_sum(row, "referred_admissions", HOSPITAL_TIERS), _tier_sum(row, "admissions", HOSPITAL_TIERS)
     )
+    first = _tier_sum(row, "first_contacts")
     for t in TIERS:
         out[f"visit_share_{t}"] = _ratio(row[f"visits_{t}"], visits)
+        out[f"first_contact_share_{t}"] = _ratio(row[f"first_contacts_{t}"], first)
         out[f"cost_per_visit_{t}"] = _ratio(row[f"visit_bills_{t}"], row[f"visits_{t}"])
         out[f"cost_per_admission_{t}"] = _ratio(row[f"stay_bills_{t}"], row[f"discharges_{t}"])
         out[f"mean_length_of_stay_{t}"] = _ratio(row[f"stay_days_{t}"], row[f"discharges_{t}"])

@@ -127,11 +127,18 @@ class CareModel(mesa.Model):
         self._cell_lead = r.consortium_lead[home]
         self._is_lead = np.zeros(len(f), dtype=bool)
         self._is_lead[r.consortium_lead] = True
+        cand_consortium = np.where(cand >= 0, f.consortium[safe], -2)
         self._referral_outpatient = care.referral_targets(
-            cand, self._cand_tier, f.outpatient_capability, home, r.consortium_lead, r.cell_travel_hours
+            cand,
+            self._cand_tier,
+            cand_consortium,
+            f.outpatient_capability,
+            home,
+            r.consortium_lead,
+            r.cell_travel_hours,
         )
         self._referral_inpatient = care.referral_targets(
-            cand, self._cand_tier, f.inpatient_capability, home, r.consortium_lead, r.cell_travel_hours
+            cand, self._cand_tier, cand_consortium, f.inpatient_capability, home, r.consortium_lead, r.cell_travel_hours
         )
 
     # ------------------------------------------------------------------ public helpers
@@ -420,6 +427,7 @@ class CareModel(mesa.Model):
             who = w.resident[stays[down]]
             centre = self.region.cell_candidates[pop.cell[who], 1]
             t.referrals_down += int(down.sum())
+            t.add_flow(tier[~transfer][down], f.tier[centre])
             self._bill_outpatient(
                 who,
                 centre,
@@ -472,6 +480,7 @@ class CareModel(mesa.Model):
         )
         self._today.referrals_up += int(slots.size)
         self._today.transfers_up += int(slots.size)
+        self._today.add_flow(f.tier[origin], f.tier[target])
 
     # ------------------------------------------------------------------ 3. seek care
     def _seek_care(self, eps: Episodes) -> _Requests:
@@ -516,6 +525,7 @@ class CareModel(mesa.Model):
         rows = np.arange(n)
         first = choice.choose(utility)
         pending, target = rows, cand[rows, first]
+        t.add_by_tier("first_contacts", tier[rows, first])
         utility[rows, first] = -np.inf
         referred = np.zeros(n, dtype=bool)
         from_primary = np.zeros(n, dtype=bool)
@@ -555,6 +565,7 @@ class CareModel(mesa.Model):
             ward = a_fac.copy()
             ward[~can_admit] = self._referral_inpatient[cell[a_idx[~can_admit]], severity[a_idx[~can_admit]]]
             t.referrals_up += int(np.count_nonzero(~can_admit))
+            t.add_flow(f.tier[a_fac[~can_admit]], f.tier[ward[~can_admit]])
             requests.append(
                 _Requests(
                     resident=resident[a_idx],
@@ -574,6 +585,7 @@ class CareModel(mesa.Model):
             referred[up] = True
             from_primary[up] = f.tier[up_from] <= _PRIMARY_TIERS
             up_target = self._referral_outpatient[cell[up], severity[up]]
+            t.add_flow(f.tier[up_from], f.tier[up_target])
 
             turned = pending[~accepted]
             alt = choice.choose(utility[turned]) if turned.size else np.zeros(0, np.int64)
