@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -270,6 +271,24 @@ def year0_differences(annual: pd.DataFrame, base: pd.DataFrame) -> list[str]:
     return out
 
 
+def code_version() -> str:
+    """The repository's commit (with "+ uncommitted changes" if the tree is dirty), or "unknown"."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "sim", "scenarios"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit} + uncommitted changes" if dirty else commit
+
+
 def command_line(scale: float, years: int, seed: int, variants: bool = False) -> str:
     """The command that regenerates the tables (defaults left out)."""
     command = "python experiments/lever_effects.py" + (" --variants" if variants else "")
@@ -296,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.years < 2:
         parser.exit(2, "lever_effects: --years must be at least 2 (revenue growth needs two years)\n")
 
+    version = code_version()  # before the runs: the code they import is the code of this moment
     overrides = [f"run.scale={args.scale}", f"run.years={args.years}", f"run.seed={args.seed}"]
     if args.variants:
         jobs = [("baseline", BASELINE, ())] + [(v.name, SCENARIOS / v.file, v.overrides) for v in VARIANTS]
@@ -329,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     first, last = int(base["calendar_year"].iloc[0]), int(base["calendar_year"].iloc[-1])
     lines = [
         f"Scale {args.scale:g} ({residents:,} residents), seed {args.seed}, {args.years} simulated years "
-        f"({first}–{last}); every scenario is run with the same seed (common random numbers).",
+        f"({first}–{last}); every scenario is run with the same seed (common random numbers). Code: {version}.",
         "",
         f"Regenerate with: `{command_line(args.scale, args.years, args.seed, args.variants)}`",
         "",

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from sim.config import ScenarioError, load_scenario, parameter_rows
 
 EXIT_USAGE = 2
@@ -45,6 +47,28 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", choices=("en", "zh"), default="en", help="language of report.html labels")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
+    cmp = sub.add_parser(
+        "compare", help="compare scenarios with the first (baseline): replications, paired 95% intervals"
+    )
+    cmp.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help="scenario TOML files, baseline first")
+    cmp.add_argument("--replications", type=int, default=8, help="replications per scenario (default 8)")
+    cmp.add_argument("--years", type=int, help="simulated years (default: the scenarios' run.years)")
+    cmp.add_argument("--scale", type=float, help="share of the 2.5-million city to simulate, 0 < F <= 1")
+    cmp.add_argument("--seed", type=int, help="seed of replication 0; replication i uses seed + i")
+    cmp.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+    cmp.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a value in every scenario",
+    )
+    cmp.add_argument("--out", type=Path, help="output folder (default: results/compare-<scenarios>)")
+    cmp.add_argument("--no-report", action="store_true", help="skip report.html")
+    cmp.add_argument("--lang", choices=("en", "zh"), default="en", help="language of report.html labels")
+    cmp.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
     val = sub.add_parser("validate", help="check a scenario file; exit 0 if valid, 2 with the field named")
     val.add_argument("scenario", type=Path)
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -55,13 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _scenario_from(args: argparse.Namespace) -> object:
+def _overrides(args: argparse.Namespace) -> list[str]:
     overrides = list(args.overrides)
     for flag, key in (("years", "run.years"), ("seed", "run.seed"), ("scale", "run.scale")):
         value = getattr(args, flag, None)
         if value is not None:
             overrides.append(f"{key}={value}")
-    return load_scenario(args.scenario, overrides)
+    return overrides
+
+
+def _scenario_from(args: argparse.Namespace) -> object:
+    return load_scenario(args.scenario, _overrides(args))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -132,6 +160,68 @@ def _table(results: object, seconds: float, out: Path) -> str:
     return "\n".join(lines)
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.compare import check_comparable, compare
+
+    if args.workers < 1:
+        raise ScenarioError(f"--workers = {args.workers} is invalid: allowed ≥ 1")
+    scenarios = [load_scenario(path, _overrides(args)) for path in args.scenarios]
+    check_comparable(scenarios, args.replications)
+    out = args.out or Path("results") / ("compare-" + "-".join(s.name for s in scenarios))
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out}: exists and is not a folder")
+    started = time.perf_counter()
+    total = len(scenarios) * args.replications
+    with tqdm(total=total, unit="run", desc="compare", disable=args.quiet, file=sys.stderr, leave=False) as bar:
+        comparison = compare(
+            scenarios, replications=args.replications, seed=args.seed, workers=args.workers, progress=bar.update
+        )
+    comparison.write(out, report=not args.no_report, lang=args.lang)
+    if not args.quiet:
+        print(_comparison_table(comparison, time.perf_counter() - started, out))
+    return 1 if len(comparison.failures) == total else 0
+
+
+def _comparison_table(comparison: object, seconds: float, out: Path) -> str:
+    c = comparison  # type: ignore[assignment]
+    s = c.summary
+    final = s.year.max()
+    rows = [
+        ("primary_visit_share", "primary-care share", "%"),
+        ("medical_revenue_growth", "hospital revenue growth", "%"),
+        ("oop_share", "out-of-pocket share", "%"),
+        ("in_county_rate", "in-county admissions", "%"),
+        ("bed_occupancy_tertiary", "tertiary bed occupancy", "%"),
+        ("lead_referral_wait_days", "referred patients' bed wait, days", "d"),
+        ("fund_balance", "fund balance, ¥ million", "m"),
+    ]
+
+    def fmt(value: float, kind: str) -> str:
+        if not np.isfinite(value):
+            return "—"
+        return {"%": f"{100 * value:+.1f}pt", "d": f"{value:+.2f}", "m": f"{value / 1e6:+.1f}"}[kind]
+
+    lines = [
+        f"tiersim compare: {len(c.scenarios)} scenarios × {len(c.seeds)} replications (seeds {c.seeds[0]}–"
+        f"{c.seeds[-1]}), {seconds:.1f} s; final year, difference from '{c.baseline}' [95% interval]",
+    ]
+    for scenario in [sc.name for sc in c.scenarios[1:]]:
+        lines.append(f"  {scenario}")
+        for indicator, label, kind in rows:
+            r = s[(s.scenario == scenario) & (s.indicator == indicator) & (s.year == final)]
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            interval = f"[{fmt(r.diff_lo, kind)}, {fmt(r.diff_hi, kind)}]"
+            lines.append(f"    {label:<36}{fmt(r['diff'], kind):>10} {interval}")
+    if len(c.failures):
+        lines.append(f"  {len(c.failures)} run(s) failed; see failures.csv")
+    lines.append(f"results: {out}/ ({', '.join(sorted(p.name for p in out.iterdir()))})")
+    return "\n".join(lines)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     print(f"{args.scenario}: valid scenario '{scenario.name}'")
@@ -156,7 +246,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tiersim` command."""
     args = _parser().parse_args(argv)
-    commands = {"run": _cmd_run, "validate": _cmd_validate, "params": _cmd_params}
+    commands = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate, "params": _cmd_params}
     try:
         return commands[args.command](args)
     except ScenarioError as exc:

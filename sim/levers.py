@@ -234,7 +234,7 @@ class Drg(Lever):
     )
 
 
-KeyGroupTarget = by_tier(
+SigningTarget = by_tier(
     "SigningTarget",
     (0.60, 0.90),
     "share",
@@ -254,7 +254,7 @@ class FamilyDoctor(Lever):
     seed 004: "高血压糖尿病等主要慢性病发生率、住院率、并发症发生率增长趋势得到有效控制".
     """
 
-    target: KeyGroupTarget = table_field(KeyGroupTarget)
+    target: SigningTarget = table_field(SigningTarget)
     years_to_target: int = param(
         3,
         "years",

@@ -8,6 +8,7 @@ field and its allowed range.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 import numpy as np
@@ -113,10 +114,24 @@ def by_tier(
         tier: (float, param(value, unit, source, f"{doc} ({tier})", ge=ge, le=le))
         for tier, value in zip(keys, defaults, strict=True)
     }
-    model = create_model(name, __base__=ValuesByTier, __doc__=f"{doc}, by {'/'.join(keys)} ({unit}).", **fields)
+    model = create_model(
+        name,
+        __base__=ValuesByTier,
+        __doc__=f"{doc}, by {'/'.join(keys)} ({unit}).",
+        __module__=_declaring_module(),
+        **fields,
+    )
     model.unit = unit
     model.source = source
     return model
+
+
+def _declaring_module() -> str:
+    """Module that called `by_tier`/`by_level`: the generated class lives there (so it pickles)."""
+    frame = sys._getframe(1)
+    while frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back  # type: ignore[assignment]
+    return str(frame.f_globals["__name__"])
 
 
 def table_field(model: type[ValuesByTier]) -> Any:

@@ -153,6 +153,98 @@ LABELS: dict[str, dict[str, str]] = {
         "caption_daily_beds": "Solid lines: occupied beds; dashed lines: beds available.",
         "caption_waits": "Mean days from seeking care to being seen (outpatient) or admitted (inpatient).",
         "caption_costs": "Bills per visit and per discharge, in yuan; first and final simulated year.",
+        "sec_summary": "What changed",
+        "sec_series": "Key indicators over time",
+        "sec_differences": "Differences from the baseline",
+        "sec_patient_flows": "Patient flows between tiers",
+        "sec_beds_waits": "Beds and waiting",
+        "sec_failures": "Failed runs",
+        "cmp_page_title": "tiersim comparison: {scenarios}",
+        "cmp_heading": "Scenario comparison",
+        "meta_scenarios": "Scenarios",
+        "meta_replications": "Replications",
+        "meta_scale": "Scale",
+        "meta_failed": "Failed runs",
+        "baseline_mark": "{scenario} (baseline)",
+        "cmp_note": (
+            "Every scenario is run {n} times with the same seeds (common random numbers): replication i of every "
+            "scenario sees the same residents and illnesses. Values are means over the replications with 95% "
+            "intervals; differences are paired against the baseline, replication by replication. Counts and money "
+            "are totals for the simulated residents (scale {scale} of the city), in yuan (¥)."
+        ),
+        "col_scenario": "Scenario",
+        "col_description": "Description",
+        "col_replication": "Replication",
+        "col_error": "Error",
+        "sum_intro": (
+            "Against the baseline ({baseline}) in {year}: mean paired difference, its 95% interval in brackets. "
+            "A change is stated only where the interval excludes 0."
+        ),
+        "sum_scenario": "{scenario}, by {year}: {clauses}.",
+        "sum_raises": "raises {what} by {amount} [{lo}, {hi}]",
+        "sum_lowers": "lowers {what} by {amount} [{lo}, {hi}]",
+        "sum_meets": "meets its target for {what} ({goal}), which the baseline misses",
+        "sum_misses": "misses its target for {what} ({goal}), which the baseline meets",
+        "sum_no_change": "no key indicator changes with a 95% interval that excludes 0",
+        "sum_one_replication": "{scenario}: one replication only, so there is no interval and no change is stated.",
+        "sum_no_runs": "{scenario}: no finished run.",
+        "sum_baseline_only": "Only the baseline was run: there is nothing to compare.",
+        "clause_sep": "; ",
+        "unit_pp": "{x} pp",
+        "unit_million": "¥{x} million",
+        "unit_days": "{x} days",
+        "unit_plain": "{x}",
+        "unit_pp_title": "{label} (pp)",
+        "say_primary_visit_share": "the primary-care share of visits",
+        "say_medical_revenue_growth": "hospital revenue growth",
+        "say_revenue_structure": "the revenue structure",
+        "say_in_county_rate": "the in-county admission rate",
+        "say_signing_rate": "the family-doctor signing rate",
+        "say_revenue_structure_service": "the service share of hospital revenue",
+        "say_oop_share": "the out-of-pocket share",
+        "say_medical_revenue": "hospital medical revenue",
+        "say_fund_balance": "the cumulative fund balance",
+        "say_referrals_up": "referrals up",
+        "say_referrals_down": "referrals down",
+        "say_unmet_episodes": "unmet episodes",
+        "say_bed_occupancy_tertiary": "tertiary bed occupancy",
+        "ind_revenue_share": "Share of hospital revenue: {component}",
+        "fig_flows": "Patient flows between tiers in {year}",
+        "fig_cmp_series": "Key indicators by scenario: mean and 95% interval",
+        "fig_cmp_differences": "Difference from the baseline in {year}: paired mean and 95% interval",
+        "fig_cmp_flows": "Patient flows between tiers in {year}: {scenario}",
+        "fig_cmp_revenue_structure": "Hospital revenue structure in {year} by scenario, against the target",
+        "fig_cmp_beds": "Bed occupancy by tier in {year}",
+        "fig_cmp_waits": "Waiting times by tier in {year}",
+        "fig_cmp_money": "Money flows in {year}: insurance fund, out of pocket, hospital revenue",
+        "axis_scenario": "Scenario",
+        "axis_tier": "Tier",
+        "axis_difference": "Scenario − baseline",
+        "flow_from": "{tier} · {n} first contacts",
+        "flow_to": "→ {tier}",
+        "flow_up": "Referral up",
+        "flow_down": "Referral down",
+        "flow_lateral": "Same tier",
+        "flow_link": "{kind}: {source} → {target}",
+        "flows_mean": "mean of {n} replications",
+        "flows_first": "first replication",
+        "caption_flows": (
+            "Links: referrals from one tier (left) to another (right); up (上转) is to a higher tier, down (下转) "
+            "to a lower one. Each tier on the left is labelled with its first contacts (首诊): the episodes that "
+            "began there."
+        ),
+        "caption_cmp_flows": "{flows} Referrals: {referrals}; first contacts: {first}.",
+        "caption_series": "Lines: mean over replications; bands: 95% interval; dashed red lines: targets.",
+        "caption_differences": (
+            "Each scenario minus the baseline, replication by replication (same seeds); whiskers: 95% interval. "
+            "A whisker that crosses 0 shows no clear difference. Shares in percentage points."
+        ),
+        "caption_cmp_bars": "Final simulated year, mean over replications; whiskers: 95% interval.",
+        "caption_cmp_money": (
+            "Contributions collected and claims paid by the insurance fund, bills paid out of pocket, and hospital "
+            "medical revenue (secondary and tertiary hospitals) in the final year, ¥ million; whiskers: 95% interval."
+        ),
+        "no_comparison": "Only the baseline: no differences to show.",
         "footer_tiers": (
             "Tiers: village clinic or community station (村卫生室/社区卫生服务站); health centre, township or "
             "community (乡镇卫生院/社区卫生服务中心); secondary hospital (二级医院); tertiary hospital (三级医院). "
@@ -278,6 +370,96 @@ LABELS: dict[str, dict[str, str]] = {
         "caption_daily_beds": "实线：占用床位；虚线：开放床位。",
         "caption_waits": "从就医到接诊（门诊）或入院（住院）的平均天数。",
         "caption_costs": "每次门诊、每次出院的医疗费用（元）；首个与最后一个模拟年。",
+        "sec_summary": "主要变化",
+        "sec_series": "主要指标逐年变化",
+        "sec_differences": "与基准情景的差异",
+        "sec_patient_flows": "各级机构间的患者流向",
+        "sec_beds_waits": "床位与等待",
+        "sec_failures": "失败的运行",
+        "cmp_page_title": "tiersim 情景比较：{scenarios}",
+        "cmp_heading": "情景比较",
+        "meta_scenarios": "情景",
+        "meta_replications": "重复次数",
+        "meta_scale": "抽样比例",
+        "meta_failed": "失败的运行",
+        "baseline_mark": "{scenario}（基准）",
+        "cmp_note": (
+            "每个情景以相同的随机种子运行 {n} 次（共同随机数）：各情景的第 i 次重复模拟相同的居民与疾病。"
+            "数值为各次重复的均值及其 95% 区间；差异为与基准情景逐次配对之差。"
+            "人次与金额均为模拟居民（全市的 {scale}）的合计，金额单位为元（¥）。"
+        ),
+        "col_scenario": "情景",
+        "col_description": "说明",
+        "col_replication": "重复",
+        "col_error": "错误",
+        "sum_intro": (
+            "与基准情景（{baseline}）比较，{year}年：配对差值的均值，方括号内为 95% 区间；"
+            "仅当区间不含 0 时才认定为变化。"
+        ),
+        "sum_scenario": "{scenario}（至{year}年）：{clauses}。",
+        "sum_raises": "{what}提高 {amount}［{lo}，{hi}］",
+        "sum_lowers": "{what}降低 {amount}［{lo}，{hi}］",
+        "sum_meets": "{what}达到目标（{goal}），基准情景未达到",
+        "sum_misses": "{what}未达到目标（{goal}），基准情景达到",
+        "sum_no_change": "主要指标均无 95% 区间不含 0 的变化",
+        "sum_one_replication": "{scenario}：仅有一次重复，无法给出区间，不认定任何变化。",
+        "sum_no_runs": "{scenario}：没有完成的运行。",
+        "sum_baseline_only": "只运行了基准情景，无可比较。",
+        "clause_sep": "；",
+        "unit_pp": "{x} 个百分点",
+        "unit_million": "{x} 百万元",
+        "unit_days": "{x} 天",
+        "unit_plain": "{x}",
+        "unit_pp_title": "{label}（百分点）",
+        "say_primary_visit_share": "基层诊疗量占比",
+        "say_medical_revenue_growth": "公立医院医药总收入增幅",
+        "say_revenue_structure": "收入结构",
+        "say_in_county_rate": "县域内住院率",
+        "say_signing_rate": "家庭医生签约率",
+        "say_revenue_structure_service": "医疗服务收入占比",
+        "say_oop_share": "个人自付比例",
+        "say_medical_revenue": "公立医院医药总收入",
+        "say_fund_balance": "医保基金累计结余",
+        "say_referrals_up": "上转人次",
+        "say_referrals_down": "下转人次",
+        "say_unmet_episodes": "未满足就医需求",
+        "say_bed_occupancy_tertiary": "三级医院床位使用率",
+        "ind_revenue_share": "医院收入占比：{component}",
+        "fig_flows": "{year}年各级机构间的患者流向",
+        "fig_cmp_series": "各情景主要指标：均值与 95% 区间",
+        "fig_cmp_differences": "{year}年与基准情景之差：配对均值与 95% 区间",
+        "fig_cmp_flows": "{year}年各级机构间的患者流向：{scenario}",
+        "fig_cmp_revenue_structure": "{year}年各情景医院收入结构与目标",
+        "fig_cmp_beds": "{year}年各级机构床位使用率",
+        "fig_cmp_waits": "{year}年各级机构等待时间",
+        "fig_cmp_money": "{year}年资金流向：医保基金、个人自付、医院收入",
+        "axis_scenario": "情景",
+        "axis_tier": "机构层级",
+        "axis_difference": "情景 − 基准",
+        "flow_from": "{tier} · 首诊 {n}",
+        "flow_to": "→ {tier}",
+        "flow_up": "上转",
+        "flow_down": "下转",
+        "flow_lateral": "同级转诊",
+        "flow_link": "{kind}：{source} → {target}",
+        "flows_mean": "{n} 次重复的均值",
+        "flows_first": "第一次重复",
+        "caption_flows": (
+            "连线：从一级机构（左）转往另一级机构（右）的转诊；上转指转往上级机构，下转指转往下级机构。"
+            "左侧各级机构标注其首诊人次，即始于该级机构的就诊事件数。"
+        ),
+        "caption_cmp_flows": "{flows}转诊：{referrals}；首诊：{first}。",
+        "caption_series": "实线：各次重复的均值；阴影：95% 区间；红色虚线：目标。",
+        "caption_differences": (
+            "各情景减去基准情景，逐次配对（相同随机种子）；误差线：95% 区间，跨过 0 表示差异不明确。"
+            "比例以百分点计。"
+        ),
+        "caption_cmp_bars": "最后一个模拟年，各次重复的均值；误差线：95% 区间。",
+        "caption_cmp_money": (
+            "最后一个模拟年医保基金的筹资收入与支出、个人自付费用以及公立医院（二级、三级）医药总收入，"
+            "单位百万元；误差线：95% 区间。"
+        ),
+        "no_comparison": "只有基准情景，无差异可显示。",
         "footer_tiers": (
             "机构层级：村卫生室/社区卫生服务站；乡镇卫生院/社区卫生服务中心；二级医院；三级医院。"
             "前两级为基层医疗卫生机构。"
@@ -349,7 +531,7 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("waits", ("waits",)),
     ("money", ("fund", "payments")),
     ("costs", ("costs",)),
-    ("flows", ("referrals", "coverage")),
+    ("flows", ("referrals", "patient-flows", "coverage")),
 )
 """Report sections after the tables, each with the ids of its figures (keys of `figures`)."""
 
@@ -546,15 +728,35 @@ def revenue_structure_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figur
         The figure.
     """
     lab = labels(lang)
+    bars = [str(y) for y in _years(annual)]
+    shares = {c: list(annual[f"revenue_structure_{c}"]) for c in COMPONENTS}
+    return _structure_figure(bars, shares, lab, lab["axis_year"], lab["fig_revenue_structure"])
+
+
+def _structure_figure(
+    bars: list[str], shares: dict[str, list[float]], lab: dict[str, str], x_title: str, title: str
+) -> go.Figure:
+    """Stacked revenue-structure bars (one per year or scenario), then the hatched target bar.
+
+    Args:
+        bars: Name of each bar.
+        shares: Share of each revenue component, one value per bar.
+        lab: Labels of the report's language.
+        x_title: Title of the x axis.
+        title: Title of the figure.
+
+    Returns:
+        The figure.
+    """
     goal = TARGETS["revenue_structure"]["value"]
     assert isinstance(goal, dict)
-    x = [str(y) for y in _years(annual)] + [lab["target_bar"]]
-    patterns = [""] * len(annual) + ["/"]
+    x = [*bars, lab["target_bar"]]
+    patterns = [""] * len(bars) + ["/"]
     fig = go.Figure(
         [
             go.Bar(
                 x=x,
-                y=[*annual[f"revenue_structure_{c}"], goal[c]],
+                y=[*shares[c], goal[c]],
                 name=lab[f"component_{c}"],
                 marker={"color": COMPONENT_COLOURS[c], "pattern": {"shape": patterns, "fgcolor": "#ffffff"}},
                 texttemplate="%{y:.0%}",
@@ -565,9 +767,9 @@ def revenue_structure_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figur
         ]
     )
     fig.update_layout(barmode="stack", bargap=0.35)
-    fig.update_xaxes(type="category", title_text=lab["axis_year"])
+    fig.update_xaxes(type="category", title_text=x_title)
     _share_axis(fig, lab["axis_share"])
-    return _style(fig, lab["fig_revenue_structure"])
+    return _style(fig, title)
 
 
 def bed_occupancy_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
@@ -847,6 +1049,92 @@ def coverage_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
     return _style(fig, lab["fig_coverage"])
 
 
+_FLOW_COLOURS = {"up": "rgba(31, 78, 121, 0.55)", "down": "rgba(0, 158, 115, 0.6)", "lateral": "rgba(82, 96, 109, 0.4)"}
+"""Link colour of a referral up (to a higher tier), down, or within a tier."""
+
+
+def _flow_kind(source: int, target: int) -> str:
+    """"up", "down" or "lateral" for a referral between tiers of these indices in `TIERS`."""
+    return "up" if target > source else "down" if target < source else "lateral"
+
+
+def _flow_links(row: pd.Series) -> list[tuple[int, int, float, str]]:
+    """(from tier, to tier, referrals, kind) of each non-zero `flow_<from>_to_<to>` of one year."""
+    links = []
+    for a, source in enumerate(TIERS):
+        for b, target in enumerate(TIERS):
+            value = row.get(f"flow_{source}_to_{target}", math.nan)
+            if _finite(value) and value > 0:
+                links.append((a, b, float(value), _flow_kind(a, b)))
+    return links
+
+
+def _flow_legend(lab: dict[str, str]) -> str:
+    """Coloured key of the link colours (a Sankey has no legend of its own)."""
+    return " &nbsp; ".join(
+        f'<span style="color:{_FLOW_COLOURS[k].replace(", 0.", ", 0.9")}">■</span> {lab[f"flow_{k}"]}'
+        for k in ("up", "down", "lateral")
+    )
+
+
+def patient_flows_figure(annual: pd.DataFrame, lang: str = "en", title: str | None = None) -> go.Figure:
+    """Referrals between tiers in the final year as a Sankey: tiers referring (left) to tiers referred to (right).
+
+    Each tier on the left is labelled with its first contacts (`first_contacts_<tier>`, where the table
+    has them); links are the `flow_<from>_to_<to>` referrals, coloured up, down or within a tier.
+
+    Args:
+        annual: An annual table (`Results.annual`, or a scenario's replication means).
+        lang: Label language, "en" or "zh".
+        title: Figure title (default: "Patient flows between tiers in <final year>").
+
+    Returns:
+        The figure.
+    """
+    lab = labels(lang)
+    row = annual.iloc[-1]
+    links = _flow_links(row)
+    sources = sorted({a for a, _, _, _ in links})
+    targets = sorted({b for _, b, _, _ in links})
+    names = [lab[f"tier_{t}"] for t in TIERS]
+    first = [_format(row.get(f"first_contacts_{TIERS[a]}", math.nan), "count") for a in sources]
+    node_labels = [lab["flow_from"].format(tier=names[a], n=n) for a, n in zip(sources, first, strict=True)]
+    node_labels += [lab["flow_to"].format(tier=names[b]) for b in targets]
+    index = {("from", a): i for i, a in enumerate(sources)} | {
+        ("to", b): len(sources) + i for i, b in enumerate(targets)
+    }
+    sankey = go.Sankey(
+        arrangement="snap",
+        valueformat=",.0f",
+        node={
+            "label": node_labels,
+            "color": [TIER_COLOURS[TIERS[i]] for i in (*sources, *targets)],
+            "pad": 18,
+            "thickness": 18,
+            "line": {"width": 0},
+        },
+        link={
+            "source": [index[("from", a)] for a, _, _, _ in links],
+            "target": [index[("to", b)] for _, b, _, _ in links],
+            "value": [v for _, _, v, _ in links],
+            "color": [_FLOW_COLOURS[k] for _, _, _, k in links],
+            "customdata": [
+                lab["flow_link"].format(kind=lab[f"flow_{k}"], source=names[a], target=names[b])
+                for a, b, _, k in links
+            ],
+            "hovertemplate": "%{customdata}: %{value:,.0f}<extra></extra>",
+        },
+    )
+    fig = go.Figure(sankey)
+    year = int(row["calendar_year"]) if _finite(row.get("calendar_year")) else ""
+    _style(fig, title or lab["fig_flows"].format(year=year), height=470)
+    fig.add_annotation(
+        text=_flow_legend(lab), x=0, y=-0.06, xref="paper", yref="paper", showarrow=False, xanchor="left"
+    )
+    fig.update_layout(hovermode=False, margin={"l": 30, "r": 30, "t": 80, "b": 50})
+    return fig
+
+
 _ANNUAL_FIGURES: dict[str, Callable[[pd.DataFrame, str], go.Figure]] = {
     "primary-share": primary_share_figure,
     "visit-shares": visit_shares_figure,
@@ -858,6 +1146,7 @@ _ANNUAL_FIGURES: dict[str, Callable[[pd.DataFrame, str], go.Figure]] = {
     "payments": payments_figure,
     "costs": costs_figure,
     "referrals": referrals_figure,
+    "patient-flows": patient_flows_figure,
     "coverage": coverage_figure,
 }
 
@@ -890,6 +1179,7 @@ def _captions(lab: dict[str, str]) -> dict[str, str]:
         "daily-beds": lab["caption_daily_beds"],
         "waits": lab["caption_waits"],
         "costs": lab["caption_costs"],
+        "patient-flows": lab["caption_flows"],
         "coverage": f"{target('in_county_rate')} {target('signing_rate')}",
     }
 
@@ -981,6 +1271,17 @@ def _headline_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, s
     )
 
 
+def _target_cell(
+    row: pd.Series, calendar_year: int, name: str, met: dict[tuple[int, str], bool], lab: dict[str, str]
+) -> str:
+    """One year's cell of a target: its value (a share, or the revenue structure), ✓/✗, coloured."""
+    text = _structure(row) if name == "revenue_structure" else _format(row[name], "pct")
+    status = _status(met, int(row["year"]), name)
+    mark = {"met": " ✓", "unmet": " ✗", "na": ""}[status]
+    title = lab["no_data"] if status == "na" else lab[status]
+    return f'<td class="{status}" title="{calendar_year}: {title}">{text}{mark}</td>'
+
+
 def _targets_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, str]) -> str:
     """Each policy target per year: value (a share, or the 5:3:2 structure), ✓/✗, coloured; goal and source."""
     years = _years(annual)
@@ -988,13 +1289,7 @@ def _targets_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, st
     head = "".join(f"<th>{y}</th>" for y in years)
     rows = []
     for name, spec in TARGETS.items():
-        cells = []
-        for (_, row), calendar_year in zip(annual.iterrows(), years, strict=True):
-            text = _structure(row) if name == "revenue_structure" else _format(row[name], "pct")
-            status = _status(met, int(row["year"]), name)
-            mark = {"met": " ✓", "unmet": " ✗", "na": ""}[status]
-            title = lab["no_data"] if status == "na" else lab[status]
-            cells.append(f'<td class="{status}" title="{calendar_year}: {title}">{text}{mark}</td>')
+        cells = [_target_cell(row, y, name, met, lab) for (_, row), y in zip(annual.iterrows(), years, strict=True)]
         source = f'<span class="source">{lab["source"]}: {html.escape(str(spec["source"]))}</span>'
         rows.append(f"<tr><td>{lab[f'ind_{name}']}{source}</td><td>{_goal(name)}</td>{''.join(cells)}</tr>")
     return (
@@ -1082,14 +1377,18 @@ def write_report(results: Results, path: Path, lang: str = "en") -> None:
         ValueError: If `lang` is not a language of `LABELS`.
     """
     lab = labels(lang)
-    title = html.escape(lab["page_title"].format(scenario=results.scenario.name))
+    title = lab["page_title"].format(scenario=results.scenario.name)
+    _write_page(Path(path), title, _body_html(results, lab, lang), lab)
+
+
+def _write_page(path: Path, title: str, body: str, lab: dict[str, str]) -> None:
+    """Write one HTML page: plotly.js inlined once in the head, the report's style sheet, `body`."""
     page = (
         f'<!DOCTYPE html>\n<html lang="{lab["html_lang"]}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{title}</title>\n<style>{_CSS}</style>\n"
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n"
         f'<script type="text/javascript">{get_plotlyjs()}</script>\n</head>\n'
-        f"<body>\n{_body_html(results, lab, lang)}\n</body>\n</html>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
     )
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

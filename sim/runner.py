@@ -1,4 +1,10 @@
-"""Running a scenario: `run()` returns `Results`; `Results.write()` writes them atomically."""
+"""Running scenarios.
+
+`run()` simulates one scenario and returns `Results`; `compare()` runs replications of several
+scenarios — replication i of every scenario with the same seed, so they share residents and
+illnesses (common random numbers) — on local processes, and returns a `Comparison` of paired
+differences against the first (baseline) scenario. Both write their files atomically.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,20 +49,12 @@ class Results:
         return metrics.target_checks(self.annual)
 
     def write(self, out: str | Path, *, report: bool = True, lang: str = "en") -> Path:
-        """Write summary.json, annual.csv, daily.parquet, scenario.json (and report.html).
-
-        The files are written to a temporary folder beside `out` and moved into place at the end,
-        so an interrupted write never leaves a half-written `out`; an existing `out` is replaced
-        only once the new one is complete.
+        """Write summary.json, annual.csv, daily.parquet, scenario.json (and report.html), atomically.
 
         Returns:
             The output folder.
         """
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
-        tmp.mkdir()  # not mkdtemp: the results folder gets the user's usual permissions
-        try:
+        with atomic_folder(out) as tmp:
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, ensure_ascii=False), "utf-8")
             self.annual.to_csv(tmp / "annual.csv", index=False)
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
@@ -63,17 +63,31 @@ class Results:
                 from sim.report import write_report
 
                 write_report(self, tmp / "report.html", lang=lang)
-            if out.exists():
-                old = out.with_name(f".{out.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return out
+        return Path(out)
+
+
+@contextmanager
+def atomic_folder(out: str | Path) -> Iterator[Path]:
+    """A temporary folder beside `out` that replaces `out` only when the block completes.
+
+    An interrupted or failed write never leaves a half-written `out`, and an existing `out` is
+    kept until the new one is complete.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
+    tmp.mkdir()  # not mkdtemp: the results folder gets the user's usual permissions
+    try:
+        yield tmp
+        if out.exists():
+            old = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.old")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(
