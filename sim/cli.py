@@ -31,43 +31,15 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="simulate a scenario (default: the embedded region's baseline)")
     run.add_argument("scenario", nargs="?", type=Path, help="scenario TOML file (default: built-in baseline)")
-    run.add_argument("--years", type=int, help="simulated years (default: the scenario's run.years, 5)")
-    run.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed, 1)")
-    run.add_argument("--scale", type=float, help="share of the 2.5-million city to simulate, 0 < F <= 1")
-    run.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set insurance.resident.outpatient_cap=4000",
-    )
-    run.add_argument("--out", type=Path, help="output folder (default: results/<scenario name>)")
-    run.add_argument("--no-report", action="store_true", help="skip report.html")
-    run.add_argument("--lang", choices=("en", "zh"), default="en", help="language of report.html labels")
-    run.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    _add_run_options(run, seed_help="random seed (default: the scenario's run.seed, 1)", out_default="<scenario name>")
 
     cmp = sub.add_parser(
         "compare", help="compare scenarios with the first (baseline): replications, paired 95% intervals"
     )
     cmp.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help="scenario TOML files, baseline first")
     cmp.add_argument("--replications", type=int, default=8, help="replications per scenario (default 8)")
-    cmp.add_argument("--years", type=int, help="simulated years (default: the scenarios' run.years)")
-    cmp.add_argument("--scale", type=float, help="share of the 2.5-million city to simulate, 0 < F <= 1")
-    cmp.add_argument("--seed", type=int, help="seed of replication 0; replication i uses seed + i")
     cmp.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
-    cmp.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a value in every scenario",
-    )
-    cmp.add_argument("--out", type=Path, help="output folder (default: results/compare-<scenarios>)")
-    cmp.add_argument("--no-report", action="store_true", help="skip report.html")
-    cmp.add_argument("--lang", choices=("en", "zh"), default="en", help="language of report.html labels")
-    cmp.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    _add_run_options(cmp, seed_help="seed of replication 0; replication i uses seed + i", out_default="compare-<names>")
 
     val = sub.add_parser("validate", help="check a scenario file; exit 0 if valid, 2 with the field named")
     val.add_argument("scenario", type=Path)
@@ -86,6 +58,25 @@ def _overrides(args: argparse.Namespace) -> list[str]:
         if value is not None:
             overrides.append(f"{key}={value}")
     return overrides
+
+
+def _add_run_options(parser: argparse.ArgumentParser, *, seed_help: str, out_default: str) -> None:
+    """Options shared by `run` and `compare`."""
+    parser.add_argument("--years", type=int, help="simulated years (default: the scenario's run.years, 5)")
+    parser.add_argument("--seed", type=int, help=seed_help)
+    parser.add_argument("--scale", type=float, help="share of the 2.5-million city to simulate, 0 < F <= 1")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set insurance.resident.outpatient_cap=4000",
+    )
+    parser.add_argument("--out", type=Path, help=f"output folder (default: results/{out_default})")
+    parser.add_argument("--no-report", action="store_true", help="skip report.html")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of report.html labels")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
 
 def _scenario_from(args: argparse.Namespace) -> object:

@@ -12,20 +12,24 @@ import html
 import math
 import numbers
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from sim import metrics
 from sim.metrics import BED_TIERS, TARGETS
 from sim.params import TIERS
 from sim.payment import COMPONENTS
 
 if TYPE_CHECKING:
+    from sim.compare import Comparison
     from sim.runner import Results
 
 LABELS: dict[str, dict[str, str]] = {
@@ -163,6 +167,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cmp_heading": "Scenario comparison",
         "meta_scenarios": "Scenarios",
         "meta_replications": "Replications",
+        "meta_seeds": "Seeds",
         "meta_scale": "Scale",
         "meta_failed": "Failed runs",
         "baseline_mark": "{scenario} (baseline)",
@@ -183,6 +188,8 @@ LABELS: dict[str, dict[str, str]] = {
         "sum_scenario": "{scenario}, by {year}: {clauses}.",
         "sum_raises": "raises {what} by {amount} [{lo}, {hi}]",
         "sum_lowers": "lowers {what} by {amount} [{lo}, {hi}]",
+        "sum_increases": "increases {what} by {amount} [{lo}, {hi}]",
+        "sum_decreases": "decreases {what} by {amount} [{lo}, {hi}]",
         "sum_meets": "meets its target for {what} ({goal}), which the baseline misses",
         "sum_misses": "misses its target for {what} ({goal}), which the baseline meets",
         "sum_no_change": "no key indicator changes with a 95% interval that excludes 0",
@@ -380,6 +387,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cmp_heading": "情景比较",
         "meta_scenarios": "情景",
         "meta_replications": "重复次数",
+        "meta_seeds": "各次重复的随机种子",
         "meta_scale": "抽样比例",
         "meta_failed": "失败的运行",
         "baseline_mark": "{scenario}（基准）",
@@ -399,6 +407,8 @@ LABELS: dict[str, dict[str, str]] = {
         "sum_scenario": "{scenario}（至{year}年）：{clauses}。",
         "sum_raises": "{what}提高 {amount}［{lo}，{hi}］",
         "sum_lowers": "{what}降低 {amount}［{lo}，{hi}］",
+        "sum_increases": "{what}增加 {amount}［{lo}，{hi}］",
+        "sum_decreases": "{what}减少 {amount}［{lo}，{hi}］",
         "sum_meets": "{what}达到目标（{goal}），基准情景未达到",
         "sum_misses": "{what}未达到目标（{goal}），基准情景达到",
         "sum_no_change": "主要指标均无 95% 区间不含 0 的变化",
@@ -451,8 +461,7 @@ LABELS: dict[str, dict[str, str]] = {
         "caption_cmp_flows": "{flows}转诊：{referrals}；首诊：{first}。",
         "caption_series": "实线：各次重复的均值；阴影：95% 区间；红色虚线：目标。",
         "caption_differences": (
-            "各情景减去基准情景，逐次配对（相同随机种子）；误差线：95% 区间，跨过 0 表示差异不明确。"
-            "比例以百分点计。"
+            "各情景减去基准情景，逐次配对（相同随机种子）；误差线：95% 区间，跨过 0 表示差异不明确。比例以百分点计。"
         ),
         "caption_cmp_bars": "最后一个模拟年，各次重复的均值；误差线：95% 区间。",
         "caption_cmp_money": (
@@ -520,6 +529,11 @@ td.unmet { background: var(--bad-bg); color: var(--bad); font-weight: 600; }
 td.na { color: var(--muted); }
 td .source { display: block; color: var(--muted); font-size: 11.5px; font-weight: 400; max-width: 560px; }
 p.legend { color: var(--muted); font-size: 12.5px; margin: 8px 0 0; }
+td.scenario, th.scenario { text-align: left; }
+tr.group td { border-top: 2px solid var(--line); }
+ul.changes { margin: 8px 0 0; padding-left: 20px; }
+ul.changes li { margin: 6px 0; }
+p.intro { margin: 14px 0 0; color: var(--muted); }
 footer { max-width: 1240px; margin: 0 auto; padding: 0 24px 32px; color: var(--muted); font-size: 12.5px; }
 @media print { body { background: #fff; } section, figure { break-inside: avoid; } nav { display: none; } }
 """.replace("FONT", FONT)
@@ -1054,7 +1068,7 @@ _FLOW_COLOURS = {"up": "rgba(31, 78, 121, 0.55)", "down": "rgba(0, 158, 115, 0.6
 
 
 def _flow_kind(source: int, target: int) -> str:
-    """"up", "down" or "lateral" for a referral between tiers of these indices in `TIERS`."""
+    """Kind of a referral between tiers of these indices in `TIERS`: "up", "down" or "lateral"."""
     return "up" if target > source else "down" if target < source else "lateral"
 
 
@@ -1119,8 +1133,7 @@ def patient_flows_figure(annual: pd.DataFrame, lang: str = "en", title: str | No
             "value": [v for _, _, v, _ in links],
             "color": [_FLOW_COLOURS[k] for _, _, _, k in links],
             "customdata": [
-                lab["flow_link"].format(kind=lab[f"flow_{k}"], source=names[a], target=names[b])
-                for a, b, _, k in links
+                lab["flow_link"].format(kind=lab[f"flow_{k}"], source=names[a], target=names[b]) for a, b, _, k in links
             ],
             "hovertemplate": "%{customdata}: %{value:,.0f}<extra></extra>",
         },
@@ -1392,3 +1405,630 @@ def _write_page(path: Path, title: str, body: str, lab: dict[str, str]) -> None:
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------ comparison
+_SCENARIO_COLOURS = (
+    "#1F4E79",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#8C6D31",
+    "#7F7F7F",
+    "#0072B2",
+    "#B5A300",
+)
+"""Colour of each scenario in the comparison's order (baseline first), repeated after the tenth."""
+_SCALE = {"pct": 100.0, "money": 1e-6, "count": 1.0, "rate": 1.0, "days": 1.0}
+"""Factor from an indicator's value to the number shown in sentences (shares in points, money in ¥ million)."""
+_DIGITS = {"pct": 1, "money": 1, "count": 0, "rate": 3, "days": 2}
+_UNIT = {"pct": "unit_pp", "money": "unit_million", "count": "unit_plain", "rate": "unit_plain", "days": "unit_days"}
+_HOVER = {"pct": ".1%", "money": ",.2f", "count": ",.0f", "rate": ".3f", "days": ".2f"}
+_STATS = ("n", "mean", "lo", "hi", "diff", "diff_lo", "diff_hi")
+_NO_STAT = pd.Series(dict.fromkeys(_STATS, math.nan))
+
+
+def _scalar_targets() -> list[str]:
+    """Targets of `sim.metrics.TARGETS` that are one number (not the revenue structure)."""
+    return [name for name, spec in TARGETS.items() if not isinstance(spec["value"], dict)]
+
+
+def _key_indicators() -> list[tuple[str, str]]:
+    """(indicator, kind) of the text summary and the differences figure: every one-number target first."""
+    others = [
+        ("revenue_structure_service", "pct"),
+        ("oop_share", "pct"),
+        ("medical_revenue", "money"),
+        ("fund_balance", "money"),
+        ("referrals_up", "count"),
+        ("referrals_down", "count"),
+        ("unmet_episodes", "count"),
+        ("bed_occupancy_tertiary", "pct"),
+    ]
+    return [(name, "pct") for name in _scalar_targets()] + others
+
+
+def _series_indicators() -> list[tuple[str, str]]:
+    """(indicator, kind) of the time-series figure: every one-number target, out-of-pocket share, fund balance."""
+    return [(name, "pct") for name in _scalar_targets()] + [("oop_share", "pct"), ("fund_balance", "money")]
+
+
+def _indicator_label(column: str, lab: dict[str, str]) -> str:
+    """Title of an indicator column, e.g. "Bed occupancy, Tertiary hospital"."""
+    if f"ind_{column}" in lab:
+        return lab[f"ind_{column}"]
+    for t in TIERS:
+        if column == f"bed_occupancy_{t}":
+            return lab["ind_bed_occupancy"].format(tier=lab[f"tier_{t}"])
+    for c in COMPONENTS:
+        if column == f"revenue_structure_{c}":
+            return lab["ind_revenue_share"].format(component=lab[f"component_{c}"])
+    return column
+
+
+def _say(column: str, lab: dict[str, str]) -> str:
+    """An indicator as named inside a sentence of the text summary."""
+    return lab.get(f"say_{column}") or _indicator_label(column, lab)
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """A "#RRGGBB" colour with transparency."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _numbers(values: Sequence[float], kind: str, signed: bool = False) -> list[str]:
+    """Values of one kind as text in sentence units, with enough decimals (up to 3) that they differ."""
+    scaled = [v * _SCALE[kind] for v in values]
+    finite = [v for v in scaled if math.isfinite(v)]
+    digits = _DIGITS[kind]
+    while digits < 3 and len({f"{v:.{digits}f}" for v in finite}) < len(set(finite)):
+        digits += 1
+    sign = "+" if signed else ""
+    return [f"{v:{sign},.{digits}f}" if math.isfinite(v) else "—" for v in scaled]
+
+
+def _diff_text(stat: pd.Series, kind: str, lab: dict[str, str]) -> str:
+    """A paired difference with its interval, e.g. "+1.2 pp [+0.9, +1.5]"."""
+    diff, lo, hi = _numbers([stat["diff"], stat["diff_lo"], stat["diff_hi"]], kind, signed=True)
+    return f"{lab[_UNIT[kind]].format(x=diff)} [{lo}, {hi}]"
+
+
+def _comparison_summary(comparison: Comparison) -> pd.DataFrame:
+    """`Comparison.summary`, plus out-of-pocket payments derived replication by replication.
+
+    A run's out-of-pocket payments follow from its fund spending and out-of-pocket share
+    (oop = fund × share / (1 − share)), so they get the same paired means and intervals.
+    """
+    from sim.compare import KEYS, paired_summary
+
+    runs = comparison.runs
+    if runs.empty or "oop_paid" in runs or not {"fund_spending", "oop_share"} <= set(runs.columns):
+        return comparison.summary
+    share = runs["oop_share"].where(runs["oop_share"] < 1)
+    derived = runs[list(KEYS)].assign(oop_paid=runs["fund_spending"] * share / (1 - share))
+    return pd.concat([comparison.summary, paired_summary(derived, comparison.baseline)], ignore_index=True)
+
+
+def _scenario_annual(comparison: Comparison, name: str) -> pd.DataFrame:
+    """A scenario's replication means; first contacts by tier from its first replication if the runs lack them."""
+    table = comparison.mean_annual(name)
+    missing = [f"first_contacts_{t}" for t in TIERS if f"first_contacts_{t}" not in table]
+    daily = comparison.daily.get(name)
+    if missing and daily is not None and set(missing) <= set(daily.columns):
+        table = table.merge(metrics.aggregate(daily)[["year", *missing]], on="year", how="left")
+    return table
+
+
+@dataclass
+class _View:
+    """What the comparison figures and tables share.
+
+    Attributes:
+        comparison: The comparison.
+        lab: Labels of the report's language.
+        lang: The report's language.
+        names: Scenarios with at least one finished run, in the comparison's order.
+        year: The final simulation year (0-based).
+        calendar_year: Its calendar year.
+        groups: Summary rows by (scenario, indicator), sorted by year.
+        annual: Each scenario's replication means (see `_scenario_annual`).
+        met: Target met or not by (scenario, year, target), on the replication means.
+    """
+
+    comparison: Comparison
+    lab: dict[str, str]
+    lang: str
+    names: list[str]
+    year: int
+    calendar_year: int
+    groups: dict[tuple[str, str], pd.DataFrame]
+    annual: dict[str, pd.DataFrame]
+    met: dict[tuple[str, int, str], bool]
+
+    @property
+    def baseline(self) -> str:
+        """Name of the baseline scenario."""
+        return self.comparison.baseline
+
+    def colour(self, name: str) -> str:
+        """The scenario's colour, by its place in the comparison."""
+        order = [s.name for s in self.comparison.scenarios]
+        return _SCENARIO_COLOURS[order.index(name) % len(_SCENARIO_COLOURS)]
+
+    def series(self, name: str, indicator: str) -> pd.DataFrame:
+        """Summary rows of one scenario and indicator, one per year (empty if none)."""
+        return self.groups.get((name, indicator), pd.DataFrame(columns=["year", "calendar_year", *_STATS]))
+
+    def at(self, name: str, indicator: str) -> pd.Series:
+        """Summary of one scenario and indicator in the final year (NaN where missing)."""
+        rows = self.series(name, indicator)
+        rows = rows[rows["year"] == self.year]
+        return rows.iloc[0] if len(rows) else _NO_STAT
+
+    def replications(self, name: str) -> int:
+        """Finished replications of a scenario."""
+        runs = self.comparison.runs
+        return int(runs.loc[runs["scenario"] == name, "replication"].nunique())
+
+
+def _view(comparison: Comparison, lang: str) -> _View | None:
+    """The shared view of a comparison, or None when no run finished."""
+    lab = labels(lang)
+    runs = comparison.runs
+    if runs.empty:
+        return None
+    names = [s.name for s in comparison.scenarios if (runs["scenario"] == s.name).any()]
+    last = runs.loc[runs["year"].idxmax()]
+    summary = _comparison_summary(comparison)
+    groups = {key: g.sort_values("year") for key, g in summary.groupby(["scenario", "indicator"], sort=False)}
+    targets = comparison.targets
+    met = {(str(r.scenario), int(r.year), str(r.target)): bool(r.met) for r in targets.itertuples()}
+    return _View(
+        comparison=comparison,
+        lab=lab,
+        lang=lang,
+        names=names,
+        year=int(last["year"]),
+        calendar_year=int(last["calendar_year"]),
+        groups=groups,
+        annual={name: _scenario_annual(comparison, name) for name in names},
+        met=met,
+    )
+
+
+def _mean_trace(v: _View, name: str, column: str, kind: str, showlegend: bool) -> list[go.Scatter]:
+    """A scenario's mean over the years with its 95% band (drawn first, so under the line)."""
+    rows = v.series(name, column)
+    scale = 1e-6 if kind == "money" else 1.0
+    years = [int(y) for y in rows["calendar_year"]]
+    mean, lo, hi = (rows[c].astype(float) * scale for c in ("mean", "lo", "hi"))
+    colour = v.colour(name)
+    fmt = _HOVER[kind]
+    line = _line(
+        years,
+        mean,
+        name,
+        colour,
+        legendgroup=name,
+        showlegend=showlegend,
+        customdata=np.column_stack([lo, hi]) if len(rows) else None,
+        hovertemplate=f"%{{y:{fmt}}} [%{{customdata[0]:{fmt}}}, %{{customdata[1]:{fmt}}}]",
+    )
+    keep = (lo.notna() & hi.notna()).to_numpy()
+    if not keep.any():
+        return [line]
+    x = [y for y, k in zip(years, keep, strict=True) if k]
+    band = go.Scatter(
+        x=[*x, *x[::-1]],
+        y=[*hi[keep], *lo[keep][::-1]],
+        fill="toself",
+        fillcolor=_rgba(colour, 0.18),
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+        legendgroup=name,
+    )
+    return [band, line]
+
+
+def _grid(n: int, cols: int = 3) -> tuple[int, int]:
+    """Rows and columns of a grid of `n` panels."""
+    return max(1, math.ceil(n / cols)), min(cols, max(n, 1))
+
+
+def _series_figure(v: _View) -> go.Figure:
+    """Key indicators over the years, one panel each: every scenario's mean, its 95% band, target lines."""
+    lab = v.lab
+    panels = _series_indicators()
+    rows, cols = _grid(len(panels))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[_indicator_label(c, lab) for c, _ in panels],
+        horizontal_spacing=0.08,
+        vertical_spacing=0.2,
+    )
+    for i, (column, kind) in enumerate(panels):
+        where = {"row": i // cols + 1, "col": i % cols + 1}
+        for name in v.names:
+            for trace in _mean_trace(v, name, column, kind, showlegend=i == 0):
+                fig.add_trace(trace, **where)
+        if column in TARGETS:
+            _target_line(fig, column, lab, **where)
+        if kind == "pct":
+            fig.update_yaxes(tickformat=".0%", rangemode="tozero", **where)
+        else:
+            fig.update_yaxes(title_text=lab["axis_million_yuan"], zeroline=True, zerolinecolor="#52606d", **where)
+    fig.update_xaxes(tickmode="linear", dtick=1, tickformat="d")
+    _style(fig, lab["fig_cmp_series"], height=160 + 300 * rows)
+    fig.update_layout(legend={"y": -0.35 / rows}, margin={"b": 60})
+    return fig
+
+
+def _differences_figure(v: _View) -> go.Figure:
+    """Final-year paired difference of every key indicator, one panel each, with 95% interval whiskers."""
+    lab = v.lab
+    others = [n for n in v.names if n != v.baseline]
+    panels = _key_indicators()
+    rows, cols = _grid(len(panels))
+    titles = [
+        lab["unit_pp_title"].format(label=_indicator_label(c, lab)) if k == "pct" else _indicator_label(c, lab)
+        for c, k in panels
+    ]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.1, vertical_spacing=0.14)
+    for i, (column, kind) in enumerate(panels):
+        where = {"row": i // cols + 1, "col": i % cols + 1}
+        scale = _SCALE[kind] if kind in ("pct", "money") else 1.0
+        for name in others:
+            s = v.at(name, column)
+            diff, lo, hi = (float(s[c]) * scale for c in ("diff", "diff_lo", "diff_hi"))
+            fig.add_trace(
+                go.Scatter(
+                    x=[diff],
+                    y=[name],
+                    mode="markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=i == 0,
+                    marker={"color": v.colour(name), "size": 9},
+                    error_x={"type": "data", "symmetric": False, "array": [hi - diff], "arrayminus": [diff - lo]},
+                    customdata=[_diff_text(s, kind, lab)],
+                    hovertemplate="%{y}: %{customdata}<extra></extra>",
+                ),
+                **where,
+            )
+        fig.add_vline(x=0, line={"color": "#52606d", "width": 1}, **where)
+        fig.update_yaxes(type="category", autorange="reversed", showticklabels=where["col"] == 1, **where)
+    if not others:
+        fig.add_annotation(text=lab["no_comparison"], x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
+    height = 140 + rows * max(170, 60 + 34 * len(others))
+    _style(fig, lab["fig_cmp_differences"].format(year=v.calendar_year), height=height)
+    fig.update_layout(hovermode="closest", legend={"y": -0.3 / rows}, margin={"b": 60})
+    return fig
+
+
+def _interval_bar(v: _View, name: str, x: list[str], columns: list[str], kind: str, **kwargs: object) -> go.Bar:
+    """One scenario's final-year means of `columns` as bars at `x`, with 95% interval whiskers."""
+    scale = 1e-6 if kind == "money" else 1.0
+    stats = [v.at(name, c) for c in columns]
+    mean, lo, hi = (np.array([float(s[c]) * scale for s in stats]) for c in ("mean", "lo", "hi"))
+    fmt = _HOVER[kind]
+    return go.Bar(
+        x=x,
+        y=mean,
+        name=name,
+        legendgroup=name,
+        marker_color=v.colour(name),
+        error_y={"type": "data", "symmetric": False, "array": hi - mean, "arrayminus": mean - lo, "thickness": 1.2},
+        customdata=np.column_stack([lo, hi]),
+        hovertemplate=f"{html.escape(name)}: %{{y:{fmt}}} [%{{customdata[0]:{fmt}}}, %{{customdata[1]:{fmt}}}]"
+        "<extra></extra>",
+        **kwargs,
+    )
+
+
+def _tiers(tiers: Sequence[str], lab: dict[str, str]) -> list[str]:
+    """Tier names in the report's language."""
+    return [lab[f"tier_{t}"] for t in tiers]
+
+
+def _beds_figure(v: _View) -> go.Figure:
+    """Final-year bed occupancy by tier, one bar per scenario."""
+    lab = v.lab
+    x = _tiers(BED_TIERS, lab)
+    fig = go.Figure([_interval_bar(v, name, x, [f"bed_occupancy_{t}" for t in BED_TIERS], "pct") for name in v.names])
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text=lab["axis_tier"])
+    fig.update_yaxes(title_text=lab["axis_occupancy"], tickformat=".0%", rangemode="tozero")
+    return _style(fig, lab["fig_cmp_beds"].format(year=v.calendar_year))
+
+
+def _waits_figure(v: _View) -> go.Figure:
+    """Final-year outpatient queue and wait for a bed by tier, one bar per scenario."""
+    lab = v.lab
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(lab["sub_wait_outpatient"], lab["sub_wait_admission"]), horizontal_spacing=0.1
+    )
+    for col, (column, tiers) in enumerate((("mean_wait_days", TIERS), ("mean_admission_wait_days", BED_TIERS)), 1):
+        for name in v.names:
+            bar = _interval_bar(
+                v, name, _tiers(tiers, lab), [f"{column}_{t}" for t in tiers], "days", showlegend=col == 1
+            )
+            fig.add_trace(bar, row=1, col=col)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text=lab["axis_days"], rangemode="tozero")
+    return _style(fig, lab["fig_cmp_waits"].format(year=v.calendar_year))
+
+
+def _money_figure(v: _View) -> go.Figure:
+    """Final-year money flows per scenario: fund income and spending, out-of-pocket payments, hospital revenue."""
+    lab = v.lab
+    flows = (
+        ("fund_income", "trace_fund_income"),
+        ("fund_spending", "trace_fund_spending"),
+        ("oop_paid", "trace_oop_paid"),
+        ("medical_revenue", "trace_revenue"),
+    )
+    x = [lab[key] for _, key in flows]
+    fig = go.Figure([_interval_bar(v, name, x, [c for c, _ in flows], "money") for name in v.names])
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text=lab["axis_million_yuan"], rangemode="tozero")
+    return _style(fig, lab["fig_cmp_money"].format(year=v.calendar_year))
+
+
+def _revenue_structure_figure(v: _View) -> go.Figure:
+    """Final-year revenue structure of every scenario as stacked bars, next to the target bar."""
+    lab = v.lab
+    shares = {c: [float(v.at(name, f"revenue_structure_{c}")["mean"]) for name in v.names] for c in COMPONENTS}
+    title = lab["fig_cmp_revenue_structure"].format(year=v.calendar_year)
+    return _structure_figure(list(v.names), shares, lab, lab["axis_scenario"], title)
+
+
+def _flows_ids(v: _View) -> dict[str, str]:
+    """Figure id of each scenario's Sankey, `flows-<place in the comparison>`."""
+    order = [s.name for s in v.comparison.scenarios]
+    return {name: f"flows-{order.index(name)}" for name in v.names}
+
+
+def _comparison_figures(v: _View) -> dict[str, go.Figure]:
+    """Every comparison figure by name, in the order of the report."""
+    figs = {"series": _series_figure(v), "differences": _differences_figure(v)}
+    for name, fig_id in _flows_ids(v).items():
+        title = v.lab["fig_cmp_flows"].format(year=v.calendar_year, scenario=name)
+        figs[fig_id] = patient_flows_figure(v.annual[name], v.lang, title=title)
+    figs["revenue-structure"] = _revenue_structure_figure(v)
+    figs["beds"] = _beds_figure(v)
+    figs["waits"] = _waits_figure(v)
+    figs["money"] = _money_figure(v)
+    return figs
+
+
+def comparison_figures(comparison: Comparison, lang: str = "en") -> dict[str, go.Figure]:
+    """Every figure of the comparison report, keyed by name (its element id in the report is `fig-<name>`).
+
+    Args:
+        comparison: A comparison (`sim.compare.compare`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        Figures by name: "series", "differences", "flows-<i>" (one Sankey per scenario, i its place in
+        the comparison), "revenue-structure", "beds", "waits", "money"; none when no run finished.
+    """
+    v = _view(comparison, lang)
+    return {} if v is None else _comparison_figures(v)
+
+
+def _comparison_captions(v: _View) -> dict[str, str]:
+    """Plain-text caption under each comparison figure."""
+    lab = v.lab
+    first_in_runs = all(f"first_contacts_{t}" in v.comparison.runs for t in TIERS)
+    captions = {
+        "series": lab["caption_series"],
+        "differences": lab["caption_differences"],
+        "revenue-structure": _captions(lab)["revenue-structure"],
+        "beds": lab["caption_cmp_bars"],
+        "waits": f"{lab['caption_cmp_bars']} {lab['caption_waits']}",
+        "money": lab["caption_cmp_money"],
+    }
+    for name, fig_id in _flows_ids(v).items():
+        mean = lab["flows_mean"].format(n=v.replications(name))
+        first = mean if first_in_runs else lab["flows_first"]
+        captions[fig_id] = lab["caption_cmp_flows"].format(flows=lab["caption_flows"], referrals=mean, first=first)
+    return captions
+
+
+# --------------------------------------------------------------------------------- comparison page
+def _change_clause(stat: pd.Series, column: str, kind: str, lab: dict[str, str]) -> str | None:
+    """The sentence "raises X by a [lo, hi]" if the paired 95% interval excludes 0 (from 2 replications), else None."""
+    values = [stat["diff"], stat["diff_lo"], stat["diff_hi"]]
+    if not (_finite(stat["n"]) and stat["n"] >= 2 and all(_finite(x) for x in values)):
+        return None
+    diff, lo, hi = (float(x) for x in values)
+    if lo <= 0 <= hi:
+        return None
+    amount, low, high = _numbers([abs(diff), min(abs(lo), abs(hi)), max(abs(lo), abs(hi))], kind)
+    verbs = ("sum_increases", "sum_decreases") if kind in ("count", "money") else ("sum_raises", "sum_lowers")
+    verb = verbs[0] if diff > 0 else verbs[1]
+    return lab[verb].format(what=_say(column, lab), amount=lab[_UNIT[kind]].format(x=amount), lo=low, hi=high)
+
+
+def _target_clauses(v: _View, name: str) -> list[str]:
+    """Targets a scenario meets and the baseline misses in the final year, or the other way round."""
+    clauses = []
+    for target in TARGETS:
+        mine, base = v.met.get((name, v.year, target)), v.met.get((v.baseline, v.year, target))
+        if mine is None or base is None or mine == base:
+            continue
+        key = "sum_meets" if mine else "sum_misses"
+        clauses.append(v.lab[key].format(what=_say(target, v.lab), goal=_goal(target)))
+    return clauses
+
+
+def _scenario_sentence(v: _View, name: str) -> str:
+    """What changed in one scenario against the baseline, as one sentence."""
+    lab = v.lab
+    shown = f"<b>{html.escape(name)}</b>"
+    if name not in v.names:
+        return lab["sum_no_runs"].format(scenario=shown)
+    if min(v.replications(name), v.replications(v.baseline)) < 2:
+        return lab["sum_one_replication"].format(scenario=shown)
+    changes = [_change_clause(v.at(name, c), c, k, lab) for c, k in _key_indicators()]
+    clauses = [html.escape(c) for c in changes if c] + [html.escape(c) for c in _target_clauses(v, name)]
+    text = lab["clause_sep"].join(clauses) if clauses else lab["sum_no_change"]
+    return lab["sum_scenario"].format(scenario=shown, year=v.calendar_year, clauses=text)
+
+
+def _summary_html(comparison: Comparison, v: _View | None, lab: dict[str, str]) -> str:
+    """The scenarios and their descriptions, then the auto-generated text on what changed."""
+    rows = "".join(
+        f'<tr><td class="scenario">{html.escape(s.name)}</td><td class="scenario">'
+        f"{html.escape(s.description.strip())}</td></tr>"
+        for s in comparison.scenarios
+    )
+    table = (
+        f'<table><thead><tr><th>{lab["col_scenario"]}</th><th class="scenario">{lab["col_description"]}</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table>"
+    )
+    others = [s.name for s in comparison.scenarios[1:]]
+    if v is None or comparison.baseline not in v.names:
+        items = [lab["sum_no_runs"].format(scenario=f"<b>{html.escape(comparison.baseline)}</b>")]
+    elif not others:
+        items = [lab["sum_baseline_only"]]
+    else:
+        items = [_scenario_sentence(v, name) for name in others]
+    year = v.calendar_year if v is not None else ""
+    intro = lab["sum_intro"].format(baseline=html.escape(comparison.baseline), year=year)
+    lis = "".join(f"<li>{item}</li>" for item in items)
+    return f'{table}<p class="intro">{intro}</p><ul class="changes">{lis}</ul>'
+
+
+def _comparison_targets_html(v: _View) -> str:
+    """Each policy target per scenario and year, on the replication means: value, ✓/✗, coloured."""
+    lab = v.lab
+    table = v.annual[v.names[0]]
+    years = _years(table)
+    head = "".join(f"<th>{y}</th>" for y in years)
+    rows = []
+    for name, spec in TARGETS.items():
+        source = f'<span class="source">{lab["source"]}: {html.escape(str(spec["source"]))}</span>'
+        span = f' rowspan="{len(v.names)}"'
+        for k, scenario in enumerate(v.names):
+            annual = v.annual[scenario]
+            met = {(y, t): ok for (s, y, t), ok in v.met.items() if s == scenario}
+            cells = "".join(
+                _target_cell(row, int(row["calendar_year"]), name, met, lab) for _, row in annual.iterrows()
+            )
+            lead = f"<td{span}>{lab[f'ind_{name}']}{source}</td><td{span}>{_goal(name)}</td>" if k == 0 else ""
+            group = ' class="group"' if k == 0 else ""
+            rows.append(f'<tr{group}>{lead}<td class="scenario">{html.escape(scenario)}</td>{cells}</tr>')
+    return (
+        f"<table><thead><tr><th>{lab['col_indicator']}</th><th>{lab['col_target']}</th>"
+        f'<th class="scenario">{lab["col_scenario"]}</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f'<p class="legend">{lab["targets_legend"]}</p>'
+    )
+
+
+def _failures_html(failures: pd.DataFrame, lab: dict[str, str]) -> str:
+    """One row per failed run: scenario, replication, seed and error."""
+    rows = "".join(
+        f'<tr><td class="scenario">{html.escape(str(r.scenario))}</td><td>{html.escape(str(r.replication))}</td>'
+        f'<td>{html.escape(str(r.seed))}</td><td class="scenario">{html.escape(str(r.error))}</td></tr>'
+        for r in failures.itertuples()
+    )
+    return (
+        f"<table><thead><tr><th>{lab['col_scenario']}</th><th>{lab['col_replication']}</th><th>{lab['meta_seed']}"
+        f'</th><th class="scenario">{lab["col_error"]}</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def _seeds_text(seeds: Sequence[int]) -> str:
+    """Seeds as "1–8" when consecutive, else listed."""
+    if len(seeds) > 1 and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(str(s) for s in seeds)
+
+
+def _comparison_header_html(comparison: Comparison, lab: dict[str, str]) -> str:
+    """Scenarios (baseline marked), replications, seeds, scale, years, failed runs, generation time."""
+    run = comparison.scenarios[0].run
+    first, last = run.start_year, run.start_year + run.years - 1
+    span = lab["meta_years_value" if run.years > 1 else "meta_year_value"]
+    names = [
+        lab["baseline_mark"].format(scenario=s.name) if i == 0 else s.name for i, s in enumerate(comparison.scenarios)
+    ]
+    meta = [
+        (lab["meta_scenarios"], ", ".join(names)),
+        (lab["meta_replications"], str(len(comparison.seeds))),
+        (lab["meta_seeds"], _seeds_text(comparison.seeds)),
+        (lab["meta_scale"], f"{run.scale:g}"),
+        (lab["meta_years"], span.format(first=first, last=last, n=run.years)),
+    ]
+    if len(comparison.failures):
+        meta.append((lab["meta_failed"], str(len(comparison.failures))))
+    meta.append((lab["meta_generated"], datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")))
+    items = "".join(f"<div><dt>{k}</dt><dd>{html.escape(v)}</dd></div>" for k, v in meta)
+    note = lab["cmp_note"].format(n=len(comparison.seeds), scale=f"{run.scale:g}")
+    return (
+        f'<header><div class="brand">{lab["brand"]}</div><h1>{lab["cmp_heading"]}</h1>'
+        f'<dl>{items}</dl><p class="note">{note}</p></header>'
+    )
+
+
+def _comparison_sections(comparison: Comparison, v: _View | None, lab: dict[str, str]) -> list[tuple[str, str]]:
+    """(section id, inner HTML) of every section of the comparison report, in order."""
+    sections = [("summary", _summary_html(comparison, v, lab))]
+    if v is not None:
+        figs = _comparison_figures(v)
+        captions = _comparison_captions(v)
+        flows = tuple(_flows_ids(v).values())
+        groups = (
+            ("series", ("series",)),
+            ("differences", ("differences",)),
+            ("patient_flows", flows),
+            ("revenue", ("revenue-structure",)),
+            ("beds_waits", ("beds", "waits")),
+            ("money", ("money",)),
+        )
+        sections.append(("targets", _comparison_targets_html(v)))
+        for section, ids in groups:
+            sections.append((section, "".join(_figure_html(i, figs[i], captions.get(i)) for i in ids)))
+    if len(comparison.failures):
+        sections.append(("failures", _failures_html(comparison.failures, lab)))
+    return sections
+
+
+def _comparison_body_html(comparison: Comparison, lab: dict[str, str], lang: str) -> str:
+    """Header, contents, the summary, targets table, every figure section, failed runs, and the footer."""
+    import sim
+
+    sections = _comparison_sections(comparison, _view(comparison, lang), lab)
+    body = "".join(_section(s, inner, lab) for s, inner in sections)
+    nav = "".join(f'<a href="#{s}">{lab[f"sec_{s}"]}</a>' for s, _ in sections)
+    footer = f"<p>{lab['footer_tiers']}</p><p>{lab['footer_generator'].format(version=sim.__version__)}</p>"
+    return (
+        f"{_comparison_header_html(comparison, lab)}\n<nav><b>{lab['nav_label']}</b>{nav}</nav>\n"
+        f"<main>\n{body}\n</main>\n<footer>{footer}</footer>"
+    )
+
+
+def write_comparison_report(comparison: Comparison, path: Path, lang: str = "en") -> None:
+    """Write a comparison's report: one self-contained HTML file that opens offline.
+
+    It holds the scenarios and replications, a text summary of what changed against the baseline
+    (only differences whose paired 95% interval excludes 0), the targets per scenario and year,
+    and the figures of `comparison_figures`. plotly.js is inlined once; nothing is fetched.
+
+    Args:
+        comparison: A comparison (`sim.compare.compare`).
+        path: The HTML file to write (its folder is created if missing).
+        lang: Label language, "en" or "zh".
+
+    Raises:
+        ValueError: If `lang` is not a language of `LABELS`.
+    """
+    lab = labels(lang)
+    title = lab["cmp_page_title"].format(scenarios=", ".join(s.name for s in comparison.scenarios))
+    _write_page(Path(path), title, _comparison_body_html(comparison, lab, lang), lab)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import sim
@@ -29,3 +33,10 @@ def plausibility_results() -> sim.Results:
 @pytest.fixture()
 def small_model(small_scenario: sim.Scenario) -> CareModel:
     return CareModel(small_scenario)
+
+
+def tiersim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the command line as a user would (`python -m sim.cli ...`), capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )

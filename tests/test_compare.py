@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import tiersim
 
 import sim
 from sim.compare import compare, paired_summary
@@ -88,15 +87,9 @@ def test_failed_run_is_recorded_and_others_go_on():
     assert set(c.runs.scenario) == {"baseline"}
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600
-    )
-
-
 def test_compare_cli(tmp_path):
     out = tmp_path / "cmp"
-    p = run_cli(
+    p = tiersim(
         "compare",
         str(ROOT / "scenarios" / "baseline.toml"),
         str(ROOT / "scenarios" / "sanming.toml"),
@@ -131,7 +124,7 @@ def test_compare_bad_input_exit_2_before_any_run(tmp_path, args, expect):
     )
     names = {"BASE": str(ROOT / "scenarios" / "baseline.toml"), "BIG": str(tmp_path / "big.toml")}
     out = tmp_path / "out"
-    p = run_cli("compare", *[names.get(a, a) for a in args], "--out", str(out), cwd=tmp_path)
+    p = tiersim("compare", *[names.get(a, a) for a in args], "--out", str(out), cwd=tmp_path)
     assert p.returncode == 2 and expect in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert not out.exists()
