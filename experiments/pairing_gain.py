@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 import sim
-from sim.compare import compare
+from sim.comparison import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 INDICATORS = ("primary_visit_share", "medical_revenue_growth", "oop_share", "bed_occupancy_tertiary")

@@ -3,12 +3,14 @@
 Public API:
     load_scenario(path, overrides) -> Scenario
     run(scenario, seed=..., years=..., progress=...) -> Results
+    compare([baseline, alternative, ...], replications=..., workers=...) -> Comparison
     CareModel: the Mesa model, for step-by-step use.
 """
 
+from sim.comparison import Comparison, compare
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.model import CareModel
 from sim.runner import Results, run
 
-__all__ = ["CareModel", "Results", "Scenario", "ScenarioError", "load_scenario", "run"]
+__all__ = ["CareModel", "Comparison", "Results", "Scenario", "ScenarioError", "compare", "load_scenario", "run"]
 __version__ = "0.1.0"

@@ -154,7 +154,7 @@ def _table(results: object, seconds: float, out: Path) -> str:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.compare import check_comparable, compare
+    from sim.comparison import check_comparable, compare
 
     if args.workers < 1:
         raise ScenarioError(f"--workers = {args.workers} is invalid: allowed ≥ 1")

@@ -167,17 +167,11 @@ class Facility(mesa.Agent):
         """This year's revenue by component, yuan."""
         return dict(zip(COMPONENTS, self.state.revenue[self.index].tolist(), strict=True))
 
-    def respond(self, margin: float, volume_margin: float, salary_reform: float, markup_removed: float) -> None:
+    def respond(self, incentives: payment.Incentives) -> None:
         """Once a year, adjust to what this facility's payment makes pay.
 
         Intensity, drug and test volumes, moderate-case admission propensity and down-referral
         willingness move by `payment.respond_to_payment` (under fee-for-service, intensity drifts up).
-
-        Args:
-            margin: Share of an extra yuan of services this facility keeps.
-            volume_margin: Share of an extra case's bill it keeps.
-            salary_reform: Share of the volume incentive removed by salary reform.
-            markup_removed: Drug price cut that removed the mark-up (0 if none).
         """
         s, i = self.state, slice(self.index, self.index + 1)
         scenario = self.model.scenario
@@ -192,12 +186,9 @@ class Facility(mesa.Agent):
             s.down_referral_willingness[i],
             s.component_volume[i],
             s.tier[i],
-            np.array([margin]),
-            np.array([volume_margin]),
+            incentives,
             scenario.prices,
             scenario.levers.response,
-            salary_reform,
-            markup_removed,
         )
 
     def __repr__(self) -> str:

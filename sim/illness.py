@@ -266,8 +266,13 @@ def draw_year(
 def needs_admission(
     draw: np.ndarray, severity: np.ndarray, propensity: np.ndarray, params: IllnessParams
 ) -> np.ndarray:
-    """Whether episodes need a bed, given the treating facilities' admission propensity (1 = baseline)."""
-    return draw < params.admission_probability.as_array()[severity] * propensity
+    """Whether episodes need a bed, given the treating facilities' admission propensity (1 = baseline).
+
+    The propensity (a provider response) moves only moderate cases: whether a severe or complex
+    case needs a bed is not the provider's call.
+    """
+    discretion = np.where(severity == 1, propensity, 1.0)
+    return draw < params.admission_probability.as_array()[severity] * discretion
 
 
 def length_of_stay(

@@ -59,8 +59,8 @@ class ReservedBeds(Lever):
         3,
         "days",
         "assumption (DOMAIN.md: no empirical estimate; sweep it)",
-        "A reserved bed left unused by referred patients this many days in a row is opened to any patient "
-        "that day (0: never held once free).",
+        "When some of a lead hospital's reserved beds have stood unused by referred patients this many days "
+        "in a row, its whole reserve is open to any patient until referred patients fill it again.",
         ge=0,
         le=365,
     )
@@ -74,7 +74,8 @@ class ReservedBeds(Lever):
         True,
         "on/off",
         f"{SEED_003}: 优先就诊、优先检查、优先住院",
-        "Qualifying patients go ahead of others in the lead hospital's outpatient queue and admission list.",
+        "Qualifying patients go ahead of others in the lead hospital's outpatient queue (in the admission "
+        "list they always go first while beds are reserved).",
     )
 
 
@@ -194,9 +195,18 @@ class Capitation(Lever):
         120.0,
         "yuan per signed resident per year",
         f"{SEED_003}; rate: assumption (≈ the fund's primary-care outpatient spending per signed resident)",
-        "Paid by the fund to the resident's health centre.",
+        "Paid by the fund to the resident's primary care (split between station and health centre).",
         ge=0,
         le=1e5,
+    )
+    station_share: float = param(
+        0.5,
+        "share",
+        "assumption: village doctors and health-centre teams share the family-doctor team's work",
+        "Share of the capitation paid to the resident's village clinic or community station (the rest to the "
+        "health centre).",
+        ge=0,
+        le=1,
     )
 
 
@@ -220,8 +230,9 @@ class PerDiem(Lever):
 class Drg(Lever):
     """Per-case payment of admissions by group (DRG/DIP 按病种/按病组付费): tier × severity.
 
-    Not in the seeds; DESIGN.md and issue 4 list it among lump-sum payments. The group price is
-    set when the lever starts from the previous year's mean bill of the group × `price_factor`.
+    Seed 003: "到2025年,按病种付费支付方式改革全面推广并日益完善". The group price is set when the lever
+    starts, from the previous year's mean bill of the group's completed stays × `price_factor`; a
+    stay cut short by a transfer up is billed item by item.
     """
 
     price_factor: float = param(
@@ -338,12 +349,13 @@ class Sanming(Lever):
 class ProviderResponse(StrictModel):
     """How facilities respond, once a year, to what their payment makes pay (bounded rationality).
 
-    A facility keeps a share m of each extra yuan it bills at the margin (1 under fee-for-service;
-    less under a global budget, capitation, per-diem or per-case payment). Each year:
-    intensity × exp(ln(1 + drift)·m·(1 − salary_reform) − restraint·(1 − m)); drug and test volumes fall
-    by `mix_response`·(1 − m) (drugs also by `mix_response` per 15% of mark-up removed); moderate-case admission
-    propensity and willingness to refer down move by `admission_response`·(m − 1) and
-    `down_referral_response`·(1 − m) (bounded).
+    A facility keeps a share m of each extra yuan of services it bills (1 under fee-for-service;
+    less under a global budget, capitation, per-diem or per-case payment) and a share v of an extra
+    case's bill (1 but under a global budget). Each year: intensity × exp(ln(1 + drift)·m·(1 −
+    salary_reform) − restraint·(1 − m)); drug and test volumes × exp(−mix_response·(1 − m)) (drugs
+    also × exp(−mix_response) per 15% of mark-up removed); moderate-case admission propensity ×
+    exp(admission_response·(v − 1)); willingness to refer down × exp(down_referral_response·(1 − v +
+    bonus/mean stay bill)) (all bounded).
     """
 
     restraint: float = param(

@@ -202,6 +202,8 @@ class CareModel(mesa.Model):
         self._reserved = np.where(self._is_lead, np.round(policy.reserved_share * f.beds), 0).astype(np.int64)
         if policy.drg_factor is not None and self._case_price is None:
             self._case_price = self._group_prices(policy.drg_factor)
+        self._case_bills[:] = 0.0  # group prices come from last year's completed stays
+        self._case_counts[:] = 0.0
         self._budget = (
             self._last_fund_claims * (1.0 + s.levers.global_budget.growth)
             if policy.global_budget
@@ -210,8 +212,12 @@ class CareModel(mesa.Model):
         self._sign_up()
         if policy.capitation_rate > 0:
             signed = np.flatnonzero(pop.signed)
+            station = self.region.cell_candidates[pop.cell[signed], 0]
             centre = self.region.cell_candidates[pop.cell[signed], 1]
-            paid = np.bincount(centre, minlength=len(f)) * policy.capitation_rate
+            share = s.levers.capitation.station_share
+            paid = policy.capitation_rate * (
+                share * np.bincount(station, minlength=len(f)) + (1 - share) * np.bincount(centre, minlength=len(f))
+            )
             payee = np.flatnonzero(paid)
             self._pay_lump_sum(payee, paid[payee])
             self._today.capitation_paid = float(paid.sum())
@@ -380,7 +386,7 @@ class CareModel(mesa.Model):
         severity = w.severity[out]
         stay = w.stay[out]
         chronic = pop.chronic[resident]
-        bill, fixed = self._inpatient_bills(tier, w.intensity[out], severity, stay, chronic)
+        bill, fixed = self._inpatient_bills(tier, w.intensity[out], severity, stay, chronic, w.transfer[out])
         components = payment.priced_components(
             bill, tier, True, s.prices, policy.price_multiplier, f.component_volume[facility]
         )
@@ -405,9 +411,9 @@ class CareModel(mesa.Model):
         )
         np.add.at(self._ip_fund_paid, resident, fund)
         self._settle(facility, tier, components, fund, oop, fixed=fixed)
-        np.add.at(self._case_bills, (tier, severity), bill)
-        np.add.at(self._case_counts, (tier, severity), 1)
         transfer = w.transfer[out]
+        np.add.at(self._case_bills, (tier[~transfer], severity[~transfer]), bill[~transfer])
+        np.add.at(self._case_counts, (tier[~transfer], severity[~transfer]), 1)
         t = self._today
         t.add_by_tier("discharges", tier[~transfer])
         t.add_by_tier("stay_days", tier[~transfer], stay[~transfer].astype(np.float64))
@@ -440,18 +446,28 @@ class CareModel(mesa.Model):
                 self._pay_lump_sum(w.facility[stays[down]], np.full(who.size, policy.down_referral_bonus))
 
     def _inpatient_bills(
-        self, tier: np.ndarray, intensity: np.ndarray, severity: np.ndarray, stay: np.ndarray, chronic: np.ndarray
+        self,
+        tier: np.ndarray,
+        intensity: np.ndarray,
+        severity: np.ndarray,
+        stay: np.ndarray,
+        chronic: np.ndarray,
+        transfer: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(bill, paid-a-fixed-amount mask): per-diem for chronic stays, per case, or fee-for-service."""
+        """(bill, paid-a-fixed-amount mask): per-diem for chronic stays, per case, or fee-for-service.
+
+        A stay cut short by a transfer up is billed item by item (a short stay is no whole case).
+        """
         s, policy = self.scenario, self.policy
+        inflation = (1.0 + s.prices.price_inflation) ** self.year
         bill = payment.inpatient_bill(tier, intensity, severity, stay, self.year, s.prices)
         fixed = np.zeros(bill.size, dtype=bool)
         if self._case_price is not None and policy.drg_factor is not None:
-            bill = self._case_price[tier, severity] * (1.0 + s.prices.price_inflation) ** self.year
-            fixed[:] = True
+            bill = np.where(transfer, bill, self._case_price[tier, severity] * inflation)
+            fixed |= ~transfer
         if policy.per_diem_rate is not None:
             per_diem = chronic & (policy.per_diem_rate[tier] > 0)
-            bill = np.where(per_diem, policy.per_diem_rate[tier] * stay, bill)
+            bill = np.where(per_diem, policy.per_diem_rate[tier] * stay * inflation, bill)
             fixed |= per_diem
         return bill, fixed
 
@@ -657,7 +673,12 @@ class CareModel(mesa.Model):
             s.illness.length_of_stay.as_array()[ward_tier]
             * s.illness.severity_stay_factor.as_array()[severity][:, None]
         )
-        ward_bill = payment.inpatient_bill(ward_tier, f.intensity[ward], severity[:, None], stay, self.year, s.prices)
+        ward_bill = payment.inpatient_bill(
+            ward_tier, f.intensity[ward], severity[:, None], stay, self.year, s.prices
+        ) * (
+            payment.split_components(np.ones(ward_tier.size), ward_tier.ravel(), True, s.prices)
+            @ self.policy.price_multiplier
+        ).reshape(ward_tier.shape)
         ward_level = _TIER_LEVEL[ward_tier]
         start = table.inpatient_start_line[scheme, ward_level]
         ward_rate = self._claim_rates(table.inpatient_rate, scheme, ward_level, ~capable, signed)
@@ -728,7 +749,8 @@ class CareModel(mesa.Model):
         cell = self.population.cell[go.resident]
         cand = self.region.cell_candidates[cell]
         safe = np.maximum(cand, 0)
-        free = np.bincount(self.wards.facility[self.wards.free_slots()], minlength=len(f))
+        open_beds = care.unreserved(self.wards.free_slots(), self.wards.facility, self._protected_beds())
+        free = np.bincount(self.wards.facility[open_beds], minlength=len(f))
         ok = (cand >= 0) & (cand != go.facility[:, None]) & (f.inpatient_capability[safe] >= go.severity[:, None])
         ok &= free[safe] > 0
         hours = np.where(ok, self.region.cell_travel_hours[cell], np.inf)
@@ -784,8 +806,21 @@ class CareModel(mesa.Model):
         if policy.global_budget:
             self._settle_budgets()
         margin, volume_margin = self._margins()
+        mean_stay_bill = self._case_bills.sum(axis=1) / np.maximum(self._case_counts.sum(axis=1), 1)
+        bonus = np.divide(
+            policy.down_referral_bonus, mean_stay_bill[f.tier], out=np.zeros(len(f)), where=mean_stay_bill[f.tier] > 0
+        )
         for agent in self.agents_by_type[Facility]:
-            agent.respond(margin[agent.index], volume_margin[agent.index], policy.salary_reform, policy.markup_removed)
+            i = agent.index
+            agent.respond(
+                payment.Incentives(
+                    margin=float(margin[i]),
+                    volume_margin=float(volume_margin[i]),
+                    salary_reform=policy.salary_reform,
+                    markup_removed=policy.markup_removed,
+                    referral_bonus=float(bonus[i]),
+                )
+            )
         if policy.revenue_cap is not None:
             growth = f.medical_revenue() / f.last_revenue - 1.0
             over = (f.tier >= 2) & np.isfinite(growth) & (growth > policy.revenue_cap)

@@ -9,6 +9,8 @@ tests, more drugs, longer or costlier stays — which is what makes their revenu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.illness import FOLLOW_UP, SEVERITIES
@@ -207,18 +209,34 @@ def priced_components(
     return parts * multiplier[None, :]
 
 
+@dataclass(frozen=True)
+class Incentives:
+    """What one facility's payment made pay at the margin over a year.
+
+    Attributes:
+        margin: Share of an extra yuan of services the facility keeps (1 under fee-for-service).
+        volume_margin: Share of an extra case's bill it keeps (less than 1 under a global budget).
+        salary_reform: Share of the volume incentive removed by salary reform (Sanming).
+        markup_removed: Drug price cut that removed the mark-up (药品零差率), 0 if none.
+        referral_bonus: Down-referral bonus relative to the facility's mean stay bill.
+    """
+
+    margin: float = 1.0
+    volume_margin: float = 1.0
+    salary_reform: float = 0.0
+    markup_removed: float = 0.0
+    referral_bonus: float = 0.0
+
+
 def respond_to_payment(
     intensity: np.ndarray,
     propensity: np.ndarray,
     willingness: np.ndarray,
     mix: np.ndarray,
     tier: np.ndarray,
-    margin: np.ndarray,
-    volume_margin: np.ndarray,
+    incentives: Incentives,
     prices: PriceParams,
     response: ProviderResponse,
-    salary_reform: float,
-    markup_removed: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One year's provider response to what its payment makes pay (see `levers.ProviderResponse`).
 
@@ -228,26 +246,24 @@ def respond_to_payment(
         willingness: Down-referral willingness multipliers (1 = baseline).
         mix: (F, 3) volumes of service, drugs and tests relative to the baseline mix.
         tier: Facility tiers.
-        margin: Share of an extra yuan of services a facility keeps (1 under fee-for-service).
-        volume_margin: Share of an extra case's bill a facility keeps (1 under fee-for-service and
-            per-case payment, less under a global budget).
+        incentives: What the payment made pay at the margin.
         prices: Price parameters (the fee-for-service drift by tier).
         response: Response parameters.
-        salary_reform: Share of the volume incentive removed by salary reform (Sanming).
-        markup_removed: Drug price cut that removed the mark-up (药品零差率), 0 if none: drugs no
-            longer earn a margin, so their volume falls further.
 
     Returns:
         (intensity, propensity, willingness, mix) after the year.
     """
+    m, v = incentives.margin, incentives.volume_margin
     drift = prices.intensity_drift.as_array()[tier]
-    log_change = np.log1p(drift) * margin * (1.0 - salary_reform) - response.restraint * (1.0 - margin)
-    propensity = np.clip(propensity * np.exp(response.admission_response * (volume_margin - 1.0)), 0.5, 1.5)
-    willingness = np.clip(willingness * np.exp(response.down_referral_response * (1.0 - volume_margin)), 1.0, 5.0)
+    log_change = np.log1p(drift) * m * (1.0 - incentives.salary_reform) - response.restraint * (1.0 - m)
+    propensity = np.clip(propensity * np.exp(response.admission_response * (v - 1.0)), 0.5, 1.5)
+    willingness = np.clip(
+        willingness * np.exp(response.down_referral_response * (1.0 - v + incentives.referral_bonus)), 1.0, 5.0
+    )
     # Drugs and tests are what a fixed payment makes a cost and a zero mark-up makes unprofitable.
-    cut = response.mix_response * (1.0 - margin)
+    cut = response.mix_response * (1.0 - m)
     mix = mix.copy()
-    mix[:, 1] *= np.exp(-(cut + response.mix_response * markup_removed / 0.15))
+    mix[:, 1] *= np.exp(-(cut + response.mix_response * incentives.markup_removed / 0.15))
     mix[:, 2] *= np.exp(-cut)
     mix[:, 1:] = np.clip(mix[:, 1:], 0.5, 1.0)
     return intensity * np.exp(log_change), propensity, willingness, mix

@@ -29,7 +29,7 @@ from sim.params import TIERS
 from sim.payment import COMPONENTS
 
 if TYPE_CHECKING:
-    from sim.compare import Comparison
+    from sim.comparison import Comparison
     from sim.runner import Results
 
 LABELS: dict[str, dict[str, str]] = {
@@ -142,6 +142,7 @@ LABELS: dict[str, dict[str, str]] = {
         "trace_fund_paid": "Paid by the fund",
         "trace_oop_paid": "Paid out of pocket",
         "trace_oop_share": "Out-of-pocket share",
+        "trace_hospital_revenue": "Hospital medical revenue",
         "trace_year": "{year}",
         "trace_referrals_up": "Up (to a higher tier)",
         "trace_referrals_down": "Down (to a lower tier)",
@@ -365,6 +366,7 @@ LABELS: dict[str, dict[str, str]] = {
         "trace_fund_paid": "医保基金支付",
         "trace_oop_paid": "个人自付",
         "trace_oop_share": "个人自付比例",
+        "trace_hospital_revenue": "公立医院医药总收入",
         "trace_year": "{year}年",
         "trace_referrals_up": "上转（转往上级机构）",
         "trace_referrals_down": "下转（转往下级机构）",
@@ -581,6 +583,12 @@ def _goal(name: str) -> str:
         return "≈ " + " : ".join(f"{100 * goal[c]:g}" for c in COMPONENTS)
     sign = {">=": "≥", "<=": "≤"}[str(spec["direction"])]
     return f"{sign} {100 * float(goal):g}%"
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """A "#RRGGBB" colour with transparency."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
 
 
 def _years(annual: pd.DataFrame) -> list[int]:
@@ -1063,8 +1071,8 @@ def coverage_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
     return _style(fig, lab["fig_coverage"])
 
 
-_FLOW_COLOURS = {"up": "rgba(31, 78, 121, 0.55)", "down": "rgba(0, 158, 115, 0.6)", "lateral": "rgba(82, 96, 109, 0.4)"}
-"""Link colour of a referral up (to a higher tier), down, or within a tier."""
+_FLOW_COLOURS = {"up": "#0072B2", "down": "#CC79A7", "lateral": "#8C9DAD"}
+"""Link colour of a referral up (to a higher tier), down, or within a tier (drawn half transparent)."""
 
 
 def _flow_kind(source: int, target: int) -> str:
@@ -1086,9 +1094,15 @@ def _flow_links(row: pd.Series) -> list[tuple[int, int, float, str]]:
 def _flow_legend(lab: dict[str, str]) -> str:
     """Coloured key of the link colours (a Sankey has no legend of its own)."""
     return " &nbsp; ".join(
-        f'<span style="color:{_FLOW_COLOURS[k].replace(", 0.", ", 0.9")}">■</span> {lab[f"flow_{k}"]}'
-        for k in ("up", "down", "lateral")
+        f'<span style="color:{_FLOW_COLOURS[k]}">■</span> {lab[f"flow_{k}"]}' for k in ("up", "down", "lateral")
     )
+
+
+def _stacked(values: list[float]) -> list[float]:
+    """Vertical centres (0 top, 1 bottom) of Sankey nodes of these sizes stacked in order, so tiers keep theirs."""
+    total = sum(values) or 1.0
+    ends = np.cumsum(values) / total
+    return [float(0.02 + 0.96 * (end - v / total / 2)) for end, v in zip(ends, values, strict=True)]
 
 
 def patient_flows_figure(annual: pd.DataFrame, lang: str = "en", title: str | None = None) -> go.Figure:
@@ -1117,12 +1131,16 @@ def patient_flows_figure(annual: pd.DataFrame, lang: str = "en", title: str | No
     index = {("from", a): i for i, a in enumerate(sources)} | {
         ("to", b): len(sources) + i for i, b in enumerate(targets)
     }
+    out = [sum(v for a, _, v, _ in links if a == s) for s in sources]
+    into = [sum(v for _, b, v, _ in links if b == t) for t in targets]
     sankey = go.Sankey(
         arrangement="snap",
         valueformat=",.0f",
         node={
             "label": node_labels,
             "color": [TIER_COLOURS[TIERS[i]] for i in (*sources, *targets)],
+            "x": [0.001] * len(sources) + [0.999] * len(targets),
+            "y": _stacked(out) + _stacked(into),
             "pad": 18,
             "thickness": 18,
             "line": {"width": 0},
@@ -1131,7 +1149,7 @@ def patient_flows_figure(annual: pd.DataFrame, lang: str = "en", title: str | No
             "source": [index[("from", a)] for a, _, _, _ in links],
             "target": [index[("to", b)] for _, b, _, _ in links],
             "value": [v for _, _, v, _ in links],
-            "color": [_FLOW_COLOURS[k] for _, _, _, k in links],
+            "color": [_rgba(_FLOW_COLOURS[k], 0.45) for _, _, _, k in links],
             "customdata": [
                 lab["flow_link"].format(kind=lab[f"flow_{k}"], source=names[a], target=names[b]) for a, b, _, k in links
             ],
@@ -1142,9 +1160,16 @@ def patient_flows_figure(annual: pd.DataFrame, lang: str = "en", title: str | No
     year = int(row["calendar_year"]) if _finite(row.get("calendar_year")) else ""
     _style(fig, title or lab["fig_flows"].format(year=year), height=470)
     fig.add_annotation(
-        text=_flow_legend(lab), x=0, y=-0.06, xref="paper", yref="paper", showarrow=False, xanchor="left"
+        text=_flow_legend(lab),
+        x=1,
+        y=1.02,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        xanchor="right",
+        yanchor="bottom",
     )
-    fig.update_layout(hovermode=False, margin={"l": 30, "r": 30, "t": 80, "b": 50})
+    fig.update_layout(hovermode="closest", margin={"l": 30, "r": 30, "t": 80, "b": 30})
     return fig
 
 
@@ -1473,12 +1498,6 @@ def _say(column: str, lab: dict[str, str]) -> str:
     return lab.get(f"say_{column}") or _indicator_label(column, lab)
 
 
-def _rgba(colour: str, alpha: float) -> str:
-    """A "#RRGGBB" colour with transparency."""
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r}, {g}, {b}, {alpha})"
-
-
 def _numbers(values: Sequence[float], kind: str, signed: bool = False) -> list[str]:
     """Values of one kind as text in sentence units, with enough decimals (up to 3) that they differ."""
     scaled = [v * _SCALE[kind] for v in values]
@@ -1502,7 +1521,7 @@ def _comparison_summary(comparison: Comparison) -> pd.DataFrame:
     A run's out-of-pocket payments follow from its fund spending and out-of-pocket share
     (oop = fund × share / (1 − share)), so they get the same paired means and intervals.
     """
-    from sim.compare import KEYS, paired_summary
+    from sim.comparison import KEYS, paired_summary
 
     runs = comparison.runs
     if runs.empty or "oop_paid" in runs or not {"fund_spending", "oop_share"} <= set(runs.columns):
@@ -1624,6 +1643,7 @@ def _mean_trace(v: _View, name: str, column: str, kind: str, showlegend: bool) -
     band = go.Scatter(
         x=[*x, *x[::-1]],
         y=[*hi[keep], *lo[keep][::-1]],
+        mode="lines",
         fill="toself",
         fillcolor=_rgba(colour, 0.18),
         line={"width": 0},
@@ -1637,6 +1657,12 @@ def _mean_trace(v: _View, name: str, column: str, kind: str, showlegend: bool) -
 def _grid(n: int, cols: int = 3) -> tuple[int, int]:
     """Rows and columns of a grid of `n` panels."""
     return max(1, math.ceil(n / cols)), min(cols, max(n, 1))
+
+
+def _legend_below(fig: go.Figure) -> None:
+    """Put the legend of a tall grid of panels just under its bottom axis labels (a fixed distance in pixels)."""
+    plot_height = fig.layout.height - 80 - 60
+    fig.update_layout(legend={"y": -45 / plot_height}, margin={"b": 60})
 
 
 def _series_figure(v: _View) -> go.Figure:
@@ -1661,10 +1687,10 @@ def _series_figure(v: _View) -> go.Figure:
         if kind == "pct":
             fig.update_yaxes(tickformat=".0%", rangemode="tozero", **where)
         else:
-            fig.update_yaxes(title_text=lab["axis_million_yuan"], zeroline=True, zerolinecolor="#52606d", **where)
+            fig.update_yaxes(zeroline=True, zerolinecolor="#52606d", **where)
     fig.update_xaxes(tickmode="linear", dtick=1, tickformat="d")
     _style(fig, lab["fig_cmp_series"], height=160 + 300 * rows)
-    fig.update_layout(legend={"y": -0.35 / rows}, margin={"b": 60})
+    _legend_below(fig)
     return fig
 
 
@@ -1706,7 +1732,8 @@ def _differences_figure(v: _View) -> go.Figure:
         fig.add_annotation(text=lab["no_comparison"], x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
     height = 140 + rows * max(170, 60 + 34 * len(others))
     _style(fig, lab["fig_cmp_differences"].format(year=v.calendar_year), height=height)
-    fig.update_layout(hovermode="closest", legend={"y": -0.3 / rows}, margin={"b": 60})
+    fig.update_layout(hovermode="closest")
+    _legend_below(fig)
     return fig
 
 
@@ -1770,7 +1797,7 @@ def _money_figure(v: _View) -> go.Figure:
         ("fund_income", "trace_fund_income"),
         ("fund_spending", "trace_fund_spending"),
         ("oop_paid", "trace_oop_paid"),
-        ("medical_revenue", "trace_revenue"),
+        ("medical_revenue", "trace_hospital_revenue"),
     )
     x = [lab[key] for _, key in flows]
     fig = go.Figure([_interval_bar(v, name, x, [c for c, _ in flows], "money") for name in v.names])
@@ -1810,7 +1837,7 @@ def comparison_figures(comparison: Comparison, lang: str = "en") -> dict[str, go
     """Every figure of the comparison report, keyed by name (its element id in the report is `fig-<name>`).
 
     Args:
-        comparison: A comparison (`sim.compare.compare`).
+        comparison: A comparison (`sim.compare`).
         lang: Label language, "en" or "zh".
 
     Returns:
@@ -2022,7 +2049,7 @@ def write_comparison_report(comparison: Comparison, path: Path, lang: str = "en"
     and the figures of `comparison_figures`. plotly.js is inlined once; nothing is fetched.
 
     Args:
-        comparison: A comparison (`sim.compare.compare`).
+        comparison: A comparison (`sim.compare`).
         path: The HTML file to write (its folder is created if missing).
         lang: Label language, "en" or "zh".
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import tiersim
 
 import sim
-from sim.compare import compare, paired_summary
+from sim.comparison import compare, paired_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["run.scale=0.02", "run.years=2"]
@@ -21,7 +21,7 @@ def scenario(name: str, *extra: str) -> sim.Scenario:
 
 
 @pytest.fixture(scope="module")
-def pair() -> sim.compare.Comparison:
+def pair() -> sim.comparison.Comparison:
     return compare([scenario("baseline"), scenario("start_line_gap")], replications=3)
 
 
