@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -128,6 +129,10 @@ def _employee_share(c: Context) -> float:
 
 def _key_group_signing(c: Context) -> float:
     return float(np.mean(c.people.signed[c.people.key_group]))
+
+
+def _first_contact_primary(c: Context) -> float:
+    return _get(c.row, "first_contact_share_village") + _get(c.row, "first_contact_share_health_centre")
 
 
 def _growth(c: Context) -> float:
@@ -464,10 +469,11 @@ def targets() -> list[Row]:
         ),
         Row(
             "target_first_contact_primary",
-            lambda c: float("nan"),
-            "not recorded",
+            _first_contact_primary,
+            "first_contact_share_village + first_contact_share_health_centre",
             "share",
-            "first contacts are not recorded separately yet",
+            "simulated: episodes (acute and chronic follow-ups) whose first contact is at primary care; "
+            "published: residents whose first choice in a two-week illness is primary care",
         ),
         Row("target_signing_rate_all", col("signing_rate"), "signing_rate", "share", "seed 003: ≥60% by 2025"),
         Row(
@@ -533,10 +539,14 @@ def render(rows: list[Row], ctx: Context, title: str) -> list[str]:
 
 TREND = (
     ("primary share", "primary_visit_share", "share"),
+    ("primary share of first contacts", "first_contact_primary", "share"),
     ("tertiary share", "visit_share_tertiary", "share"),
     ("admissions / resident", "admissions_per_capita", "per_capita"),
     ("tertiary occupancy", "bed_occupancy_tertiary", "share"),
     ("tertiary outpatient wait (days)", "mean_wait_days_tertiary", "days2"),
+    ("referrals up (incl. transfers)", "referrals_up", "count"),
+    ("of which inpatient transfers up", "transfers_up", "count"),
+    ("referrals down", "referrals_down", "count"),
     ("hospital revenue growth", "medical_revenue_growth", "share"),
     ("fund spending / income", None, "share"),
     ("fund balance (¥ m, cumulative)", "fund_balance", "millions"),
@@ -552,9 +562,23 @@ def trend(annual: pd.DataFrame) -> list[str]:
     for label, column, kind in TREND:
         if column is None:
             values = annual["fund_spending"] / annual["fund_income"]
+        elif column == "first_contact_primary":
+            values = annual["first_contact_share_village"] + annual["first_contact_share_health_centre"]
         else:
             values = annual[column]
         lines.append(f"| {label} | " + " | ".join(fmt(float(v), kind) for v in values) + " |")
+    return lines
+
+
+def flows(row: pd.Series) -> list[str]:
+    """Markdown lines of one year's tier-to-tier referrals (`flow_<from>_to_<to>`) and first contacts."""
+    lines = [
+        "| from → to | " + " | ".join(TIERS) + " | first contacts |",
+        "|---|" + "---:|" * (len(TIERS) + 1),
+    ]
+    for source in TIERS:
+        cells = [f"{_get(row, f'flow_{source}_to_{target}'):,.0f}" for target in TIERS]
+        lines.append(f"| {source} | " + " | ".join(cells) + f" | {_get(row, f'first_contacts_{source}'):,.0f} |")
     return lines
 
 
@@ -574,6 +598,7 @@ def scale_table(scenario_path: Path, scales: list[float], seed: int, years: int)
 
     Run times go to stderr (they depend on the machine, so they are not part of the table).
     """
+    version = code_version()  # before the runs: the code they import is the code of this moment
     header = "| scale | residents | beds (first year) | " + " | ".join(label for label, _, _ in SCALE_COLUMNS) + " |"
     lines = [header, "|---" * (len(SCALE_COLUMNS) + 3) + "|"]
     for scale in scales:
@@ -591,7 +616,26 @@ def scale_table(scenario_path: Path, scales: list[float], seed: int, years: int)
             else:
                 cells.append(fmt(float(row[column]), kind))
         lines.append(f"| {scale:g} | {s['residents']:,} | {_first_year_beds(row):,.0f} | " + " | ".join(cells) + " |")
+    lines += ["", f"Seed {seed}, {years} simulated year(s), values of the first simulated year. Code: {version}."]
     return "\n".join(lines) + "\n"
+
+
+def code_version() -> str:
+    """The repository's commit (with "+ uncommitted changes" if sim/ or scenarios/ differ), or "unknown"."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "sim", "scenarios"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit} + uncommitted changes" if dirty else commit
 
 
 def report(results: sim.Results, scenario: Scenario, command: str) -> str:
@@ -620,13 +664,21 @@ def report(results: sim.Results, scenario: Scenario, command: str) -> str:
         f"Scenario `{scenario.name}`, scale {scenario.run.scale:g} ({s['residents']:,} residents, "
         f"{s['facilities']:,} facilities, {_first_year_beds(ctx.row):,.0f} beds in the first year), seed "
         f"{results.seed}, {len(annual)} simulated year(s); simulated values are for the first simulated year "
-        f"({int(ctx.row['calendar_year'])}).",
+        f"({int(ctx.row['calendar_year'])}). Code: {code_version()}.",
         "",
         f"Regenerate with: `{command}`",
         "",
     ]
     body = render(comparisons(scenario), ctx, "figure")
     body += ["", *render(targets(), ctx, "policy target")]
+    body += [
+        "",
+        f"Referrals between tiers in {int(ctx.row['calendar_year'])} (`flow_<from>_to_<to>`: outpatient "
+        "referrals up, inpatient referrals and transfers up, referrals down at discharge) and first contacts "
+        "(`first_contacts_<tier>`: the tier of each episode's first choice):",
+        "",
+        *flows(ctx.row),
+    ]
     if len(annual) > 1:
         body += ["", *trend(annual)]
     return "\n".join([*header, *body]) + "\n"

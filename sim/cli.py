@@ -207,6 +207,15 @@ def _comparison_table(comparison: object, seconds: float, out: Path) -> str:
             r = r.iloc[0]
             interval = f"[{fmt(r.diff_lo, kind)}, {fmt(r.diff_hi, kind)}]"
             lines.append(f"    {label:<36}{fmt(r['diff'], kind):>10} {interval}")
+    targets = c.targets
+    if not targets.empty:
+        last = targets[targets.year == targets.year.max()]
+        lines.append(f"targets in {int(last.calendar_year.iloc[0])} (met ✓ / not ✗, on replication means):")
+        for scenario in [sc.name for sc in c.scenarios]:
+            marks = [
+                f"{row.target} {'✓' if row.met else '✗'}" for row in last[last.scenario == scenario].itertuples()
+            ]
+            lines.append(f"  {scenario:<22} " + ", ".join(marks))
     if len(c.failures):
         lines.append(f"  {len(c.failures)} run(s) failed; see failures.csv")
     lines.append(f"results: {out}/ ({', '.join(sorted(p.name for p in out.iterdir()))})")
