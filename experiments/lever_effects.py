@@ -120,8 +120,9 @@ VARIANTS = (
         "drg",
         "baseline.toml",
         ("levers.drg.enabled=true",),
-        "Per-case payment of every admission by tier × severity group from year 1, priced at the mean bill "
-        "of the group so far (price factor 1).",
+        "Per-case payment of every completed stay by tier × severity group from year 1, priced at the mean bill "
+        "of the group's completed stays in year 0 (price factor 1); stays cut short by a transfer up are billed "
+        "item by item.",
     ),
     Variant(
         "reserved_beds_share_0.05",
