@@ -167,34 +167,40 @@ def unreserved(free_slots: np.ndarray, slot_facility: np.ndarray, protected: np.
     return free_slots[rank >= protected[owner]]
 
 
-def referral_targets(
+def referral_preference(
     candidates: np.ndarray,
     candidate_tier: np.ndarray,
     candidate_consortium: np.ndarray,
-    capability: np.ndarray,
     home_consortium: np.ndarray,
     lead: np.ndarray,
     hours: np.ndarray,
 ) -> np.ndarray:
-    """(cells, severities) facility a patient of each cell is referred up to for each severity.
+    """(cells, K) order in which candidates receive referrals: lower is preferred.
 
-    The lowest tier that can treat the case (分级诊疗: a village clinic refers a moderate case to its
-    health centre, not to the city); within that tier the home consortium's own facility first
-    (医联体内上转) and its lead hospital before other members, then the nearest.
+    The lowest tier first (分级诊疗: a village clinic refers a moderate case to its health centre,
+    not to the city); within a tier the home consortium's own facilities (医联体内上转) and its lead
+    hospital before other members; then the nearest.
     """
-    n_cells = candidates.shape[0]
-    out = np.full((n_cells, len(SEVERITIES)), -1, dtype=np.int64)
-    safe = np.maximum(candidates, 0)
-    cap = np.where(candidates >= 0, capability[safe], -9)
     outside = candidate_consortium != home_consortium[:, None]
     not_lead = candidates != lead[np.maximum(home_consortium, 0)][:, None]
-    preference = candidate_tier * 1000.0 + outside * 100.0 + not_lead * 10.0 + np.minimum(hours, 9.0)
-    rows = np.arange(n_cells)
-    for s in range(len(SEVERITIES)):
-        score = np.where(cap >= s, preference, np.inf)
-        best = np.argmin(score, axis=1)
-        out[:, s] = np.where(np.isfinite(score[rows, best]), candidates[rows, best], -1)
-    return out
+    return candidate_tier * 1000.0 + outside * 100.0 + not_lead * 10.0 + np.minimum(hours, 9.0)
+
+
+def preferred(candidates: np.ndarray, preference: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Per row, the allowed candidate with the lowest preference (−1 where none is allowed)."""
+    score = np.where(allowed, preference, np.inf)
+    best = np.argmin(score, axis=1)
+    rows = np.arange(candidates.shape[0])
+    return np.where(np.isfinite(score[rows, best]), candidates[rows, best], -1)
+
+
+def referral_targets(candidates: np.ndarray, preference: np.ndarray, capability: np.ndarray) -> np.ndarray:
+    """(cells, severities) facility a patient of each cell is referred up to for each severity.
+
+    The preferred candidate (see `referral_preference`) that can treat the severity.
+    """
+    cap = np.where(candidates >= 0, capability[np.maximum(candidates, 0)], -9)
+    return np.stack([preferred(candidates, preference, cap >= s) for s in range(len(SEVERITIES))], axis=1)
 
 
 def ewma(previous: np.ndarray, observed: np.ndarray, has_observation: np.ndarray, memory_days: float) -> np.ndarray:

@@ -212,9 +212,7 @@ def _comparison_table(comparison: object, seconds: float, out: Path) -> str:
         last = targets[targets.year == targets.year.max()]
         lines.append(f"targets in {int(last.calendar_year.iloc[0])} (met ✓ / not ✗, on replication means):")
         for scenario in [sc.name for sc in c.scenarios]:
-            marks = [
-                f"{row.target} {'✓' if row.met else '✗'}" for row in last[last.scenario == scenario].itertuples()
-            ]
+            marks = [f"{row.target} {'✓' if row.met else '✗'}" for row in last[last.scenario == scenario].itertuples()]
             lines.append(f"  {scenario:<22} " + ", ".join(marks))
     if len(c.failures):
         lines.append(f"  {len(c.failures)} run(s) failed; see failures.csv")

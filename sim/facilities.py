@@ -28,7 +28,7 @@ class FacilityState:
 
     Attributes:
         tier, district, consortium: From the region.
-        beds: Inpatient beds (fixed; bed slots in the model are built from it).
+        beds: Inpatient beds (they grow each year with `region.capacity_growth`; the model's bed slots follow).
         outpatient_capacity: Visits seen per day (doctors × visits per doctor-day).
         quality: Perceived quality, 0–1.
         outpatient_capability, inpatient_capability: Highest severity treated / admitted.

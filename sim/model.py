@@ -128,18 +128,11 @@ class CareModel(mesa.Model):
         self._is_lead = np.zeros(len(f), dtype=bool)
         self._is_lead[r.consortium_lead] = True
         cand_consortium = np.where(cand >= 0, f.consortium[safe], -2)
-        self._referral_outpatient = care.referral_targets(
-            cand,
-            self._cand_tier,
-            cand_consortium,
-            f.outpatient_capability,
-            home,
-            r.consortium_lead,
-            r.cell_travel_hours,
+        self._cand_preference = care.referral_preference(
+            cand, self._cand_tier, cand_consortium, home, r.consortium_lead, r.cell_travel_hours
         )
-        self._referral_inpatient = care.referral_targets(
-            cand, self._cand_tier, cand_consortium, f.inpatient_capability, home, r.consortium_lead, r.cell_travel_hours
-        )
+        self._referral_outpatient = care.referral_targets(cand, self._cand_preference, f.outpatient_capability)
+        self._referral_inpatient = care.referral_targets(cand, self._cand_preference, f.inpatient_capability)
 
     # ------------------------------------------------------------------ public helpers
     def occupied_beds(self) -> np.ndarray:
@@ -258,7 +251,7 @@ class CareModel(mesa.Model):
         pop.signed |= self._signing_draw < np.where(key, rate_key, rate_others)
 
     def _group_prices(self, factor: float) -> np.ndarray:
-        """Per-case prices by (tier, severity): last year's mean bill of the group × factor."""
+        """Per-case prices by (tier, severity) in year-0 yuan: last year's mean bill of the group × factor."""
         mean = self._case_bills / np.maximum(self._case_counts, 1)
         fallback = mean[self._case_counts > 0].mean() if (self._case_counts > 0).any() else 0.0
         return np.where(self._case_counts > 0, mean, fallback) * factor
@@ -412,7 +405,8 @@ class CareModel(mesa.Model):
         np.add.at(self._ip_fund_paid, resident, fund)
         self._settle(facility, tier, components, fund, oop, fixed=fixed)
         transfer = w.transfer[out]
-        np.add.at(self._case_bills, (tier[~transfer], severity[~transfer]), bill[~transfer])
+        deflator = (1.0 + s.prices.price_inflation) ** self.year  # group prices are kept in year-0 yuan
+        np.add.at(self._case_bills, (tier[~transfer], severity[~transfer]), bill[~transfer] / deflator)
         np.add.at(self._case_counts, (tier[~transfer], severity[~transfer]), 1)
         t = self._today
         t.add_by_tier("discharges", tier[~transfer])
@@ -476,8 +470,16 @@ class CareModel(mesa.Model):
         w, f = self.wards, self.facilities
         resident = w.resident[slots]
         severity = np.minimum(w.severity[slots] + 1, 3)
-        target = self._referral_inpatient[self.population.cell[resident], severity]
         origin = w.facility[slots]
+        cell = self.population.cell[resident]
+        cand = self.region.cell_candidates[cell]
+        higher = (
+            (cand >= 0)
+            & (self._cand_tier[cell] > f.tier[origin][:, None])
+            & (f.inpatient_capability[np.maximum(cand, 0)] >= severity[:, None])
+        )
+        target = care.preferred(cand, self._cand_preference[cell], higher)
+        target = np.where(target >= 0, target, self._referral_inpatient[cell, severity])
         self._transfers = _Requests.concat_all(
             [
                 self._transfers,
@@ -736,8 +738,9 @@ class CareModel(mesa.Model):
     def _protected_beds(self) -> np.ndarray:
         """Free beds held for qualifying patients now (reserved minus those they occupy), unless released.
 
-        Release rule: reserved beds left unused `release_after_days` days in a row are opened to any
-        patient for the day.
+        Release rule: once some of a hospital's reserved beds have stood unused by qualifying patients
+        `release_after_days` days in a row, its whole reserve is open to any patient until qualifying
+        patients fill it again.
         """
         unused = np.maximum(0, self._reserved - self.wards.occupied(len(self.facilities), qualified_only=True))
         released = self._reserve_idle_days >= self.policy.reserved_release_days

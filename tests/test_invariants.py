@@ -67,3 +67,13 @@ def test_by_tier_fields_recorded(small_results):
             assert f"{name}_{t}" in small_results.daily.columns
     # Village clinics have no beds and admit nobody.
     assert small_results.daily["admissions_village"].sum() == 0
+
+
+def test_referrals_cross_tiers(small_results):
+    """Up-referrals and transfers go to a higher tier, down-referrals to a health centre: never sideways."""
+    a = small_results.annual
+    for t in TIERS:
+        assert (a[f"flow_{t}_to_{t}"] == 0).all(), t
+    up = sum(a[f"flow_{s}_to_{t}"] for i, s in enumerate(TIERS) for t in TIERS[i + 1 :])
+    down = sum(a[f"flow_{s}_to_{t}"] for i, s in enumerate(TIERS) for t in TIERS[:i])
+    assert (up == a["referrals_up"]).all() and (down == a["referrals_down"]).all()
