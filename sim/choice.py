@@ -165,10 +165,3 @@ def taste_shocks(seed: int, key: np.ndarray, n_candidates: int) -> np.ndarray:
 def choose(total_utility: np.ndarray) -> np.ndarray:
     """Index of the best candidate of each row (the patient's choice)."""
     return np.argmax(total_utility, axis=1)
-
-
-def logit_shares(utility: np.ndarray) -> np.ndarray:
-    """Choice probabilities implied by deterministic utilities (for reports and tests)."""
-    finite = np.where(np.isfinite(utility), utility, -np.inf)
-    z = np.exp(finite - finite.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)

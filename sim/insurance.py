@@ -10,7 +10,7 @@ Every yuan of a bill is paid by exactly one of fund and patient.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import Field
@@ -237,7 +237,6 @@ class Fund:
     income: float = 0.0
     spending: float = 0.0
     balance: float = 0.0
-    history: list[dict[str, float]] = field(default_factory=list)
 
     def collect(self, amount: float) -> None:
         """Add a year's contributions."""
@@ -249,8 +248,7 @@ class Fund:
         self.spending += amount
         self.balance -= amount
 
-    def close_year(self, year: int) -> None:
-        """Record the year and start a new one."""
-        self.history.append({"year": year, "income": self.income, "spending": self.spending, "balance": self.balance})
+    def close_year(self) -> None:
+        """Start a new year's income and spending (the balance carries over)."""
         self.income = 0.0
         self.spending = 0.0

@@ -829,7 +829,7 @@ class CareModel(mesa.Model):
             over = (f.tier >= 2) & np.isfinite(growth) & (growth > policy.revenue_cap)
             f.intensity[over] *= (1.0 + policy.revenue_cap) / (1.0 + growth[over])
         self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
-        self.fund.close_year(self.year)
+        self.fund.close_year()
         f.close_year()
 
     def _settle_budgets(self) -> None:

@@ -99,3 +99,21 @@ def test_patient_view_rejects_unknown():
         _ = pop[0].income
     with pytest.raises(IndexError):
         pop[len(pop)]
+
+
+def test_facility_agents_view_the_arrays(small_model):
+    from sim.facilities import Facility
+
+    agents = list(small_model.agents_by_type[Facility])
+    assert len(agents) == len(small_model.facilities)
+    for _ in range(small_model.scenario.run.warmup_days + 10):
+        small_model.step()
+    f = small_model.facilities
+    for agent in agents[:: max(1, len(agents) // 25)]:
+        i = agent.index
+        assert agent.name == f.name[i] and agent.beds == f.beds[i]
+        assert agent.tier == ("village", "health_centre", "secondary", "tertiary")[f.tier[i]]
+        assert agent.occupied_beds == small_model.occupied_beds()[i] <= agent.beds
+        assert agent.intensity == f.intensity[i]
+        assert sum(agent.revenue.values()) == f.revenue[i].sum()
+        assert repr(agent).startswith(f"Facility({i},")
