@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sim.provenance import code_version
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -58,11 +60,9 @@ def measure(scale: float, years: int) -> tuple[float, float, int]:
 
 def machine() -> str:
     """One line describing where the figures were taken."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     cpu = platform.processor() or platform.machine()
     return (
-        f"{dt.date.today()}, commit {commit.stdout.strip() or 'unknown'}, {cpu}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+        f"{dt.date.today()}, commit {code_version()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from sim import data, population, region
 from sim.config import Scenario
 from sim.illness import DAYS_PER_YEAR
 from sim.params import TIERS
+from sim.provenance import code_version
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = REPO / "scenarios" / "baseline.toml"
@@ -618,24 +618,6 @@ def scale_table(scenario_path: Path, scales: list[float], seed: int, years: int)
         lines.append(f"| {scale:g} | {s['residents']:,} | {_first_year_beds(row):,.0f} | " + " | ".join(cells) + " |")
     lines += ["", f"Seed {seed}, {years} simulated year(s), values of the first simulated year. Code: {version}."]
     return "\n".join(lines) + "\n"
-
-
-def code_version() -> str:
-    """The repository's commit (with "+ uncommitted changes" if sim/ or scenarios/ differ), or "unknown"."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "sim", "scenarios"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{commit} + uncommitted changes" if dirty else commit
 
 
 def report(results: sim.Results, scenario: Scenario, command: str) -> str:

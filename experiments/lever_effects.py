@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 import sim
+from sim.provenance import code_version
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
@@ -270,24 +270,6 @@ def year0_differences(annual: pd.DataFrame, base: pd.DataFrame) -> list[str]:
         if not (a == b or (math.isnan(a) and math.isnan(b))):
             out.append(f"{column} {a:g} vs {b:g}")
     return out
-
-
-def code_version() -> str:
-    """The repository's commit (with "+ uncommitted changes" if the tree is dirty), or "unknown"."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "sim", "scenarios"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{commit} + uncommitted changes" if dirty else commit
 
 
 def command_line(scale: float, years: int, seed: int, variants: bool = False) -> str:
