@@ -97,7 +97,8 @@ class Comparison:
         runs: One row per finished (scenario, replication, year): every indicator.
         summary: Tidy means, intervals and paired differences (see `paired_summary`).
         failures: One row per failed run: scenario, replication, seed, error.
-        daily: The first replication's daily table of each scenario (for daily charts).
+        daily: The first replication's daily table of each scenario (for daily charts); absent when
+            that replication failed.
     """
 
     scenarios: list[Scenario]
@@ -178,13 +179,19 @@ def check_comparable(scenarios: Sequence[Scenario], replications: int) -> None:
                     )
 
 
-def _run_one(scenario: Scenario, seed: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str | None]:
-    """One replication (top level, so process pools can pickle it): (annual, daily, error)."""
+def _run_one(
+    scenario: Scenario, seed: int, keep_daily: bool
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str | None]:
+    """One replication (top level, so process pools can pickle it): (annual, daily or None, error).
+
+    Only the replication whose daily table is kept sends it back: it is large and the others'
+    are not used.
+    """
     try:
         results = run(scenario, seed=seed)
     except Exception as exc:  # a failed run is recorded, the others go on
         return None, None, f"{type(exc).__name__}: {exc}"
-    return results.annual, results.daily, None
+    return results.annual, results.daily if keep_daily else None, None
 
 
 def compare(
@@ -216,13 +223,13 @@ def compare(
     outcomes: dict[tuple[str, int], tuple[pd.DataFrame | None, pd.DataFrame | None, str | None]] = {}
     if executor is None and workers <= 1:
         for s, r, seed_r in jobs:
-            outcomes[(s.name, r)] = _run_one(s, seed_r)
+            outcomes[(s.name, r)] = _run_one(s, seed_r, r == 0)
             if progress is not None:
                 progress(1)
     else:
         pool = executor or ProcessPoolExecutor(max_workers=workers)
         try:
-            futures = {pool.submit(_run_one, s, seed_r): (s.name, r) for s, r, seed_r in jobs}
+            futures = {pool.submit(_run_one, s, seed_r, r == 0): (s.name, r) for s, r, seed_r in jobs}
             for future in as_completed(futures):
                 outcomes[futures[future]] = future.result()
                 if progress is not None:
@@ -243,7 +250,7 @@ def compare(
         table.insert(1, "replication", r)
         table.insert(2, "seed", seed_r)
         frames.append(table)
-        if s.name not in daily:
+        if days is not None:
             daily[s.name] = days
     runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(KEYS))
     summary = paired_summary(runs, scenarios[0].name) if frames else pd.DataFrame()

@@ -90,6 +90,7 @@ class CareModel(mesa.Model):
         self.day = -scenario.run.warmup_days
         self.year = self.day // DAYS_PER_YEAR
         self.policy = Policy.for_year(scenario.levers, self.year)
+        self._price_index: tuple[np.ndarray, ...] = ()  # per tier, outpatient and inpatient; set each year
         self.insurance = SchemeTable.from_params(scenario.insurance)
         self._age0 = self.population.age.copy()
         self._signing_draw = rng.uniform(seed, "pop.signed", np.arange(len(self.population)))
@@ -185,6 +186,9 @@ class CareModel(mesa.Model):
         pop.age[:] = np.clip(self._age0 + self.year, 0, 120)
         self._grow_capacity()
         self.policy = policy = Policy.for_year(s.levers, self.year)
+        self._price_index = tuple(
+            payment.price_index(inpatient, s.prices, policy.price_multiplier) for inpatient in (False, True)
+        )
         start_line = s.levers.start_line
         rules = s.insurance
         if start_line.active(self.year):
@@ -555,7 +559,10 @@ class CareModel(mesa.Model):
                 break
             accepted = np.zeros(pending.size, dtype=bool)
             wait = np.zeros(pending.size)
-            first_in_line = self._has_priority(resident[pending], target, from_primary[pending])
+            # Priority (优先就诊) for patients referred to their lead hospital, where it is in force.
+            first_in_line = self.policy.priority & self._referred_to_lead(
+                resident[pending], target, from_primary[pending]
+            )
             for group in (first_in_line, ~first_in_line):  # priority patients queue behind each other only
                 if group.any():
                     start = ahead if group is first_in_line else queued
@@ -623,26 +630,16 @@ class CareModel(mesa.Model):
         t.admission_requests = len(new)
         return new
 
-    def _has_priority(self, resident: np.ndarray, facility: np.ndarray, from_primary: np.ndarray) -> np.ndarray:
-        """Outpatients who go first in the queue (优先就诊): referred to their lead hospital, priority on."""
-        if not self.policy.priority:
-            return np.zeros(resident.size, dtype=bool)
-        lead = self._cell_lead[self.population.cell[resident]]
-        ok = from_primary & (facility == lead)
-        if self.scenario.levers.reserved_beds.signed_only:
-            ok &= self.population.signed[resident]
-        return ok
-
-    def _referred_to_lead(self, req: _Requests) -> np.ndarray:
-        """Requests referred by the patient's consortium's primary care to its lead hospital.
+    def _referred_to_lead(self, resident: np.ndarray, facility: np.ndarray, from_primary: np.ndarray) -> np.ndarray:
+        """Patients referred by their consortium's primary care to its lead hospital.
 
         Signed residents only, where the reserved-bed lever requires it: the patients reserved beds
-        are for, whether or not the lever is on (so their waits can be compared with the baseline).
+        and priority are for, whether or not those levers are on (so their waits can be compared
+        with the baseline).
         """
-        lead = self._cell_lead[self.population.cell[req.resident]]
-        ok = req.from_primary & (req.facility == lead)
+        ok = from_primary & (facility == self._cell_lead[self.population.cell[resident]])
         if self.scenario.levers.reserved_beds.signed_only:
-            ok &= self.population.signed[req.resident]
+            ok &= self.population.signed[resident]
         return ok
 
     def _expected_oop(
@@ -660,9 +657,7 @@ class CareModel(mesa.Model):
         base = payment.outpatient_bill(
             tier, f.intensity[facility], severity[:, None], kind[:, None], self.year, s.prices
         )
-        visit = base * (
-            payment.split_components(np.ones(tier.size), tier.ravel(), False, s.prices) @ self.policy.price_multiplier
-        ).reshape(tier.shape)
+        visit = base * self._price_index[0][tier]
         start_left = np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident][:, None])
         rate = self._claim_rates(table.outpatient_rate, scheme, _TIER_LEVEL[tier], unreferred, signed)
         oop = visit - np.maximum(0.0, visit - start_left) * rate
@@ -675,12 +670,10 @@ class CareModel(mesa.Model):
             s.illness.length_of_stay.as_array()[ward_tier]
             * s.illness.severity_stay_factor.as_array()[severity][:, None]
         )
-        ward_bill = payment.inpatient_bill(
-            ward_tier, f.intensity[ward], severity[:, None], stay, self.year, s.prices
-        ) * (
-            payment.split_components(np.ones(ward_tier.size), ward_tier.ravel(), True, s.prices)
-            @ self.policy.price_multiplier
-        ).reshape(ward_tier.shape)
+        ward_bill = (
+            payment.inpatient_bill(ward_tier, f.intensity[ward], severity[:, None], stay, self.year, s.prices)
+            * self._price_index[1][ward_tier]
+        )
         ward_level = _TIER_LEVEL[ward_tier]
         start = table.inpatient_start_line[scheme, ward_level]
         ward_rate = self._claim_rates(table.inpatient_rate, scheme, ward_level, ~capable, signed)
@@ -701,7 +694,7 @@ class CareModel(mesa.Model):
         t.transfer_requests = len(self._transfers)
         queue = _Requests.concat_all([self._waiting, self._transfers, new])
         self._transfers = _Requests.empty()
-        to_lead = self._referred_to_lead(queue)
+        to_lead = self._referred_to_lead(queue.resident, queue.facility, queue.from_primary)
         qualified = to_lead & (self.policy.reserved_share > 0)
         admitted = np.zeros(len(queue), dtype=bool)
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free

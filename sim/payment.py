@@ -185,6 +185,16 @@ def split_components(total: np.ndarray, tier: np.ndarray, inpatient: bool, param
     return np.stack([total - d - t, d, t], axis=1)
 
 
+def price_index(inpatient: bool, params: PriceParams, multiplier: np.ndarray) -> np.ndarray:
+    """(tiers,) bill multiplier by tier after component price changes, at the baseline mix.
+
+    What a patient expects a bill to become under, e.g., Sanming's prices (drugs and tests down,
+    service up): each tier's baseline shares weighted by the component price changes.
+    """
+    tiers = np.arange(len(params.outpatient_price.as_array()))
+    return split_components(np.ones(tiers.size), tiers, inpatient, params) @ multiplier
+
+
 def priced_components(
     total: np.ndarray,
     tier: np.ndarray,
