@@ -111,7 +111,7 @@ def _fmt(value: float | None, kind: str) -> str:
     if kind == "%":
         return f"{100 * value:5.1f}%"
     if kind == "¥m":
-        return f"{value / 1e6:8.1f}"
+        return f"{round(value / 1e6, 1) + 0.0:8.1f}"  # + 0.0: a rounded −0.0 prints as 0.0
     return f"{value:7.2f}"
 
 
