@@ -1,4 +1,4 @@
-"""The `tiersim` command line: run, validate, params.
+"""The `tiersim` command line: run, compare, sweep, sensitivity, calibrate, validate, params.
 
 Every user error (bad scenario, bad flag, out-of-range value) prints one line to stderr and exits
 with status 2 — no traceback, and no output folder is created or touched.
@@ -41,6 +41,25 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
     _add_run_options(cmp, seed_help="seed of replication 0; replication i uses seed + i", out_default="compare-<names>")
 
+    swp = sub.add_parser("sweep", help="run an experiment's design (factorial, Latin hypercube, Sobol, Morris)")
+    swp.add_argument("experiment", type=Path, help="experiment TOML file")
+    _add_research_options(swp, "sweep-<name>")
+    swp.add_argument("--retry-failed", action="store_true", help="run again the runs stored as failed")
+
+    sens = sub.add_parser("sensitivity", help="Sobol' or Morris indices of an indicator (runs or resumes the sweep)")
+    sens.add_argument("experiment", type=Path, help="experiment TOML file with design sobol or morris")
+    sens.add_argument(
+        "--indicator",
+        action="append",
+        default=[],
+        help="indicator to analyse (repeatable; default primary_visit_share), e.g. medical_revenue_growth_mean",
+    )
+    _add_research_options(sens, "sensitivity-<name>")
+
+    cal = sub.add_parser("calibrate", help="fit parameters to published statistics; writes fitted.toml and fit.csv")
+    cal.add_argument("calibration", type=Path, help="calibration TOML file (experiment keys plus [targets])")
+    _add_research_options(cal, "calibrate-<name>")
+
     val = sub.add_parser("validate", help="check a scenario file; exit 0 if valid, 2 with the field named")
     val.add_argument("scenario", type=Path)
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -77,6 +96,155 @@ def _add_run_options(parser: argparse.ArgumentParser, *, seed_help: str, out_def
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of report.html labels")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+
+def _add_research_options(parser: argparse.ArgumentParser, out_default: str) -> None:
+    """Options shared by `sweep`, `sensitivity` and `calibrate`: where results go and where runs execute."""
+    parser.add_argument("--out", type=Path, help=f"store folder; run again to resume (default: results/{out_default})")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a value of the base scenario, e.g. --set run.scale=0.04",
+    )
+    where = parser.add_argument_group("where runs execute (give at most one)")
+    where.add_argument("--workers", type=int, help="local processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, tcp://host:port")
+    where.add_argument("--dask-local", type=int, metavar="N", help="start a Dask LocalCluster with N workers")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+
+def _executor_choice(args: argparse.Namespace) -> object:
+    from sim.executors import ExecutorChoice
+
+    choice = ExecutorChoice(workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local)
+    choice.check()
+    return choice
+
+
+def _research_out(args: argparse.Namespace, prefix: str, name: str) -> Path:
+    out = args.out or Path("results") / f"{prefix}-{name}"
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out}: exists and is not a folder")
+    return out
+
+
+def _run_sweep(experiment: object, out: Path, args: argparse.Namespace, choice: object) -> object:
+    """Run or resume an experiment's sweep with a progress bar; the store's rows."""
+    from tqdm import tqdm
+
+    from sim.executors import open_executor
+    from sim.sweep import sweep
+
+    e = experiment  # type: ignore[assignment]
+    with (
+        open_executor(choice) as executor,  # type: ignore[arg-type]
+        tqdm(total=e.runs, unit="run", desc=e.name, disable=args.quiet, file=sys.stderr, leave=False) as bar,
+    ):
+        return sweep(
+            e,
+            out,
+            workers=1,
+            executor=executor,
+            progress=bar.update,
+            retry_failed=getattr(args, "retry_failed", False),
+        )
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.experiment import load_experiment
+    from sim.research_report import write_sweep_outputs
+    from sim.sweep import STATUS_FAILED
+
+    experiment = load_experiment(args.experiment, args.overrides)
+    choice = _executor_choice(args)
+    out = _research_out(args, "sweep", experiment.name)
+    started = time.perf_counter()
+    runs = _run_sweep(experiment, out, args, choice)
+    summary = write_sweep_outputs(experiment, runs, out)  # type: ignore[arg-type]
+    failed = int((runs.status == STATUS_FAILED).sum())  # type: ignore[attr-defined]
+    if not args.quiet:
+        print(_sweep_table(experiment, summary, time.perf_counter() - started, failed, out, choice))
+    return 1 if failed == experiment.runs else 0
+
+
+def _sweep_table(experiment: object, summary: object, seconds: float, failed: int, out: Path, choice: object) -> str:
+    from sim.sweep import HEADLINE
+
+    e, s = experiment, summary  # type: ignore[assignment]
+    lines = [
+        f"tiersim sweep: {e.name} — {len(e.points)} points × {len(e.seeds)} replications = {e.runs} runs "
+        f"({e.spec.design}) on {choice.describe()}, {seconds:.1f} s{f'; {failed} failed' if failed else ''}",
+        "mean over replications (first 20 points):",
+    ]
+    shown = s.head(20)[["point", *e.parameters, *HEADLINE]]
+    lines.append(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    lines.append(f"results: {out}/ ({', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))})")
+    return "\n".join(lines)
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from sim.experiment import load_experiment
+    from sim.research_report import write_sensitivity_outputs
+    from sim.sensitivity import analyse, check_design
+    from sim.sweep import check_indicator
+
+    experiment = load_experiment(args.experiment, args.overrides)
+    check_design(experiment)
+    indicators = args.indicator or ["primary_visit_share"]
+    for indicator in indicators:
+        check_indicator(indicator)
+    choice = _executor_choice(args)
+    out = _research_out(args, "sensitivity", experiment.name)
+    started = time.perf_counter()
+    runs = _run_sweep(experiment, out, args, choice)
+    tables = [analyse(experiment, runs, indicator) for indicator in indicators]  # type: ignore[arg-type]
+    write_sensitivity_outputs(experiment, tables, out)
+    if not args.quiet:
+        print(
+            f"tiersim sensitivity: {experiment.name} — {experiment.runs} runs ({experiment.spec.design}) on "
+            f"{choice.describe()}, {time.perf_counter() - started:.1f} s"  # type: ignore[attr-defined]
+        )
+        for table in tables:
+            print(table.drop(columns=["method"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(f"results: {out}/ (sensitivity.csv, sensitivity.html, runs.parquet)")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.calibration import load_calibration
+    from sim.executors import open_executor
+    from sim.research_report import write_calibration_report
+
+    calibration = load_calibration(args.calibration, args.overrides)
+    choice = _executor_choice(args)
+    out = _research_out(args, "calibrate", calibration.experiment.name)
+    started = time.perf_counter()
+    with (
+        open_executor(choice) as executor,  # type: ignore[arg-type]
+        tqdm(total=calibration.total_runs, unit="run", disable=args.quiet, file=sys.stderr, leave=False) as bar,
+    ):
+
+        def progress(stage: str, n: int) -> None:
+            bar.set_description(stage, refresh=False)
+            bar.update(n)
+
+        result = calibration.run(out, executor=executor, progress=progress)
+    result.write(out)
+    write_calibration_report(result, out / "calibration.html")
+    if not args.quiet:
+        fitted = ", ".join(f"{k} = {v:.4g}" for k, v in result.fitted.items())
+        print(
+            f"tiersim calibrate: {calibration.experiment.name} — {time.perf_counter() - started:.1f} s on "
+            f"{choice.describe()}; fitted {fitted}"
+        )  # type: ignore[attr-defined]
+        print(result.fit_table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"results: {out}/ (fitted.toml, fit.csv, search.csv, calibration.html, rounds/)")
+    return 0
 
 
 def _scenario_from(args: argparse.Namespace) -> object:
@@ -244,7 +412,15 @@ def _cmd_params(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tiersim` command."""
     args = _parser().parse_args(argv)
-    commands = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate, "params": _cmd_params}
+    commands = {
+        "run": _cmd_run,
+        "compare": _cmd_compare,
+        "sweep": _cmd_sweep,
+        "sensitivity": _cmd_sensitivity,
+        "calibrate": _cmd_calibrate,
+        "validate": _cmd_validate,
+        "params": _cmd_params,
+    }
     try:
         return commands[args.command](args)
     except ScenarioError as exc:
@@ -253,7 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
-        print("tiersim: interrupted; no results written", file=sys.stderr)
+        resumable = args.command in ("sweep", "sensitivity", "calibrate")
+        note = "finished runs are stored; run the same command to resume" if resumable else "no results written"
+        print(f"tiersim: interrupted; {note}", file=sys.stderr)
         return 130
 
 

@@ -84,9 +84,9 @@ class ScenarioError(ValueError):
     """A scenario (file, override or value) is invalid; the message is one line for the user."""
 
 
-def _locate(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
+def _locate(loc: tuple[Any, ...], root: type[BaseModel]) -> tuple[type[BaseModel] | None, Any]:
     """The model class that owns `loc[-1]`, and that field's info (None for an unknown key)."""
-    owner: type[BaseModel] | None = Scenario
+    owner: type[BaseModel] | None = root
     info = None
     for i, key in enumerate(loc):
         if owner is None or not isinstance(key, str) or key not in owner.model_fields:
@@ -134,18 +134,29 @@ def _allowed(info: Any) -> str:
     return f"{span}{f' ({unit})' if unit else ''}"
 
 
-def describe_error(exc: ValidationError, source: str) -> str:
-    """One line for the first validation error: where, what was given, what is allowed."""
+def describe_error(exc: ValidationError, source: str, root: type[BaseModel] | None = None) -> str:
+    """One line for the first validation error: where, what was given, what is allowed.
+
+    Args:
+        exc: The pydantic error.
+        source: Where the data came from (file name), put first in the message.
+        root: The model that was validated (default: `Scenario`).
+    """
     err = exc.errors()[0]
     loc = tuple(err["loc"])
     path = ".".join(str(p) for p in loc)
-    owner, info = _locate(loc)
+    owner, info = _locate(loc, Scenario if root is None else root)
     if err["type"] == "extra_forbidden":
         keys = sorted(owner.model_fields) if owner is not None else []
         hint = difflib.get_close_matches(str(loc[-1]), keys, n=1)
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         section = ".".join(str(p) for p in loc[:-1]) or "top level"
         return f"{source}: unknown key '{path}'{suggestion} (allowed in {section}: {', '.join(keys)})"
+    if err["type"] == "value_error":  # a model's own check: its message says what is allowed
+        message = str(err["msg"]).removeprefix("Value error, ")
+        given = err.get("input")
+        shown = f" = {given!r}" if not isinstance(given, dict | list) else ""
+        return f"{source}: {path or 'top level'}{shown} is invalid: {message}"
     allowed = _allowed(info)
     given = err.get("input")
     given_text = repr(given) if not isinstance(given, dict) else "a table"
@@ -199,20 +210,39 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return parts, parsed
 
 
+def _set(data: dict[str, Any], parts: list[str], value: Any, where: str) -> None:
+    """Set a dotted key in nested scenario data, creating sections; `where` names it in errors."""
+    node = data
+    for p in parts[:-1]:
+        child = node.get(p)
+        if child is None:
+            child = node[p] = {}
+        elif not isinstance(child, dict):
+            raise ScenarioError(f"{where}: '{p}' is a value, not a section")
+        node = child
+    node[parts[-1]] = value
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply `--set` overrides to scenario data (a copy); unknown keys are caught by validation."""
     out = _deep_merge({}, data)
     for text in overrides:
         parts, value = parse_override(text)
-        node = out
-        for p in parts[:-1]:
-            child = node.get(p)
-            if child is None:
-                child = node[p] = {}
-            elif not isinstance(child, dict):
-                raise ScenarioError(f"--set {text!r}: '{p}' is a value, not a section")
-            node = child
-        node[parts[-1]] = value
+        _set(out, parts, value, f"--set {text!r}")
+    return out
+
+
+def with_values(data: dict[str, Any], values: dict[str, Any], where: str) -> dict[str, Any]:
+    """Scenario data (a copy) with dotted keys set to values, e.g. {"choice.cost": -1.5}.
+
+    Args:
+        data: Scenario data as read from TOML.
+        values: Dotted scenario key → value.
+        where: Names the source in error messages (e.g. the experiment file).
+    """
+    out = _deep_merge({}, data)
+    for key, value in values.items():
+        _set(out, key.split("."), value, f"{where}: {key}")
     return out
 
 

@@ -1,0 +1,208 @@
+"""Parameter sweeps: every run of an experiment, on any executor, into a resumable store.
+
+`sweep()` runs each (design point, replication) of an `Experiment` as one job, on local processes or
+any `concurrent.futures.Executor` (a Dask cluster through `sim.executors`), and stores one row per
+finished run — run id, point, replication, seed, the point's parameter values, status, error and
+every indicator — as soon as it finishes (`sim.store`). Indicators are stored twice: the final
+simulated year's value under the indicator's name, and the mean over the simulated years as
+`<name>_mean` (year-on-year indicators such as revenue growth average over the years that have one).
+
+A run that raises is stored with status "failed" and its error; the sweep goes on. Run again, a
+sweep skips stored runs, so a killed sweep finishes where it stopped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import platform
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim import metrics
+from sim.comparison import indicator_columns
+from sim.config import Scenario, ScenarioError, load_scenario
+from sim.experiment import Experiment
+from sim.model import CareModel
+from sim.provenance import code_version
+from sim.runner import run
+from sim.store import RunStore
+
+KEYS = ("run_id", "point", "replication", "seed")
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+HEADLINE = ("primary_visit_share", "medical_revenue_growth_mean", "oop_share", "in_county_rate", "fund_balance")
+"""Indicators the sweep table and page show by default (all are stored)."""
+
+
+@functools.cache
+def indicator_names() -> tuple[str, ...]:
+    """Every indicator a sweep stores, final-year names then `_mean` names (from one simulated day)."""
+    scenario = load_scenario(None, ["run.scale=0.002", "run.warmup_days=0", "run.years=1"])
+    model = CareModel(scenario)
+    model.step()
+    columns = [c for c in indicator_columns(metrics.annual(model.recorder.daily())) if not c.startswith("flow_")]
+    return (*columns, *(f"{c}_mean" for c in columns))
+
+
+def check_indicator(name: str, flag: str = "--indicator") -> None:
+    """Fail with a one-line `ScenarioError` (and the closest names) if `name` is not a stored indicator."""
+    names = indicator_names()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; allowed: {', '.join(names[:8])}, …"
+        raise ScenarioError(f"{flag} {name!r}: not an indicator{hint}")
+
+
+def run_indicators(scenario: Scenario, seed: int) -> dict[str, float]:
+    """Run one scenario and reduce it to indicators: final-year value and `<name>_mean` over years."""
+    annual = run(scenario, seed=seed).annual
+    out: dict[str, float] = {}
+    columns = [c for c in indicator_columns(annual) if not c.startswith("flow_")]
+    for column in columns:
+        values = annual[column].astype(float)
+        out[column] = float(values.iloc[-1])
+        finite = values[np.isfinite(values)]
+        out[f"{column}_mean"] = float(finite.mean()) if len(finite) else float("nan")
+    return out
+
+
+def _job(scenario: Scenario, seed: int) -> tuple[dict[str, float] | None, str, float]:
+    """One run (module level, so process pools and Dask can ship it): (indicators, error, seconds)."""
+    started = time.perf_counter()
+    try:
+        values = run_indicators(scenario, seed)
+    except Exception as exc:  # a failed run is stored with its error; the sweep goes on
+        return None, f"{type(exc).__name__}: {exc}".replace("\n", " "), time.perf_counter() - started
+    return values, "", time.perf_counter() - started
+
+
+def _row(experiment: Experiment, run_id: int, point: int, replication: int, outcome: tuple) -> dict[str, Any]:
+    values, error, _ = outcome
+    row: dict[str, Any] = {
+        "run_id": run_id,
+        "point": point,
+        "replication": replication,
+        "seed": experiment.seeds[replication],
+    }
+    for key, value in experiment.points.iloc[point].items():
+        row[str(key)] = value.item() if isinstance(value, np.generic) else value
+    row["status"] = STATUS_OK if values is not None else STATUS_FAILED
+    row["error"] = error
+    row.update(values or {})
+    return row
+
+
+def sweep(
+    experiment: Experiment,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    progress: Callable[[int], Any] | None = None,
+    retry_failed: bool = False,
+) -> pd.DataFrame:
+    """Run every not-yet-stored run of an experiment and return the complete store.
+
+    Args:
+        experiment: A checked experiment (`sim.experiment.load_experiment`).
+        out: Store folder; created, or resumed if it holds this experiment's runs.
+        workers: Local processes when no executor is given (1: in this process).
+        executor: Any `concurrent.futures.Executor`, e.g. `Client.get_executor()` of a Dask cluster.
+        progress: Called with the number of newly finished runs (first with those already stored).
+        retry_failed: Run again the runs stored as failed.
+
+    Returns:
+        One row per run, sorted by run id (see the module docstring for the columns).
+
+    Raises:
+        ScenarioError: If `out` holds another experiment's runs or unrelated files.
+    """
+    store = RunStore(out)
+    store.open(
+        experiment.fingerprint(),
+        {
+            "name": experiment.name,
+            "source": experiment.source,
+            "design": experiment.spec.design,
+            "parameters": experiment.parameters,
+            "points": len(experiment.points),
+            "replications": len(experiment.seeds),
+            "code_version": code_version(),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
+    if retry_failed:
+        stored = store.read()
+        if len(stored):
+            store.forget(set(stored.run_id[stored.status == STATUS_FAILED]))
+    done = store.done()
+    pending = [job for job in experiment.jobs() if job[0] not in done]
+    if progress is not None:
+        progress(len(experiment.jobs()) - len(pending))
+    host = platform.node()
+
+    def keep(run_id: int, point: int, replication: int, outcome: tuple) -> None:
+        store.add(
+            _row(experiment, run_id, point, replication, outcome), {"seconds": round(outcome[2], 4), "host": host}
+        )
+        if progress is not None:
+            progress(1)
+
+    if pending and executor is None and workers <= 1:
+        for run_id, point, replication in pending:
+            keep(run_id, point, replication, _job(experiment.scenario(point), experiment.seeds[replication]))
+    elif pending:
+        pool = executor or ProcessPoolExecutor(max_workers=workers)
+        futures = {}
+        try:
+            for run_id, point, replication in pending:
+                future = pool.submit(_job, experiment.scenario(point), experiment.seeds[replication])
+                futures[future] = (run_id, point, replication)
+            for future in as_completed(futures):
+                keep(*futures[future], future.result())
+        finally:
+            if executor is None:
+                pool.shutdown(wait=True, cancel_futures=True)
+            else:
+                for future in futures:
+                    future.cancel()
+    store.compact()
+    return store.read()
+
+
+def point_summary(runs: pd.DataFrame, experiment: Experiment, indicators: list[str] | None = None) -> pd.DataFrame:
+    """Mean and 95% t-interval over replications of each design point's indicators (failed runs left out).
+
+    Returns:
+        One row per point: point, parameters, runs, failed, then `<indicator>`, `<indicator>_lo`,
+        `<indicator>_hi` for every indicator.
+    """
+    ok = runs[runs.status == STATUS_OK] if len(runs) else runs
+    names = indicators or [c for c in runs.columns if c not in (*KEYS, *experiment.parameters, "status", "error")]
+    rows = []
+    for point, params in experiment.points.iterrows():
+        group = ok[ok.point == point] if len(ok) else ok
+        row: dict[str, Any] = {"point": point, **params.to_dict()}
+        row["runs"] = len(group)
+        row["failed"] = int((runs.point == point).sum() - len(group)) if len(runs) else 0
+        for name in names:
+            values = group[name].to_numpy(dtype=float) if len(group) else np.array([])
+            values = values[np.isfinite(values)]
+            mean = float(values.mean()) if values.size else np.nan
+            half = (
+                float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
+                if values.size > 1
+                else 0.0
+            )
+            row[name], row[f"{name}_lo"], row[f"{name}_hi"] = mean, mean - half, mean + half
+        rows.append(row)
+    return pd.DataFrame(rows)
