@@ -152,6 +152,8 @@ def describe_error(exc: ValidationError, source: str, root: type[BaseModel] | No
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         section = ".".join(str(p) for p in loc[:-1]) or "top level"
         return f"{source}: unknown key '{path}'{suggestion} (allowed in {section}: {', '.join(keys)})"
+    if err["type"] == "missing":
+        return f"{source}: missing required key '{path}'"
     if err["type"] == "value_error":  # a model's own check: its message says what is allowed
         message = str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")

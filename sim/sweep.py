@@ -43,13 +43,18 @@ HEADLINE = ("primary_visit_share", "medical_revenue_growth_mean", "oop_share", "
 """Indicators the sweep table and page show by default (all are stored)."""
 
 
+def _stored_columns(annual: pd.DataFrame) -> list[str]:
+    """The annual columns a sweep keeps: illness episodes (the same at every point of a seed) and every indicator."""
+    return ["episodes", *(c for c in indicator_columns(annual) if not c.startswith("flow_"))]
+
+
 @functools.cache
 def indicator_names() -> tuple[str, ...]:
     """Every indicator a sweep stores, final-year names then `_mean` names (from one simulated day)."""
     scenario = load_scenario(None, ["run.scale=0.002", "run.warmup_days=0", "run.years=1"])
     model = CareModel(scenario)
     model.step()
-    columns = [c for c in indicator_columns(metrics.annual(model.recorder.daily())) if not c.startswith("flow_")]
+    columns = _stored_columns(metrics.annual(model.recorder.daily()))
     return (*columns, *(f"{c}_mean" for c in columns))
 
 
@@ -66,8 +71,7 @@ def run_indicators(scenario: Scenario, seed: int) -> dict[str, float]:
     """Run one scenario and reduce it to indicators: final-year value and `<name>_mean` over years."""
     annual = run(scenario, seed=seed).annual
     out: dict[str, float] = {}
-    columns = [c for c in indicator_columns(annual) if not c.startswith("flow_")]
-    for column in columns:
+    for column in _stored_columns(annual):
         values = annual[column].astype(float)
         out[column] = float(values.iloc[-1])
         finite = values[np.isfinite(values)]
