@@ -129,8 +129,9 @@ class Calibration:
         self.spec: CalibrationSpec = experiment.spec  # type: ignore[assignment]
         self.targets = target_values(self.spec)
         self.weights = {k: t.weight for k, t in self.spec.targets.items()}
+        years = experiment.scenario(0).run.years
         for indicator in self.targets:
-            check_indicator(indicator, flag=f"{path}: targets.{indicator}:")
+            check_indicator(indicator, years, flag=f"{path}: targets.{indicator}:")
         self.keys = experiment.parameters
         self.low = np.array([self.spec.parameters[k].low for k in self.keys], dtype=float)
         self.high = np.array([self.spec.parameters[k].high for k in self.keys], dtype=float)

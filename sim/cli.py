@@ -7,6 +7,7 @@ with status 2 — no traceback, and no output folder is created or touched.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -195,7 +196,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     check_design(experiment)
     indicators = args.indicator or ["primary_visit_share"]
     for indicator in indicators:
-        check_indicator(indicator)
+        check_indicator(indicator, experiment.scenario(0).run.years)
     choice = _executor_choice(args)
     out = _research_out(args, "sensitivity", experiment.name)
     started = time.perf_counter()
@@ -409,9 +410,15 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tiersim` command."""
     args = _parser().parse_args(argv)
+    # SIGTERM (a job scheduler, `kill`) stops like Ctrl-C: stored runs stay, workers are shut down.
+    signal.signal(signal.SIGTERM, _interrupt)
     commands = {
         "run": _cmd_run,
         "compare": _cmd_compare,

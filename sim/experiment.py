@@ -16,14 +16,14 @@ Example (``experiments/start_line_x_reserved_beds.toml``)::
 
     name = "start_line_x_reserved_beds"
     scenario = "../scenarios/baseline.toml"
-    set = ["run.scale=0.04", "levers.reserved_beds.enabled=true"]
+    set = ["run.scale=0.04", "levers.reserved_beds.enabled=true", "levers.start_line.enabled=true"]
     design = "factorial"
     replications = 2
 
     [parameters."levers.reserved_beds.share"]
     values = [0.0, 0.1, 0.2]
 
-    [parameters."levers.start_line.resident.start_line.tertiary"]
+    [parameters."levers.start_line.resident.inpatient_start_line.tertiary"]
     low = 0
     high = 3000
     steps = 4

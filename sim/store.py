@@ -55,14 +55,15 @@ class RunStore:
         return self.folder / PARTS
 
     def open(self, fingerprint: str, manifest: dict[str, Any]) -> None:
-        """Create the store, or check that an existing one holds this experiment.
+        """Create the store, or check that an existing one holds this experiment, run by this code.
 
         Args:
             fingerprint: What must match to resume (see `Experiment.fingerprint`).
-            manifest: Descriptive fields written beside it (name, design, code version).
+            manifest: Descriptive fields written beside it (name, design, `code_version`).
 
         Raises:
-            ScenarioError: If the folder holds another experiment's runs, or other files.
+            ScenarioError: If the folder holds another experiment's runs, runs of another code
+                version (resuming would mix two models' results), or other files.
         """
         path = self.folder / MANIFEST
         if path.is_file():
@@ -74,6 +75,11 @@ class RunStore:
                 raise ScenarioError(
                     f"--out {self.folder}: holds runs of a different experiment ('{stored.get('name')}' or other "
                     "settings); choose another --out or delete the folder"
+                )
+            if stored.get("code_version") != manifest.get("code_version"):
+                raise ScenarioError(
+                    f"--out {self.folder}: its runs were made by code {stored.get('code_version')!r}, this is "
+                    f"{manifest.get('code_version')!r}; resuming would mix two models' results: choose another --out"
                 )
         elif self.folder.exists() and any(self.folder.iterdir()):
             raise ScenarioError(f"--out {self.folder}: folder exists and is not a tiersim store; choose another --out")

@@ -39,6 +39,8 @@ from sim.store import RunStore
 KEYS = ("run_id", "point", "replication", "seed")
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
+YEAR_ON_YEAR = "medical_revenue_growth"
+"""Indicators defined from consecutive years: no value in a run's first year."""
 HEADLINE = ("primary_visit_share", "medical_revenue_growth_mean", "oop_share", "in_county_rate", "fund_balance")
 """Indicators the sweep table and page show by default (all are stored)."""
 
@@ -58,13 +60,20 @@ def indicator_names() -> tuple[str, ...]:
     return (*columns, *(f"{c}_mean" for c in columns))
 
 
-def check_indicator(name: str, flag: str = "--indicator") -> None:
-    """Fail with a one-line `ScenarioError` (and the closest names) if `name` is not a stored indicator."""
+def check_indicator(name: str, years: int, flag: str = "--indicator") -> None:
+    """Fail with a one-line `ScenarioError` if `name` is not a stored indicator, or has no value in `years`.
+
+    Year-on-year indicators (revenue growth) need at least two simulated years.
+    """
     names = indicator_names()
     if name not in names:
         close = difflib.get_close_matches(name, names, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; allowed: {', '.join(names[:8])}, …"
         raise ScenarioError(f"{flag} {name!r}: not an indicator{hint}")
+    if name.startswith(YEAR_ON_YEAR) and years < 2:
+        raise ScenarioError(
+            f"{flag} {name!r}: a year-on-year indicator; allowed only with run.years ≥ 2 (here {years})"
+        )
 
 
 def run_indicators(scenario: Scenario, seed: int) -> dict[str, float]:
