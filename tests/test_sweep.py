@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from conftest import tiersim
 
+import sim
 import sim.sweep
 from sim.executors import ExecutorChoice, open_executor
 from sim.experiment import load_experiment
@@ -196,3 +197,24 @@ def test_sweep_command_writes_store_summary_and_page(tmp_path: Path) -> None:
     page = (out / "sweep.html").read_text("utf-8")
     assert all(f'id="fig-{name}"' in page for name in ("primary_visit_share", "oop_share", "in_county_rate"))
     assert "<script src=" not in page  # plotly.js inlined: opens offline
+
+
+def test_a_store_made_by_other_code_is_not_resumed(tmp_path: Path) -> None:
+    experiment = load_experiment(experiment_file(tmp_path, GRID.replace("values = [0.5, 1.5, 2.5]", "values = [1.0]")))
+    sweep(experiment, tmp_path / "out")
+    manifest = tmp_path / "out" / "experiment.json"
+    manifest.write_text(manifest.read_text("utf-8").replace('"code_version": "', '"code_version": "older '), "utf-8")
+    with pytest.raises(sim.ScenarioError, match="resuming would mix two models' results"):
+        sweep(experiment, tmp_path / "out")
+
+
+def test_year_on_year_indicators_need_two_years(tmp_path: Path) -> None:
+    path = tmp_path / "exp.toml"
+    path.write_text(
+        f'set = {TINY}\ndesign = "sobol"\nsamples = 4\n[parameters."choice.cost"]\nlow = -2\nhigh = -0.5\n'
+        '[parameters."choice.travel"]\nlow = -3\nhigh = -1\n',
+        encoding="utf-8",
+    )
+    result = tiersim("sensitivity", str(path), "--indicator", "medical_revenue_growth_mean", "--out", "o", cwd=tmp_path)
+    assert result.returncode == 2 and "allowed only with run.years ≥ 2 (here 1)" in result.stderr
+    assert not (tmp_path / "o").exists()
