@@ -84,10 +84,14 @@ def main() -> None:
         rate = residents * 365 * args.years / wall
         lines.append(f"| {scale:g} | {residents:,} | {wall:.1f} | {peak:,.0f} | {rate:,.0f} |")
         print(lines[-1], flush=True)
-    table = "\n".join(lines) + "\n"
+    report("\n".join(lines) + "\n", args.record)
+
+
+def report(table: str, record: Path | None) -> None:
+    """Print a Markdown table and, if `record` is given, append it to that file."""
     print(table)
-    if args.record:
-        with args.record.open("a", encoding="utf-8") as fh:
+    if record:
+        with record.open("a", encoding="utf-8") as fh:
             fh.write("\n" + table)
 
 

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from run_time import machine
+from run_time import machine, report
 
 from sim.store import RunStore
 
@@ -92,11 +92,7 @@ def main() -> None:
         f"| {args.runs} | {wall:.1f} | {per_run:.2f} | {60 * args.runs / wall:.1f} | {projected:.0f} ({how}; "
         f"{verdict} the {TARGET_SECONDS} s target) | {failed} |",
     ]
-    table = "\n".join(lines) + "\n"
-    print(table)
-    if args.record:
-        with args.record.open("a", encoding="utf-8") as fh:
-            fh.write("\n" + table)
+    report("\n".join(lines) + "\n", args.record)
 
 
 if __name__ == "__main__":

@@ -80,19 +80,16 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return overrides
 
 
+def _add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help_text)
+
+
 def _add_run_options(parser: argparse.ArgumentParser, *, seed_help: str, out_default: str) -> None:
     """Options shared by `run` and `compare`."""
     parser.add_argument("--years", type=int, help="simulated years (default: the scenario's run.years, 5)")
     parser.add_argument("--seed", type=int, help=seed_help)
     parser.add_argument("--scale", type=float, help="share of the 2.5-million city to simulate, 0 < F <= 1")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set insurance.resident.outpatient_cap=4000",
-    )
+    _add_set_option(parser, "override a scenario value, e.g. --set insurance.resident.outpatient_cap=4000")
     parser.add_argument("--out", type=Path, help=f"output folder (default: results/{out_default})")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of report.html labels")
@@ -102,14 +99,7 @@ def _add_run_options(parser: argparse.ArgumentParser, *, seed_help: str, out_def
 def _add_research_options(parser: argparse.ArgumentParser, out_default: str) -> None:
     """Options shared by `sweep`, `sensitivity` and `calibrate`: where results go and where runs execute."""
     parser.add_argument("--out", type=Path, help=f"store folder; run again to resume (default: results/{out_default})")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a value of the base scenario, e.g. --set run.scale=0.04",
-    )
+    _add_set_option(parser, "override a value of the base scenario, e.g. --set run.scale=0.04")
     where = parser.add_argument_group("where runs execute (give at most one)")
     where.add_argument("--workers", type=int, help="local processes (default: one per core)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, tcp://host:port")
