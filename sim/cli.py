@@ -1,4 +1,4 @@
-"""The `tiersim` command line: run, compare, sweep, sensitivity, calibrate, validate, params.
+"""The `tiersim` command line: run, compare, sweep, sensitivity, calibrate, validate, params, app.
 
 Every user error (bad scenario, bad flag, out-of-range value) prints one line to stderr and exits
 with status 2 — no traceback, and no output folder is created or touched.
@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a scenario file; exit 0 if valid, 2 with the field named")
     val.add_argument("scenario", type=Path)
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    app = sub.add_parser("app", help="start the planner dashboard in the browser (local, offline)")
+    app.add_argument("scenario", nargs="?", type=Path, help="scenario TOML the page starts from (default: baseline)")
+    app.add_argument("--port", type=int, default=8050, help="TCP port on this machine (default 8050)")
+    app.add_argument("--lang", choices=("en", "zh"), default="en", help="page language (default en)")
 
     params = sub.add_parser("params", help="list every scenario parameter with default, unit, range, source")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
@@ -385,6 +390,26 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_app(args: argparse.Namespace) -> int:
+    import socket
+
+    from sim.app.server import serve
+    from sim.config import read_toml, validate
+
+    if args.scenario is not None:
+        validate(read_toml(args.scenario), str(args.scenario))  # a bad file stops here, before serving
+    if not 1 <= args.port <= 65535:
+        raise ScenarioError(f"--port = {args.port} is invalid: allowed 1–65535")
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: a closed port is free
+        try:
+            probe.bind(("127.0.0.1", args.port))
+        except OSError:
+            raise ScenarioError(f"--port {args.port}: already in use; choose another port") from None
+    serve(args.scenario, port=args.port, lang=args.lang)
+    return 0
+
+
 def _cmd_params(args: argparse.Namespace) -> int:
     rows = [r for r in parameter_rows() if r["key"].startswith(args.section)]
     if not rows:
@@ -417,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _cmd_calibrate,
         "validate": _cmd_validate,
         "params": _cmd_params,
+        "app": _cmd_app,
     }
     try:
         return commands[args.command](args)

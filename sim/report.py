@@ -1958,6 +1958,25 @@ def _comparison_targets_html(v: _View) -> str:
     )
 
 
+def comparison_targets_html(comparison: Comparison, lang: str = "en") -> str:
+    """The comparison report's targets table as an HTML fragment (the dashboard shows it too).
+
+    Args:
+        comparison: A comparison (`sim.compare`).
+        lang: Label language, "en" or "zh".
+
+    Returns:
+        The table and its legend; "" when no run finished.
+    """
+    v = _view(comparison, lang)
+    return "" if v is None else _comparison_targets_html(v)
+
+
+def style_sheet() -> str:
+    """The reports' CSS, so that pages showing report pieces (the dashboard) look the same."""
+    return _CSS
+
+
 def _failures_html(failures: pd.DataFrame, lab: dict[str, str]) -> str:
     """One row per failed run: scenario, replication, seed and error."""
     rows = "".join(

@@ -110,6 +110,19 @@ def run(
     """
     model = CareModel(scenario, seed=seed)
     model.run_years(years if years is not None else scenario.run.years, progress)
+    return collect(model)
+
+
+def collect(model: CareModel) -> Results:
+    """The results of the years a model has simulated so far (the dashboard streams them year by year).
+
+    Args:
+        model: A model advanced by whole years (`CareModel.run_years`).
+
+    Returns:
+        Its results, as `run` returns them.
+    """
+    scenario = model.scenario
     daily = model.recorder.daily()
     daily.insert(2, "calendar_year", daily["year"] + scenario.run.start_year)
     annual = metrics.annual(daily.drop(columns=["calendar_year"]))
