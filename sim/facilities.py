@@ -22,6 +22,16 @@ from sim.region import Region, RegionParams
 if TYPE_CHECKING:
     from sim.model import CareModel
 
+_CLAIM_COLUMNS = (
+    *COMPONENTS,
+    "paid_by_fund",
+    "paid_out_of_pocket",
+    "fee_for_service_billed",
+    "fixed_billed",
+    "fund_claims",
+)
+"""Ledger columns a claim is booked to, in `FacilityState._ledger` order (`lump_sum` comes last)."""
+
 
 class FacilityState:
     """All facilities' state as arrays, one row per facility.
@@ -69,13 +79,17 @@ class FacilityState:
         self.component_volume = np.ones((n, len(COMPONENTS)))
         self.admission_propensity = np.ones(n)
         self.down_referral_willingness = np.ones(n)
-        self.revenue = np.zeros((n, len(COMPONENTS)))
-        self.lump_sum = np.zeros(n)
-        self.paid_by_fund = np.zeros(n)
-        self.paid_out_of_pocket = np.zeros(n)
-        self.fee_for_service_billed = np.zeros(n)
-        self.fixed_billed = np.zeros(n)
-        self.fund_claims = np.zeros(n)
+        # The ledgers are columns of one matrix, so a batch of claims is booked in one bincount.
+        self._ledger = np.zeros((n, len(_CLAIM_COLUMNS) + 1))
+        self.revenue = self._ledger[:, : len(COMPONENTS)]
+        (
+            self.paid_by_fund,
+            self.paid_out_of_pocket,
+            self.fee_for_service_billed,
+            self.fixed_billed,
+            self.fund_claims,
+            self.lump_sum,
+        ) = self._ledger[:, len(COMPONENTS) :].T
         self.last_revenue = np.full(n, np.nan)
 
     def __len__(self) -> int:
@@ -85,17 +99,33 @@ class FacilityState:
         array += np.bincount(facility, weights=amount, minlength=len(self))
 
     def credit(
-        self, facility: np.ndarray, components: np.ndarray, fund: np.ndarray, oop: np.ndarray, *, fixed: np.ndarray
+        self,
+        facility: np.ndarray,
+        components: np.ndarray,
+        fund: np.ndarray,
+        oop: np.ndarray,
+        *,
+        fixed: np.ndarray,
+        batch: np.ndarray | None = None,
+        n_batches: int = 1,
     ) -> None:
-        """Book claims: revenue by component and by payer; `fixed` marks care paid a fixed amount."""
-        for c in range(components.shape[1]):
-            self._add(self.revenue[:, c], facility, components[:, c])
-        self._add(self.paid_by_fund, facility, fund)
-        self._add(self.paid_out_of_pocket, facility, oop)
-        self._add(self.fund_claims, facility, fund)
+        """Book claims: revenue by component and by payer; `fixed` marks care paid a fixed amount.
+
+        Claims in batches (`batch`: 0 … n_batches − 1 per claim) are booked batch after batch, with
+        the same floating-point sums as booking each batch in its own call.
+        """
         billed = components.sum(axis=1)
-        self._add(self.fee_for_service_billed, facility, np.where(fixed, 0.0, billed))
-        self._add(self.fixed_billed, facility, np.where(fixed, billed, 0.0))
+        amounts = np.empty((facility.size, len(_CLAIM_COLUMNS)))
+        amounts[:, : len(COMPONENTS)] = components
+        amounts[:, len(COMPONENTS) :] = np.stack(
+            [fund, oop, np.where(fixed, 0.0, billed), np.where(fixed, billed, 0.0), fund], axis=1
+        )
+        n, m = len(self), len(_CLAIM_COLUMNS)
+        row = facility if batch is None else batch * n + facility
+        key = (row * m)[:, None] + np.arange(m)
+        sums = np.bincount(key.ravel(), weights=amounts.ravel(), minlength=n_batches * n * m)
+        for part in sums.reshape(n_batches, n, m):
+            self._ledger[:, :m] += part
 
     def credit_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """Book lump sums paid by the fund (negative: paid back to the fund)."""
@@ -109,16 +139,7 @@ class FacilityState:
     def close_year(self) -> None:
         """Start a new ledger year (the model has already recorded and responded to the closing one)."""
         self.last_revenue = self.medical_revenue()
-        for array in (
-            self.revenue,
-            self.lump_sum,
-            self.paid_by_fund,
-            self.paid_out_of_pocket,
-            self.fee_for_service_billed,
-            self.fixed_billed,
-            self.fund_claims,
-        ):
-            array[...] = 0.0
+        self._ledger[...] = 0.0
 
 
 class Facility(mesa.Agent):

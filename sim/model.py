@@ -30,6 +30,7 @@ reset, and nothing of the warm-up is recorded. Levers start in year 0 at the ear
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,7 @@ import numpy as np
 from sim import care, choice, illness, payment, population, region, rng
 from sim.facilities import Facility, FacilityState
 from sim.illness import DAYS_PER_YEAR, FOLLOW_UP, Episodes
-from sim.insurance import Fund, SchemeTable, chain_start_line, split_claims
+from sim.insurance import Fund, SchemeTable, chain_start_line, claim_rate_table, claim_rates, split_claims
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
 from sim.params import TIER_LEVEL
@@ -92,6 +93,7 @@ class CareModel(mesa.Model):
         self.policy = Policy.for_year(scenario.levers, self.year)
         self._price_index: tuple[np.ndarray, ...] = ()  # per tier, outpatient and inpatient; set each year
         self.insurance = SchemeTable.from_params(scenario.insurance)
+        self._outpatient_rates = self._inpatient_rates = np.zeros((2, len(TIER_LEVEL), 2, 2))  # set each year
         self._age0 = self.population.age.copy()
         self._signing_draw = rng.uniform(seed, "pop.signed", np.arange(len(self.population)))
         self._episodes: Episodes | None = None
@@ -196,6 +198,10 @@ class CareModel(mesa.Model):
                 update={k: getattr(start_line, k) or getattr(rules, k) for k in ("employee", "resident")}
             )
         self.insurance = SchemeTable.from_params(rules)
+        self._outpatient_rates, self._inpatient_rates = (
+            claim_rate_table(rate, _TIER_LEVEL, policy.rate_cut, policy.gatekeeping_cut)
+            for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
+        )
         self._reserved = np.where(self._is_lead, np.round(policy.reserved_share * f.beds), 0).astype(np.int64)
         if policy.drg_factor is not None and self._case_price is None:
             self._case_price = self._group_prices(policy.drg_factor)
@@ -280,16 +286,6 @@ class CareModel(mesa.Model):
         return self._episodes.take(slice(self._day_bounds[day_of_year], self._day_bounds[day_of_year + 1]))
 
     # ------------------------------------------------------------------ money
-    def _claim_rates(
-        self, table_rate: np.ndarray, scheme: np.ndarray, level: np.ndarray, referred: np.ndarray, signed: np.ndarray
-    ) -> np.ndarray:
-        """Reimbursement rates after the cuts for unreferred hospital care (差异化支付, gatekeeping)."""
-        rate = table_rate[scheme, level]
-        unreferred_hospital = ~referred & (level >= 1)
-        cut = np.where(unreferred_hospital, self.policy.rate_cut[level], 0.0)
-        cut = cut + np.where(unreferred_hospital & signed, self.policy.gatekeeping_cut, 0.0)
-        return np.clip(rate - cut, 0.0, 1.0)
-
     def _bill_outpatient(
         self,
         resident: np.ndarray,
@@ -297,8 +293,23 @@ class CareModel(mesa.Model):
         severity: np.ndarray,
         kind: np.ndarray,
         referred: np.ndarray,
+        *,
+        batch_ends: list[int] | None = None,
         waive_start_line: np.ndarray | None = None,
     ) -> None:
+        """Bill and settle visits, batch after batch.
+
+        Args:
+            resident: Resident of each visit.
+            facility: Facility visited.
+            severity: Severity of the episode.
+            kind: ACUTE or FOLLOW_UP.
+            referred: The visit was referred (no cut for unreferred hospital care).
+            batch_ends: Where each batch ends (default: one batch). A batch is settled as if its
+                visits came at once; a later batch sees the start-line and cap earlier ones used.
+                A day's care passes are its batches, billed in one call.
+            waive_start_line: Visits charged no annual start-line.
+        """
         f, pop, table, s = self.facilities, self.population, self.insurance, self.scenario
         tier = f.tier[facility]
         base = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
@@ -308,19 +319,22 @@ class CareModel(mesa.Model):
         bill = components.sum(axis=1)
         scheme = pop.scheme[resident]
         signed = pop.signed[resident]
-        start_left = np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident])
-        if waive_start_line is not None:
-            start_left = np.where(waive_start_line, 0.0, start_left)
-        fund, oop, used = split_claims(
-            bill,
-            resident,
-            self._claim_rates(table.outpatient_rate, scheme, _TIER_LEVEL[tier], referred, signed),
-            start_left,
-            np.zeros(bill.size),
-            np.maximum(0.0, table.outpatient_cap[scheme] - self._op_fund_paid[resident]),
-        )
-        np.add.at(self._op_start_line_paid, resident, used)
-        np.add.at(self._op_fund_paid, resident, fund)
+        rate = claim_rates(self._outpatient_rates, scheme, tier, referred, signed)
+        start_line, cap = table.outpatient_start_line[scheme], table.outpatient_cap[scheme]
+        ends = [bill.size] if batch_ends is None else batch_ends
+        fund, oop = np.empty(bill.size), np.empty(bill.size)
+        begin = 0
+        for end in ends:
+            part, who = slice(begin, end), resident[begin:end]
+            start_left = np.maximum(0.0, start_line[part] - self._op_start_line_paid[who])
+            if waive_start_line is not None:
+                start_left = np.where(waive_start_line[part], 0.0, start_left)
+            fund[part], oop[part], used = split_claims(
+                bill[part], who, rate[part], start_left, None, np.maximum(0.0, cap[part] - self._op_fund_paid[who])
+            )
+            np.add.at(self._op_start_line_paid, who, used)
+            np.add.at(self._op_fund_paid, who, fund[part])
+            begin = end
         # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
         # primary care is already paid per head, so the facility is not paid it again per visit.
         capitated = (
@@ -329,9 +343,11 @@ class CareModel(mesa.Model):
             & (tier <= _PRIMARY_TIERS)
             & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
         )
-        self._settle(facility, tier, components, np.where(capitated, 0.0, fund), oop, fixed=capitated)
-        self._today.add_by_tier("visits", tier)
-        self._today.add_by_tier("visit_bills", tier, bill)
+        batch = np.repeat(np.arange(len(ends)), np.diff(ends, prepend=0))
+        self._settle(facility, tier, components, np.where(capitated, 0.0, fund), oop, fixed=capitated, batch=batch)
+        t = self._today
+        t.add_by_tier("visits", tier)
+        t.add_by_tier_batches(("visit_bills",), tier, bill[:, None], batch, len(ends))
 
     def _settle(
         self,
@@ -342,24 +358,33 @@ class CareModel(mesa.Model):
         oop: np.ndarray,
         *,
         fixed: np.ndarray,
+        batch: np.ndarray | None = None,
     ) -> None:
         """Pay claims (fund and patients) and book them to facilities: where billed money moves.
 
         Components are what was billed; when the fund pays less than its share (capitated visits),
-        the components are scaled so booked revenue is exactly what was paid.
+        the components are scaled so booked revenue is exactly what was paid. Claims in batches
+        (`batch`, non-decreasing from 0) are paid and booked batch after batch, every sum as if
+        each batch were settled in its own call.
         """
         billed = components.sum(axis=1)
         paid = fund + oop
         scale = np.divide(paid, billed, out=np.ones_like(paid), where=billed > 0)
         components = components * scale[:, None]
-        self.fund.pay(float(fund.sum()))
-        self.facilities.credit(facility, components, fund, oop, fixed=fixed)
+        if batch is None:
+            batch, bounds = np.zeros(fund.size, dtype=np.int64), [0, fund.size]
+        else:
+            bounds = [0, *np.flatnonzero(np.diff(batch)) + 1, fund.size]
         t = self._today
-        t.fund_paid += float(fund.sum())
-        t.oop_paid += float(oop.sum())
-        t.revenue_booked += float(components.sum())
-        for c, name in enumerate(payment.COMPONENTS):
-            t.add_by_tier(f"revenue_{name}", tier, components[:, c])
+        for begin, end in itertools.pairwise(bounds):
+            fund_sum = float(fund[begin:end].sum())
+            self.fund.pay(fund_sum)
+            t.fund_paid += fund_sum
+            t.oop_paid += float(oop[begin:end].sum())
+            t.revenue_booked += float(components[begin:end].sum())
+        n_batches = int(batch[-1]) + 1 if batch.size else 1
+        self.facilities.credit(facility, components, fund, oop, fixed=fixed, batch=batch, n_batches=n_batches)
+        t.add_by_tier_batches(tuple(f"revenue_{c}" for c in payment.COMPONENTS), tier, components, batch, n_batches)
 
     def _pay_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """The fund pays facilities a lump sum (negative: facilities pay the fund back)."""
@@ -401,7 +426,7 @@ class CareModel(mesa.Model):
         fund, oop, _ = split_claims(
             bill,
             resident,
-            self._claim_rates(table.inpatient_rate, scheme, level, w.referred[out], pop.signed[resident]),
+            claim_rates(self._inpatient_rates, scheme, tier, w.referred[out], pop.signed[resident]),
             np.zeros(bill.size),
             start_line,
             np.maximum(0.0, table.inpatient_cap[scheme] - self._ip_fund_paid[resident]),
@@ -554,6 +579,7 @@ class CareModel(mesa.Model):
         requests: list[_Requests] = []
         queued, ahead = f.backlog, np.zeros(len(f))
         waited_at, waited = [], []
+        billed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per pass: episodes seen, where, referred
         for _ in range(MAX_CARE_PASSES):
             if pending.size == 0:
                 break
@@ -575,7 +601,7 @@ class CareModel(mesa.Model):
                     if group is first_in_line:
                         ahead = ahead + added
             seen, seen_at = pending[accepted], target[accepted]
-            self._bill_outpatient(resident[seen], seen_at, severity[seen], eps.kind[seen], referred[seen])
+            billed.append((seen, seen_at, referred[seen]))
             waited_at.append(seen_at)
             waited.append(wait[accepted])
 
@@ -621,6 +647,16 @@ class CareModel(mesa.Model):
             pending = np.concatenate([up, turned])
             target = np.concatenate([up_target, cand[turned, alt]])
         t.unmet_outpatient += pending.size
+        # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
+        seen, seen_at, was_referred = (np.concatenate(parts) for parts in zip(*billed, strict=True))
+        self._bill_outpatient(
+            resident[seen],
+            seen_at,
+            severity[seen],
+            eps.kind[seen],
+            was_referred,
+            batch_ends=np.cumsum([part.size for part, _, _ in billed]).tolist(),
+        )
         f.backlog = care.end_of_day_backlog(queued, f.outpatient_capacity)
         waited_at_all, waited_all = np.concatenate(waited_at), np.concatenate(waited)
         t.add_by_tier("visit_wait_days", f.tier[waited_at_all], waited_all)
@@ -653,13 +689,12 @@ class CareModel(mesa.Model):
         s, f, pop, table = self.scenario, self.facilities, self.population, self.insurance
         scheme = pop.scheme[resident][:, None]
         signed = pop.signed[resident][:, None]
-        unreferred = np.zeros(tier.shape, dtype=bool)
         base = payment.outpatient_bill(
             tier, f.intensity[facility], severity[:, None], kind[:, None], self.year, s.prices
         )
         visit = base * self._price_index[0][tier]
         start_left = np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident][:, None])
-        rate = self._claim_rates(table.outpatient_rate, scheme, _TIER_LEVEL[tier], unreferred, signed)
+        rate = claim_rates(self._outpatient_rates, scheme, tier, False, signed)
         oop = visit - np.maximum(0.0, visit - start_left) * rate
         p_admit = s.illness.admission_probability.as_array()[severity][:, None]
         referred_ward = self._referral_inpatient[pop.cell[resident], severity][:, None]
@@ -676,7 +711,7 @@ class CareModel(mesa.Model):
         )
         ward_level = _TIER_LEVEL[ward_tier]
         start = table.inpatient_start_line[scheme, ward_level]
-        ward_rate = self._claim_rates(table.inpatient_rate, scheme, ward_level, ~capable, signed)
+        ward_rate = claim_rates(self._inpatient_rates, scheme, ward_tier, ~capable, signed)
         ward_oop = np.minimum(ward_bill, start) + np.maximum(0.0, ward_bill - start) * (1 - ward_rate)
         return oop + p_admit * ward_oop
 

@@ -10,6 +10,7 @@ resident and event. Anything that is not per resident or per episode (there is l
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -21,12 +22,13 @@ _TO_UNIT = 2.0**-53
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser; uint64 arithmetic wraps modulo 2**64 by design."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
+    """SplitMix64 finaliser, in place; uint64 arithmetic wraps modulo 2**64 by design."""
+    x ^= x >> np.uint64(30)
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    x ^= x >> np.uint64(31)
+    return x
 
 
 def _as_words(key: np.ndarray | int) -> np.ndarray:
@@ -37,6 +39,7 @@ def _as_words(key: np.ndarray | int) -> np.ndarray:
     return a.astype(np.uint64, copy=False)
 
 
+@functools.lru_cache(maxsize=1024)
 def stream_key(seed: int, stream: str) -> np.uint64:
     """64-bit key of a named stream under a seed (stable across processes and platforms)."""
     digest = hashlib.blake2b(f"{int(seed)}/{stream}".encode(), digest_size=8).digest()
@@ -54,12 +57,12 @@ def bits(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
     Returns:
         uint64 array with the broadcast shape of the keys.
     """
-    arrays = np.broadcast_arrays(*[_as_words(k) for k in keys])
-    h = np.full(arrays[0].shape if arrays else (), stream_key(seed, stream), dtype=np.uint64)
+    h = np.array(stream_key(seed, stream), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for k in arrays:
-            h = _mix(h ^ (k + _GOLDEN))
-    return h
+        for k in keys:
+            # Broadcasting key by key hashes leading scalar keys (a year) once, not once per element.
+            h = _mix(h ^ (_as_words(k) + _GOLDEN))
+    return np.asarray(h)
 
 
 def uniform(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
