@@ -8,6 +8,7 @@ each facility is also a `Facility(mesa.Agent)` whose properties read and write i
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import mesa
@@ -30,7 +31,7 @@ _CLAIM_COLUMNS = (
     "fixed_billed",
     "fund_claims",
 )
-"""Ledger columns a claim is booked to, in `FacilityState._ledger` order (`lump_sum` comes last)."""
+"""Ledger columns a claim is booked to, in `FacilityState._claims` order."""
 
 
 class FacilityState:
@@ -79,17 +80,17 @@ class FacilityState:
         self.component_volume = np.ones((n, len(COMPONENTS)))
         self.admission_propensity = np.ones(n)
         self.down_referral_willingness = np.ones(n)
-        # The ledgers are columns of one matrix, so a batch of claims is booked in one bincount.
-        self._ledger = np.zeros((n, len(_CLAIM_COLUMNS) + 1))
-        self.revenue = self._ledger[:, : len(COMPONENTS)]
+        # The claim ledgers are columns of one matrix, so a batch of claims is booked in one bincount.
+        self._claims = np.zeros((n, len(_CLAIM_COLUMNS)))
+        self.revenue = self._claims[:, : len(COMPONENTS)]
         (
             self.paid_by_fund,
             self.paid_out_of_pocket,
             self.fee_for_service_billed,
             self.fixed_billed,
             self.fund_claims,
-            self.lump_sum,
-        ) = self._ledger[:, len(COMPONENTS) :].T
+        ) = self._claims[:, len(COMPONENTS) :].T
+        self.lump_sum = np.zeros(n)
         self.last_revenue = np.full(n, np.nan)
 
     def __len__(self) -> int:
@@ -106,13 +107,12 @@ class FacilityState:
         oop: np.ndarray,
         *,
         fixed: np.ndarray,
-        batch: np.ndarray | None = None,
-        n_batches: int = 1,
+        bounds: list[int] | None = None,
     ) -> None:
         """Book claims: revenue by component and by payer; `fixed` marks care paid a fixed amount.
 
-        Claims in batches (`batch`: 0 … n_batches − 1 per claim) are booked batch after batch, with
-        the same floating-point sums as booking each batch in its own call.
+        Claims in consecutive batches (`bounds`: where each begins, then the end) are booked batch
+        after batch, with the same floating-point sums as booking each batch in its own call.
         """
         billed = components.sum(axis=1)
         amounts = np.empty((facility.size, len(_CLAIM_COLUMNS)))
@@ -121,11 +121,11 @@ class FacilityState:
             [fund, oop, np.where(fixed, 0.0, billed), np.where(fixed, billed, 0.0), fund], axis=1
         )
         n, m = len(self), len(_CLAIM_COLUMNS)
-        row = facility if batch is None else batch * n + facility
-        key = (row * m)[:, None] + np.arange(m)
-        sums = np.bincount(key.ravel(), weights=amounts.ravel(), minlength=n_batches * n * m)
-        for part in sums.reshape(n_batches, n, m):
-            self._ledger[:, :m] += part
+        key = ((facility * m)[:, None] + np.arange(m)).ravel()
+        amounts = amounts.ravel()
+        for begin, end in itertools.pairwise([0, facility.size] if bounds is None else bounds):
+            part = slice(begin * m, end * m)
+            self._claims += np.bincount(key[part], weights=amounts[part], minlength=n * m).reshape(n, m)
 
     def credit_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """Book lump sums paid by the fund (negative: paid back to the fund)."""
@@ -139,7 +139,8 @@ class FacilityState:
     def close_year(self) -> None:
         """Start a new ledger year (the model has already recorded and responded to the closing one)."""
         self.last_revenue = self.medical_revenue()
-        self._ledger[...] = 0.0
+        self._claims[...] = 0.0
+        self.lump_sum[...] = 0.0
 
 
 class Facility(mesa.Agent):

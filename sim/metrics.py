@@ -7,6 +7,7 @@ run for a headline — so the same definition serves every table.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -165,7 +166,7 @@ class DayRecord:
         self.by_tier[_BY_TIER_INDEX[name]] += np.bincount(tier, weights=weights, minlength=len(TIERS))
 
     def add_by_tier_batches(
-        self, names: tuple[str, ...], tier: np.ndarray, weights: np.ndarray, batch: np.ndarray, n_batches: int
+        self, names: tuple[str, ...], tier: np.ndarray, weights: np.ndarray, bounds: list[int]
     ) -> None:
         """Add weights by tier to several fields, batch after batch, as `add_by_tier` once per batch would.
 
@@ -173,16 +174,16 @@ class DayRecord:
             names: Fields to add to.
             tier: (n,) tier of each row.
             weights: (n, len(names)) what each row adds to each field.
-            batch: (n,) batch of each row (0 … n_batches − 1); each batch's sums are added in turn,
-                so floating-point sums come out as if the batches had been added one at a time.
-            n_batches: Number of batches.
+            bounds: Where each consecutive batch of rows begins, then the end; each batch's sums are
+                added in turn, so floating-point sums come out as if added one batch at a time.
         """
         n, m = len(TIERS), len(names)
-        key = ((batch * n + tier) * m)[:, None] + np.arange(m)
-        sums = np.bincount(key.ravel(), weights=weights.ravel(), minlength=n_batches * n * m)
+        key = ((tier * m)[:, None] + np.arange(m)).ravel()
+        weights = weights.ravel()
         rows = [_BY_TIER_INDEX[name] for name in names]
-        for part in sums.reshape(n_batches, n, m):
-            self.by_tier[rows] += part.T
+        for begin, end in itertools.pairwise(bounds):
+            part = slice(begin * m, end * m)
+            self.by_tier[rows] += np.bincount(key[part], weights=weights[part], minlength=n * m).reshape(n, m).T
 
     def values(self) -> tuple[float, ...]:
         """The scalar fields, in declaration order."""

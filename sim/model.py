@@ -39,7 +39,7 @@ import numpy as np
 
 from sim import care, choice, illness, payment, population, region, rng
 from sim.facilities import Facility, FacilityState
-from sim.illness import DAYS_PER_YEAR, FOLLOW_UP, Episodes
+from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes
 from sim.insurance import Fund, SchemeTable, chain_start_line, claim_rate_table, claim_rates, split_claims
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
@@ -56,6 +56,9 @@ TRANSFER_AFTER_DAYS = 2
 
 _TIER_LEVEL = np.array(TIER_LEVEL)
 _PRIMARY_TIERS = 1
+_REVENUE_FIELDS = tuple(f"revenue_{c}" for c in payment.COMPONENTS)
+_VISIT_CASES = len(SEVERITIES) * 2 * 2 * 2
+"""Visit cost table entries per facility: severity × kind × scheme × signed."""
 """Tiers 0 and 1 are primary care (基层)."""
 
 
@@ -92,6 +95,7 @@ class CareModel(mesa.Model):
         self.year = self.day // DAYS_PER_YEAR
         self.policy = Policy.for_year(scenario.levers, self.year)
         self._price_index: tuple[np.ndarray, ...] = ()  # per tier, outpatient and inpatient; set each year
+        self._visit_cost = self._visit_rate = self._stay_cost = np.zeros(0)  # set each year by `_cost_tables`
         self.insurance = SchemeTable.from_params(scenario.insurance)
         self._outpatient_rates = self._inpatient_rates = np.zeros((2, len(TIER_LEVEL), 2, 2))  # set each year
         self._age0 = self.population.age.copy()
@@ -136,6 +140,13 @@ class CareModel(mesa.Model):
         )
         self._referral_outpatient = care.referral_targets(cand, self._cand_preference, f.outpatient_capability)
         self._referral_inpatient = care.referral_targets(cand, self._cand_preference, f.inpatient_capability)
+        # Keys into this year's cost tables (`_cost_tables`) for each candidate: (cells, K) of the
+        # visit, and (cells, severities, K) of the stay, at the candidate or where it would refer up to.
+        self._visit_key = safe * _VISIT_CASES
+        severity = np.arange(len(SEVERITIES))[None, :, None]
+        capable = f.inpatient_capability[safe][:, None, :] >= severity
+        ward = np.where(capable, safe[:, None, :], self._referral_inpatient[:, :, None]) % len(f)
+        self._stay_key = (ward * len(SEVERITIES) + severity) * 2 + capable
 
     # ------------------------------------------------------------------ public helpers
     def occupied_beds(self) -> np.ndarray:
@@ -202,6 +213,7 @@ class CareModel(mesa.Model):
             claim_rate_table(rate, _TIER_LEVEL, policy.rate_cut, policy.gatekeeping_cut)
             for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
         )
+        self._cost_tables()
         self._reserved = np.where(self._is_lead, np.round(policy.reserved_share * f.beds), 0).astype(np.int64)
         if policy.drg_factor is not None and self._case_price is None:
             self._case_price = self._group_prices(policy.drg_factor)
@@ -343,11 +355,11 @@ class CareModel(mesa.Model):
             & (tier <= _PRIMARY_TIERS)
             & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
         )
-        batch = np.repeat(np.arange(len(ends)), np.diff(ends, prepend=0))
-        self._settle(facility, tier, components, np.where(capitated, 0.0, fund), oop, fixed=capitated, batch=batch)
+        bounds = [0, *ends]
+        self._settle(facility, tier, components, np.where(capitated, 0.0, fund), oop, fixed=capitated, bounds=bounds)
         t = self._today
         t.add_by_tier("visits", tier)
-        t.add_by_tier_batches(("visit_bills",), tier, bill[:, None], batch, len(ends))
+        t.add_by_tier_batches(("visit_bills",), tier, bill[:, None], bounds)
 
     def _settle(
         self,
@@ -358,23 +370,20 @@ class CareModel(mesa.Model):
         oop: np.ndarray,
         *,
         fixed: np.ndarray,
-        batch: np.ndarray | None = None,
+        bounds: list[int] | None = None,
     ) -> None:
         """Pay claims (fund and patients) and book them to facilities: where billed money moves.
 
         Components are what was billed; when the fund pays less than its share (capitated visits),
-        the components are scaled so booked revenue is exactly what was paid. Claims in batches
-        (`batch`, non-decreasing from 0) are paid and booked batch after batch, every sum as if
-        each batch were settled in its own call.
+        the components are scaled so booked revenue is exactly what was paid. Claims in consecutive
+        batches (`bounds`: where each begins, then the end) are paid and booked batch after batch,
+        every sum as if each batch were settled in its own call.
         """
         billed = components.sum(axis=1)
         paid = fund + oop
         scale = np.divide(paid, billed, out=np.ones_like(paid), where=billed > 0)
         components = components * scale[:, None]
-        if batch is None:
-            batch, bounds = np.zeros(fund.size, dtype=np.int64), [0, fund.size]
-        else:
-            bounds = [0, *np.flatnonzero(np.diff(batch)) + 1, fund.size]
+        bounds = [0, fund.size] if bounds is None else bounds
         t = self._today
         for begin, end in itertools.pairwise(bounds):
             fund_sum = float(fund[begin:end].sum())
@@ -382,9 +391,8 @@ class CareModel(mesa.Model):
             t.fund_paid += fund_sum
             t.oop_paid += float(oop[begin:end].sum())
             t.revenue_booked += float(components[begin:end].sum())
-        n_batches = int(batch[-1]) + 1 if batch.size else 1
-        self.facilities.credit(facility, components, fund, oop, fixed=fixed, batch=batch, n_batches=n_batches)
-        t.add_by_tier_batches(tuple(f"revenue_{c}" for c in payment.COMPONENTS), tier, components, batch, n_batches)
+        self.facilities.credit(facility, components, fund, oop, fixed=fixed, bounds=bounds)
+        t.add_by_tier_batches(_REVENUE_FIELDS, tier, components, bounds)
 
     def _pay_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """The fund pays facilities a lump sum (negative: facilities pay the fund back)."""
@@ -553,7 +561,7 @@ class CareModel(mesa.Model):
             tier=tier,
             quality=f.quality[safe],
             capability=f.outpatient_capability[safe],
-            oop=self._expected_oop(resident, safe, tier, severity, eps.kind),
+            oop=self._expected_oop(resident, cell, severity, eps.kind),
             hours=self.region.cell_travel_hours[cell],
             expected_wait=f.expected_wait[safe]
             + s.illness.admission_probability.as_array()[severity][:, None] * f.expected_admission_wait[safe],
@@ -678,42 +686,56 @@ class CareModel(mesa.Model):
             ok &= self.population.signed[resident]
         return ok
 
+    def _cost_tables(self) -> None:
+        """This year's expected visit bills, visit reimbursement rates and expected stay costs.
+
+        Prices, intensity, rules and rates change only at a year start, so what a patient expects
+        to pay is tabulated here once a year: visits by (facility, severity, kind, scheme, signed),
+        stays by (admitting facility, severity, referred up or not, scheme, signed), the latter
+        already weighted by the probability of admission. `_expected_oop` looks them up.
+        """
+        s, f, table = self.scenario, self.facilities, self.insurance
+        n_sev = len(SEVERITIES)
+        facility = np.arange(len(f)).reshape(-1, 1, 1, 1, 1)
+        tier = f.tier[facility]
+        severity = np.arange(n_sev).reshape(1, -1, 1, 1, 1)
+        kind = np.array([ACUTE, FOLLOW_UP]).reshape(1, 1, -1, 1, 1)  # axis 2 is the kind for visits,
+        capable = np.array([False, True]).reshape(1, 1, -1, 1, 1)  # and whether the facility admits for stays
+        scheme = np.arange(2).reshape(1, 1, 1, -1, 1)
+        signed = np.array([False, True]).reshape(1, 1, 1, 1, -1)
+        shape = (len(f), n_sev, 2, 2, 2)
+        visit = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
+        self._visit_cost = np.broadcast_to(visit * self._price_index[0][tier], shape).ravel()
+        self._visit_rate = np.broadcast_to(
+            claim_rates(self._outpatient_rates, scheme, tier, False, signed), shape
+        ).ravel()
+        stay = s.illness.length_of_stay.as_array()[tier] * s.illness.severity_stay_factor.as_array()[severity]
+        stay_bill = (
+            payment.inpatient_bill(tier, f.intensity[facility], severity, stay, self.year, s.prices)
+            * self._price_index[1][tier]
+        )
+        start = table.inpatient_start_line[scheme, _TIER_LEVEL[tier]]
+        rate = claim_rates(self._inpatient_rates, scheme, tier, ~capable, signed)
+        stay_oop = np.minimum(stay_bill, start) + np.maximum(0.0, stay_bill - start) * (1 - rate)
+        p_admit = s.illness.admission_probability.as_array()[severity]
+        self._stay_cost = np.broadcast_to(p_admit * stay_oop, shape).ravel()
+
     def _expected_oop(
-        self, resident: np.ndarray, facility: np.ndarray, tier: np.ndarray, severity: np.ndarray, kind: np.ndarray
+        self, resident: np.ndarray, cell: np.ndarray, severity: np.ndarray, kind: np.ndarray
     ) -> np.ndarray:
         """What a patient expects to pay at each candidate: the visit, plus the stay if one is likely.
 
         A first contact is unreferred, so any cut for unreferred hospital care applies; a stay that
         the candidate would refer up for is referred.
         """
-        s, f, pop, table = self.scenario, self.facilities, self.population, self.insurance
-        scheme = pop.scheme[resident][:, None]
-        signed = pop.signed[resident][:, None]
-        base = payment.outpatient_bill(
-            tier, f.intensity[facility], severity[:, None], kind[:, None], self.year, s.prices
-        )
-        visit = base * self._price_index[0][tier]
-        start_left = np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident][:, None])
-        rate = claim_rates(self._outpatient_rates, scheme, tier, False, signed)
-        oop = visit - np.maximum(0.0, visit - start_left) * rate
-        p_admit = s.illness.admission_probability.as_array()[severity][:, None]
-        referred_ward = self._referral_inpatient[pop.cell[resident], severity][:, None]
-        capable = f.inpatient_capability[facility] >= severity[:, None]
-        ward = np.where(capable, facility, referred_ward)
-        ward_tier = f.tier[ward]
-        stay = (
-            s.illness.length_of_stay.as_array()[ward_tier]
-            * s.illness.severity_stay_factor.as_array()[severity][:, None]
-        )
-        ward_bill = (
-            payment.inpatient_bill(ward_tier, f.intensity[ward], severity[:, None], stay, self.year, s.prices)
-            * self._price_index[1][ward_tier]
-        )
-        ward_level = _TIER_LEVEL[ward_tier]
-        start = table.inpatient_start_line[scheme, ward_level]
-        ward_rate = claim_rates(self._inpatient_rates, scheme, ward_tier, ~capable, signed)
-        ward_oop = np.minimum(ward_bill, start) + np.maximum(0.0, ward_bill - start) * (1 - ward_rate)
-        return oop + p_admit * ward_oop
+        pop = self.population
+        scheme = pop.scheme[resident]
+        patient = scheme * 2 + pop.signed[resident]
+        visit_key = self._visit_key[cell] + (((severity * 2 + kind) * 2) * 2 + patient)[:, None]
+        visit = self._visit_cost[visit_key]
+        start_left = np.maximum(0.0, self.insurance.outpatient_start_line[scheme] - self._op_start_line_paid[resident])
+        oop = visit - np.maximum(0.0, visit - start_left[:, None]) * self._visit_rate[visit_key]
+        return oop + self._stay_cost[self._stay_key[cell, severity] * 4 + patient[:, None]]
 
     def _learned(self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Expected waits per facility after today's observations (facilities with none keep theirs)."""
