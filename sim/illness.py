@@ -244,7 +244,8 @@ def draw_year(
     )
 
     key_a = rng.bits(seed, "illness.key.acute", year, r_a, k_a)
-    shares = np.cumsum(severity_shares(age[r_a], params), axis=1)
+    # Shares by age once, then per episode (far fewer ages than episodes).
+    shares = np.cumsum(severity_shares(np.arange(age.max() + 1), params), axis=1)[age[r_a]]
     u = rng.uniform(seed, "illness.severity", key_a)
     severity = np.minimum((u[:, None] >= shares).sum(axis=1), 3).astype(np.int8)
     admission_draw = rng.uniform(seed, "illness.admission", key_a)

@@ -57,12 +57,14 @@ def bits(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
     Returns:
         uint64 array with the broadcast shape of the keys.
     """
-    h = np.array(stream_key(seed, stream), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for k in keys:
-            # Broadcasting key by key hashes leading scalar keys (a year) once, not once per element.
-            h = _mix(h ^ (_as_words(k) + _GOLDEN))
-    return np.asarray(h)
+    shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
+    # Scalar keys (a year) are hashed as one-element arrays, so a leading scalar is hashed once and
+    # integer overflow wraps silently as it does for arrays.
+    h = np.full(1, stream_key(seed, stream), dtype=np.uint64)
+    for k in keys:
+        words = _as_words(k)
+        h = _mix(h ^ ((words.reshape(1) if words.ndim == 0 else words) + _GOLDEN))
+    return h.reshape(shape)
 
 
 def uniform(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
