@@ -584,93 +584,118 @@ class CareModel(mesa.Model):
         utility[rows, first] = -np.inf
         referred = np.zeros(n, dtype=bool)
         from_primary = np.zeros(n, dtype=bool)
-        requests: list[_Requests] = []
         queued, ahead = f.backlog, np.zeros(len(f))
-        waited_at, waited = [], []
-        billed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per pass: episodes seen, where, referred
+        # Per pass: episodes seen, where, whether referred, their waits; admitted episodes, where
+        # treated, their wards, whether the treating facility admits them; referral flows (from tier, to tier).
+        seen_parts: list[np.ndarray] = []
+        seen_at_parts: list[np.ndarray] = []
+        referred_parts: list[np.ndarray] = []
+        wait_parts: list[np.ndarray] = []
+        admitted_parts: list[np.ndarray] = []
+        treated_at_parts: list[np.ndarray] = []
+        ward_parts: list[np.ndarray] = []
+        own_ward_parts: list[np.ndarray] = []
+        flow_from: list[np.ndarray] = []
+        flow_to: list[np.ndarray] = []
+        capability, max_queue = f.outpatient_capability, s.care.max_queue_days
         for _ in range(MAX_CARE_PASSES):
             if pending.size == 0:
                 break
-            accepted = np.zeros(pending.size, dtype=bool)
-            wait = np.zeros(pending.size)
-            # Priority (优先就诊) for patients referred to their lead hospital, where it is in force.
-            first_in_line = self.policy.priority & self._referred_to_lead(
-                resident[pending], target, from_primary[pending]
-            )
-            for group in (first_in_line, ~first_in_line):  # priority patients queue behind each other only
-                if group.any():
-                    start = ahead if group is first_in_line else queued
-                    ok, w, after = care.queue_outpatients(
-                        target[group], start, f.outpatient_capacity, s.care.max_queue_days
-                    )
-                    accepted[group], wait[group] = ok, w
-                    added = after - start
-                    queued = queued + added
-                    if group is first_in_line:
-                        ahead = ahead + added
+            if self.policy.priority:
+                # Priority (优先就诊) for patients referred to their lead hospital: they queue behind each other only.
+                accepted = np.zeros(pending.size, dtype=bool)
+                wait = np.zeros(pending.size)
+                first_in_line = self._referred_to_lead(resident[pending], target, from_primary[pending])
+                for group in (first_in_line, ~first_in_line):
+                    if group.any():
+                        start = ahead if group is first_in_line else queued
+                        ok, w, after = care.queue_outpatients(target[group], start, f.outpatient_capacity, max_queue)
+                        accepted[group], wait[group] = ok, w
+                        added = after - start
+                        queued = queued + added
+                        if group is first_in_line:
+                            ahead = ahead + added
+            else:
+                accepted, wait, after = care.queue_outpatients(target, queued, f.outpatient_capacity, max_queue)
+                queued = queued + (after - queued)
             seen, seen_at = pending[accepted], target[accepted]
-            billed.append((seen, seen_at, referred[seen]))
-            waited_at.append(seen_at)
-            waited.append(wait[accepted])
+            seen_severity = severity[seen]
+            seen_parts.append(seen)
+            seen_at_parts.append(seen_at)
+            referred_parts.append(referred[seen])
+            wait_parts.append(wait[accepted])
 
-            treated = f.outpatient_capability[seen_at] >= severity[seen]
+            treated = capability[seen_at] >= seen_severity
             done, done_at = seen[treated], seen_at[treated]
             admit = illness.needs_admission(
-                eps.admission_draw[done], severity[done], f.admission_propensity[done_at], s.illness
+                eps.admission_draw[done], seen_severity[treated], f.admission_propensity[done_at], s.illness
             )
             t.treated_outpatient += int(np.count_nonzero(~admit))
             a_idx, a_fac = done[admit], done_at[admit]
             can_admit = f.inpatient_capability[a_fac] >= severity[a_idx]
+            refer = ~can_admit
             ward = a_fac.copy()
-            ward[~can_admit] = self._referral_inpatient[cell[a_idx[~can_admit]], severity[a_idx[~can_admit]]]
-            t.referrals_up += int(np.count_nonzero(~can_admit))
-            t.add_flow(f.tier[a_fac[~can_admit]], f.tier[ward[~can_admit]])
-            requests.append(
-                _Requests(
-                    resident=resident[a_idx],
-                    facility=ward,
-                    severity=severity[a_idx],
-                    key=eps.key[a_idx],
-                    since=np.full(a_idx.size, self.day, dtype=np.int64),
-                    referred=referred[a_idx] | ~can_admit,
-                    from_primary=np.where(can_admit, from_primary[a_idx], f.tier[a_fac] <= _PRIMARY_TIERS),
-                    chain_consortium=np.full(a_idx.size, -1, dtype=np.int64),
-                    chain_paid=np.zeros(a_idx.size),
-                )
-            )
+            ward[refer] = self._referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
+            t.referrals_up += int(np.count_nonzero(refer))
+            admitted_parts.append(a_idx)
+            treated_at_parts.append(a_fac)
+            ward_parts.append(ward)
+            own_ward_parts.append(can_admit)
 
-            up, up_from = seen[~treated], seen_at[~treated]
+            untreated = ~treated
+            up, up_from = seen[untreated], seen_at[untreated]
             t.referrals_up += up.size
             referred[up] = True
-            from_primary[up] = f.tier[up_from] <= _PRIMARY_TIERS
-            up_target = self._referral_outpatient[cell[up], severity[up]]
-            t.add_flow(f.tier[up_from], f.tier[up_target])
+            up_from_tier = f.tier[up_from]
+            from_primary[up] = up_from_tier <= _PRIMARY_TIERS
+            up_target = self._referral_outpatient[cell[up], seen_severity[untreated]]
+            flow_from += [f.tier[a_fac[refer]], up_from_tier]
+            flow_to += [f.tier[ward[refer]], f.tier[up_target]]
 
             turned = pending[~accepted]
-            alt = choice.choose(utility[turned]) if turned.size else np.zeros(0, np.int64)
-            has_alt = np.isfinite(utility[turned, alt]) if turned.size else np.zeros(0, bool)
-            t.unmet_outpatient += int(np.count_nonzero(~has_alt))
-            turned, alt = turned[has_alt], alt[has_alt]
-            utility[turned, alt] = -np.inf
-            pending = np.concatenate([up, turned])
-            target = np.concatenate([up_target, cand[turned, alt]])
+            if turned.size:
+                alt = choice.choose(utility[turned])
+                has_alt = np.isfinite(utility[turned, alt])
+                t.unmet_outpatient += int(np.count_nonzero(~has_alt))
+                turned, alt = turned[has_alt], alt[has_alt]
+                utility[turned, alt] = -np.inf
+                pending = np.concatenate([up, turned])
+                target = np.concatenate([up_target, cand[turned, alt]])
+            else:
+                pending, target = up, up_target
         t.unmet_outpatient += pending.size
+        t.add_flow(np.concatenate(flow_from), np.concatenate(flow_to))
         # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
-        seen, seen_at, was_referred = (np.concatenate(parts) for parts in zip(*billed, strict=True))
+        seen, seen_at = np.concatenate(seen_parts), np.concatenate(seen_at_parts)
         self._bill_outpatient(
             resident[seen],
             seen_at,
             severity[seen],
             eps.kind[seen],
-            was_referred,
-            batch_ends=np.cumsum([part.size for part, _, _ in billed]).tolist(),
+            np.concatenate(referred_parts),
+            batch_ends=np.cumsum([part.size for part in seen_parts]).tolist(),
         )
         f.backlog = care.end_of_day_backlog(queued, f.outpatient_capacity)
-        waited_at_all, waited_all = np.concatenate(waited_at), np.concatenate(waited)
-        t.add_by_tier("visit_wait_days", f.tier[waited_at_all], waited_all)
-        t.add_by_tier("visit_waits", f.tier[waited_at_all])
-        f.expected_wait = self._learned(f.expected_wait, waited_at_all, waited_all)
-        new = _Requests.concat_all(requests)
+        waited = np.concatenate(wait_parts)
+        seen_tier = f.tier[seen_at]
+        t.add_by_tier("visit_wait_days", seen_tier, waited)
+        t.add_by_tier("visit_waits", seen_tier)
+        f.expected_wait = self._learned(f.expected_wait, seen_at, waited)
+        # An admitted episode is never seen again today, so its referral flags are final.
+        a_idx, a_fac, ward, can_admit = (
+            np.concatenate(p) for p in (admitted_parts, treated_at_parts, ward_parts, own_ward_parts)
+        )
+        new = _Requests(
+            resident=resident[a_idx],
+            facility=ward,
+            severity=severity[a_idx],
+            key=eps.key[a_idx],
+            since=np.full(a_idx.size, self.day, dtype=np.int64),
+            referred=referred[a_idx] | ~can_admit,
+            from_primary=np.where(can_admit, from_primary[a_idx], f.tier[a_fac] <= _PRIMARY_TIERS),
+            chain_consortium=np.full(a_idx.size, -1, dtype=np.int64),
+            chain_paid=np.zeros(a_idx.size),
+        )
         t.admission_requests = len(new)
         return new
 
