@@ -141,12 +141,12 @@ class CareModel(mesa.Model):
         self._referral_outpatient = care.referral_targets(cand, self._cand_preference, f.outpatient_capability)
         self._referral_inpatient = care.referral_targets(cand, self._cand_preference, f.inpatient_capability)
         # Keys into this year's cost tables (`_cost_tables`) for each candidate: (cells, K) of the
-        # visit, and (cells, severities, K) of the stay, at the candidate or where it would refer up to.
+        # visit, and (cells × severities, K) of the stay, at the candidate or where it would refer up to.
         self._visit_key = safe * _VISIT_CASES
         severity = np.arange(len(SEVERITIES))[None, :, None]
         capable = f.inpatient_capability[safe][:, None, :] >= severity
         ward = np.where(capable, safe[:, None, :], self._referral_inpatient[:, :, None]) % len(f)
-        self._stay_key = (ward * len(SEVERITIES) + severity) * 2 + capable
+        self._stay_key = ((ward * len(SEVERITIES) + severity) * 2 + capable).reshape(-1, cand.shape[1])
 
     # ------------------------------------------------------------------ public helpers
     def occupied_beds(self) -> np.ndarray:
@@ -326,7 +326,7 @@ class CareModel(mesa.Model):
         tier = f.tier[facility]
         base = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
         components = payment.priced_components(
-            base, tier, False, s.prices, self.policy.price_multiplier, f.component_volume[facility]
+            base, tier, False, s.prices, self.policy.price_multiplier, f.component_volume.take(facility, axis=0)
         )
         bill = components.sum(axis=1)
         scheme = pop.scheme[resident]
@@ -418,7 +418,7 @@ class CareModel(mesa.Model):
         chronic = pop.chronic[resident]
         bill, fixed = self._inpatient_bills(tier, w.intensity[out], severity, stay, chronic, w.transfer[out])
         components = payment.priced_components(
-            bill, tier, True, s.prices, policy.price_multiplier, f.component_volume[facility]
+            bill, tier, True, s.prices, policy.price_multiplier, f.component_volume.take(facility, axis=0)
         )
         if fixed.any():  # per-case and per-diem payments are the amounts paid, whatever the components
             components[fixed] = payment.split_components(bill[fixed], tier[fixed], True, s.prices)
@@ -509,13 +509,13 @@ class CareModel(mesa.Model):
         severity = np.minimum(w.severity[slots] + 1, 3)
         origin = w.facility[slots]
         cell = self.population.cell[resident]
-        cand = self.region.cell_candidates[cell]
+        cand = self.region.cell_candidates.take(cell, axis=0)
         higher = (
             (cand >= 0)
-            & (self._cand_tier[cell] > f.tier[origin][:, None])
+            & (self._cand_tier.take(cell, axis=0) > f.tier[origin][:, None])
             & (f.inpatient_capability[np.maximum(cand, 0)] >= severity[:, None])
         )
-        target = care.preferred(cand, self._cand_preference[cell], higher)
+        target = care.preferred(cand, self._cand_preference.take(cell, axis=0), higher)
         target = np.where(target >= 0, target, self._referral_inpatient[cell, severity])
         self._transfers = _Requests.concat_all(
             [
@@ -551,9 +551,10 @@ class CareModel(mesa.Model):
         resident = eps.resident
         cell = pop.cell[resident]
         severity = eps.severity.astype(np.int64)
-        cand = self.region.cell_candidates[cell]
+        cand = self.region.cell_candidates.take(cell, axis=0)
         safe = np.maximum(cand, 0)
-        tier = self._cand_tier[cell]
+        tier = self._cand_tier.take(cell, axis=0)
+        own_consortium = self._cand_own_consortium.take(cell, axis=0)
         signed = pop.signed[resident]
         utility = choice.utilities(
             s.choice,
@@ -562,19 +563,19 @@ class CareModel(mesa.Model):
             quality=f.quality[safe],
             capability=f.outpatient_capability[safe],
             oop=self._expected_oop(resident, cell, severity, eps.kind),
-            hours=self.region.cell_travel_hours[cell],
+            hours=self.region.cell_travel_hours.take(cell, axis=0),
             expected_wait=f.expected_wait[safe]
             + s.illness.admission_probability.as_array()[severity][:, None] * f.expected_admission_wait[safe],
             trust=pop.trust[resident],
             signed=signed,
-            own_consortium=self._cand_own_consortium[cell],
+            own_consortium=own_consortium,
             available=cand >= 0,
         ) + choice.taste_shocks(self.seed, eps.key, cand.shape[1])
         if self.policy.managed_follow_up_pull > 0:
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
             managed = (eps.kind == FOLLOW_UP) & signed
             utility += self.policy.managed_follow_up_pull * (
-                managed[:, None] & (tier <= _PRIMARY_TIERS) & self._cand_own_consortium[cell]
+                managed[:, None] & (tier <= _PRIMARY_TIERS) & own_consortium
             )
 
         rows = np.arange(n)
@@ -654,7 +655,7 @@ class CareModel(mesa.Model):
 
             turned = pending[~accepted]
             if turned.size:
-                alt = choice.choose(utility[turned])
+                alt = choice.choose(utility.take(turned, axis=0))
                 has_alt = np.isfinite(utility[turned, alt])
                 t.unmet_outpatient += int(np.count_nonzero(~has_alt))
                 turned, alt = turned[has_alt], alt[has_alt]
@@ -756,11 +757,13 @@ class CareModel(mesa.Model):
         pop = self.population
         scheme = pop.scheme[resident]
         patient = scheme * 2 + pop.signed[resident]
-        visit_key = self._visit_key[cell] + (((severity * 2 + kind) * 2) * 2 + patient)[:, None]
+        visit_key = self._visit_key.take(cell, axis=0) + (((severity * 2 + kind) * 2) * 2 + patient)[:, None]
         visit = self._visit_cost[visit_key]
         start_left = np.maximum(0.0, self.insurance.outpatient_start_line[scheme] - self._op_start_line_paid[resident])
         oop = visit - np.maximum(0.0, visit - start_left[:, None]) * self._visit_rate[visit_key]
-        return oop + self._stay_cost[self._stay_key[cell, severity] * 4 + patient[:, None]]
+        return (
+            oop + self._stay_cost[self._stay_key.take(cell * len(SEVERITIES) + severity, axis=0) * 4 + patient[:, None]]
+        )
 
     def _learned(self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Expected waits per facility after today's observations (facilities with none keep theirs)."""
@@ -825,13 +828,13 @@ class CareModel(mesa.Model):
         """For patients leaving a waiting list: the nearest other capable candidate with a free bed."""
         f = self.facilities
         cell = self.population.cell[go.resident]
-        cand = self.region.cell_candidates[cell]
+        cand = self.region.cell_candidates.take(cell, axis=0)
         safe = np.maximum(cand, 0)
         open_beds = care.unreserved(self.wards.free_slots(), self.wards.facility, self._protected_beds())
         free = np.bincount(self.wards.facility[open_beds], minlength=len(f))
         ok = (cand >= 0) & (cand != go.facility[:, None]) & (f.inpatient_capability[safe] >= go.severity[:, None])
         ok &= free[safe] > 0
-        hours = np.where(ok, self.region.cell_travel_hours[cell], np.inf)
+        hours = np.where(ok, self.region.cell_travel_hours.take(cell, axis=0), np.inf)
         best = np.argmin(hours, axis=1)
         return np.where(np.isfinite(hours.min(axis=1)), cand[np.arange(cand.shape[0]), best], -1)
 

@@ -57,14 +57,26 @@ def bits(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
     Returns:
         uint64 array with the broadcast shape of the keys.
     """
-    shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
     # Scalar keys (a year) are hashed as one-element arrays, so a leading scalar is hashed once and
     # integer overflow wraps silently as it does for arrays.
-    h = np.full(1, stream_key(seed, stream), dtype=np.uint64)
+    h = _stream_words(seed, stream)
+    scalars_only = True
     for k in keys:
         words = _as_words(k)
-        h = _mix(h ^ ((words.reshape(1) if words.ndim == 0 else words) + _GOLDEN))
-    return h.reshape(shape)
+        if words.ndim == 0:
+            words = words.reshape(1)
+        else:
+            scalars_only = False
+        h = _mix(h ^ (words + _GOLDEN))
+    return h.reshape(()) if scalars_only else h
+
+
+@functools.lru_cache(maxsize=1024)
+def _stream_words(seed: int, stream: str) -> np.ndarray:
+    """The stream key as a read-only one-element array (hashing starts from a copy of it)."""
+    words = np.full(1, stream_key(seed, stream), dtype=np.uint64)
+    words.setflags(write=False)
+    return words
 
 
 def uniform(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
