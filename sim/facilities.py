@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 
 from sim import payment
+from sim.arrays import row_sums
 from sim.care import CareParams
 from sim.params import TIERS
 from sim.payment import COMPONENTS
@@ -114,7 +115,7 @@ class FacilityState:
         Claims in consecutive batches (`bounds`: where each begins, then the end) are booked batch
         after batch, with the same floating-point sums as booking each batch in its own call.
         """
-        billed = components.sum(axis=1)
+        billed = row_sums(components)
         amounts = np.empty((facility.size, len(_CLAIM_COLUMNS)))
         amounts[:, : len(COMPONENTS)] = components
         amounts[:, len(COMPONENTS) :] = np.stack(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field
 
+from sim.arrays import stable_argsort
 from sim.params import StrictModel, by_level, param, table_field
 
 _RULES_SOURCE = (
@@ -230,7 +231,7 @@ def split_claims(
     Returns:
         (fund pays, patient pays, annual start-line consumed), per claim.
     """
-    order = np.argsort(resident, kind="stable")
+    order = stable_argsort(resident)
     by_resident = resident[order]
     starts = np.empty(by_resident.size, dtype=bool)
     starts[:1] = True

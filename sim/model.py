@@ -38,6 +38,7 @@ import mesa
 import numpy as np
 
 from sim import care, choice, illness, payment, population, region, rng
+from sim.arrays import row_sums
 from sim.facilities import Facility, FacilityState
 from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes
 from sim.insurance import Fund, SchemeTable, chain_start_line, claim_rate_table, claim_rates, split_claims
@@ -328,7 +329,7 @@ class CareModel(mesa.Model):
         components = payment.priced_components(
             base, tier, False, s.prices, self.policy.price_multiplier, f.component_volume.take(facility, axis=0)
         )
-        bill = components.sum(axis=1)
+        bill = row_sums(components)
         scheme = pop.scheme[resident]
         signed = pop.signed[resident]
         rate = claim_rates(self._outpatient_rates, scheme, tier, referred, signed)
@@ -356,7 +357,9 @@ class CareModel(mesa.Model):
             & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
         )
         bounds = [0, *ends]
-        self._settle(facility, tier, components, np.where(capitated, 0.0, fund), oop, fixed=capitated, bounds=bounds)
+        self._settle(
+            facility, tier, components, bill, np.where(capitated, 0.0, fund), oop, fixed=capitated, bounds=bounds
+        )
         t = self._today
         t.add_by_tier("visits", tier)
         t.add_by_tier_batches(("visit_bills",), tier, bill[:, None], bounds)
@@ -366,6 +369,7 @@ class CareModel(mesa.Model):
         facility: np.ndarray,
         tier: np.ndarray,
         components: np.ndarray,
+        billed: np.ndarray,
         fund: np.ndarray,
         oop: np.ndarray,
         *,
@@ -374,12 +378,11 @@ class CareModel(mesa.Model):
     ) -> None:
         """Pay claims (fund and patients) and book them to facilities: where billed money moves.
 
-        Components are what was billed; when the fund pays less than its share (capitated visits),
-        the components are scaled so booked revenue is exactly what was paid. Claims in consecutive
-        batches (`bounds`: where each begins, then the end) are paid and booked batch after batch,
-        every sum as if each batch were settled in its own call.
+        Components are what was billed (`billed`: their row sums); when the fund pays less than its
+        share (capitated visits), the components are scaled so booked revenue is exactly what was
+        paid. Claims in consecutive batches (`bounds`: where each begins, then the end) are paid and
+        booked batch after batch, every sum as if each batch were settled in its own call.
         """
-        billed = components.sum(axis=1)
         paid = fund + oop
         scale = np.divide(paid, billed, out=np.ones_like(paid), where=billed > 0)
         components = components * scale[:, None]
@@ -422,7 +425,7 @@ class CareModel(mesa.Model):
         )
         if fixed.any():  # per-case and per-diem payments are the amounts paid, whatever the components
             components[fixed] = payment.split_components(bill[fixed], tier[fixed], True, s.prices)
-        bill = components.sum(axis=1)
+        bill = row_sums(components)
         scheme = pop.scheme[resident]
         level = _TIER_LEVEL[tier]
         start_line = chain_start_line(
@@ -440,7 +443,7 @@ class CareModel(mesa.Model):
             np.maximum(0.0, table.inpatient_cap[scheme] - self._ip_fund_paid[resident]),
         )
         np.add.at(self._ip_fund_paid, resident, fund)
-        self._settle(facility, tier, components, fund, oop, fixed=fixed)
+        self._settle(facility, tier, components, bill, fund, oop, fixed=fixed)
         transfer = w.transfer[out]
         deflator = (1.0 + s.prices.price_inflation) ** self.year  # group prices are kept in year-0 yuan
         np.add.at(self._case_bills, (tier[~transfer], severity[~transfer]), bill[~transfer] / deflator)
@@ -1056,7 +1059,7 @@ class _Wards:
         busy = np.flatnonzero(self.discharge_day >= 0)
         owner = self.facility[busy]
         start = np.concatenate([[0], np.cumsum(beds)[:-1]])
-        target = start[owner] + care.rank_within(owner, beds.size)
+        target = start[owner] + care.rank_within(owner)
         for f in fields(self):
             if f.name != "facility":
                 getattr(grown, f.name)[target] = getattr(self, f.name)[busy]
