@@ -783,38 +783,45 @@ class CareModel(mesa.Model):
         queue = _Requests.concat_all([self._waiting, self._transfers, new])
         self._transfers = _Requests.empty()
         to_lead = self._referred_to_lead(queue.resident, queue.facility, queue.from_primary)
-        qualified = to_lead & (self.policy.reserved_share > 0)
         admitted = np.zeros(len(queue), dtype=bool)
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free
         # beds not held for qualifying patients.
+        qualified = to_lead if self.policy.reserved_share > 0 else np.zeros(len(queue), dtype=bool)
         for group in (qualified, ~qualified):
             idx = np.flatnonzero(group & ~admitted)
             if idx.size == 0:
                 continue
-            free = w.free_slots()
-            if group is not qualified:
-                free = care.unreserved(free, w.facility, self._protected_beds())
+            free = w.free_slots() if group is qualified else self._open_slots()
             slot = care.allocate_beds(queue.facility[idx], free, w.facility)
             got = slot >= 0
             self._occupy(queue.take(idx[got]), slot[got], qualified=group is qualified, to_lead=to_lead[idx[got]])
             admitted[idx[got]] = True
 
-        rest = queue.take(~admitted)
-        leaving = (self.day - rest.since) >= s.care.admission_wait_tolerance_days
-        stay, go = rest.take(~leaving), rest.take(leaving)
-        if len(go):
+        rest = np.flatnonzero(~admitted)
+        leaving = (self.day - queue.since[rest]) >= s.care.admission_wait_tolerance_days
+        if leaving.any():
+            go = queue.take(rest[leaving])
             go.facility = self._bed_elsewhere(go)
             moved = go.facility >= 0
             elsewhere = go.take(moved)
-            free = care.unreserved(w.free_slots(), w.facility, self._protected_beds())
-            slot = care.allocate_beds(elsewhere.facility, free, w.facility)
+            slot = care.allocate_beds(elsewhere.facility, self._open_slots(), w.facility)
             got = slot >= 0
             self._occupy(elsewhere.take(got), slot[got], qualified=False, to_lead=np.zeros(int(got.sum()), bool))
             t.unmet_inpatient += int(np.count_nonzero(~moved)) + int(np.count_nonzero(slot < 0))
-        self._waiting = stay
-        t.waiting_end = len(stay)
-        unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
-        self._reserve_idle_days = np.where(unused > 0, self._reserve_idle_days + 1, 0)
+        self._waiting = queue.take(rest[~leaving])
+        t.waiting_end = len(self._waiting)
+        if self._reserved.any():
+            unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
+            self._reserve_idle_days = np.where(unused > 0, self._reserve_idle_days + 1, 0)
+        else:
+            self._reserve_idle_days = np.zeros_like(self._reserve_idle_days)
+
+    def _open_slots(self) -> np.ndarray:
+        """Free beds open to any patient: all free beds but those held for qualifying patients."""
+        free = self.wards.free_slots()
+        if not self._reserved.any():  # nothing is held back
+            return free
+        return care.unreserved(free, self.wards.facility, self._protected_beds())
 
     def _protected_beds(self) -> np.ndarray:
         """Free beds held for qualifying patients now (reserved minus those they occupy), unless released.
@@ -833,7 +840,7 @@ class CareModel(mesa.Model):
         cell = self.population.cell[go.resident]
         cand = self.region.cell_candidates.take(cell, axis=0)
         safe = np.maximum(cand, 0)
-        open_beds = care.unreserved(self.wards.free_slots(), self.wards.facility, self._protected_beds())
+        open_beds = self._open_slots()
         free = np.bincount(self.wards.facility[open_beds], minlength=len(f))
         ok = (cand >= 0) & (cand != go.facility[:, None]) & (f.inpatient_capability[safe] >= go.severity[:, None])
         ok &= free[safe] > 0
