@@ -250,6 +250,7 @@ class CareModel(mesa.Model):
         self._ip_fund_paid[:] = 0.0
         managed = pop.signed & pop.chronic
         keep = np.where(managed, 1.0 - policy.management_effect, 1.0) if policy.management_effect > 0 else None
+        self._episodes = None  # frees last year's episodes before this year's are drawn (peak memory)
         self._episodes = illness.draw_year(self.seed, self.year, pop.age, pop.chronic, s.illness, keep=keep)
         self._episode_year = self.year
         self._day_bounds = np.searchsorted(self._episodes.day, np.arange(DAYS_PER_YEAR + 1))
@@ -418,7 +419,7 @@ class CareModel(mesa.Model):
         resident = w.resident[out]
         severity = w.severity[out]
         stay = w.stay[out]
-        chronic = pop.chronic[resident]
+        chronic = pop.hypertension[resident] | pop.diabetes[resident]  # `pop.chronic` is for everyone
         bill, fixed = self._inpatient_bills(tier, w.intensity[out], severity, stay, chronic, w.transfer[out])
         components = payment.priced_components(
             bill, tier, True, s.prices, policy.price_multiplier, f.component_volume.take(facility, axis=0)
@@ -875,7 +876,7 @@ class CareModel(mesa.Model):
         t.add_by_tier("lead_referral_admissions", tier[to_lead])
         t.add_by_tier("lead_referral_wait_days", tier[to_lead], waited[to_lead])
         pop = self.population
-        t.chronic_admissions += int(np.count_nonzero(pop.chronic[req.resident]))
+        t.chronic_admissions += int(np.count_nonzero(pop.hypertension[req.resident] | pop.diabetes[req.resident]))
         home = pop.district[req.resident]
         county = self.region.district_is_county[home]
         t.county_admissions += int(np.count_nonzero(county))

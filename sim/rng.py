@@ -67,7 +67,9 @@ def bits(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
             words = words.reshape(1)
         else:
             scalars_only = False
-        h = _mix(h ^ (words + _GOLDEN))
+        mixed = words + _GOLDEN
+        # XOR into the fresh array where it already has the result's shape: one large array less.
+        h = _mix(np.bitwise_xor(h, mixed, out=mixed) if h.shape in (mixed.shape, (1,)) else h ^ mixed)
     return h.reshape(()) if scalars_only else h
 
 
@@ -79,24 +81,38 @@ def _stream_words(seed: int, stream: str) -> np.ndarray:
     return words
 
 
+def _unit_floats(words: np.ndarray, offset: float) -> np.ndarray:
+    """(top 53 bits + offset) × 2**−53, computed in place on fresh arrays (a year's draws are large)."""
+    words >>= np.uint64(11)
+    unit = words.astype(np.float64)
+    if offset:
+        unit += offset
+    unit *= _TO_UNIT
+    return unit
+
+
 def uniform(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
     """Uniform draws in [0, 1), one per element of the broadcast keys."""
-    return (bits(seed, stream, *keys) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+    return _unit_floats(bits(seed, stream, *keys), 0.0)
 
 
 def uniform_open(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
     """Uniform draws in (0, 1): safe to take the logarithm of."""
-    return ((bits(seed, stream, *keys) >> np.uint64(11)).astype(np.float64) + 0.5) * _TO_UNIT
+    return _unit_floats(bits(seed, stream, *keys), 0.5)
 
 
 def gumbel(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
-    """Standard Gumbel draws (the error term of a multinomial logit)."""
-    return -np.log(-np.log(uniform_open(seed, stream, *keys)))
+    """Standard Gumbel draws (the error term of a multinomial logit): −ln(−ln u)."""
+    draws = exponential(seed, stream, *keys)
+    np.log(draws, out=draws)
+    return np.negative(draws, out=draws)
 
 
 def exponential(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
-    """Standard exponential draws (mean 1)."""
-    return -np.log(uniform_open(seed, stream, *keys))
+    """Standard exponential draws (mean 1): −ln u."""
+    draws = uniform_open(seed, stream, *keys)
+    np.log(draws, out=draws)
+    return np.negative(draws, out=draws)
 
 
 def normal(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
