@@ -8,13 +8,14 @@ each facility is also a `Facility(mesa.Agent)` whose properties read and write i
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from sim import payment
-from sim.arrays import add_in_batches, row_sums
+from sim.arrays import row_sums
 from sim.care import CareParams
 from sim.params import TIERS
 from sim.payment import COMPONENTS
@@ -120,7 +121,13 @@ class FacilityState:
         amounts[:, len(COMPONENTS) :] = np.stack(
             [fund, oop, np.where(fixed, 0.0, billed), np.where(fixed, billed, 0.0), fund], axis=1
         )
-        add_in_batches(self._claims, facility, amounts, bounds)
+        n, m = len(self), len(_CLAIM_COLUMNS)
+        key = ((facility * m)[:, None] + np.arange(m)).ravel()
+        amounts = amounts.ravel()
+        for begin, end in itertools.pairwise([0, facility.size] if bounds is None else bounds):
+            if begin < end:  # an empty batch books nothing
+                part = slice(begin * m, end * m)
+                self._claims += np.bincount(key[part], weights=amounts[part], minlength=n * m).reshape(n, m)
 
     def credit_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """Book lump sums paid by the fund (negative: paid back to the fund)."""

@@ -7,12 +7,12 @@ run for a headline — so the same definition serves every table.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
 
-from sim.arrays import add_in_batches
 from sim.params import TIERS
 from sim.payment import COMPONENTS
 
@@ -177,9 +177,15 @@ class DayRecord:
             bounds: Where each consecutive batch of rows begins, then the end; each batch's sums are
                 added in turn, so floating-point sums come out as if added one batch at a time.
         """
+        n, m = len(TIERS), len(names)
+        key = ((tier * m)[:, None] + np.arange(m)).ravel()
+        weights = weights.ravel()
         rows = [_BY_TIER_INDEX[name] for name in names]
-        sums = self.by_tier[rows].T.copy()
-        add_in_batches(sums, tier, weights, bounds)
+        sums = self.by_tier[rows].T
+        for begin, end in itertools.pairwise(bounds):
+            if begin < end:  # an empty batch adds nothing
+                part = slice(begin * m, end * m)
+                sums += np.bincount(key[part], weights=weights[part], minlength=n * m).reshape(n, m)
         self.by_tier[rows] = sums.T
 
     def values(self) -> tuple[float, ...]:
