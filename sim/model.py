@@ -19,9 +19,11 @@ Step order of a day (each a method below, in this order):
    patients qualifying for reserved beds first, others only to beds not held for them; patients
    who waited too long go to another capable hospital or are recorded unmet; expected admission
    waits move toward what admitted patients waited;
-5. on the last day of a year, close the year: budget settlement, provider response, revenue cap,
+5. settle: the day's claims are paid by fund and patients and booked to facilities, in the
+   order they arose (discharges, down-referral follow-ups, each care pass);
+6. on the last day of a year, close the year: budget settlement, provider response, revenue cap,
    then the ledgers;
-6. record the day.
+7. record the day.
 
 The run starts `run.warmup_days` before year 0 (the tail of year −1, with its own keyed episodes)
 so that wards and queues are in use when recording begins; at day 0 the ledgers and the fund are
@@ -122,6 +124,7 @@ class CareModel(mesa.Model):
         self._case_counts = np.zeros((4, 4))
         self._case_price: np.ndarray | None = None
         self._today = DayRecord.empty()
+        self._unsettled: list[_Claims] = []  # the day's claims, settled at its end
 
     # ------------------------------------------------------------------ set-up
     def _init_cells(self) -> None:
@@ -181,6 +184,7 @@ class CareModel(mesa.Model):
         self._discharge()
         requests = self._seek_care(self._todays_episodes(day_of_year))
         self._admit(requests)
+        self._settle_day()
         if day_of_year == DAYS_PER_YEAR - 1 and self.year >= 0:
             self._close_year()
         if self.day >= 0:
@@ -377,29 +381,44 @@ class CareModel(mesa.Model):
         fixed: np.ndarray,
         bounds: list[int] | None = None,
     ) -> None:
-        """Pay claims (fund and patients) and book them to facilities: where billed money moves.
+        """Queue claims for today's settlement (`_settle_day`).
 
-        Components are what was billed (`billed`: their row sums); when the fund pays less than its
-        share (capitated visits), the components are scaled so booked revenue is exactly what was
-        paid. Claims in consecutive batches (`bounds`: where each begins, then the end) are paid and
-        booked batch after batch, every sum as if each batch were settled in its own call.
+        Components are what was billed (`billed`: their row sums). Claims in consecutive batches
+        (`bounds`: where each begins, then the end; default one batch) are paid and booked batch
+        after batch, every sum as if each batch were settled on its own.
         """
-        paid = fund + oop
-        scale = np.divide(paid, billed, out=np.ones_like(paid), where=billed > 0)
-        components = components * scale[:, None]
         bounds = [0, fund.size] if bounds is None else bounds
+        self._unsettled.append(_Claims(facility, tier, components, billed, fund, oop, fixed, bounds))
+
+    def _settle_day(self) -> None:
+        """Pay the queued claims (fund and patients) and book them to facilities: where billed money moves.
+
+        The day's claim batches are settled together, in the order they were queued (a lump sum
+        settles the queue first, so payments keep their order). When the fund pays less than its
+        share (capitated visits), the components are scaled so booked revenue is exactly what was paid.
+        """
+        if not self._unsettled:
+            return
+        claims = _Claims.concat_all(self._unsettled)
+        self._unsettled = []
+        fund, oop, bounds = claims.fund, claims.oop, claims.bounds
+        paid = fund + oop
+        scale = np.divide(paid, claims.billed, out=np.ones_like(paid), where=claims.billed > 0)
+        components = claims.components * scale[:, None]
         t = self._today
         for begin, end in itertools.pairwise(bounds):
-            fund_sum = float(fund[begin:end].sum())
-            self.fund.pay(fund_sum)
-            t.fund_paid += fund_sum
-            t.oop_paid += float(oop[begin:end].sum())
-            t.revenue_booked += float(components[begin:end].sum())
-        self.facilities.credit(facility, components, fund, oop, fixed=fixed, bounds=bounds)
-        t.add_by_tier_batches(_REVENUE_FIELDS, tier, components, bounds)
+            if begin < end:  # an empty batch pays nothing
+                fund_sum = float(fund[begin:end].sum())
+                self.fund.pay(fund_sum)
+                t.fund_paid += fund_sum
+                t.oop_paid += float(oop[begin:end].sum())
+                t.revenue_booked += float(components[begin:end].sum())
+        self.facilities.credit(claims.facility, components, fund, oop, fixed=claims.fixed, bounds=bounds)
+        t.add_by_tier_batches(_REVENUE_FIELDS, claims.tier, components, bounds)
 
     def _pay_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """The fund pays facilities a lump sum (negative: facilities pay the fund back)."""
+        self._settle_day()  # claims queued before the lump sum are paid before it
         self.fund.pay(float(amount.sum()))
         self.facilities.credit_lump_sum(facility, amount)
         t = self._today
@@ -956,6 +975,38 @@ class CareModel(mesa.Model):
             volume = 1.0 - fund_share * clawback[f.consortium]
         margin = np.divide(f.fee_for_service_billed, billed, out=np.ones(len(f)), where=billed > 0) * volume
         return margin, volume
+
+
+@dataclass
+class _Claims:
+    """Claims queued for settlement (struct of arrays), in batches.
+
+    Attributes:
+        components: (n, 3) billed service, drugs, tests; `billed` their row sums.
+        fixed: Paid a fixed amount (per case, per day, capitated).
+        bounds: Where each batch begins, then the end.
+    """
+
+    facility: np.ndarray
+    tier: np.ndarray
+    components: np.ndarray
+    billed: np.ndarray
+    fund: np.ndarray
+    oop: np.ndarray
+    fixed: np.ndarray
+    bounds: list[int]
+
+    @classmethod
+    def concat_all(cls, parts: list[_Claims]) -> _Claims:
+        if len(parts) == 1:
+            return parts[0]
+        bounds = [0]
+        for part in parts:
+            bounds += [bounds[-1] + b for b in part.bounds[1:]]
+        arrays = {
+            f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls) if f.name != "bounds"
+        }
+        return cls(**arrays, bounds=bounds)
 
 
 @dataclass
