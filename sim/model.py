@@ -98,7 +98,9 @@ class CareModel(mesa.Model):
         self.year = self.day // DAYS_PER_YEAR
         self.policy = Policy.for_year(scenario.levers, self.year)
         self._price_index: tuple[np.ndarray, ...] = ()  # per tier, outpatient and inpatient; set each year
-        self._visit_cost = self._visit_rate = self._stay_cost = np.zeros(0)  # set each year by `_cost_tables`
+        # Set each year by `_cost_tables`.
+        self._visit_components = self._visit_bills = np.zeros(0)
+        self._visit_cost = self._visit_rate = self._stay_cost = np.zeros(0)
         self.insurance = SchemeTable.from_params(scenario.insurance)
         self._outpatient_rates = self._inpatient_rates = np.zeros((2, len(TIER_LEVEL), 2, 2))  # set each year
         self._age0 = self.population.age.copy()
@@ -328,13 +330,11 @@ class CareModel(mesa.Model):
                 A day's care passes are its batches, billed in one call.
             waive_start_line: Visits charged no annual start-line.
         """
-        f, pop, table, s = self.facilities, self.population, self.insurance, self.scenario
+        f, pop, table = self.facilities, self.population, self.insurance
         tier = f.tier[facility]
-        base = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
-        components = payment.priced_components(
-            base, tier, False, s.prices, self.policy.price_multiplier, f.component_volume.take(facility, axis=0)
-        )
-        bill = row_sums(components)
+        visit = (facility * len(SEVERITIES) + severity) * 2 + kind
+        components = self._visit_components.take(visit, axis=0)
+        bill = self._visit_bills[visit]
         scheme = pop.scheme[resident]
         signed = pop.signed[resident]
         rate = claim_rates(self._outpatient_rates, scheme, tier, referred, signed)
@@ -355,16 +355,17 @@ class CareModel(mesa.Model):
             begin = end
         # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
         # primary care is already paid per head, so the facility is not paid it again per visit.
-        capitated = (
-            (self.policy.capitation_rate > 0)
-            & signed
-            & (tier <= _PRIMARY_TIERS)
-            & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
-        )
+        if self.policy.capitation_rate > 0:
+            capitated = (
+                signed
+                & (tier <= _PRIMARY_TIERS)
+                & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
+            )
+            fund = np.where(capitated, 0.0, fund)
+        else:
+            capitated = np.zeros(bill.size, dtype=bool)
         bounds = [0, *ends]
-        self._settle(
-            facility, tier, components, bill, np.where(capitated, 0.0, fund), oop, fixed=capitated, bounds=bounds
-        )
+        self._settle(facility, tier, components, bill, fund, oop, fixed=capitated, bounds=bounds)
         t = self._today
         t.add_by_tier("visits", tier)
         t.add_by_tier_batches(("visit_bills",), tier, bill[:, None], bounds)
@@ -736,12 +737,13 @@ class CareModel(mesa.Model):
         return ok
 
     def _cost_tables(self) -> None:
-        """This year's expected visit bills, visit reimbursement rates and expected stay costs.
+        """This year's visit bills, and expected visit bills, reimbursement rates and stay costs.
 
-        Prices, intensity, rules and rates change only at a year start, so what a patient expects
-        to pay is tabulated here once a year: visits by (facility, severity, kind, scheme, signed),
-        stays by (admitting facility, severity, referred up or not, scheme, signed), the latter
-        already weighted by the probability of admission. `_expected_oop` looks them up.
+        Prices, intensity, volumes, rules and rates change only at a year start, so they are
+        tabulated here once a year: visit bill components by (facility, severity, kind) for
+        `_bill_outpatient`; for `_expected_oop`, what patients expect: visits by (facility, severity,
+        kind, scheme, signed), stays by (admitting facility, severity, referred up or not, scheme,
+        signed), the latter already weighted by the probability of admission.
         """
         s, f, table = self.scenario, self.facilities, self.insurance
         n_sev = len(SEVERITIES)
@@ -754,6 +756,11 @@ class CareModel(mesa.Model):
         signed = np.array([False, True]).reshape(1, 1, 1, 1, -1)
         shape = (len(f), n_sev, 2, 2, 2)
         visit = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
+        rows = np.repeat(np.arange(len(f)), n_sev * 2)  # (facility, severity, kind) order
+        self._visit_components = payment.priced_components(
+            visit.ravel(), f.tier[rows], False, s.prices, self.policy.price_multiplier, f.component_volume[rows]
+        )
+        self._visit_bills = row_sums(self._visit_components)
         self._visit_cost = np.broadcast_to(visit * self._price_index[0][tier], shape).ravel()
         self._visit_rate = np.broadcast_to(
             claim_rates(self._outpatient_rates, scheme, tier, False, signed), shape
