@@ -98,7 +98,8 @@ class CareModel(mesa.Model):
         self.year = self.day // DAYS_PER_YEAR
         self.policy = Policy.for_year(scenario.levers, self.year)
         self._price_index: tuple[np.ndarray, ...] = ()  # per tier, outpatient and inpatient; set each year
-        # Set each year by `_cost_tables`.
+        # Set each year by `_year_tables`.
+        self._choice_terms: choice.CandidateTerms | None = None
         self._visit_components = self._visit_bills = np.zeros(0)
         self._visit_cost = self._visit_rate = self._stay_cost = np.zeros(0)
         self.insurance = SchemeTable.from_params(scenario.insurance)
@@ -146,7 +147,7 @@ class CareModel(mesa.Model):
         )
         self._referral_outpatient = care.referral_targets(cand, self._cand_preference, f.outpatient_capability)
         self._referral_inpatient = care.referral_targets(cand, self._cand_preference, f.inpatient_capability)
-        # Keys into this year's cost tables (`_cost_tables`) for each candidate: (cells, K) of the
+        # Keys into this year's cost tables (`_year_tables`) for each candidate: (cells, K) of the
         # visit, and (cells × severities, K) of the stay, at the candidate or where it would refer up to.
         self._visit_key = safe * _VISIT_CASES
         severity = np.arange(len(SEVERITIES))[None, :, None]
@@ -220,7 +221,7 @@ class CareModel(mesa.Model):
             claim_rate_table(rate, _TIER_LEVEL, policy.rate_cut, policy.gatekeeping_cut)
             for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
         )
-        self._cost_tables()
+        self._year_tables()
         self._reserved = np.where(self._is_lead, np.round(policy.reserved_share * f.beds), 0).astype(np.int64)
         if policy.drg_factor is not None and self._case_price is None:
             self._case_price = self._group_prices(policy.drg_factor)
@@ -580,20 +581,18 @@ class CareModel(mesa.Model):
         tier = self._cand_tier.take(cell, axis=0)
         own_consortium = self._cand_own_consortium.take(cell, axis=0)
         signed = pop.signed[resident]
+        assert self._choice_terms is not None
         utility = choice.utilities(
             s.choice,
+            self._choice_terms,
+            cell=cell,
             severity=severity,
-            tier=tier,
-            quality=f.quality[safe],
-            capability=f.outpatient_capability[safe],
             oop=self._expected_oop(resident, cell, severity, eps.kind),
-            hours=self.region.cell_travel_hours.take(cell, axis=0),
             expected_wait=f.expected_wait[safe]
             + s.illness.admission_probability.as_array()[severity][:, None] * f.expected_admission_wait[safe],
             trust=pop.trust[resident],
             signed=signed,
             own_consortium=own_consortium,
-            available=cand >= 0,
         ) + choice.taste_shocks(self.seed, eps.key, cand.shape[1])
         if self.policy.managed_follow_up_pull > 0:
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
@@ -736,16 +735,27 @@ class CareModel(mesa.Model):
             ok &= self.population.signed[resident]
         return ok
 
-    def _cost_tables(self) -> None:
-        """This year's visit bills, and expected visit bills, reimbursement rates and stay costs.
+    def _year_tables(self) -> None:
+        """This year's tables: visit bills, expected costs, and the candidates' utility terms.
 
-        Prices, intensity, volumes, rules and rates change only at a year start, so they are
-        tabulated here once a year: visit bill components by (facility, severity, kind) for
+        Prices, intensity, volumes, quality, rules and rates change only at a year start, so they
+        are tabulated here once a year: visit bill components by (facility, severity, kind) for
         `_bill_outpatient`; for `_expected_oop`, what patients expect: visits by (facility, severity,
         kind, scheme, signed), stays by (admitting facility, severity, referred up or not, scheme,
-        signed), the latter already weighted by the probability of admission.
+        signed), the latter already weighted by the probability of admission; the parts of each
+        cell's candidates' utilities that do not change within the year.
         """
         s, f, table = self.scenario, self.facilities, self.insurance
+        cand = self.region.cell_candidates
+        safe = np.maximum(cand, 0)
+        self._choice_terms = choice.candidate_terms(
+            s.choice,
+            tier=self._cand_tier,
+            quality=f.quality[safe],
+            capability=f.outpatient_capability[safe],
+            hours=self.region.cell_travel_hours,
+            available=cand >= 0,
+        )
         n_sev = len(SEVERITIES)
         facility = np.arange(len(f)).reshape(-1, 1, 1, 1, 1)
         tier = f.tier[facility]
