@@ -1020,9 +1020,7 @@ class _Claims:
         bounds = [0]
         for part in parts:
             bounds += [bounds[-1] + b for b in part.bounds[1:]]
-        arrays = {
-            f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls) if f.name != "bounds"
-        }
+        arrays = {name: np.concatenate([getattr(p, name) for p in parts]) for name in _CLAIM_ARRAYS}
         return cls(**arrays, bounds=bounds)
 
 
@@ -1051,7 +1049,7 @@ class _Requests:
         return int(self.resident.size)
 
     def take(self, index: np.ndarray) -> _Requests:
-        return _Requests(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return _Requests(**{name: getattr(self, name)[index] for name in _REQUEST_FIELDS})
 
     @classmethod
     def empty(cls) -> _Requests:
@@ -1072,7 +1070,11 @@ class _Requests:
     def concat_all(cls, parts: list[_Requests]) -> _Requests:
         if not parts:
             return cls.empty()
-        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+        return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in _REQUEST_FIELDS})
+
+
+_CLAIM_ARRAYS = tuple(f.name for f in fields(_Claims) if f.name != "bounds")
+_REQUEST_FIELDS = tuple(f.name for f in fields(_Requests))
 
 
 @dataclass
