@@ -60,8 +60,8 @@ TRANSFER_AFTER_DAYS = 2
 _TIER_LEVEL = np.array(TIER_LEVEL)
 _PRIMARY_TIERS = 1
 _REVENUE_FIELDS = tuple(f"revenue_{c}" for c in payment.COMPONENTS)
-_VISIT_CASES = len(SEVERITIES) * 2 * 2 * 2
-"""Visit cost table entries per facility: severity × kind × scheme × signed."""
+_PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
+"""Patient cases for expected costs: severity × kind × scheme × signed (case = ((s·2 + k)·2 + scheme)·2 + signed)."""
 """Tiers 0 and 1 are primary care (基层)."""
 
 
@@ -147,13 +147,15 @@ class CareModel(mesa.Model):
         )
         self._referral_outpatient = care.referral_targets(cand, self._cand_preference, f.outpatient_capability)
         self._referral_inpatient = care.referral_targets(cand, self._cand_preference, f.inpatient_capability)
-        # Keys into this year's cost tables (`_year_tables`) for each candidate: (cells, K) of the
-        # visit, and (cells × severities, K) of the stay, at the candidate or where it would refer up to.
-        self._visit_key = safe * _VISIT_CASES
-        severity = np.arange(len(SEVERITIES))[None, :, None]
+        # Keys into the yearly cost tables (`_year_tables`) for each cell, patient case (severity,
+        # kind, scheme, signed) and candidate: (cells, cases, K) of the visit at the candidate, and
+        # of the stay, at the candidate or where it would refer up to.
+        case = np.arange(_PATIENT_CASES)[None, :, None]
+        severity, patient = case // 8, case % 4
+        self._visit_key = safe[:, None, :] * _PATIENT_CASES + case
         capable = f.inpatient_capability[safe][:, None, :] >= severity
-        ward = np.where(capable, safe[:, None, :], self._referral_inpatient[:, :, None]) % len(f)
-        self._stay_key = ((ward * len(SEVERITIES) + severity) * 2 + capable).reshape(-1, cand.shape[1])
+        ward = np.where(capable, safe[:, None, :], self._referral_inpatient[:, severity[0, :, 0], None]) % len(f)
+        self._stay_key = ((ward * len(SEVERITIES) + severity) * 2 + capable) * 4 + patient
 
     # ------------------------------------------------------------------ public helpers
     def occupied_beds(self) -> np.ndarray:
@@ -771,10 +773,12 @@ class CareModel(mesa.Model):
             visit.ravel(), f.tier[rows], False, s.prices, self.policy.price_multiplier, f.component_volume[rows]
         )
         self._visit_bills = row_sums(self._visit_components)
-        self._visit_cost = np.broadcast_to(visit * self._price_index[0][tier], shape).ravel()
-        self._visit_rate = np.broadcast_to(
-            claim_rates(self._outpatient_rates, scheme, tier, False, signed), shape
-        ).ravel()
+        visit_cost = np.broadcast_to(visit * self._price_index[0][tier], shape).ravel()
+        visit_rate = np.broadcast_to(claim_rates(self._outpatient_rates, scheme, tier, False, signed), shape).ravel()
+        # By (cell × case, K) rows, so a day's patients take whole rows.
+        k = self.region.cell_candidates.shape[1]
+        self._visit_cost = visit_cost[self._visit_key].reshape(-1, k)
+        self._visit_rate = visit_rate[self._visit_key].reshape(-1, k)
         stay = s.illness.length_of_stay.as_array()[tier] * s.illness.severity_stay_factor.as_array()[severity]
         stay_bill = (
             payment.inpatient_bill(tier, f.intensity[facility], severity, stay, self.year, s.prices)
@@ -784,7 +788,7 @@ class CareModel(mesa.Model):
         rate = claim_rates(self._inpatient_rates, scheme, tier, ~capable, signed)
         stay_oop = np.minimum(stay_bill, start) + np.maximum(0.0, stay_bill - start) * (1 - rate)
         p_admit = s.illness.admission_probability.as_array()[severity]
-        self._stay_cost = np.broadcast_to(p_admit * stay_oop, shape).ravel()
+        self._stay_cost = np.broadcast_to(p_admit * stay_oop, shape).ravel()[self._stay_key].reshape(-1, k)
 
     def _expected_oop(
         self, resident: np.ndarray, cell: np.ndarray, severity: np.ndarray, kind: np.ndarray
@@ -796,14 +800,11 @@ class CareModel(mesa.Model):
         """
         pop = self.population
         scheme = pop.scheme[resident]
-        patient = scheme * 2 + pop.signed[resident]
-        visit_key = self._visit_key.take(cell, axis=0) + (((severity * 2 + kind) * 2) * 2 + patient)[:, None]
-        visit = self._visit_cost[visit_key]
+        row = cell * _PATIENT_CASES + ((severity * 2 + kind) * 2 + scheme) * 2 + pop.signed[resident]
+        visit = self._visit_cost.take(row, axis=0)
         start_left = np.maximum(0.0, self.insurance.outpatient_start_line[scheme] - self._op_start_line_paid[resident])
-        oop = visit - np.maximum(0.0, visit - start_left[:, None]) * self._visit_rate[visit_key]
-        return (
-            oop + self._stay_cost[self._stay_key.take(cell * len(SEVERITIES) + severity, axis=0) * 4 + patient[:, None]]
-        )
+        oop = visit - np.maximum(0.0, visit - start_left[:, None]) * self._visit_rate.take(row, axis=0)
+        return oop + self._stay_cost.take(row, axis=0)
 
     def _learned(self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Expected waits per facility after today's observations (facilities with none keep theirs)."""
