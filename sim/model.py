@@ -59,10 +59,10 @@ TRANSFER_AFTER_DAYS = 2
 
 _TIER_LEVEL = np.array(TIER_LEVEL)
 _PRIMARY_TIERS = 1
+"""Tiers 0 and 1 are primary care (基层)."""
 _REVENUE_FIELDS = tuple(f"revenue_{c}" for c in payment.COMPONENTS)
 _PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
 """Patient cases for expected costs: severity × kind × scheme × signed (case = ((s·2 + k)·2 + scheme)·2 + signed)."""
-"""Tiers 0 and 1 are primary care (基层)."""
 
 
 class CareModel(mesa.Model):
