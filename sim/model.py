@@ -611,18 +611,17 @@ class CareModel(mesa.Model):
         referred = np.zeros(n, dtype=bool)
         from_primary = np.zeros(n, dtype=bool)
         queued, ahead = f.backlog, np.zeros(len(f))
-        # Per pass: episodes seen, where, whether referred, their waits; admitted episodes, where
-        # treated, their wards, whether the treating facility admits them; referral flows (from tier, to tier).
+        # Per pass: episodes seen, where, whether referred, their waits; those treated and where;
+        # those referred up, from where and to where. What follows from them is worked out after
+        # the passes: it does not change who queues where in a later pass.
         seen_parts: list[np.ndarray] = []
         seen_at_parts: list[np.ndarray] = []
         referred_parts: list[np.ndarray] = []
         wait_parts: list[np.ndarray] = []
-        admitted_parts: list[np.ndarray] = []
-        treated_at_parts: list[np.ndarray] = []
-        ward_parts: list[np.ndarray] = []
-        own_ward_parts: list[np.ndarray] = []
-        flow_from: list[np.ndarray] = []
-        flow_to: list[np.ndarray] = []
+        done_parts: list[np.ndarray] = []
+        done_at_parts: list[np.ndarray] = []
+        up_from_parts: list[np.ndarray] = []
+        up_target_parts: list[np.ndarray] = []
         capability, max_queue = f.outpatient_capability, s.care.max_queue_days
         for _ in range(MAX_CARE_PASSES):
             if pending.size == 0:
@@ -652,31 +651,15 @@ class CareModel(mesa.Model):
             wait_parts.append(wait[accepted])
 
             treated = capability[seen_at] >= seen_severity
-            done, done_at = seen[treated], seen_at[treated]
-            admit = illness.needs_admission(
-                eps.admission_draw[done], seen_severity[treated], f.admission_propensity[done_at], s.illness
-            )
-            t.treated_outpatient += int(np.count_nonzero(~admit))
-            a_idx, a_fac = done[admit], done_at[admit]
-            can_admit = f.inpatient_capability[a_fac] >= severity[a_idx]
-            refer = ~can_admit
-            ward = a_fac.copy()
-            ward[refer] = self._referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
-            t.referrals_up += int(np.count_nonzero(refer))
-            admitted_parts.append(a_idx)
-            treated_at_parts.append(a_fac)
-            ward_parts.append(ward)
-            own_ward_parts.append(can_admit)
-
+            done_parts.append(seen[treated])
+            done_at_parts.append(seen_at[treated])
             untreated = ~treated
             up, up_from = seen[untreated], seen_at[untreated]
-            t.referrals_up += up.size
             referred[up] = True
-            up_from_tier = f.tier[up_from]
-            from_primary[up] = up_from_tier <= _PRIMARY_TIERS
+            from_primary[up] = f.tier[up_from] <= _PRIMARY_TIERS
             up_target = self._referral_outpatient[cell[up], seen_severity[untreated]]
-            flow_from += [f.tier[a_fac[refer]], up_from_tier]
-            flow_to += [f.tier[ward[refer]], f.tier[up_target]]
+            up_from_parts.append(up_from)
+            up_target_parts.append(up_target)
 
             turned = pending[~accepted]
             if turned.size:
@@ -690,7 +673,6 @@ class CareModel(mesa.Model):
             else:
                 pending, target = up, up_target
         t.unmet_outpatient += pending.size
-        t.add_flow(np.concatenate(flow_from), np.concatenate(flow_to))
         # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
         seen, seen_at = np.concatenate(seen_parts), np.concatenate(seen_at_parts)
         self._bill_outpatient(
@@ -707,9 +689,24 @@ class CareModel(mesa.Model):
         t.add_by_tier("visit_wait_days", seen_tier, waited)
         t.add_by_tier("visit_waits", seen_tier)
         f.expected_wait = self._learned(f.expected_wait, seen_at, waited)
-        # An admitted episode is never seen again today, so its referral flags are final.
-        a_idx, a_fac, ward, can_admit = (
-            np.concatenate(p) for p in (admitted_parts, treated_at_parts, ward_parts, own_ward_parts)
+
+        # Treated episodes that need a bed ask for one where treated, or where that facility refers
+        # them up to. An admitted episode is never seen again today, so its referral flags are final.
+        done, done_at = np.concatenate(done_parts), np.concatenate(done_at_parts)
+        admit = illness.needs_admission(
+            eps.admission_draw[done], severity[done], f.admission_propensity[done_at], s.illness
+        )
+        t.treated_outpatient += int(np.count_nonzero(~admit))
+        a_idx, a_fac = done[admit], done_at[admit]
+        can_admit = f.inpatient_capability[a_fac] >= severity[a_idx]
+        refer = ~can_admit
+        ward = a_fac.copy()
+        ward[refer] = self._referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
+        up_from, up_target = np.concatenate(up_from_parts), np.concatenate(up_target_parts)
+        t.referrals_up += int(np.count_nonzero(refer)) + up_from.size
+        t.add_flow(
+            np.concatenate([f.tier[a_fac[refer]], f.tier[up_from]]),
+            np.concatenate([f.tier[ward[refer]], f.tier[up_target]]),
         )
         new = _Requests(
             resident=resident[a_idx],
@@ -717,7 +714,7 @@ class CareModel(mesa.Model):
             severity=severity[a_idx],
             key=eps.key[a_idx],
             since=np.full(a_idx.size, self.day, dtype=np.int64),
-            referred=referred[a_idx] | ~can_admit,
+            referred=referred[a_idx] | refer,
             from_primary=np.where(can_admit, from_primary[a_idx], f.tier[a_fac] <= _PRIMARY_TIERS),
             chain_consortium=np.full(a_idx.size, -1, dtype=np.int64),
             chain_paid=np.zeros(a_idx.size),
