@@ -156,7 +156,7 @@ def allocate_beds(facility: np.ndarray, free_slots: np.ndarray, slot_facility: n
     n_fac = max(n_fac, int(facility.max()) + 1 if facility.size else 0)
     free_fac = slot_facility[free_slots]
     free_count = np.bincount(free_fac, minlength=n_fac)
-    first_free = np.searchsorted(free_fac, np.arange(n_fac))
+    first_free = np.cumsum(free_count) - free_count  # free slots are sorted, so grouped by facility
     rank = rank_within(facility)
     ok = rank < free_count[facility]
     slot = np.full(facility.size, -1, dtype=np.int64)

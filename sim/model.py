@@ -469,29 +469,29 @@ class CareModel(mesa.Model):
         np.add.at(self._ip_fund_paid, resident, fund)
         self._settle(facility, tier, components, bill, fund, oop, fixed=fixed)
         transfer = w.transfer[out]
+        ended = ~transfer  # stays that end here (the others continue higher up)
+        ended_tier, ended_severity, ended_bill = tier[ended], severity[ended], bill[ended]
         deflator = (1.0 + s.prices.price_inflation) ** self.year  # group prices are kept in year-0 yuan
-        np.add.at(self._case_bills, (tier[~transfer], severity[~transfer]), bill[~transfer] / deflator)
-        np.add.at(self._case_counts, (tier[~transfer], severity[~transfer]), 1)
+        np.add.at(self._case_bills, (ended_tier, ended_severity), ended_bill / deflator)
+        np.add.at(self._case_counts, (ended_tier, ended_severity), 1)
         t = self._today
-        t.add_by_tier("discharges", tier[~transfer])
-        t.add_by_tier("stay_days", tier[~transfer], stay[~transfer].astype(np.float64))
-        t.add_by_tier("stay_bills", tier[~transfer], bill[~transfer])
-        t.chain_start_line_paid += float(np.minimum(bill, start_line).sum())
+        t.add_by_tier("discharges", ended_tier)
+        t.add_by_tier("stay_days", ended_tier, stay[ended].astype(np.float64))
+        t.add_by_tier("stay_bills", ended_tier, ended_bill)
+        start_line_paid = np.minimum(bill, start_line)
+        t.chain_start_line_paid += float(start_line_paid.sum())
         if transfer.any():
-            self._transfer_up(out[transfer], np.minimum(bill, start_line)[transfer])
+            self._transfer_up(out[transfer], start_line_paid[transfer])
         w.discharge_day[out] = -1
 
-        stays = out[~transfer]
-        p_down = (
-            s.care.down_referral_probability.as_array()[tier[~transfer]]
-            * f.down_referral_willingness[facility[~transfer]]
-        )
+        stays = out[ended]
+        p_down = s.care.down_referral_probability.as_array()[ended_tier] * f.down_referral_willingness[facility[ended]]
         down = rng.uniform(self.seed, "care.down_referral", w.key[stays]) < p_down
         if down.any():
             who = w.resident[stays[down]]
             centre = self.region.cell_candidates[pop.cell[who], 1]
             t.referrals_down += int(down.sum())
-            t.add_flow(tier[~transfer][down], f.tier[centre])
+            t.add_flow(ended_tier[down], f.tier[centre])
             self._bill_outpatient(
                 who,
                 centre,
@@ -836,10 +836,11 @@ class CareModel(mesa.Model):
         leaving = (self.day - queue.since[rest]) >= s.care.admission_wait_tolerance_days
         if leaving.any():
             go = queue.take(rest[leaving])
-            go.facility = self._bed_elsewhere(go)
+            open_beds = self._open_slots()
+            go.facility = self._bed_elsewhere(go, open_beds)
             moved = go.facility >= 0
             elsewhere = go.take(moved)
-            slot = care.allocate_beds(elsewhere.facility, self._open_slots(), w.facility)
+            slot = care.allocate_beds(elsewhere.facility, open_beds, w.facility)
             got = slot >= 0
             self._occupy(elsewhere.take(got), slot[got], qualified=False, to_lead=np.zeros(int(got.sum()), bool))
             t.unmet_inpatient += int(np.count_nonzero(~moved)) + int(np.count_nonzero(slot < 0))
@@ -869,13 +870,12 @@ class CareModel(mesa.Model):
         released = self._reserve_idle_days >= self.policy.reserved_release_days
         return np.where(released, 0, unused)
 
-    def _bed_elsewhere(self, go: _Requests) -> np.ndarray:
-        """For patients leaving a waiting list: the nearest other capable candidate with a free bed."""
+    def _bed_elsewhere(self, go: _Requests, open_beds: np.ndarray) -> np.ndarray:
+        """For patients leaving a waiting list: the nearest other capable candidate with an open bed."""
         f = self.facilities
         cell = self.population.cell[go.resident]
         cand = self.region.cell_candidates.take(cell, axis=0)
         safe = np.maximum(cand, 0)
-        open_beds = self._open_slots()
         free = np.bincount(self.wards.facility[open_beds], minlength=len(f))
         ok = (cand >= 0) & (cand != go.facility[:, None]) & (f.inpatient_capability[safe] >= go.severity[:, None])
         ok &= free[safe] > 0
