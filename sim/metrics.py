@@ -178,15 +178,14 @@ class DayRecord:
                 added in turn, so floating-point sums come out as if added one batch at a time.
         """
         n, m = len(TIERS), len(names)
-        key = ((tier * m)[:, None] + np.arange(m)).ravel()
-        weights = weights.ravel()
+        sizes = [end - begin for begin, end in itertools.pairwise(bounds)]
+        batch = np.repeat(np.arange(len(sizes)), sizes)
+        key = (((batch * n + tier) * m)[:, None] + np.arange(m)).ravel()
+        sums = np.bincount(key, weights=weights.ravel(), minlength=len(sizes) * n * m).reshape(-1, n, m)
         rows = [_BY_TIER_INDEX[name] for name in names]
-        sums = self.by_tier[rows].T
-        for begin, end in itertools.pairwise(bounds):
-            if begin < end:  # an empty batch adds nothing
-                part = slice(begin * m, end * m)
-                sums += np.bincount(key[part], weights=weights[part], minlength=n * m).reshape(n, m)
-        self.by_tier[rows] = sums.T
+        # Running totals over the batches (a cumulative sum adds them one after the other).
+        totals = np.cumsum(np.concatenate([self.by_tier[rows].T[None], sums]), axis=0)
+        self.by_tier[rows] = totals[-1].T
 
     def values(self) -> tuple[float, ...]:
         """The scalar fields, in declaration order."""
