@@ -197,10 +197,11 @@ def poisson_events(
     """
     t = np.zeros(residents.size)
     active = np.flatnonzero(rate > 0)
+    hashed = rng.bits(seed, stream, year, residents)  # each event number continues from these
     out_r, out_d, out_k = [], [], []
     k = 0
     while active.size:
-        t[active] += rng.exponential(seed, stream, year, residents[active], k) / rate[active] * DAYS_PER_YEAR
+        t[active] += rng.exponential_after(hashed[active], k) / rate[active] * DAYS_PER_YEAR
         active = active[t[active] < DAYS_PER_YEAR]
         out_r.append(residents[active])
         out_d.append(t[active].astype(np.int16))

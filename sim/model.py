@@ -320,7 +320,7 @@ class CareModel(mesa.Model):
         batch_ends: list[int] | None = None,
         waive_start_line: np.ndarray | None = None,
     ) -> None:
-        """Bill and settle visits, batch after batch.
+        """Bill visits batch after batch and queue them for settlement.
 
         Args:
             resident: Resident of each visit.

@@ -57,20 +57,20 @@ def bits(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
     Returns:
         uint64 array with the broadcast shape of the keys.
     """
+    h = _hash(_stream_words(seed, stream), keys)
+    return h.reshape(()) if all(np.ndim(k) == 0 for k in keys) else h
+
+
+def _hash(h: np.ndarray, keys: tuple[np.ndarray | int, ...]) -> np.ndarray:
+    """Hash keys one by one into the words `h` (left unchanged; the result is a new array)."""
     # Scalar keys (a year) are hashed as one-element arrays, so a leading scalar is hashed once and
     # integer overflow wraps silently as it does for arrays.
-    h = _stream_words(seed, stream)
-    scalars_only = True
     for k in keys:
         words = _as_words(k)
-        if words.ndim == 0:
-            words = words.reshape(1)
-        else:
-            scalars_only = False
-        mixed = words + _GOLDEN
+        mixed = (words.reshape(1) if words.ndim == 0 else words) + _GOLDEN
         # XOR into the fresh array where it already has the result's shape: one large array less.
         h = _mix(np.bitwise_xor(h, mixed, out=mixed) if h.shape in (mixed.shape, (1,)) else h ^ mixed)
-    return h.reshape(()) if scalars_only else h
+    return h
 
 
 @functools.lru_cache(maxsize=1024)
@@ -110,7 +110,19 @@ def gumbel(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
 
 def exponential(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
     """Standard exponential draws (mean 1): −ln u."""
-    draws = uniform_open(seed, stream, *keys)
+    return _exponential(bits(seed, stream, *keys))
+
+
+def exponential_after(words: np.ndarray, key: np.ndarray | int) -> np.ndarray:
+    """`exponential(seed, stream, *keys, key)` from `words = bits(seed, stream, *keys)`.
+
+    A loop over the last key (an event number) hashes the keys before it only once.
+    """
+    return _exponential(_hash(words, (key,)))
+
+
+def _exponential(words: np.ndarray) -> np.ndarray:
+    draws = _unit_floats(words, 0.5)
     np.log(draws, out=draws)
     return np.negative(draws, out=draws)
 
