@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.arrays import stable_argsort
 from sim.illness import SEVERITIES
 from sim.params import StrictModel, by_tier, param, table_field
 
@@ -97,13 +98,16 @@ class CareParams(StrictModel):
     )
 
 
-def rank_within(group: np.ndarray, n_groups: int) -> np.ndarray:
+def rank_within(group: np.ndarray) -> np.ndarray:
     """Position of each element among earlier elements of the same group (0, 1, 2, … in array order)."""
-    order = np.argsort(group, kind="stable")
+    order = stable_argsort(group)
     sorted_group = group[order]
-    starts = np.searchsorted(sorted_group, np.arange(n_groups))
+    first = np.empty(group.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(sorted_group[1:], sorted_group[:-1], out=first[1:])
+    position = np.arange(group.size)
     rank = np.empty(group.size, dtype=np.int64)
-    rank[order] = np.arange(group.size) - starts[sorted_group]
+    rank[order] = position - np.maximum.accumulate(np.where(first, position, 0))
     return rank
 
 
@@ -124,7 +128,7 @@ def queue_outpatients(
     Returns:
         (accepted mask, wait in days of capacity ahead of each accepted arrival, queued after them).
     """
-    position = queued[facility] + rank_within(facility, queued.size)
+    position = queued[facility] + rank_within(facility)
     limit = capacity * (1.0 + max_queue_days)
     accepted = position < limit[facility]
     wait = position / np.maximum(capacity[facility], 1e-9)
@@ -152,8 +156,8 @@ def allocate_beds(facility: np.ndarray, free_slots: np.ndarray, slot_facility: n
     n_fac = max(n_fac, int(facility.max()) + 1 if facility.size else 0)
     free_fac = slot_facility[free_slots]
     free_count = np.bincount(free_fac, minlength=n_fac)
-    first_free = np.searchsorted(free_fac, np.arange(n_fac))
-    rank = rank_within(facility, n_fac)
+    first_free = np.cumsum(free_count) - free_count  # free slots are sorted, so grouped by facility
+    rank = rank_within(facility)
     ok = rank < free_count[facility]
     slot = np.full(facility.size, -1, dtype=np.int64)
     slot[ok] = free_slots[first_free[facility[ok]] + rank[ok]]
@@ -163,7 +167,7 @@ def allocate_beds(facility: np.ndarray, free_slots: np.ndarray, slot_facility: n
 def unreserved(free_slots: np.ndarray, slot_facility: np.ndarray, protected: np.ndarray) -> np.ndarray:
     """Free slots open to any patient: each facility's first `protected[f]` free slots are held back."""
     owner = slot_facility[free_slots]
-    rank = rank_within(owner, protected.size)
+    rank = rank_within(owner)
     return free_slots[rank >= protected[owner]]
 
 

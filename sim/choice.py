@@ -19,6 +19,8 @@ of travel (the DCE evidence below), while for a stay costing thousands each extr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim import rng
@@ -109,52 +111,99 @@ class ChoiceParams(StrictModel):
     tier_constant: TierConstant = table_field(TierConstant)
 
 
-def utilities(
+@dataclass
+class CandidateTerms:
+    """The parts of every candidate's utility that change at most once a year, per home cell.
+
+    Attributes:
+        attraction: (cells × severities, K) tier constant plus the quality term, row cell × S + severity.
+        travel: (cells, K) travel term (0 where no candidate).
+        incapable: (cells × severities, K) penalty where the candidate cannot treat the severity.
+        primary: (cells, K) the candidate is primary care.
+        available: (cells, K) the candidate exists.
+    """
+
+    attraction: np.ndarray
+    travel: np.ndarray
+    incapable: np.ndarray
+    primary: np.ndarray
+    available: np.ndarray
+
+
+def candidate_terms(
     params: ChoiceParams,
     *,
-    severity: np.ndarray,
     tier: np.ndarray,
     quality: np.ndarray,
     capability: np.ndarray,
-    oop: np.ndarray,
     hours: np.ndarray,
+    available: np.ndarray,
+) -> CandidateTerms:
+    """Utility terms of each cell's candidates that do not depend on the day or the patient.
+
+    Args:
+        params: Choice coefficients.
+        tier: (cells, K) tier of each candidate.
+        quality: (cells, K) quality score of each candidate, 0–1.
+        capability: (cells, K) highest severity each candidate treats.
+        hours: (cells, K) travel time.
+        available: (cells, K) the candidate exists.
+    """
+    n_sev = len(SEVERITIES)
+    severity = np.arange(n_sev)[None, :, None]
+    attraction = (
+        params.tier_constant.as_array()[tier][:, None, :] + params.quality.as_array()[severity] * quality[:, None, :]
+    )
+    incapable = params.incapable * (capability[:, None, :] < severity)
+    k = tier.shape[1]
+    return CandidateTerms(
+        attraction=attraction.reshape(-1, k),
+        travel=params.travel * np.where(available, hours, 0.0),
+        incapable=incapable.reshape(-1, k),
+        primary=tier <= 1,
+        available=available,
+    )
+
+
+def utilities(
+    params: ChoiceParams,
+    terms: CandidateTerms,
+    *,
+    cell: np.ndarray,
+    severity: np.ndarray,
+    oop: np.ndarray,
     expected_wait: np.ndarray,
     trust: np.ndarray,
     signed: np.ndarray,
     own_consortium: np.ndarray,
-    available: np.ndarray,
 ) -> np.ndarray:
     """Deterministic utility of every candidate (−inf where unavailable).
 
     Args:
         params: Choice coefficients.
+        terms: This year's candidate terms (`candidate_terms`).
+        cell: (n,) home cell of each episode's patient.
         severity: (n,) severity of each episode.
-        tier: (n, K) tier of each candidate.
-        quality: (n, K) quality score of each candidate, 0–1.
-        capability: (n, K) highest severity each candidate treats.
         oop: (n, K) expected out-of-pocket payment, yuan.
-        hours: (n, K) travel time.
         expected_wait: (n, K) expected wait in days.
         trust: (n,) trust in primary care.
         signed: (n,) signed with a family doctor.
         own_consortium: (n, K) the candidate is in the resident's home consortium.
-        available: (n, K) the candidate exists.
 
     Returns:
         (n, K) utilities.
     """
-    primary = tier <= 1
-    u = (
-        params.tier_constant.as_array()[tier]
-        + params.quality.as_array()[severity][:, None] * quality
-        + params.cost * np.log1p(oop / 100.0)
-        + params.travel * np.where(available, hours, 0.0)
-        + params.wait * expected_wait
-        + params.incapable * (capability < severity[:, None])
-        + params.trust * (trust[:, None] - 0.5) * primary
-        + params.signed * (signed[:, None] & primary & own_consortium)
-    )
-    return np.where(available, u, -np.inf)
+    by_severity = cell * len(SEVERITIES) + severity
+    primary = terms.primary.take(cell, axis=0)
+    # Terms are added one at a time in the order of the module docstring's formula.
+    u = terms.attraction.take(by_severity, axis=0)
+    u += params.cost * np.log1p(oop / 100.0)
+    u += terms.travel.take(cell, axis=0)
+    u += params.wait * expected_wait
+    u += terms.incapable.take(by_severity, axis=0)
+    u += (params.trust * (trust - 0.5))[:, None] * primary
+    u += params.signed * (signed[:, None] & primary & own_consortium)
+    return np.where(terms.available.take(cell, axis=0), u, -np.inf)
 
 
 def taste_shocks(seed: int, key: np.ndarray, n_candidates: int) -> np.ndarray:

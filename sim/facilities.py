@@ -8,12 +8,14 @@ each facility is also a `Facility(mesa.Agent)` whose properties read and write i
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from sim import payment
+from sim.arrays import row_sums
 from sim.care import CareParams
 from sim.params import TIERS
 from sim.payment import COMPONENTS
@@ -21,6 +23,16 @@ from sim.region import Region, RegionParams
 
 if TYPE_CHECKING:
     from sim.model import CareModel
+
+_CLAIM_COLUMNS = (
+    *COMPONENTS,
+    "paid_by_fund",
+    "paid_out_of_pocket",
+    "fee_for_service_billed",
+    "fixed_billed",
+    "fund_claims",
+)
+"""Ledger columns a claim is booked to, in `FacilityState._claims` order."""
 
 
 class FacilityState:
@@ -69,13 +81,17 @@ class FacilityState:
         self.component_volume = np.ones((n, len(COMPONENTS)))
         self.admission_propensity = np.ones(n)
         self.down_referral_willingness = np.ones(n)
-        self.revenue = np.zeros((n, len(COMPONENTS)))
+        # The claim ledgers are columns of one matrix, so a batch of claims is booked in one bincount.
+        self._claims = np.zeros((n, len(_CLAIM_COLUMNS)))
+        self.revenue = self._claims[:, : len(COMPONENTS)]
+        (
+            self.paid_by_fund,
+            self.paid_out_of_pocket,
+            self.fee_for_service_billed,
+            self.fixed_billed,
+            self.fund_claims,
+        ) = self._claims[:, len(COMPONENTS) :].T
         self.lump_sum = np.zeros(n)
-        self.paid_by_fund = np.zeros(n)
-        self.paid_out_of_pocket = np.zeros(n)
-        self.fee_for_service_billed = np.zeros(n)
-        self.fixed_billed = np.zeros(n)
-        self.fund_claims = np.zeros(n)
         self.last_revenue = np.full(n, np.nan)
 
     def __len__(self) -> int:
@@ -85,17 +101,33 @@ class FacilityState:
         array += np.bincount(facility, weights=amount, minlength=len(self))
 
     def credit(
-        self, facility: np.ndarray, components: np.ndarray, fund: np.ndarray, oop: np.ndarray, *, fixed: np.ndarray
+        self,
+        facility: np.ndarray,
+        components: np.ndarray,
+        fund: np.ndarray,
+        oop: np.ndarray,
+        *,
+        fixed: np.ndarray,
+        bounds: list[int] | None = None,
     ) -> None:
-        """Book claims: revenue by component and by payer; `fixed` marks care paid a fixed amount."""
-        for c in range(components.shape[1]):
-            self._add(self.revenue[:, c], facility, components[:, c])
-        self._add(self.paid_by_fund, facility, fund)
-        self._add(self.paid_out_of_pocket, facility, oop)
-        self._add(self.fund_claims, facility, fund)
-        billed = components.sum(axis=1)
-        self._add(self.fee_for_service_billed, facility, np.where(fixed, 0.0, billed))
-        self._add(self.fixed_billed, facility, np.where(fixed, billed, 0.0))
+        """Book claims: revenue by component and by payer; `fixed` marks care paid a fixed amount.
+
+        Claims in consecutive batches (`bounds`: where each begins, then the end) are booked batch
+        after batch, with the same floating-point sums as booking each batch in its own call.
+        """
+        billed = row_sums(components)
+        amounts = np.empty((facility.size, len(_CLAIM_COLUMNS)))
+        amounts[:, : len(COMPONENTS)] = components
+        amounts[:, len(COMPONENTS) :] = np.stack(
+            [fund, oop, np.where(fixed, 0.0, billed), np.where(fixed, billed, 0.0), fund], axis=1
+        )
+        n, m = len(self), len(_CLAIM_COLUMNS)
+        key = ((facility * m)[:, None] + np.arange(m)).ravel()
+        amounts = amounts.ravel()
+        for begin, end in itertools.pairwise([0, facility.size] if bounds is None else bounds):
+            if begin < end:  # an empty batch books nothing
+                part = slice(begin * m, end * m)
+                self._claims += np.bincount(key[part], weights=amounts[part], minlength=n * m).reshape(n, m)
 
     def credit_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """Book lump sums paid by the fund (negative: paid back to the fund)."""
@@ -109,16 +141,8 @@ class FacilityState:
     def close_year(self) -> None:
         """Start a new ledger year (the model has already recorded and responded to the closing one)."""
         self.last_revenue = self.medical_revenue()
-        for array in (
-            self.revenue,
-            self.lump_sum,
-            self.paid_by_fund,
-            self.paid_out_of_pocket,
-            self.fee_for_service_billed,
-            self.fixed_billed,
-            self.fund_claims,
-        ):
-            array[...] = 0.0
+        self._claims[...] = 0.0
+        self.lump_sum[...] = 0.0
 
 
 class Facility(mesa.Agent):

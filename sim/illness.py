@@ -197,10 +197,11 @@ def poisson_events(
     """
     t = np.zeros(residents.size)
     active = np.flatnonzero(rate > 0)
+    hashed = rng.bits(seed, stream, year, residents)  # each event number continues from these
     out_r, out_d, out_k = [], [], []
     k = 0
     while active.size:
-        t[active] += rng.exponential(seed, stream, year, residents[active], k) / rate[active] * DAYS_PER_YEAR
+        t[active] += rng.exponential_after(hashed[active], k) / rate[active] * DAYS_PER_YEAR
         active = active[t[active] < DAYS_PER_YEAR]
         out_r.append(residents[active])
         out_d.append(t[active].astype(np.int16))
@@ -244,22 +245,30 @@ def draw_year(
     )
 
     key_a = rng.bits(seed, "illness.key.acute", year, r_a, k_a)
-    shares = np.cumsum(severity_shares(age[r_a], params), axis=1)
+    del k_a
+    # Severity: how many cumulative shares (by age, far fewer ages than episodes) the draw reaches.
+    thresholds = np.cumsum(severity_shares(np.arange(age.max() + 1), params), axis=1)
     u = rng.uniform(seed, "illness.severity", key_a)
-    severity = np.minimum((u[:, None] >= shares).sum(axis=1), 3).astype(np.int8)
+    age_a = age[r_a]
+    reached = np.zeros(r_a.size, dtype=np.int8)
+    for column in thresholds.T:
+        reached += u >= column[age_a]
+    severity = np.minimum(reached, 3)
+    del u, age_a, reached
     admission_draw = rng.uniform(seed, "illness.admission", key_a)
 
     key = np.concatenate([key_a, rng.bits(seed, "illness.key.follow_up", year, r_f, k_f)])
+    del key_a, k_f
     day = np.concatenate([d_a, d_f])
     # By day, then in the random order of the episode keys: the order patients arrive in a day.
     order = np.argsort((day.astype(np.uint64) << np.uint64(55)) | (key >> np.uint64(9)))
     return Episodes(
-        resident=np.concatenate([r_a, r_f])[order],
-        day=day[order],
-        kind=np.concatenate([np.full(r_a.size, ACUTE, np.int8), np.full(r_f.size, FOLLOW_UP, np.int8)])[order],
-        severity=np.concatenate([severity, np.zeros(r_f.size, np.int8)])[order],
-        admission_draw=np.concatenate([admission_draw, np.ones(r_f.size)])[order],
-        key=key[order],
+        resident=np.concatenate([r_a, r_f]).take(order),
+        day=day.take(order),
+        kind=np.concatenate([np.full(r_a.size, ACUTE, np.int8), np.full(r_f.size, FOLLOW_UP, np.int8)]).take(order),
+        severity=np.concatenate([severity, np.zeros(r_f.size, np.int8)]).take(order),
+        admission_draw=np.concatenate([admission_draw, np.ones(r_f.size)]).take(order),
+        key=key.take(order),
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field
 
+from sim.arrays import stable_argsort
 from sim.params import StrictModel, by_level, param, table_field
 
 _RULES_SOURCE = (
@@ -155,17 +156,51 @@ class SchemeTable:
         )
 
 
-def _within_resident_cumsum(values: np.ndarray, resident: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def claim_rate_table(
+    rate: np.ndarray, level_of_tier: np.ndarray, rate_cut: np.ndarray, gatekeeping_cut: float
+) -> np.ndarray:
+    """Reimbursement rates after the cuts for unreferred hospital care (差异化支付, gatekeeping).
+
+    Args:
+        rate: (schemes, levels) rates of the benefit table.
+        level_of_tier: Payment level of each tier.
+        rate_cut: Cut of each level's rate for unreferred care (none at primary level).
+        gatekeeping_cut: Further cut for a signed resident's unreferred hospital care.
+
+    Returns:
+        (schemes, tiers, referred, signed) rates; look them up with `claim_rates`.
+    """
+    scheme, tier, referred, signed = np.meshgrid(
+        np.arange(rate.shape[0]), np.arange(level_of_tier.size), [False, True], [False, True], indexing="ij"
+    )
+    level = level_of_tier[tier]
+    unreferred_hospital = ~referred & (level >= 1)
+    cut = np.where(unreferred_hospital, rate_cut[level], 0.0)
+    cut = cut + np.where(unreferred_hospital & signed, gatekeeping_cut, 0.0)
+    return np.clip(rate[scheme, level] - cut, 0.0, 1.0)
+
+
+def claim_rates(
+    table: np.ndarray, scheme: np.ndarray, tier: np.ndarray, referred: np.ndarray, signed: np.ndarray
+) -> np.ndarray:
+    """Rates of claims (arrays broadcast together) from a `claim_rate_table`."""
+    _, n_tiers, _, _ = table.shape
+    return table.ravel()[((scheme * n_tiers + tier) * 2 + referred) * 2 + signed]
+
+
+def _within_resident_cumsum(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative sum of values over each resident's earlier claims in the batch (inclusive).
+
+    Args:
+        values: Per claim, in batch order.
+        order: Stable order of the claims by resident.
+        starts: In that order, whether a claim is its resident's first.
 
     Returns:
         (cumulative including this claim, cumulative before this claim), in the batch's order.
     """
-    order = np.argsort(resident, kind="stable")
     v = values[order]
-    r = resident[order]
     total = np.cumsum(v)
-    starts = np.r_[True, r[1:] != r[:-1]]
     base = np.maximum.accumulate(np.where(starts, total - v, 0.0))
     inclusive = np.empty_like(total)
     inclusive[order] = total - base
@@ -177,7 +212,7 @@ def split_claims(
     resident: np.ndarray,
     rate: np.ndarray,
     start_line_left: np.ndarray,
-    per_claim_start_line: np.ndarray,
+    per_claim_start_line: np.ndarray | None,
     cap_left: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split a batch of bills into fund and out-of-pocket parts, claim by claim in batch order.
@@ -190,18 +225,22 @@ def split_claims(
         resident: Resident of each claim.
         rate: Reimbursement rate per claim.
         start_line_left: The resident's annual start-line not yet paid, per claim (as of the batch start).
-        per_claim_start_line: Start-line charged on this claim alone (inpatient), per claim.
+        per_claim_start_line: Start-line charged on this claim alone (inpatient), per claim; None for none.
         cap_left: What the fund may still pay the resident this year, per claim (as of the batch start).
 
     Returns:
         (fund pays, patient pays, annual start-line consumed), per claim.
     """
-    own = np.minimum(bill, per_claim_start_line)
-    rest = bill - own
-    cum_rest, prev_rest = _within_resident_cumsum(rest, resident)
+    order = stable_argsort(resident)
+    by_resident = resident[order]
+    starts = np.empty(by_resident.size, dtype=bool)
+    starts[:1] = True
+    np.not_equal(by_resident[1:], by_resident[:-1], out=starts[1:])
+    rest = bill if per_claim_start_line is None else bill - np.minimum(bill, per_claim_start_line)
+    cum_rest, prev_rest = _within_resident_cumsum(rest, order, starts)
     annual = np.minimum(cum_rest, start_line_left) - np.minimum(prev_rest, start_line_left)
     eligible = (rest - annual) * rate
-    cum_elig, prev_elig = _within_resident_cumsum(eligible, resident)
+    cum_elig, prev_elig = _within_resident_cumsum(eligible, order, starts)
     fund = np.minimum(cum_elig, cap_left) - np.minimum(prev_elig, cap_left)
     fund = np.clip(fund, 0.0, eligible)
     return fund, bill - fund, annual

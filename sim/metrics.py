@@ -7,6 +7,7 @@ run for a headline — so the same definition serves every table.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -112,9 +113,17 @@ STOCK_FIELDS = ("signed", "residents", "waiting_start", "waiting_end")
 are levels too, but are summed: their sums are bed-days, the terms of bed occupancy.)"""
 
 
+_BY_TIER_INDEX = {name: i for i, name in enumerate(BY_TIER_FIELDS)}
+
+
 @dataclass
 class DayRecord:
-    """Raw counts and sums of one day (flows unless listed in STOCK_FIELDS)."""
+    """Raw counts and sums of one day (flows unless listed in STOCK_FIELDS).
+
+    Attributes:
+        by_tier: (len(BY_TIER_FIELDS), tiers) by-tier sums, one row per field of BY_TIER_FIELDS.
+        flows: (tiers, tiers) referrals from one tier (row) to another (column).
+    """
 
     episodes: int = 0
     treated_outpatient: int = 0
@@ -139,49 +148,90 @@ class DayRecord:
     county_admissions_in_county: int = 0
     signed: int = 0
     residents: int = 0
-    by_tier: dict[str, np.ndarray] = field(default_factory=dict)
+    by_tier: np.ndarray = field(default_factory=lambda: np.zeros((len(BY_TIER_FIELDS), len(TIERS))))
     flows: np.ndarray = field(default_factory=lambda: np.zeros((len(TIERS), len(TIERS))))
 
     @classmethod
     def empty(cls) -> DayRecord:
         """A day with nothing yet."""
-        return cls(by_tier={name: np.zeros(len(TIERS)) for name in BY_TIER_FIELDS})
+        return cls()
 
     def add_flow(self, from_tier: np.ndarray, to_tier: np.ndarray) -> None:
         """Count referrals from one tier to another (up or down): `flow_<from>_to_<to>` columns."""
-        np.add.at(self.flows, (from_tier, to_tier), 1)
+        n = len(TIERS)
+        self.flows += np.bincount(from_tier * n + to_tier, minlength=n * n).reshape(n, n)
 
     def add_by_tier(self, name: str, tier: np.ndarray, weights: np.ndarray | None = None) -> None:
         """Add counts (or weights) by tier to a by-tier field."""
-        self.by_tier[name] += np.bincount(tier, weights=weights, minlength=len(TIERS))
+        self.by_tier[_BY_TIER_INDEX[name]] += np.bincount(tier, weights=weights, minlength=len(TIERS))
 
-    def flat(self) -> dict[str, float]:
-        """Flat columns: scalar fields, then `<field>_<tier>` for by-tier fields."""
-        row: dict[str, float] = {
-            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("by_tier", "flows")
-        }
-        for name, values in self.by_tier.items():
-            for tier, value in zip(TIERS, values, strict=True):
-                row[f"{name}_{tier}"] = float(value)
-        for a, source in enumerate(TIERS):
-            for b, target in enumerate(TIERS):
-                row[f"flow_{source}_to_{target}"] = float(self.flows[a, b])
-        return row
+    def add_by_tier_batches(
+        self, names: tuple[str, ...], tier: np.ndarray, weights: np.ndarray, bounds: list[int]
+    ) -> None:
+        """Add weights by tier to several fields, batch after batch, as `add_by_tier` once per batch would.
+
+        Args:
+            names: Fields to add to.
+            tier: (n,) tier of each row.
+            weights: (n, len(names)) what each row adds to each field.
+            bounds: Where each consecutive batch of rows begins, then the end; each batch's sums are
+                added in turn, so floating-point sums come out as if added one batch at a time.
+        """
+        n, m = len(TIERS), len(names)
+        sizes = [end - begin for begin, end in itertools.pairwise(bounds)]
+        batch = np.repeat(np.arange(len(sizes)), sizes)
+        key = (((batch * n + tier) * m)[:, None] + np.arange(m)).ravel()
+        sums = np.bincount(key, weights=weights.ravel(), minlength=len(sizes) * n * m).reshape(-1, n, m)
+        rows = [_BY_TIER_INDEX[name] for name in names]
+        # Running totals over the batches (a cumulative sum adds them one after the other).
+        totals = np.cumsum(np.concatenate([self.by_tier[rows].T[None], sums]), axis=0)
+        self.by_tier[rows] = totals[-1].T
+
+    def values(self) -> tuple[float, ...]:
+        """The scalar fields, in declaration order."""
+        return tuple(getattr(self, name) for name in _SCALAR_FIELDS)
+
+
+_SCALAR_FIELDS = tuple(f.name for f in fields(DayRecord) if f.name not in ("by_tier", "flows"))
 
 
 class Recorder:
     """Collects the daily records of a run."""
 
     def __init__(self) -> None:
-        self._rows: list[dict[str, float]] = []
+        self._days: list[tuple[int, int]] = []
+        self._scalars: list[tuple[float, ...]] = []
+        self._by_tier: list[np.ndarray] = []
+        self._flows: list[np.ndarray] = []
 
     def append(self, day: int, year: int, record: DayRecord) -> None:
         """Keep one day's record."""
-        self._rows.append({"day": day, "year": year, **record.flat()})
+        self._days.append((day, year))
+        self._scalars.append(record.values())
+        self._by_tier.append(record.by_tier.copy())
+        self._flows.append(record.flows.copy())
 
     def daily(self) -> pd.DataFrame:
-        """The daily table (one row per simulated day)."""
-        return pd.DataFrame(self._rows)
+        """The daily table (one row per simulated day).
+
+        Columns: day, year, the scalar fields, then `<field>_<tier>` for by-tier fields and
+        `flow_<from>_to_<to>` for referral flows.
+        """
+        columns: dict[str, object] = {}
+        days = list(zip(*self._days, strict=True)) or [(), ()]
+        columns["day"], columns["year"] = list(days[0]), list(days[1])
+        scalars = list(zip(*self._scalars, strict=True)) or [()] * len(_SCALAR_FIELDS)
+        columns.update({name: list(values) for name, values in zip(_SCALAR_FIELDS, scalars, strict=True)})
+        n = len(TIERS)
+        by_tier = np.array(self._by_tier).reshape(-1, len(BY_TIER_FIELDS), n)
+        for i, name in enumerate(BY_TIER_FIELDS):
+            for j, tier in enumerate(TIERS):
+                columns[f"{name}_{tier}"] = by_tier[:, i, j]
+        flows = np.array(self._flows).reshape(-1, n, n)
+        for a, source in enumerate(TIERS):
+            for b, target in enumerate(TIERS):
+                columns[f"flow_{source}_to_{target}"] = flows[:, a, b]
+        return pd.DataFrame(columns)
 
 
 def _tier_sum(row: pd.Series | dict, name: str, tiers: tuple[str, ...] = TIERS) -> float:

@@ -19,9 +19,11 @@ Step order of a day (each a method below, in this order):
    patients qualifying for reserved beds first, others only to beds not held for them; patients
    who waited too long go to another capable hospital or are recorded unmet; expected admission
    waits move toward what admitted patients waited;
-5. on the last day of a year, close the year: budget settlement, provider response, revenue cap,
+5. settle: the day's claims are paid by fund and patients and booked to facilities, in the
+   order they arose (discharges, down-referral follow-ups, each care pass);
+6. on the last day of a year, close the year: budget settlement, provider response, revenue cap,
    then the ledgers;
-6. record the day.
+7. record the day.
 
 The run starts `run.warmup_days` before year 0 (the tail of year −1, with its own keyed episodes)
 so that wards and queues are in use when recording begins; at day 0 the ledgers and the fund are
@@ -30,6 +32,7 @@ reset, and nothing of the warm-up is recorded. Levers start in year 0 at the ear
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -37,9 +40,10 @@ import mesa
 import numpy as np
 
 from sim import care, choice, illness, payment, population, region, rng
+from sim.arrays import row_sums
 from sim.facilities import Facility, FacilityState
-from sim.illness import DAYS_PER_YEAR, FOLLOW_UP, Episodes
-from sim.insurance import Fund, SchemeTable, chain_start_line, split_claims
+from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes
+from sim.insurance import Fund, SchemeTable, chain_start_line, claim_rate_table, claim_rates, split_claims
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
 from sim.params import TIER_LEVEL
@@ -56,6 +60,9 @@ TRANSFER_AFTER_DAYS = 2
 _TIER_LEVEL = np.array(TIER_LEVEL)
 _PRIMARY_TIERS = 1
 """Tiers 0 and 1 are primary care (基层)."""
+_REVENUE_FIELDS = tuple(f"revenue_{c}" for c in payment.COMPONENTS)
+_PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
+"""Patient cases for expected costs: severity × kind × scheme × signed (case = ((s·2 + k)·2 + scheme)·2 + signed)."""
 
 
 class CareModel(mesa.Model):
@@ -91,7 +98,12 @@ class CareModel(mesa.Model):
         self.year = self.day // DAYS_PER_YEAR
         self.policy = Policy.for_year(scenario.levers, self.year)
         self._price_index: tuple[np.ndarray, ...] = ()  # per tier, outpatient and inpatient; set each year
+        # Set each year by `_year_tables`.
+        self._choice_terms: choice.CandidateTerms | None = None
+        self._visit_components = self._visit_bills = np.zeros(0)
+        self._visit_cost = self._visit_rate = self._stay_cost = np.zeros(0)
         self.insurance = SchemeTable.from_params(scenario.insurance)
+        self._outpatient_rates = self._inpatient_rates = np.zeros((2, len(TIER_LEVEL), 2, 2))  # set each year
         self._age0 = self.population.age.copy()
         self._signing_draw = rng.uniform(seed, "pop.signed", np.arange(len(self.population)))
         self._episodes: Episodes | None = None
@@ -115,6 +127,7 @@ class CareModel(mesa.Model):
         self._case_counts = np.zeros((4, 4))
         self._case_price: np.ndarray | None = None
         self._today = DayRecord.empty()
+        self._unsettled: list[_Claims] = []  # the day's claims, settled at its end
 
     # ------------------------------------------------------------------ set-up
     def _init_cells(self) -> None:
@@ -134,6 +147,15 @@ class CareModel(mesa.Model):
         )
         self._referral_outpatient = care.referral_targets(cand, self._cand_preference, f.outpatient_capability)
         self._referral_inpatient = care.referral_targets(cand, self._cand_preference, f.inpatient_capability)
+        # Keys into the yearly cost tables (`_year_tables`) for each cell, patient case (severity,
+        # kind, scheme, signed) and candidate: (cells, cases, K) of the visit at the candidate, and
+        # of the stay, at the candidate or where it would refer up to.
+        case = np.arange(_PATIENT_CASES)[None, :, None]
+        severity, patient = case // 8, case % 4
+        self._visit_key = safe[:, None, :] * _PATIENT_CASES + case
+        capable = f.inpatient_capability[safe][:, None, :] >= severity
+        ward = np.where(capable, safe[:, None, :], self._referral_inpatient[:, severity[0, :, 0], None]) % len(f)
+        self._stay_key = ((ward * len(SEVERITIES) + severity) * 2 + capable) * 4 + patient
 
     # ------------------------------------------------------------------ public helpers
     def occupied_beds(self) -> np.ndarray:
@@ -167,6 +189,7 @@ class CareModel(mesa.Model):
         self._discharge()
         requests = self._seek_care(self._todays_episodes(day_of_year))
         self._admit(requests)
+        self._settle_day()
         if day_of_year == DAYS_PER_YEAR - 1 and self.year >= 0:
             self._close_year()
         if self.day >= 0:
@@ -196,6 +219,11 @@ class CareModel(mesa.Model):
                 update={k: getattr(start_line, k) or getattr(rules, k) for k in ("employee", "resident")}
             )
         self.insurance = SchemeTable.from_params(rules)
+        self._outpatient_rates, self._inpatient_rates = (
+            claim_rate_table(rate, _TIER_LEVEL, policy.rate_cut, policy.gatekeeping_cut)
+            for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
+        )
+        self._year_tables()
         self._reserved = np.where(self._is_lead, np.round(policy.reserved_share * f.beds), 0).astype(np.int64)
         if policy.drg_factor is not None and self._case_price is None:
             self._case_price = self._group_prices(policy.drg_factor)
@@ -231,6 +259,7 @@ class CareModel(mesa.Model):
         self._ip_fund_paid[:] = 0.0
         managed = pop.signed & pop.chronic
         keep = np.where(managed, 1.0 - policy.management_effect, 1.0) if policy.management_effect > 0 else None
+        self._episodes = None  # frees last year's episodes before this year's are drawn (peak memory)
         self._episodes = illness.draw_year(self.seed, self.year, pop.age, pop.chronic, s.illness, keep=keep)
         self._episode_year = self.year
         self._day_bounds = np.searchsorted(self._episodes.day, np.arange(DAYS_PER_YEAR + 1))
@@ -280,16 +309,6 @@ class CareModel(mesa.Model):
         return self._episodes.take(slice(self._day_bounds[day_of_year], self._day_bounds[day_of_year + 1]))
 
     # ------------------------------------------------------------------ money
-    def _claim_rates(
-        self, table_rate: np.ndarray, scheme: np.ndarray, level: np.ndarray, referred: np.ndarray, signed: np.ndarray
-    ) -> np.ndarray:
-        """Reimbursement rates after the cuts for unreferred hospital care (差异化支付, gatekeeping)."""
-        rate = table_rate[scheme, level]
-        unreferred_hospital = ~referred & (level >= 1)
-        cut = np.where(unreferred_hospital, self.policy.rate_cut[level], 0.0)
-        cut = cut + np.where(unreferred_hospital & signed, self.policy.gatekeeping_cut, 0.0)
-        return np.clip(rate - cut, 0.0, 1.0)
-
     def _bill_outpatient(
         self,
         resident: np.ndarray,
@@ -297,72 +316,113 @@ class CareModel(mesa.Model):
         severity: np.ndarray,
         kind: np.ndarray,
         referred: np.ndarray,
+        *,
+        batch_ends: list[int] | None = None,
         waive_start_line: np.ndarray | None = None,
     ) -> None:
-        f, pop, table, s = self.facilities, self.population, self.insurance, self.scenario
+        """Bill visits batch after batch and queue them for settlement.
+
+        Args:
+            resident: Resident of each visit.
+            facility: Facility visited.
+            severity: Severity of the episode.
+            kind: ACUTE or FOLLOW_UP.
+            referred: The visit was referred (no cut for unreferred hospital care).
+            batch_ends: Where each batch ends (default: one batch). A batch is settled as if its
+                visits came at once; a later batch sees the start-line and cap earlier ones used.
+                A day's care passes are its batches, billed in one call.
+            waive_start_line: Visits charged no annual start-line.
+        """
+        f, pop, table = self.facilities, self.population, self.insurance
         tier = f.tier[facility]
-        base = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
-        components = payment.priced_components(
-            base, tier, False, s.prices, self.policy.price_multiplier, f.component_volume[facility]
-        )
-        bill = components.sum(axis=1)
+        visit = (facility * len(SEVERITIES) + severity) * 2 + kind
+        components = self._visit_components.take(visit, axis=0)
+        bill = self._visit_bills[visit]
         scheme = pop.scheme[resident]
         signed = pop.signed[resident]
-        start_left = np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident])
-        if waive_start_line is not None:
-            start_left = np.where(waive_start_line, 0.0, start_left)
-        fund, oop, used = split_claims(
-            bill,
-            resident,
-            self._claim_rates(table.outpatient_rate, scheme, _TIER_LEVEL[tier], referred, signed),
-            start_left,
-            np.zeros(bill.size),
-            np.maximum(0.0, table.outpatient_cap[scheme] - self._op_fund_paid[resident]),
-        )
-        np.add.at(self._op_start_line_paid, resident, used)
-        np.add.at(self._op_fund_paid, resident, fund)
+        rate = claim_rates(self._outpatient_rates, scheme, tier, referred, signed)
+        start_line, cap = table.outpatient_start_line[scheme], table.outpatient_cap[scheme]
+        ends = [bill.size] if batch_ends is None else batch_ends
+        fund, oop = np.empty(bill.size), np.empty(bill.size)
+        begin = 0
+        for end in ends:
+            part, who = slice(begin, end), resident[begin:end]
+            start_left = np.maximum(0.0, start_line[part] - self._op_start_line_paid[who])
+            if waive_start_line is not None:
+                start_left = np.where(waive_start_line[part], 0.0, start_left)
+            fund[part], oop[part], used = split_claims(
+                bill[part], who, rate[part], start_left, None, np.maximum(0.0, cap[part] - self._op_fund_paid[who])
+            )
+            np.add.at(self._op_start_line_paid, who, used)
+            np.add.at(self._op_fund_paid, who, fund[part])
+            begin = end
         # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
         # primary care is already paid per head, so the facility is not paid it again per visit.
-        capitated = (
-            (self.policy.capitation_rate > 0)
-            & signed
-            & (tier <= _PRIMARY_TIERS)
-            & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
-        )
-        self._settle(facility, tier, components, np.where(capitated, 0.0, fund), oop, fixed=capitated)
-        self._today.add_by_tier("visits", tier)
-        self._today.add_by_tier("visit_bills", tier, bill)
+        if self.policy.capitation_rate > 0:
+            capitated = (
+                signed
+                & (tier <= _PRIMARY_TIERS)
+                & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
+            )
+            fund = np.where(capitated, 0.0, fund)
+        else:
+            capitated = np.zeros(bill.size, dtype=bool)
+        bounds = [0, *ends]
+        self._settle(facility, tier, components, bill, fund, oop, fixed=capitated, bounds=bounds)
+        t = self._today
+        t.add_by_tier("visits", tier)
+        t.add_by_tier_batches(("visit_bills",), tier, bill[:, None], bounds)
 
     def _settle(
         self,
         facility: np.ndarray,
         tier: np.ndarray,
         components: np.ndarray,
+        billed: np.ndarray,
         fund: np.ndarray,
         oop: np.ndarray,
         *,
         fixed: np.ndarray,
+        bounds: list[int] | None = None,
     ) -> None:
-        """Pay claims (fund and patients) and book them to facilities: where billed money moves.
+        """Queue claims for today's settlement (`_settle_day`).
 
-        Components are what was billed; when the fund pays less than its share (capitated visits),
-        the components are scaled so booked revenue is exactly what was paid.
+        Components are what was billed (`billed`: their row sums). Claims in consecutive batches
+        (`bounds`: where each begins, then the end; default one batch) are paid and booked batch
+        after batch, every sum as if each batch were settled on its own.
         """
-        billed = components.sum(axis=1)
+        bounds = [0, fund.size] if bounds is None else bounds
+        self._unsettled.append(_Claims(facility, tier, components, billed, fund, oop, fixed, bounds))
+
+    def _settle_day(self) -> None:
+        """Pay the queued claims (fund and patients) and book them to facilities: where billed money moves.
+
+        The day's claim batches are settled together, in the order they were queued (a lump sum
+        settles the queue first, so payments keep their order). When the fund pays less than its
+        share (capitated visits), the components are scaled so booked revenue is exactly what was paid.
+        """
+        if not self._unsettled:
+            return
+        claims = _Claims.concat_all(self._unsettled)
+        self._unsettled = []
+        fund, oop, bounds = claims.fund, claims.oop, claims.bounds
         paid = fund + oop
-        scale = np.divide(paid, billed, out=np.ones_like(paid), where=billed > 0)
-        components = components * scale[:, None]
-        self.fund.pay(float(fund.sum()))
-        self.facilities.credit(facility, components, fund, oop, fixed=fixed)
+        scale = np.divide(paid, claims.billed, out=np.ones_like(paid), where=claims.billed > 0)
+        components = claims.components * scale[:, None]
         t = self._today
-        t.fund_paid += float(fund.sum())
-        t.oop_paid += float(oop.sum())
-        t.revenue_booked += float(components.sum())
-        for c, name in enumerate(payment.COMPONENTS):
-            t.add_by_tier(f"revenue_{name}", tier, components[:, c])
+        for begin, end in itertools.pairwise(bounds):
+            if begin < end:  # an empty batch pays nothing
+                fund_sum = float(fund[begin:end].sum())
+                self.fund.pay(fund_sum)
+                t.fund_paid += fund_sum
+                t.oop_paid += float(oop[begin:end].sum())
+                t.revenue_booked += float(components[begin:end].sum())
+        self.facilities.credit(claims.facility, components, fund, oop, fixed=claims.fixed, bounds=bounds)
+        t.add_by_tier_batches(_REVENUE_FIELDS, claims.tier, components, bounds)
 
     def _pay_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """The fund pays facilities a lump sum (negative: facilities pay the fund back)."""
+        self._settle_day()  # claims queued before the lump sum are paid before it
         self.fund.pay(float(amount.sum()))
         self.facilities.credit_lump_sum(facility, amount)
         t = self._today
@@ -382,14 +442,14 @@ class CareModel(mesa.Model):
         resident = w.resident[out]
         severity = w.severity[out]
         stay = w.stay[out]
-        chronic = pop.chronic[resident]
+        chronic = pop.hypertension[resident] | pop.diabetes[resident]  # `pop.chronic` is for everyone
         bill, fixed = self._inpatient_bills(tier, w.intensity[out], severity, stay, chronic, w.transfer[out])
         components = payment.priced_components(
-            bill, tier, True, s.prices, policy.price_multiplier, f.component_volume[facility]
+            bill, tier, True, s.prices, policy.price_multiplier, f.component_volume.take(facility, axis=0)
         )
         if fixed.any():  # per-case and per-diem payments are the amounts paid, whatever the components
             components[fixed] = payment.split_components(bill[fixed], tier[fixed], True, s.prices)
-        bill = components.sum(axis=1)
+        bill = row_sums(components)
         scheme = pop.scheme[resident]
         level = _TIER_LEVEL[tier]
         start_line = chain_start_line(
@@ -401,37 +461,37 @@ class CareModel(mesa.Model):
         fund, oop, _ = split_claims(
             bill,
             resident,
-            self._claim_rates(table.inpatient_rate, scheme, level, w.referred[out], pop.signed[resident]),
+            claim_rates(self._inpatient_rates, scheme, tier, w.referred[out], pop.signed[resident]),
             np.zeros(bill.size),
             start_line,
             np.maximum(0.0, table.inpatient_cap[scheme] - self._ip_fund_paid[resident]),
         )
         np.add.at(self._ip_fund_paid, resident, fund)
-        self._settle(facility, tier, components, fund, oop, fixed=fixed)
+        self._settle(facility, tier, components, bill, fund, oop, fixed=fixed)
         transfer = w.transfer[out]
+        ended = ~transfer  # stays that end here (the others continue higher up)
+        ended_tier, ended_severity, ended_bill = tier[ended], severity[ended], bill[ended]
         deflator = (1.0 + s.prices.price_inflation) ** self.year  # group prices are kept in year-0 yuan
-        np.add.at(self._case_bills, (tier[~transfer], severity[~transfer]), bill[~transfer] / deflator)
-        np.add.at(self._case_counts, (tier[~transfer], severity[~transfer]), 1)
+        np.add.at(self._case_bills, (ended_tier, ended_severity), ended_bill / deflator)
+        np.add.at(self._case_counts, (ended_tier, ended_severity), 1)
         t = self._today
-        t.add_by_tier("discharges", tier[~transfer])
-        t.add_by_tier("stay_days", tier[~transfer], stay[~transfer].astype(np.float64))
-        t.add_by_tier("stay_bills", tier[~transfer], bill[~transfer])
-        t.chain_start_line_paid += float(np.minimum(bill, start_line).sum())
+        t.add_by_tier("discharges", ended_tier)
+        t.add_by_tier("stay_days", ended_tier, stay[ended].astype(np.float64))
+        t.add_by_tier("stay_bills", ended_tier, ended_bill)
+        start_line_paid = np.minimum(bill, start_line)
+        t.chain_start_line_paid += float(start_line_paid.sum())
         if transfer.any():
-            self._transfer_up(out[transfer], np.minimum(bill, start_line)[transfer])
+            self._transfer_up(out[transfer], start_line_paid[transfer])
         w.discharge_day[out] = -1
 
-        stays = out[~transfer]
-        p_down = (
-            s.care.down_referral_probability.as_array()[tier[~transfer]]
-            * f.down_referral_willingness[facility[~transfer]]
-        )
+        stays = out[ended]
+        p_down = s.care.down_referral_probability.as_array()[ended_tier] * f.down_referral_willingness[facility[ended]]
         down = rng.uniform(self.seed, "care.down_referral", w.key[stays]) < p_down
         if down.any():
             who = w.resident[stays[down]]
             centre = self.region.cell_candidates[pop.cell[who], 1]
             t.referrals_down += int(down.sum())
-            t.add_flow(tier[~transfer][down], f.tier[centre])
+            t.add_flow(ended_tier[down], f.tier[centre])
             self._bill_outpatient(
                 who,
                 centre,
@@ -476,13 +536,13 @@ class CareModel(mesa.Model):
         severity = np.minimum(w.severity[slots] + 1, 3)
         origin = w.facility[slots]
         cell = self.population.cell[resident]
-        cand = self.region.cell_candidates[cell]
+        cand = self.region.cell_candidates.take(cell, axis=0)
         higher = (
             (cand >= 0)
-            & (self._cand_tier[cell] > f.tier[origin][:, None])
+            & (self._cand_tier.take(cell, axis=0) > f.tier[origin][:, None])
             & (f.inpatient_capability[np.maximum(cand, 0)] >= severity[:, None])
         )
-        target = care.preferred(cand, self._cand_preference[cell], higher)
+        target = care.preferred(cand, self._cand_preference.take(cell, axis=0), higher)
         target = np.where(target >= 0, target, self._referral_inpatient[cell, severity])
         self._transfers = _Requests.concat_all(
             [
@@ -518,30 +578,29 @@ class CareModel(mesa.Model):
         resident = eps.resident
         cell = pop.cell[resident]
         severity = eps.severity.astype(np.int64)
-        cand = self.region.cell_candidates[cell]
+        cand = self.region.cell_candidates.take(cell, axis=0)
         safe = np.maximum(cand, 0)
-        tier = self._cand_tier[cell]
+        tier = self._cand_tier.take(cell, axis=0)
+        own_consortium = self._cand_own_consortium.take(cell, axis=0)
         signed = pop.signed[resident]
+        assert self._choice_terms is not None
         utility = choice.utilities(
             s.choice,
+            self._choice_terms,
+            cell=cell,
             severity=severity,
-            tier=tier,
-            quality=f.quality[safe],
-            capability=f.outpatient_capability[safe],
-            oop=self._expected_oop(resident, safe, tier, severity, eps.kind),
-            hours=self.region.cell_travel_hours[cell],
+            oop=self._expected_oop(resident, cell, severity, eps.kind),
             expected_wait=f.expected_wait[safe]
             + s.illness.admission_probability.as_array()[severity][:, None] * f.expected_admission_wait[safe],
             trust=pop.trust[resident],
             signed=signed,
-            own_consortium=self._cand_own_consortium[cell],
-            available=cand >= 0,
+            own_consortium=own_consortium,
         ) + choice.taste_shocks(self.seed, eps.key, cand.shape[1])
         if self.policy.managed_follow_up_pull > 0:
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
             managed = (eps.kind == FOLLOW_UP) & signed
             utility += self.policy.managed_follow_up_pull * (
-                managed[:, None] & (tier <= _PRIMARY_TIERS) & self._cand_own_consortium[cell]
+                managed[:, None] & (tier <= _PRIMARY_TIERS) & own_consortium
             )
 
         rows = np.arange(n)
@@ -551,82 +610,115 @@ class CareModel(mesa.Model):
         utility[rows, first] = -np.inf
         referred = np.zeros(n, dtype=bool)
         from_primary = np.zeros(n, dtype=bool)
-        requests: list[_Requests] = []
         queued, ahead = f.backlog, np.zeros(len(f))
-        waited_at, waited = [], []
+        # Per pass: episodes seen, where, whether referred, their waits; those treated and where;
+        # those referred up, from where and to where. What follows from them is worked out after
+        # the passes: it does not change who queues where in a later pass.
+        seen_parts: list[np.ndarray] = []
+        seen_at_parts: list[np.ndarray] = []
+        referred_parts: list[np.ndarray] = []
+        wait_parts: list[np.ndarray] = []
+        done_parts: list[np.ndarray] = []
+        done_at_parts: list[np.ndarray] = []
+        up_from_parts: list[np.ndarray] = []
+        up_target_parts: list[np.ndarray] = []
+        capability, max_queue = f.outpatient_capability, s.care.max_queue_days
         for _ in range(MAX_CARE_PASSES):
             if pending.size == 0:
                 break
-            accepted = np.zeros(pending.size, dtype=bool)
-            wait = np.zeros(pending.size)
-            # Priority (优先就诊) for patients referred to their lead hospital, where it is in force.
-            first_in_line = self.policy.priority & self._referred_to_lead(
-                resident[pending], target, from_primary[pending]
-            )
-            for group in (first_in_line, ~first_in_line):  # priority patients queue behind each other only
-                if group.any():
-                    start = ahead if group is first_in_line else queued
-                    ok, w, after = care.queue_outpatients(
-                        target[group], start, f.outpatient_capacity, s.care.max_queue_days
-                    )
-                    accepted[group], wait[group] = ok, w
-                    added = after - start
-                    queued = queued + added
-                    if group is first_in_line:
-                        ahead = ahead + added
+            if self.policy.priority:
+                # Priority (优先就诊) for patients referred to their lead hospital: they queue behind each other only.
+                accepted = np.zeros(pending.size, dtype=bool)
+                wait = np.zeros(pending.size)
+                first_in_line = self._referred_to_lead(resident[pending], target, from_primary[pending])
+                for group in (first_in_line, ~first_in_line):
+                    if group.any():
+                        start = ahead if group is first_in_line else queued
+                        ok, w, after = care.queue_outpatients(target[group], start, f.outpatient_capacity, max_queue)
+                        accepted[group], wait[group] = ok, w
+                        added = after - start
+                        queued = queued + added
+                        if group is first_in_line:
+                            ahead = ahead + added
+            else:
+                accepted, wait, after = care.queue_outpatients(target, queued, f.outpatient_capacity, max_queue)
+                queued = queued + (after - queued)
             seen, seen_at = pending[accepted], target[accepted]
-            self._bill_outpatient(resident[seen], seen_at, severity[seen], eps.kind[seen], referred[seen])
-            waited_at.append(seen_at)
-            waited.append(wait[accepted])
+            seen_severity = severity[seen]
+            seen_parts.append(seen)
+            seen_at_parts.append(seen_at)
+            referred_parts.append(referred[seen])
+            wait_parts.append(wait[accepted])
 
-            treated = f.outpatient_capability[seen_at] >= severity[seen]
-            done, done_at = seen[treated], seen_at[treated]
-            admit = illness.needs_admission(
-                eps.admission_draw[done], severity[done], f.admission_propensity[done_at], s.illness
-            )
-            t.treated_outpatient += int(np.count_nonzero(~admit))
-            a_idx, a_fac = done[admit], done_at[admit]
-            can_admit = f.inpatient_capability[a_fac] >= severity[a_idx]
-            ward = a_fac.copy()
-            ward[~can_admit] = self._referral_inpatient[cell[a_idx[~can_admit]], severity[a_idx[~can_admit]]]
-            t.referrals_up += int(np.count_nonzero(~can_admit))
-            t.add_flow(f.tier[a_fac[~can_admit]], f.tier[ward[~can_admit]])
-            requests.append(
-                _Requests(
-                    resident=resident[a_idx],
-                    facility=ward,
-                    severity=severity[a_idx],
-                    key=eps.key[a_idx],
-                    since=np.full(a_idx.size, self.day, dtype=np.int64),
-                    referred=referred[a_idx] | ~can_admit,
-                    from_primary=np.where(can_admit, from_primary[a_idx], f.tier[a_fac] <= _PRIMARY_TIERS),
-                    chain_consortium=np.full(a_idx.size, -1, dtype=np.int64),
-                    chain_paid=np.zeros(a_idx.size),
-                )
-            )
-
-            up, up_from = seen[~treated], seen_at[~treated]
-            t.referrals_up += up.size
+            treated = capability[seen_at] >= seen_severity
+            done_parts.append(seen[treated])
+            done_at_parts.append(seen_at[treated])
+            untreated = ~treated
+            up, up_from = seen[untreated], seen_at[untreated]
             referred[up] = True
             from_primary[up] = f.tier[up_from] <= _PRIMARY_TIERS
-            up_target = self._referral_outpatient[cell[up], severity[up]]
-            t.add_flow(f.tier[up_from], f.tier[up_target])
+            up_target = self._referral_outpatient[cell[up], seen_severity[untreated]]
+            up_from_parts.append(up_from)
+            up_target_parts.append(up_target)
 
             turned = pending[~accepted]
-            alt = choice.choose(utility[turned]) if turned.size else np.zeros(0, np.int64)
-            has_alt = np.isfinite(utility[turned, alt]) if turned.size else np.zeros(0, bool)
-            t.unmet_outpatient += int(np.count_nonzero(~has_alt))
-            turned, alt = turned[has_alt], alt[has_alt]
-            utility[turned, alt] = -np.inf
-            pending = np.concatenate([up, turned])
-            target = np.concatenate([up_target, cand[turned, alt]])
+            if turned.size:
+                alt = choice.choose(utility.take(turned, axis=0))
+                has_alt = np.isfinite(utility[turned, alt])
+                t.unmet_outpatient += int(np.count_nonzero(~has_alt))
+                turned, alt = turned[has_alt], alt[has_alt]
+                utility[turned, alt] = -np.inf
+                pending = np.concatenate([up, turned])
+                target = np.concatenate([up_target, cand[turned, alt]])
+            else:
+                pending, target = up, up_target
         t.unmet_outpatient += pending.size
+        # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
+        seen, seen_at = np.concatenate(seen_parts), np.concatenate(seen_at_parts)
+        self._bill_outpatient(
+            resident[seen],
+            seen_at,
+            severity[seen],
+            eps.kind[seen],
+            np.concatenate(referred_parts),
+            batch_ends=np.cumsum([part.size for part in seen_parts]).tolist(),
+        )
         f.backlog = care.end_of_day_backlog(queued, f.outpatient_capacity)
-        waited_at_all, waited_all = np.concatenate(waited_at), np.concatenate(waited)
-        t.add_by_tier("visit_wait_days", f.tier[waited_at_all], waited_all)
-        t.add_by_tier("visit_waits", f.tier[waited_at_all])
-        f.expected_wait = self._learned(f.expected_wait, waited_at_all, waited_all)
-        new = _Requests.concat_all(requests)
+        waited = np.concatenate(wait_parts)
+        seen_tier = f.tier[seen_at]
+        t.add_by_tier("visit_wait_days", seen_tier, waited)
+        t.add_by_tier("visit_waits", seen_tier)
+        f.expected_wait = self._learned(f.expected_wait, seen_at, waited)
+
+        # Treated episodes that need a bed ask for one where treated, or where that facility refers
+        # them up to. An admitted episode is never seen again today, so its referral flags are final.
+        done, done_at = np.concatenate(done_parts), np.concatenate(done_at_parts)
+        admit = illness.needs_admission(
+            eps.admission_draw[done], severity[done], f.admission_propensity[done_at], s.illness
+        )
+        t.treated_outpatient += int(np.count_nonzero(~admit))
+        a_idx, a_fac = done[admit], done_at[admit]
+        can_admit = f.inpatient_capability[a_fac] >= severity[a_idx]
+        refer = ~can_admit
+        ward = a_fac.copy()
+        ward[refer] = self._referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
+        up_from, up_target = np.concatenate(up_from_parts), np.concatenate(up_target_parts)
+        t.referrals_up += int(np.count_nonzero(refer)) + up_from.size
+        t.add_flow(
+            np.concatenate([f.tier[a_fac[refer]], f.tier[up_from]]),
+            np.concatenate([f.tier[ward[refer]], f.tier[up_target]]),
+        )
+        new = _Requests(
+            resident=resident[a_idx],
+            facility=ward,
+            severity=severity[a_idx],
+            key=eps.key[a_idx],
+            since=np.full(a_idx.size, self.day, dtype=np.int64),
+            referred=referred[a_idx] | refer,
+            from_primary=np.where(can_admit, from_primary[a_idx], f.tier[a_fac] <= _PRIMARY_TIERS),
+            chain_consortium=np.full(a_idx.size, -1, dtype=np.int64),
+            chain_paid=np.zeros(a_idx.size),
+        )
         t.admission_requests = len(new)
         return new
 
@@ -642,43 +734,74 @@ class CareModel(mesa.Model):
             ok &= self.population.signed[resident]
         return ok
 
+    def _year_tables(self) -> None:
+        """This year's tables: visit bills, expected costs, and the candidates' utility terms.
+
+        Prices, intensity, volumes, quality, rules and rates change only at a year start, so they
+        are tabulated here once a year: visit bill components by (facility, severity, kind) for
+        `_bill_outpatient`; for `_expected_oop`, what patients expect: visits by (facility, severity,
+        kind, scheme, signed), stays by (admitting facility, severity, referred up or not, scheme,
+        signed), the latter already weighted by the probability of admission; the parts of each
+        cell's candidates' utilities that do not change within the year.
+        """
+        s, f, table = self.scenario, self.facilities, self.insurance
+        cand = self.region.cell_candidates
+        safe = np.maximum(cand, 0)
+        self._choice_terms = choice.candidate_terms(
+            s.choice,
+            tier=self._cand_tier,
+            quality=f.quality[safe],
+            capability=f.outpatient_capability[safe],
+            hours=self.region.cell_travel_hours,
+            available=cand >= 0,
+        )
+        n_sev = len(SEVERITIES)
+        facility = np.arange(len(f)).reshape(-1, 1, 1, 1, 1)
+        tier = f.tier[facility]
+        severity = np.arange(n_sev).reshape(1, -1, 1, 1, 1)
+        kind = np.array([ACUTE, FOLLOW_UP]).reshape(1, 1, -1, 1, 1)  # axis 2 is the kind for visits,
+        capable = np.array([False, True]).reshape(1, 1, -1, 1, 1)  # and whether the facility admits for stays
+        scheme = np.arange(2).reshape(1, 1, 1, -1, 1)
+        signed = np.array([False, True]).reshape(1, 1, 1, 1, -1)
+        shape = (len(f), n_sev, 2, 2, 2)
+        visit = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
+        rows = np.repeat(np.arange(len(f)), n_sev * 2)  # (facility, severity, kind) order
+        self._visit_components = payment.priced_components(
+            visit.ravel(), f.tier[rows], False, s.prices, self.policy.price_multiplier, f.component_volume[rows]
+        )
+        self._visit_bills = row_sums(self._visit_components)
+        visit_cost = np.broadcast_to(visit * self._price_index[0][tier], shape).ravel()
+        visit_rate = np.broadcast_to(claim_rates(self._outpatient_rates, scheme, tier, False, signed), shape).ravel()
+        # By (cell × case, K) rows, so a day's patients take whole rows.
+        k = self.region.cell_candidates.shape[1]
+        self._visit_cost = visit_cost[self._visit_key].reshape(-1, k)
+        self._visit_rate = visit_rate[self._visit_key].reshape(-1, k)
+        stay = s.illness.length_of_stay.as_array()[tier] * s.illness.severity_stay_factor.as_array()[severity]
+        stay_bill = (
+            payment.inpatient_bill(tier, f.intensity[facility], severity, stay, self.year, s.prices)
+            * self._price_index[1][tier]
+        )
+        start = table.inpatient_start_line[scheme, _TIER_LEVEL[tier]]
+        rate = claim_rates(self._inpatient_rates, scheme, tier, ~capable, signed)
+        stay_oop = np.minimum(stay_bill, start) + np.maximum(0.0, stay_bill - start) * (1 - rate)
+        p_admit = s.illness.admission_probability.as_array()[severity]
+        self._stay_cost = np.broadcast_to(p_admit * stay_oop, shape).ravel()[self._stay_key].reshape(-1, k)
+
     def _expected_oop(
-        self, resident: np.ndarray, facility: np.ndarray, tier: np.ndarray, severity: np.ndarray, kind: np.ndarray
+        self, resident: np.ndarray, cell: np.ndarray, severity: np.ndarray, kind: np.ndarray
     ) -> np.ndarray:
         """What a patient expects to pay at each candidate: the visit, plus the stay if one is likely.
 
         A first contact is unreferred, so any cut for unreferred hospital care applies; a stay that
         the candidate would refer up for is referred.
         """
-        s, f, pop, table = self.scenario, self.facilities, self.population, self.insurance
-        scheme = pop.scheme[resident][:, None]
-        signed = pop.signed[resident][:, None]
-        unreferred = np.zeros(tier.shape, dtype=bool)
-        base = payment.outpatient_bill(
-            tier, f.intensity[facility], severity[:, None], kind[:, None], self.year, s.prices
-        )
-        visit = base * self._price_index[0][tier]
-        start_left = np.maximum(0.0, table.outpatient_start_line[scheme] - self._op_start_line_paid[resident][:, None])
-        rate = self._claim_rates(table.outpatient_rate, scheme, _TIER_LEVEL[tier], unreferred, signed)
-        oop = visit - np.maximum(0.0, visit - start_left) * rate
-        p_admit = s.illness.admission_probability.as_array()[severity][:, None]
-        referred_ward = self._referral_inpatient[pop.cell[resident], severity][:, None]
-        capable = f.inpatient_capability[facility] >= severity[:, None]
-        ward = np.where(capable, facility, referred_ward)
-        ward_tier = f.tier[ward]
-        stay = (
-            s.illness.length_of_stay.as_array()[ward_tier]
-            * s.illness.severity_stay_factor.as_array()[severity][:, None]
-        )
-        ward_bill = (
-            payment.inpatient_bill(ward_tier, f.intensity[ward], severity[:, None], stay, self.year, s.prices)
-            * self._price_index[1][ward_tier]
-        )
-        ward_level = _TIER_LEVEL[ward_tier]
-        start = table.inpatient_start_line[scheme, ward_level]
-        ward_rate = self._claim_rates(table.inpatient_rate, scheme, ward_level, ~capable, signed)
-        ward_oop = np.minimum(ward_bill, start) + np.maximum(0.0, ward_bill - start) * (1 - ward_rate)
-        return oop + p_admit * ward_oop
+        pop = self.population
+        scheme = pop.scheme[resident]
+        row = cell * _PATIENT_CASES + ((severity * 2 + kind) * 2 + scheme) * 2 + pop.signed[resident]
+        visit = self._visit_cost.take(row, axis=0)
+        start_left = np.maximum(0.0, self.insurance.outpatient_start_line[scheme] - self._op_start_line_paid[resident])
+        oop = visit - np.maximum(0.0, visit - start_left[:, None]) * self._visit_rate.take(row, axis=0)
+        return oop + self._stay_cost.take(row, axis=0)
 
     def _learned(self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Expected waits per facility after today's observations (facilities with none keep theirs)."""
@@ -695,38 +818,46 @@ class CareModel(mesa.Model):
         queue = _Requests.concat_all([self._waiting, self._transfers, new])
         self._transfers = _Requests.empty()
         to_lead = self._referred_to_lead(queue.resident, queue.facility, queue.from_primary)
-        qualified = to_lead & (self.policy.reserved_share > 0)
         admitted = np.zeros(len(queue), dtype=bool)
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free
         # beds not held for qualifying patients.
+        qualified = to_lead if self.policy.reserved_share > 0 else np.zeros(len(queue), dtype=bool)
         for group in (qualified, ~qualified):
             idx = np.flatnonzero(group & ~admitted)
             if idx.size == 0:
                 continue
-            free = w.free_slots()
-            if group is not qualified:
-                free = care.unreserved(free, w.facility, self._protected_beds())
+            free = w.free_slots() if group is qualified else self._open_slots()
             slot = care.allocate_beds(queue.facility[idx], free, w.facility)
             got = slot >= 0
             self._occupy(queue.take(idx[got]), slot[got], qualified=group is qualified, to_lead=to_lead[idx[got]])
             admitted[idx[got]] = True
 
-        rest = queue.take(~admitted)
-        leaving = (self.day - rest.since) >= s.care.admission_wait_tolerance_days
-        stay, go = rest.take(~leaving), rest.take(leaving)
-        if len(go):
-            go.facility = self._bed_elsewhere(go)
+        rest = np.flatnonzero(~admitted)
+        leaving = (self.day - queue.since[rest]) >= s.care.admission_wait_tolerance_days
+        if leaving.any():
+            go = queue.take(rest[leaving])
+            open_beds = self._open_slots()
+            go.facility = self._bed_elsewhere(go, open_beds)
             moved = go.facility >= 0
             elsewhere = go.take(moved)
-            free = care.unreserved(w.free_slots(), w.facility, self._protected_beds())
-            slot = care.allocate_beds(elsewhere.facility, free, w.facility)
+            slot = care.allocate_beds(elsewhere.facility, open_beds, w.facility)
             got = slot >= 0
             self._occupy(elsewhere.take(got), slot[got], qualified=False, to_lead=np.zeros(int(got.sum()), bool))
             t.unmet_inpatient += int(np.count_nonzero(~moved)) + int(np.count_nonzero(slot < 0))
-        self._waiting = stay
-        t.waiting_end = len(stay)
-        unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
-        self._reserve_idle_days = np.where(unused > 0, self._reserve_idle_days + 1, 0)
+        self._waiting = queue.take(rest[~leaving])
+        t.waiting_end = len(self._waiting)
+        if self._reserved.any():
+            unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
+            self._reserve_idle_days = np.where(unused > 0, self._reserve_idle_days + 1, 0)
+        else:
+            self._reserve_idle_days = np.zeros_like(self._reserve_idle_days)
+
+    def _open_slots(self) -> np.ndarray:
+        """Free beds open to any patient: all free beds but those held for qualifying patients."""
+        free = self.wards.free_slots()
+        if not self._reserved.any():  # nothing is held back
+            return free
+        return care.unreserved(free, self.wards.facility, self._protected_beds())
 
     def _protected_beds(self) -> np.ndarray:
         """Free beds held for qualifying patients now (reserved minus those they occupy), unless released.
@@ -739,17 +870,16 @@ class CareModel(mesa.Model):
         released = self._reserve_idle_days >= self.policy.reserved_release_days
         return np.where(released, 0, unused)
 
-    def _bed_elsewhere(self, go: _Requests) -> np.ndarray:
-        """For patients leaving a waiting list: the nearest other capable candidate with a free bed."""
+    def _bed_elsewhere(self, go: _Requests, open_beds: np.ndarray) -> np.ndarray:
+        """For patients leaving a waiting list: the nearest other capable candidate with an open bed."""
         f = self.facilities
         cell = self.population.cell[go.resident]
-        cand = self.region.cell_candidates[cell]
+        cand = self.region.cell_candidates.take(cell, axis=0)
         safe = np.maximum(cand, 0)
-        open_beds = care.unreserved(self.wards.free_slots(), self.wards.facility, self._protected_beds())
         free = np.bincount(self.wards.facility[open_beds], minlength=len(f))
         ok = (cand >= 0) & (cand != go.facility[:, None]) & (f.inpatient_capability[safe] >= go.severity[:, None])
         ok &= free[safe] > 0
-        hours = np.where(ok, self.region.cell_travel_hours[cell], np.inf)
+        hours = np.where(ok, self.region.cell_travel_hours.take(cell, axis=0), np.inf)
         best = np.argmin(hours, axis=1)
         return np.where(np.isfinite(hours.min(axis=1)), cand[np.arange(cand.shape[0]), best], -1)
 
@@ -780,7 +910,7 @@ class CareModel(mesa.Model):
         t.add_by_tier("lead_referral_admissions", tier[to_lead])
         t.add_by_tier("lead_referral_wait_days", tier[to_lead], waited[to_lead])
         pop = self.population
-        t.chronic_admissions += int(np.count_nonzero(pop.chronic[req.resident]))
+        t.chronic_admissions += int(np.count_nonzero(pop.hypertension[req.resident] | pop.diabetes[req.resident]))
         home = pop.district[req.resident]
         county = self.region.district_is_county[home]
         t.county_admissions += int(np.count_nonzero(county))
@@ -863,6 +993,36 @@ class CareModel(mesa.Model):
 
 
 @dataclass
+class _Claims:
+    """Claims queued for settlement (struct of arrays), in batches.
+
+    Attributes:
+        components: (n, 3) billed service, drugs, tests; `billed` their row sums.
+        fixed: Paid a fixed amount (per case, per day, capitated).
+        bounds: Where each batch begins, then the end.
+    """
+
+    facility: np.ndarray
+    tier: np.ndarray
+    components: np.ndarray
+    billed: np.ndarray
+    fund: np.ndarray
+    oop: np.ndarray
+    fixed: np.ndarray
+    bounds: list[int]
+
+    @classmethod
+    def concat_all(cls, parts: list[_Claims]) -> _Claims:
+        if len(parts) == 1:
+            return parts[0]
+        bounds = [0]
+        for part in parts:
+            bounds += [bounds[-1] + b for b in part.bounds[1:]]
+        arrays = {name: np.concatenate([getattr(p, name) for p in parts]) for name in _CLAIM_ARRAYS}
+        return cls(**arrays, bounds=bounds)
+
+
+@dataclass
 class _Requests:
     """Admission requests (struct of arrays), in priority order.
 
@@ -887,7 +1047,7 @@ class _Requests:
         return int(self.resident.size)
 
     def take(self, index: np.ndarray) -> _Requests:
-        return _Requests(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return _Requests(**{name: getattr(self, name)[index] for name in _REQUEST_FIELDS})
 
     @classmethod
     def empty(cls) -> _Requests:
@@ -908,7 +1068,11 @@ class _Requests:
     def concat_all(cls, parts: list[_Requests]) -> _Requests:
         if not parts:
             return cls.empty()
-        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+        return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in _REQUEST_FIELDS})
+
+
+_CLAIM_ARRAYS = tuple(f.name for f in fields(_Claims) if f.name != "bounds")
+_REQUEST_FIELDS = tuple(f.name for f in fields(_Requests))
 
 
 @dataclass
@@ -971,7 +1135,7 @@ class _Wards:
         busy = np.flatnonzero(self.discharge_day >= 0)
         owner = self.facility[busy]
         start = np.concatenate([[0], np.cumsum(beds)[:-1]])
-        target = start[owner] + care.rank_within(owner, beds.size)
+        target = start[owner] + care.rank_within(owner)
         for f in fields(self):
             if f.name != "facility":
                 getattr(grown, f.name)[target] = getattr(self, f.name)[busy]

@@ -8,6 +8,7 @@ field and its allowed range.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any, ClassVar
 
@@ -65,8 +66,16 @@ class ValuesByTier(StrictModel):
     source: ClassVar[str] = ""
 
     def as_array(self) -> np.ndarray:
-        """Values in tier order, lowest first."""
-        return np.array([getattr(self, key) for key in type(self).model_fields], dtype=np.float64)
+        """Values in tier order, lowest first (read-only: one shared array per distinct table)."""
+        return _values_array(tuple(self.__dict__.values()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _values_array(values: tuple[float, ...]) -> np.ndarray:
+    # The daily loop reads the same tables thousands of times a day: build each one once.
+    array = np.array(values, dtype=np.float64)
+    array.setflags(write=False)
+    return array
 
 
 TIERS: tuple[str, ...] = ("village", "health_centre", "secondary", "tertiary")

@@ -53,7 +53,7 @@ def test_per_admission_start_line():
 
 
 def test_rank_within_groups():
-    assert care.rank_within(np.array([2, 0, 2, 1, 0, 2]), 3).tolist() == [0, 0, 1, 0, 1, 2]
+    assert care.rank_within(np.array([2, 0, 2, 1, 0, 2])).tolist() == [0, 0, 1, 0, 1, 2]
 
 
 def test_outpatient_queue_turns_away_beyond_limit():
