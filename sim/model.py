@@ -562,7 +562,8 @@ class CareModel(mesa.Model):
         )
         self._today.referrals_up += int(slots.size)
         self._today.transfers_up += int(slots.size)
-        self._today.add_flow(f.tier[origin], f.tier[target])
+        routed = target >= 0
+        self._today.add_flow(f.tier[origin[routed]], f.tier[target[routed]])
 
     # ------------------------------------------------------------------ 3. seek care
     def _seek_care(self, eps: Episodes) -> _Requests:
@@ -704,9 +705,10 @@ class CareModel(mesa.Model):
         ward[refer] = self._referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
         up_from, up_target = np.concatenate(up_from_parts), np.concatenate(up_target_parts)
         t.referrals_up += int(np.count_nonzero(refer)) + up_from.size
+        routed = refer & (ward >= 0)  # a request with nowhere to go is recorded unmet at admission
         t.add_flow(
-            np.concatenate([f.tier[a_fac[refer]], f.tier[up_from]]),
-            np.concatenate([f.tier[ward[refer]], f.tier[up_target]]),
+            np.concatenate([f.tier[a_fac[routed]], f.tier[up_from]]),
+            np.concatenate([f.tier[ward[routed]], f.tier[up_target]]),
         )
         new = _Requests(
             resident=resident[a_idx],
@@ -817,6 +819,12 @@ class CareModel(mesa.Model):
         t.transfer_requests = len(self._transfers)
         queue = _Requests.concat_all([self._waiting, self._transfers, new])
         self._transfers = _Requests.empty()
+        # At very small scales some cells have no hospital able to admit a severity (hospitals get
+        # no beds): those requests have nowhere to go and are unmet.
+        nowhere = queue.facility < 0
+        if nowhere.any():
+            t.unmet_inpatient += int(np.count_nonzero(nowhere))
+            queue = queue.take(~nowhere)
         to_lead = self._referred_to_lead(queue.resident, queue.facility, queue.from_primary)
         admitted = np.zeros(len(queue), dtype=bool)
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free

@@ -77,3 +77,18 @@ def test_referrals_cross_tiers(small_results):
     up = sum(a[f"flow_{s}_to_{t}"] for i, s in enumerate(TIERS) for t in TIERS[i + 1 :])
     down = sum(a[f"flow_{s}_to_{t}"] for i, s in enumerate(TIERS) for t in TIERS[:i])
     assert (up == a["referrals_up"]).all() and (down == a["referrals_down"]).all()
+
+
+def test_a_tiny_region_with_bedless_hospitals_still_accounts_for_every_episode():
+    """At 1,000 residents some hospitals get no beds: patients they would admit are recorded unmet."""
+    import sim
+
+    scenario = sim.load_scenario(None, ["run.scale=0.0004", "run.years=1", "run.warmup_days=10"])
+    model = CareModel(scenario)
+    assert (model._referral_inpatient < 0).any(), "this scale must leave some cell without an admitting hospital"
+    d = sim.run(scenario).daily
+    assert (d["episodes"] == d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"]).all()
+    admitted = sum(d[f"admissions_{t}"] for t in TIERS)
+    lhs = d["waiting_start"] + d["admission_requests"] + d["transfer_requests"]
+    assert (lhs == admitted + d["unmet_inpatient"] + d["waiting_end"]).all()
+    assert d["unmet_inpatient"].sum() > 0
