@@ -34,7 +34,7 @@ from scipy import optimize
 from scipy.stats import qmc
 
 from sim import data
-from sim.config import ScenarioError, parse_override, validate, with_values
+from sim.config import ScenarioError, parse_override, toml_value, validate, with_values
 from sim.experiment import Experiment, ExperimentSpec, load_experiment
 from sim.params import StrictModel
 from sim.sweep import STATUS_OK, check_indicator, point_summary, sweep
@@ -328,7 +328,7 @@ class CalibrationResult:
             if parts[0] != "run":
                 values[".".join(parts)] = value
         values.update(self.fitted)
-        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+        lines += [f"{key} = {toml_value(value)}" for key, value in values.items()]
         return "\n".join(lines) + "\n"
 
     def write(self, out: str | Path) -> Path:
@@ -344,18 +344,6 @@ def _atomic_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, "utf-8")
     os.replace(tmp, path)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise ScenarioError(f"cannot write {value!r} to TOML")
 
 
 def load_calibration(path: str | Path, overrides: list[str] | None = None) -> Calibration:

@@ -11,6 +11,7 @@ Every failure — unreadable or malformed file, unknown key, value out of range,
 from __future__ import annotations
 
 import difflib
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, get_args
@@ -109,7 +110,8 @@ def _number(x: float) -> str:
     return f"{x:g}"
 
 
-def _allowed(info: Any) -> str:
+def field_bounds(info: Any) -> tuple[float | None, bool, float | None, bool]:
+    """(lower, lower is open, upper, upper is open) from a pydantic field's constraints (None: unbounded)."""
     lo = hi = None
     lo_open = hi_open = False
     for m in getattr(info, "metadata", []):
@@ -121,6 +123,24 @@ def _allowed(info: Any) -> str:
             hi = m.le
         if getattr(m, "lt", None) is not None:
             hi, hi_open = m.lt, True
+    return lo, lo_open, hi, hi_open
+
+
+def toml_value(value: Any) -> str:
+    """A scenario value (boolean, number, string or list of them) written as TOML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise ScenarioError(f"cannot write {value!r} to TOML")
+
+
+def _allowed(info: Any) -> str:
+    lo, lo_open, hi, hi_open = field_bounds(info)
     unit = (info.json_schema_extra or {}).get("unit", "") if info is not None else ""
     if lo is None and hi is None:
         if info is None:
@@ -165,11 +185,12 @@ def describe_error(exc: ValidationError, source: str, root: type[BaseModel] | No
     return f"{source}: {path} = {given_text} is invalid: {err['msg'].lower()}; allowed: {allowed or 'see docs'}"
 
 
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `over` merged in: tables merged key by key, other values replaced (neither changed)."""
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
@@ -194,7 +215,7 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         return raw
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: extends must be a file name (a string), got {parent!r}")
-    return _deep_merge(read_toml(path.parent / parent, (*_seen, resolved)), raw)
+    return deep_merge(read_toml(path.parent / parent, (*_seen, resolved)), raw)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -227,7 +248,7 @@ def _set(data: dict[str, Any], parts: list[str], value: Any, where: str) -> None
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply `--set` overrides to scenario data (a copy); unknown keys are caught by validation."""
-    out = _deep_merge({}, data)
+    out = deep_merge({}, data)
     for text in overrides:
         parts, value = parse_override(text)
         _set(out, parts, value, f"--set {text!r}")
@@ -242,7 +263,7 @@ def with_values(data: dict[str, Any], values: dict[str, Any], where: str) -> dic
         values: Dotted scenario key → value.
         where: Names the source in error messages (e.g. the experiment file).
     """
-    out = _deep_merge({}, data)
+    out = deep_merge({}, data)
     for key, value in values.items():
         _set(out, key.split("."), value, f"{where}: {key}")
     return out

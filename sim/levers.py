@@ -414,14 +414,14 @@ def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
     start_line = levers.get("start_line") if isinstance(levers, dict) else None
     if not isinstance(start_line, dict):
         return data
-    from sim.config import _deep_merge  # local: config imports this module
+    from sim.config import deep_merge  # local: config imports this module
     from sim.insurance import InsuranceParams
 
     base_rules = InsuranceParams.model_validate(data.get("insurance", {}) or {}).model_dump()
     for scheme in ("employee", "resident"):
         change = start_line.get(scheme)
         if isinstance(change, dict):
-            start_line[scheme] = _deep_merge(base_rules[scheme], change)
+            start_line[scheme] = deep_merge(base_rules[scheme], change)
     return data
 
 

@@ -12,7 +12,6 @@ invalid value is the same one-line `ScenarioError` the command line prints.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -25,7 +24,16 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.app.text import FIELD_EN, FIELD_ZH, SECTION_EN, SECTION_ZH, UNIT_ZH, texts
-from sim.config import Scenario, ScenarioError, _deep_merge, read_toml, validate, with_values
+from sim.config import (
+    Scenario,
+    ScenarioError,
+    deep_merge,
+    field_bounds,
+    read_toml,
+    toml_value,
+    validate,
+    with_values,
+)
 from sim.levers import Levers
 
 RUN_KEYS = ("run.scale", "run.years", "run.seed", "run.warmup_days")
@@ -128,22 +136,6 @@ def _name(part: str, lang: str) -> str:
     return names.get(part, part.replace("_", " ").capitalize())
 
 
-def _bounds(info: FieldInfo) -> tuple[float | None, bool, float | None, bool]:
-    """(lower, lower is open, upper, upper is open) from a field's constraints."""
-    lo = hi = None
-    lo_open = hi_open = False
-    for m in info.metadata:
-        if getattr(m, "ge", None) is not None:
-            lo = m.ge
-        if getattr(m, "gt", None) is not None:
-            lo, lo_open = m.gt, True
-        if getattr(m, "le", None) is not None:
-            hi = m.le
-        if getattr(m, "lt", None) is not None:
-            hi, hi_open = m.lt, True
-    return lo, lo_open, hi, hi_open
-
-
 def _kind(info: FieldInfo, lo: float | None, hi: float | None, closed: bool) -> str:
     if info.annotation is bool:
         return "switch"
@@ -186,7 +178,7 @@ def _walk(model: type[BaseModel], prefix: str, path: tuple[str, ...], scenario: 
 
 
 def _control(key: str, path: tuple[str, ...], info: FieldInfo, scenario: Scenario) -> Control:
-    lo, lo_open, hi, hi_open = _bounds(info)
+    lo, lo_open, hi, hi_open = field_bounds(info)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     return Control(
         key=key,
@@ -308,28 +300,16 @@ def read_text(text: str, source: str, folders: Sequence[Path]) -> dict[str, Any]
         if found is None:
             where = ", ".join(str(f) for f in folders)
             raise ScenarioError(f"{source}: extends = {parent!r}: no such file in {where}")
-        raw = _deep_merge(read_toml(found), raw)
+        raw = deep_merge(read_toml(found), raw)
     validate(copy.deepcopy(raw), source)
     return raw
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} to TOML")
 
 
 def _toml_table(data: dict[str, Any], prefix: str, lines: list[str]) -> None:
     """Append a table's plain keys, then each sub-table as its own `[section]`."""
     for key, value in data.items():
         if not isinstance(value, dict):
-            lines.append(f"{key} = {_toml_value(value)}")
+            lines.append(f"{key} = {toml_value(value)}")
     for key, value in data.items():
         if isinstance(value, dict):
             name = f"{prefix}{key}"
