@@ -37,6 +37,7 @@ from sim import data
 from sim.config import ScenarioError, parse_override, toml_value, validate, with_values
 from sim.experiment import Experiment, ExperimentSpec, load_experiment
 from sim.params import StrictModel
+from sim.runner import atomic_file
 from sim.sweep import STATUS_OK, check_indicator, point_summary, sweep
 
 SHRINK = 0.5
@@ -334,16 +335,14 @@ class CalibrationResult:
     def write(self, out: str | Path) -> Path:
         """Write fitted.toml, fit.csv and search.csv into `out`, beside the rounds' stores (each atomically)."""
         out = Path(out)
-        _atomic_text(out / "fitted.toml", self.scenario_toml(out))
-        _atomic_text(out / "fit.csv", self.fit_table().to_csv(index=False))
-        _atomic_text(out / "search.csv", self.evaluated.to_csv(index=False))
+        for name, text in (
+            ("fitted.toml", self.scenario_toml(out)),
+            ("fit.csv", self.fit_table().to_csv(index=False)),
+            ("search.csv", self.evaluated.to_csv(index=False)),
+        ):
+            with atomic_file(out / name) as tmp:
+                tmp.write_text(text, "utf-8")
         return out
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
 
 
 def load_calibration(path: str | Path, overrides: list[str] | None = None) -> Calibration:

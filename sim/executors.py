@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 
 from sim.config import ScenarioError
 
@@ -58,7 +59,8 @@ class ExecutorChoice:
         return "this process" if n == 1 else f"{n} local processes"
 
 
-def _distributed():
+def _distributed() -> ModuleType:
+    """The dask.distributed module, imported only when a cluster is asked for."""
     try:
         import distributed
     except ImportError:

@@ -151,8 +151,10 @@ class Experiment:
         first = base_scenario.run.seed if spec.seed is None else spec.seed
         self.seeds = [first + r for r in range(spec.replications)]
         self.points = design_points(spec) if points is None else points.reset_index(drop=True)
-        for i, row in enumerate(self.points.itertuples(index=False)):
-            self.scenario(i, _where=f"{source}: design point {i} ({self.describe(row)})")
+        self._scenarios = [
+            self._validated(i, f"{source}: design point {i} ({self.describe(row)})")
+            for i, row in enumerate(self.points.itertuples(index=False))
+        ]
 
     @property
     def parameters(self) -> list[str]:
@@ -168,10 +170,12 @@ class Experiment:
         """`key=value, ...` of one design point."""
         return ", ".join(f"{k}={_fmt(v)}" for k, v in zip(self.parameters, row, strict=True))
 
-    def scenario(self, point: int, _where: str | None = None) -> Scenario:
+    def scenario(self, point: int) -> Scenario:
         """The validated scenario of one design point."""
+        return self._scenarios[point]
+
+    def _validated(self, point: int, where: str) -> Scenario:
         values = {k: _plain(v) for k, v in self.points.iloc[point].items()}
-        where = _where or f"{self.source}: design point {point}"
         return validate(with_values(self.base, values, where), where)
 
     def jobs(self) -> list[tuple[int, int, int]]:

@@ -8,7 +8,6 @@ Each page is one self-contained HTML file built with the run report's page shell
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from plotly.subplots import make_subplots
 
 from sim.metrics import TARGETS
 from sim.report import _figure_html, _style, _write_page, labels
+from sim.runner import atomic_file
 from sim.sweep import HEADLINE, point_summary
 
 if TYPE_CHECKING:
@@ -143,9 +143,8 @@ def _page(path: Path, title: str, intro: str, figures: dict[str, go.Figure], tab
         + "".join(_figure_html(name, fig, None) for name, fig in figures.items())
         + "</section></main>"
     )
-    tmp = path.with_name(f".{path.name}.tmp")
-    _write_page(tmp, title, body, lab)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        _write_page(tmp, title, body, lab)
 
 
 def _table_html(frame: pd.DataFrame) -> str:
@@ -159,9 +158,8 @@ def write_sweep_outputs(experiment: Experiment, runs: pd.DataFrame, out: Path) -
         The per-point summary.
     """
     summary = point_summary(runs, experiment)
-    tmp = out / ".summary.csv.tmp"
-    summary.to_csv(tmp, index=False)
-    os.replace(tmp, out / "summary.csv")
+    with atomic_file(out / "summary.csv") as tmp:
+        summary.to_csv(tmp, index=False)
     figures: dict[str, go.Figure] = {}
     if {PRIMARY, GROWTH} <= set(summary.columns) and summary[[PRIMARY, GROWTH]].notna().any().all():
         figures["frontier"] = frontier_figure(summary, experiment.parameters)
@@ -206,9 +204,8 @@ def sensitivity_figure(table: pd.DataFrame) -> go.Figure:
 def write_sensitivity_outputs(experiment: Experiment, tables: list[pd.DataFrame], out: Path) -> None:
     """Write sensitivity.csv (all indicators' indices) and sensitivity.html (a chart and table each)."""
     combined = pd.concat(tables, ignore_index=True)
-    tmp = out / ".sensitivity.csv.tmp"
-    combined.to_csv(tmp, index=False)
-    os.replace(tmp, out / "sensitivity.csv")
+    with atomic_file(out / "sensitivity.csv") as tmp:
+        combined.to_csv(tmp, index=False)
     figures = {f"sensitivity-{t['indicator'].iloc[0]}": sensitivity_figure(t) for t in tables}
     intro = (
         f"{html.escape(experiment.spec.description or experiment.name)} — {experiment.runs} runs "

@@ -15,9 +15,7 @@ Time taken and host are kept in each file's Parquet metadata, not in the rows, f
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import pyarrow.compute
 import pyarrow.parquet as pq
 
 from sim.config import ScenarioError
+from sim.runner import atomic_file
 
 MANIFEST = "experiment.json"
 PARTS = "runs"
@@ -34,9 +33,8 @@ COMPACT = "runs.parquet"
 
 
 def _atomic_write_table(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 class RunStore:
@@ -85,9 +83,8 @@ class RunStore:
             raise ScenarioError(f"--out {self.folder}: folder exists and is not a tiersim store; choose another --out")
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{MANIFEST}.tmp")
-            tmp.write_text(json.dumps({**manifest, "fingerprint": fingerprint}, indent=2, default=str), "utf-8")
-            os.replace(tmp, path)
+            with atomic_file(path) as tmp:
+                tmp.write_text(json.dumps({**manifest, "fingerprint": fingerprint}, indent=2, default=str), "utf-8")
         self.parts.mkdir(exist_ok=True)
         for stale in self.parts.glob(".*.tmp"):  # a write cut short by a kill
             stale.unlink()
