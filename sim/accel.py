@@ -1,0 +1,81 @@
+"""Compiled loop kernels with pure-numpy twins: numba where it is installed, numpy otherwise.
+
+A few steps of a day are loops over patients in arrival order (queues, claims of one resident,
+beds given out in turn). numpy does them in dozens of whole-array calls, whose overhead dominates
+at city-district sizes; numba compiles the plain loop. Every kernel is declared with its numpy
+twin, which must give bit-identical results: both are run by the tests, and results may not change
+because of an optimisation (issue 7).
+
+Floating-point care: a kernel may add numbers only in the order numpy's twin does (sequential
+`cumsum`/`bincount` order) and may not call `log`/`exp` — numpy's SIMD versions differ from libm's
+in the last bit on some machines. Pairwise sums (`ndarray.sum`) and transcendental functions stay in
+numpy, outside kernels.
+
+Set the environment variable `TIERSIM_NUMBA=0` (or call `use_numba(False)`) to run the numpy twins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+try:
+    import numba
+except ImportError:  # numba is a dependency, but the simulator must run without it
+    numba = None
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_enabled = numba is not None and os.environ.get("TIERSIM_NUMBA", "1") != "0"
+
+
+def numba_enabled() -> bool:
+    """Whether kernels run compiled (numba installed and not switched off)."""
+    return _enabled
+
+
+def use_numba(enabled: bool) -> None:
+    """Run compiled kernels (True, if numba is installed) or their numpy twins (False)."""
+    global _enabled
+    _enabled = enabled and numba is not None
+
+
+@contextlib.contextmanager
+def numpy_twins() -> Iterator[None]:
+    """Within the block, run the numpy twins (tests compare them with the compiled kernels)."""
+    before = _enabled
+    use_numba(False)
+    try:
+        yield
+    finally:
+        use_numba(before)
+
+
+def kernel(numpy_twin: Callable[..., Any]) -> Callable[[F], F]:
+    """Declare a loop kernel with the pure-numpy function it must equal bit for bit.
+
+    The loop is compiled on first use (`numba.njit`, cached on disk, so a new process loads it
+    instead of compiling). The decorated name calls the compiled loop when numba is enabled,
+    and the twin otherwise; `.loop` and `.numpy` give each.
+    """
+
+    def wrap(loop: F) -> F:
+        compiled: Callable[..., Any] | None = None
+
+        @functools.wraps(loop)
+        def call(*args: Any) -> Any:
+            nonlocal compiled
+            if not _enabled:
+                return numpy_twin(*args)
+            if compiled is None:
+                compiled = numba.njit(cache=True, nogil=True)(loop)
+            return compiled(*args)
+
+        call.loop = loop  # type: ignore[attr-defined]
+        call.numpy = numpy_twin  # type: ignore[attr-defined]
+        return call  # type: ignore[return-value]
+
+    return wrap
