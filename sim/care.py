@@ -15,8 +15,11 @@ Pure functions over arrays; `model.CareModel` calls them in its daily order.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from sim.accel import kernel
 from sim.arrays import stable_argsort
 from sim.illness import SEVERITIES
 from sim.params import StrictModel, by_tier, param, table_field
@@ -134,6 +137,282 @@ def queue_outpatients(
     wait = position / np.maximum(capacity[facility], 1e-9)
     queued = queued + np.bincount(facility[accepted], minlength=queued.size)
     return accepted, np.where(accepted, wait, 0.0), queued
+
+
+class Passes(NamedTuple):
+    """What a day's care passes did (`outpatient_passes`); "seen" rows are in pass order.
+
+    Attributes:
+        first: (n,) candidate slot each episode chose first.
+        seen: Episode of each visit; `seen_at` facility, `seen_referred` whether it was referred
+            (as of that visit), `seen_wait` days waited, `treated` whether the facility could treat it,
+            `up_target` where it refers an untreated patient.
+        pass_ends: Where each pass's visits end in the seen rows (one entry per pass run).
+        referred, from_primary: (n,) final referral state of each episode (referred up; by primary care).
+        queued: (F,) visits queued at each facility after the passes.
+        unmet: Episodes left with no candidate, or still unseen after the last pass.
+    """
+
+    first: np.ndarray
+    seen: np.ndarray
+    seen_at: np.ndarray
+    seen_referred: np.ndarray
+    seen_wait: np.ndarray
+    treated: np.ndarray
+    up_target: np.ndarray
+    pass_ends: np.ndarray
+    referred: np.ndarray
+    from_primary: np.ndarray
+    queued: np.ndarray
+    unmet: int
+
+
+def _passes_numpy(
+    utility: np.ndarray,
+    cand: np.ndarray,
+    severity: np.ndarray,
+    referral_up: np.ndarray,
+    lead: np.ndarray,
+    lead_eligible: np.ndarray,
+    queued: np.ndarray,
+    capacity: np.ndarray,
+    max_queue_days: float,
+    capability: np.ndarray,
+    primary_facility: np.ndarray,
+    priority: bool,
+    max_passes: int,
+) -> tuple:
+    n = severity.size
+    rows = np.arange(n)
+    first = np.argmax(utility, axis=1)
+    pending, target = rows, cand[rows, first]
+    utility[rows, first] = -np.inf
+    referred = np.zeros(n, dtype=bool)
+    from_primary = np.zeros(n, dtype=bool)
+    ahead = np.zeros(queued.size)
+    parts: list[tuple[np.ndarray, ...]] = []
+    unmet = 0
+    for _ in range(max_passes):
+        if pending.size == 0:
+            break
+        if priority:
+            # Priority (优先就诊) for patients referred to their lead hospital: they queue behind each other only.
+            accepted = np.zeros(pending.size, dtype=bool)
+            wait = np.zeros(pending.size)
+            first_in_line = from_primary[pending] & (target == lead[pending]) & lead_eligible[pending]
+            for group in (first_in_line, ~first_in_line):
+                if group.any():
+                    start = ahead if group is first_in_line else queued
+                    ok, w, after = queue_outpatients(target[group], start, capacity, max_queue_days)
+                    accepted[group], wait[group] = ok, w
+                    added = after - start
+                    queued = queued + added
+                    if group is first_in_line:
+                        ahead = ahead + added
+        else:
+            accepted, wait, after = queue_outpatients(target, queued, capacity, max_queue_days)
+            queued = queued + (after - queued)
+        seen, seen_at = pending[accepted], target[accepted]
+        treated = capability[seen_at] >= severity[seen]
+        parts.append((seen, seen_at, referred[seen], wait[accepted], treated, referral_up[seen]))
+        up = seen[~treated]
+        referred[up] = True
+        from_primary[up] = primary_facility[seen_at[~treated]]
+        turned = pending[~accepted]
+        if turned.size:
+            alt = np.argmax(utility.take(turned, axis=0), axis=1)
+            has_alt = np.isfinite(utility[turned, alt])
+            unmet += int(np.count_nonzero(~has_alt))
+            turned, alt = turned[has_alt], alt[has_alt]
+            utility[turned, alt] = -np.inf
+            pending = np.concatenate([up, turned])
+            target = np.concatenate([referral_up[up], cand[turned, alt]])
+        else:
+            pending, target = up, referral_up[up]
+    unmet += pending.size
+    columns = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else [np.zeros(0, np.int64)] * 6
+    ends = np.cumsum([p[0].size for p in parts]).astype(np.int64)
+    return first, *columns, ends, referred, from_primary, queued, unmet
+
+
+@kernel(_passes_numpy)
+def _passes(
+    utility: np.ndarray,
+    cand: np.ndarray,
+    severity: np.ndarray,
+    referral_up: np.ndarray,
+    lead: np.ndarray,
+    lead_eligible: np.ndarray,
+    queued: np.ndarray,
+    capacity: np.ndarray,
+    max_queue_days: float,
+    capability: np.ndarray,
+    primary_facility: np.ndarray,
+    priority: bool,
+    max_passes: int,
+) -> tuple:
+    n, k = utility.shape
+    n_fac = queued.size
+    first = np.empty(n, np.int64)
+    pending = np.arange(n)
+    target = np.empty(n, np.int64)
+    for i in range(n):
+        best = 0
+        for j in range(1, k):
+            if utility[i, j] > utility[i, best]:
+                best = j
+        first[i] = best
+        target[i] = cand[i, best]
+        utility[i, best] = -np.inf
+    referred = np.zeros(n, np.bool_)
+    from_primary = np.zeros(n, np.bool_)
+    queued = queued.copy()
+    ahead = np.zeros(n_fac)
+    size = n * max_passes
+    seen, seen_at, up_target = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
+    seen_referred, treated = np.empty(size, np.bool_), np.empty(size, np.bool_)
+    seen_wait = np.empty(size)
+    ends = np.empty(max_passes, np.int64)
+    m = 0
+    passes = 0
+    unmet = 0
+    arrived = np.zeros(n_fac, np.int64)
+    admitted = np.zeros(n_fac, np.int64)
+    for _ in range(max_passes):
+        n_pending = pending.size
+        if n_pending == 0:
+            break
+        accepted = np.zeros(n_pending, np.bool_)
+        wait = np.zeros(n_pending)
+        in_line = np.zeros(n_pending, np.bool_)
+        if priority:
+            for i in range(n_pending):
+                e = pending[i]
+                in_line[i] = from_primary[e] and target[i] == lead[e] and lead_eligible[e]
+        # Groups as in `queue_outpatients`: positions are the queue at the group's start plus the
+        # arrivals before in the group (accepted or not); the queue grows by those accepted.
+        for group in range(2 if priority else 1):
+            members = False
+            arrived[:] = 0
+            admitted[:] = 0
+            for i in range(n_pending):
+                if priority and in_line[i] != (group == 0):
+                    continue
+                members = True
+                f = target[i]
+                start = ahead[f] if priority and group == 0 else queued[f]
+                position = start + arrived[f]
+                arrived[f] += 1
+                if position < capacity[f] * (1.0 + max_queue_days):
+                    accepted[i] = True
+                    wait[i] = position / max(capacity[f], 1e-9)
+                    admitted[f] += 1
+            if not members:
+                continue
+            for f in range(n_fac):
+                if priority and group == 0:
+                    added = (ahead[f] + admitted[f]) - ahead[f]
+                    queued[f] = queued[f] + added
+                    ahead[f] = ahead[f] + added
+                else:
+                    queued[f] = queued[f] + ((queued[f] + admitted[f]) - queued[f])
+        begin = m
+        for i in range(n_pending):
+            if accepted[i]:
+                e, f = pending[i], target[i]
+                seen[m], seen_at[m], seen_referred[m], seen_wait[m] = e, f, referred[e], wait[i]
+                treated[m] = capability[f] >= severity[e]
+                up_target[m] = referral_up[e]
+                if not treated[m]:
+                    referred[e] = True
+                    from_primary[e] = primary_facility[f]
+                m += 1
+        ends[passes] = m
+        passes += 1
+        next_pending = np.empty(n_pending, np.int64)
+        next_target = np.empty(n_pending, np.int64)
+        c = 0
+        for r in range(begin, m):  # referred up first, then those turned away (as `np.concatenate`)
+            if not treated[r]:
+                next_pending[c], next_target[c] = seen[r], up_target[r]
+                c += 1
+        for i in range(n_pending):
+            if not accepted[i]:
+                e = pending[i]
+                best = 0
+                for j in range(1, k):
+                    if utility[e, j] > utility[e, best]:
+                        best = j
+                if np.isfinite(utility[e, best]):
+                    utility[e, best] = -np.inf
+                    next_pending[c], next_target[c] = e, cand[e, best]
+                    c += 1
+                else:
+                    unmet += 1
+        pending, target = next_pending[:c], next_target[:c]
+    unmet += pending.size
+    return (
+        first,
+        seen[:m],
+        seen_at[:m],
+        seen_referred[:m],
+        seen_wait[:m],
+        treated[:m],
+        up_target[:m],
+        ends[:passes],
+        referred,
+        from_primary,
+        queued,
+        unmet,
+    )
+
+
+def outpatient_passes(
+    utility: np.ndarray,
+    cand: np.ndarray,
+    severity: np.ndarray,
+    referral_up: np.ndarray,
+    lead: np.ndarray,
+    lead_eligible: np.ndarray,
+    queued: np.ndarray,
+    capacity: np.ndarray,
+    max_queue_days: float,
+    capability: np.ndarray,
+    primary_facility: np.ndarray,
+    *,
+    priority: bool,
+    max_passes: int,
+) -> Passes:
+    """A day's outpatient care: first choices, queues, referrals up and second choices, pass by pass.
+
+    Each pass queues its pending episodes in order (`queue_outpatients`); a facility sees those it
+    accepts and refers up (上转) those it cannot treat, to `referral_up`; those turned away go to their
+    best remaining candidate, or are unmet when none is left. With `priority` (优先就诊), episodes
+    referred by primary care to their lead hospital queue before the others, behind each other only.
+
+    Args:
+        utility: (n, K) total utility of each episode's candidates; chosen slots are set to −inf.
+        cand: (n, K) candidate facilities (−1: none).
+        severity: (n,) severity of each episode.
+        referral_up: (n,) facility an episode is referred up to when its facility cannot treat it.
+        lead: (n,) lead hospital of the episode's home consortium.
+        lead_eligible: (n,) the episode may be first in line there (signed, where that is required).
+        queued: (F,) visits queued at the start of the day.
+        capacity: (F,) visits seen per day.
+        max_queue_days: Backlog in days of capacity beyond which arrivals are turned away.
+        capability: (F,) highest severity each facility treats as an outpatient.
+        primary_facility: (F,) the facility is primary care.
+        priority: The priority lever is in force.
+        max_passes: Passes before an episode still pending counts unmet.
+
+    Returns:
+        The passes' outcome.
+    """
+    out = _passes(
+        utility, cand, severity, referral_up, lead, lead_eligible, queued, capacity,
+        float(max_queue_days), capability, primary_facility, bool(priority), int(max_passes),
+    )  # fmt: skip
+    return Passes(*out[:-1], unmet=int(out[-1]))
 
 
 def end_of_day_backlog(queued: np.ndarray, capacity: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field
 
+from sim.accel import kernel
 from sim.arrays import stable_argsort
 from sim.params import StrictModel, by_level, param, table_field
 
@@ -244,6 +245,117 @@ def split_claims(
     fund = np.minimum(cum_elig, cap_left) - np.minimum(prev_elig, cap_left)
     fund = np.clip(fund, 0.0, eligible)
     return fund, bill - fund, annual
+
+
+def _outpatient_batches_numpy(
+    bill: np.ndarray,
+    resident: np.ndarray,
+    rate: np.ndarray,
+    start_line: np.ndarray,
+    cap: np.ndarray,
+    waive_start_line: np.ndarray,
+    ends: np.ndarray,
+    start_line_paid: np.ndarray,
+    fund_paid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    fund, oop = np.empty(bill.size), np.empty(bill.size)
+    begin = 0
+    for end in ends:
+        part, who = slice(begin, end), resident[begin:end]
+        start_left = np.maximum(0.0, start_line[part] - start_line_paid[who])
+        start_left = np.where(waive_start_line[part], 0.0, start_left)
+        cap_left = np.maximum(0.0, cap[part] - fund_paid[who])
+        fund[part], oop[part], used = split_claims(bill[part], who, rate[part], start_left, None, cap_left)
+        np.add.at(start_line_paid, who, used)
+        np.add.at(fund_paid, who, fund[part])
+        begin = end
+    return fund, oop
+
+
+@kernel(_outpatient_batches_numpy)
+def _outpatient_batches(
+    bill: np.ndarray,
+    resident: np.ndarray,
+    rate: np.ndarray,
+    start_line: np.ndarray,
+    cap: np.ndarray,
+    waive_start_line: np.ndarray,
+    ends: np.ndarray,
+    start_line_paid: np.ndarray,
+    fund_paid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    n = bill.size
+    fund, oop = np.empty(n), np.empty(n)
+    start_left, cap_left = np.empty(n), np.empty(n)
+    cum, prev, eligible = np.empty(n), np.empty(n), np.empty(n)
+    begin = 0
+    for end in ends:
+        for i in range(begin, end):
+            left = max(0.0, start_line[i] - start_line_paid[resident[i]])
+            start_left[i] = 0.0 if waive_start_line[i] else left
+            cap_left[i] = max(0.0, cap[i] - fund_paid[resident[i]])
+        order = begin + np.argsort(resident[begin:end], kind="mergesort")
+        # `_within_resident_cumsum` step by step: one running total over the batch in resident
+        # order, less its value where each resident's claims begin (the same roundings).
+        for values, out in ((bill, 0), (eligible, 1)):
+            total = 0.0
+            base = 0.0
+            for r in range(order.size):
+                i = order[r]
+                total += values[i]
+                starts = r == 0 or resident[i] != resident[order[r - 1]]
+                x = total - values[i] if starts else 0.0
+                base = x if r == 0 else max(base, x)
+                cum[i] = total - base
+                prev[i] = cum[i] - values[i]
+            for i in range(begin, end):
+                if out == 0:
+                    used = min(cum[i], start_left[i]) - min(prev[i], start_left[i])
+                    eligible[i] = (bill[i] - used) * rate[i]
+                    start_left[i] = used
+                else:
+                    f = min(cum[i], cap_left[i]) - min(prev[i], cap_left[i])
+                    fund[i] = min(max(f, 0.0), eligible[i])
+                    oop[i] = bill[i] - fund[i]
+        for i in range(begin, end):
+            start_line_paid[resident[i]] += start_left[i]
+            fund_paid[resident[i]] += fund[i]
+        begin = end
+    return fund, oop
+
+
+def settle_outpatient_batches(
+    bill: np.ndarray,
+    resident: np.ndarray,
+    rate: np.ndarray,
+    start_line: np.ndarray,
+    cap: np.ndarray,
+    waive_start_line: np.ndarray,
+    ends: np.ndarray,
+    start_line_paid: np.ndarray,
+    fund_paid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split outpatient claims batch after batch (`split_claims`), using up annual start-lines and caps.
+
+    Each batch sees the start-line and cap its residents have left after the batches before it.
+
+    Args:
+        bill: Amount billed per claim (yuan).
+        resident: Resident of each claim.
+        rate: Reimbursement rate per claim.
+        start_line: The resident's annual outpatient start-line (起付线), per claim.
+        cap: The resident's annual fund cap, per claim.
+        waive_start_line: Claims charged no start-line.
+        ends: Where each batch ends.
+        start_line_paid: Per resident, start-line paid so far this year (updated in place).
+        fund_paid: Per resident, paid by the fund so far this year (updated in place).
+
+    Returns:
+        (fund pays, patient pays), per claim.
+    """
+    return _outpatient_batches(
+        bill, resident, rate, start_line, cap, waive_start_line, ends, start_line_paid, fund_paid
+    )
 
 
 def chain_start_line(

@@ -43,7 +43,15 @@ from sim import care, choice, illness, payment, population, region, rng
 from sim.arrays import row_sums
 from sim.facilities import Facility, FacilityState
 from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes
-from sim.insurance import Fund, SchemeTable, chain_start_line, claim_rate_table, claim_rates, split_claims
+from sim.insurance import (
+    Fund,
+    SchemeTable,
+    chain_start_line,
+    claim_rate_table,
+    claim_rates,
+    settle_outpatient_batches,
+    split_claims,
+)
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
 from sim.params import TIER_LEVEL
@@ -341,21 +349,18 @@ class CareModel(mesa.Model):
         scheme = pop.scheme[resident]
         signed = pop.signed[resident]
         rate = claim_rates(self._outpatient_rates, scheme, tier, referred, signed)
-        start_line, cap = table.outpatient_start_line[scheme], table.outpatient_cap[scheme]
-        ends = [bill.size] if batch_ends is None else batch_ends
-        fund, oop = np.empty(bill.size), np.empty(bill.size)
-        begin = 0
-        for end in ends:
-            part, who = slice(begin, end), resident[begin:end]
-            start_left = np.maximum(0.0, start_line[part] - self._op_start_line_paid[who])
-            if waive_start_line is not None:
-                start_left = np.where(waive_start_line[part], 0.0, start_left)
-            fund[part], oop[part], used = split_claims(
-                bill[part], who, rate[part], start_left, None, np.maximum(0.0, cap[part] - self._op_fund_paid[who])
-            )
-            np.add.at(self._op_start_line_paid, who, used)
-            np.add.at(self._op_fund_paid, who, fund[part])
-            begin = end
+        ends = np.array([bill.size] if batch_ends is None else batch_ends, dtype=np.int64)
+        fund, oop = settle_outpatient_batches(
+            bill,
+            resident,
+            rate,
+            table.outpatient_start_line[scheme],
+            table.outpatient_cap[scheme],
+            np.zeros(bill.size, dtype=bool) if waive_start_line is None else waive_start_line,
+            ends,
+            self._op_start_line_paid,
+            self._op_fund_paid,
+        )
         # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
         # primary care is already paid per head, so the facility is not paid it again per visit.
         if self.policy.capitation_rate > 0:
@@ -367,7 +372,7 @@ class CareModel(mesa.Model):
             fund = np.where(capitated, 0.0, fund)
         else:
             capitated = np.zeros(bill.size, dtype=bool)
-        bounds = [0, *ends]
+        bounds = [0, *ends.tolist()]
         self._settle(facility, tier, components, bill, fund, oop, fixed=capitated, bounds=bounds)
         t = self._today
         t.add_by_tier("visits", tier)
@@ -604,88 +609,39 @@ class CareModel(mesa.Model):
                 managed[:, None] & (tier <= _PRIMARY_TIERS) & own_consortium
             )
 
-        rows = np.arange(n)
-        first = choice.choose(utility)
-        pending, target = rows, cand[rows, first]
-        t.add_by_tier("first_contacts", tier[rows, first])
-        utility[rows, first] = -np.inf
-        referred = np.zeros(n, dtype=bool)
-        from_primary = np.zeros(n, dtype=bool)
-        queued, ahead = f.backlog, np.zeros(len(f))
-        # Per pass: episodes seen, where, whether referred, their waits; those treated and where;
-        # those referred up, from where and to where. What follows from them is worked out after
-        # the passes: it does not change who queues where in a later pass.
-        seen_parts: list[np.ndarray] = []
-        seen_at_parts: list[np.ndarray] = []
-        referred_parts: list[np.ndarray] = []
-        wait_parts: list[np.ndarray] = []
-        done_parts: list[np.ndarray] = []
-        done_at_parts: list[np.ndarray] = []
-        up_from_parts: list[np.ndarray] = []
-        up_target_parts: list[np.ndarray] = []
-        capability, max_queue = f.outpatient_capability, s.care.max_queue_days
-        for _ in range(MAX_CARE_PASSES):
-            if pending.size == 0:
-                break
-            if self.policy.priority:
-                # Priority (优先就诊) for patients referred to their lead hospital: they queue behind each other only.
-                accepted = np.zeros(pending.size, dtype=bool)
-                wait = np.zeros(pending.size)
-                first_in_line = self._referred_to_lead(resident[pending], target, from_primary[pending])
-                for group in (first_in_line, ~first_in_line):
-                    if group.any():
-                        start = ahead if group is first_in_line else queued
-                        ok, w, after = care.queue_outpatients(target[group], start, f.outpatient_capacity, max_queue)
-                        accepted[group], wait[group] = ok, w
-                        added = after - start
-                        queued = queued + added
-                        if group is first_in_line:
-                            ahead = ahead + added
-            else:
-                accepted, wait, after = care.queue_outpatients(target, queued, f.outpatient_capacity, max_queue)
-                queued = queued + (after - queued)
-            seen, seen_at = pending[accepted], target[accepted]
-            seen_severity = severity[seen]
-            seen_parts.append(seen)
-            seen_at_parts.append(seen_at)
-            referred_parts.append(referred[seen])
-            wait_parts.append(wait[accepted])
-
-            treated = capability[seen_at] >= seen_severity
-            done_parts.append(seen[treated])
-            done_at_parts.append(seen_at[treated])
-            untreated = ~treated
-            up, up_from = seen[untreated], seen_at[untreated]
-            referred[up] = True
-            from_primary[up] = f.tier[up_from] <= _PRIMARY_TIERS
-            up_target = self._referral_outpatient[cell[up], seen_severity[untreated]]
-            up_from_parts.append(up_from)
-            up_target_parts.append(up_target)
-
-            turned = pending[~accepted]
-            if turned.size:
-                alt = choice.choose(utility.take(turned, axis=0))
-                has_alt = np.isfinite(utility[turned, alt])
-                t.unmet_outpatient += int(np.count_nonzero(~has_alt))
-                turned, alt = turned[has_alt], alt[has_alt]
-                utility[turned, alt] = -np.inf
-                pending = np.concatenate([up, turned])
-                target = np.concatenate([up_target, cand[turned, alt]])
-            else:
-                pending, target = up, up_target
-        t.unmet_outpatient += pending.size
+        lead = self._cell_lead[cell]
+        eligible = signed if s.levers.reserved_beds.signed_only else np.ones(n, dtype=bool)
+        passes = care.outpatient_passes(
+            utility,
+            cand,
+            severity,
+            self._referral_outpatient[cell, severity],
+            lead,
+            eligible,
+            f.backlog,
+            f.outpatient_capacity,
+            s.care.max_queue_days,
+            f.outpatient_capability,
+            f.tier <= _PRIMARY_TIERS,
+            priority=self.policy.priority,
+            max_passes=MAX_CARE_PASSES,
+        )
+        t.add_by_tier("first_contacts", tier[np.arange(n), passes.first])
+        t.unmet_outpatient += passes.unmet
+        referred, from_primary = passes.referred, passes.from_primary
         # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
-        seen, seen_at = np.concatenate(seen_parts), np.concatenate(seen_at_parts)
+        seen, seen_at = passes.seen, passes.seen_at
         self._bill_outpatient(
             resident[seen],
             seen_at,
             severity[seen],
             eps.kind[seen],
-            np.concatenate(referred_parts),
-            batch_ends=np.cumsum([part.size for part in seen_parts]).tolist(),
+            passes.seen_referred,
+            batch_ends=passes.pass_ends.tolist(),
         )
+        queued = passes.queued
         f.backlog = care.end_of_day_backlog(queued, f.outpatient_capacity)
-        waited = np.concatenate(wait_parts)
+        waited = passes.seen_wait
         seen_tier = f.tier[seen_at]
         t.add_by_tier("visit_wait_days", seen_tier, waited)
         t.add_by_tier("visit_waits", seen_tier)
@@ -693,7 +649,7 @@ class CareModel(mesa.Model):
 
         # Treated episodes that need a bed ask for one where treated, or where that facility refers
         # them up to. An admitted episode is never seen again today, so its referral flags are final.
-        done, done_at = np.concatenate(done_parts), np.concatenate(done_at_parts)
+        done, done_at = seen[passes.treated], seen_at[passes.treated]
         admit = illness.needs_admission(
             eps.admission_draw[done], severity[done], f.admission_propensity[done_at], s.illness
         )
@@ -703,7 +659,7 @@ class CareModel(mesa.Model):
         refer = ~can_admit
         ward = a_fac.copy()
         ward[refer] = self._referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
-        up_from, up_target = np.concatenate(up_from_parts), np.concatenate(up_target_parts)
+        up_from, up_target = seen_at[~passes.treated], passes.up_target[~passes.treated]
         t.referrals_up += int(np.count_nonzero(refer)) + up_from.size
         routed = refer & (ward >= 0)  # a request with nowhere to go is recorded unmet at admission
         t.add_flow(
