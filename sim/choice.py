@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import rng
+from sim.accel import kernel
 from sim.illness import SEVERITIES
 from sim.params import StrictModel, by_tier, param, table_field
 
@@ -176,8 +177,9 @@ def utilities(
     trust: np.ndarray,
     signed: np.ndarray,
     own_consortium: np.ndarray,
+    shocks: np.ndarray,
 ) -> np.ndarray:
-    """Deterministic utility of every candidate (−inf where unavailable).
+    """Utility of every candidate, taste shock included (−inf where unavailable).
 
     Args:
         params: Choice coefficients.
@@ -189,21 +191,90 @@ def utilities(
         trust: (n,) trust in primary care.
         signed: (n,) signed with a family doctor.
         own_consortium: (n, K) the candidate is in the resident's home consortium.
+        shocks: (n, K) taste shocks (`taste_shocks`), added last.
 
     Returns:
         (n, K) utilities.
     """
+    return _episode_utilities(
+        terms.attraction,
+        terms.travel,
+        terms.incapable,
+        terms.primary,
+        terms.available,
+        cell,
+        severity,
+        params.cost * np.log1p(oop / 100.0),
+        params.wait * expected_wait,
+        params.trust * (trust - 0.5),
+        params.signed * signed,
+        own_consortium,
+        shocks,
+    )
+
+
+def _episode_utilities_numpy(
+    attraction: np.ndarray,
+    travel: np.ndarray,
+    incapable: np.ndarray,
+    primary: np.ndarray,
+    available: np.ndarray,
+    cell: np.ndarray,
+    severity: np.ndarray,
+    cost_term: np.ndarray,
+    wait: np.ndarray,
+    trust_term: np.ndarray,
+    signed_pull: np.ndarray,
+    own_consortium: np.ndarray,
+    shocks: np.ndarray,
+) -> np.ndarray:
     by_severity = cell * len(SEVERITIES) + severity
-    primary = terms.primary.take(cell, axis=0)
-    # Terms are added one at a time in the order of the module docstring's formula.
-    u = terms.attraction.take(by_severity, axis=0)
-    u += params.cost * np.log1p(oop / 100.0)
-    u += terms.travel.take(cell, axis=0)
-    u += params.wait * expected_wait
-    u += terms.incapable.take(by_severity, axis=0)
-    u += (params.trust * (trust - 0.5))[:, None] * primary
-    u += params.signed * (signed[:, None] & primary & own_consortium)
-    return np.where(terms.available.take(cell, axis=0), u, -np.inf)
+    on_primary = primary.take(cell, axis=0)
+    u = attraction.take(by_severity, axis=0)
+    u += cost_term
+    u += travel.take(cell, axis=0)
+    u += wait
+    u += incapable.take(by_severity, axis=0)
+    u += trust_term[:, None] * on_primary
+    u += signed_pull[:, None] * (on_primary & own_consortium)
+    return np.where(available.take(cell, axis=0), u, -np.inf) + shocks
+
+
+@kernel(_episode_utilities_numpy)
+def _episode_utilities(
+    attraction: np.ndarray,
+    travel: np.ndarray,
+    incapable: np.ndarray,
+    primary: np.ndarray,
+    available: np.ndarray,
+    cell: np.ndarray,
+    severity: np.ndarray,
+    cost_term: np.ndarray,
+    wait: np.ndarray,
+    trust_term: np.ndarray,
+    signed_pull: np.ndarray,
+    own_consortium: np.ndarray,
+    shocks: np.ndarray,
+) -> np.ndarray:
+    n, k = cost_term.shape
+    u = np.empty((n, k))
+    n_sev = attraction.shape[0] // travel.shape[0]
+    for i in range(n):
+        c = cell[i]
+        row = c * n_sev + severity[i]
+        for j in range(k):
+            if not available[c, j]:
+                u[i, j] = -np.inf + shocks[i, j]
+                continue
+            on_primary = primary[c, j]
+            x = attraction[row, j] + cost_term[i, j]
+            x = x + travel[c, j]
+            x = x + wait[i, j]
+            x = x + incapable[row, j]
+            x = x + trust_term[i] * (1.0 if on_primary else 0.0)
+            x = x + signed_pull[i] * (1.0 if on_primary and own_consortium[i, j] else 0.0)
+            u[i, j] = x + shocks[i, j]
+    return u
 
 
 def taste_shocks(seed: int, key: np.ndarray, n_candidates: int) -> np.ndarray:

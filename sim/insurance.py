@@ -358,6 +358,46 @@ def settle_outpatient_batches(
     )
 
 
+def _expected_oop_numpy(
+    visit_cost: np.ndarray, visit_rate: np.ndarray, stay_cost: np.ndarray, row: np.ndarray, start_left: np.ndarray
+) -> np.ndarray:
+    visit = visit_cost.take(row, axis=0)
+    oop = visit - np.maximum(0.0, visit - start_left[:, None]) * visit_rate.take(row, axis=0)
+    return oop + stay_cost.take(row, axis=0)
+
+
+@kernel(_expected_oop_numpy)
+def _expected_oop(
+    visit_cost: np.ndarray, visit_rate: np.ndarray, stay_cost: np.ndarray, row: np.ndarray, start_left: np.ndarray
+) -> np.ndarray:
+    n, k = row.size, visit_cost.shape[1]
+    out = np.empty((n, k))
+    for i in range(n):
+        r = row[i]
+        for j in range(k):
+            visit = visit_cost[r, j]
+            out[i, j] = (visit - max(0.0, visit - start_left[i]) * visit_rate[r, j]) + stay_cost[r, j]
+    return out
+
+
+def expected_out_of_pocket(
+    visit_cost: np.ndarray, visit_rate: np.ndarray, stay_cost: np.ndarray, row: np.ndarray, start_left: np.ndarray
+) -> np.ndarray:
+    """What patients expect to pay at each candidate: the visit after start-line and rate, plus the stay.
+
+    Args:
+        visit_cost: (R, K) bill of a visit at each candidate, per table row (cell and patient case).
+        visit_rate: (R, K) reimbursement rate of that visit.
+        stay_cost: (R, K) expected out-of-pocket cost of a stay, weighted by its probability.
+        row: (n,) table row of each patient.
+        start_left: (n,) annual outpatient start-line (起付线) each patient has left to pay.
+
+    Returns:
+        (n, K) expected out-of-pocket yuan.
+    """
+    return _expected_oop(visit_cost, visit_rate, stay_cost, row, start_left)
+
+
 def chain_start_line(
     start_line: np.ndarray, paid_in_chain: np.ndarray, in_chain: np.ndarray, cumulative: bool
 ) -> np.ndarray:

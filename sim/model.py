@@ -49,6 +49,7 @@ from sim.insurance import (
     chain_start_line,
     claim_rate_table,
     claim_rates,
+    expected_out_of_pocket,
     settle_outpatient_batches,
     split_claims,
 )
@@ -601,7 +602,8 @@ class CareModel(mesa.Model):
             trust=pop.trust[resident],
             signed=signed,
             own_consortium=own_consortium,
-        ) + choice.taste_shocks(self.seed, eps.key, cand.shape[1])
+            shocks=choice.taste_shocks(self.seed, eps.key, cand.shape[1]),
+        )
         if self.policy.managed_follow_up_pull > 0:
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
             managed = (eps.kind == FOLLOW_UP) & signed
@@ -756,10 +758,8 @@ class CareModel(mesa.Model):
         pop = self.population
         scheme = pop.scheme[resident]
         row = cell * _PATIENT_CASES + ((severity * 2 + kind) * 2 + scheme) * 2 + pop.signed[resident]
-        visit = self._visit_cost.take(row, axis=0)
         start_left = np.maximum(0.0, self.insurance.outpatient_start_line[scheme] - self._op_start_line_paid[resident])
-        oop = visit - np.maximum(0.0, visit - start_left[:, None]) * self._visit_rate.take(row, axis=0)
-        return oop + self._stay_cost.take(row, axis=0)
+        return expected_out_of_pocket(self._visit_cost, self._visit_rate, self._stay_cost, row, start_left)
 
     def _learned(self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Expected waits per facility after today's observations (facilities with none keep theirs)."""
