@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 
 from sim import payment
+from sim.accel import kernel
 from sim.arrays import row_sums
 from sim.care import CareParams
 from sim.params import TIERS
@@ -33,6 +34,35 @@ _CLAIM_COLUMNS = (
     "fund_claims",
 )
 """Ledger columns a claim is booked to, in `FacilityState._claims` order."""
+
+
+def _book_batches_numpy(facility: np.ndarray, amounts: np.ndarray, bounds: np.ndarray, ledger: np.ndarray) -> None:
+    n, m = ledger.shape
+    key = ((facility * m)[:, None] + np.arange(m)).ravel()
+    flat = amounts.ravel()
+    for begin, end in itertools.pairwise(bounds):
+        if begin < end:  # an empty batch books nothing
+            part = slice(begin * m, end * m)
+            ledger += np.bincount(key[part], weights=flat[part], minlength=n * m).reshape(n, m)
+
+
+@kernel(_book_batches_numpy)
+def _book_batches(facility: np.ndarray, amounts: np.ndarray, bounds: np.ndarray, ledger: np.ndarray) -> None:
+    """Add each batch's claims to the ledger (rows: facilities), a batch's sums first, as bincount does."""
+    batch = np.zeros_like(ledger)
+    touched = np.zeros(ledger.shape[0], np.bool_)
+    for b in range(bounds.size - 1):
+        for i in range(bounds[b], bounds[b + 1]):
+            f = facility[i]
+            touched[f] = True
+            for c in range(ledger.shape[1]):
+                batch[f, c] += amounts[i, c]
+        for f in range(ledger.shape[0]):
+            if touched[f]:  # untouched rows would add 0.0, which changes nothing
+                for c in range(ledger.shape[1]):
+                    ledger[f, c] += batch[f, c]
+                    batch[f, c] = 0.0
+                touched[f] = False
 
 
 class FacilityState:
@@ -121,13 +151,8 @@ class FacilityState:
         amounts[:, len(COMPONENTS) :] = np.stack(
             [fund, oop, np.where(fixed, 0.0, billed), np.where(fixed, billed, 0.0), fund], axis=1
         )
-        n, m = len(self), len(_CLAIM_COLUMNS)
-        key = ((facility * m)[:, None] + np.arange(m)).ravel()
-        amounts = amounts.ravel()
-        for begin, end in itertools.pairwise([0, facility.size] if bounds is None else bounds):
-            if begin < end:  # an empty batch books nothing
-                part = slice(begin * m, end * m)
-                self._claims += np.bincount(key[part], weights=amounts[part], minlength=n * m).reshape(n, m)
+        bounds_array = np.array([0, facility.size] if bounds is None else bounds, dtype=np.int64)
+        _book_batches(facility, amounts, bounds_array, self._claims)
 
     def credit_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """Book lump sums paid by the fund (negative: paid back to the fund)."""

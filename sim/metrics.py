@@ -7,12 +7,12 @@ run for a headline — so the same definition serves every table.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
 
+from sim.accel import kernel
 from sim.params import TIERS
 from sim.payment import COMPONENTS
 
@@ -116,6 +116,30 @@ are levels too, but are summed: their sums are bed-days, the terms of bed occupa
 _BY_TIER_INDEX = {name: i for i, name in enumerate(BY_TIER_FIELDS)}
 
 
+def _add_batches_numpy(tier: np.ndarray, weights: np.ndarray, bounds: np.ndarray, totals: np.ndarray) -> None:
+    n, m = totals.shape
+    sizes = np.diff(bounds)
+    batch = np.repeat(np.arange(sizes.size), sizes)
+    key = (((batch * n + tier) * m)[:, None] + np.arange(m)).ravel()
+    sums = np.bincount(key, weights=weights.ravel(), minlength=sizes.size * n * m).reshape(-1, n, m)
+    # Running totals over the batches (a cumulative sum adds them one after the other).
+    totals[...] = np.cumsum(np.concatenate([totals[None], sums]), axis=0)[-1]
+
+
+@kernel(_add_batches_numpy)
+def _add_batches(tier: np.ndarray, weights: np.ndarray, bounds: np.ndarray, totals: np.ndarray) -> None:
+    """Add (n, m) weights into (tiers, m) totals, each batch's sums first, as `_add_batches_numpy` does."""
+    batch = np.zeros_like(totals)
+    for b in range(bounds.size - 1):
+        for i in range(bounds[b], bounds[b + 1]):
+            for c in range(totals.shape[1]):
+                batch[tier[i], c] += weights[i, c]
+        for t in range(totals.shape[0]):
+            for c in range(totals.shape[1]):
+                totals[t, c] += batch[t, c]
+                batch[t, c] = 0.0
+
+
 @dataclass
 class DayRecord:
     """Raw counts and sums of one day (flows unless listed in STOCK_FIELDS).
@@ -177,15 +201,10 @@ class DayRecord:
             bounds: Where each consecutive batch of rows begins, then the end; each batch's sums are
                 added in turn, so floating-point sums come out as if added one batch at a time.
         """
-        n, m = len(TIERS), len(names)
-        sizes = [end - begin for begin, end in itertools.pairwise(bounds)]
-        batch = np.repeat(np.arange(len(sizes)), sizes)
-        key = (((batch * n + tier) * m)[:, None] + np.arange(m)).ravel()
-        sums = np.bincount(key, weights=weights.ravel(), minlength=len(sizes) * n * m).reshape(-1, n, m)
-        rows = [_BY_TIER_INDEX[name] for name in names]
-        # Running totals over the batches (a cumulative sum adds them one after the other).
-        totals = np.cumsum(np.concatenate([self.by_tier[rows].T[None], sums]), axis=0)
-        self.by_tier[rows] = totals[-1].T
+        rows = np.array([_BY_TIER_INDEX[name] for name in names])
+        totals = self.by_tier[rows].T.copy()
+        _add_batches(tier, weights, np.asarray(bounds, dtype=np.int64), totals)
+        self.by_tier[rows] = totals.T
 
     def values(self) -> tuple[float, ...]:
         """The scalar fields, in declaration order."""
