@@ -1,0 +1,151 @@
+"""The day's compiled kernels equal their numpy twins bit for bit (issue 7: no optimisation may change a result)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim import accel, care, choice, facilities, insurance, metrics
+
+pytestmark = pytest.mark.skipif(not accel.numba_enabled(), reason="numba is not installed")
+
+MAX_PASSES = 4
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _both(kernel, *args):
+    """Results of the compiled kernel and of its numpy twin, each on its own copy of the inputs."""
+    copies = [tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args) for _ in range(2)]
+    return (kernel(*copies[0]), copies[0]), (kernel.numpy(*copies[1]), copies[1])
+
+
+def _assert_same(a, b) -> None:
+    if isinstance(a, tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _assert_same(x, y)
+    elif isinstance(a, np.ndarray):
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(a, b, strict=False)
+        assert np.array_equal(np.signbit(a), np.signbit(b)) if a.dtype.kind == "f" else True
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("priority", [False, True])
+@pytest.mark.parametrize("seed", range(5))
+def test_outpatient_passes_equal_twin(priority: bool, seed: int) -> None:
+    """Queues, referrals and second choices: tight capacity so patients are turned away and referred on."""
+    rng = np.random.default_rng(seed)
+    n, k, n_fac = 400, 6, 30
+    cand = rng.integers(-1, n_fac, size=(n, k))
+    utility = np.where(cand >= 0, rng.normal(size=(n, k)), -np.inf)
+    capacity = rng.uniform(0.0, 15.0, n_fac)
+    (got, gin), (want, win) = _both(
+        care._passes,
+        utility,
+        cand,
+        rng.integers(0, 4, n),
+        rng.integers(0, n_fac, n),
+        rng.integers(0, n_fac, n),
+        rng.random(n) < 0.7,
+        rng.uniform(0.0, 5.0, n_fac),
+        capacity,
+        0.5,
+        rng.integers(0, 4, n_fac),
+        rng.random(n_fac) < 0.5,
+        priority,
+        MAX_PASSES,
+    )
+    _assert_same(got, want)
+    _assert_same(gin, win)  # the utilities are struck out in the same places
+    assert got[-1] > 0 and len(got[7]) > 1  # some unmet, several passes: the test exercises them
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_outpatient_claim_batches_equal_twin(seed: int) -> None:
+    """Several claims of one resident in one batch and across batches use up start-lines and caps alike."""
+    rng = np.random.default_rng(seed)
+    n, residents = 300, 40
+    paid_start, paid_fund = rng.uniform(0, 300, residents), rng.uniform(0, 2_000, residents)
+    (got, gin), (want, win) = _both(
+        insurance._outpatient_batches,
+        rng.uniform(10, 600, n),
+        rng.integers(0, residents, n),
+        rng.uniform(0.3, 0.9, n),
+        rng.choice([0.0, 200.0, 500.0], n),
+        rng.choice([1_000.0, 3_000.0, 1e12], n),
+        rng.random(n) < 0.2,
+        np.array([50, 50, 180, 260, 300]),
+        paid_start,
+        paid_fund,
+    )
+    _assert_same(got, want)
+    _assert_same(gin, win)  # the residents' running totals
+
+
+def test_table_kernels_equal_twins() -> None:
+    rng = np.random.default_rng(7)
+    rows, k, n, cells = 200, 6, 500, 50
+    (got, _), (want, _) = _both(
+        insurance._expected_oop,
+        rng.uniform(0, 900, (rows, k)),
+        rng.uniform(0, 1, (rows, k)),
+        rng.uniform(0, 500, (rows, k)),
+        rng.integers(0, rows, n),
+        rng.uniform(0, 400, n),
+    )
+    _assert_same(got, want)
+    cell = rng.integers(0, cells, n)
+    (got, _), (want, _) = _both(
+        choice._episode_utilities,
+        rng.normal(size=(cells * 4, k)),
+        rng.normal(size=(cells, k)),
+        rng.normal(size=(cells * 4, k)),
+        rng.random((cells, k)) < 0.5,
+        rng.random((cells, k)) < 0.9,
+        cell,
+        rng.integers(0, 4, n),
+        rng.normal(size=(n, k)),
+        rng.normal(size=(n, k)),
+        rng.normal(size=n),
+        rng.uniform(0, 1, n),
+        rng.random((n, k)) < 0.5,
+        rng.gumbel(size=(n, k)),
+    )
+    _assert_same(got, want)
+
+
+def test_ledger_kernels_equal_twins() -> None:
+    rng = np.random.default_rng(3)
+    n, n_fac = 700, 25
+    bounds = np.array([0, 100, 100, 450, 700])
+    (_, got), (_, want) = _both(
+        facilities._book_batches,
+        rng.integers(0, n_fac, n),
+        rng.normal(size=(n, 8)),
+        bounds,
+        rng.normal(size=(n_fac, 8)),
+    )
+    _assert_same(got, want)
+    (_, got), (_, want) = _both(
+        metrics._add_batches, rng.integers(0, 4, n), rng.normal(size=(n, 3)), bounds, rng.normal(size=(4, 3))
+    )
+    _assert_same(got, want)
+
+
+@pytest.mark.parametrize("name", ["reserved_beds", "liaocheng_2024"])
+def test_whole_run_equal_with_numpy_twins(name: str) -> None:
+    """Every daily and annual figure of a run is identical with the kernels compiled or as numpy."""
+    scenario = sim.load_scenario(ROOT / "scenarios" / f"{name}.toml", ["run.scale=0.01", "run.years=1"])
+    compiled = sim.run(scenario)
+    with accel.numpy_twins():
+        assert not accel.numba_enabled()
+        twins = sim.run(scenario)
+    assert accel.numba_enabled()
+    pd.testing.assert_frame_equal(compiled.daily, twins.daily, check_exact=True)
+    pd.testing.assert_frame_equal(compiled.annual, twins.annual, check_exact=True)
