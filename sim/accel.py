@@ -79,3 +79,8 @@ def kernel(numpy_twin: Callable[..., Any]) -> Callable[[F], F]:
         return call  # type: ignore[return-value]
 
     return wrap
+
+
+def helper(loop: F) -> F:
+    """A loop function that kernels call (they can only call compiled code); compiled on first use."""
+    return numba.njit(cache=True, nogil=True)(loop) if numba is not None else loop

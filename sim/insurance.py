@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field
 
-from sim.accel import kernel
+from sim.accel import helper, kernel
 from sim.arrays import stable_argsort
 from sim.params import StrictModel, by_level, param, table_field
 
@@ -272,6 +272,26 @@ def _outpatient_batches_numpy(
     return fund, oop
 
 
+@helper
+def _within_resident_running(
+    values: np.ndarray, resident: np.ndarray, order: np.ndarray, cum: np.ndarray, prev: np.ndarray
+) -> None:
+    """`_within_resident_cumsum` as a loop, with numpy's roundings step by step.
+
+    One running total over the batch in resident order, less its value where each resident's claims begin.
+    """
+    total = 0.0
+    base = 0.0
+    for r in range(order.size):
+        i = order[r]
+        total += values[i]
+        starts = r == 0 or resident[i] != resident[order[r - 1]]
+        x = total - values[i] if starts else 0.0
+        base = x if r == 0 else max(base, x)
+        cum[i] = total - base
+        prev[i] = cum[i] - values[i]
+
+
 @kernel(_outpatient_batches_numpy)
 def _outpatient_batches(
     bill: np.ndarray,
@@ -285,40 +305,25 @@ def _outpatient_batches(
     fund_paid: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     n = bill.size
-    fund, oop = np.empty(n), np.empty(n)
-    start_left, cap_left = np.empty(n), np.empty(n)
+    fund, oop, used = np.empty(n), np.empty(n), np.empty(n)
     cum, prev, eligible = np.empty(n), np.empty(n), np.empty(n)
     begin = 0
     for end in ends:
+        # The stable order by resident, as a sort of unique keys (faster than a stable sort).
+        size = end - begin
+        order = begin + np.argsort(resident[begin:end] * size + np.arange(size))
+        _within_resident_running(bill, resident, order, cum, prev)
         for i in range(begin, end):
-            left = max(0.0, start_line[i] - start_line_paid[resident[i]])
-            start_left[i] = 0.0 if waive_start_line[i] else left
-            cap_left[i] = max(0.0, cap[i] - fund_paid[resident[i]])
-        order = begin + np.argsort(resident[begin:end], kind="mergesort")
-        # `_within_resident_cumsum` step by step: one running total over the batch in resident
-        # order, less its value where each resident's claims begin (the same roundings).
-        for values, out in ((bill, 0), (eligible, 1)):
-            total = 0.0
-            base = 0.0
-            for r in range(order.size):
-                i = order[r]
-                total += values[i]
-                starts = r == 0 or resident[i] != resident[order[r - 1]]
-                x = total - values[i] if starts else 0.0
-                base = x if r == 0 else max(base, x)
-                cum[i] = total - base
-                prev[i] = cum[i] - values[i]
-            for i in range(begin, end):
-                if out == 0:
-                    used = min(cum[i], start_left[i]) - min(prev[i], start_left[i])
-                    eligible[i] = (bill[i] - used) * rate[i]
-                    start_left[i] = used
-                else:
-                    f = min(cum[i], cap_left[i]) - min(prev[i], cap_left[i])
-                    fund[i] = min(max(f, 0.0), eligible[i])
-                    oop[i] = bill[i] - fund[i]
+            left = 0.0 if waive_start_line[i] else max(0.0, start_line[i] - start_line_paid[resident[i]])
+            used[i] = min(cum[i], left) - min(prev[i], left)
+            eligible[i] = (bill[i] - used[i]) * rate[i]
+        _within_resident_running(eligible, resident, order, cum, prev)
         for i in range(begin, end):
-            start_line_paid[resident[i]] += start_left[i]
+            cap_left = max(0.0, cap[i] - fund_paid[resident[i]])
+            fund[i] = min(max(min(cum[i], cap_left) - min(prev[i], cap_left), 0.0), eligible[i])
+            oop[i] = bill[i] - fund[i]
+        for i in range(begin, end):
+            start_line_paid[resident[i]] += used[i]
             fund_paid[resident[i]] += fund[i]
         begin = end
     return fund, oop
