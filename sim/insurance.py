@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.accel import helper, kernel
-from sim.arrays import stable_argsort
+from sim.arrays import stable_argsort, stable_order
 from sim.params import StrictModel, by_level, param, table_field
 
 _RULES_SOURCE = (
@@ -309,9 +309,7 @@ def _outpatient_batches(
     cum, prev, eligible = np.empty(n), np.empty(n), np.empty(n)
     begin = 0
     for end in ends:
-        # The stable order by resident, as a sort of unique keys (faster than a stable sort).
-        size = end - begin
-        order = begin + np.argsort(resident[begin:end] * size + np.arange(size))
+        order = begin + stable_order(resident[begin:end])
         _within_resident_running(bill, resident, order, cum, prev)
         for i in range(begin, end):
             left = 0.0 if waive_start_line[i] else max(0.0, start_line[i] - start_line_paid[resident[i]])

@@ -10,6 +10,7 @@ import pytest
 
 import sim
 from sim import accel, care, choice, facilities, insurance, metrics
+from sim.arrays import stable_order
 
 pytestmark = pytest.mark.skipif(not accel.numba_enabled(), reason="numba is not installed")
 
@@ -86,6 +87,13 @@ def test_outpatient_claim_batches_equal_twin(seed: int) -> None:
     )
     _assert_same(got, want)
     _assert_same(gin, win)  # the residents' running totals
+
+
+@pytest.mark.parametrize("top", [0, 1, 2047, 2048, 3_000_000, 2**40])
+def test_stable_order_is_numpy_stable_argsort(top: int) -> None:
+    keys = np.random.default_rng(top).integers(0, top + 1, 5_000)
+    np.testing.assert_array_equal(stable_order(keys), np.argsort(keys, kind="stable"))
+    assert stable_order(keys[:1]).tolist() == [0] and stable_order(keys[:0]).size == 0
 
 
 def test_table_kernels_equal_twins() -> None:
