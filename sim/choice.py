@@ -172,8 +172,11 @@ def utilities(
     *,
     cell: np.ndarray,
     severity: np.ndarray,
+    candidates: np.ndarray,
     oop: np.ndarray,
-    expected_wait: np.ndarray,
+    facility_wait: np.ndarray,
+    admission_wait: np.ndarray,
+    admission_probability: np.ndarray,
     trust: np.ndarray,
     signed: np.ndarray,
     own_consortium: np.ndarray,
@@ -186,11 +189,15 @@ def utilities(
         terms: This year's candidate terms (`candidate_terms`).
         cell: (n,) home cell of each episode's patient.
         severity: (n,) severity of each episode.
+        candidates: (n, K) candidate facilities (−1: none).
         oop: (n, K) expected out-of-pocket payment, yuan.
-        expected_wait: (n, K) expected wait in days.
+        facility_wait: (F,) expected outpatient wait at each facility, days.
+        admission_wait: (F,) expected wait for a bed at each facility, days.
+        admission_probability: (n,) probability the episode needs a bed: the expected wait at a
+            candidate is its outpatient wait plus this times its bed wait.
         trust: (n,) trust in primary care.
         signed: (n,) signed with a family doctor.
-        own_consortium: (n, K) the candidate is in the resident's home consortium.
+        own_consortium: (cells, K) the candidate is in the cell's home consortium.
         shocks: (n, K) taste shocks (`taste_shocks`), added last.
 
     Returns:
@@ -202,13 +209,17 @@ def utilities(
         terms.incapable,
         terms.primary,
         terms.available,
+        own_consortium,
         cell,
         severity,
+        candidates,
         params.cost * np.log1p(oop / 100.0),
-        params.wait * expected_wait,
+        float(params.wait),
+        facility_wait,
+        admission_wait,
+        admission_probability,
         params.trust * (trust - 0.5),
         params.signed * signed,
-        own_consortium,
         shocks,
     )
 
@@ -219,24 +230,29 @@ def _episode_utilities_numpy(
     incapable: np.ndarray,
     primary: np.ndarray,
     available: np.ndarray,
+    own_consortium: np.ndarray,
     cell: np.ndarray,
     severity: np.ndarray,
+    candidates: np.ndarray,
     cost_term: np.ndarray,
-    wait: np.ndarray,
+    wait: float,
+    facility_wait: np.ndarray,
+    admission_wait: np.ndarray,
+    admission_probability: np.ndarray,
     trust_term: np.ndarray,
     signed_pull: np.ndarray,
-    own_consortium: np.ndarray,
     shocks: np.ndarray,
 ) -> np.ndarray:
     by_severity = cell * len(SEVERITIES) + severity
     on_primary = primary.take(cell, axis=0)
+    safe = np.maximum(candidates, 0)
     u = attraction.take(by_severity, axis=0)
     u += cost_term
     u += travel.take(cell, axis=0)
-    u += wait
+    u += wait * (facility_wait[safe] + admission_probability[:, None] * admission_wait[safe])
     u += incapable.take(by_severity, axis=0)
     u += trust_term[:, None] * on_primary
-    u += signed_pull[:, None] * (on_primary & own_consortium)
+    u += signed_pull[:, None] * (on_primary & own_consortium.take(cell, axis=0))
     return np.where(available.take(cell, axis=0), u, -np.inf) + shocks
 
 
@@ -247,13 +263,17 @@ def _episode_utilities(
     incapable: np.ndarray,
     primary: np.ndarray,
     available: np.ndarray,
+    own_consortium: np.ndarray,
     cell: np.ndarray,
     severity: np.ndarray,
+    candidates: np.ndarray,
     cost_term: np.ndarray,
-    wait: np.ndarray,
+    wait: float,
+    facility_wait: np.ndarray,
+    admission_wait: np.ndarray,
+    admission_probability: np.ndarray,
     trust_term: np.ndarray,
     signed_pull: np.ndarray,
-    own_consortium: np.ndarray,
     shocks: np.ndarray,
 ) -> np.ndarray:
     n, k = cost_term.shape
@@ -266,13 +286,14 @@ def _episode_utilities(
             if not available[c, j]:
                 u[i, j] = -np.inf + shocks[i, j]
                 continue
+            f = max(candidates[i, j], 0)
             on_primary = primary[c, j]
             x = attraction[row, j] + cost_term[i, j]
             x = x + travel[c, j]
-            x = x + wait[i, j]
+            x = x + wait * (facility_wait[f] + admission_probability[i] * admission_wait[f])
             x = x + incapable[row, j]
             x = x + trust_term[i] * (1.0 if on_primary else 0.0)
-            x = x + signed_pull[i] * (1.0 if on_primary and own_consortium[i, j] else 0.0)
+            x = x + signed_pull[i] * (1.0 if on_primary and own_consortium[c, j] else 0.0)
             u[i, j] = x + shocks[i, j]
     return u
 

@@ -586,9 +586,6 @@ class CareModel(mesa.Model):
         cell = pop.cell[resident]
         severity = eps.severity.astype(np.int64)
         cand = self.region.cell_candidates.take(cell, axis=0)
-        safe = np.maximum(cand, 0)
-        tier = self._cand_tier.take(cell, axis=0)
-        own_consortium = self._cand_own_consortium.take(cell, axis=0)
         signed = pop.signed[resident]
         assert self._choice_terms is not None
         utility = choice.utilities(
@@ -596,19 +593,23 @@ class CareModel(mesa.Model):
             self._choice_terms,
             cell=cell,
             severity=severity,
+            candidates=cand,
             oop=self._expected_oop(resident, cell, severity, eps.kind),
-            expected_wait=f.expected_wait[safe]
-            + s.illness.admission_probability.as_array()[severity][:, None] * f.expected_admission_wait[safe],
+            facility_wait=f.expected_wait,
+            admission_wait=f.expected_admission_wait,
+            admission_probability=s.illness.admission_probability.as_array()[severity],
             trust=pop.trust[resident],
             signed=signed,
-            own_consortium=own_consortium,
+            own_consortium=self._cand_own_consortium,
             shocks=choice.taste_shocks(self.seed, eps.key, cand.shape[1]),
         )
         if self.policy.managed_follow_up_pull > 0:
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
             managed = (eps.kind == FOLLOW_UP) & signed
             utility += self.policy.managed_follow_up_pull * (
-                managed[:, None] & (tier <= _PRIMARY_TIERS) & own_consortium
+                managed[:, None]
+                & (self._cand_tier.take(cell, axis=0) <= _PRIMARY_TIERS)
+                & self._cand_own_consortium.take(cell, axis=0)
             )
 
         lead = self._cell_lead[cell]
@@ -628,7 +629,7 @@ class CareModel(mesa.Model):
             priority=self.policy.priority,
             max_passes=MAX_CARE_PASSES,
         )
-        t.add_by_tier("first_contacts", tier[np.arange(n), passes.first])
+        t.add_by_tier("first_contacts", self._cand_tier[cell, passes.first])
         t.unmet_outpatient += passes.unmet
         referred, from_primary = passes.referred, passes.from_primary
         # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.

@@ -109,6 +109,7 @@ def test_table_kernels_equal_twins() -> None:
     )
     _assert_same(got, want)
     cell = rng.integers(0, cells, n)
+    n_fac = 40
     (got, _), (want, _) = _both(
         choice._episode_utilities,
         rng.normal(size=(cells * 4, k)),
@@ -116,13 +117,17 @@ def test_table_kernels_equal_twins() -> None:
         rng.normal(size=(cells * 4, k)),
         rng.random((cells, k)) < 0.5,
         rng.random((cells, k)) < 0.9,
+        rng.random((cells, k)) < 0.5,
         cell,
         rng.integers(0, 4, n),
+        rng.integers(-1, n_fac, (n, k)),
         rng.normal(size=(n, k)),
-        rng.normal(size=(n, k)),
+        -0.3,
+        rng.uniform(0, 3, n_fac),
+        rng.uniform(0, 9, n_fac),
+        rng.uniform(0, 1, n),
         rng.normal(size=n),
         rng.uniform(0, 1, n),
-        rng.random((n, k)) < 0.5,
         rng.gumbel(size=(n, k)),
     )
     _assert_same(got, want)
