@@ -1,12 +1,14 @@
-"""Wall time and peak memory of `tiersim run` at several scales, each in its own process.
+"""Wall time and peak memory of `tiersim run` at several scales, each in its own process: the scaling curve.
 
 Usage:
-    python benchmarks/run_time.py                     # scales 0.02 0.2 1.0, 5 years
+    python benchmarks/run_time.py        # 10k, 100k, 1M and 2.5M residents (scales 0.004 0.04 0.4 1), 5 years
     python benchmarks/run_time.py --scales 0.2 --years 5 --record docs/performance.md
 
 Each run is a fresh `python -m sim.cli run ... --quiet --no-report` child process; peak memory is
 the child's maximum resident set size. Figures are printed as a Markdown table and, with
-`--record`, appended to the performance log with the machine, date and commit.
+`--record`, appended to the performance log with the machine, date and commit. Issue 7's targets
+are checked below the table: the full city (scale 1) in at most 30 s and 2 GiB, and cost linear in
+residents (the 2.5M run at most 30× the 100k run's time, for 25× the residents).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def machine() -> str:
 def main() -> None:
     """Measure and print (and optionally record) the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scales", type=float, nargs="+", default=[0.02, 0.2, 1.0])
+    p.add_argument("--scales", type=float, nargs="+", default=[0.004, 0.04, 0.4, 1.0])
     p.add_argument("--years", type=int, default=5)
     p.add_argument("--record", type=Path, help="append the table to this Markdown file")
     args = p.parse_args()
@@ -79,11 +81,22 @@ def main() -> None:
         "| scale | residents | wall time (s) | peak memory (MiB) | resident-days per second |",
         "|---|---|---|---|---|",
     ]
+    walls: dict[float, tuple[float, float]] = {}
     for scale in sorted(args.scales):
         wall, peak, residents = measure(scale, args.years)
+        walls[scale] = wall, peak
         rate = residents * 365 * args.years / wall
         lines.append(f"| {scale:g} | {residents:,} | {wall:.1f} | {peak:,.0f} | {rate:,.0f} |")
         print(lines[-1], flush=True)
+    lines.append("")
+    if 1.0 in walls:
+        wall, peak = walls[1.0]
+        met = "met" if wall <= 30 and peak <= 2048 else "not met"
+        lines.append(f"Full city: {wall:.1f} s and {peak:,.0f} MiB against ≤ 30 s and ≤ 2,048 MiB ({met}).")
+    if 1.0 in walls and 0.04 in walls:
+        ratio = walls[1.0][0] / walls[0.04][0]
+        met = "met" if ratio <= 30 else "not met"
+        lines.append(f"2.5M / 100k residents: {ratio:.1f}× the time for 25× the residents (≤ 30×: {met}).")
     report("\n".join(lines) + "\n", args.record)
 
 
