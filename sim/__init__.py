@@ -2,9 +2,11 @@
 
 Public API:
     load_scenario(path, overrides) -> Scenario
-    run(scenario, seed=..., years=..., progress=...) -> Results
+    run(scenario, seed=..., years=..., progress=..., engine="array" | "reference") -> Results
     compare([baseline, alternative, ...], replications=..., workers=...) -> Comparison
     CareModel: the Mesa model, for step-by-step use.
+    sim.reference.ReferenceModel: the same model with one `Patient` agent per resident deciding for
+        itself (identical results, far slower; the oracle of the tests and the benchmarks' baseline).
 """
 
 from sim.comparison import Comparison, compare

@@ -17,6 +17,8 @@ import numpy as np
 from sim.config import ScenarioError, load_scenario, parameter_rows
 
 EXIT_USAGE = 2
+ENGINE_NAMES = ("array", "reference")
+"""`--engine` values: the keys of `sim.runner.ENGINES` (not imported here, to keep start-up fast)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate a scenario (default: the embedded region's baseline)")
     run.add_argument("scenario", nargs="?", type=Path, help="scenario TOML file (default: built-in baseline)")
     _add_run_options(run, seed_help="random seed (default: the scenario's run.seed, 1)", out_default="<scenario name>")
+    run.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default="array",
+        help="array (default) or reference: one agent per resident, same results, far slower (≤200,000 residents)",
+    )
 
     cmp = sub.add_parser(
         "compare", help="compare scenarios with the first (baseline): replications, paired 95% intervals"
@@ -262,7 +270,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with tqdm(
         total=total, unit="day", desc=f"{scenario.name}", delay=2.0, disable=args.quiet, file=sys.stderr, leave=False
     ) as bar:
-        results = run(scenario, progress=bar)
+        results = run(scenario, progress=bar, engine=args.engine)
     results.write(out, report=not args.no_report, lang=args.lang)
     if not args.quiet:
         print(_table(results, time.perf_counter() - started, out))

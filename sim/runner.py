@@ -23,6 +23,10 @@ import pandas as pd
 from sim import metrics
 from sim.config import Scenario
 from sim.model import CareModel
+from sim.reference import ReferenceModel
+
+ENGINES: dict[str, type[CareModel]] = {"array": CareModel, "reference": ReferenceModel}
+"""Engines `run` can use: residents as arrays (fast, the default), or one Mesa agent each (small populations)."""
 
 
 @dataclass
@@ -111,6 +115,7 @@ def run(
     seed: int | None = None,
     years: int | None = None,
     progress: Any | None = None,
+    engine: str = "array",
 ) -> Results:
     """Simulate a scenario.
 
@@ -119,11 +124,19 @@ def run(
         seed: Overrides `scenario.run.seed`.
         years: Overrides `scenario.run.years`.
         progress: Optional object with `update(n)` (e.g. a tqdm bar) advanced once per day.
+        engine: "array" (`CareModel`) or "reference" (`sim.reference.ReferenceModel`: one `Patient`
+            agent per resident, identical results, far slower; at most `sim.reference.MAX_RESIDENTS`).
 
     Returns:
         The run's results.
+
+    Raises:
+        ValueError: Unknown engine.
+        ScenarioError: The reference engine and more residents than it accepts.
     """
-    model = CareModel(scenario, seed=seed)
+    if engine not in ENGINES:
+        raise ValueError(f"engine = {engine!r} is invalid: allowed {', '.join(map(repr, ENGINES))}")
+    model = ENGINES[engine](scenario, seed=seed)
     model.run_years(years if years is not None else scenario.run.years, progress)
     return collect(model)
 

@@ -1,0 +1,329 @@
+"""`Patient`: one resident (居民) as a Mesa agent that decides about its own care, one episode at a time.
+
+Each method is one decision of one patient, made by calling the pure functions of `choice`, `care`,
+`illness`, `insurance` and `payment` on one-patient arrays, with the same keyed random streams as the
+array engine (`sim.model.CareModel`): utilities and taste shocks, the first and later choices of
+facility, the place in a queue, whether the episode needs a bed and where to ask for one, the course
+of a stay, the bills a patient presents to the fund, and where to go after waiting too long for a bed.
+The reference model (`sim.reference.model`) calls them in the array engine's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim import care, choice, illness, payment, rng
+from sim.arrays import row_sums
+from sim.illness import FOLLOW_UP, SEVERITIES
+from sim.insurance import chain_start_line, claim_rates
+from sim.model import _PATIENT_CASES, TRANSFER_AFTER_DAYS, _Requests
+from sim.params import TIER_LEVEL
+
+if TYPE_CHECKING:
+    from sim.reference.model import ReferenceModel
+
+_PRIMARY_TIERS = 1
+"""Tiers 0 and 1 are primary care (基层)."""
+
+
+@dataclass
+class Case:
+    """One of today's episodes, as its patient pursues it through the day's care passes.
+
+    Attributes:
+        resident, kind, severity, admission_draw, key: The episode (see `illness.Episodes`).
+        utility: (K,) utility of each candidate facility, taste shock included; −inf once tried or absent.
+        target: Facility the patient goes to in the current pass.
+        referred: Referred up by a facility today, not the patient's own choice (上转).
+        from_primary: Referred up by primary care.
+    """
+
+    resident: int
+    kind: int
+    severity: int
+    admission_draw: float
+    key: np.uint64
+    utility: np.ndarray
+    target: int
+    referred: bool = False
+    from_primary: bool = False
+
+
+@dataclass
+class Claim:
+    """One bill as its patient presents it to the fund (医保结算); the fund settles claims in batches.
+
+    Attributes:
+        components: (3,) billed service, drugs, tests; `bill` is their sum.
+        rate: Reimbursement rate of the claim.
+        start_line: The scheme's annual outpatient start-line (visits) or this admission's start-line (stays).
+        cap: The scheme's annual cap on fund payments (outpatient or inpatient).
+        fixed: Paid a fixed amount (a capitated visit, a per-case or per-diem stay).
+    """
+
+    resident: int
+    facility: int
+    tier: int
+    components: np.ndarray
+    bill: float
+    rate: float
+    start_line: float
+    cap: float
+    fixed: bool
+
+
+class Patient(mesa.Agent):
+    """One resident: its attributes are the population's arrays at `index`, its decisions its own.
+
+    Attributes:
+        index: Row of the resident in `model.population`.
+    """
+
+    model: ReferenceModel
+
+    def __init__(self, model: ReferenceModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def cell(self) -> int:
+        """Home cell: its candidates and travel times are the patient's options."""
+        return int(self.model.population.cell[self.index])
+
+    # ------------------------------------------------------------------ seeking care
+    def fall_ill(self, kind: int, severity: int, admission_draw: float, key: np.uint64) -> Case:
+        """Weigh the home cell's candidates for a new episode and head for the best (the first contact)."""
+        m, i = self.model, self.index
+        s, f, pop = m.scenario, m.facilities, m.population
+        cell = self.cell
+        cand = m.region.cell_candidates[cell]
+        safe = np.maximum(cand, 0)
+        signed = pop.signed[i : i + 1]
+        own_consortium = m._cand_own_consortium[cell]
+        assert m._choice_terms is not None
+        utility = choice.utilities(
+            s.choice,
+            m._choice_terms,
+            cell=pop.cell[i : i + 1],
+            severity=np.array([severity], dtype=np.int64),
+            oop=self._expected_oop(cell, severity, kind)[None, :],
+            expected_wait=(
+                f.expected_wait[safe]
+                + s.illness.admission_probability.as_array()[severity] * f.expected_admission_wait[safe]
+            )[None, :],
+            trust=pop.trust[i : i + 1],
+            signed=signed,
+            own_consortium=own_consortium[None, :],
+        ) + choice.taste_shocks(m.seed, np.array([key], dtype=np.uint64), cand.size)
+        if m.policy.managed_follow_up_pull > 0:
+            # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
+            managed = (kind == FOLLOW_UP) & signed
+            utility += m.policy.managed_follow_up_pull * (
+                managed[:, None] & (m._cand_tier[cell] <= _PRIMARY_TIERS) & own_consortium
+            )
+        first = int(choice.choose(utility)[0])
+        case = Case(i, kind, severity, admission_draw, key, utility[0], int(cand[first]))
+        case.utility[first] = -np.inf
+        return case
+
+    def _expected_oop(self, cell: int, severity: int, kind: int) -> np.ndarray:
+        """(K,) what the patient expects to pay at each candidate: the visit, plus the stay if one is likely.
+
+        From this year's cost tables; the outpatient start-line left is the patient's own so far this year.
+        """
+        m, i = self.model, self.index
+        scheme = m.population.scheme[i]
+        row = cell * _PATIENT_CASES + ((severity * 2 + kind) * 2 + int(scheme)) * 2 + int(m.population.signed[i])
+        visit = m._visit_cost[row]
+        start_left = np.maximum(0.0, m.insurance.outpatient_start_line[scheme] - m._op_start_line_paid[i])
+        return visit - np.maximum(0.0, visit - start_left) * m._visit_rate[row] + m._stay_cost[row]
+
+    def arrive(self, case: Case, ahead: float) -> tuple[bool, float]:
+        """Join the back of the target's outpatient queue, `ahead` visits queued there: (accepted, wait in days)."""
+        m, target = self.model, case.target
+        accepted, wait, _ = care.queue_outpatients(
+            np.zeros(1, dtype=np.int64),
+            np.array([ahead]),
+            m.facilities.outpatient_capacity[target : target + 1],
+            m.scenario.care.max_queue_days,
+        )
+        return bool(accepted[0]), float(wait[0])
+
+    def referral_up(self, case: Case) -> int | None:
+        """After being seen: None if the facility treats the episode, else the facility it refers the patient up to."""
+        m, facility = self.model, case.target
+        f = m.facilities
+        if f.outpatient_capability[facility] >= case.severity:
+            return None
+        case.referred = True
+        case.from_primary = bool(f.tier[facility] <= _PRIMARY_TIERS)
+        return int(m._referral_outpatient[self.cell, case.severity])
+
+    def choose_again(self, case: Case) -> bool:
+        """Turned away: head for the next-best candidate not yet tried; False if none is left (unmet)."""
+        alt = int(choice.choose(case.utility[None, :])[0])
+        if not np.isfinite(case.utility[alt]):
+            return False
+        case.utility[alt] = -np.inf
+        case.target = int(self.model.region.cell_candidates[self.cell, alt])
+        return True
+
+    def referred_to_lead(self, facility: int, from_primary: bool) -> bool:
+        """Whether the patient is referred by their consortium's primary care to its lead hospital."""
+        return bool(
+            self.model._referred_to_lead(np.array([self.index]), np.array([facility]), np.array([from_primary]))[0]
+        )
+
+    def ask_for_bed(self, case: Case, facility: int) -> tuple[_Requests, bool] | None:
+        """Treated at `facility`: None if no bed is needed, else (admission request, referred up for it).
+
+        The bed is asked for where treated, or, if that facility cannot admit the severity, at its
+        inpatient referral target (a referral up; −1 if there is none).
+        """
+        m = self.model
+        f = m.facilities
+        severity = np.array([case.severity], dtype=np.int64)
+        needs = illness.needs_admission(
+            np.array([case.admission_draw]), severity, f.admission_propensity[[facility]], m.scenario.illness
+        )
+        if not needs[0]:
+            return None
+        can_admit = bool(f.inpatient_capability[facility] >= case.severity)
+        ward = facility if can_admit else int(m._referral_inpatient[self.cell, case.severity])
+        request = _Requests(
+            resident=np.array([self.index], dtype=np.int64),
+            facility=np.array([ward], dtype=np.int64),
+            severity=severity,
+            key=np.array([case.key], dtype=np.uint64),
+            since=np.array([m.day], dtype=np.int64),
+            referred=np.array([case.referred or not can_admit]),
+            from_primary=np.array([case.from_primary if can_admit else bool(f.tier[facility] <= _PRIMARY_TIERS)]),
+            chain_consortium=np.full(1, -1, dtype=np.int64),
+            chain_paid=np.zeros(1),
+        )
+        return request, not can_admit
+
+    # ------------------------------------------------------------------ bills
+    def present_visit(self, facility: int, severity: int, kind: int, referred: bool) -> Claim:
+        """The bill of one visit, at this year's prices, with the patient's rate (referred or not, signed or not)."""
+        m, i = self.model, self.index
+        f, pop = m.facilities, m.population
+        tier = int(f.tier[facility])
+        scheme, signed = pop.scheme[i], pop.signed[i]
+        visit = (facility * len(SEVERITIES) + severity) * 2 + kind
+        # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
+        # primary care is already paid per head.
+        capitated = bool(
+            m.policy.capitation_rate > 0
+            and signed
+            and tier <= _PRIMARY_TIERS
+            and f.consortium[facility] == m._cell_consortium[self.cell]
+        )
+        return Claim(
+            resident=i,
+            facility=facility,
+            tier=tier,
+            components=m._visit_components[visit],
+            bill=m._visit_bills[visit],
+            rate=claim_rates(m._outpatient_rates, scheme, tier, referred, signed),
+            start_line=m.insurance.outpatient_start_line[scheme],
+            cap=m.insurance.outpatient_cap[scheme],
+            fixed=capitated,
+        )
+
+    def present_stay(self, slot: int) -> Claim:
+        """The bill of the stay in bed `slot` ending today: per-diem, per case or item by item.
+
+        Per-diem (按床日) for a chronic patient where the lever pays it; per case (DRG) for a stay that
+        ends here; a stay cut short by a transfer up is billed item by item. The start-line is the
+        admission's own, less what the referral chain already paid where that rule is in force.
+        """
+        m, i = self.model, self.index
+        s, f, pop, w, policy = m.scenario, m.facilities, m.population, m.wards, m.policy
+        at = slice(slot, slot + 1)
+        facility = w.facility[at]
+        tier = f.tier[facility]
+        severity, stay = w.severity[at], w.stay[at]
+        bill = payment.inpatient_bill(tier, w.intensity[at], severity, stay, m.year, s.prices)
+        fixed = False
+        inflation = (1.0 + s.prices.price_inflation) ** m.year
+        if m._case_price is not None and policy.drg_factor is not None and not w.transfer[slot]:
+            bill = m._case_price[tier, severity] * inflation
+            fixed = True
+        if policy.per_diem_rate is not None and (pop.hypertension[i] | pop.diabetes[i]):
+            if policy.per_diem_rate[tier[0]] > 0:
+                bill = policy.per_diem_rate[tier] * stay * inflation
+                fixed = True
+        if fixed:  # per-case and per-diem payments are the amounts paid, whatever the components
+            components = payment.split_components(bill, tier, True, s.prices)
+        else:
+            components = payment.priced_components(
+                bill, tier, True, s.prices, policy.price_multiplier, f.component_volume.take(facility, axis=0)
+            )
+        scheme = pop.scheme[i]
+        start_line = chain_start_line(
+            m.insurance.inpatient_start_line[[scheme], TIER_LEVEL[tier[0]]],
+            w.chain_paid[at],
+            w.chain_consortium[at] == f.consortium[facility],
+            policy.cumulative_start_line,
+        )
+        return Claim(
+            resident=i,
+            facility=int(facility[0]),
+            tier=int(tier[0]),
+            components=components[0],
+            bill=row_sums(components)[0],
+            rate=claim_rates(m._inpatient_rates, scheme, tier[0], w.referred[slot], pop.signed[i]),
+            start_line=start_line[0],
+            cap=m.insurance.inpatient_cap[scheme],
+            fixed=fixed,
+        )
+
+    def referred_down(self, slot: int) -> int:
+        """At the end of the stay in bed `slot`: the health centre the patient is referred down to (下转), or −1.
+
+        A draw keyed by the episode, below the tier's rate times the facility's willingness to refer down.
+        """
+        m = self.model
+        f, w = m.facilities, m.wards
+        facility = w.facility[slot]
+        p_down = (
+            m.scenario.care.down_referral_probability.as_array()[f.tier[facility]]
+            * f.down_referral_willingness[facility]
+        )
+        if rng.uniform(m.seed, "care.down_referral", w.key[slot : slot + 1])[0] < p_down:
+            return int(m.region.cell_candidates[self.cell, 1])
+        return -1
+
+    # ------------------------------------------------------------------ beds
+    def course_in_ward(self, request: _Requests, tier: np.ndarray) -> tuple[int, bool]:
+        """(days in bed, whether the stay ends in a transfer up) of an admission, drawn by the episode's key."""
+        m = self.model
+        s = m.scenario
+        stay = illness.length_of_stay(m.seed, request.key, tier, request.severity, s.illness)
+        p_transfer = s.care.transfer_probability.as_array()[tier] * (request.severity < 3)
+        transfer = rng.uniform(m.seed, "care.transfer", request.key) < p_transfer
+        stay = np.where(transfer, np.minimum(stay, TRANSFER_AFTER_DAYS), stay)
+        return int(stay[0]), bool(transfer[0])
+
+    def bed_elsewhere(self, facility: int, severity: int, free: np.ndarray) -> int:
+        """Tired of waiting: the nearest other candidate that admits the severity and has an open bed (−1: none).
+
+        Args:
+            facility: Where the patient has been waiting.
+            severity: Severity of the episode.
+            free: (F,) open beds per facility as the leavers found them this morning.
+        """
+        m = self.model
+        cell = self.cell
+        cand = m.region.cell_candidates[cell]
+        safe = np.maximum(cand, 0)
+        ok = (cand >= 0) & (cand != facility) & (m.facilities.inpatient_capability[safe] >= severity) & (free[safe] > 0)
+        if not ok.any():
+            return -1
+        hours = np.where(ok, m.region.cell_travel_hours[cell], np.inf)
+        return int(cand[np.argmin(hours)])

@@ -1,0 +1,132 @@
+"""The two engines agree: the per-agent reference engine is the oracle of the array engine.
+
+`sim.reference.ReferenceModel` makes every decision of steps 2–4 of a day (discharge, seeking care,
+admission) one patient at a time, with the pure functions of `choice`, `care`, `illness` and
+`insurance` on one-patient arrays and the same keyed random streams, in the array engine's order
+(docs/ODD.md, "Reference engine"). So the comparison is exact, tolerance 0, for every column of the
+daily table — counts and money — and hence of the annual one:
+
+- counts are exact because each patient makes the same decision from the same state;
+- money is exact because the sums are made in the same order: the fund settles a batch of claims
+  (one care pass, the day's discharges, the day's down-referral follow-ups) with one call of
+  `insurance.split_claims`, as the array engine does — a resident's several claims in a batch use
+  up the start-line and cap through the batch's running sums, whose rounding depends on the other
+  claims of the batch, so settling claim by claim would differ in the last bits (≈1e-16 relative);
+  a place in an outpatient queue is the facility's backlog plus the integer count of arrivals ahead
+  in the pass, folded into the backlog at the end of the pass, as the array engine does (adding
+  1.0 per arrival would round differently once the backlog has a fractional part).
+
+Each scenario runs 5,000 residents (run.scale=0.002) for 2 years, levers from year 1, with a 30-day
+warm-up, and checks that its levers did something, so agreement is not vacuous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import tiersim
+
+import sim
+from sim import cli, runner
+from sim.config import ScenarioError
+from sim.reference import MAX_RESIDENTS, Patient, ReferenceModel
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["run.scale=0.002", "run.years=2", "run.warmup_days=30"]
+
+
+def _total(prefix: str) -> Callable[[pd.DataFrame], bool]:
+    """Some day has a non-zero value in a column starting with `prefix`."""
+    return lambda daily: bool(daily.filter(regex=f"^{prefix}").abs().to_numpy().sum() > 0)
+
+
+def _grew(column: Callable[[pd.DataFrame], pd.Series]) -> Callable[[pd.DataFrame], bool]:
+    """The daily mean of a quantity is higher in year 1 (levers on) than in year 0."""
+    return lambda daily: bool(column(daily[daily.year == 1]).mean() > column(daily[daily.year == 0]).mean())
+
+
+def _service_share(daily: pd.DataFrame) -> pd.Series:
+    revenue = daily.filter(regex="^revenue_(service|drugs|tests)_").sum(axis=1)
+    return daily.filter(regex="^revenue_service_").sum(axis=1) / revenue
+
+
+CASES = {
+    # No lever; transfers up, waiting lists, leaving them and unmet need all occur at this size.
+    "baseline": ("baseline.toml", [], _total("transfers_up")),
+    # Priority in outpatient queues; half of lead hospitals' beds reserved, so some are (8 beds).
+    "reserved_beds": ("reserved_beds.toml", ["levers.reserved_beds.share=0.5"], _total("reserved_beds_")),
+    # Cumulative start-lines, down-referral bonus (a lump sum) and waiver, with per-case (DRG) and
+    # per-diem payment of stays.
+    "cumulative_start_line+drg+per_diem": (
+        "cumulative_start_line.toml",
+        [
+            "levers.drg.enabled=true",
+            "levers.drg.start_year=1",
+            "levers.per_diem.enabled=true",
+            "levers.per_diem.start_year=1",
+        ],
+        _total("revenue_lump_sum_"),
+    ),
+    # Signing rises; disease management thins episodes and pulls follow-ups to the family doctor.
+    "family_doctor": ("family_doctor.toml", [], _grew(lambda d: d.signed)),
+    # Budget settlement at the end of year 1, resource sinking into primary quality.
+    "global_budget": ("global_budget.toml", [], _total("budget_settlement")),
+    # Price changes toward 5:3:2, salary reform, the revenue cap.
+    "sanming": ("sanming.toml", [], _grew(_service_share)),
+    # Reserved beds, gatekeeping rate cuts, cumulative start-lines, capitation, budgets (from year 1 here).
+    "liaocheng_2024": ("liaocheng_2024.toml", ["levers.global_budget.start_year=1"], _total("capitation_paid")),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_engines_identical(case):
+    file, overrides, exercised = CASES[case]
+    scenario = sim.load_scenario(ROOT / "scenarios" / file, overrides=[*SMALL, *overrides])
+    array = sim.run(scenario, engine="array")
+    reference = sim.run(scenario, engine="reference")
+    assert exercised(array.daily), f"{case}: the scenario's levers did nothing at this size"
+    pd.testing.assert_frame_equal(reference.daily, array.daily, check_exact=True)
+    pd.testing.assert_frame_equal(reference.annual, array.annual, check_exact=True)
+    assert reference.summary == array.summary
+
+
+def test_one_patient_agent_per_resident():
+    model = ReferenceModel(sim.load_scenario(overrides=["run.scale=0.0004"]))
+    patients = list(model.agents_by_type[Patient])
+    assert len(patients) == len(model.population) == len(model.patients)
+    assert [p.index for p in model.patients] == list(range(len(model.population)))
+    assert all(p.model is model for p in patients)
+    assert model.patients[7].cell == model.population.cell[7]
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="engine = 'fast' is invalid"):
+        sim.run(sim.load_scenario(overrides=["run.scale=0.0004"]), engine="fast")
+    assert cli.ENGINE_NAMES == tuple(runner.ENGINES)
+
+
+def test_reference_engine_refuses_large_populations():
+    scale = (MAX_RESIDENTS + 1) / sim.load_scenario().region.residents
+    with pytest.raises(ScenarioError, match="more than its limit of 200,000"):
+        ReferenceModel(sim.load_scenario(overrides=[f"run.scale={scale}"]))
+
+
+def test_cli_engine_flag(tmp_path):
+    out = tmp_path / "ref"
+    args = ["--engine", "reference", "--scale", "0.0004", "--years", "1", "--no-report", "--quiet"]
+    p = tiersim("run", *args, "--out", str(out), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    array = sim.run(sim.load_scenario(overrides=["run.scale=0.0004", "run.years=1"]))
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "daily.parquet"), array.daily, check_exact=True)
+
+    for args, expect in (
+        (["--engine", "fast"], "invalid choice: 'fast'"),
+        (["--engine", "reference", "--scale", "0.2"], "500,000 residents is more than its limit"),
+    ):
+        p = tiersim("run", *args, "--out", str(tmp_path / "no"), cwd=tmp_path)
+        assert p.returncode == 2
+        assert expect in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert not (tmp_path / "no").exists()
