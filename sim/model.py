@@ -913,7 +913,8 @@ class CareModel(mesa.Model):
                 )
             )
         if policy.revenue_cap is not None:
-            growth = f.medical_revenue() / f.last_revenue - 1.0
+            with np.errstate(divide="ignore", invalid="ignore"):  # no revenue last year: no growth rate, no cap
+                growth = f.medical_revenue() / f.last_revenue - 1.0
             over = (f.tier >= 2) & np.isfinite(growth) & (growth > policy.revenue_cap)
             f.intensity[over] *= (1.0 + policy.revenue_cap) / (1.0 + growth[over])
         self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)

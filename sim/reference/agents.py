@@ -101,7 +101,6 @@ class Patient(mesa.Agent):
         s, f, pop = m.scenario, m.facilities, m.population
         cell = self.cell
         cand = m.region.cell_candidates[cell]
-        safe = np.maximum(cand, 0)
         signed = pop.signed[i : i + 1]
         own_consortium = m._cand_own_consortium[cell]
         assert m._choice_terms is not None
@@ -110,15 +109,16 @@ class Patient(mesa.Agent):
             m._choice_terms,
             cell=pop.cell[i : i + 1],
             severity=np.array([severity], dtype=np.int64),
+            candidates=cand[None, :],
             oop=self._expected_oop(cell, severity, kind)[None, :],
-            expected_wait=(
-                f.expected_wait[safe]
-                + s.illness.admission_probability.as_array()[severity] * f.expected_admission_wait[safe]
-            )[None, :],
+            facility_wait=f.expected_wait,
+            admission_wait=f.expected_admission_wait,
+            admission_probability=s.illness.admission_probability.as_array()[[severity]],
             trust=pop.trust[i : i + 1],
             signed=signed,
-            own_consortium=own_consortium[None, :],
-        ) + choice.taste_shocks(m.seed, np.array([key], dtype=np.uint64), cand.size)
+            own_consortium=m._cand_own_consortium,
+            shocks=choice.taste_shocks(m.seed, np.array([key], dtype=np.uint64), cand.size),
+        )
         if m.policy.managed_follow_up_pull > 0:
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
             managed = (kind == FOLLOW_UP) & signed
