@@ -64,6 +64,9 @@ MAX_CARE_PASSES = 4
 """Hops one episode may make in a day (first choice, referrals, second choices) before it counts unmet."""
 
 TRANSFER_AFTER_DAYS = 2
+
+FREE_BED = np.iinfo(np.int64).min
+"""`_Wards.discharge_day` of a free bed: a day no stay ends on (warm-up stays end on negative days)."""
 """Days a patient who needs a higher tier spends in the first ward before the transfer (上转)."""
 
 _TIER_LEVEL = np.array(TIER_LEVEL)
@@ -488,7 +491,7 @@ class CareModel(mesa.Model):
         t.chain_start_line_paid += float(start_line_paid.sum())
         if transfer.any():
             self._transfer_up(out[transfer], start_line_paid[transfer])
-        w.discharge_day[out] = -1
+        w.discharge_day[out] = FREE_BED
 
         stays = out[ended]
         p_down = s.care.down_referral_probability.as_array()[ended_tier] * f.down_referral_willingness[facility[ended]]
@@ -1047,7 +1050,7 @@ class _Wards:
 
     Attributes:
         facility: Facility owning each slot (non-decreasing; `care.allocate_beds` relies on it).
-        discharge_day: Day the stay ends; −1 for a free bed.
+        discharge_day: Day the stay ends; `FREE_BED` for a free bed.
         qualified: Occupied by a patient who qualified for a reserved bed.
         transfer: The stay ends in a transfer up (上转) rather than a discharge.
         chain_consortium, chain_paid: The referral chain the stay belongs to (start-line rules).
@@ -1071,7 +1074,7 @@ class _Wards:
         n = int(beds.sum())
         return cls(
             facility=np.repeat(np.arange(beds.size), beds),
-            discharge_day=np.full(n, -1, dtype=np.int64),
+            discharge_day=np.full(n, FREE_BED, dtype=np.int64),
             resident=np.zeros(n, dtype=np.int64),
             severity=np.zeros(n, dtype=np.int64),
             key=np.zeros(n, dtype=np.uint64),
@@ -1086,11 +1089,11 @@ class _Wards:
 
     def free_slots(self) -> np.ndarray:
         """Indices of free beds, in slot order (so grouped by facility)."""
-        return np.flatnonzero(self.discharge_day < 0)
+        return np.flatnonzero(self.discharge_day == FREE_BED)
 
     def occupied(self, n_facilities: int, *, qualified_only: bool = False) -> np.ndarray:
         """Occupied beds per facility (only those of qualifying patients, if asked)."""
-        busy = self.discharge_day >= 0
+        busy = self.discharge_day != FREE_BED
         if qualified_only:
             busy &= self.qualified
         return np.bincount(self.facility[busy], minlength=n_facilities)
@@ -1098,7 +1101,7 @@ class _Wards:
     def resized(self, beds: np.ndarray) -> _Wards:
         """The same patients in wards of new sizes (each facility's stays move to the front of its range)."""
         grown = _Wards.empty(beds)
-        busy = np.flatnonzero(self.discharge_day >= 0)
+        busy = np.flatnonzero(self.discharge_day != FREE_BED)
         owner = self.facility[busy]
         start = np.concatenate([[0], np.cumsum(beds)[:-1]])
         target = start[owner] + care.rank_within(owner)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+import sim
 from sim.metrics import BY_TIER_FIELDS
-from sim.model import CareModel
+from sim.model import FREE_BED, CareModel
 from sim.params import TIERS
 
 
@@ -92,3 +93,19 @@ def test_a_tiny_region_with_bedless_hospitals_still_accounts_for_every_episode()
     lhs = d["waiting_start"] + d["admission_requests"] + d["transfer_requests"]
     assert (lhs == admitted + d["unmet_inpatient"] + d["waiting_end"]).all()
     assert d["unmet_inpatient"].sum() > 0
+
+
+def test_no_stay_is_overwritten_during_the_warm_up():
+    """A bed is given to a new patient only once its stay has ended, on negative (warm-up) days too."""
+    model = CareModel(sim.load_scenario(overrides=["run.scale=0.002", "run.warmup_days=90"]))
+    checked = 0
+    while model.day < 20:
+        wards = model.wards
+        staying = (wards.discharge_day != FREE_BED) & (wards.discharge_day > model.day)
+        key = wards.key.copy()
+        model.step()
+        if model.wards is wards:  # not resized at a year start
+            assert np.array_equal(model.wards.key[staying], key[staying])
+            assert np.all(model.wards.discharge_day[staying] != FREE_BED)
+            checked += int(staying.sum())
+    assert checked > 1_000

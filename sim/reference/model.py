@@ -33,7 +33,7 @@ from sim.config import ScenarioError
 from sim.illness import DAYS_PER_YEAR, FOLLOW_UP, Episodes
 from sim.insurance import split_claims
 from sim.metrics import DayRecord
-from sim.model import MAX_CARE_PASSES, CareModel, _Requests
+from sim.model import FREE_BED, MAX_CARE_PASSES, CareModel, _Requests
 from sim.payment import COMPONENTS
 from sim.reference.agents import Case, Claim, Patient
 
@@ -156,7 +156,7 @@ class ReferenceModel(CareModel):
         t.chain_start_line_paid += float(start_line_paid.sum())
         for slot, paid in zip(out[~ended], start_line_paid[~ended], strict=True):
             self._transfer_up(np.array([slot]), np.array([paid]))
-        w.discharge_day[out] = -1
+        w.discharge_day[out] = FREE_BED
 
         claims, origin = [], []
         for patient, slot in zip(patients, out, strict=True):
@@ -312,9 +312,7 @@ class ReferenceModel(CareModel):
         to_lead = [self.patients[r.resident[0]].referred_to_lead(r.facility[0], r.from_primary[0]) for r in requests]
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free beds
         # not held for qualifying patients. Each group takes beds in turn from the list of free beds
-        # as the group found it (`board`), as the array engine allocates a group at once: during the
-        # warm-up a stay ending before day 0 has a negative discharge day, so `free_slots()` already
-        # counts its bed free, and looking at the ward again after each admission would differ.
+        # as the group found it (`board`), as the array engine allocates a group at once.
         qualified = [lead and self.policy.reserved_share > 0 for lead in to_lead]
         admitted = [False] * len(requests)
         for first in (True, False):
