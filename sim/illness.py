@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import rng
+from sim.accel import kernel
 from sim.params import StrictModel, by_tier, param, table_field
 
 ACUTE, FOLLOW_UP = 0, 1
@@ -193,21 +194,85 @@ def poisson_events(
         rate: Events per year of each resident.
 
     Returns:
-        (resident, day, event number) of every event, unsorted.
+        (resident, day, event number) of every event, unsorted: by event number, then as `residents`.
     """
-    t = np.zeros(residents.size)
     active = np.flatnonzero(rate > 0)
-    hashed = rng.bits(seed, stream, year, residents)  # each event number continues from these
-    out_r, out_d, out_k = [], [], []
-    k = 0
-    while active.size:
-        t[active] += rng.exponential_after(hashed[active], k) / rate[active] * DAYS_PER_YEAR
-        active = active[t[active] < DAYS_PER_YEAR]
-        out_r.append(residents[active])
-        out_d.append(t[active].astype(np.int16))
-        out_k.append(np.full(active.size, k, dtype=np.int16))
+    # The active residents' id, clock (days), rate and hashed keys; the kernel keeps them in front.
+    state = (residents[active], np.zeros(active.size), rate[active], rng.bits(seed, stream, year, residents[active]))
+    units = rng.uniform_open_after(state[3], 0)  # each event number continues from the hashed keys
+    # A round adds at most `size` events: room for the expected number and a first round more is
+    # almost always enough.
+    capacity = int(state[2].sum()) + active.size
+    events = [np.empty(capacity, residents.dtype), np.empty(capacity, np.int16), np.empty(capacity, np.int16)]
+    size, n, k = active.size, 0, 0
+    while size:
+        if n + size > capacity:
+            capacity = n + size
+            events = [np.concatenate([e[:n], np.empty(size, e.dtype)]) for e in events]
+        # Gaps are −ln u: numpy takes the logarithm (see `accel`), a kernel the rest.
+        np.log(units[:size], out=units[:size])
+        size, n = _advance(*state, units, size, k, *events, n)
         k += 1
-    return np.concatenate(out_r), np.concatenate(out_d), np.concatenate(out_k)
+    return events[0][:n], events[1][:n], events[2][:n]
+
+
+def _advance_numpy(
+    who: np.ndarray,
+    t: np.ndarray,
+    rate: np.ndarray,
+    hashed: np.ndarray,
+    units: np.ndarray,
+    size: int,
+    k: int,
+    out_r: np.ndarray,
+    out_d: np.ndarray,
+    out_k: np.ndarray,
+    n: int,
+) -> tuple[int, int]:
+    t[:size] += np.negative(units[:size]) / rate[:size] * DAYS_PER_YEAR
+    within = t[:size] < DAYS_PER_YEAR
+    m = int(np.count_nonzero(within))
+    for a in (who, t, rate, hashed):
+        a[:m] = a[:size][within]
+    out_r[n : n + m] = who[:m]
+    out_d[n : n + m] = t[:m].astype(np.int16)
+    out_k[n : n + m] = k
+    units[:m] = rng.uniform_open_after(hashed[:m], k + 1)
+    return m, n + m
+
+
+@kernel(_advance_numpy)
+def _advance(
+    who: np.ndarray,
+    t: np.ndarray,
+    rate: np.ndarray,
+    hashed: np.ndarray,
+    units: np.ndarray,
+    size: int,
+    k: int,
+    out_r: np.ndarray,
+    out_d: np.ndarray,
+    out_k: np.ndarray,
+    n: int,
+) -> tuple[int, int]:
+    """Event `k` of the first `size` residents: their clock `t` moves on by the gap −ln u / rate.
+
+    Residents whose clock is still within the year have the event, written at `n` of the `out_`
+    arrays (resident, day, event number), and stay active: they move to the front of `who`, `t`,
+    `rate`, `hashed` and, with their uniform draw for event k + 1, of `units`, which held ln u.
+
+    Returns:
+        The number of residents still active and the number of events written in all.
+    """
+    m = 0
+    for j in range(size):
+        tj = t[j] + -units[j] / rate[j] * DAYS_PER_YEAR
+        if tj < DAYS_PER_YEAR:
+            out_r[n + m], out_d[n + m], out_k[n + m] = who[j], np.int16(tj), k
+            who[m], t[m], rate[m], hashed[m] = who[j], tj, rate[j], hashed[j]
+            units[m] = rng.unit_float(rng.hash_word(hashed[j], k + 1), 0.5)
+            m += 1
+    return m, n + m
 
 
 def draw_year(
@@ -235,41 +300,268 @@ def draw_year(
     """
     ids = np.arange(age.size, dtype=np.int64)
     growth = (1.0 + params.utilisation_growth) ** max(year, 0)
-    r_a, d_a, k_a = poisson_events(seed, "illness.acute", year, ids, acute_rate(age, chronic, params) * growth)
-    if keep is not None:
-        accepted = rng.uniform(seed, "illness.keep", year, r_a, k_a) < keep[r_a]
-        r_a, d_a, k_a = r_a[accepted], d_a[accepted], k_a[accepted]
+    candidates = poisson_events(seed, "illness.acute", year, ids, acute_rate(age, chronic, params) * growth)
+    acute = _acute(seed, year, age, params, keep, *candidates)
+    del candidates
     chronic_ids = ids[chronic]
     r_f, d_f, k_f = poisson_events(
         seed, "illness.follow_up", year, chronic_ids, np.full(chronic_ids.size, params.follow_up_rate * growth)
     )
+    follow_up = (r_f, d_f, rng.bits(seed, "illness.key.follow_up", year, r_f, k_f))
+    del r_f, d_f, k_f
+    return _by_arrival(acute, follow_up, rng.stream_key(seed, "illness.admission"))
 
-    key_a = rng.bits(seed, "illness.key.acute", year, r_a, k_a)
-    del k_a
+
+_Acute = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Acute episodes as (resident, day, key, severity)."""
+_FollowUps = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Follow-up visits as (resident, day, key)."""
+_Batch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Episodes as (resident, day, kind, severity, key)."""
+
+
+def _acute(
+    seed: int,
+    year: int,
+    age: np.ndarray,
+    params: IllnessParams,
+    keep: np.ndarray | None,
+    resident: np.ndarray,
+    day: np.ndarray,
+    event: np.ndarray,
+) -> _Acute:
+    """Acute episodes from candidate events (resident, day, event number; overwritten), thinned by `keep`."""
+    everyone = np.arange(age.size)
+    # Each draw hashes (year, resident) once per resident, then an episode's event number.
+    key_words = rng.bits(seed, "illness.key.acute", year, everyone)
+    if keep is None:
+        keep_words, keep = np.zeros(0, np.uint64), np.zeros(0)
+    else:
+        keep_words = rng.bits(seed, "illness.keep", year, everyone)
     # Severity: how many cumulative shares (by age, far fewer ages than episodes) the draw reaches.
     thresholds = np.cumsum(severity_shares(np.arange(age.max() + 1), params), axis=1)
-    u = rng.uniform(seed, "illness.severity", key_a)
-    age_a = age[r_a]
-    reached = np.zeros(r_a.size, dtype=np.int8)
-    for column in thresholds.T:
-        reached += u >= column[age_a]
-    severity = np.minimum(reached, 3)
-    del u, age_a, reached
-    admission_draw = rng.uniform(seed, "illness.admission", key_a)
+    severity_word = rng.stream_key(seed, "illness.severity")
+    key, severity = np.empty(resident.size, np.uint64), np.empty(resident.size, np.int8)
+    n = _acute_draws(resident, day, event, keep_words, keep, key_words, severity_word, age, thresholds, key, severity)
+    return resident[:n], day[:n], key[:n], severity[:n]
 
-    key = np.concatenate([key_a, rng.bits(seed, "illness.key.follow_up", year, r_f, k_f)])
-    del key_a, k_f
-    day = np.concatenate([d_a, d_f])
-    # By day, then in the random order of the episode keys: the order patients arrive in a day.
-    order = np.argsort((day.astype(np.uint64) << np.uint64(55)) | (key >> np.uint64(9)))
-    return Episodes(
-        resident=np.concatenate([r_a, r_f]).take(order),
-        day=day.take(order),
-        kind=np.concatenate([np.full(r_a.size, ACUTE, np.int8), np.full(r_f.size, FOLLOW_UP, np.int8)]).take(order),
-        severity=np.concatenate([severity, np.zeros(r_f.size, np.int8)]).take(order),
-        admission_draw=np.concatenate([admission_draw, np.ones(r_f.size)]).take(order),
-        key=key.take(order),
+
+def _acute_draws_numpy(
+    resident: np.ndarray,
+    day: np.ndarray,
+    event: np.ndarray,
+    keep_words: np.ndarray,
+    keep: np.ndarray,
+    key_words: np.ndarray,
+    severity_word: np.uint64,
+    age: np.ndarray,
+    thresholds: np.ndarray,
+    key: np.ndarray,
+    severity: np.ndarray,
+) -> int:
+    if keep.size:
+        accepted = rng.uniform_after(keep_words[resident], event) < keep[resident]
+        n = int(np.count_nonzero(accepted))
+        for a in (resident, day, event):
+            a[:n] = a[accepted]
+    else:
+        n = resident.size
+    resident, event = resident[:n], event[:n]
+    key[:n] = rng.bits_after(key_words[resident], event)
+    u = rng.uniform_after(severity_word, key[:n])
+    reached = np.zeros(n, dtype=np.int8)
+    for column in thresholds.T:
+        reached += u >= column[age[resident]]
+    np.minimum(reached, 3, out=severity[:n])
+    return n
+
+
+@kernel(_acute_draws_numpy)
+def _acute_draws(
+    resident: np.ndarray,
+    day: np.ndarray,
+    event: np.ndarray,
+    keep_words: np.ndarray,
+    keep: np.ndarray,
+    key_words: np.ndarray,
+    severity_word: np.uint64,
+    age: np.ndarray,
+    thresholds: np.ndarray,
+    key: np.ndarray,
+    severity: np.ndarray,
+) -> int:
+    """Keyed draws of acute episodes (resident, day, event number): acceptance, key and severity.
+
+    Episodes are thinned in place when `keep` (acceptance probability by resident) is not empty:
+    each is kept when `rng.uniform_after(keep_words[resident], event) < keep[resident]`. The first
+    n (returned) of `key` and `severity` are set for those kept: the key is
+    `rng.bits_after(key_words[resident], event)`, the severity is the number of the resident's
+    age's cumulative shares (`thresholds`) that `rng.uniform_after(severity_word, key)` reaches
+    (at most 3).
+    """
+    n = 0
+    for i in range(resident.size):
+        r = resident[i]
+        if keep.size and not rng.unit_float(rng.hash_word(keep_words[r], event[i]), 0.0) < keep[r]:
+            continue
+        resident[n], day[n] = r, day[i]
+        k = rng.hash_word(key_words[r], event[i])
+        u = rng.unit_float(rng.hash_word(severity_word, k), 0.0)
+        reached = 0
+        for column in range(thresholds.shape[1]):
+            reached += u >= thresholds[age[r], column]
+        key[n], severity[n] = k, min(reached, 3)
+        n += 1
+    return n
+
+
+def _arrival(day: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Sort words: by day, then in the random order of the episode keys (the order patients arrive in a day)."""
+    return (day.astype(np.uint64) << np.uint64(55)) | (key >> np.uint64(9))
+
+
+def _by_arrival(acute: _Acute, follow_up: _FollowUps, admission_word: np.uint64) -> Episodes:
+    """Acute episodes and follow-up visits sorted by `_arrival` word, with their admission draws.
+
+    The order has always been numpy's quicksort of the words (`np.argsort`), which is not stable:
+    episodes that tie on their word are in whatever order it left them. A stable sort gives the
+    same permutation when the words are distinct; when two are not (two keys of a day equal in
+    their leading 55 bits: about once in 10**5 years of 2.5 million residents), the quicksort is
+    redone on the words in their original order (acute episodes, then follow-ups).
+    """
+    n = acute[0].size + follow_up[0].size
+    out = [np.empty(n, dtype) for dtype in (np.int64, np.int16, np.int8, np.int8, np.float64, np.uint64)]
+    if _sort_by_arrival(acute, follow_up, admission_word, *out):
+        batch = _concatenated(acute, follow_up)
+        order = np.argsort(_arrival(batch[1], batch[4]))
+        resident, day, kind, severity, key = (field.take(order) for field in batch)
+        out = [resident, day, kind, severity, _admission_draws(admission_word, key, kind), key]
+    return Episodes(*out)
+
+
+def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Keyed uniform draws of episodes (`word` is the stream's); follow-up visits never need a bed."""
+    draw = rng.uniform_after(word, key)
+    np.copyto(draw, 1.0, where=kind == FOLLOW_UP)
+    return draw
+
+
+def _concatenated(acute: _Acute, follow_up: _FollowUps) -> _Batch:
+    r_a, d_a, key_a, severity_a = acute
+    r_f, d_f, key_f = follow_up
+    return (
+        np.concatenate([r_a, r_f]),
+        np.concatenate([d_a, d_f]),
+        np.concatenate([np.full(r_a.size, ACUTE, np.int8), np.full(r_f.size, FOLLOW_UP, np.int8)]),
+        np.concatenate([severity_a, np.zeros(r_f.size, np.int8)]),
+        np.concatenate([key_a, key_f]),
     )
+
+
+def _sort_by_arrival_numpy(
+    acute: _Acute,
+    follow_up: _FollowUps,
+    admission_word: np.uint64,
+    resident: np.ndarray,
+    day: np.ndarray,
+    kind: np.ndarray,
+    severity: np.ndarray,
+    admission_draw: np.ndarray,
+    key: np.ndarray,
+) -> int:
+    batch = _concatenated(acute, follow_up)
+    arrival = _arrival(batch[1], batch[4])
+    order = np.argsort(arrival, kind="stable")
+    for field, out in zip(batch, (resident, day, kind, severity, key), strict=True):
+        field.take(order, out=out)
+    admission_draw[:] = _admission_draws(admission_word, key, kind)
+    arrival = arrival.take(order)
+    return int(np.count_nonzero(arrival[1:] == arrival[:-1]))
+
+
+@kernel(_sort_by_arrival_numpy)
+def _sort_by_arrival(
+    acute: _Acute,
+    follow_up: _FollowUps,
+    admission_word: np.uint64,
+    resident: np.ndarray,
+    day: np.ndarray,
+    kind: np.ndarray,
+    severity: np.ndarray,
+    admission_draw: np.ndarray,
+    key: np.ndarray,
+) -> int:
+    """Stable sort by `_arrival` word of acute episodes, then follow-ups, into the `Episodes` fields.
+
+    A counting sort by day; then, within each day (in cache), a counting sort by the leading bits
+    of the key (keys are uniform: about one episode a bucket) and an insertion sort by the rest of
+    the arrival word. The admission draws are `_admission_draws(admission_word, key, kind)`. Days
+    must be in [0, DAYS_PER_YEAR) and resident ids below 2**56.
+
+    Returns:
+        The number of neighbours with equal arrival words.
+    """
+    r_a, d_a, key_a, severity_a = acute
+    r_f, d_f, key_f = follow_up
+    # By day. Until a day is sorted, `resident` holds the resident with the severity in its top
+    # byte, or ~resident for a follow-up.
+    start = np.zeros(DAYS_PER_YEAR + 1, dtype=np.int64)
+    for d in d_a:
+        start[d + 1] += 1
+    for d in d_f:
+        start[d + 1] += 1
+    for d in range(DAYS_PER_YEAR):
+        start[d + 1] += start[d]
+    fill = start[:-1].copy()
+    for i in range(r_a.size):
+        at = fill[d_a[i]]
+        fill[d_a[i]] = at + 1
+        resident[at], key[at] = r_a[i] | np.int64(severity_a[i]) << 56, key_a[i]
+    for i in range(r_f.size):
+        at = fill[d_f[i]]
+        fill[d_f[i]] = at + 1
+        resident[at], key[at] = ~r_f[i], key_f[i]
+
+    most = np.max(start[1:] - start[:-1])
+    day_key = np.empty(most, dtype=np.uint64)
+    day_resident = np.empty(most, dtype=np.int64)
+    low = np.uint64(9)
+    ties = 0
+    for d in range(DAYS_PER_YEAR):
+        lo, hi = start[d], start[d + 1]
+        m = hi - lo
+        width = 1
+        while width < 30 and 1 << width < m:
+            width += 1
+        shift = np.uint64(64 - width)
+        bucket_start = np.zeros((1 << width) + 1, dtype=np.int64)
+        for k in key[lo:hi]:
+            bucket_start[(k >> shift) + 1] += 1
+        for b in range(1 << width):
+            bucket_start[b + 1] += bucket_start[b]
+        for j in range(lo, hi):
+            b = key[j] >> shift
+            at = bucket_start[b]
+            bucket_start[b] = at + 1
+            day_key[at], day_resident[at] = key[j], resident[j]
+        # Insertion sort: no element passes its bucket's first place, as earlier buckets hold smaller keys.
+        for i in range(1, m):
+            k, r = day_key[i], day_resident[i]
+            j = i
+            while j > 0 and day_key[j - 1] >> low > k >> low:
+                day_key[j], day_resident[j] = day_key[j - 1], day_resident[j - 1]
+                j -= 1
+            day_key[j], day_resident[j] = k, r
+        for i in range(m):
+            k, r = day_key[i], day_resident[i]
+            ties += i > 0 and day_key[i - 1] >> low == k >> low
+            key[lo + i], day[lo + i] = k, d
+            if r >= 0:
+                resident[lo + i], kind[lo + i], severity[lo + i] = r & ((1 << 56) - 1), ACUTE, r >> 56
+                admission_draw[lo + i] = rng.unit_float(rng.hash_word(admission_word, k), 0.0)
+            else:
+                resident[lo + i], kind[lo + i], severity[lo + i], admission_draw[lo + i] = ~r, FOLLOW_UP, 0, 1.0
+    return ties
 
 
 def needs_admission(

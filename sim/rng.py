@@ -2,10 +2,10 @@
 
 A scenario and its baseline must see the same residents and the same illnesses, so a draw may not
 depend on how many draws came before it. Draws here are counter-based: a SplitMix64 finaliser
-hashes (seed, stream name, key...) to 64 random bits, vectorised over numpy arrays of keys — the
-construction of counter-based generators such as Philox and Threefry, cheap enough to key by
-resident and event. Anything that is not per resident or per episode (there is little) uses a
-`numpy.random.Generator` from `generator()`, derived from the same seed.
+hashes (seed, stream name, key...) to 64 random bits, over numpy arrays of keys (in a compiled loop,
+see `accel`) — the construction of counter-based generators such as Philox and Threefry, cheap
+enough to key by resident and event. Anything that is not per resident or per episode (there is
+little) uses a `numpy.random.Generator` from `generator()`, derived from the same seed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import functools
 import hashlib
 
 import numpy as np
+
+from sim.accel import helper, kernel
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -65,12 +67,52 @@ def _hash(h: np.ndarray, keys: tuple[np.ndarray | int, ...]) -> np.ndarray:
     """Hash keys one by one into the words `h` (left unchanged; the result is a new array)."""
     # Scalar keys (a year) are hashed as one-element arrays, so a leading scalar is hashed once and
     # integer overflow wraps silently as it does for arrays.
+    fresh = False  # `h` was made here, so later keys may be hashed into it in place
     for k in keys:
-        words = _as_words(k)
-        mixed = (words.reshape(1) if words.ndim == 0 else words) + _GOLDEN
-        # XOR into the fresh array where it already has the result's shape: one large array less.
-        h = _mix(np.bitwise_xor(h, mixed, out=mixed) if h.shape in (mixed.shape, (1,)) else h ^ mixed)
+        words = np.asarray(k)
+        words = words.reshape(1) if words.ndim == 0 else words
+        if words.dtype.kind in "biu" and (h.size == 1 or words.size == 1 or h.shape == words.shape):
+            # No broadcasting beyond a single word: one pass over flat arrays.
+            shape = np.broadcast_shapes(h.shape, words.shape)
+            out = h if fresh and h.shape == shape else np.empty(shape, dtype=np.uint64)
+            _hash_words(h.reshape(-1), words.reshape(-1), out.reshape(-1))
+            h = out
+        else:
+            h = _mix(h ^ (_as_words(words) + _GOLDEN))
+        fresh = True
     return h
+
+
+def _hash_words_numpy(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return _mix(np.bitwise_xor(h, _as_words(words) + _GOLDEN, out=out))
+
+
+@kernel(_hash_words_numpy)
+def _hash_words(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`out = _mix(h ^ (words + GOLDEN))` of flat arrays, either of which may be a single word.
+
+    `words` may be of any integer type (converted as `_as_words` does); `out` may be `h`.
+    """
+    for i in range(out.size):
+        out[i] = hash_word(h[0 if h.size == 1 else i], words[0 if words.size == 1 else i])
+    return out
+
+
+@helper
+def hash_word(h: np.uint64, key: int) -> np.uint64:
+    """`bits_after(h, key)` of one word and one integer key, for kernels (they cannot call numpy code)."""
+    x = h ^ (np.uint64(key) + _GOLDEN)
+    x ^= x >> np.uint64(30)
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    return x ^ (x >> np.uint64(31))
+
+
+@helper
+def unit_float(word: np.uint64, offset: float) -> float:
+    """(top 53 bits of `word` + offset) × 2**−53, for kernels: 0.0 gives `uniform`'s draw, 0.5 `uniform_open`'s."""
+    return (np.float64(word >> np.uint64(11)) + offset) * _TO_UNIT
 
 
 @functools.lru_cache(maxsize=1024)
@@ -81,14 +123,27 @@ def _stream_words(seed: int, stream: str) -> np.ndarray:
     return words
 
 
-def _unit_floats(words: np.ndarray, offset: float) -> np.ndarray:
-    """(top 53 bits + offset) × 2**−53, computed in place on fresh arrays (a year's draws are large)."""
+def _unit_floats_numpy(words: np.ndarray, offset: float, out: np.ndarray) -> np.ndarray:
     words >>= np.uint64(11)
-    unit = words.astype(np.float64)
+    out[...] = words  # numpy copies overlapping memory through a buffer
     if offset:
-        unit += offset
-    unit *= _TO_UNIT
-    return unit
+        out += offset
+    out *= _TO_UNIT
+    return out
+
+
+@kernel(_unit_floats_numpy)
+def _unit_floats_flat(words: np.ndarray, offset: float, out: np.ndarray) -> np.ndarray:
+    for i in range(out.size):
+        out[i] = unit_float(words[i], offset)
+    return out
+
+
+def _unit_floats(words: np.ndarray, offset: float) -> np.ndarray:
+    """(top 53 bits + offset) × 2**−53, in place: `words` are fresh (made by `_hash`), and a year's draws are large."""
+    out = words.view(np.float64)
+    _unit_floats_flat(words.reshape(-1), offset, out.reshape(-1))
+    return out
 
 
 def uniform(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
@@ -110,7 +165,7 @@ def gumbel(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
 
 def exponential(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
     """Standard exponential draws (mean 1): −ln u."""
-    return _exponential(bits(seed, stream, *keys))
+    return _exponential(uniform_open(seed, stream, *keys))
 
 
 def exponential_after(words: np.ndarray, key: np.ndarray | int) -> np.ndarray:
@@ -118,11 +173,29 @@ def exponential_after(words: np.ndarray, key: np.ndarray | int) -> np.ndarray:
 
     A loop over the last key (an event number) hashes the keys before it only once.
     """
-    return _exponential(_hash(words, (key,)))
+    return _exponential(uniform_open_after(words, key))
 
 
-def _exponential(words: np.ndarray) -> np.ndarray:
-    draws = _unit_floats(words, 0.5)
+def bits_after(words: np.ndarray | np.uint64, key: np.ndarray | int) -> np.ndarray:
+    """`bits(seed, stream, *keys, key)` from `words = bits(seed, stream, *keys)`.
+
+    Without `keys`, `words` is `stream_key(seed, stream)`. Scalar arguments give one-element arrays.
+    """
+    return _hash(np.asarray(words, dtype=np.uint64), (key,))
+
+
+def uniform_after(words: np.ndarray | np.uint64, key: np.ndarray | int) -> np.ndarray:
+    """`uniform(seed, stream, *keys, key)` from `words` as in `bits_after`."""
+    return _unit_floats(bits_after(words, key), 0.0)
+
+
+def uniform_open_after(words: np.ndarray | np.uint64, key: np.ndarray | int) -> np.ndarray:
+    """`uniform_open(seed, stream, *keys, key)` from `words` as in `bits_after`."""
+    return _unit_floats(bits_after(words, key), 0.5)
+
+
+def _exponential(draws: np.ndarray) -> np.ndarray:
+    """−ln u of fresh uniform draws in (0, 1), in place."""
     np.log(draws, out=draws)
     return np.negative(draws, out=draws)
 

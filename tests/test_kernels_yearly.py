@@ -1,0 +1,153 @@
+"""The compiled kernels of the yearly draws (`rng`, `illness`, `population`) equal their numpy twins bit for bit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+import pytest
+
+import sim
+from sim import accel, illness, population, region, rng
+
+pytestmark = pytest.mark.skipif(not accel.numba_enabled(), reason="numba not installed or switched off")
+
+
+def both(f: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
+    """`f(*args)` with compiled kernels, then with their numpy twins (on copies: kernels write in place)."""
+    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    compiled = f(*args)
+    with accel.numpy_twins():
+        twin = f(*copies)
+    return compiled, twin
+
+
+def assert_identical(a: Any, b: Any) -> None:
+    """Equal values and types, arrays bit for bit (dtypes and shapes too), through tuples and dataclasses."""
+    assert type(a) is type(b)
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert np.array_equal(a, b) and a.tobytes() == b.tobytes()  # bytes: also −0.0 and NaNs
+    elif isinstance(a, tuple | list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            assert_identical(x, y)
+    elif hasattr(a, "__dataclass_fields__"):
+        for f in fields(a):
+            assert_identical(getattr(a, f.name), getattr(b, f.name))
+    else:
+        assert a == b
+
+
+@pytest.fixture(scope="module", params=[0.002, 0.04])
+def built(request: pytest.FixtureRequest) -> tuple[sim.Scenario, region.Region]:
+    scenario = sim.load_scenario(overrides=[f"run.scale={request.param}"])
+    return scenario, region.build(scenario.region, request.param)
+
+
+@pytest.mark.parametrize("seed", [1, 20240])
+def test_population(built, seed):
+    scenario, reg = built
+    assert_identical(*both(population.build, reg, scenario.population, seed))
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+@pytest.mark.parametrize("year", [-1, 0, 3])
+def test_draw_year(built, seed, year):
+    scenario, reg = built
+    pop = population.build(reg, scenario.population, seed)
+    age = pop.age + max(year, 0)
+    keep = np.where(pop.signed & pop.chronic, 0.7, 1.0)
+    for thinning in (None, keep):
+        episodes, twin = both(illness.draw_year, seed, year, age, pop.chronic, scenario.illness, thinning)
+        assert_identical(episodes, twin)
+        assert len(episodes) > 0
+        # Distinct, increasing arrival words: the unique order by them, which `np.argsort` gave before.
+        assert np.all(np.diff(illness._arrival(episodes.day, episodes.key)) > 0)
+
+
+def test_poisson_events():
+    gen = np.random.default_rng(3)
+    residents = np.sort(gen.choice(10**6, 5000, replace=False))
+    rate = gen.uniform(0, 20, residents.size)
+    rate[gen.random(residents.size) < 0.1] = 0.0
+    for year in (-1, 2):
+        assert_identical(*both(illness.poisson_events, 5, "s", year, residents, rate))
+    events = illness.poisson_events(5, "s", 0, residents[:0], rate[:0])
+    assert [e.size for e in events] == [0, 0, 0]
+    for seed in range(4):  # more events than expected: the event arrays grow
+        assert_identical(*both(illness.poisson_events, seed, "s", 0, residents[:3], np.full(3, 40.0)))
+
+
+def _tied_batch(gen: np.random.Generator, n_a: int, n_f: int) -> tuple[illness._Acute, illness._FollowUps]:
+    """Episodes on few days whose keys often agree in their leading 55 bits (ties) or entirely."""
+    pool = gen.integers(0, 2**63, 40, dtype=np.int64).view(np.uint64)
+
+    def keys(n: int) -> np.ndarray:
+        return gen.choice(pool, n) ^ gen.integers(0, 2, n, dtype=np.uint64) << np.uint64(gen.integers(0, 12))
+
+    acute = (
+        gen.integers(0, 500, n_a),
+        gen.integers(0, 3, n_a).astype(np.int16),
+        keys(n_a),
+        gen.integers(0, 4, n_a).astype(np.int8),
+    )
+    follow_up = (gen.integers(0, 500, n_f), gen.integers(0, 3, n_f).astype(np.int16), keys(n_f))
+    return acute, follow_up
+
+
+@pytest.mark.parametrize("n", [(0, 0), (1, 0), (0, 5), (300, 40)])
+def test_sort_with_ties(n):
+    """Ties in the arrival words: the stable sort and the fallback to the original quicksort."""
+    word = rng.stream_key(1, "illness.admission")
+    acute, follow_up = _tied_batch(np.random.default_rng(sum(n)), *n)
+    size = sum(n)
+
+    def sort() -> tuple[list[np.ndarray], int]:
+        out = [np.empty(size, t) for t in (np.int64, np.int16, np.int8, np.int8, np.float64, np.uint64)]
+        return out, illness._sort_by_arrival(acute, follow_up, word, *out)
+
+    compiled, twin = both(sort)
+    assert_identical(compiled, twin)
+    batch = illness._concatenated(acute, follow_up)
+    arrival = illness._arrival(batch[1], batch[4])
+    assert compiled[1] == np.count_nonzero(np.diff(np.sort(arrival)) == 0)
+    assert compiled[1] > 0 or size < 300
+
+    order = np.argsort(arrival)  # the original order, ties included
+    resident, day, kind, severity, key = (field.take(order) for field in batch)
+    expected = illness.Episodes(resident, day, kind, severity, illness._admission_draws(word, key, kind), key)
+    for episodes in both(illness._by_arrival, acute, follow_up, word):
+        assert_identical(episodes, expected)
+
+
+def test_categories():
+    cumulative = np.cumsum([0.0, 0.25, 0.25, 0.0, 0.125, 0.3])  # repeated shares; ends below 1
+    u = np.concatenate([[0.0, 0.25, 0.5, 0.625, 0.925, 0.95, 1 - 2**-53], np.random.default_rng(0).random(1000)])
+    compiled, twin = both(population._categories, cumulative, u)
+    assert_identical(compiled, twin)
+    assert_identical(compiled, np.searchsorted(cumulative, u, side="right"))
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        (3,),
+        (-1, np.arange(50), np.arange(50, dtype=np.int16) % 7),
+        (np.arange(20, dtype=np.uint64) * np.uint64(2**60),),
+        (np.arange(7)[:, None], np.arange(5)[None, :]),
+        (np.arange(7)[:, None], 3),
+        (2, np.arange(12).reshape(4, 3), np.arange(12, dtype=np.uint8).reshape(4, 3)),
+        (np.arange(10)[::2] > 4, np.arange(5, dtype=np.int8) - 2),
+        (5, np.zeros(0, np.int64)),
+    ],
+)
+def test_rng(keys):
+    for draw in (rng.bits, rng.uniform, rng.uniform_open, rng.exponential, rng.gumbel):
+        assert_identical(*both(draw, 11, "s", *keys))
+    words = rng.bits(11, "s", 1, np.arange(30))
+    for after in (rng.bits_after, rng.uniform_after, rng.uniform_open_after, rng.exponential_after):
+        assert_identical(*both(after, words, np.arange(30) % 4))
+        assert_identical(*both(after, rng.stream_key(11, "s"), np.arange(30)))
