@@ -300,7 +300,9 @@ def _episode_utilities(
 
 def taste_shocks(seed: int, key: np.ndarray, n_candidates: int) -> np.ndarray:
     """(n, K) Gumbel shocks keyed by episode and candidate slot."""
-    return rng.gumbel(seed, "choice.shock", key[:, None], np.arange(n_candidates)[None, :])
+    # Keys spelled out flat (rather than broadcast) so both are hashed in one compiled pass each.
+    slots = np.tile(np.arange(n_candidates), key.size)
+    return rng.gumbel(seed, "choice.shock", np.repeat(key, n_candidates), slots).reshape(key.size, n_candidates)
 
 
 def choose(total_utility: np.ndarray) -> np.ndarray:
