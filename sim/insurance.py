@@ -362,8 +362,22 @@ def settle_outpatient_batches(
 
 
 def _expected_oop_numpy(
-    visit_cost: np.ndarray, visit_rate: np.ndarray, stay_cost: np.ndarray, row: np.ndarray, start_left: np.ndarray
+    visit_cost: np.ndarray,
+    visit_rate: np.ndarray,
+    stay_cost: np.ndarray,
+    n_cases: int,
+    resident: np.ndarray,
+    cell: np.ndarray,
+    severity: np.ndarray,
+    kind: np.ndarray,
+    scheme: np.ndarray,
+    signed: np.ndarray,
+    start_line: np.ndarray,
+    start_line_paid: np.ndarray,
 ) -> np.ndarray:
+    their_scheme = scheme[resident]
+    row = cell * n_cases + ((severity * 2 + kind) * 2 + their_scheme) * 2 + signed[resident]
+    start_left = np.maximum(0.0, start_line[their_scheme] - start_line_paid[resident])
     visit = visit_cost.take(row, axis=0)
     oop = visit - np.maximum(0.0, visit - start_left[:, None]) * visit_rate.take(row, axis=0)
     return oop + stay_cost.take(row, axis=0)
@@ -371,34 +385,73 @@ def _expected_oop_numpy(
 
 @kernel(_expected_oop_numpy)
 def _expected_oop(
-    visit_cost: np.ndarray, visit_rate: np.ndarray, stay_cost: np.ndarray, row: np.ndarray, start_left: np.ndarray
+    visit_cost: np.ndarray,
+    visit_rate: np.ndarray,
+    stay_cost: np.ndarray,
+    n_cases: int,
+    resident: np.ndarray,
+    cell: np.ndarray,
+    severity: np.ndarray,
+    kind: np.ndarray,
+    scheme: np.ndarray,
+    signed: np.ndarray,
+    start_line: np.ndarray,
+    start_line_paid: np.ndarray,
 ) -> np.ndarray:
-    n, k = row.size, visit_cost.shape[1]
+    n, k = resident.size, visit_cost.shape[1]
     out = np.empty((n, k))
     for i in range(n):
-        r = row[i]
+        who = resident[i]
+        their_scheme = np.int64(scheme[who])
+        r = cell[i] * n_cases + ((severity[i] * 2 + kind[i]) * 2 + their_scheme) * 2 + (1 if signed[who] else 0)
+        start_left = max(0.0, start_line[their_scheme] - start_line_paid[who])
         for j in range(k):
             visit = visit_cost[r, j]
-            out[i, j] = (visit - max(0.0, visit - start_left[i]) * visit_rate[r, j]) + stay_cost[r, j]
+            out[i, j] = (visit - max(0.0, visit - start_left) * visit_rate[r, j]) + stay_cost[r, j]
     return out
 
 
 def expected_out_of_pocket(
-    visit_cost: np.ndarray, visit_rate: np.ndarray, stay_cost: np.ndarray, row: np.ndarray, start_left: np.ndarray
+    visit_cost: np.ndarray,
+    visit_rate: np.ndarray,
+    stay_cost: np.ndarray,
+    n_cases: int,
+    *,
+    resident: np.ndarray,
+    cell: np.ndarray,
+    severity: np.ndarray,
+    kind: np.ndarray,
+    scheme: np.ndarray,
+    signed: np.ndarray,
+    start_line: np.ndarray,
+    start_line_paid: np.ndarray,
 ) -> np.ndarray:
     """What patients expect to pay at each candidate: the visit after start-line and rate, plus the stay.
 
+    The tables have a row per home cell and patient case, case = ((severity · 2 + kind) · 2 +
+    scheme) · 2 + signed, in blocks of `n_cases` rows per cell.
+
     Args:
-        visit_cost: (R, K) bill of a visit at each candidate, per table row (cell and patient case).
+        visit_cost: (R, K) bill of a visit at each candidate.
         visit_rate: (R, K) reimbursement rate of that visit.
         stay_cost: (R, K) expected out-of-pocket cost of a stay, weighted by its probability.
-        row: (n,) table row of each patient.
-        start_left: (n,) annual outpatient start-line (起付线) each patient has left to pay.
+        n_cases: Patient cases per cell.
+        resident: (n,) patient of each episode.
+        cell: (n,) the episode's home cell.
+        severity: (n,) the episode's severity.
+        kind: (n,) ACUTE or FOLLOW_UP.
+        scheme: (N,) every resident's insurance scheme.
+        signed: (N,) every resident's family-doctor signing.
+        start_line: Annual outpatient start-line (起付线) of each scheme.
+        start_line_paid: (N,) start-line each resident has paid so far this year.
 
     Returns:
         (n, K) expected out-of-pocket yuan.
     """
-    return _expected_oop(visit_cost, visit_rate, stay_cost, row, start_left)
+    return _expected_oop(
+        visit_cost, visit_rate, stay_cost, n_cases, resident, cell, severity, kind, scheme, signed,
+        start_line, start_line_paid,
+    )  # fmt: skip
 
 
 def chain_start_line(

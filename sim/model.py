@@ -760,11 +760,20 @@ class CareModel(mesa.Model):
         A first contact is unreferred, so any cut for unreferred hospital care applies; a stay that
         the candidate would refer up for is referred.
         """
-        pop = self.population
-        scheme = pop.scheme[resident]
-        row = cell * _PATIENT_CASES + ((severity * 2 + kind) * 2 + scheme) * 2 + pop.signed[resident]
-        start_left = np.maximum(0.0, self.insurance.outpatient_start_line[scheme] - self._op_start_line_paid[resident])
-        return expected_out_of_pocket(self._visit_cost, self._visit_rate, self._stay_cost, row, start_left)
+        return expected_out_of_pocket(
+            self._visit_cost,
+            self._visit_rate,
+            self._stay_cost,
+            _PATIENT_CASES,
+            resident=resident,
+            cell=cell,
+            severity=severity,
+            kind=kind,
+            scheme=self.population.scheme,
+            signed=self.population.signed,
+            start_line=self.insurance.outpatient_start_line,
+            start_line_paid=self._op_start_line_paid,
+        )
 
     def _learned(self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Expected waits per facility after today's observations (facilities with none keep theirs)."""

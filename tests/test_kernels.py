@@ -99,13 +99,21 @@ def test_stable_order_is_numpy_stable_argsort(top: int) -> None:
 def test_table_kernels_equal_twins() -> None:
     rng = np.random.default_rng(7)
     rows, k, n, cells = 200, 6, 500, 50
+    residents = 300
     (got, _), (want, _) = _both(
         insurance._expected_oop,
         rng.uniform(0, 900, (rows, k)),
         rng.uniform(0, 1, (rows, k)),
         rng.uniform(0, 500, (rows, k)),
-        rng.integers(0, rows, n),
-        rng.uniform(0, 400, n),
+        32,
+        rng.integers(0, residents, n),
+        rng.integers(0, rows // 32, n),
+        rng.integers(0, 4, n),
+        rng.integers(0, 2, n).astype(np.int8),
+        rng.integers(0, 2, residents).astype(np.int8),
+        rng.random(residents) < 0.5,
+        np.array([0.0, 300.0]),
+        rng.uniform(0, 400, residents),
     )
     _assert_same(got, want)
     cell = rng.integers(0, cells, n)
