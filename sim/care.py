@@ -450,6 +450,249 @@ def unreserved(free_slots: np.ndarray, slot_facility: np.ndarray, protected: np.
     return free_slots[rank >= protected[owner]]
 
 
+class Admissions(NamedTuple):
+    """A day's bed allocation (`allocate_admissions`), admissions in group order.
+
+    Attributes:
+        request: Request admitted; `slot` its bed; `facility` the hospital (another one for those
+            who left a waiting list); `group` 0 reserved-bed qualifiers, 1 the others, 2 those who
+            left a waiting list for a bed elsewhere.
+        waiting: Requests still waiting, in order.
+        unmet: Requests that left a waiting list and found no bed elsewhere.
+    """
+
+    request: np.ndarray
+    slot: np.ndarray
+    facility: np.ndarray
+    group: np.ndarray
+    waiting: np.ndarray
+    unmet: int
+
+
+def _admissions_numpy(
+    facility: np.ndarray,
+    waited: np.ndarray,
+    qualified: np.ndarray,
+    severity: np.ndarray,
+    cell: np.ndarray,
+    slot_facility: np.ndarray,
+    slot_free: np.ndarray,
+    slot_qualified: np.ndarray,
+    reserved: np.ndarray,
+    released: np.ndarray,
+    tolerance: float,
+    candidates: np.ndarray,
+    hours: np.ndarray,
+    capability: np.ndarray,
+) -> tuple:
+    free_mask, qualified_mask = slot_free.copy(), slot_qualified.copy()
+
+    def open_slots() -> np.ndarray:
+        free = np.flatnonzero(free_mask)
+        if not reserved.any():  # nothing is held back
+            return free
+        occupied = np.bincount(slot_facility[qualified_mask], minlength=reserved.size)
+        return unreserved(free, slot_facility, np.where(released, 0, np.maximum(0, reserved - occupied)))
+
+    admitted = np.zeros(facility.size, dtype=bool)
+    parts = []
+    for group, members in enumerate((qualified, ~qualified)):
+        idx = np.flatnonzero(members)
+        if idx.size == 0:
+            continue
+        slot = allocate_beds(facility[idx], np.flatnonzero(free_mask) if group == 0 else open_slots(), slot_facility)
+        got = slot >= 0
+        free_mask[slot[got]] = False
+        qualified_mask[slot[got]] = group == 0
+        parts.append((idx[got], slot[got], facility[idx[got]], np.full(int(got.sum()), group)))
+        admitted[idx[got]] = True
+    rest = np.flatnonzero(~admitted)
+    leaving = waited[rest] >= tolerance
+    unmet = 0
+    if leaving.any():
+        go = rest[leaving]
+        open_beds = open_slots()
+        cand = candidates.take(cell[go], axis=0)
+        safe = np.maximum(cand, 0)
+        free = np.bincount(slot_facility[open_beds], minlength=capability.size)
+        ok = (cand >= 0) & (cand != facility[go][:, None]) & (capability[safe] >= severity[go][:, None])
+        ok &= free[safe] > 0
+        h = np.where(ok, hours.take(cell[go], axis=0), np.inf)
+        best = np.argmin(h, axis=1)
+        target = np.where(np.isfinite(h.min(axis=1)), cand[np.arange(go.size), best], -1)
+        moved = target >= 0
+        slot = allocate_beds(target[moved], open_beds, slot_facility)
+        got = slot >= 0
+        parts.append((go[moved][got], slot[got], target[moved][got], np.full(int(got.sum()), 2)))
+        unmet = int(np.count_nonzero(~moved)) + int(np.count_nonzero(~got))
+    empty = np.zeros(0, np.int64)
+    columns = [np.concatenate(c).astype(np.int64) for c in zip(*parts, strict=True)] if parts else [empty] * 4
+    return *columns, rest[~leaving], unmet
+
+
+@kernel(_admissions_numpy)
+def _admissions(
+    facility: np.ndarray,
+    waited: np.ndarray,
+    qualified: np.ndarray,
+    severity: np.ndarray,
+    cell: np.ndarray,
+    slot_facility: np.ndarray,
+    slot_free: np.ndarray,
+    slot_qualified: np.ndarray,
+    reserved: np.ndarray,
+    released: np.ndarray,
+    tolerance: float,
+    candidates: np.ndarray,
+    hours: np.ndarray,
+    capability: np.ndarray,
+) -> tuple:
+    m, n_fac = facility.size, capability.size
+    free_mask, qualified_mask = slot_free.copy(), slot_qualified.copy()
+    holds = False
+    for f in range(reserved.size):
+        holds = holds or reserved[f] != 0
+    request, slot, where, group = (
+        np.empty(m, np.int64),
+        np.empty(m, np.int64),
+        np.empty(m, np.int64),
+        np.empty(m, np.int64),
+    )
+    n = 0
+    admitted = np.zeros(m, np.bool_)
+    next_free = np.empty(n_fac, np.int64)  # per facility, the next slot to look at
+    first_slot = np.zeros(n_fac + 1, np.int64)
+    for s in range(slot_facility.size):
+        first_slot[slot_facility[s] + 1] = s + 1
+    for f in range(n_fac):  # facilities without slots start where the previous one ended
+        first_slot[f + 1] = max(first_slot[f + 1], first_slot[f])
+    held = np.zeros(n_fac, np.int64)
+    for g in range(3):
+        # Beds open to this group: every free bed for qualifiers; for the others, each facility's
+        # free beds after the first `held` ones (reserved minus occupied by qualifiers, unless released).
+        held[:] = 0
+        if g > 0 and holds:
+            for f in range(n_fac):
+                held[f] = reserved[f]
+            for s in range(slot_facility.size):
+                if qualified_mask[s] and not free_mask[s]:
+                    held[slot_facility[s]] -= 1
+            for f in range(n_fac):
+                held[f] = 0 if released[f] else max(0, held[f])
+        board = free_mask.copy()
+        for f in range(n_fac):
+            skip = held[f]
+            s = first_slot[f]
+            while skip > 0 and s < first_slot[f + 1]:
+                if board[s]:
+                    board[s] = False
+                    skip -= 1
+                s += 1
+            next_free[f] = first_slot[f]
+        if g < 2:
+            for i in range(m):
+                if qualified[i] != (g == 0):
+                    continue
+                f = facility[i]
+                s = next_free[f]
+                while s < first_slot[f + 1] and not board[s]:
+                    s += 1
+                next_free[f] = s + 1
+                if s < first_slot[f + 1]:
+                    free_mask[s] = False
+                    qualified_mask[s] = g == 0
+                    request[n], slot[n], where[n], group[n] = i, s, f, g
+                    n += 1
+                    admitted[i] = True
+            continue
+        # Those who waited too long: the nearest other capable candidate with an open bed, all
+        # choosing from the same board, then taking its beds in turn.
+        free = np.zeros(n_fac, np.int64)
+        for s in range(slot_facility.size):
+            if board[s]:
+                free[slot_facility[s]] += 1
+        unmet = 0
+        waiting = np.empty(m, np.int64)
+        n_waiting = 0
+        for i in range(m):
+            if admitted[i]:
+                continue
+            if waited[i] < tolerance:
+                waiting[n_waiting] = i
+                n_waiting += 1
+                continue
+            c = cell[i]
+            best, best_hours = -1, np.inf
+            for j in range(candidates.shape[1]):
+                f = candidates[c, j]
+                if f < 0 or f == facility[i] or capability[f] < severity[i] or free[f] <= 0:
+                    continue
+                if hours[c, j] < best_hours:
+                    best, best_hours = f, hours[c, j]
+            if best < 0:
+                unmet += 1
+                continue
+            s = next_free[best]
+            while s < first_slot[best + 1] and not board[s]:
+                s += 1
+            next_free[best] = s + 1
+            if s < first_slot[best + 1]:
+                request[n], slot[n], where[n], group[n] = i, s, best, 2
+                n += 1
+            else:
+                unmet += 1
+    return request[:n], slot[:n], where[:n], group[:n], waiting[:n_waiting], unmet
+
+
+def allocate_admissions(
+    facility: np.ndarray,
+    waited: np.ndarray,
+    qualified: np.ndarray,
+    severity: np.ndarray,
+    cell: np.ndarray,
+    slot_facility: np.ndarray,
+    slot_free: np.ndarray,
+    slot_qualified: np.ndarray,
+    reserved: np.ndarray,
+    released: np.ndarray,
+    tolerance: float,
+    candidates: np.ndarray,
+    hours: np.ndarray,
+    capability: np.ndarray,
+) -> Admissions:
+    """A day's beds for admission requests, in priority order (`allocate_beds` group by group).
+
+    Reserved-bed qualifiers first, to any free bed; then the others, to the free beds not held for
+    qualifiers (each hospital holds back its first `reserved − occupied by qualifiers` free beds,
+    none once `released`); then those who waited `tolerance` days or more go to the nearest other
+    capable candidate with an open bed, all choosing from the same beds, or are unmet.
+
+    Args:
+        facility: (m,) hospital each request waits for.
+        waited: (m,) days each request has waited.
+        qualified: (m,) the request qualifies for reserved beds.
+        severity: (m,) severity of each request.
+        cell: (m,) home cell of each request's patient.
+        slot_facility: (S,) facility owning each bed slot (non-decreasing).
+        slot_free: (S,) the bed is free.
+        slot_qualified: (S,) the bed is occupied by a qualifier.
+        reserved: (F,) beds reserved at each hospital.
+        released: (F,) the hospital's reserve is released to any patient.
+        tolerance: Days of waiting after which a patient looks elsewhere.
+        candidates: (cells, K) each cell's candidate facilities (−1: none).
+        hours: (cells, K) travel time to each candidate.
+        capability: (F,) highest severity each facility admits.
+
+    Returns:
+        The admissions, the requests still waiting and the count of those left unmet.
+    """
+    out = _admissions(
+        facility, waited, qualified, severity, cell, slot_facility, slot_free, slot_qualified, reserved, released,
+        float(tolerance), candidates, hours, capability,
+    )  # fmt: skip
+    return Admissions(*out[:-1], unmet=int(out[-1]))
+
+
 def referral_preference(
     candidates: np.ndarray,
     candidate_tier: np.ndarray,

@@ -796,33 +796,37 @@ class CareModel(mesa.Model):
             t.unmet_inpatient += int(np.count_nonzero(nowhere))
             queue = queue.take(~nowhere)
         to_lead = self._referred_to_lead(queue.resident, queue.facility, queue.from_primary)
-        admitted = np.zeros(len(queue), dtype=bool)
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free
-        # beds not held for qualifying patients.
+        # beds not held for qualifying patients; then those who waited too long look elsewhere.
         qualified = to_lead if self.policy.reserved_share > 0 else np.zeros(len(queue), dtype=bool)
-        for group in (qualified, ~qualified):
-            idx = np.flatnonzero(group & ~admitted)
-            if idx.size == 0:
-                continue
-            free = w.free_slots() if group is qualified else self._open_slots()
-            slot = care.allocate_beds(queue.facility[idx], free, w.facility)
-            got = slot >= 0
-            self._occupy(queue.take(idx[got]), slot[got], qualified=group is qualified, to_lead=to_lead[idx[got]])
-            admitted[idx[got]] = True
-
-        rest = np.flatnonzero(~admitted)
-        leaving = (self.day - queue.since[rest]) >= s.care.admission_wait_tolerance_days
-        if leaving.any():
-            go = queue.take(rest[leaving])
-            open_beds = self._open_slots()
-            go.facility = self._bed_elsewhere(go, open_beds)
-            moved = go.facility >= 0
-            elsewhere = go.take(moved)
-            slot = care.allocate_beds(elsewhere.facility, open_beds, w.facility)
-            got = slot >= 0
-            self._occupy(elsewhere.take(got), slot[got], qualified=False, to_lead=np.zeros(int(got.sum()), bool))
-            t.unmet_inpatient += int(np.count_nonzero(~moved)) + int(np.count_nonzero(slot < 0))
-        self._waiting = queue.take(rest[~leaving])
+        busy = w.discharge_day != FREE_BED
+        beds = care.allocate_admissions(
+            queue.facility,
+            self.day - queue.since,
+            qualified,
+            queue.severity,
+            self.population.cell[queue.resident],
+            w.facility,
+            ~busy,
+            busy & w.qualified,
+            self._reserved,
+            self._reserve_idle_days >= self.policy.reserved_release_days,
+            s.care.admission_wait_tolerance_days,
+            self.region.cell_candidates,
+            self.region.cell_travel_hours,
+            self.facilities.inpatient_capability,
+        )
+        admitted = queue.take(beds.request)
+        admitted.facility = beds.facility
+        self._occupy(
+            admitted,
+            beds.slot,
+            qualified=beds.group == 0,
+            to_lead=to_lead[beds.request] & (beds.group < 2),
+            group=beds.group,
+        )
+        t.unmet_inpatient += beds.unmet
+        self._waiting = queue.take(beds.waiting)
         t.waiting_end = len(self._waiting)
         if self._reserved.any():
             unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
@@ -848,20 +852,10 @@ class CareModel(mesa.Model):
         released = self._reserve_idle_days >= self.policy.reserved_release_days
         return np.where(released, 0, unused)
 
-    def _bed_elsewhere(self, go: _Requests, open_beds: np.ndarray) -> np.ndarray:
-        """For patients leaving a waiting list: the nearest other capable candidate with an open bed."""
-        f = self.facilities
-        cell = self.population.cell[go.resident]
-        cand = self.region.cell_candidates.take(cell, axis=0)
-        safe = np.maximum(cand, 0)
-        free = np.bincount(self.wards.facility[open_beds], minlength=len(f))
-        ok = (cand >= 0) & (cand != go.facility[:, None]) & (f.inpatient_capability[safe] >= go.severity[:, None])
-        ok &= free[safe] > 0
-        hours = np.where(ok, self.region.cell_travel_hours.take(cell, axis=0), np.inf)
-        best = np.argmin(hours, axis=1)
-        return np.where(np.isfinite(hours.min(axis=1)), cand[np.arange(cand.shape[0]), best], -1)
-
-    def _occupy(self, req: _Requests, slot: np.ndarray, *, qualified: bool, to_lead: np.ndarray) -> None:
+    def _occupy(
+        self, req: _Requests, slot: np.ndarray, *, qualified: np.ndarray, to_lead: np.ndarray, group: np.ndarray
+    ) -> None:
+        """Admitted patients take their beds; expected admission waits are learned group by group."""
         if slot.size == 0:
             return
         f, s, t, w = self.facilities, self.scenario, self._today, self.wards
@@ -893,7 +887,9 @@ class CareModel(mesa.Model):
         county = self.region.district_is_county[home]
         t.county_admissions += int(np.count_nonzero(county))
         t.county_admissions_in_county += int(np.count_nonzero(county & (f.district[req.facility] == home)))
-        f.expected_admission_wait = self._learned(f.expected_admission_wait, req.facility, waited)
+        for g in np.unique(group):  # each allocation group's waits are news of its own, in turn
+            part = group == g
+            f.expected_admission_wait = self._learned(f.expected_admission_wait, req.facility[part], waited[part])
 
     # ------------------------------------------------------------------ 5. close year, 6. record
     def _record(self) -> None:

@@ -67,6 +67,35 @@ def test_outpatient_passes_equal_twin(priority: bool, seed: int) -> None:
     assert got[-1] > 0 and len(got[7]) > 1  # some unmet, several passes: the test exercises them
 
 
+@pytest.mark.parametrize("reserve", [False, True])
+@pytest.mark.parametrize("seed", range(5))
+def test_admissions_equal_twin(reserve: bool, seed: int) -> None:
+    """Qualifiers, the others and those leaving waiting lists: few beds, so all three groups compete."""
+    rng = np.random.default_rng(seed)
+    m, n_fac, cells, k = 300, 20, 15, 6
+    slot_facility = np.sort(rng.integers(0, n_fac, 300))
+    busy = rng.random(slot_facility.size) < 0.6
+    (got, _), (want, _) = _both(
+        care._admissions,
+        rng.integers(0, n_fac // 2, m),  # the other half of the hospitals has beds for those who leave
+        rng.integers(0, 6, m),
+        rng.random(m) < 0.3,
+        rng.integers(0, 4, m),
+        rng.integers(0, cells, m),
+        slot_facility,
+        ~busy,
+        busy & (rng.random(slot_facility.size) < 0.5),
+        rng.integers(0, 4, n_fac) if reserve else np.zeros(n_fac, np.int64),
+        rng.random(n_fac) < 0.3,
+        3.0,
+        rng.integers(-1, n_fac, (cells, k)),
+        rng.uniform(0.1, 3.0, (cells, k)),
+        rng.integers(-1, 4, n_fac),
+    )
+    _assert_same(got, want)
+    assert set(got[3].tolist()) == {0, 1, 2} and got[-1] > 0 and got[4].size > 0  # every branch is exercised
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_outpatient_claim_batches_equal_twin(seed: int) -> None:
     """Several claims of one resident in one batch and across batches use up start-lines and caps alike."""
