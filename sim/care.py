@@ -733,3 +733,58 @@ def ewma(previous: np.ndarray, observed: np.ndarray, has_observation: np.ndarray
     """Expected value learned from recent days (exponentially weighted; unchanged without news)."""
     alpha = 1.0 / memory_days
     return np.where(has_observation, (1 - alpha) * previous + alpha * observed, previous)
+
+
+def _learn_waits_numpy(
+    expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray, memory_days: float
+) -> np.ndarray:
+    for g in np.unique(group):
+        part = group == g
+        count = np.bincount(facility[part], minlength=expected.size)
+        mean = np.bincount(facility[part], weights=observed[part], minlength=expected.size) / np.maximum(count, 1)
+        expected = ewma(expected, mean, count > 0, memory_days)
+    return expected
+
+
+@kernel(_learn_waits_numpy)
+def _learn_waits(
+    expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray, memory_days: float
+) -> np.ndarray:
+    alpha = 1.0 / memory_days
+    expected = expected.copy()
+    count = np.zeros(expected.size, np.int64)
+    total = np.zeros(expected.size)
+    begin = 0
+    while begin < group.size:
+        end = begin
+        while end < group.size and group[end] == group[begin]:
+            f = facility[end]
+            count[f] += 1
+            total[f] += observed[end]
+            end += 1
+        for i in range(begin, end):
+            f = facility[i]
+            if count[f] > 0:
+                expected[f] = (1 - alpha) * expected[f] + alpha * (total[f] / count[f])
+                count[f] = 0
+                total[f] = 0.0
+        begin = end
+    return expected
+
+
+def learn_waits(
+    expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray, memory_days: float
+) -> np.ndarray:
+    """Expected waits per facility after today's observations, learned group after group (`ewma`).
+
+    Args:
+        expected: (F,) expected waits before.
+        facility: Facility of each observation.
+        observed: Wait observed, days.
+        group: Group of each observation, non-decreasing: each group's mean is news of its own, in turn.
+        memory_days: Learning horizon (`CareParams.wait_memory_days`).
+
+    Returns:
+        (F,) expected waits after; facilities without observations keep theirs.
+    """
+    return _learn_waits(expected, facility, observed, group, float(memory_days))

@@ -775,12 +775,12 @@ class CareModel(mesa.Model):
             start_line_paid=self._op_start_line_paid,
         )
 
-    def _learned(self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray) -> np.ndarray:
-        """Expected waits per facility after today's observations (facilities with none keep theirs)."""
-        n = len(self.facilities)
-        count = np.bincount(facility, minlength=n)
-        mean = np.bincount(facility, weights=observed, minlength=n) / np.maximum(count, 1)
-        return care.ewma(expected, mean, count > 0, self.scenario.care.wait_memory_days)
+    def _learned(
+        self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Expected waits per facility after today's observations (by group, in turn, if given)."""
+        group = np.zeros(facility.size, dtype=np.int64) if group is None else group
+        return care.learn_waits(expected, facility, observed, group, self.scenario.care.wait_memory_days)
 
     # ------------------------------------------------------------------ 4. admit
     def _admit(self, new: _Requests) -> None:
@@ -887,9 +887,8 @@ class CareModel(mesa.Model):
         county = self.region.district_is_county[home]
         t.county_admissions += int(np.count_nonzero(county))
         t.county_admissions_in_county += int(np.count_nonzero(county & (f.district[req.facility] == home)))
-        for g in np.unique(group):  # each allocation group's waits are news of its own, in turn
-            part = group == g
-            f.expected_admission_wait = self._learned(f.expected_admission_wait, req.facility[part], waited[part])
+        # Each allocation group's waits are news of its own, in turn.
+        f.expected_admission_wait = self._learned(f.expected_admission_wait, req.facility, waited, group)
 
     # ------------------------------------------------------------------ 5. close year, 6. record
     def _record(self) -> None:

@@ -170,6 +170,20 @@ def test_table_kernels_equal_twins() -> None:
     _assert_same(got, want)
 
 
+def test_learn_waits_equal_twin() -> None:
+    rng = np.random.default_rng(11)
+    n = 400
+    (got, _), (want, _) = _both(
+        care._learn_waits,
+        rng.uniform(0, 5, 30),
+        rng.integers(0, 30, n),
+        rng.integers(0, 9, n).astype(np.float64),
+        np.sort(rng.integers(0, 3, n)),
+        30.0,
+    )
+    _assert_same(got, want)
+
+
 def test_ledger_kernels_equal_twins() -> None:
     rng = np.random.default_rng(3)
     n, n_fac = 700, 25
