@@ -73,7 +73,7 @@ def _hash(h: np.ndarray, keys: tuple[np.ndarray | int, ...]) -> np.ndarray:
         words = words.reshape(1) if words.ndim == 0 else words
         if words.dtype.kind in "biu" and (h.size == 1 or words.size == 1 or h.shape == words.shape):
             # No broadcasting beyond a single word: one pass over flat arrays.
-            shape = np.broadcast_shapes(h.shape, words.shape)
+            shape = _joint_shape(h, words)
             out = h if fresh and h.shape == shape else np.empty(shape, dtype=np.uint64)
             _hash_words(h.reshape(-1), words.reshape(-1), out.reshape(-1))
             h = out
@@ -81,6 +81,15 @@ def _hash(h: np.ndarray, keys: tuple[np.ndarray | int, ...]) -> np.ndarray:
             h = _mix(h ^ (_as_words(words) + _GOLDEN))
         fresh = True
     return h
+
+
+def _joint_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...]:
+    """`np.broadcast_shapes(a.shape, b.shape)` where one is a single word or both agree (fast: every draw asks)."""
+    if a.shape == b.shape or (b.size == 1 and b.ndim <= a.ndim):
+        return a.shape
+    if a.size == 1 and a.ndim <= b.ndim:
+        return b.shape
+    return np.broadcast_shapes(a.shape, b.shape)
 
 
 def _hash_words_numpy(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray:
