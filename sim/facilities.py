@@ -36,7 +36,21 @@ _CLAIM_COLUMNS = (
 """Ledger columns a claim is booked to, in `FacilityState._claims` order."""
 
 
-def _book_batches_numpy(facility: np.ndarray, amounts: np.ndarray, bounds: np.ndarray, ledger: np.ndarray) -> None:
+def _book_claims_numpy(
+    facility: np.ndarray,
+    components: np.ndarray,
+    fund: np.ndarray,
+    oop: np.ndarray,
+    fixed: np.ndarray,
+    bounds: np.ndarray,
+    ledger: np.ndarray,
+) -> None:
+    billed = row_sums(components)
+    amounts = np.empty((facility.size, ledger.shape[1]))
+    amounts[:, : len(COMPONENTS)] = components
+    amounts[:, len(COMPONENTS) :] = np.stack(
+        [fund, oop, np.where(fixed, 0.0, billed), np.where(fixed, billed, 0.0), fund], axis=1
+    )
     n, m = ledger.shape
     key = ((facility * m)[:, None] + np.arange(m)).ravel()
     flat = amounts.ravel()
@@ -46,17 +60,34 @@ def _book_batches_numpy(facility: np.ndarray, amounts: np.ndarray, bounds: np.nd
             ledger += np.bincount(key[part], weights=flat[part], minlength=n * m).reshape(n, m)
 
 
-@kernel(_book_batches_numpy)
-def _book_batches(facility: np.ndarray, amounts: np.ndarray, bounds: np.ndarray, ledger: np.ndarray) -> None:
-    """Add each batch's claims to the ledger (rows: facilities), a batch's sums first, as bincount does."""
+@kernel(_book_claims_numpy)
+def _book_claims(
+    facility: np.ndarray,
+    components: np.ndarray,
+    fund: np.ndarray,
+    oop: np.ndarray,
+    fixed: np.ndarray,
+    bounds: np.ndarray,
+    ledger: np.ndarray,
+) -> None:
+    """Add each batch's claims to the ledger (`_CLAIM_COLUMNS`), a batch's sums first, as bincount does."""
     batch = np.zeros_like(ledger)
     touched = np.zeros(ledger.shape[0], np.bool_)
+    n_components = components.shape[1]
     for b in range(bounds.size - 1):
         for i in range(bounds[b], bounds[b + 1]):
             f = facility[i]
             touched[f] = True
-            for c in range(ledger.shape[1]):
-                batch[f, c] += amounts[i, c]
+            billed = components[i, 0]
+            batch[f, 0] += components[i, 0]
+            for c in range(1, n_components):
+                billed += components[i, c]
+                batch[f, c] += components[i, c]
+            batch[f, n_components] += fund[i]
+            batch[f, n_components + 1] += oop[i]
+            batch[f, n_components + 2] += 0.0 if fixed[i] else billed
+            batch[f, n_components + 3] += billed if fixed[i] else 0.0
+            batch[f, n_components + 4] += fund[i]
         for f in range(ledger.shape[0]):
             if touched[f]:  # untouched rows would add 0.0, which changes nothing
                 for c in range(ledger.shape[1]):
@@ -145,14 +176,8 @@ class FacilityState:
         Claims in consecutive batches (`bounds`: where each begins, then the end) are booked batch
         after batch, with the same floating-point sums as booking each batch in its own call.
         """
-        billed = row_sums(components)
-        amounts = np.empty((facility.size, len(_CLAIM_COLUMNS)))
-        amounts[:, : len(COMPONENTS)] = components
-        amounts[:, len(COMPONENTS) :] = np.stack(
-            [fund, oop, np.where(fixed, 0.0, billed), np.where(fixed, billed, 0.0), fund], axis=1
-        )
         bounds_array = np.array([0, facility.size] if bounds is None else bounds, dtype=np.int64)
-        _book_batches(facility, amounts, bounds_array, self._claims)
+        _book_claims(facility, components, fund, oop, fixed, bounds_array, self._claims)
 
     def credit_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """Book lump sums paid by the fund (negative: paid back to the fund)."""

@@ -189,9 +189,12 @@ def test_ledger_kernels_equal_twins() -> None:
     n, n_fac = 700, 25
     bounds = np.array([0, 100, 100, 450, 700])
     (_, got), (_, want) = _both(
-        facilities._book_batches,
+        facilities._book_claims,
         rng.integers(0, n_fac, n),
-        rng.normal(size=(n, 8)),
+        rng.normal(size=(n, 3)),
+        rng.normal(size=n),
+        rng.normal(size=n),
+        rng.random(n) < 0.3,
         bounds,
         rng.normal(size=(n_fac, 8)),
     )
