@@ -208,6 +208,57 @@ def _within_resident_cumsum(values: np.ndarray, order: np.ndarray, starts: np.nd
     return inclusive, inclusive - values
 
 
+def _split_claims_numpy(
+    bill: np.ndarray,
+    resident: np.ndarray,
+    rate: np.ndarray,
+    start_line_left: np.ndarray,
+    per_claim_start_line: np.ndarray,
+    cap_left: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = stable_argsort(resident)
+    by_resident = resident[order]
+    starts = np.empty(by_resident.size, dtype=bool)
+    starts[:1] = True
+    np.not_equal(by_resident[1:], by_resident[:-1], out=starts[1:])
+    rest = bill if per_claim_start_line.size == 0 else bill - np.minimum(bill, per_claim_start_line)
+    cum_rest, prev_rest = _within_resident_cumsum(rest, order, starts)
+    annual = np.minimum(cum_rest, start_line_left) - np.minimum(prev_rest, start_line_left)
+    eligible = (rest - annual) * rate
+    cum_elig, prev_elig = _within_resident_cumsum(eligible, order, starts)
+    fund = np.minimum(cum_elig, cap_left) - np.minimum(prev_elig, cap_left)
+    fund = np.clip(fund, 0.0, eligible)
+    return fund, bill - fund, annual
+
+
+@kernel(_split_claims_numpy)
+def _split_claims(
+    bill: np.ndarray,
+    resident: np.ndarray,
+    rate: np.ndarray,
+    start_line_left: np.ndarray,
+    per_claim_start_line: np.ndarray,
+    cap_left: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`split_claims` (an empty `per_claim_start_line` for none), numpy's roundings step by step."""
+    n = bill.size
+    order = stable_order(resident)
+    rest = bill.copy()
+    if per_claim_start_line.size:
+        for i in range(n):
+            rest[i] = bill[i] - min(bill[i], per_claim_start_line[i])
+    cum, prev = np.empty(n), np.empty(n)
+    annual, eligible, fund = np.empty(n), np.empty(n), np.empty(n)
+    _within_resident_running(rest, resident, order, cum, prev)
+    for i in range(n):
+        annual[i] = min(cum[i], start_line_left[i]) - min(prev[i], start_line_left[i])
+        eligible[i] = (rest[i] - annual[i]) * rate[i]
+    _within_resident_running(eligible, resident, order, cum, prev)
+    for i in range(n):
+        fund[i] = min(max(min(cum[i], cap_left[i]) - min(prev[i], cap_left[i]), 0.0), eligible[i])
+    return fund, bill - fund, annual
+
+
 def split_claims(
     bill: np.ndarray,
     resident: np.ndarray,
@@ -232,19 +283,8 @@ def split_claims(
     Returns:
         (fund pays, patient pays, annual start-line consumed), per claim.
     """
-    order = stable_argsort(resident)
-    by_resident = resident[order]
-    starts = np.empty(by_resident.size, dtype=bool)
-    starts[:1] = True
-    np.not_equal(by_resident[1:], by_resident[:-1], out=starts[1:])
-    rest = bill if per_claim_start_line is None else bill - np.minimum(bill, per_claim_start_line)
-    cum_rest, prev_rest = _within_resident_cumsum(rest, order, starts)
-    annual = np.minimum(cum_rest, start_line_left) - np.minimum(prev_rest, start_line_left)
-    eligible = (rest - annual) * rate
-    cum_elig, prev_elig = _within_resident_cumsum(eligible, order, starts)
-    fund = np.minimum(cum_elig, cap_left) - np.minimum(prev_elig, cap_left)
-    fund = np.clip(fund, 0.0, eligible)
-    return fund, bill - fund, annual
+    per_claim = np.zeros(0) if per_claim_start_line is None else per_claim_start_line
+    return _split_claims(bill, resident, rate, start_line_left, per_claim, cap_left)
 
 
 def _outpatient_batches_numpy(

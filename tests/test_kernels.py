@@ -125,6 +125,22 @@ def test_stable_order_is_numpy_stable_argsort(top: int) -> None:
     assert stable_order(keys[:1]).tolist() == [0] and stable_order(keys[:0]).size == 0
 
 
+@pytest.mark.parametrize("per_claim", [False, True])
+def test_split_claims_equal_twin(per_claim: bool) -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    (got, _), (want, _) = _both(
+        insurance._split_claims,
+        rng.uniform(10, 9_000, n),
+        rng.integers(0, 40, n),
+        rng.uniform(0.3, 0.9, n),
+        rng.choice([0.0, 300.0], n),
+        rng.choice([0.0, 500.0, 1_300.0], n) if per_claim else np.zeros(0),
+        rng.choice([5_000.0, 1e12], n),
+    )
+    _assert_same(got, want)
+
+
 def test_table_kernels_equal_twins() -> None:
     rng = np.random.default_rng(7)
     rows, k, n, cells = 200, 6, 500, 50
