@@ -140,6 +140,7 @@ class CareModel(mesa.Model):
         self._case_price: np.ndarray | None = None
         self._today = DayRecord.empty()
         self._unsettled: list[_Claims] = []  # the day's claims, settled at its end
+        self._signed_count = 0  # set each year
 
     # ------------------------------------------------------------------ set-up
     def _init_cells(self) -> None:
@@ -247,6 +248,7 @@ class CareModel(mesa.Model):
             else (np.full_like(self._budget, np.nan))
         )
         self._sign_up()
+        self._signed_count = int(np.count_nonzero(pop.signed))  # residents sign up only at a year start
         if policy.capitation_rate > 0:
             signed = np.flatnonzero(pop.signed)
             station = self.region.cell_candidates[pop.cell[signed], 0]
@@ -896,7 +898,7 @@ class CareModel(mesa.Model):
         t.add_by_tier("occupied_beds", f.tier, self.occupied_beds().astype(np.float64))
         t.add_by_tier("beds", f.tier, f.beds.astype(np.float64))
         t.add_by_tier("reserved_beds", f.tier, self._reserved.astype(np.float64))
-        t.signed = int(np.count_nonzero(self.population.signed))
+        t.signed = self._signed_count
         t.residents = len(self.population)
         self.recorder.append(self.day, self.year, t)
 
