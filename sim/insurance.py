@@ -439,15 +439,20 @@ def _expected_oop(
     start_line_paid: np.ndarray,
 ) -> np.ndarray:
     n, k = resident.size, visit_cost.shape[1]
-    out = np.empty((n, k))
+    # Residents' attributes first, in a loop of its own: its loads are independent, so the CPU
+    # overlaps their cache misses (a city's arrays do not fit in cache).
+    row, start_left = np.empty(n, np.int64), np.empty(n)
     for i in range(n):
         who = resident[i]
         their_scheme = np.int64(scheme[who])
-        r = cell[i] * n_cases + ((severity[i] * 2 + kind[i]) * 2 + their_scheme) * 2 + (1 if signed[who] else 0)
-        start_left = max(0.0, start_line[their_scheme] - start_line_paid[who])
+        row[i] = cell[i] * n_cases + ((severity[i] * 2 + kind[i]) * 2 + their_scheme) * 2 + (1 if signed[who] else 0)
+        start_left[i] = max(0.0, start_line[their_scheme] - start_line_paid[who])
+    out = np.empty((n, k))
+    for i in range(n):
+        r = row[i]
         for j in range(k):
             visit = visit_cost[r, j]
-            out[i, j] = (visit - max(0.0, visit - start_left) * visit_rate[r, j]) + stay_cost[r, j]
+            out[i, j] = (visit - max(0.0, visit - start_left[i]) * visit_rate[r, j]) + stay_cost[r, j]
     return out
 
 
