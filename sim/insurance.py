@@ -290,14 +290,21 @@ def split_claims(
 def _outpatient_batches_numpy(
     bill: np.ndarray,
     resident: np.ndarray,
-    rate: np.ndarray,
-    start_line: np.ndarray,
-    cap: np.ndarray,
+    tier: np.ndarray,
+    referred: np.ndarray,
+    scheme: np.ndarray,
+    signed: np.ndarray,
+    rates: np.ndarray,
+    scheme_start_line: np.ndarray,
+    scheme_cap: np.ndarray,
     waive_start_line: np.ndarray,
     ends: np.ndarray,
     start_line_paid: np.ndarray,
     fund_paid: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
+    their_scheme = scheme[resident]
+    rate = claim_rates(rates, their_scheme, tier, referred, signed[resident])
+    start_line, cap = scheme_start_line[their_scheme], scheme_cap[their_scheme]
     fund, oop = np.empty(bill.size), np.empty(bill.size)
     begin = 0
     for end in ends:
@@ -336,15 +343,27 @@ def _within_resident_running(
 def _outpatient_batches(
     bill: np.ndarray,
     resident: np.ndarray,
-    rate: np.ndarray,
-    start_line: np.ndarray,
-    cap: np.ndarray,
+    tier: np.ndarray,
+    referred: np.ndarray,
+    scheme: np.ndarray,
+    signed: np.ndarray,
+    rates: np.ndarray,
+    scheme_start_line: np.ndarray,
+    scheme_cap: np.ndarray,
     waive_start_line: np.ndarray,
     ends: np.ndarray,
     start_line_paid: np.ndarray,
     fund_paid: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     n = bill.size
+    # Each claim's scheme, rate, start-line and cap, in a loop of its own (independent loads).
+    rate, start_line, cap = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        who = resident[i]
+        their_scheme = np.int64(scheme[who])
+        rate[i] = rates[their_scheme, tier[i], 1 if referred[i] else 0, 1 if signed[who] else 0]
+        start_line[i] = scheme_start_line[their_scheme]
+        cap[i] = scheme_cap[their_scheme]
     fund, oop, used = np.empty(n), np.empty(n), np.empty(n)
     cum, prev, eligible = np.empty(n), np.empty(n), np.empty(n)
     begin = 0
@@ -370,7 +389,12 @@ def _outpatient_batches(
 def settle_outpatient_batches(
     bill: np.ndarray,
     resident: np.ndarray,
-    rate: np.ndarray,
+    tier: np.ndarray,
+    referred: np.ndarray,
+    *,
+    scheme: np.ndarray,
+    signed: np.ndarray,
+    rates: np.ndarray,
     start_line: np.ndarray,
     cap: np.ndarray,
     waive_start_line: np.ndarray,
@@ -385,9 +409,13 @@ def settle_outpatient_batches(
     Args:
         bill: Amount billed per claim (yuan).
         resident: Resident of each claim.
-        rate: Reimbursement rate per claim.
-        start_line: The resident's annual outpatient start-line (起付线), per claim.
-        cap: The resident's annual fund cap, per claim.
+        tier: Tier of the facility of each claim.
+        referred: The visit was referred (no cut for unreferred hospital care).
+        scheme: (N,) every resident's insurance scheme.
+        signed: (N,) every resident's family-doctor signing.
+        rates: Outpatient reimbursement rates (`claim_rate_table`).
+        start_line: Annual outpatient start-line (起付线) of each scheme.
+        cap: Annual outpatient fund cap of each scheme.
         waive_start_line: Claims charged no start-line.
         ends: Where each batch ends.
         start_line_paid: Per resident, start-line paid so far this year (updated in place).
@@ -397,8 +425,9 @@ def settle_outpatient_batches(
         (fund pays, patient pays), per claim.
     """
     return _outpatient_batches(
-        bill, resident, rate, start_line, cap, waive_start_line, ends, start_line_paid, fund_paid
-    )
+        bill, resident, tier, referred, scheme, signed, rates, start_line, cap, waive_start_line, ends,
+        start_line_paid, fund_paid,
+    )  # fmt: skip
 
 
 def _expected_oop_numpy(

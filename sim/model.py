@@ -350,26 +350,27 @@ class CareModel(mesa.Model):
         visit = (facility * len(SEVERITIES) + severity) * 2 + kind
         components = self._visit_components.take(visit, axis=0)
         bill = self._visit_bills[visit]
-        scheme = pop.scheme[resident]
-        signed = pop.signed[resident]
-        rate = claim_rates(self._outpatient_rates, scheme, tier, referred, signed)
         ends = np.array([bill.size] if batch_ends is None else batch_ends, dtype=np.int64)
         fund, oop = settle_outpatient_batches(
             bill,
             resident,
-            rate,
-            table.outpatient_start_line[scheme],
-            table.outpatient_cap[scheme],
-            np.zeros(bill.size, dtype=bool) if waive_start_line is None else waive_start_line,
-            ends,
-            self._op_start_line_paid,
-            self._op_fund_paid,
+            tier,
+            referred,
+            scheme=pop.scheme,
+            signed=pop.signed,
+            rates=self._outpatient_rates,
+            start_line=table.outpatient_start_line,
+            cap=table.outpatient_cap,
+            waive_start_line=np.zeros(bill.size, dtype=bool) if waive_start_line is None else waive_start_line,
+            ends=ends,
+            start_line_paid=self._op_start_line_paid,
+            fund_paid=self._op_fund_paid,
         )
         # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
         # primary care is already paid per head, so the facility is not paid it again per visit.
         if self.policy.capitation_rate > 0:
             capitated = (
-                signed
+                pop.signed[resident]
                 & (tier <= _PRIMARY_TIERS)
                 & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
             )
