@@ -213,7 +213,8 @@ def utilities(
         cell,
         severity,
         candidates,
-        params.cost * np.log1p(oop / 100.0),
+        float(params.cost),
+        np.log1p(oop / 100.0),
         float(params.wait),
         facility_wait,
         admission_wait,
@@ -234,7 +235,8 @@ def _episode_utilities_numpy(
     cell: np.ndarray,
     severity: np.ndarray,
     candidates: np.ndarray,
-    cost_term: np.ndarray,
+    cost: float,
+    log_cost: np.ndarray,
     wait: float,
     facility_wait: np.ndarray,
     admission_wait: np.ndarray,
@@ -247,7 +249,7 @@ def _episode_utilities_numpy(
     on_primary = primary.take(cell, axis=0)
     safe = np.maximum(candidates, 0)
     u = attraction.take(by_severity, axis=0)
-    u += cost_term
+    u += cost * log_cost
     u += travel.take(cell, axis=0)
     u += wait * (facility_wait[safe] + admission_probability[:, None] * admission_wait[safe])
     u += incapable.take(by_severity, axis=0)
@@ -267,7 +269,8 @@ def _episode_utilities(
     cell: np.ndarray,
     severity: np.ndarray,
     candidates: np.ndarray,
-    cost_term: np.ndarray,
+    cost: float,
+    log_cost: np.ndarray,
     wait: float,
     facility_wait: np.ndarray,
     admission_wait: np.ndarray,
@@ -276,7 +279,7 @@ def _episode_utilities(
     signed_pull: np.ndarray,
     shocks: np.ndarray,
 ) -> np.ndarray:
-    n, k = cost_term.shape
+    n, k = log_cost.shape
     u = np.empty((n, k))
     n_sev = attraction.shape[0] // travel.shape[0]
     for i in range(n):
@@ -288,7 +291,7 @@ def _episode_utilities(
                 continue
             f = max(candidates[i, j], 0)
             on_primary = primary[c, j]
-            x = attraction[row, j] + cost_term[i, j]
+            x = attraction[row, j] + cost * log_cost[i, j]
             x = x + travel[c, j]
             x = x + wait * (facility_wait[f] + admission_probability[i] * admission_wait[f])
             x = x + incapable[row, j]

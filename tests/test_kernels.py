@@ -178,6 +178,7 @@ def test_table_kernels_equal_twins() -> None:
         cell,
         rng.integers(0, 4, n),
         rng.integers(-1, n_fac, (n, k)),
+        -0.7,
         rng.normal(size=(n, k)),
         -0.3,
         rng.uniform(0, 3, n_fac),
