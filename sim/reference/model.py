@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from sim.config import Scenario
 
 MAX_RESIDENTS = 200_000
-"""Largest population the reference engine accepts: at ≈0.8 million resident-days a second
-(docs/performance.md), five simulated years of it take ≈8 minutes, and the default scale would take 20."""
+"""Largest population the reference engine accepts: at ≈1 million resident-days a second
+(docs/performance.md), five simulated years of it take ≈6 minutes, and the default scale would take 15."""
 
 
 class ReferenceModel(CareModel):
