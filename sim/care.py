@@ -450,6 +450,32 @@ def unreserved(free_slots: np.ndarray, slot_facility: np.ndarray, protected: np.
     return free_slots[rank >= protected[owner]]
 
 
+def open_beds(
+    slot_facility: np.ndarray, free: np.ndarray, qualified: np.ndarray, reserved: np.ndarray, released: np.ndarray
+) -> np.ndarray:
+    """Free bed slots open to any patient: all free beds but those held for reserved-bed qualifiers.
+
+    A hospital holds back its first `reserved − beds occupied by qualifiers` free beds, none once its
+    reserve is `released` (some reserved beds stood unused by qualifiers `release_after_days` days in
+    a row: the whole reserve is open to anyone until qualifiers fill it again).
+
+    Args:
+        slot_facility: (S,) facility owning each bed slot (non-decreasing).
+        free: (S,) the bed is free.
+        qualified: (S,) the bed is occupied by a qualifier.
+        reserved: (F,) beds reserved at each hospital.
+        released: (F,) the hospital's reserve is released.
+
+    Returns:
+        Indices of the open slots, in slot order.
+    """
+    slots = np.flatnonzero(free)
+    if not reserved.any():  # nothing is held back
+        return slots
+    occupied = np.bincount(slot_facility[qualified], minlength=reserved.size)
+    return unreserved(slots, slot_facility, np.where(released, 0, np.maximum(0, reserved - occupied)))
+
+
 class Admissions(NamedTuple):
     """A day's bed allocation (`allocate_admissions`), admissions in group order.
 
@@ -486,21 +512,18 @@ def _admissions_numpy(
     capability: np.ndarray,
 ) -> tuple:
     free_mask, qualified_mask = slot_free.copy(), slot_qualified.copy()
-
-    def open_slots() -> np.ndarray:
-        free = np.flatnonzero(free_mask)
-        if not reserved.any():  # nothing is held back
-            return free
-        occupied = np.bincount(slot_facility[qualified_mask], minlength=reserved.size)
-        return unreserved(free, slot_facility, np.where(released, 0, np.maximum(0, reserved - occupied)))
-
     admitted = np.zeros(facility.size, dtype=bool)
     parts = []
     for group, members in enumerate((qualified, ~qualified)):
         idx = np.flatnonzero(members)
         if idx.size == 0:
             continue
-        slot = allocate_beds(facility[idx], np.flatnonzero(free_mask) if group == 0 else open_slots(), slot_facility)
+        board = (
+            np.flatnonzero(free_mask)
+            if group == 0
+            else open_beds(slot_facility, free_mask, qualified_mask, reserved, released)
+        )
+        slot = allocate_beds(facility[idx], board, slot_facility)
         got = slot >= 0
         free_mask[slot[got]] = False
         qualified_mask[slot[got]] = group == 0
@@ -511,17 +534,17 @@ def _admissions_numpy(
     unmet = 0
     if leaving.any():
         go = rest[leaving]
-        open_beds = open_slots()
+        board = open_beds(slot_facility, free_mask, qualified_mask, reserved, released)
         cand = candidates.take(cell[go], axis=0)
         safe = np.maximum(cand, 0)
-        free = np.bincount(slot_facility[open_beds], minlength=capability.size)
+        free = np.bincount(slot_facility[board], minlength=capability.size)
         ok = (cand >= 0) & (cand != facility[go][:, None]) & (capability[safe] >= severity[go][:, None])
         ok &= free[safe] > 0
         h = np.where(ok, hours.take(cell[go], axis=0), np.inf)
         best = np.argmin(h, axis=1)
         target = np.where(np.isfinite(h.min(axis=1)), cand[np.arange(go.size), best], -1)
         moved = target >= 0
-        slot = allocate_beds(target[moved], open_beds, slot_facility)
+        slot = allocate_beds(target[moved], board, slot_facility)
         got = slot >= 0
         parts.append((go[moved][got], slot[got], target[moved][got], np.full(int(got.sum()), 2)))
         unmet = int(np.count_nonzero(~moved)) + int(np.count_nonzero(~got))

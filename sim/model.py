@@ -813,7 +813,7 @@ class CareModel(mesa.Model):
             ~busy,
             busy & w.qualified,
             self._reserved,
-            self._reserve_idle_days >= self.policy.reserved_release_days,
+            self._released(),
             s.care.admission_wait_tolerance_days,
             self.region.cell_candidates,
             self.region.cell_travel_hours,
@@ -837,23 +837,15 @@ class CareModel(mesa.Model):
         else:
             self._reserve_idle_days = np.zeros_like(self._reserve_idle_days)
 
+    def _released(self) -> np.ndarray:
+        """Hospitals whose bed reserve is open to any patient now (`care.open_beds`' release rule)."""
+        return self._reserve_idle_days >= self.policy.reserved_release_days
+
     def _open_slots(self) -> np.ndarray:
         """Free beds open to any patient: all free beds but those held for qualifying patients."""
-        free = self.wards.free_slots()
-        if not self._reserved.any():  # nothing is held back
-            return free
-        return care.unreserved(free, self.wards.facility, self._protected_beds())
-
-    def _protected_beds(self) -> np.ndarray:
-        """Free beds held for qualifying patients now (reserved minus those they occupy), unless released.
-
-        Release rule: once some of a hospital's reserved beds have stood unused by qualifying patients
-        `release_after_days` days in a row, its whole reserve is open to any patient until qualifying
-        patients fill it again.
-        """
-        unused = np.maximum(0, self._reserved - self.wards.occupied(len(self.facilities), qualified_only=True))
-        released = self._reserve_idle_days >= self.policy.reserved_release_days
-        return np.where(released, 0, unused)
+        w = self.wards
+        busy = w.discharge_day != FREE_BED
+        return care.open_beds(w.facility, ~busy, busy & w.qualified, self._reserved, self._released())
 
     def _occupy(
         self, req: _Requests, slot: np.ndarray, *, qualified: np.ndarray, to_lead: np.ndarray, group: np.ndarray
