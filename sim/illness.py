@@ -19,6 +19,7 @@ import numpy as np
 
 from sim import rng
 from sim.accel import kernel
+from sim.arrays import Buffers
 from sim.params import StrictModel, by_tier, param, table_field
 
 ACUTE, FOLLOW_UP = 0, 1
@@ -182,7 +183,7 @@ def severity_shares(age: np.ndarray, params: IllnessParams) -> np.ndarray:
 
 
 def poisson_events(
-    seed: int, stream: str, year: int, residents: np.ndarray, rate: np.ndarray
+    seed: int, stream: str, year: int, residents: np.ndarray, rate: np.ndarray, buffers: Buffers | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Event days of a yearly Poisson process per resident, from keyed exponential gaps.
 
@@ -192,10 +193,12 @@ def poisson_events(
         year: Simulated year (0-based); a key of every draw.
         residents: Resident ids.
         rate: Events per year of each resident.
+        buffers: Where to write the events (in arrays named after the stream); default new arrays.
 
     Returns:
         (resident, day, event number) of every event, unsorted: by event number, then as `residents`.
     """
+    buffers = Buffers() if buffers is None else buffers
     active = np.flatnonzero(rate > 0)
     # The active residents' id, clock (days), rate and hashed keys; the kernel keeps them in front.
     state = (residents[active], np.zeros(active.size), rate[active], rng.bits(seed, stream, year, residents[active]))
@@ -203,7 +206,10 @@ def poisson_events(
     # A round adds at most `size` events: room for the expected number and a first round more is
     # almost always enough.
     capacity = int(state[2].sum()) + active.size
-    events = [np.empty(capacity, residents.dtype), np.empty(capacity, np.int16), np.empty(capacity, np.int16)]
+    events = [
+        buffers.get(f"{stream}.{field}", capacity, dtype)
+        for field, dtype in (("resident", residents.dtype), ("day", np.int16), ("event", np.int16))
+    ]
     size, n, k = active.size, 0, 0
     while size:
         if n + size > capacity:
@@ -282,8 +288,11 @@ def draw_year(
     chronic: np.ndarray,
     params: IllnessParams,
     keep: np.ndarray | None = None,
+    *,
+    first_day: int = 0,
+    buffers: Buffers | None = None,
 ) -> Episodes:
-    """All episodes of one simulated year, sorted by day.
+    """All episodes of one simulated year from `first_day` on, sorted by day.
 
     Args:
         seed: Run seed.
@@ -294,22 +303,39 @@ def draw_year(
         keep: Optional per-resident acceptance probability (≤1) of acute episodes, e.g. the
             effect of chronic-disease management; the thinning draw is keyed, so the episodes a
             scenario keeps are a subset of the baseline's.
+        first_day: Episodes of earlier days are dropped before their draws are made (a run's
+            warm-up starts late in year −1). The later episodes are the same.
+        buffers: Where to write the episodes and the draws on the way; default new arrays. The
+            episodes of a `draw_year` with the same buffers are overwritten.
 
     Returns:
         The year's episodes.
     """
+    buffers = Buffers() if buffers is None else buffers
     ids = np.arange(age.size, dtype=np.int64)
     growth = (1.0 + params.utilisation_growth) ** max(year, 0)
-    candidates = poisson_events(seed, "illness.acute", year, ids, acute_rate(age, chronic, params) * growth)
-    acute = _acute(seed, year, age, params, keep, *candidates)
+    rate = acute_rate(age, chronic, params) * growth
+    candidates = poisson_events(seed, "illness.acute", year, ids, rate, buffers)
+    # Buffers are made for a whole year's episodes, however many are kept: the next year needs them.
+    whole_year = candidates[0].size
+    acute = _acute(seed, year, age, params, keep, *_from_day(first_day, *candidates), buffers, whole_year)
     del candidates
     chronic_ids = ids[chronic]
-    r_f, d_f, k_f = poisson_events(
-        seed, "illness.follow_up", year, chronic_ids, np.full(chronic_ids.size, params.follow_up_rate * growth)
-    )
+    follow_up_rate = np.full(chronic_ids.size, params.follow_up_rate * growth)
+    r_f, d_f, k_f = poisson_events(seed, "illness.follow_up", year, chronic_ids, follow_up_rate, buffers)
+    whole_year += r_f.size
+    r_f, d_f, k_f = _from_day(first_day, r_f, d_f, k_f)
     follow_up = (r_f, d_f, rng.bits(seed, "illness.key.follow_up", year, r_f, k_f))
     del r_f, d_f, k_f
-    return _by_arrival(acute, follow_up, rng.stream_key(seed, "illness.admission"))
+    return _by_arrival(acute, follow_up, rng.stream_key(seed, "illness.admission"), buffers, whole_year)
+
+
+def _from_day(first_day: int, resident: np.ndarray, day: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Events (resident, day, event number) on or after `first_day`, in their order."""
+    if first_day <= 0:
+        return resident, day, event
+    kept = day >= first_day
+    return resident[kept], day[kept], event[kept]
 
 
 _Acute = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -329,8 +355,13 @@ def _acute(
     resident: np.ndarray,
     day: np.ndarray,
     event: np.ndarray,
+    buffers: Buffers,
+    reserve: int,
 ) -> _Acute:
-    """Acute episodes from candidate events (resident, day, event number; overwritten), thinned by `keep`."""
+    """Acute episodes from candidate events (resident, day, event number; overwritten), thinned by `keep`.
+
+    Their keys and severities are written in `buffers`, made with room for `reserve` episodes.
+    """
     everyone = np.arange(age.size)
     # Each draw hashes (year, resident) once per resident, then an episode's event number.
     key_words = rng.bits(seed, "illness.key.acute", year, everyone)
@@ -341,7 +372,8 @@ def _acute(
     # Severity: how many cumulative shares (by age, far fewer ages than episodes) the draw reaches.
     thresholds = np.cumsum(severity_shares(np.arange(age.max() + 1), params), axis=1)
     severity_word = rng.stream_key(seed, "illness.severity")
-    key, severity = np.empty(resident.size, np.uint64), np.empty(resident.size, np.int8)
+    key = buffers.get("illness.acute.key", resident.size, np.uint64, reserve=reserve)
+    severity = buffers.get("illness.acute.severity", resident.size, np.int8, reserve=reserve)
     n = _acute_draws(resident, day, event, keep_words, keep, key_words, severity_word, age, thresholds, key, severity)
     return resident[:n], day[:n], key[:n], severity[:n]
 
@@ -420,8 +452,12 @@ def _arrival(day: np.ndarray, key: np.ndarray) -> np.ndarray:
     return (day.astype(np.uint64) << np.uint64(55)) | (key >> np.uint64(9))
 
 
-def _by_arrival(acute: _Acute, follow_up: _FollowUps, admission_word: np.uint64) -> Episodes:
+def _by_arrival(
+    acute: _Acute, follow_up: _FollowUps, admission_word: np.uint64, buffers: Buffers, reserve: int
+) -> Episodes:
     """Acute episodes and follow-up visits sorted by `_arrival` word, with their admission draws.
+
+    The episodes are written in `buffers`, made with room for `reserve` episodes.
 
     The order has always been numpy's quicksort of the words (`np.argsort`), which is not stable:
     episodes that tie on their word are in whatever order it left them. A stable sort gives the
@@ -430,13 +466,23 @@ def _by_arrival(acute: _Acute, follow_up: _FollowUps, admission_word: np.uint64)
     redone on the words in their original order (acute episodes, then follow-ups).
     """
     n = acute[0].size + follow_up[0].size
-    out = [np.empty(n, dtype) for dtype in (np.int64, np.int16, np.int8, np.int8, np.float64, np.uint64)]
+    out = [buffers.get(f"illness.episodes.{name}", n, dtype, reserve=reserve) for name, dtype in _EPISODE_FIELDS]
     if _sort_by_arrival(acute, follow_up, admission_word, *out):
         batch = _concatenated(acute, follow_up)
         order = np.argsort(_arrival(batch[1], batch[4]))
         resident, day, kind, severity, key = (field.take(order) for field in batch)
         out = [resident, day, kind, severity, _admission_draws(admission_word, key, kind), key]
     return Episodes(*out)
+
+
+_EPISODE_FIELDS = (
+    ("resident", np.int64),
+    ("day", np.int16),
+    ("kind", np.int8),
+    ("severity", np.int8),
+    ("admission_draw", np.float64),
+    ("key", np.uint64),
+)
 
 
 def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.ndarray:

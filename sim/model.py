@@ -40,7 +40,7 @@ import mesa
 import numpy as np
 
 from sim import care, choice, illness, payment, population, region, rng
-from sim.arrays import row_sums
+from sim.arrays import Buffers, row_sums
 from sim.facilities import Facility, FacilityState
 from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes
 from sim.insurance import (
@@ -119,6 +119,7 @@ class CareModel(mesa.Model):
         self._age0 = self.population.age.copy()
         self._signing_draw = rng.uniform(seed, "pop.signed", np.arange(len(self.population)))
         self._episodes: Episodes | None = None
+        self._episode_buffers = Buffers()  # each year's episodes are drawn into the last year's memory
         self._episode_year: int | None = None
         self._day_bounds = np.zeros(DAYS_PER_YEAR + 1, dtype=np.int64)
         self.wards = _Wards.empty(self.facilities.beds)
@@ -271,10 +272,21 @@ class CareModel(mesa.Model):
         self._annual_paid[:] = 0.0
         managed = pop.signed & pop.chronic
         keep = np.where(managed, 1.0 - policy.management_effect, 1.0) if policy.management_effect > 0 else None
-        self._episodes = None  # frees last year's episodes before this year's are drawn (peak memory)
-        self._episodes = illness.draw_year(self.seed, self.year, pop.age, pop.chronic, s.illness, keep=keep)
+        self._episodes = None  # its arrays are overwritten by this year's
+        self._episodes = illness.draw_year(
+            self.seed,
+            self.year,
+            pop.age,
+            pop.chronic,
+            s.illness,
+            keep=keep,
+            first_day=self.day % DAYS_PER_YEAR,  # the warm-up starts late in its year
+            buffers=self._episode_buffers,
+        )
         self._episode_year = self.year
-        self._day_bounds = np.searchsorted(self._episodes.day, np.arange(DAYS_PER_YEAR + 1))
+        # Days searched as the episodes' own dtype: an int64 needle would copy the whole year's days to int64.
+        days = np.arange(DAYS_PER_YEAR + 1, dtype=self._episodes.day.dtype)
+        self._day_bounds = np.searchsorted(self._episodes.day, days)
 
     def _sign_up(self) -> None:
         """Family-doctor signing rises toward the lever's targets (key groups first); nobody unsigns.

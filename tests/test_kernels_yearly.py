@@ -11,6 +11,7 @@ import pytest
 
 import sim
 from sim import accel, illness, population, region, rng
+from sim.arrays import Buffers
 
 pytestmark = pytest.mark.skipif(not accel.numba_enabled(), reason="numba not installed or switched off")
 
@@ -68,6 +69,20 @@ def test_draw_year(built, seed, year):
         assert np.all(np.diff(illness._arrival(episodes.day, episodes.key)) > 0)
 
 
+def test_draw_year_from_a_day_and_into_buffers(built):
+    """Episodes from `first_day` on are the whole year's from that day; reused buffers change nothing."""
+    scenario, reg = built
+    pop = population.build(reg, scenario.population, 3)
+    whole = illness.draw_year(3, -1, pop.age, pop.chronic, scenario.illness)
+    late = whole.day >= 275
+    buffers = Buffers()
+    illness.draw_year(3, 0, pop.age, pop.chronic, scenario.illness, buffers=buffers)  # fills the buffers
+    tail = illness.draw_year(3, -1, pop.age, pop.chronic, scenario.illness, first_day=275, buffers=buffers)
+    assert 0 < len(tail) < len(whole)
+    for f in fields(whole):
+        assert_identical(getattr(tail, f.name).copy(), getattr(whole, f.name)[late])
+
+
 def test_poisson_events():
     gen = np.random.default_rng(3)
     residents = np.sort(gen.choice(10**6, 5000, replace=False))
@@ -119,7 +134,7 @@ def test_sort_with_ties(n):
     order = np.argsort(arrival)  # the original order, ties included
     resident, day, kind, severity, key = (field.take(order) for field in batch)
     expected = illness.Episodes(resident, day, kind, severity, illness._admission_draws(word, key, kind), key)
-    for episodes in both(illness._by_arrival, acute, follow_up, word):
+    for episodes in both(lambda: illness._by_arrival(acute, follow_up, word, Buffers(), size)):
         assert_identical(episodes, expected)
 
 
