@@ -2,8 +2,9 @@
 
 Facilities are few and rich. Their daily state — queue backlog, expected waits, today's revenue —
 lives in `FacilityState` arrays so a day's thousands of visits are handled in a few numpy calls;
-each facility is also a `Facility(mesa.Agent)` whose properties read and write its row, and whose
-`respond()` is the once-a-year provider decision (under fee-for-service: raise intensity).
+each facility is also a `Facility(mesa.Agent)` whose properties read its row. The once-a-year
+provider decision (under fee-for-service: raise intensity) is `FacilityState.respond`, every
+facility's at once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sim import payment
 from sim.accel import kernel
 from sim.arrays import row_sums
 from sim.care import CareParams
+from sim.levers import ProviderResponse
 from sim.params import TIERS
 from sim.payment import COMPONENTS
 from sim.region import Region, RegionParams
@@ -155,6 +157,28 @@ class FacilityState:
         self.lump_sum = np.zeros(n)
         self.last_revenue = np.full(n, np.nan)
 
+    def respond(self, incentives: payment.Incentives, prices: payment.PriceParams, response: ProviderResponse) -> None:
+        """Once a year, every facility adjusts to what its payment makes pay (`payment.respond_to_payment`).
+
+        Intensity, drug and test volumes, moderate-case admission propensity and down-referral
+        willingness move; `incentives` holds each facility's margins (arrays over facilities).
+        """
+        (
+            self.intensity,
+            self.admission_propensity,
+            self.down_referral_willingness,
+            self.component_volume,
+        ) = payment.respond_to_payment(
+            self.intensity,
+            self.admission_propensity,
+            self.down_referral_willingness,
+            self.component_volume,
+            self.tier,
+            incentives,
+            prices,
+            response,
+        )
+
     def __len__(self) -> int:
         return int(self.tier.size)
 
@@ -240,30 +264,6 @@ class Facility(mesa.Agent):
     def revenue(self) -> dict[str, float]:
         """This year's revenue by component, yuan."""
         return dict(zip(COMPONENTS, self.state.revenue[self.index].tolist(), strict=True))
-
-    def respond(self, incentives: payment.Incentives) -> None:
-        """Once a year, adjust to what this facility's payment makes pay.
-
-        Intensity, drug and test volumes, moderate-case admission propensity and down-referral
-        willingness move by `payment.respond_to_payment` (under fee-for-service, intensity drifts up).
-        """
-        s, i = self.state, slice(self.index, self.index + 1)
-        scenario = self.model.scenario
-        (
-            s.intensity[i],
-            s.admission_propensity[i],
-            s.down_referral_willingness[i],
-            s.component_volume[i],
-        ) = payment.respond_to_payment(
-            s.intensity[i],
-            s.admission_propensity[i],
-            s.down_referral_willingness[i],
-            s.component_volume[i],
-            s.tier[i],
-            incentives,
-            scenario.prices,
-            scenario.levers.response,
-        )
 
     def __repr__(self) -> str:
         return f"Facility({self.index}, {self.name!r}, {self.tier}, beds={self.beds})"

@@ -916,17 +916,17 @@ class CareModel(mesa.Model):
         bonus = np.divide(
             policy.down_referral_bonus, mean_stay_bill[f.tier], out=np.zeros(len(f)), where=mean_stay_bill[f.tier] > 0
         )
-        for agent in self.agents_by_type[Facility]:
-            i = agent.index
-            agent.respond(
-                payment.Incentives(
-                    margin=float(margin[i]),
-                    volume_margin=float(volume_margin[i]),
-                    salary_reform=policy.salary_reform,
-                    markup_removed=policy.markup_removed,
-                    referral_bonus=float(bonus[i]),
-                )
-            )
+        f.respond(
+            payment.Incentives(
+                margin=margin,
+                volume_margin=volume_margin,
+                salary_reform=policy.salary_reform,
+                markup_removed=policy.markup_removed,
+                referral_bonus=bonus,
+            ),
+            self.scenario.prices,
+            self.scenario.levers.response,
+        )
         if policy.revenue_cap is not None:
             with np.errstate(divide="ignore", invalid="ignore"):  # no revenue last year: no growth rate, no cap
                 growth = f.medical_revenue() / f.last_revenue - 1.0

@@ -221,21 +221,21 @@ def priced_components(
 
 @dataclass(frozen=True)
 class Incentives:
-    """What one facility's payment made pay at the margin over a year.
+    """What facilities' payments made pay at the margin over a year: per facility (arrays) or for all alike.
 
     Attributes:
-        margin: Share of an extra yuan of services the facility keeps (1 under fee-for-service).
+        margin: Share of an extra yuan of services a facility keeps (1 under fee-for-service).
         volume_margin: Share of an extra case's bill it keeps (less than 1 under a global budget).
         salary_reform: Share of the volume incentive removed by salary reform (Sanming).
         markup_removed: Drug price cut that removed the mark-up (药品零差率), 0 if none.
-        referral_bonus: Down-referral bonus relative to the facility's mean stay bill.
+        referral_bonus: Down-referral bonus relative to a facility's mean stay bill.
     """
 
-    margin: float = 1.0
-    volume_margin: float = 1.0
+    margin: np.ndarray | float = 1.0
+    volume_margin: np.ndarray | float = 1.0
     salary_reform: float = 0.0
     markup_removed: float = 0.0
-    referral_bonus: float = 0.0
+    referral_bonus: np.ndarray | float = 0.0
 
 
 def respond_to_payment(
