@@ -32,6 +32,7 @@ reset, and nothing of the warm-up is recorded. Levers start in year 0 at the ear
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
@@ -65,6 +66,9 @@ MAX_CARE_PASSES = 4
 
 TRANSFER_AFTER_DAYS = 2
 
+SHOCK_BLOCK_EPISODES = 1 << 16
+"""Episodes whose taste shocks are drawn in one call: many days' at small scales, a few megabytes at most."""
+
 FREE_BED = np.iinfo(np.int64).min
 """`_Wards.discharge_day` of a free bed: a day no stay ends on (warm-up stays end on negative days)."""
 """Days a patient who needs a higher tier spends in the first ward before the transfer (上转)."""
@@ -75,6 +79,27 @@ _PRIMARY_TIERS = 1
 _REVENUE_FIELDS = tuple(f"revenue_{c}" for c in payment.COMPONENTS)
 _PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
 """Patient cases for expected costs: severity × kind × scheme × signed (case = ((s·2 + k)·2 + scheme)·2 + signed)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _built(
+    region_json: str, population_json: str, scale: float, seed: int
+) -> tuple[region.Region, population.Population]:
+    """The region and its residents, kept for the next model of this process with the same inputs."""
+    built = region.build(region.RegionParams.model_validate_json(region_json), scale)
+    return built, population.build(built, population.PopulationParams.model_validate_json(population_json), seed)
+
+
+def _residents(
+    region_params: region.RegionParams, population_params: population.PopulationParams, scale: float, seed: int
+) -> tuple[region.Region, population.Population]:
+    """The region (shared, read-only) and a fresh copy of its residents (models change ages and signing).
+
+    Replications with one seed — every point of a sweep, every scenario of a comparison — build
+    them once per process: drawing 100,000 residents takes longer than 20 simulated days.
+    """
+    built, residents = _built(region_params.model_dump_json(), population_params.model_dump_json(), scale, seed)
+    return built, population.Population(**{f.name: getattr(residents, f.name).copy() for f in fields(residents)})
 
 
 class CareModel(mesa.Model):
@@ -99,8 +124,7 @@ class CareModel(mesa.Model):
         super().__init__(rng=rng.generator(seed, "model"))
         self.scenario = scenario
         self.seed = seed
-        self.region = region.build(scenario.region, scenario.run.scale)
-        self.population = population.build(self.region, scenario.population, seed)
+        self.region, self.population = _residents(scenario.region, scenario.population, scenario.run.scale, seed)
         self.facilities = FacilityState(self.region, scenario.region, scenario.care)
         for index in range(len(self.facilities)):
             Facility(self, index)
@@ -122,6 +146,8 @@ class CareModel(mesa.Model):
         self._episode_buffers = Buffers()  # each year's episodes are drawn into the last year's memory
         self._episode_year: int | None = None
         self._day_bounds = np.zeros(DAYS_PER_YEAR + 1, dtype=np.int64)
+        self._shocks = np.zeros((0, self.region.cell_candidates.shape[1]))  # see `_todays_shocks`
+        self._shock_range = (-1, -1)  # episodes of this year whose shocks `_shocks` holds
         self.wards = _Wards.empty(self.facilities.beds)
         self._base_beds = self.facilities.beds.copy()
         self._base_outpatient_capacity = self.facilities.outpatient_capacity.copy()
@@ -201,7 +227,7 @@ class CareModel(mesa.Model):
         if self._episode_year != self.year:
             self._start_year()
         self._discharge()
-        requests = self._seek_care(self._todays_episodes(day_of_year))
+        requests = self._seek_care(self._todays_episodes(day_of_year), self._todays_shocks(day_of_year))
         self._admit(requests)
         self._settle_day()
         if day_of_year == DAYS_PER_YEAR - 1 and self.year >= 0:
@@ -287,6 +313,7 @@ class CareModel(mesa.Model):
         # Days searched as the episodes' own dtype: an int64 needle would copy the whole year's days to int64.
         days = np.arange(DAYS_PER_YEAR + 1, dtype=self._episodes.day.dtype)
         self._day_bounds = np.searchsorted(self._episodes.day, days)
+        self._shock_range = (-1, -1)  # last year's shocks are not this year's episodes'
 
     def _sign_up(self) -> None:
         """Family-doctor signing rises toward the lever's targets (key groups first); nobody unsigns.
@@ -331,6 +358,24 @@ class CareModel(mesa.Model):
     def _todays_episodes(self, day_of_year: int) -> Episodes:
         assert self._episodes is not None
         return self._episodes.take(slice(self._day_bounds[day_of_year], self._day_bounds[day_of_year + 1]))
+
+    def _todays_shocks(self, day_of_year: int) -> np.ndarray:
+        """Taste shocks of today's episodes, from a block drawn for as many days as `SHOCK_BLOCK_EPISODES` allow.
+
+        Shocks are keyed by episode, so drawing a block of days at once gives each day the same
+        shocks in one call where small days would each make a dozen.
+        """
+        assert self._episodes is not None
+        begin, end = self._day_bounds[day_of_year], self._day_bounds[day_of_year + 1]
+        first, last = self._shock_range
+        if not first <= begin <= end <= last:
+            # Whole days up to the block size, and at least today.
+            days = np.searchsorted(self._day_bounds, begin + SHOCK_BLOCK_EPISODES, side="right") - 1
+            first, last = begin, self._day_bounds[max(days, day_of_year + 1)]
+            k = self.region.cell_candidates.shape[1]
+            self._shocks = choice.taste_shocks(self.seed, self._episodes.key[first:last], k)
+            self._shock_range = (first, last)
+        return self._shocks[begin - first : end - first]
 
     # ------------------------------------------------------------------ money
     def _bill_outpatient(
@@ -588,7 +633,7 @@ class CareModel(mesa.Model):
         self._today.add_flow(f.tier[origin[routed]], f.tier[target[routed]])
 
     # ------------------------------------------------------------------ 3. seek care
-    def _seek_care(self, eps: Episodes) -> _Requests:
+    def _seek_care(self, eps: Episodes, shocks: np.ndarray) -> _Requests:
         t = self._today
         n = len(eps)
         t.episodes = n
@@ -617,7 +662,7 @@ class CareModel(mesa.Model):
             trust=pop.trust[resident],
             signed=signed,
             own_consortium=self._cand_own_consortium,
-            shocks=choice.taste_shocks(self.seed, eps.key, cand.shape[1]),
+            shocks=shocks,
         )
         if self.policy.managed_follow_up_pull > 0:
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
