@@ -189,6 +189,10 @@ class DayRecord:
         """Add counts (or weights) by tier to a by-tier field."""
         self.by_tier[_BY_TIER_INDEX[name]] += np.bincount(tier, weights=weights, minlength=len(TIERS))
 
+    def add_tier_totals(self, name: str, totals: np.ndarray) -> None:
+        """Add totals already summed by tier (one per tier) to a by-tier field."""
+        self.by_tier[_BY_TIER_INDEX[name]] += totals
+
     def add_by_tier_batches(
         self, names: tuple[str, ...], tier: np.ndarray, weights: np.ndarray, bounds: list[int]
     ) -> None:

@@ -56,7 +56,7 @@ from sim.insurance import (
 )
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
-from sim.params import TIER_LEVEL
+from sim.params import TIER_LEVEL, TIERS
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -160,6 +160,7 @@ class CareModel(mesa.Model):
         self._op_start_line_paid, self._op_fund_paid, self._ip_fund_paid = self._annual_paid.T
         self._reserved = np.zeros(len(self.facilities), dtype=np.int64)
         self._reserve_idle_days = np.zeros(len(self.facilities), dtype=np.int64)
+        self._slot_tier = self._tier_beds = self._tier_reserved = np.zeros(0)  # set each year
         self._budget = np.full(n_consortia, np.nan)
         self._last_fund_claims = np.full(n_consortia, np.nan)
         self._case_bills = np.zeros((4, 4))
@@ -265,6 +266,12 @@ class CareModel(mesa.Model):
         )
         self._year_tables()
         self._reserved = np.where(self._is_lead, np.round(policy.reserved_share * f.beds), 0).astype(np.int64)
+        # Beds and reserves change only here: their daily by-tier records are this year's totals.
+        self._slot_tier = f.tier[self.wards.facility]
+        self._tier_beds, self._tier_reserved = (
+            np.bincount(f.tier, weights=beds.astype(np.float64), minlength=len(TIERS))
+            for beds in (f.beds, self._reserved)
+        )
         if policy.drg_factor is not None and self._case_price is None:
             self._case_price = self._group_prices(policy.drg_factor)
         self._case_bills[:] = 0.0  # group prices come from last year's completed stays
@@ -944,10 +951,11 @@ class CareModel(mesa.Model):
 
     # ------------------------------------------------------------------ 5. close year, 6. record
     def _record(self) -> None:
-        t, f = self._today, self.facilities
-        t.add_by_tier("occupied_beds", f.tier, self.occupied_beds().astype(np.float64))
-        t.add_by_tier("beds", f.tier, f.beds.astype(np.float64))
-        t.add_by_tier("reserved_beds", f.tier, self._reserved.astype(np.float64))
+        t = self._today
+        busy = self.wards.discharge_day != FREE_BED
+        t.add_tier_totals("occupied_beds", np.bincount(self._slot_tier[busy], minlength=len(TIERS)))
+        t.add_tier_totals("beds", self._tier_beds)
+        t.add_tier_totals("reserved_beds", self._tier_reserved)
         t.signed = self._signed_count
         t.residents = len(self.population)
         self.recorder.append(self.day, self.year, t)
