@@ -7,9 +7,9 @@ twin, which must give bit-identical results: both are run by the tests, and resu
 because of an optimisation (issue 7).
 
 Floating-point care: a kernel may add numbers only in the order numpy's twin does (sequential
-`cumsum`/`bincount` order) and may not call `log`/`exp` — numpy's SIMD versions differ from libm's
-in the last bit on some machines. Pairwise sums (`ndarray.sum`) and transcendental functions stay in
-numpy, outside kernels.
+`cumsum`/`bincount` order, or `ndarray.sum`'s pairwise order through `arrays.pairwise_sum`) and may
+not call `log`/`exp` — numpy's SIMD versions differ from libm's in the last bit on some machines.
+Transcendental functions stay in numpy, outside kernels.
 
 Set the environment variable `TIERSIM_NUMBA=0` (or call `use_numba(False)`) to run the numpy twins.
 """

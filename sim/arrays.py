@@ -96,3 +96,40 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
         order, spare = spare, order
         shift += 11
     return order
+
+
+_PAIRWISE_BLOCK = 128
+"""numpy's `PW_BLOCKSIZE`: slices up to this long are added with eight running sums."""
+
+
+@helper
+def pairwise_sum(values: np.ndarray, begin: int, end: int) -> float:
+    """`values[begin:end].sum()` of a 1-D float64 array, for kernels: numpy's pairwise summation step by step.
+
+    numpy adds fewer than 8 values in order; up to 128 values in eight interleaved running sums,
+    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in order; longer
+    slices as the sums of two halves, the first a multiple of 8 long. (numpy's `loops_utils.h`,
+    `pairwise_sum`; the tests check it against `ndarray.sum` bit for bit.) A C-ordered block of a
+    matrix is summed the same way over its flat elements.
+    """
+    n = end - begin
+    if n < 8:
+        total = 0.0
+        for i in range(begin, end):
+            total += values[i]
+        return total
+    if n <= _PAIRWISE_BLOCK:
+        r0, r1, r2, r3 = values[begin], values[begin + 1], values[begin + 2], values[begin + 3]
+        r4, r5, r6, r7 = values[begin + 4], values[begin + 5], values[begin + 6], values[begin + 7]
+        i = begin + 8
+        while i < end - n % 8:
+            r0, r1, r2, r3 = r0 + values[i], r1 + values[i + 1], r2 + values[i + 2], r3 + values[i + 3]
+            r4, r5, r6, r7 = r4 + values[i + 4], r5 + values[i + 5], r6 + values[i + 6], r7 + values[i + 7]
+            i += 8
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for k in range(i, end):
+            total += values[k]
+        return total
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(values, begin, begin + half) + pairwise_sum(values, begin + half, end)

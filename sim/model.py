@@ -480,17 +480,18 @@ class CareModel(mesa.Model):
         claims = _Claims.concat_all(self._unsettled)
         self._unsettled = []
         fund, oop, bounds = claims.fund, claims.oop, claims.bounds
-        paid = fund + oop
-        scale = np.divide(paid, claims.billed, out=np.ones_like(paid), where=claims.billed > 0)
-        components = claims.components * scale[:, None]
+        components, sums = payment.paid_components(
+            claims.components, claims.billed, fund, oop, np.asarray(bounds, dtype=np.int64)
+        )
         t = self._today
-        for begin, end in itertools.pairwise(bounds):
+        for (fund_sum, oop_sum, booked_sum), (begin, end) in zip(
+            sums.tolist(), itertools.pairwise(bounds), strict=True
+        ):
             if begin < end:  # an empty batch pays nothing
-                fund_sum = float(fund[begin:end].sum())
                 self.fund.pay(fund_sum)
                 t.fund_paid += fund_sum
-                t.oop_paid += float(oop[begin:end].sum())
-                t.revenue_booked += float(components[begin:end].sum())
+                t.oop_paid += oop_sum
+                t.revenue_booked += booked_sum
         self.facilities.credit(claims.facility, components, fund, oop, fixed=claims.fixed, bounds=bounds)
         t.add_by_tier_batches(_REVENUE_FIELDS, claims.tier, components, bounds)
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.accel import kernel
+from sim.arrays import pairwise_sum
 from sim.illness import FOLLOW_UP, SEVERITIES
 from sim.levers import ProviderResponse
 from sim.params import StrictModel, by_tier, param, table_field
@@ -217,6 +219,62 @@ def priced_components(
     if volume is not None:
         parts = parts * volume
     return parts * multiplier[None, :]
+
+
+def _paid_components_numpy(
+    components: np.ndarray, billed: np.ndarray, fund: np.ndarray, oop: np.ndarray, bounds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    paid = fund + oop
+    scale = np.divide(paid, billed, out=np.ones_like(paid), where=billed > 0)
+    booked = components * scale[:, None]
+    sums = np.zeros((bounds.size - 1, 3))
+    for batch in range(bounds.size - 1):
+        part = slice(bounds[batch], bounds[batch + 1])
+        sums[batch] = fund[part].sum(), oop[part].sum(), booked[part].sum()
+    return booked, sums
+
+
+@kernel(_paid_components_numpy)
+def _paid_components(
+    components: np.ndarray, billed: np.ndarray, fund: np.ndarray, oop: np.ndarray, bounds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    n, m = components.shape
+    booked = np.empty((n, m))
+    for i in range(n):
+        paid = fund[i] + oop[i]
+        scale = paid / billed[i] if billed[i] > 0 else 1.0
+        for c in range(m):
+            booked[i, c] = components[i, c] * scale
+    flat = booked.reshape(-1)
+    sums = np.zeros((bounds.size - 1, 3))
+    for batch in range(bounds.size - 1):
+        begin, end = bounds[batch], bounds[batch + 1]
+        sums[batch, 0] = pairwise_sum(fund, begin, end)
+        sums[batch, 1] = pairwise_sum(oop, begin, end)
+        sums[batch, 2] = pairwise_sum(flat, begin * m, end * m)
+    return booked, sums
+
+
+def paid_components(
+    components: np.ndarray, billed: np.ndarray, fund: np.ndarray, oop: np.ndarray, bounds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """What claims book to their facilities, and each batch's totals.
+
+    When the fund pays less than its share (a capitated visit), the components are scaled so that
+    booked revenue is exactly what was paid.
+
+    Args:
+        components: (n, 3) billed service, drugs and tests.
+        billed: (n,) their row sums.
+        fund: (n,) paid by the fund.
+        oop: (n,) paid by the patient.
+        bounds: Where each batch of claims begins, then the end.
+
+    Returns:
+        (n, 3) booked components, and per batch the sums (as `ndarray.sum` gives them) of fund,
+        out-of-pocket and booked amounts.
+    """
+    return _paid_components(components, billed, fund, oop, bounds)
 
 
 @dataclass(frozen=True)

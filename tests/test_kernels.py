@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import accel, care, choice, facilities, insurance, metrics
-from sim.arrays import stable_order
+from sim import accel, care, choice, facilities, insurance, metrics, payment
+from sim.arrays import pairwise_sum, stable_order
 
 pytestmark = pytest.mark.skipif(not accel.numba_enabled(), reason="numba is not installed")
 
@@ -223,6 +223,31 @@ def test_ledger_kernels_equal_twins() -> None:
     (_, got), (_, want) = _both(
         metrics._add_batches, rng.integers(0, 4, n), rng.normal(size=(n, 3)), bounds, rng.normal(size=(4, 3))
     )
+    _assert_same(got, want)
+
+
+def test_pairwise_sum_is_ndarray_sum() -> None:
+    """Kernels add slices as numpy's `.sum()` does: pairwise, bit for bit, at every length (blocks of 128 and 8)."""
+    rng = np.random.default_rng(11)
+    for n in [*range(20), 127, 128, 129, 255, 256, 1000, 4099, 70_001]:
+        values = rng.lognormal(3, 3, (n, 3)) * rng.choice([-1.0, 1.0], (n, 3))
+        begin, end = sorted(rng.integers(0, n + 1, 2))
+        assert pairwise_sum(values.ravel(), 3 * begin, 3 * end) == values[begin:end].sum()
+        assert pairwise_sum(values[:, 1], begin, end) == values[begin:end, 1].sum()  # strided
+        assert pairwise_sum(values[:, 0].copy(), 0, n) == values[:, 0].sum()
+    assert np.signbit(pairwise_sum(np.zeros(0), 0, 0)) == np.signbit(np.zeros(0).sum())
+
+
+def test_paid_components_equal_twin() -> None:
+    rng = np.random.default_rng(5)
+    n = 900
+    components = rng.lognormal(4, 1, (n, 3))
+    billed = components.sum(axis=1)
+    billed[:10] = 0.0  # nothing billed: booked as billed
+    fund = billed * rng.random(n) * (rng.random(n) < 0.8)  # some capitated: the fund pays nothing
+    oop = billed * rng.random(n) * 0.3
+    bounds = np.array([0, 0, 300, 301, 301, 900])
+    (got, _), (want, _) = _both(payment._paid_components, components, billed, fund, oop, bounds)
     _assert_same(got, want)
 
 
