@@ -168,10 +168,15 @@ class Episodes:
         )
 
 
-def acute_rate(age: np.ndarray, chronic: np.ndarray, params: IllnessParams) -> np.ndarray:
-    """Acute episodes per resident-year before growth."""
-    factor = np.where(age < 15, params.child_rate_factor, np.where(age >= 60, params.elderly_rate_factor, 1.0))
-    return params.acute_rate_adult * factor * np.where(chronic, params.chronic_rate_factor, 1.0)
+def acute_rate(
+    age: np.ndarray, chronic: np.ndarray, params: IllnessParams, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Acute episodes per resident-year before growth (written in `out` if given)."""
+    # By age (far fewer ages than residents), then times the chronic factor where it applies.
+    ages = np.arange(age.max(initial=0) + 1)
+    factor = np.where(ages < 15, params.child_rate_factor, np.where(ages >= 60, params.elderly_rate_factor, 1.0))
+    rate = np.take(params.acute_rate_adult * factor, age, out=out, mode="clip")  # "clip": not buffered
+    return np.multiply(rate, params.chronic_rate_factor, out=rate, where=chronic)
 
 
 def severity_shares(age: np.ndarray, params: IllnessParams) -> np.ndarray:
@@ -193,24 +198,28 @@ def poisson_events(
         year: Simulated year (0-based); a key of every draw.
         residents: Resident ids.
         rate: Events per year of each resident.
-        buffers: Where to write the events (in arrays named after the stream); default new arrays.
+        buffers: Where to write the events and the state of the process on the way (in arrays named after
+            the stream); default new arrays.
 
     Returns:
         (resident, day, event number) of every event, unsorted: by event number, then as `residents`.
     """
     buffers = Buffers() if buffers is None else buffers
-    active = np.flatnonzero(rate > 0)
-    # The active residents' id, clock (days), rate and hashed keys; the kernel keeps them in front.
-    state = (residents[active], np.zeros(active.size), rate[active], rng.bits(seed, stream, year, residents[active]))
-    units = rng.uniform_open_after(state[3], 0)  # each event number continues from the hashed keys
+    # The active residents' id, clock (days), rate and hashed keys, which the kernel keeps in front,
+    # and the uniform draws of their next events; in last year's memory (fresh memory costs page faults).
+    fields = (("who", residents.dtype), ("clock", np.float64), ("rate", np.float64), ("hashed", np.uint64))
+    state = [buffers.get(f"{stream}.{name}", rate.size, dtype) for name, dtype in fields]
+    units = buffers.get(f"{stream}.units", rate.size, np.float64)
+    size = _start(rng.bits(seed, stream, year)[()], residents, rate, *state, units)
+    state = [a[:size] for a in state]
     # A round adds at most `size` events: room for the expected number and a first round more is
     # almost always enough.
-    capacity = int(state[2].sum()) + active.size
+    capacity = int(state[2].sum()) + size
     events = [
         buffers.get(f"{stream}.{field}", capacity, dtype)
         for field, dtype in (("resident", residents.dtype), ("day", np.int16), ("event", np.int16))
     ]
-    size, n, k = active.size, 0, 0
+    n, k = 0, 0
     while size:
         if n + size > capacity:
             capacity = n + size
@@ -220,6 +229,54 @@ def poisson_events(
         size, n = _advance(*state, units, size, k, *events, n)
         k += 1
     return events[0][:n], events[1][:n], events[2][:n]
+
+
+def _start_numpy(
+    word: np.uint64,
+    residents: np.ndarray,
+    rate: np.ndarray,
+    who: np.ndarray,
+    t: np.ndarray,
+    active_rate: np.ndarray,
+    hashed: np.ndarray,
+    units: np.ndarray,
+) -> int:
+    active = rate > 0
+    m = int(np.count_nonzero(active))
+    who[:m], t[:m], active_rate[:m] = residents[active], 0.0, rate[active]
+    hashed[:m] = rng.bits_after(word, who[:m])
+    units[:m] = rng.uniform_open_after(hashed[:m], 0)
+    return m
+
+
+@kernel(_start_numpy)
+def _start(
+    word: np.uint64,
+    residents: np.ndarray,
+    rate: np.ndarray,
+    who: np.ndarray,
+    t: np.ndarray,
+    active_rate: np.ndarray,
+    hashed: np.ndarray,
+    units: np.ndarray,
+) -> int:
+    """The state of the residents with a positive rate before their first event, in front of `_advance`'s arrays.
+
+    That is their id `who`, clock `t` (0), `active_rate`, hashed keys `rng.bits_after(word, who)`
+    (`word` hashes the stream and year) and draws of event 0, `rng.uniform_open_after(hashed, 0)`:
+    each event number continues from the hashed keys.
+
+    Returns:
+        The number of residents with a positive rate.
+    """
+    m = 0
+    for i in range(rate.size):
+        if rate[i] > 0:
+            h = rng.hash_word(word, residents[i])
+            who[m], t[m], active_rate[m], hashed[m] = residents[i], 0.0, rate[i], h
+            units[m] = rng.unit_float(rng.hash_word(h, 0), 0.5)
+            m += 1
+    return m
 
 
 def _advance_numpy(
@@ -266,18 +323,22 @@ def _advance(
     Residents whose clock is still within the year have the event, written at `n` of the `out_`
     arrays (resident, day, event number), and stay active: they move to the front of `who`, `t`,
     `rate`, `hashed` and, with their uniform draw for event k + 1, of `units`, which held ln u.
+    The `out_` arrays need room for `size` events from `n` (what lies beyond the events written is
+    scratch).
 
     Returns:
         The number of residents still active and the number of events written in all.
     """
     m = 0
+    # Without a branch (whether a clock passes the year's end is a coin flip the processor cannot
+    # predict): every resident is written at m, which moves on only for those who stay active.
     for j in range(size):
         tj = t[j] + -units[j] / rate[j] * DAYS_PER_YEAR
-        if tj < DAYS_PER_YEAR:
-            out_r[n + m], out_d[n + m], out_k[n + m] = who[j], np.int16(tj), k
-            who[m], t[m], rate[m], hashed[m] = who[j], tj, rate[j], hashed[j]
-            units[m] = rng.unit_float(rng.hash_word(hashed[j], k + 1), 0.5)
-            m += 1
+        h = hashed[j]
+        out_r[n + m], out_d[n + m], out_k[n + m] = who[j], np.int16(min(tj, DAYS_PER_YEAR)), k
+        who[m], t[m], rate[m], hashed[m] = who[j], tj, rate[j], h
+        units[m] = rng.unit_float(rng.hash_word(h, k + 1), 0.5)
+        m += tj < DAYS_PER_YEAR
     return m, n + m
 
 
@@ -312,167 +373,88 @@ def draw_year(
         The year's episodes.
     """
     buffers = Buffers() if buffers is None else buffers
-    ids = np.arange(age.size, dtype=np.int64)
     growth = (1.0 + params.utilisation_growth) ** max(year, 0)
-    rate = acute_rate(age, chronic, params) * growth
-    candidates = poisson_events(seed, "illness.acute", year, ids, rate, buffers)
-    # Buffers are made for a whole year's episodes, however many are kept: the next year needs them.
-    whole_year = candidates[0].size
-    acute = _acute(seed, year, age, params, keep, *_from_day(first_day, *candidates), buffers, whole_year)
-    del candidates
-    chronic_ids = ids[chronic]
+    rate = acute_rate(age, chronic, params, buffers.get("illness.rate", age.size, np.float64))
+    rate *= growth
+    acute = poisson_events(seed, "illness.acute", year, np.arange(age.size, dtype=np.int64), rate, buffers)
+    chronic_ids = np.flatnonzero(chronic)
     follow_up_rate = np.full(chronic_ids.size, params.follow_up_rate * growth)
-    r_f, d_f, k_f = poisson_events(seed, "illness.follow_up", year, chronic_ids, follow_up_rate, buffers)
-    whole_year += r_f.size
-    r_f, d_f, k_f = _from_day(first_day, r_f, d_f, k_f)
-    follow_up = (r_f, d_f, rng.bits(seed, "illness.key.follow_up", year, r_f, k_f))
-    del r_f, d_f, k_f
-    return _by_arrival(acute, follow_up, rng.stream_key(seed, "illness.admission"), buffers, whole_year)
+    follow_up = poisson_events(seed, "illness.follow_up", year, chronic_ids, follow_up_rate, buffers)
+    return _by_arrival(acute, follow_up, _draws(seed, year, age, params, keep, buffers), first_day, seed, buffers)
 
 
-def _from_day(first_day: int, resident: np.ndarray, day: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Events (resident, day, event number) on or after `first_day`, in their order."""
-    if first_day <= 0:
-        return resident, day, event
-    kept = day >= first_day
-    return resident[kept], day[kept], event[kept]
-
-
-_Acute = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-"""Acute episodes as (resident, day, key, severity)."""
-_FollowUps = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""Follow-up visits as (resident, day, key)."""
+_Events = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Candidate events as (resident, day, event number), as `poisson_events` gives them."""
+_Draws = tuple[np.ndarray, np.ndarray, np.ndarray, np.uint64, np.ndarray, np.ndarray, np.uint64]
+"""What the keyed draws of a year's episodes start from: (keep words, keep, acute key words, severity word,
+age, severity thresholds, follow-up key word); see `_batch`."""
 _Batch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """Episodes as (resident, day, kind, severity, key)."""
 
 
-def _acute(
-    seed: int,
-    year: int,
-    age: np.ndarray,
-    params: IllnessParams,
-    keep: np.ndarray | None,
-    resident: np.ndarray,
-    day: np.ndarray,
-    event: np.ndarray,
-    buffers: Buffers,
-    reserve: int,
-) -> _Acute:
-    """Acute episodes from candidate events (resident, day, event number; overwritten), thinned by `keep`.
-
-    Their keys and severities are written in `buffers`, made with room for `reserve` episodes.
-    """
-    everyone = np.arange(age.size)
+def _draws(
+    seed: int, year: int, age: np.ndarray, params: IllnessParams, keep: np.ndarray | None, buffers: Buffers
+) -> _Draws:
+    """The words and tables the draws of the year's episodes are made from (see `_batch`); words in `buffers`."""
     # Each draw hashes (year, resident) once per resident, then an episode's event number.
-    key_words = rng.bits(seed, "illness.key.acute", year, everyone)
+    key_words = buffers.get("illness.key_words", age.size, np.uint64)
+    _resident_words(rng.bits(seed, "illness.key.acute", year)[()], key_words)
     if keep is None:
         keep_words, keep = np.zeros(0, np.uint64), np.zeros(0)
     else:
-        keep_words = rng.bits(seed, "illness.keep", year, everyone)
+        keep_words = buffers.get("illness.keep_words", age.size, np.uint64)
+        _resident_words(rng.bits(seed, "illness.keep", year)[()], keep_words)
     # Severity: how many cumulative shares (by age, far fewer ages than episodes) the draw reaches.
     thresholds = np.cumsum(severity_shares(np.arange(age.max() + 1), params), axis=1)
     severity_word = rng.stream_key(seed, "illness.severity")
-    key = buffers.get("illness.acute.key", resident.size, np.uint64, reserve=reserve)
-    severity = buffers.get("illness.acute.severity", resident.size, np.int8, reserve=reserve)
-    n = _acute_draws(resident, day, event, keep_words, keep, key_words, severity_word, age, thresholds, key, severity)
-    return resident[:n], day[:n], key[:n], severity[:n]
+    follow_up_word = rng.bits(seed, "illness.key.follow_up", year)[()]
+    return keep_words, keep, key_words, severity_word, age, thresholds, follow_up_word
 
 
-def _acute_draws_numpy(
-    resident: np.ndarray,
-    day: np.ndarray,
-    event: np.ndarray,
-    keep_words: np.ndarray,
-    keep: np.ndarray,
-    key_words: np.ndarray,
-    severity_word: np.uint64,
-    age: np.ndarray,
-    thresholds: np.ndarray,
-    key: np.ndarray,
-    severity: np.ndarray,
-) -> int:
-    if keep.size:
-        accepted = rng.uniform_after(keep_words[resident], event) < keep[resident]
-        n = int(np.count_nonzero(accepted))
-        for a in (resident, day, event):
-            a[:n] = a[accepted]
-    else:
-        n = resident.size
-    resident, event = resident[:n], event[:n]
-    key[:n] = rng.bits_after(key_words[resident], event)
-    u = rng.uniform_after(severity_word, key[:n])
-    reached = np.zeros(n, dtype=np.int8)
-    for column in thresholds.T:
-        reached += u >= column[age[resident]]
-    np.minimum(reached, 3, out=severity[:n])
-    return n
+def _resident_words_numpy(word: np.uint64, out: np.ndarray) -> None:
+    out[:] = rng.bits_after(word, np.arange(out.size))
 
 
-@kernel(_acute_draws_numpy)
-def _acute_draws(
-    resident: np.ndarray,
-    day: np.ndarray,
-    event: np.ndarray,
-    keep_words: np.ndarray,
-    keep: np.ndarray,
-    key_words: np.ndarray,
-    severity_word: np.uint64,
-    age: np.ndarray,
-    thresholds: np.ndarray,
-    key: np.ndarray,
-    severity: np.ndarray,
-) -> int:
-    """Keyed draws of acute episodes (resident, day, event number): acceptance, key and severity.
+@kernel(_resident_words_numpy)
+def _resident_words(word: np.uint64, out: np.ndarray) -> None:
+    """`out = rng.bits_after(word, residents)` of every resident (0, 1, …), without an array of their ids."""
+    for r in range(out.size):
+        out[r] = rng.hash_word(word, r)
 
-    Episodes are thinned in place when `keep` (acceptance probability by resident) is not empty:
-    each is kept when `rng.uniform_after(keep_words[resident], event) < keep[resident]`. The first
-    n (returned) of `key` and `severity` are set for those kept: the key is
-    `rng.bits_after(key_words[resident], event)`, the severity is the number of the resident's
-    age's cumulative shares (`thresholds`) that `rng.uniform_after(severity_word, key)` reaches
-    (at most 3).
+
+def _batch(acute: _Events, follow_up: _Events, draws: _Draws, first_day: int) -> _Batch:
+    """The episodes of candidate events on or after `first_day`: acute ones kept, then follow-up visits, in their order.
+
+    An acute candidate of resident r and event number e is kept when `keep` is empty or
+    `rng.uniform_after(keep_words[r], e) < keep[r]`; its key is `rng.bits_after(key_words[r], e)`,
+    its severity the number of the cumulative shares of r's age (`thresholds`) that
+    `rng.uniform_after(severity_word, key)` reaches (at most 3). A follow-up visit's key is
+    `rng.bits(seed, "illness.key.follow_up", year, r, e)`, hashed on from `follow_up_word`.
     """
-    n = 0
-    for i in range(resident.size):
-        r = resident[i]
-        if keep.size and not rng.unit_float(rng.hash_word(keep_words[r], event[i]), 0.0) < keep[r]:
-            continue
-        resident[n], day[n] = r, day[i]
-        k = rng.hash_word(key_words[r], event[i])
-        u = rng.unit_float(rng.hash_word(severity_word, k), 0.0)
-        reached = 0
-        for column in range(thresholds.shape[1]):
-            reached += u >= thresholds[age[r], column]
-        key[n], severity[n] = k, min(reached, 3)
-        n += 1
-    return n
+    keep_words, keep, key_words, severity_word, age, thresholds, follow_up_word = draws
+    r_a, d_a, e_a = (a[acute[1] >= first_day] for a in acute)
+    if keep.size:
+        accepted = rng.uniform_after(keep_words[r_a], e_a) < keep[r_a]
+        r_a, d_a, e_a = r_a[accepted], d_a[accepted], e_a[accepted]
+    key_a = rng.bits_after(key_words[r_a], e_a)
+    u = rng.uniform_after(severity_word, key_a)
+    reached = np.zeros(r_a.size, dtype=np.int8)
+    for column in thresholds.T:
+        reached += u >= column[age[r_a]]
+    r_f, d_f, e_f = (a[follow_up[1] >= first_day] for a in follow_up)
+    key_f = rng.bits_after(rng.bits_after(follow_up_word, r_f), e_f)
+    return (
+        np.concatenate([r_a, r_f]),
+        np.concatenate([d_a, d_f]),
+        np.concatenate([np.full(r_a.size, ACUTE, np.int8), np.full(r_f.size, FOLLOW_UP, np.int8)]),
+        np.concatenate([np.minimum(reached, 3), np.zeros(r_f.size, np.int8)]),
+        np.concatenate([key_a, key_f]),
+    )
 
 
 def _arrival(day: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Sort words: by day, then in the random order of the episode keys (the order patients arrive in a day)."""
     return (day.astype(np.uint64) << np.uint64(55)) | (key >> np.uint64(9))
-
-
-def _by_arrival(
-    acute: _Acute, follow_up: _FollowUps, admission_word: np.uint64, buffers: Buffers, reserve: int
-) -> Episodes:
-    """Acute episodes and follow-up visits sorted by `_arrival` word, with their admission draws.
-
-    The episodes are written in `buffers`, made with room for `reserve` episodes.
-
-    The order has always been numpy's quicksort of the words (`np.argsort`), which is not stable:
-    episodes that tie on their word are in whatever order it left them. A stable sort gives the
-    same permutation when the words are distinct; when two are not (two keys of a day equal in
-    their leading 55 bits: about once in 10**5 years of 2.5 million residents), the quicksort is
-    redone on the words in their original order (acute episodes, then follow-ups).
-    """
-    n = acute[0].size + follow_up[0].size
-    out = [buffers.get(f"illness.episodes.{name}", n, dtype, reserve=reserve) for name, dtype in _EPISODE_FIELDS]
-    if _sort_by_arrival(acute, follow_up, admission_word, *out):
-        batch = _concatenated(acute, follow_up)
-        order = np.argsort(_arrival(batch[1], batch[4]))
-        resident, day, kind, severity, key = (field.take(order) for field in batch)
-        out = [resident, day, kind, severity, _admission_draws(admission_word, key, kind), key]
-    return Episodes(*out)
 
 
 _EPISODE_FIELDS = (
@@ -485,6 +467,37 @@ _EPISODE_FIELDS = (
 )
 
 
+def _by_arrival(
+    acute: _Events, follow_up: _Events, draws: _Draws, first_day: int, seed: int, buffers: Buffers
+) -> Episodes:
+    """The episodes of candidate events (`_batch`) sorted by `_arrival` word, with their admission draws.
+
+    The episodes are written in `buffers`, made with room for all candidates (a whole year's: the
+    next year needs them, however many this one keeps).
+
+    The order has always been numpy's quicksort of the words (`np.argsort`) of `_batch`, which is
+    not stable: episodes that tie on their word are in whatever order it left them. A stable sort
+    gives the same permutation when the words are distinct; when two are not (two keys of a day
+    equal in their leading 55 bits: about once in 10**5 years of 2.5 million residents), the
+    quicksort is redone.
+    """
+    room = acute[0].size + follow_up[0].size
+    out = [buffers.get(f"illness.episodes.{name}", room, dtype) for name, dtype in _EPISODE_FIELDS]
+    start = _by_day(acute, follow_up, draws, first_day, out[0], out[-1])
+    out = [field[: start[-1]] for field in out]
+    admission_word = rng.stream_key(seed, "illness.admission")
+    if _sort_days(start, admission_word, *out):
+        out = _quicksorted(_batch(acute, follow_up, draws, first_day), admission_word)
+    return Episodes(*out)
+
+
+def _quicksorted(batch: _Batch, admission_word: np.uint64) -> list[np.ndarray]:
+    """The `Episodes` fields of a batch in the order of numpy's quicksort of their `_arrival` words."""
+    order = np.argsort(_arrival(batch[1], batch[4]))
+    resident, day, kind, severity, key = (field.take(order) for field in batch)
+    return [resident, day, kind, severity, _admission_draws(admission_word, key, kind), key]
+
+
 def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Keyed uniform draws of episodes (`word` is the stream's); follow-up visits never need a bed."""
     draw = rng.uniform_after(word, key)
@@ -492,21 +505,69 @@ def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.n
     return draw
 
 
-def _concatenated(acute: _Acute, follow_up: _FollowUps) -> _Batch:
-    r_a, d_a, key_a, severity_a = acute
-    r_f, d_f, key_f = follow_up
-    return (
-        np.concatenate([r_a, r_f]),
-        np.concatenate([d_a, d_f]),
-        np.concatenate([np.full(r_a.size, ACUTE, np.int8), np.full(r_f.size, FOLLOW_UP, np.int8)]),
-        np.concatenate([severity_a, np.zeros(r_f.size, np.int8)]),
-        np.concatenate([key_a, key_f]),
-    )
+def _by_day_numpy(
+    acute: _Events, follow_up: _Events, draws: _Draws, first_day: int, resident: np.ndarray, key: np.ndarray
+) -> np.ndarray:
+    r, d, kind, severity, k = _batch(acute, follow_up, draws, first_day)
+    order = np.argsort(d, kind="stable")
+    packed = np.where(kind == FOLLOW_UP, ~r, r | severity.astype(np.int64) << 56)
+    packed.take(order, out=resident[: r.size])
+    k.take(order, out=key[: r.size])
+    return np.concatenate([[0], np.cumsum(np.bincount(d, minlength=DAYS_PER_YEAR))])
 
 
-def _sort_by_arrival_numpy(
-    acute: _Acute,
-    follow_up: _FollowUps,
+@kernel(_by_day_numpy)
+def _by_day(
+    acute: _Events, follow_up: _Events, draws: _Draws, first_day: int, resident: np.ndarray, key: np.ndarray
+) -> np.ndarray:
+    """The episodes of candidate events (`_batch`, same order) by day, in a stable counting sort.
+
+    The draws are made on the way, so no array of the episodes in their first order is written.
+    `resident` gets the resident with the severity in its top byte, or ~resident for a follow-up
+    visit; `key` the episode key. Days must be in [0, DAYS_PER_YEAR) and resident ids below 2**56.
+
+    Returns:
+        Where each day starts in `resident` and `key`, and where the episodes end.
+    """
+    r_a, d_a, e_a = acute
+    r_f, d_f, e_f = follow_up
+    keep_words, keep, key_words, severity_word, age, thresholds, follow_up_word = draws
+    start = np.zeros(DAYS_PER_YEAR + 1, dtype=np.int64)
+    for i in range(r_a.size):
+        if d_a[i] >= first_day and (
+            keep.size == 0 or rng.unit_float(rng.hash_word(keep_words[r_a[i]], e_a[i]), 0.0) < keep[r_a[i]]
+        ):
+            start[d_a[i] + 1] += 1
+    for d in d_f:
+        if d >= first_day:
+            start[d + 1] += 1
+    for d in range(DAYS_PER_YEAR):
+        start[d + 1] += start[d]
+    fill = start[:-1].copy()
+    for i in range(r_a.size):
+        d, r = d_a[i], r_a[i]
+        if d < first_day or (keep.size and not rng.unit_float(rng.hash_word(keep_words[r], e_a[i]), 0.0) < keep[r]):
+            continue
+        k = rng.hash_word(key_words[r], e_a[i])
+        u = rng.unit_float(rng.hash_word(severity_word, k), 0.0)
+        reached = 0
+        for column in range(thresholds.shape[1]):
+            reached += u >= thresholds[age[r], column]
+        at = fill[d]
+        fill[d] = at + 1
+        resident[at], key[at] = r | np.int64(min(reached, 3)) << 56, k
+    for i in range(r_f.size):
+        d = d_f[i]
+        if d < first_day:
+            continue
+        at = fill[d]
+        fill[d] = at + 1
+        resident[at], key[at] = ~r_f[i], rng.hash_word(rng.hash_word(follow_up_word, r_f[i]), e_f[i])
+    return start
+
+
+def _sort_days_numpy(
+    start: np.ndarray,
     admission_word: np.uint64,
     resident: np.ndarray,
     day: np.ndarray,
@@ -515,20 +576,23 @@ def _sort_by_arrival_numpy(
     admission_draw: np.ndarray,
     key: np.ndarray,
 ) -> int:
-    batch = _concatenated(acute, follow_up)
-    arrival = _arrival(batch[1], batch[4])
+    day[:] = np.repeat(np.arange(DAYS_PER_YEAR, dtype=np.int16), np.diff(start))
+    arrival = _arrival(day, key)
     order = np.argsort(arrival, kind="stable")
-    for field, out in zip(batch, (resident, day, kind, severity, key), strict=True):
-        field.take(order, out=out)
+    packed = resident.take(order)
+    key[:] = key.take(order)
+    follow_up = packed < 0
+    resident[:] = np.where(follow_up, ~packed, packed & ((1 << 56) - 1))
+    kind[:] = np.where(follow_up, FOLLOW_UP, ACUTE)
+    severity[:] = np.where(follow_up, 0, packed >> 56)
     admission_draw[:] = _admission_draws(admission_word, key, kind)
     arrival = arrival.take(order)
     return int(np.count_nonzero(arrival[1:] == arrival[:-1]))
 
 
-@kernel(_sort_by_arrival_numpy)
-def _sort_by_arrival(
-    acute: _Acute,
-    follow_up: _FollowUps,
+@kernel(_sort_days_numpy)
+def _sort_days(
+    start: np.ndarray,
     admission_word: np.uint64,
     resident: np.ndarray,
     day: np.ndarray,
@@ -537,76 +601,68 @@ def _sort_by_arrival(
     admission_draw: np.ndarray,
     key: np.ndarray,
 ) -> int:
-    """Stable sort by `_arrival` word of acute episodes, then follow-ups, into the `Episodes` fields.
+    """Stable sort of `_by_day`'s episodes within each day by `_arrival` word, into the `Episodes` fields.
 
-    A counting sort by day; then, within each day (in cache), a counting sort by the leading bits
-    of the key (keys are uniform: about one episode a bucket) and an insertion sort by the rest of
-    the arrival word. The admission draws are `_admission_draws(admission_word, key, kind)`. Days
-    must be in [0, DAYS_PER_YEAR) and resident ids below 2**56.
+    Each day is sorted in cache: two least-significant-digit radix passes over the leading 2b bits
+    of the keys, then an insertion sort by the rest of the arrival word. Keys are uniform, so with
+    2**2b ≥ 16 × the day's episodes few share their leading bits and the insertion sort moves few;
+    digits of b ≤ 10 bits keep the counts in the first-level cache. The admission draws are
+    `_admission_draws(admission_word, key, kind)`.
 
     Returns:
         The number of neighbours with equal arrival words.
     """
-    r_a, d_a, key_a, severity_a = acute
-    r_f, d_f, key_f = follow_up
-    # By day. Until a day is sorted, `resident` holds the resident with the severity in its top
-    # byte, or ~resident for a follow-up.
-    start = np.zeros(DAYS_PER_YEAR + 1, dtype=np.int64)
-    for d in d_a:
-        start[d + 1] += 1
-    for d in d_f:
-        start[d + 1] += 1
-    for d in range(DAYS_PER_YEAR):
-        start[d + 1] += start[d]
-    fill = start[:-1].copy()
-    for i in range(r_a.size):
-        at = fill[d_a[i]]
-        fill[d_a[i]] = at + 1
-        resident[at], key[at] = r_a[i] | np.int64(severity_a[i]) << 56, key_a[i]
-    for i in range(r_f.size):
-        at = fill[d_f[i]]
-        fill[d_f[i]] = at + 1
-        resident[at], key[at] = ~r_f[i], key_f[i]
-
     most = np.max(start[1:] - start[:-1])
-    day_key = np.empty(most, dtype=np.uint64)
-    day_resident = np.empty(most, dtype=np.int64)
+    # A day's episodes as (key, packed resident) pairs: the two words of an episode share a cache line.
+    pairs = np.empty(2 * most, dtype=np.uint64)
+    spare = np.empty(2 * most, dtype=np.uint64)
+    low_count = np.empty(1 << 10, dtype=np.int64)
+    high_count = np.empty(1 << 10, dtype=np.int64)
     low = np.uint64(9)
     ties = 0
     for d in range(DAYS_PER_YEAR):
         lo, hi = start[d], start[d + 1]
         m = hi - lo
-        width = 1
-        while width < 30 and 1 << width < m:
-            width += 1
-        shift = np.uint64(64 - width)
-        bucket_start = np.zeros((1 << width) + 1, dtype=np.int64)
+        b = 1
+        while b < 10 and 1 << 2 * b < 16 * m:
+            b += 1
+        digits = 1 << b
+        mask, high_shift, low_shift = np.uint64(digits - 1), np.uint64(64 - b), np.uint64(64 - 2 * b)
+        low_count[:digits] = 0
+        high_count[:digits] = 0
         for k in key[lo:hi]:
-            bucket_start[(k >> shift) + 1] += 1
-        for b in range(1 << width):
-            bucket_start[b + 1] += bucket_start[b]
+            low_count[(k >> low_shift) & mask] += 1
+            high_count[k >> high_shift] += 1
+        low_at, high_at = 0, 0
+        for digit in range(digits):
+            low_at, low_count[digit] = low_at + low_count[digit], low_at
+            high_at, high_count[digit] = high_at + high_count[digit], high_at
         for j in range(lo, hi):
-            b = key[j] >> shift
-            at = bucket_start[b]
-            bucket_start[b] = at + 1
-            day_key[at], day_resident[at] = key[j], resident[j]
-        # Insertion sort: no element passes its bucket's first place, as earlier buckets hold smaller keys.
+            k = key[j]
+            at = low_count[(k >> low_shift) & mask]
+            low_count[(k >> low_shift) & mask] = at + 1
+            spare[2 * at], spare[2 * at + 1] = k, resident[j]
+        for j in range(m):
+            k = spare[2 * j]
+            at = high_count[k >> high_shift]
+            high_count[k >> high_shift] = at + 1
+            pairs[2 * at], pairs[2 * at + 1] = k, spare[2 * j + 1]
         for i in range(1, m):
-            k, r = day_key[i], day_resident[i]
+            k, r = pairs[2 * i], pairs[2 * i + 1]
             j = i
-            while j > 0 and day_key[j - 1] >> low > k >> low:
-                day_key[j], day_resident[j] = day_key[j - 1], day_resident[j - 1]
+            while j > 0 and pairs[2 * j - 2] >> low > k >> low:
+                pairs[2 * j], pairs[2 * j + 1] = pairs[2 * j - 2], pairs[2 * j - 1]
                 j -= 1
-            day_key[j], day_resident[j] = k, r
+            pairs[2 * j], pairs[2 * j + 1] = k, r
         for i in range(m):
-            k, r = day_key[i], day_resident[i]
-            ties += i > 0 and day_key[i - 1] >> low == k >> low
-            key[lo + i], day[lo + i] = k, d
-            if r >= 0:
-                resident[lo + i], kind[lo + i], severity[lo + i] = r & ((1 << 56) - 1), ACUTE, r >> 56
-                admission_draw[lo + i] = rng.unit_float(rng.hash_word(admission_word, k), 0.0)
-            else:
-                resident[lo + i], kind[lo + i], severity[lo + i], admission_draw[lo + i] = ~r, FOLLOW_UP, 0, 1.0
+            k, r = pairs[2 * i], np.int64(pairs[2 * i + 1])
+            ties += i > 0 and pairs[2 * i - 2] >> low == k >> low
+            # Selects, not a branch: acute episodes and follow-up visits come in unpredictable order.
+            follow_up = r < 0
+            draw = rng.unit_float(rng.hash_word(admission_word, k), 0.0)
+            key[lo + i], day[lo + i], kind[lo + i] = k, d, FOLLOW_UP if follow_up else ACUTE
+            resident[lo + i] = ~r if follow_up else r & ((1 << 56) - 1)
+            severity[lo + i], admission_draw[lo + i] = (0, 1.0) if follow_up else (r >> 56, draw)
     return ties
 
 

@@ -96,46 +96,68 @@ def test_poisson_events():
         assert_identical(*both(illness.poisson_events, seed, "s", 0, residents[:3], np.full(3, 40.0)))
 
 
-def _tied_batch(gen: np.random.Generator, n_a: int, n_f: int) -> tuple[illness._Acute, illness._FollowUps]:
-    """Episodes on few days whose keys often agree in their leading 55 bits (ties) or entirely."""
+def _tied_days(gen: np.random.Generator, n_a: int, n_f: int) -> tuple[illness._Batch, np.ndarray, np.ndarray]:
+    """Episodes on few days whose keys often agree in their leading 55 bits (ties) or entirely.
+
+    Returns:
+        The episodes in their first order, then `_by_day`'s day starts and packed residents.
+    """
     pool = gen.integers(0, 2**63, 40, dtype=np.int64).view(np.uint64)
-
-    def keys(n: int) -> np.ndarray:
-        return gen.choice(pool, n) ^ gen.integers(0, 2, n, dtype=np.uint64) << np.uint64(gen.integers(0, 12))
-
-    acute = (
-        gen.integers(0, 500, n_a),
-        gen.integers(0, 3, n_a).astype(np.int16),
-        keys(n_a),
-        gen.integers(0, 4, n_a).astype(np.int8),
-    )
-    follow_up = (gen.integers(0, 500, n_f), gen.integers(0, 3, n_f).astype(np.int16), keys(n_f))
-    return acute, follow_up
+    n = n_a + n_f
+    key = gen.choice(pool, n) ^ gen.integers(0, 2, n, dtype=np.uint64) << np.uint64(gen.integers(0, 12))
+    kind = np.repeat(np.array([illness.ACUTE, illness.FOLLOW_UP], np.int8), [n_a, n_f])
+    severity = np.where(kind == illness.ACUTE, gen.integers(0, 4, n), 0).astype(np.int8)
+    batch = (gen.integers(0, 500, n), gen.integers(0, 3, n).astype(np.int16), kind, severity, key)
+    packed = np.where(kind == illness.FOLLOW_UP, ~batch[0], batch[0] | severity.astype(np.int64) << 56)
+    start = np.concatenate([[0], np.cumsum(np.bincount(batch[1], minlength=illness.DAYS_PER_YEAR))])
+    return batch, start, packed[np.argsort(batch[1], kind="stable")]
 
 
 @pytest.mark.parametrize("n", [(0, 0), (1, 0), (0, 5), (300, 40)])
 def test_sort_with_ties(n):
-    """Ties in the arrival words: the stable sort and the fallback to the original quicksort."""
+    """Ties in the arrival words: the sort within days is stable and counts them."""
     word = rng.stream_key(1, "illness.admission")
-    acute, follow_up = _tied_batch(np.random.default_rng(sum(n)), *n)
+    batch, start, packed = _tied_days(np.random.default_rng(sum(n)), *n)
     size = sum(n)
 
     def sort() -> tuple[list[np.ndarray], int]:
         out = [np.empty(size, t) for t in (np.int64, np.int16, np.int8, np.int8, np.float64, np.uint64)]
-        return out, illness._sort_by_arrival(acute, follow_up, word, *out)
+        out[0][:], out[5][:] = packed, batch[4][np.argsort(batch[1], kind="stable")]
+        return out, illness._sort_days(start, word, *out)
 
     compiled, twin = both(sort)
     assert_identical(compiled, twin)
-    batch = illness._concatenated(acute, follow_up)
     arrival = illness._arrival(batch[1], batch[4])
     assert compiled[1] == np.count_nonzero(np.diff(np.sort(arrival)) == 0)
     assert compiled[1] > 0 or size < 300
-
-    order = np.argsort(arrival)  # the original order, ties included
+    order = np.argsort(arrival, kind="stable")
     resident, day, kind, severity, key = (field.take(order) for field in batch)
-    expected = illness.Episodes(resident, day, kind, severity, illness._admission_draws(word, key, kind), key)
-    for episodes in both(lambda: illness._by_arrival(acute, follow_up, word, Buffers(), size)):
+    assert_identical(compiled[0], [resident, day, kind, severity, illness._admission_draws(word, key, kind), key])
+
+
+def test_by_arrival_with_ties(monkeypatch):
+    """Repeated candidate events give equal keys: the episodes are numpy's quicksort of `_batch`, as always."""
+    gen = np.random.default_rng(5)
+    age = gen.integers(0, 90, 40).astype(np.int16)
+    draws = illness._draws(2, 1, age, illness.IllnessParams(), gen.uniform(0.5, 1.0, age.size), Buffers())
+
+    def candidates(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            gen.integers(0, age.size, n),
+            gen.integers(0, 4, n).astype(np.int16),
+            gen.integers(0, 3, n).astype(np.int16),
+        )
+
+    acute, follow_up = candidates(400), candidates(60)
+    fallbacks = []
+    quicksorted = illness._quicksorted
+    monkeypatch.setattr(illness, "_quicksorted", lambda *args: fallbacks.append(1) or quicksorted(*args))
+    expected = illness.Episodes(
+        *quicksorted(illness._batch(acute, follow_up, draws, 1), rng.stream_key(2, "illness.admission"))
+    )
+    for episodes in both(lambda: illness._by_arrival(acute, follow_up, draws, 1, 2, Buffers())):
         assert_identical(episodes, expected)
+    assert len(fallbacks) == 2 and 0 < len(expected) < 460
 
 
 def test_categories():
