@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import choice, insurance, metrics
+from sim import choice, illness, insurance, metrics
 from sim.accel import helper, kernel
 from sim.arrays import stable_argsort
 from sim.illness import SEVERITIES
@@ -899,13 +899,13 @@ def _outpatient_day_numpy(
         utility += managed_pull * (
             managed[:, None] & (cand_tier.take(cell, axis=0) <= 1) & own_consortium.take(cell, axis=0)
         )
-    first, seen, seen_at, seen_referred, waited, treated, up_target, ends, referred, from_primary, queued, unmet = (
-        _passes(
-            utility, cand, severity, referral_outpatient[cell, severity], cell_lead[cell], eligible, backlog,
-            capacity, max_queue_days, outpatient_capability, facility_tier <= 1, priority, max_passes,
-        )
+    passes = outpatient_passes(
+        utility, cand, severity, referral_outpatient[cell, severity], cell_lead[cell], eligible, backlog, capacity,
+        max_queue_days, outpatient_capability, facility_tier <= 1, priority=priority, max_passes=max_passes,
     )  # fmt: skip
-    by_tier[rows[0]] += np.bincount(cand_tier[cell, first], minlength=n_tiers)
+    seen, seen_at, waited, treated = passes.seen, passes.seen_at, passes.seen_wait, passes.treated
+    ends = passes.pass_ends
+    by_tier[rows[0]] += np.bincount(cand_tier[cell, passes.first], minlength=n_tiers)
     # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
     who = resident[seen]
     tier = facility_tier[seen_at]
@@ -913,8 +913,8 @@ def _outpatient_day_numpy(
     components = visit_components.take(visit, axis=0)
     bill = visit_bills[visit]
     fund, oop = insurance._outpatient_batches(
-        bill, who, tier, seen_referred, scheme, signed, rates, start_line, cap, np.zeros(bill.size, dtype=bool),
-        ends, start_line_paid, fund_paid,
+        bill, who, tier, passes.seen_referred, scheme, signed, rates, start_line, cap,
+        np.zeros(bill.size, dtype=bool), ends, start_line_paid, fund_paid,
     )  # fmt: skip
     if capitation:
         # The fund's share of a signed resident's visit to their own consortium's primary care is
@@ -927,31 +927,32 @@ def _outpatient_day_numpy(
     totals = by_tier[rows[2 : 2 + 1]].T.copy()
     metrics._add_batches(tier, bill[:, None], np.concatenate([np.zeros(1, np.int64), ends]), totals)
     by_tier[rows[2 : 2 + 1]] = totals.T
-    backlog = end_of_day_backlog(queued, capacity)
+    backlog = end_of_day_backlog(passes.queued, capacity)
     by_tier[rows[3]] += np.bincount(tier, weights=waited, minlength=n_tiers)
     by_tier[rows[4]] += np.bincount(tier, minlength=n_tiers)
     expected_wait = _learn_waits(expected_wait, seen_at, waited, np.zeros(seen_at.size, dtype=np.int64), memory_days)
     # Treated episodes that need a bed ask for one where treated, or where that facility refers
     # them up to. An admitted episode is never seen again today, so its referral flags are final.
     done, done_at = seen[treated], seen_at[treated]
-    discretion = np.where(severity[done] == 1, admission_propensity[done_at], 1.0)
-    admit = admission_draw[done] < admission_probability[severity[done]] * discretion
+    admit = illness.needs_admission(
+        admission_draw[done], severity[done], admission_propensity[done_at], admission_probability
+    )
     treated_outpatient = int(np.count_nonzero(~admit))
     a_idx, a_fac = done[admit], done_at[admit]
     can_admit = inpatient_capability[a_fac] >= severity[a_idx]
     refer = ~can_admit
     ward = a_fac.copy()
     ward[refer] = referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
-    up_from, up_to = seen_at[~treated], up_target[~treated]
+    up_from, up_to = seen_at[~treated], passes.up_target[~treated]
     referrals_up = int(np.count_nonzero(refer)) + up_from.size
     routed = refer & (ward >= 0)  # a request with nowhere to go is recorded unmet at admission
     flow = np.concatenate([facility_tier[a_fac[routed]], facility_tier[up_from]]) * n_tiers + np.concatenate(
         [facility_tier[ward[routed]], facility_tier[up_to]]
     )
     flows += np.bincount(flow, minlength=n_tiers * n_tiers).reshape(n_tiers, n_tiers)
-    request_referred = referred[a_idx] | refer
-    request_from_primary = np.where(can_admit, from_primary[a_idx], facility_tier[a_fac] <= 1)
-    counts = np.array([unmet, treated_outpatient, referrals_up], dtype=np.int64)
+    request_referred = passes.referred[a_idx] | refer
+    request_from_primary = np.where(can_admit, passes.from_primary[a_idx], facility_tier[a_fac] <= 1)
+    counts = np.array([passes.unmet, treated_outpatient, referrals_up], dtype=np.int64)
     return (
         backlog, expected_wait, seen_at, tier, components, bill, fund, oop, capitated, ends,
         a_idx, ward, request_referred, request_from_primary, counts,
