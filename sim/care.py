@@ -15,11 +15,13 @@ Pure functions over arrays; `model.CareModel` calls them in its daily order.
 
 from __future__ import annotations
 
+import inspect
 from typing import NamedTuple
 
 import numpy as np
 
-from sim.accel import kernel
+from sim import choice, illness, insurance, metrics
+from sim.accel import helper, kernel
 from sim.arrays import stable_argsort
 from sim.illness import SEVERITIES
 from sim.params import StrictModel, by_tier, param, table_field
@@ -811,3 +813,353 @@ def learn_waits(
         (F,) expected waits after; facilities without observations keep theirs.
     """
     return _learn_waits(expected, facility, observed, group, float(memory_days))
+
+
+# ---------------------------------------------------------------------- a day's outpatient care, fused
+# At city-district sizes a day's outpatient care was some sixty numpy calls and six kernel calls
+# around choice, passes, billing and learning, each costing more in overhead than in arithmetic.
+# `outpatient_day` does it all in one compiled call (its twin is the same sequence in numpy).
+
+_utilities_loop = helper(choice._episode_utilities.loop)
+_passes_loop = helper(_passes.loop)
+_claims_loop = helper(insurance._outpatient_batches.loop)
+_learn_waits_loop = helper(_learn_waits.loop)
+_add_batches_loop = helper(metrics._add_batches.loop)
+
+RECORD_ROWS = tuple(
+    metrics.BY_TIER_FIELDS.index(name)
+    for name in ("first_contacts", "visits", "visit_bills", "visit_wait_days", "visit_waits")
+)
+"""Rows of `DayRecord.by_tier` that `outpatient_day` adds to, in the order of its `rows` argument."""
+
+
+def _outpatient_day_numpy(
+    attraction: np.ndarray,
+    travel: np.ndarray,
+    incapable: np.ndarray,
+    primary: np.ndarray,
+    available: np.ndarray,
+    own_consortium: np.ndarray,
+    cand_tier: np.ndarray,
+    referral_outpatient: np.ndarray,
+    referral_inpatient: np.ndarray,
+    cell_lead: np.ndarray,
+    cell_consortium: np.ndarray,
+    cell: np.ndarray,
+    resident: np.ndarray,
+    severity: np.ndarray,
+    kind: np.ndarray,
+    cand: np.ndarray,
+    eligible: np.ndarray,
+    managed: np.ndarray,
+    admission_draw: np.ndarray,
+    cost: float,
+    log_cost: np.ndarray,
+    wait: float,
+    admission_probability: np.ndarray,
+    trust_term: np.ndarray,
+    signed_pull: np.ndarray,
+    shocks: np.ndarray,
+    managed_pull: float,
+    facility_tier: np.ndarray,
+    facility_consortium: np.ndarray,
+    backlog: np.ndarray,
+    capacity: np.ndarray,
+    expected_wait: np.ndarray,
+    expected_admission_wait: np.ndarray,
+    outpatient_capability: np.ndarray,
+    inpatient_capability: np.ndarray,
+    admission_propensity: np.ndarray,
+    max_queue_days: float,
+    memory_days: float,
+    priority: bool,
+    max_passes: int,
+    visit_components: np.ndarray,
+    visit_bills: np.ndarray,
+    scheme: np.ndarray,
+    signed: np.ndarray,
+    rates: np.ndarray,
+    start_line: np.ndarray,
+    cap: np.ndarray,
+    capitation: bool,
+    start_line_paid: np.ndarray,
+    fund_paid: np.ndarray,
+    by_tier: np.ndarray,
+    rows: np.ndarray,
+    flows: np.ndarray,
+) -> tuple:
+    n_sev = referral_outpatient.shape[1]
+    n_tiers = by_tier.shape[1]
+    utility = choice._episode_utilities(
+        attraction, travel, incapable, primary, available, own_consortium, cell, severity, cand, cost, log_cost,
+        wait, expected_wait, expected_admission_wait, admission_probability[severity], trust_term, signed_pull,
+        shocks,
+    )  # fmt: skip
+    if managed_pull > 0:
+        utility += managed_pull * (
+            managed[:, None] & (cand_tier.take(cell, axis=0) <= 1) & own_consortium.take(cell, axis=0)
+        )
+    passes = outpatient_passes(
+        utility, cand, severity, referral_outpatient[cell, severity], cell_lead[cell], eligible, backlog, capacity,
+        max_queue_days, outpatient_capability, facility_tier <= 1, priority=priority, max_passes=max_passes,
+    )  # fmt: skip
+    seen, seen_at, waited, treated = passes.seen, passes.seen_at, passes.seen_wait, passes.treated
+    ends = passes.pass_ends
+    by_tier[rows[0]] += np.bincount(cand_tier[cell, passes.first], minlength=n_tiers)
+    # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
+    who = resident[seen]
+    tier = facility_tier[seen_at]
+    visit = (seen_at * n_sev + severity[seen]) * 2 + kind[seen]
+    components = visit_components.take(visit, axis=0)
+    bill = visit_bills[visit]
+    fund, oop = insurance._outpatient_batches(
+        bill, who, tier, passes.seen_referred, scheme, signed, rates, start_line, cap,
+        np.zeros(bill.size, dtype=bool), ends, start_line_paid, fund_paid,
+    )  # fmt: skip
+    if capitation:
+        # The fund's share of a signed resident's visit to their own consortium's primary care is
+        # paid per head (capitation), not again per visit.
+        capitated = signed[who] & (tier <= 1) & (facility_consortium[seen_at] == cell_consortium[cell[seen]])
+        fund = np.where(capitated, 0.0, fund)
+    else:
+        capitated = np.zeros(bill.size, dtype=bool)
+    by_tier[rows[1]] += np.bincount(tier, minlength=n_tiers)
+    totals = by_tier[rows[2 : 2 + 1]].T.copy()
+    metrics._add_batches(tier, bill[:, None], np.concatenate([np.zeros(1, np.int64), ends]), totals)
+    by_tier[rows[2 : 2 + 1]] = totals.T
+    backlog = end_of_day_backlog(passes.queued, capacity)
+    by_tier[rows[3]] += np.bincount(tier, weights=waited, minlength=n_tiers)
+    by_tier[rows[4]] += np.bincount(tier, minlength=n_tiers)
+    expected_wait = _learn_waits(expected_wait, seen_at, waited, np.zeros(seen_at.size, dtype=np.int64), memory_days)
+    # Treated episodes that need a bed ask for one where treated, or where that facility refers
+    # them up to. An admitted episode is never seen again today, so its referral flags are final.
+    done, done_at = seen[treated], seen_at[treated]
+    admit = illness.needs_admission(
+        admission_draw[done], severity[done], admission_propensity[done_at], admission_probability
+    )
+    treated_outpatient = int(np.count_nonzero(~admit))
+    a_idx, a_fac = done[admit], done_at[admit]
+    can_admit = inpatient_capability[a_fac] >= severity[a_idx]
+    refer = ~can_admit
+    ward = a_fac.copy()
+    ward[refer] = referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
+    up_from, up_to = seen_at[~treated], passes.up_target[~treated]
+    referrals_up = int(np.count_nonzero(refer)) + up_from.size
+    routed = refer & (ward >= 0)  # a request with nowhere to go is recorded unmet at admission
+    flow = np.concatenate([facility_tier[a_fac[routed]], facility_tier[up_from]]) * n_tiers + np.concatenate(
+        [facility_tier[ward[routed]], facility_tier[up_to]]
+    )
+    flows += np.bincount(flow, minlength=n_tiers * n_tiers).reshape(n_tiers, n_tiers)
+    request_referred = passes.referred[a_idx] | refer
+    request_from_primary = np.where(can_admit, passes.from_primary[a_idx], facility_tier[a_fac] <= 1)
+    counts = np.array([passes.unmet, treated_outpatient, referrals_up], dtype=np.int64)
+    return (
+        backlog, expected_wait, seen_at, tier, components, bill, fund, oop, capitated, ends,
+        a_idx, ward, request_referred, request_from_primary, counts,
+    )  # fmt: skip
+
+
+@kernel(_outpatient_day_numpy)
+def _outpatient_day(
+    attraction: np.ndarray,
+    travel: np.ndarray,
+    incapable: np.ndarray,
+    primary: np.ndarray,
+    available: np.ndarray,
+    own_consortium: np.ndarray,
+    cand_tier: np.ndarray,
+    referral_outpatient: np.ndarray,
+    referral_inpatient: np.ndarray,
+    cell_lead: np.ndarray,
+    cell_consortium: np.ndarray,
+    cell: np.ndarray,
+    resident: np.ndarray,
+    severity: np.ndarray,
+    kind: np.ndarray,
+    cand: np.ndarray,
+    eligible: np.ndarray,
+    managed: np.ndarray,
+    admission_draw: np.ndarray,
+    cost: float,
+    log_cost: np.ndarray,
+    wait: float,
+    admission_probability: np.ndarray,
+    trust_term: np.ndarray,
+    signed_pull: np.ndarray,
+    shocks: np.ndarray,
+    managed_pull: float,
+    facility_tier: np.ndarray,
+    facility_consortium: np.ndarray,
+    backlog: np.ndarray,
+    capacity: np.ndarray,
+    expected_wait: np.ndarray,
+    expected_admission_wait: np.ndarray,
+    outpatient_capability: np.ndarray,
+    inpatient_capability: np.ndarray,
+    admission_propensity: np.ndarray,
+    max_queue_days: float,
+    memory_days: float,
+    priority: bool,
+    max_passes: int,
+    visit_components: np.ndarray,
+    visit_bills: np.ndarray,
+    scheme: np.ndarray,
+    signed: np.ndarray,
+    rates: np.ndarray,
+    start_line: np.ndarray,
+    cap: np.ndarray,
+    capitation: bool,
+    start_line_paid: np.ndarray,
+    fund_paid: np.ndarray,
+    by_tier: np.ndarray,
+    rows: np.ndarray,
+    flows: np.ndarray,
+) -> tuple:
+    """Choice, care passes, billing, waits and bed requests of a day's episodes (`outpatient_day`)."""
+    n, k = cand.shape
+    n_sev = referral_outpatient.shape[1]
+    n_tiers = by_tier.shape[1]
+    n_fac = facility_tier.size
+    p_admit = np.empty(n)
+    referral_up = np.empty(n, np.int64)
+    lead = np.empty(n, np.int64)
+    for i in range(n):
+        p_admit[i] = admission_probability[severity[i]]
+        referral_up[i] = referral_outpatient[cell[i], severity[i]]
+        lead[i] = cell_lead[cell[i]]
+    utility = _utilities_loop(
+        attraction, travel, incapable, primary, available, own_consortium, cell, severity, cand, cost, log_cost,
+        wait, expected_wait, expected_admission_wait, p_admit, trust_term, signed_pull, shocks,
+    )  # fmt: skip
+    if managed_pull > 0:
+        for i in range(n):
+            c = cell[i]
+            for j in range(k):
+                pulled = managed[i] and cand_tier[c, j] <= 1 and own_consortium[c, j]
+                utility[i, j] += managed_pull * (1.0 if pulled else 0.0)
+    primary_facility = np.empty(n_fac, np.bool_)
+    for f in range(n_fac):
+        primary_facility[f] = facility_tier[f] <= 1
+    first, seen, seen_at, seen_referred, waited, treated, up_target, ends, referred, from_primary, queued, unmet = (
+        _passes_loop(
+            utility, cand, severity, referral_up, lead, eligible, backlog, capacity, max_queue_days,
+            outpatient_capability, primary_facility, priority, max_passes,
+        )
+    )  # fmt: skip
+    counts = np.zeros(n_tiers, np.int64)
+    for i in range(n):
+        counts[cand_tier[cell[i], first[i]]] += 1
+    for t in range(n_tiers):
+        by_tier[rows[0], t] += counts[t]
+    # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
+    m = seen.size
+    who = np.empty(m, np.int64)
+    tier = np.empty(m, np.int64)
+    components = np.empty((m, visit_components.shape[1]))
+    bill = np.empty(m)
+    for r in range(m):
+        e = seen[r]
+        who[r] = resident[e]
+        tier[r] = facility_tier[seen_at[r]]
+        visit = (seen_at[r] * n_sev + severity[e]) * 2 + kind[e]
+        components[r] = visit_components[visit]
+        bill[r] = visit_bills[visit]
+    fund, oop = _claims_loop(
+        bill, who, tier, seen_referred, scheme, signed, rates, start_line, cap, np.zeros(m, np.bool_), ends,
+        start_line_paid, fund_paid,
+    )  # fmt: skip
+    capitated = np.zeros(m, np.bool_)
+    if capitation:
+        for r in range(m):
+            capitated[r] = (
+                signed[who[r]] and tier[r] <= 1 and facility_consortium[seen_at[r]] == cell_consortium[cell[seen[r]]]
+            )
+            if capitated[r]:
+                fund[r] = 0.0
+    counts[:] = 0
+    sums = np.zeros(n_tiers)
+    for r in range(m):
+        counts[tier[r]] += 1
+        sums[tier[r]] += waited[r]
+    for t in range(n_tiers):
+        by_tier[rows[1], t] += counts[t]
+    bounds = np.zeros(ends.size + 1, np.int64)
+    bounds[1:] = ends
+    totals = np.empty((n_tiers, 1))
+    totals[:, 0] = by_tier[rows[2]]
+    _add_batches_loop(tier, bill.reshape(m, 1), bounds, totals)
+    by_tier[rows[2]] = totals[:, 0]
+    new_backlog = np.empty(n_fac)
+    for f in range(n_fac):
+        new_backlog[f] = max(0.0, queued[f] - capacity[f])
+    for t in range(n_tiers):
+        by_tier[rows[3], t] += sums[t]
+        by_tier[rows[4], t] += counts[t]
+    new_expected_wait = _learn_waits_loop(expected_wait, seen_at, waited, np.zeros(m, np.int64), memory_days)
+    # Treated episodes that need a bed ask for one where treated, or where that facility refers
+    # them up to (see the twin); requests keep the order of the seen rows.
+    a_idx = np.empty(m, np.int64)
+    ward = np.empty(m, np.int64)
+    request_referred = np.empty(m, np.bool_)
+    request_from_primary = np.empty(m, np.bool_)
+    n_req = 0
+    treated_outpatient = 0
+    referrals_up = 0
+    for r in range(m):
+        if not treated[r]:
+            continue
+        e, f = seen[r], seen_at[r]
+        discretion = admission_propensity[f] if severity[e] == 1 else 1.0
+        if not admission_draw[e] < admission_probability[severity[e]] * discretion:
+            treated_outpatient += 1
+            continue
+        can_admit = inpatient_capability[f] >= severity[e]
+        a_idx[n_req] = e
+        ward[n_req] = f if can_admit else referral_inpatient[cell[e], severity[e]]
+        request_referred[n_req] = referred[e] or not can_admit
+        request_from_primary[n_req] = from_primary[e] if can_admit else facility_tier[f] <= 1
+        if not can_admit:
+            referrals_up += 1
+            if ward[n_req] >= 0:  # a request with nowhere to go is recorded unmet at admission
+                flows[facility_tier[f], facility_tier[ward[n_req]]] += 1
+        n_req += 1
+    for r in range(m):
+        if not treated[r]:
+            referrals_up += 1
+            flows[facility_tier[seen_at[r]], facility_tier[up_target[r]]] += 1
+    counts = np.array([unmet, treated_outpatient, referrals_up], dtype=np.int64)
+    return (
+        new_backlog, new_expected_wait, seen_at, tier, components, bill, fund, oop, capitated, ends,
+        a_idx[:n_req], ward[:n_req], request_referred[:n_req], request_from_primary[:n_req], counts,
+    )  # fmt: skip
+
+
+_DAY_ARGUMENTS = tuple(inspect.signature(_outpatient_day_numpy).parameters)
+
+
+def outpatient_day(**arrays: object) -> tuple:
+    """A day's outpatient care in one call: choice, care passes, billing, waits and bed requests.
+
+    The steps of `CareModel._seek_care` after the expected costs (ODD step 3): utilities with the
+    taste shocks (`choice`), the managed follow-up pull, the care passes (`outpatient_passes`), each
+    pass's visits billed as a batch (`insurance.settle_outpatient_batches`; capitated visits' fund
+    share zeroed), the day's by-tier records and referral flows (added in place to the `by_tier`
+    rows `rows` = `RECORD_ROWS` and to `flows`), the backlog after the day, expected waits learned
+    (`learn_waits`), and the treated episodes that need a bed (`illness.needs_admission`) as
+    requests where treated or where that facility refers them up.
+
+    Args:
+        **arrays: Every argument of `_outpatient_day_numpy`, by name. `start_line_paid`,
+            `fund_paid`, `by_tier` and `flows` are updated in place.
+
+    Returns:
+        (backlog, expected_wait, then the claims — facility, tier, components, bill, fund,
+        out-of-pocket, capitated, batch ends —, then the requests — episode index, ward, referred,
+        from primary care —, and counts [unmet, treated as outpatients, referred up]).
+
+    Raises:
+        TypeError: An argument is missing or unknown.
+    """
+    if arrays.keys() != set(_DAY_ARGUMENTS):
+        raise TypeError(f"outpatient_day arguments differ from {_DAY_ARGUMENTS}: {sorted(arrays)}")
+    return _outpatient_day(*(arrays[name] for name in _DAY_ARGUMENTS))

@@ -203,6 +203,7 @@ def utilities(
     Returns:
         (n, K) utilities.
     """
+    cost, log_cost, wait, trust_term, signed_pull = episode_terms(params, oop, trust, signed)
     return _episode_utilities(
         terms.attraction,
         terms.travel,
@@ -213,15 +214,38 @@ def utilities(
         cell,
         severity,
         candidates,
-        float(params.cost),
-        np.log1p(oop / 100.0),
-        float(params.wait),
+        cost,
+        log_cost,
+        wait,
         facility_wait,
         admission_wait,
         admission_probability,
+        trust_term,
+        signed_pull,
+        shocks,
+    )
+
+
+def episode_terms(
+    params: ChoiceParams, oop: np.ndarray, trust: np.ndarray, signed: np.ndarray
+) -> tuple[float, np.ndarray, float, np.ndarray, np.ndarray]:
+    """The patient-specific inputs of the utilities kernel (the logarithm stays in numpy; see `accel`).
+
+    Args:
+        params: Choice coefficients.
+        oop: (n, K) expected out-of-pocket payment, yuan.
+        trust: (n,) trust in primary care.
+        signed: (n,) signed with a family doctor.
+
+    Returns:
+        (cost coefficient, ln(1 + oop/¥100), wait coefficient, trust term, signed pull).
+    """
+    return (
+        float(params.cost),
+        np.log1p(oop / 100.0),
+        float(params.wait),
         params.trust * (trust - 0.5),
         params.signed * signed,
-        shocks,
     )
 
 

@@ -667,15 +667,21 @@ def _sort_days(
 
 
 def needs_admission(
-    draw: np.ndarray, severity: np.ndarray, propensity: np.ndarray, params: IllnessParams
+    draw: np.ndarray, severity: np.ndarray, propensity: np.ndarray, admission_probability: np.ndarray
 ) -> np.ndarray:
     """Whether episodes need a bed, given the treating facilities' admission propensity (1 = baseline).
 
     The propensity (a provider response) moves only moderate cases: whether a severe or complex
     case needs a bed is not the provider's call.
+
+    Args:
+        draw: (n,) each episode's keyed admission draw.
+        severity: (n,) its severity.
+        propensity: (n,) the treating facility's admission propensity.
+        admission_probability: Probability of admission by severity (`IllnessParams.admission_probability`).
     """
     discretion = np.where(severity == 1, propensity, 1.0)
-    return draw < params.admission_probability.as_array()[severity] * discretion
+    return draw < admission_probability[severity] * discretion
 
 
 def length_of_stay(

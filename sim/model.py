@@ -77,6 +77,7 @@ _TIER_LEVEL = np.array(TIER_LEVEL)
 _PRIMARY_TIERS = 1
 """Tiers 0 and 1 are primary care (基层)."""
 _REVENUE_FIELDS = tuple(f"revenue_{c}" for c in payment.COMPONENTS)
+_OUTPATIENT_RECORD_ROWS = np.array(care.RECORD_ROWS)
 _PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
 """Patient cases for expected costs: severity × kind × scheme × signed (case = ((s·2 + k)·2 + scheme)·2 + signed)."""
 
@@ -654,100 +655,99 @@ class CareModel(mesa.Model):
         resident = eps.resident
         cell = pop.cell[resident]
         severity = eps.severity.astype(np.int64)
-        cand = self.region.cell_candidates.take(cell, axis=0)
         signed = pop.signed[resident]
-        assert self._choice_terms is not None
-        utility = choice.utilities(
-            s.choice,
-            self._choice_terms,
-            cell=cell,
-            severity=severity,
-            candidates=cand,
-            oop=self._expected_oop(resident, cell, severity, eps.kind),
-            facility_wait=f.expected_wait,
-            admission_wait=f.expected_admission_wait,
-            admission_probability=s.illness.admission_probability.as_array()[severity],
-            trust=pop.trust[resident],
-            signed=signed,
-            own_consortium=self._cand_own_consortium,
-            shocks=shocks,
-        )
-        if self.policy.managed_follow_up_pull > 0:
-            # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
-            managed = (eps.kind == FOLLOW_UP) & signed
-            utility += self.policy.managed_follow_up_pull * (
-                managed[:, None]
-                & (self._cand_tier.take(cell, axis=0) <= _PRIMARY_TIERS)
-                & self._cand_own_consortium.take(cell, axis=0)
-            )
-
-        lead = self._cell_lead[cell]
-        eligible = signed if s.levers.reserved_beds.signed_only else np.ones(n, dtype=bool)
-        passes = care.outpatient_passes(
-            utility,
-            cand,
-            severity,
-            self._referral_outpatient[cell, severity],
-            lead,
-            eligible,
+        oop = self._expected_oop(resident, cell, severity, eps.kind)
+        cost, log_cost, wait, trust_term, signed_pull = choice.episode_terms(s.choice, oop, pop.trust[resident], signed)
+        terms = self._choice_terms
+        assert terms is not None
+        # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
+        managed = (eps.kind == FOLLOW_UP) & signed
+        (
             f.backlog,
-            f.outpatient_capacity,
-            s.care.max_queue_days,
-            f.outpatient_capability,
-            f.tier <= _PRIMARY_TIERS,
-            priority=self.policy.priority,
-            max_passes=MAX_CARE_PASSES,
-        )
-        t.add_by_tier("first_contacts", self._cand_tier[cell, passes.first])
-        t.unmet_outpatient += passes.unmet
-        referred, from_primary = passes.referred, passes.from_primary
-        # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
-        seen, seen_at = passes.seen, passes.seen_at
-        self._bill_outpatient(
-            resident[seen],
+            f.expected_wait,
             seen_at,
-            severity[seen],
-            eps.kind[seen],
-            passes.seen_referred,
-            batch_ends=passes.pass_ends.tolist(),
+            seen_tier,
+            components,
+            bill,
+            fund,
+            oop,
+            capitated,
+            ends,
+            request,
+            ward,
+            referred,
+            from_primary,
+            counts,
+        ) = care.outpatient_day(
+            attraction=terms.attraction,
+            travel=terms.travel,
+            incapable=terms.incapable,
+            primary=terms.primary,
+            available=terms.available,
+            own_consortium=self._cand_own_consortium,
+            cand_tier=self._cand_tier,
+            referral_outpatient=self._referral_outpatient,
+            referral_inpatient=self._referral_inpatient,
+            cell_lead=self._cell_lead,
+            cell_consortium=self._cell_consortium,
+            cell=cell,
+            resident=resident,
+            severity=severity,
+            kind=eps.kind,
+            cand=self.region.cell_candidates.take(cell, axis=0),
+            eligible=signed if s.levers.reserved_beds.signed_only else np.ones(n, dtype=bool),
+            managed=managed,
+            admission_draw=eps.admission_draw,
+            cost=cost,
+            log_cost=log_cost,
+            wait=wait,
+            admission_probability=s.illness.admission_probability.as_array(),
+            trust_term=trust_term,
+            signed_pull=signed_pull,
+            shocks=shocks,
+            managed_pull=float(self.policy.managed_follow_up_pull),
+            facility_tier=f.tier,
+            facility_consortium=f.consortium,
+            backlog=f.backlog,
+            capacity=f.outpatient_capacity,
+            expected_wait=f.expected_wait,
+            expected_admission_wait=f.expected_admission_wait,
+            outpatient_capability=f.outpatient_capability,
+            inpatient_capability=f.inpatient_capability,
+            admission_propensity=f.admission_propensity,
+            max_queue_days=float(s.care.max_queue_days),
+            memory_days=float(s.care.wait_memory_days),
+            priority=bool(self.policy.priority),
+            max_passes=MAX_CARE_PASSES,
+            visit_components=self._visit_components,
+            visit_bills=self._visit_bills,
+            scheme=pop.scheme,
+            signed=pop.signed,
+            rates=self._outpatient_rates,
+            start_line=self.insurance.outpatient_start_line,
+            cap=self.insurance.outpatient_cap,
+            capitation=self.policy.capitation_rate > 0,
+            start_line_paid=self._op_start_line_paid,
+            fund_paid=self._op_fund_paid,
+            by_tier=t.by_tier,
+            rows=_OUTPATIENT_RECORD_ROWS,
+            flows=t.flows,
         )
-        queued = passes.queued
-        f.backlog = care.end_of_day_backlog(queued, f.outpatient_capacity)
-        waited = passes.seen_wait
-        seen_tier = f.tier[seen_at]
-        t.add_by_tier("visit_wait_days", seen_tier, waited)
-        t.add_by_tier("visit_waits", seen_tier)
-        f.expected_wait = self._learned(f.expected_wait, seen_at, waited)
-
-        # Treated episodes that need a bed ask for one where treated, or where that facility refers
-        # them up to. An admitted episode is never seen again today, so its referral flags are final.
-        done, done_at = seen[passes.treated], seen_at[passes.treated]
-        admit = illness.needs_admission(
-            eps.admission_draw[done], severity[done], f.admission_propensity[done_at], s.illness
-        )
-        t.treated_outpatient += int(np.count_nonzero(~admit))
-        a_idx, a_fac = done[admit], done_at[admit]
-        can_admit = f.inpatient_capability[a_fac] >= severity[a_idx]
-        refer = ~can_admit
-        ward = a_fac.copy()
-        ward[refer] = self._referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
-        up_from, up_target = seen_at[~passes.treated], passes.up_target[~passes.treated]
-        t.referrals_up += int(np.count_nonzero(refer)) + up_from.size
-        routed = refer & (ward >= 0)  # a request with nowhere to go is recorded unmet at admission
-        t.add_flow(
-            np.concatenate([f.tier[a_fac[routed]], f.tier[up_from]]),
-            np.concatenate([f.tier[ward[routed]], f.tier[up_target]]),
-        )
+        # Each care pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
+        self._settle(seen_at, seen_tier, components, bill, fund, oop, fixed=capitated, bounds=[0, *ends.tolist()])
+        t.unmet_outpatient += int(counts[0])
+        t.treated_outpatient += int(counts[1])
+        t.referrals_up += int(counts[2])
         new = _Requests(
-            resident=resident[a_idx],
+            resident=resident[request],
             facility=ward,
-            severity=severity[a_idx],
-            key=eps.key[a_idx],
-            since=np.full(a_idx.size, self.day, dtype=np.int64),
-            referred=referred[a_idx] | refer,
-            from_primary=np.where(can_admit, from_primary[a_idx], f.tier[a_fac] <= _PRIMARY_TIERS),
-            chain_consortium=np.full(a_idx.size, -1, dtype=np.int64),
-            chain_paid=np.zeros(a_idx.size),
+            severity=severity[request],
+            key=eps.key[request],
+            since=np.full(request.size, self.day, dtype=np.int64),
+            referred=referred,
+            from_primary=from_primary,
+            chain_consortium=np.full(request.size, -1, dtype=np.int64),
+            chain_paid=np.zeros(request.size),
         )
         t.admission_requests = len(new)
         return new

@@ -251,6 +251,32 @@ def test_paid_components_equal_twin() -> None:
     _assert_same(got, want)
 
 
+@pytest.mark.parametrize("name", ["liaocheng_2024", "capitation", "family_doctor"])
+def test_outpatient_day_equals_twin(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fused day of outpatient care equals its numpy twin on real days (priority, capitation, managed pull)."""
+    scenario = sim.load_scenario(ROOT / "scenarios" / f"{name}.toml", ["run.scale=0.01", "run.warmup_days=5"])
+    model = sim.CareModel(scenario)
+    days: list[tuple] = []
+    kernel = care._outpatient_day
+
+    def capture(*args):
+        if model.day % 40 == 0:
+            days.append(tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args))
+        return kernel(*args)
+
+    monkeypatch.setattr(care, "_outpatient_day", capture)
+    model.run_years(1)
+    assert len(days) >= 9
+    for args in days:
+        compiled_args, twin_args = ([a.copy() if isinstance(a, np.ndarray) else a for a in args] for _ in range(2))
+        got = kernel(*compiled_args)
+        with accel.numpy_twins():  # the twin's own calls of other kernels run as numpy too
+            want = kernel(*twin_args)
+        _assert_same(got, want)
+        _assert_same(tuple(compiled_args), tuple(twin_args))  # accounts, records and flows updated in place
+        assert got[14][2] > 0 and got[10].size > 0  # referrals up and bed requests happen on such days
+
+
 @pytest.mark.parametrize("name", ["reserved_beds", "liaocheng_2024"])
 def test_whole_run_equal_with_numpy_twins(name: str) -> None:
     """Every daily and annual figure of a run is identical with the kernels compiled or as numpy."""

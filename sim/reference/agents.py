@@ -188,7 +188,10 @@ class Patient(mesa.Agent):
         f = m.facilities
         severity = np.array([case.severity], dtype=np.int64)
         needs = illness.needs_admission(
-            np.array([case.admission_draw]), severity, f.admission_propensity[[facility]], m.scenario.illness
+            np.array([case.admission_draw]),
+            severity,
+            f.admission_propensity[[facility]],
+            m.scenario.illness.admission_probability.as_array(),
         )
         if not needs[0]:
             return None
