@@ -69,16 +69,22 @@ def row_sums(matrix: np.ndarray) -> np.ndarray:
     return total
 
 
+_RADIX_ORDER_FROM = 1024
+"""From this many keys `stable_order` sorts by radix passes."""
+
+
 @helper
 def stable_order(keys: np.ndarray) -> np.ndarray:
     """`np.argsort(keys, kind="stable")` of non-negative integer keys, for kernels: radix passes of 11 bits.
 
-    Small digit counts fit in the first-level cache, so a pass costs about as much as a copy.
+    Small digit counts fit in the first-level cache, so a pass costs about as much as a copy. A few
+    keys are merge sorted instead: a radix pass costs its 2,048 digit counts however few keys there
+    are. (A stable order is unique, so both give the same.)
     """
     n = keys.size
+    if n < _RADIX_ORDER_FROM:
+        return np.argsort(keys, kind="mergesort")
     order = np.arange(n)
-    if n < 2:
-        return order
     top = keys.max()
     spare = np.empty(n, np.int64)
     count = np.empty(2049, np.int64)
