@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
-from sim import care, choice, illness, payment, population, region, rng
+from sim import admission, care, choice, illness, payment, population, region, rng
 from sim.arrays import Buffers, row_sums
 from sim.facilities import Facility, FacilityState
 from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes
@@ -852,55 +853,65 @@ class CareModel(mesa.Model):
 
     # ------------------------------------------------------------------ 4. admit
     def _admit(self, new: _Requests) -> None:
-        s, t, w = self.scenario, self._today, self.wards
+        s, t, f, pop, policy = self.scenario, self._today, self.facilities, self.population, self.policy
         t.waiting_start = len(self._waiting)
         t.transfer_requests = len(self._transfers)
-        queue = _Requests.concat_all([self._waiting, self._transfers, new])
-        self._transfers = _Requests.empty()
-        # At very small scales some cells have no hospital able to admit a severity (hospitals get
-        # no beds): those requests have nowhere to go and are unmet.
-        nowhere = queue.facility < 0
-        if nowhere.any():
-            t.unmet_inpatient += int(np.count_nonzero(nowhere))
-            queue = queue.take(~nowhere)
-        to_lead = self._referred_to_lead(queue.resident, queue.facility, queue.from_primary)
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free
         # beds not held for qualifying patients; then those who waited too long look elsewhere.
-        qualified = to_lead if self.policy.reserved_share > 0 else np.zeros(len(queue), dtype=bool)
-        busy = w.discharge_day != FREE_BED
-        beds = care.allocate_admissions(
-            queue.facility,
-            self.day - queue.since,
-            qualified,
-            queue.severity,
-            self.population.cell[queue.resident],
-            w.facility,
-            ~busy,
-            busy & w.qualified,
-            self._reserved,
-            self._released(),
-            s.care.admission_wait_tolerance_days,
-            self.region.cell_candidates,
-            self.region.cell_travel_hours,
-            self.facilities.inpatient_capability,
+        ward = _ward_arrays(self.wards)
+        admitted = admission.admit(
+            _request_arrays(self._waiting),
+            _request_arrays(self._transfers),
+            _request_arrays(new),
+            day=self.day,
+            ward=ward,
+            free_bed=FREE_BED,
+            home_cell=pop.cell,
+            signed=pop.signed,
+            hypertension=pop.hypertension,
+            diabetes=pop.diabetes,
+            home_district=pop.district,
+            cell_lead=self._cell_lead,
+            signed_only=s.levers.reserved_beds.signed_only,
+            reserve=policy.reserved_share > 0,
+            reserved=self._reserved,
+            idle_days=self._reserve_idle_days,
+            release_days=policy.reserved_release_days,
+            tolerance=s.care.admission_wait_tolerance_days,
+            candidates=self.region.cell_candidates,
+            hours=self.region.cell_travel_hours,
+            capability=f.inpatient_capability,
+            tier=f.tier,
+            intensity=f.intensity,
+            consortium=f.consortium,
+            district=f.district,
+            county_district=self.region.district_is_county,
+            transfer_probability=s.care.transfer_probability.as_array(),
+            mean_stay=s.illness.length_of_stay.as_array(),
+            stay_factor=s.illness.severity_stay_factor.as_array(),
+            seed=self.seed,
+            records=t.by_tier,
+            expected_wait=f.expected_admission_wait,
+            memory_days=s.care.wait_memory_days,
         )
-        admitted = queue.take(beds.request)
-        admitted.facility = beds.facility
-        self._occupy(
-            admitted,
-            beds.slot,
-            qualified=beds.group == 0,
-            to_lead=to_lead[beds.request] & (beds.group < 2),
-            group=beds.group,
-        )
-        t.unmet_inpatient += beds.unmet
-        self._waiting = queue.take(beds.waiting)
+        self._transfers = _Requests.empty()
+        self._waiting = _Requests(**dict(zip(admission.REQUEST_FIELDS, admitted.waiting, strict=True)))
         t.waiting_end = len(self._waiting)
-        if self._reserved.any():
-            unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
-            self._reserve_idle_days = np.where(unused > 0, self._reserve_idle_days + 1, 0)
-        else:
-            self._reserve_idle_days = np.zeros_like(self._reserve_idle_days)
+        t.unmet_inpatient += admitted.unmet
+        t.chronic_admissions += admitted.chronic
+        t.county_admissions += admitted.county
+        t.county_admissions_in_county += admitted.county_in_county
+        f.expected_admission_wait = admitted.expected_wait
+        self._reserve_idle_days = admission.begin_stays(
+            admitted,
+            day=self.day,
+            dispersion=s.illness.stay_dispersion,
+            transfer_after=TRANSFER_AFTER_DAYS,
+            ward=ward,
+            free_bed=FREE_BED,
+            reserved=self._reserved,
+            idle_days=self._reserve_idle_days,
+        )
 
     def _released(self) -> np.ndarray:
         """Hospitals whose bed reserve is open to any patient now (`care.open_beds`' release rule)."""
@@ -911,44 +922,6 @@ class CareModel(mesa.Model):
         w = self.wards
         busy = w.discharge_day != FREE_BED
         return care.open_beds(w.facility, ~busy, busy & w.qualified, self._reserved, self._released())
-
-    def _occupy(
-        self, req: _Requests, slot: np.ndarray, *, qualified: np.ndarray, to_lead: np.ndarray, group: np.ndarray
-    ) -> None:
-        """Admitted patients take their beds; expected admission waits are learned group by group."""
-        if slot.size == 0:
-            return
-        f, s, t, w = self.facilities, self.scenario, self._today, self.wards
-        tier = f.tier[req.facility]
-        stay = illness.length_of_stay(self.seed, req.key, tier, req.severity, s.illness)
-        p_transfer = s.care.transfer_probability.as_array()[tier] * (req.severity < 3)
-        transfer = rng.uniform(self.seed, "care.transfer", req.key) < p_transfer
-        stay = np.where(transfer, np.minimum(stay, TRANSFER_AFTER_DAYS), stay)
-        w.discharge_day[slot] = self.day + stay
-        w.resident[slot] = req.resident
-        w.severity[slot] = req.severity
-        w.key[slot] = req.key
-        w.stay[slot] = stay
-        w.intensity[slot] = f.intensity[req.facility]
-        w.qualified[slot] = qualified
-        w.referred[slot] = req.referred
-        w.transfer[slot] = transfer
-        w.chain_consortium[slot] = np.where(req.chain_consortium >= 0, req.chain_consortium, f.consortium[req.facility])
-        w.chain_paid[slot] = req.chain_paid
-        waited = (self.day - req.since).astype(np.float64)
-        t.add_by_tier("admissions", tier)
-        t.add_by_tier("admission_wait_days", tier, waited)
-        t.add_by_tier("referred_admissions", tier, req.referred.astype(np.float64))
-        t.add_by_tier("lead_referral_admissions", tier[to_lead])
-        t.add_by_tier("lead_referral_wait_days", tier[to_lead], waited[to_lead])
-        pop = self.population
-        t.chronic_admissions += int(np.count_nonzero(pop.hypertension[req.resident] | pop.diabetes[req.resident]))
-        home = pop.district[req.resident]
-        county = self.region.district_is_county[home]
-        t.county_admissions += int(np.count_nonzero(county))
-        t.county_admissions_in_county += int(np.count_nonzero(county & (f.district[req.facility] == home)))
-        # Each allocation group's waits are news of its own, in turn.
-        f.expected_admission_wait = self._learned(f.expected_admission_wait, req.facility, waited, group)
 
     # ------------------------------------------------------------------ 5. close year, 6. record
     def _record(self) -> None:
@@ -1108,6 +1081,10 @@ class _Requests:
 
 _CLAIM_ARRAYS = tuple(f.name for f in fields(_Claims) if f.name != "bounds")
 _REQUEST_FIELDS = tuple(f.name for f in fields(_Requests))
+_request_arrays = operator.attrgetter(*admission.REQUEST_FIELDS)
+"""A request list's arrays as the admission kernels take them (`admission.REQUEST_FIELDS`)."""
+_ward_arrays = operator.attrgetter(*admission.WARD_FIELDS)
+"""The wards' arrays as the admission kernels take them (`admission.WARD_FIELDS`)."""
 
 
 @dataclass
