@@ -12,20 +12,52 @@ not call `log`/`exp` — numpy's SIMD versions differ from libm's in the last bi
 Transcendental functions stay in numpy, outside kernels.
 
 Set the environment variable `TIERSIM_NUMBA=0` (or call `use_numba(False)`) to run the numpy twins.
+
+Compiled kernels are cached on disk in a folder named after a digest of the package's source
+(`sim/__pycache__/kernels-<digest>`): numba checks only the file that defines a kernel, so a kernel
+calling a helper of another module would otherwise keep a stale compiled copy after that helper
+changed. Setting `NUMBA_CACHE_DIR` overrides the folder (and this protection).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 try:
     import numba
 except ImportError:  # numba is a dependency, but the simulator must run without it
     numba = None
+
+
+def _kernel_cache() -> Path:
+    """The cache folder of this version of the compiled code; caches of other versions are removed.
+
+    The version is a digest of the modules that declare kernels or helpers (they import this one),
+    so editing, say, the report does not recompile every kernel.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=8)
+    for source in sorted(package.rglob("*.py")):
+        text = source.read_bytes()
+        if source.name == "accel.py" or b"from sim.accel import" in text:
+            digest.update(text)
+    folder = package / "__pycache__" / f"kernels-{digest.hexdigest()}"
+    if not folder.exists():
+        for stale in folder.parent.glob("kernels-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+    return folder
+
+
+if numba is not None and not os.environ.get("NUMBA_CACHE_DIR"):
+    # Before any kernel or helper is declared: numba picks a function's cache folder then.
+    numba.config.CACHE_DIR = str(_kernel_cache())
 
 F = TypeVar("F", bound=Callable[..., Any])
 

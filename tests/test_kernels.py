@@ -345,3 +345,13 @@ def test_whole_run_equal_with_numpy_twins(name: str) -> None:
     assert accel.numba_enabled()
     pd.testing.assert_frame_equal(compiled.daily, twins.daily, check_exact=True)
     pd.testing.assert_frame_equal(compiled.annual, twins.annual, check_exact=True)
+
+
+def test_kernel_cache_is_per_version_of_the_source() -> None:
+    """Compiled kernels are cached under a digest of the kernel modules, so a changed helper is never stale."""
+    import numba
+
+    folder = Path(numba.config.CACHE_DIR)
+    assert folder.parent == ROOT / "sim" / "__pycache__" and folder.name.startswith("kernels-")
+    assert folder == accel._kernel_cache()  # the same source gives the same folder
+    assert any(folder.rglob("*.nbi"))  # kernels compiled in this session were cached there
