@@ -109,33 +109,67 @@ _PAIRWISE_BLOCK = 128
 
 
 @helper
-def pairwise_sum(values: np.ndarray, begin: int, end: int) -> float:
-    """`values[begin:end].sum()` of a 1-D float64 array, for kernels: numpy's pairwise summation step by step.
-
-    numpy adds fewer than 8 values in order; up to 128 values in eight interleaved running sums,
-    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in order; longer
-    slices as the sums of two halves, the first a multiple of 8 long. (numpy's `loops_utils.h`,
-    `pairwise_sum`; the tests check it against `ndarray.sum` bit for bit.) A C-ordered block of a
-    matrix is summed the same way over its flat elements.
-    """
+def _pairwise_block(values: np.ndarray, begin: int, end: int) -> float:
+    """The sum of at most `_PAIRWISE_BLOCK` values as numpy makes it: in order below 8, else eight running sums."""
     n = end - begin
     if n < 8:
         total = 0.0
         for i in range(begin, end):
             total += values[i]
         return total
-    if n <= _PAIRWISE_BLOCK:
-        r0, r1, r2, r3 = values[begin], values[begin + 1], values[begin + 2], values[begin + 3]
-        r4, r5, r6, r7 = values[begin + 4], values[begin + 5], values[begin + 6], values[begin + 7]
-        i = begin + 8
-        while i < end - n % 8:
-            r0, r1, r2, r3 = r0 + values[i], r1 + values[i + 1], r2 + values[i + 2], r3 + values[i + 3]
-            r4, r5, r6, r7 = r4 + values[i + 4], r5 + values[i + 5], r6 + values[i + 6], r7 + values[i + 7]
-            i += 8
-        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        for k in range(i, end):
-            total += values[k]
-        return total
-    half = n // 2
-    half -= half % 8
-    return pairwise_sum(values, begin, begin + half) + pairwise_sum(values, begin + half, end)
+    r0, r1, r2, r3 = values[begin], values[begin + 1], values[begin + 2], values[begin + 3]
+    r4, r5, r6, r7 = values[begin + 4], values[begin + 5], values[begin + 6], values[begin + 7]
+    i = begin + 8
+    while i < end - n % 8:
+        r0, r1, r2, r3 = r0 + values[i], r1 + values[i + 1], r2 + values[i + 2], r3 + values[i + 3]
+        r4, r5, r6, r7 = r4 + values[i + 4], r5 + values[i + 5], r6 + values[i + 6], r7 + values[i + 7]
+        i += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for k in range(i, end):
+        total += values[k]
+    return total
+
+
+@helper
+def pairwise_sum(values: np.ndarray, begin: int, end: int) -> float:
+    """`values[begin:end].sum()` of a 1-D float64 array, for kernels: numpy's pairwise summation step by step.
+
+    numpy adds fewer than 8 values in order; up to 128 values in eight interleaved running sums,
+    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in order; longer
+    slices as the sum of their two halves, the first a multiple of 8 long (numpy's `loops_utils.h`,
+    `pairwise_sum`; the tests check it against `ndarray.sum` bit for bit). A C-ordered block of a
+    matrix is summed the same way over its flat elements.
+
+    The halving runs on an explicit stack rather than by recursion: numba cannot link a cached
+    recursive function into a kernel it compiles afresh.
+    """
+    if end - begin <= _PAIRWISE_BLOCK:
+        return _pairwise_block(values, begin, end)
+    # A frame per slice being summed: its start, length, and (once its left half is summed) that sum.
+    first = np.empty(64, np.int64)
+    length = np.empty(64, np.int64)
+    left_done = np.zeros(64, np.bool_)
+    left = np.empty(64)
+    top = 0
+    first[0], length[0] = begin, end - begin
+    while True:
+        b, n = first[top], length[top]
+        if n > _PAIRWISE_BLOCK:  # a new slice: its left half first
+            half = n // 2
+            top += 1
+            first[top], length[top], left_done[top] = b, half - half % 8, False
+            continue
+        result = _pairwise_block(values, b, b + n)
+        while True:  # hand the sum up until a slice still has its right half to sum
+            if top == 0:
+                return result
+            top -= 1
+            if left_done[top]:
+                result = left[top] + result
+                continue
+            left[top], left_done[top] = result, True
+            half = length[top] // 2
+            half -= half % 8
+            top += 1
+            first[top], length[top], left_done[top] = first[top - 1] + half, length[top - 1] - half, False
+            break
