@@ -125,7 +125,7 @@ def _discharges_numpy(
     annual_paid: np.ndarray,
     by_tier: np.ndarray,
     flows: np.ndarray,
-) -> tuple[tuple[np.ndarray, ...], np.ndarray, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
     out = np.flatnonzero(discharge_day == day)
     start_line_paid_so_far, fund_paid_so_far, ip_fund_paid = annual_paid.T
     n_tiers = by_tier.shape[1]
@@ -166,9 +166,9 @@ def _discharges_numpy(
         np.maximum(0.0, inpatient_cap[their_scheme] - ip_fund_paid[resident]),
     )
     np.add.at(ip_fund_paid, resident, fund)
-    stays = (facility, tier, components, bill, fund, oop, fixed)
 
-    ended = ~transfer  # stays that end here (the others continue higher up)
+    # Case mix and the day's records of stays that end here (the others continue higher up).
+    ended = ~transfer
     ended_tier, ended_severity, ended_bill = tier[ended], severity[ended], bill[ended]
     np.add.at(case_bills, (ended_tier, ended_severity), ended_bill / inflation)  # group prices are in year-0 yuan
     np.add.at(case_counts, (ended_tier, ended_severity), 1)
@@ -176,6 +176,7 @@ def _discharges_numpy(
     by_tier[_STAY_DAYS] += np.bincount(ended_tier, weights=stay[ended].astype(np.float64), minlength=n_tiers)
     by_tier[_STAY_BILLS] += np.bincount(ended_tier, weights=ended_bill, minlength=n_tiers)
     start_line_paid = np.minimum(bill, start_line)
+    stays = (np.stack([facility, tier]), components, np.stack([bill, fund, oop, start_line_paid]), fixed)
 
     # Transfers up ask for a bed at a higher tier, one level more severe.
     up = out[transfer]
@@ -191,12 +192,9 @@ def _discharges_numpy(
         facility_tier[origin[routed]] * n_tiers + facility_tier[target[routed]], minlength=n_tiers * n_tiers
     ).reshape(n_tiers, n_tiers)
     transfers = (
-        up_resident,
-        target,
-        up_severity,
+        np.stack([up_resident, target, up_severity, facility_consortium[origin]]),
         rng.bits_after(transfer_word, slot_key[up]),
         facility_tier[origin] <= primary_tiers,
-        facility_consortium[origin].astype(np.int64),
         slot_chain_paid[up] + start_line_paid[transfer],
     )
     discharge_day[out] = free_bed
@@ -241,16 +239,12 @@ def _discharges_numpy(
         by_tier[_VISITS] += np.bincount(centre_tier, minlength=n_tiers)
         by_tier[_VISIT_BILLS] += np.bincount(centre_tier, weights=visit_bill, minlength=n_tiers)
     visits = (
-        slot_facility[ended_slots[down]],
-        centre,
-        centre_tier,
+        np.stack([slot_facility[ended_slots[down]], centre, centre_tier]),
         visit_components.take(visit, axis=0),
-        visit_bill,
-        visit_fund,
-        visit_oop,
+        np.stack([visit_bill, visit_fund, visit_oop]),
         capitated,
     )
-    return stays, start_line_paid, transfers, visits
+    return stays, transfers, visits
 
 
 @kernel(_discharges_numpy)
@@ -312,7 +306,7 @@ def discharges(
     annual_paid: np.ndarray,
     by_tier: np.ndarray,
     flows: np.ndarray,
-) -> tuple[tuple[np.ndarray, ...], np.ndarray, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
     """The day's discharges: bills of the stays that end today, transfers up, down-referrals and their visits.
 
     Stays are taken in bed-slot order and their bills split as one batch (`insurance.split_claims`,
@@ -381,12 +375,14 @@ def discharges(
         flows: The day's referral flows between tiers (updated in place).
 
     Returns:
-        The stays' claims (facility, tier, components, bill, fund, out-of-pocket, paid a fixed
-        amount); the start-line each stay paid (summed by numpy: `arrays.pairwise_sum` is recursive,
-        and numba cannot link a recursive function loaded from its cache into a new compilation);
-        transfer requests (resident, target facility or −1, severity, key, from primary care, chain
-        consortium, start-line paid along the chain); follow-up visit claims (facility referring
-        down, centre, its tier, components, bill, fund, out-of-pocket, capitated).
+        Arrays of a kind side by side (rows of one array: each returned array costs a microsecond):
+        the stays' claims — (facility, tier), (n, 3) components, (bill, fund, out-of-pocket,
+        start-line paid), paid a fixed amount; transfer requests — (resident, target facility or
+        −1, severity, chain consortium), key, from primary care, start-line paid along the chain;
+        follow-up visit claims — (facility referring down, centre, its tier), (n, 3) components,
+        (bill, fund, out-of-pocket), capitated. The start-line paid is summed by numpy:
+        `arrays.pairwise_sum` is recursive, and numba cannot link a recursive function loaded from
+        its cache into a new compilation.
     """
     n = 0
     for s in range(discharge_day.size):
@@ -402,8 +398,9 @@ def discharges(
     use_case_price, use_per_diem = case_price.size > 0, per_diem_rate.size > 0
 
     # Each stay's bill and components, start-line, rate and cap left, in slot order.
-    facility, tier, resident = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
-    components, bill, fixed = np.empty((n, 3)), np.empty(n), np.zeros(n, np.bool_)
+    stay_ids, stay_amounts = np.empty((2, n), np.int64), np.empty((4, n))
+    facility, tier, bill = stay_ids[0], stay_ids[1], stay_amounts[0]
+    resident, components, fixed = np.empty(n, np.int64), np.empty((n, 3)), np.zeros(n, np.bool_)
     start_line, rate, cap_left = np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
         s = out[i]
@@ -438,10 +435,11 @@ def discharges(
     fund, oop, _ = _split_claims(bill, resident, rate, np.zeros(n), start_line, cap_left)
     for i in range(n):
         annual_paid[resident[i], 2] += fund[i]
+        stay_amounts[1, i], stay_amounts[2, i] = fund[i], oop[i]
 
     # Case mix and the day's records of stays that end here; transfers up, one level more severe.
     ended_sums = np.zeros((3, n_tiers))
-    start_line_paid = np.empty(n)
+    start_line_paid = stay_amounts[3]
     n_up = 0
     for i in range(n):
         start_line_paid[i] = min(bill[i], start_line[i])
@@ -460,9 +458,9 @@ def discharges(
             by_tier[_STAY_DAYS, t] += ended_sums[1, t]
             by_tier[_STAY_BILLS, t] += ended_sums[2, t]
 
-    up_resident, up_target, up_severity = np.empty(n_up, np.int64), np.empty(n_up, np.int64), np.empty(n_up, np.int64)
-    up_key, up_primary = np.empty(n_up, np.uint64), np.empty(n_up, np.bool_)
-    up_consortium, up_paid = np.empty(n_up, np.int64), np.empty(n_up)
+    up_ids, up_key, up_primary, up_paid = (
+        np.empty((4, n_up), np.int64), np.empty(n_up, np.uint64), np.empty(n_up, np.bool_), np.empty(n_up)
+    )  # fmt: skip
     j = 0
     for i in range(n):
         s = out[i]
@@ -481,10 +479,9 @@ def discharges(
         target = cell_candidates[cell, best] if best >= 0 else referral_inpatient[cell, sev]
         if target >= 0:
             flows[tier[i], facility_tier[target]] += 1.0
-        up_resident[j], up_target[j], up_severity[j] = who, target, sev
+        up_ids[0, j], up_ids[1, j], up_ids[2, j], up_ids[3, j] = who, target, sev, facility_consortium[facility[i]]
         up_key[j] = rng.hash_word(transfer_word, slot_key[s])
         up_primary[j] = tier[i] <= primary_tiers
-        up_consortium[j] = facility_consortium[facility[i]]
         up_paid[j] = slot_chain_paid[s] + start_line_paid[i]
         j += 1
     for i in range(n):
@@ -499,9 +496,13 @@ def discharges(
             p_down = down_probability[tier[i]] * down_willingness[facility[i]]
             down[i] = rng.unit_float(rng.hash_word(down_word, slot_key[s]), 0.0) < p_down
             n_down += 1 if down[i] else 0
-    origin, who_down = np.empty(n_down, np.int64), np.empty(n_down, np.int64)
-    centre, centre_tier = np.empty(n_down, np.int64), np.empty(n_down, np.int64)
-    visit_parts, visit_bill = np.empty((n_down, 3)), np.empty(n_down)
+    visit_ids, visit_parts, visit_amounts = (
+        np.empty((3, n_down), np.int64),
+        np.empty((n_down, 3)),
+        np.empty((3, n_down)),
+    )
+    origin, centre, centre_tier, visit_bill = visit_ids[0], visit_ids[1], visit_ids[2], visit_amounts[0]
+    who_down = np.empty(n_down, np.int64)
     j = 0
     for i in range(n):
         if down[i]:
@@ -532,8 +533,8 @@ def discharges(
             and centre_tier[j] <= primary_tiers
             and facility_consortium[centre[j]] == cell_consortium[resident_cell[who]]
         )
-        if capitated[j]:
-            visit_fund[j] = 0.0
+        visit_amounts[1, j] = 0.0 if capitated[j] else visit_fund[j]
+        visit_amounts[2, j] = visit_oop[j]
         visit_sums[0, centre_tier[j]] += 1.0
         visit_sums[1, centre_tier[j]] += visit_bill[j]
     if n_down:
@@ -541,8 +542,7 @@ def discharges(
             by_tier[_VISITS, t] += visit_sums[0, t]
             by_tier[_VISIT_BILLS, t] += visit_sums[1, t]
     return (
-        (facility, tier, components, bill, fund, oop, fixed),
-        start_line_paid,
-        (up_resident, up_target, up_severity, up_key, up_primary, up_consortium, up_paid),
-        (origin, centre, centre_tier, visit_parts, visit_bill, visit_fund, visit_oop, capitated),
+        (stay_ids, components, stay_amounts, fixed),
+        (up_ids, up_key, up_primary, up_paid),
+        (visit_ids, visit_parts, visit_amounts, capitated),
     )

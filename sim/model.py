@@ -513,7 +513,7 @@ class CareModel(mesa.Model):
             self.wards, self.facilities, self.population, self.insurance, self.scenario, self.policy, self._today
         )  # fmt: skip
         prices = s.prices
-        stays, start_line_paid, up, visits = discharge.discharges(
+        stays, up, visits = discharge.discharges(
             self.day, FREE_BED, w.discharge_day, w.facility, w.resident, w.severity, w.key, w.stay, w.intensity,
             w.referred, w.transfer, w.chain_consortium, w.chain_paid,
             f.tier, f.consortium, f.component_volume, f.down_referral_willingness, f.inpatient_capability,
@@ -533,12 +533,12 @@ class CareModel(mesa.Model):
             table.outpatient_start_line, table.outpatient_cap, policy.no_start_line_after_down_referral,
             policy.capitation_rate > 0, self._annual_paid, t.by_tier, t.flows,
         )  # fmt: skip
-        facility, tier, components, bill, fund, oop, fixed = stays
+        (facility, tier), components, (bill, fund, oop, start_line_paid), fixed = stays
         if facility.size == 0:
             return
         self._settle(facility, tier, components, bill, fund, oop, fixed=fixed)
         t.chain_start_line_paid += float(start_line_paid.sum())
-        resident, target, severity, key, from_primary, chain_consortium, chain_paid = up
+        (resident, target, severity, chain_consortium), key, from_primary, chain_paid = up
         if resident.size:
             self._transfers = _Requests.concat_all(
                 [
@@ -558,7 +558,7 @@ class CareModel(mesa.Model):
             )
             t.referrals_up += int(resident.size)
             t.transfers_up += int(resident.size)
-        origin, centre, centre_tier, components, bill, fund, oop, capitated = visits
+        (origin, centre, centre_tier), components, (bill, fund, oop), capitated = visits
         if origin.size:
             t.referrals_down += int(origin.size)
             self._settle(centre, centre_tier, components, bill, fund, oop, fixed=capitated, bounds=[0, origin.size])
