@@ -41,19 +41,17 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import admission, care, choice, illness, payment, population, region, rng
+from sim import admission, care, choice, discharge, illness, payment, population, region, rng
 from sim.arrays import Buffers, row_sums
 from sim.facilities import Facility, FacilityState
 from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes
 from sim.insurance import (
     Fund,
     SchemeTable,
-    chain_start_line,
     claim_rate_table,
     claim_rates,
     expected_out_of_pocket,
     settle_outpatient_batches,
-    split_claims,
 )
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
@@ -75,6 +73,9 @@ FREE_BED = np.iinfo(np.int64).min
 """Days a patient who needs a higher tier spends in the first ward before the transfer (上转)."""
 
 _TIER_LEVEL = np.array(TIER_LEVEL)
+_NO_TABLE, _NO_RATES = np.zeros((0, 0)), np.zeros(0)
+"""Per-case prices and per-diem rates where those payments are not in force (kernels take arrays only)."""
+_NO_RATES.setflags(write=False)  # read-only as the lever's rates are: one compiled signature for both
 _PRIMARY_TIERS = 1
 """Tiers 0 and 1 are primary care (基层)."""
 _REVENUE_FIELDS = tuple(f"revenue_{c}" for c in payment.COMPONENTS)
@@ -509,102 +510,62 @@ class CareModel(mesa.Model):
 
     # ------------------------------------------------------------------ 2. discharge
     def _discharge(self) -> None:
-        w = self.wards
-        out = np.flatnonzero(w.discharge_day == self.day)
-        if out.size == 0:
+        """Stays ending today: billed, booked to the case mix, transferred up or ended, referred down (`discharge`)."""
+        w, f, pop, table, s, policy, t = (
+            self.wards, self.facilities, self.population, self.insurance, self.scenario, self.policy, self._today
+        )  # fmt: skip
+        prices = s.prices
+        stays, up, visits = discharge.discharges(
+            self.day, FREE_BED, w.discharge_day, w.facility, w.resident, w.severity, w.key, w.stay, w.intensity,
+            w.referred, w.transfer, w.chain_consortium, w.chain_paid,
+            f.tier, f.consortium, f.component_volume, f.down_referral_willingness, f.inpatient_capability,
+            pop.hypertension, pop.diabetes, pop.scheme, pop.signed, pop.cell,
+            self.region.cell_candidates, self._cand_tier, self._cand_preference, self._referral_inpatient,
+            self._cell_consortium, _PRIMARY_TIERS,
+            prices.inpatient_price_per_day.as_array(), prices.inpatient_severity_factor.as_array(),
+            prices.drug_share_inpatient.as_array(), prices.test_share_inpatient.as_array(), policy.price_multiplier,
+            (1.0 + prices.price_inflation) ** self.year,
+            self._case_price if self._case_price is not None and policy.drg_factor is not None else _NO_TABLE,
+            _NO_RATES if policy.per_diem_rate is None else policy.per_diem_rate,
+            _TIER_LEVEL, table.inpatient_start_line, table.inpatient_cap, self._inpatient_rates,
+            policy.cumulative_start_line, self._case_bills, self._case_counts,
+            s.care.down_referral_probability.as_array(),
+            rng.stream_key(self.seed, "care.down_referral"), rng.stream_key(self.seed, "care.transfer_key"),
+            self._visit_components, self._visit_bills, self._outpatient_rates,
+            table.outpatient_start_line, table.outpatient_cap, policy.no_start_line_after_down_referral,
+            policy.capitation_rate > 0, self._annual_paid, t.by_tier, t.flows,
+        )  # fmt: skip
+        (facility, tier), components, (bill, fund, oop, start_line_paid), fixed = stays
+        if facility.size == 0:
             return
-        f, pop, table, s, policy = self.facilities, self.population, self.insurance, self.scenario, self.policy
-        facility = w.facility[out]
-        tier = f.tier[facility]
-        resident = w.resident[out]
-        severity = w.severity[out]
-        stay = w.stay[out]
-        chronic = pop.hypertension[resident] | pop.diabetes[resident]  # `pop.chronic` is for everyone
-        bill, fixed = self._inpatient_bills(tier, w.intensity[out], severity, stay, chronic, w.transfer[out])
-        components = payment.priced_components(
-            bill, tier, True, s.prices, policy.price_multiplier, f.component_volume.take(facility, axis=0)
-        )
-        if fixed.any():  # per-case and per-diem payments are the amounts paid, whatever the components
-            components[fixed] = payment.split_components(bill[fixed], tier[fixed], True, s.prices)
-        bill = row_sums(components)
-        scheme = pop.scheme[resident]
-        level = _TIER_LEVEL[tier]
-        start_line = chain_start_line(
-            table.inpatient_start_line[scheme, level],
-            w.chain_paid[out],
-            w.chain_consortium[out] == f.consortium[facility],
-            policy.cumulative_start_line,
-        )
-        fund, oop, _ = split_claims(
-            bill,
-            resident,
-            claim_rates(self._inpatient_rates, scheme, tier, w.referred[out], pop.signed[resident]),
-            np.zeros(bill.size),
-            start_line,
-            np.maximum(0.0, table.inpatient_cap[scheme] - self._ip_fund_paid[resident]),
-        )
-        np.add.at(self._ip_fund_paid, resident, fund)
         self._settle(facility, tier, components, bill, fund, oop, fixed=fixed)
-        transfer = w.transfer[out]
-        ended = ~transfer  # stays that end here (the others continue higher up)
-        ended_tier, ended_severity, ended_bill = tier[ended], severity[ended], bill[ended]
-        deflator = (1.0 + s.prices.price_inflation) ** self.year  # group prices are kept in year-0 yuan
-        np.add.at(self._case_bills, (ended_tier, ended_severity), ended_bill / deflator)
-        np.add.at(self._case_counts, (ended_tier, ended_severity), 1)
-        t = self._today
-        t.add_by_tier("discharges", ended_tier)
-        t.add_by_tier("stay_days", ended_tier, stay[ended].astype(np.float64))
-        t.add_by_tier("stay_bills", ended_tier, ended_bill)
-        start_line_paid = np.minimum(bill, start_line)
         t.chain_start_line_paid += float(start_line_paid.sum())
-        if transfer.any():
-            self._transfer_up(out[transfer], start_line_paid[transfer])
-        w.discharge_day[out] = FREE_BED
-
-        stays = out[ended]
-        p_down = s.care.down_referral_probability.as_array()[ended_tier] * f.down_referral_willingness[facility[ended]]
-        down = rng.uniform(self.seed, "care.down_referral", w.key[stays]) < p_down
-        if down.any():
-            who = w.resident[stays[down]]
-            centre = self.region.cell_candidates[pop.cell[who], 1]
-            t.referrals_down += int(down.sum())
-            t.add_flow(ended_tier[down], f.tier[centre])
-            self._bill_outpatient(
-                who,
-                centre,
-                np.zeros(who.size, np.int64),
-                np.full(who.size, FOLLOW_UP),
-                np.ones(who.size, bool),
-                waive_start_line=np.full(who.size, policy.no_start_line_after_down_referral),
+        (resident, target, severity, chain_consortium), key, from_primary, chain_paid = up
+        if resident.size:
+            self._transfers = _Requests.concat_all(
+                [
+                    self._transfers,
+                    _Requests(
+                        resident=resident,
+                        facility=target,
+                        severity=severity,
+                        key=key,
+                        since=np.full(resident.size, self.day, dtype=np.int64),
+                        referred=np.ones(resident.size, dtype=bool),
+                        from_primary=from_primary,
+                        chain_consortium=chain_consortium,
+                        chain_paid=chain_paid,
+                    ),
+                ]
             )
+            t.referrals_up += int(resident.size)
+            t.transfers_up += int(resident.size)
+        (origin, centre, centre_tier), components, (bill, fund, oop), capitated = visits
+        if origin.size:
+            t.referrals_down += int(origin.size)
+            self._settle(centre, centre_tier, components, bill, fund, oop, fixed=capitated, bounds=[0, origin.size])
             if policy.down_referral_bonus > 0:
-                self._pay_lump_sum(w.facility[stays[down]], np.full(who.size, policy.down_referral_bonus))
-
-    def _inpatient_bills(
-        self,
-        tier: np.ndarray,
-        intensity: np.ndarray,
-        severity: np.ndarray,
-        stay: np.ndarray,
-        chronic: np.ndarray,
-        transfer: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(bill, paid-a-fixed-amount mask): per-diem for chronic stays, per case, or fee-for-service.
-
-        A stay cut short by a transfer up is billed item by item (a short stay is no whole case).
-        """
-        s, policy = self.scenario, self.policy
-        inflation = (1.0 + s.prices.price_inflation) ** self.year
-        bill = payment.inpatient_bill(tier, intensity, severity, stay, self.year, s.prices)
-        fixed = np.zeros(bill.size, dtype=bool)
-        if self._case_price is not None and policy.drg_factor is not None:
-            bill = np.where(transfer, bill, self._case_price[tier, severity] * inflation)
-            fixed |= ~transfer
-        if policy.per_diem_rate is not None:
-            per_diem = chronic & (policy.per_diem_rate[tier] > 0)
-            bill = np.where(per_diem, policy.per_diem_rate[tier] * stay * inflation, bill)
-            fixed |= per_diem
-        return bill, fixed
+                self._pay_lump_sum(origin, np.full(origin.size, policy.down_referral_bonus))
 
     def _transfer_up(self, slots: np.ndarray, start_line_paid: np.ndarray) -> None:
         """Patients whose condition needs a higher tier ask for a bed there (上转), one level more severe."""
@@ -612,15 +573,10 @@ class CareModel(mesa.Model):
         resident = w.resident[slots]
         severity = np.minimum(w.severity[slots] + 1, 3)
         origin = w.facility[slots]
-        cell = self.population.cell[resident]
-        cand = self.region.cell_candidates.take(cell, axis=0)
-        higher = (
-            (cand >= 0)
-            & (self._cand_tier.take(cell, axis=0) > f.tier[origin][:, None])
-            & (f.inpatient_capability[np.maximum(cand, 0)] >= severity[:, None])
-        )
-        target = care.preferred(cand, self._cand_preference.take(cell, axis=0), higher)
-        target = np.where(target >= 0, target, self._referral_inpatient[cell, severity])
+        target = discharge.transfer_targets(
+            self.population.cell[resident], severity, f.tier[origin], self.region.cell_candidates, self._cand_tier,
+            self._cand_preference, f.inpatient_capability, self._referral_inpatient,
+        )  # fmt: skip
         self._transfers = _Requests.concat_all(
             [
                 self._transfers,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import accel, admission, care, choice, facilities, insurance, metrics, payment
+from sim import accel, admission, care, choice, discharge, facilities, insurance, metrics, payment
 from sim.arrays import pairwise_sum, stable_order
 from sim.model import CareModel
 
@@ -356,3 +356,43 @@ def test_kernel_cache_is_per_version_of_the_source() -> None:
     assert folder == accel._kernel_cache()  # the same source gives the same folder
     stable_order(np.arange(3))  # compiled (or loaded) and cached there
     assert any(folder.rglob("arrays.stable_order*.nbi"))
+
+
+def test_discharges_equal_twin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A month of a small run's discharges with every lever that changes them: per case, per-diem, chain
+    start-lines, capitation, down-referral without start-line; transfers up and referrals down."""
+    levers = ("drg", "per_diem", "capitation", "start_line")
+    scenario = sim.load_scenario(
+        ROOT / "scenarios" / "capitation.toml",
+        [
+            "run.scale=0.004",
+            *(f"levers.{lever}.{key}" for lever in levers for key in ("enabled=true", "start_year=0")),
+            "levers.start_line.cumulative_in_consortium=true",
+            "levers.start_line.down_referral_bonus=200",
+            "levers.start_line.no_start_line_after_down_referral=true",
+        ],
+    )
+    model = CareModel(scenario)
+    while model.day < 0:
+        model.step()
+    days = []
+    compiled = discharge.discharges
+
+    def captured(*args):
+        days.append(tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args))
+        return compiled(*args)
+
+    monkeypatch.setattr(discharge, "discharges", captured)
+    for _ in range(30):
+        model.step()
+    stays = transfers = fixed = downs = capitated = 0
+    for args in days:
+        (got, gin), (want, win) = _both(compiled, *args)
+        _assert_same(got, want)
+        _assert_same(gin, win)  # freed beds, annual accounts, case mix and the day's records
+        stays += got[0][3].size
+        fixed += int(got[0][3].sum())
+        transfers += got[1][1].size
+        downs += got[2][3].size
+        capitated += int(got[2][3].sum())
+    assert min(stays, fixed, transfers, downs, capitated) > 0  # every branch is exercised
