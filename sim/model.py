@@ -51,7 +51,6 @@ from sim.insurance import (
     claim_rate_table,
     claim_rates,
     expected_out_of_pocket,
-    settle_outpatient_batches,
 )
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
@@ -388,68 +387,6 @@ class CareModel(mesa.Model):
         return self._shocks[begin - first : end - first]
 
     # ------------------------------------------------------------------ money
-    def _bill_outpatient(
-        self,
-        resident: np.ndarray,
-        facility: np.ndarray,
-        severity: np.ndarray,
-        kind: np.ndarray,
-        referred: np.ndarray,
-        *,
-        batch_ends: list[int] | None = None,
-        waive_start_line: np.ndarray | None = None,
-    ) -> None:
-        """Bill visits batch after batch and queue them for settlement.
-
-        Args:
-            resident: Resident of each visit.
-            facility: Facility visited.
-            severity: Severity of the episode.
-            kind: ACUTE or FOLLOW_UP.
-            referred: The visit was referred (no cut for unreferred hospital care).
-            batch_ends: Where each batch ends (default: one batch). A batch is settled as if its
-                visits came at once; a later batch sees the start-line and cap earlier ones used.
-                A day's care passes are its batches, billed in one call.
-            waive_start_line: Visits charged no annual start-line.
-        """
-        f, pop, table = self.facilities, self.population, self.insurance
-        tier = f.tier[facility]
-        visit = (facility * len(SEVERITIES) + severity) * 2 + kind
-        components = self._visit_components.take(visit, axis=0)
-        bill = self._visit_bills[visit]
-        ends = np.array([bill.size] if batch_ends is None else batch_ends, dtype=np.int64)
-        fund, oop = settle_outpatient_batches(
-            bill,
-            resident,
-            tier,
-            referred,
-            scheme=pop.scheme,
-            signed=pop.signed,
-            rates=self._outpatient_rates,
-            start_line=table.outpatient_start_line,
-            cap=table.outpatient_cap,
-            waive_start_line=np.zeros(bill.size, dtype=bool) if waive_start_line is None else waive_start_line,
-            ends=ends,
-            start_line_paid=self._op_start_line_paid,
-            fund_paid=self._op_fund_paid,
-        )
-        # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
-        # primary care is already paid per head, so the facility is not paid it again per visit.
-        if self.policy.capitation_rate > 0:
-            capitated = (
-                pop.signed[resident]
-                & (tier <= _PRIMARY_TIERS)
-                & (f.consortium[facility] == self._cell_consortium[pop.cell[resident]])
-            )
-            fund = np.where(capitated, 0.0, fund)
-        else:
-            capitated = np.zeros(bill.size, dtype=bool)
-        bounds = [0, *ends.tolist()]
-        self._settle(facility, tier, components, bill, fund, oop, fixed=capitated, bounds=bounds)
-        t = self._today
-        t.add_by_tier("visits", tier)
-        t.add_by_tier_batches(("visit_bills",), tier, bill[:, None], bounds)
-
     def _settle(
         self,
         facility: np.ndarray,
@@ -726,7 +663,7 @@ class CareModel(mesa.Model):
 
         Prices, intensity, volumes, quality, rules and rates change only at a year start, so they
         are tabulated here once a year: visit bill components by (facility, severity, kind) for
-        `_bill_outpatient`; for `_expected_oop`, what patients expect: visits by (facility, severity,
+        `care.outpatient_day`; for `_expected_oop`, what patients expect: visits by (facility, severity,
         kind, scheme, signed), stays by (admitting facility, severity, referred up or not, scheme,
         signed), the latter already weighted by the probability of admission; the parts of each
         cell's candidates' utilities that do not change within the year.
