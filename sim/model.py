@@ -479,24 +479,7 @@ class CareModel(mesa.Model):
         t.chain_start_line_paid += float(start_line_paid.sum())
         (resident, target, severity, chain_consortium), key, from_primary, chain_paid = up
         if resident.size:
-            self._transfers = _Requests.concat_all(
-                [
-                    self._transfers,
-                    _Requests(
-                        resident=resident,
-                        facility=target,
-                        severity=severity,
-                        key=key,
-                        since=np.full(resident.size, self.day, dtype=np.int64),
-                        referred=np.ones(resident.size, dtype=bool),
-                        from_primary=from_primary,
-                        chain_consortium=chain_consortium,
-                        chain_paid=chain_paid,
-                    ),
-                ]
-            )
-            t.referrals_up += int(resident.size)
-            t.transfers_up += int(resident.size)
+            self._ask_for_transfer(resident, target, severity, key, from_primary, chain_consortium, chain_paid)
         (origin, centre, centre_tier), components, (bill, fund, oop), capitated = visits
         if origin.size:
             t.referrals_down += int(origin.size)
@@ -514,6 +497,29 @@ class CareModel(mesa.Model):
             self.population.cell[resident], severity, f.tier[origin], self.region.cell_candidates, self._cand_tier,
             self._cand_preference, f.inpatient_capability, self._referral_inpatient,
         )  # fmt: skip
+        self._ask_for_transfer(
+            resident,
+            target,
+            severity,
+            rng.bits(self.seed, "care.transfer_key", w.key[slots]),
+            f.tier[origin] <= _PRIMARY_TIERS,
+            f.consortium[origin],
+            w.chain_paid[slots] + start_line_paid,
+        )
+        routed = target >= 0
+        self._today.add_flow(f.tier[origin[routed]], f.tier[target[routed]])
+
+    def _ask_for_transfer(
+        self,
+        resident: np.ndarray,
+        target: np.ndarray,
+        severity: np.ndarray,
+        key: np.ndarray,
+        from_primary: np.ndarray,
+        chain_consortium: np.ndarray,
+        chain_paid: np.ndarray,
+    ) -> None:
+        """Queue transfers up (上转) for the day's admission step, with their chain's consortium and start-line paid."""
         self._transfers = _Requests.concat_all(
             [
                 self._transfers,
@@ -521,19 +527,17 @@ class CareModel(mesa.Model):
                     resident=resident,
                     facility=target,
                     severity=severity,
-                    key=rng.bits(self.seed, "care.transfer_key", w.key[slots]),
-                    since=np.full(slots.size, self.day, dtype=np.int64),
-                    referred=np.ones(slots.size, dtype=bool),
-                    from_primary=f.tier[origin] <= _PRIMARY_TIERS,
-                    chain_consortium=f.consortium[origin],
-                    chain_paid=w.chain_paid[slots] + start_line_paid,
+                    key=key,
+                    since=np.full(resident.size, self.day, dtype=np.int64),
+                    referred=np.ones(resident.size, dtype=bool),
+                    from_primary=from_primary,
+                    chain_consortium=chain_consortium,
+                    chain_paid=chain_paid,
                 ),
             ]
         )
-        self._today.referrals_up += int(slots.size)
-        self._today.transfers_up += int(slots.size)
-        routed = target >= 0
-        self._today.add_flow(f.tier[origin[routed]], f.tier[target[routed]])
+        self._today.referrals_up += int(resident.size)
+        self._today.transfers_up += int(resident.size)
 
     # ------------------------------------------------------------------ 3. seek care
     def _seek_care(self, eps: Episodes, shocks: np.ndarray) -> _Requests:
