@@ -16,9 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import care, rng
+from sim import care, illness, rng
 from sim.accel import helper, kernel
-from sim.metrics import BY_TIER_FIELDS
+from sim.metrics import by_tier_rows
 from sim.rng import hash_word, unit_float
 
 REQUEST_FIELDS = (
@@ -50,8 +50,6 @@ WARD_FIELDS = (
 )
 """The wards' arrays, in the order the kernels take them (`model._Wards`)."""
 
-STAY_STREAM = "illness.stay"
-"""Stream of the lengths of stay (`illness.length_of_stay`, which the reference engine draws with)."""
 TRANSFER_STREAM = "care.transfer"
 """Stream of the draws that decide whether a stay ends in a transfer up."""
 
@@ -62,7 +60,7 @@ _RECORDS = (
     "lead_referral_admissions",
     "lead_referral_wait_days",
 )
-_RECORD_ROWS = np.array([BY_TIER_FIELDS.index(name) for name in _RECORDS], dtype=np.int64)
+_RECORD_ROWS = by_tier_rows(*_RECORDS)
 """Rows of `DayRecord.by_tier` that admissions add to, in `_RECORDS` order."""
 
 _allocate = helper(care._admissions.loop)
@@ -407,8 +405,8 @@ def admit(
         waiting, transfers, new, day, ward, free_bed, home_cell, signed, hypertension, diabetes, home_district,
         cell_lead, signed_only, reserve, reserved, idle_days, release_days, float(tolerance), candidates, hours,
         capability, tier, intensity, consortium, district, county_district, transfer_probability, mean_stay,
-        stay_factor, rng.stream_key(seed, STAY_STREAM), rng.stream_key(seed, TRANSFER_STREAM), records, _RECORD_ROWS,
-        expected_wait, float(memory_days),
+        stay_factor, rng.stream_key(seed, illness.STAY_STREAM), rng.stream_key(seed, TRANSFER_STREAM), records,
+        _RECORD_ROWS, expected_wait, float(memory_days),
     )  # fmt: skip
     return Admitted(*out[:5], *(int(count) for count in out[5:]))
 
@@ -479,7 +477,7 @@ def begin_stays(
 ) -> np.ndarray:
     """The admitted patients' stays begin: whole days in bed, written to the wards; and the reserves' idle days.
 
-    Days are lognormal around the mean stay (`illness.length_of_stay`, in numpy: kernels may not
+    Days are lognormal around the mean stay (`illness.lognormal_days`, in numpy: kernels may not
     call `log`/`exp`); a stay that ends in a transfer up lasts at most `transfer_after` days.
 
     Args:
@@ -498,7 +496,5 @@ def begin_stays(
     """
     from scipy.special import ndtri  # here, not at the top: scipy adds to every `tiersim` start
 
-    z = ndtri(admitted.stay_draw)
-    sigma = dispersion
-    days = np.exp(np.log(np.maximum(admitted.mean_stay, 1e-9)) - sigma**2 / 2 + sigma * z)
+    days = illness.lognormal_days(admitted.mean_stay, ndtri(admitted.stay_draw), dispersion)
     return _stays(days, admitted.slot, day, transfer_after, ward, free_bed, reserved, idle_days)

@@ -826,10 +826,7 @@ _claims_loop = helper(insurance._outpatient_batches.loop)
 _learn_waits_loop = helper(_learn_waits.loop)
 _add_batches_loop = helper(metrics._add_batches.loop)
 
-RECORD_ROWS = tuple(
-    metrics.BY_TIER_FIELDS.index(name)
-    for name in ("first_contacts", "visits", "visit_bills", "visit_wait_days", "visit_waits")
-)
+RECORD_ROWS = metrics.by_tier_rows("first_contacts", "visits", "visit_bills", "visit_wait_days", "visit_waits")
 """Rows of `DayRecord.by_tier` that `outpatient_day` adds to, in the order of its `rows` argument."""
 
 

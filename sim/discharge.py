@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import care, insurance, rng
+from sim import care, insurance, payment, rng
 from sim.accel import helper, kernel
 from sim.arrays import row_sums
 from sim.illness import FOLLOW_UP, SEVERITIES
@@ -137,7 +137,7 @@ def _discharges_numpy(
     transfer = slot_transfer[out]
 
     # The bill: item by item, per case (DRG) for a stay that ends here, per-diem for chronic patients.
-    bill = price_per_day[tier] * severity_factor[severity] * stay * slot_intensity[out] * inflation
+    bill = payment.stay_bills(price_per_day, severity_factor, tier, severity, stay, slot_intensity[out], inflation)
     fixed = np.zeros(bill.size, dtype=bool)
     if case_price.size:
         bill = np.where(transfer, bill, case_price[tier, severity] * inflation)
@@ -146,8 +146,7 @@ def _discharges_numpy(
         per_diem = (hypertension[resident] | diabetes[resident]) & (per_diem_rate[tier] > 0)
         bill = np.where(per_diem, per_diem_rate[tier] * stay * inflation, bill)
         fixed |= per_diem
-    drugs, tests = bill * drug_share[tier], bill * test_share[tier]
-    baseline = np.stack([bill - drugs - tests, drugs, tests], axis=1)
+    baseline = payment.split_by_shares(bill, tier, drug_share, test_share)
     components = baseline * component_volume.take(facility, axis=0) * price_multiplier[None, :]
     # Per-case and per-diem payments are the amounts paid, whatever the components.
     components[fixed] = baseline[fixed]

@@ -684,12 +684,19 @@ def needs_admission(
     return draw < admission_probability[severity] * discretion
 
 
+STAY_STREAM = "illness.stay"
+"""Stream of the keyed normal draws of lengths of stay."""
+
+
 def length_of_stay(
     seed: int, key: np.ndarray, tier: np.ndarray, severity: np.ndarray, params: IllnessParams
 ) -> np.ndarray:
     """Whole days in bed (≥1): lognormal around the tier's mean, keyed by episode."""
     mean = params.length_of_stay.as_array()[tier] * params.severity_stay_factor.as_array()[severity]
-    sigma = params.stay_dispersion
-    z = rng.normal(seed, "illness.stay", key)
-    days = np.exp(np.log(np.maximum(mean, 1e-9)) - sigma**2 / 2 + sigma * z)
+    days = lognormal_days(mean, rng.normal(seed, STAY_STREAM, key), params.stay_dispersion)
     return np.maximum(1, np.rint(days)).astype(np.int32)
+
+
+def lognormal_days(mean: np.ndarray, z: np.ndarray, dispersion: float) -> np.ndarray:
+    """Days in bed before rounding: lognormal with mean `mean` and log-sd `dispersion`, at standard normal draws `z`."""
+    return np.exp(np.log(np.maximum(mean, 1e-9)) - dispersion**2 / 2 + dispersion * z)

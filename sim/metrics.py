@@ -116,6 +116,11 @@ are levels too, but are summed: their sums are bed-days, the terms of bed occupa
 _BY_TIER_INDEX = {name: i for i, name in enumerate(BY_TIER_FIELDS)}
 
 
+def by_tier_rows(*names: str) -> np.ndarray:
+    """Rows of `DayRecord.by_tier` of the named fields, for kernels that add to a day's record in place."""
+    return np.array([_BY_TIER_INDEX[name] for name in names], dtype=np.int64)
+
+
 def _add_batches_numpy(tier: np.ndarray, weights: np.ndarray, bounds: np.ndarray, totals: np.ndarray) -> None:
     n, m = totals.shape
     sizes = np.diff(bounds)

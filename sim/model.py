@@ -78,7 +78,6 @@ _NO_RATES.setflags(write=False)  # read-only as the lever's rates are: one compi
 _PRIMARY_TIERS = 1
 """Tiers 0 and 1 are primary care (基层)."""
 _REVENUE_FIELDS = tuple(f"revenue_{c}" for c in payment.COMPONENTS)
-_OUTPATIENT_RECORD_ROWS = np.array(care.RECORD_ROWS)
 _PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
 """Patient cases for expected costs: severity × kind × scheme × signed (case = ((s·2 + k)·2 + scheme)·2 + signed)."""
 
@@ -628,7 +627,7 @@ class CareModel(mesa.Model):
             start_line_paid=self._op_start_line_paid,
             fund_paid=self._op_fund_paid,
             by_tier=t.by_tier,
-            rows=_OUTPATIENT_RECORD_ROWS,
+            rows=care.RECORD_ROWS,
             flows=t.flows,
         )
         # Each care pass is its own billing batch: a patient seen twice is billed as on two separate occasions.

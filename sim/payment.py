@@ -172,8 +172,28 @@ def inpatient_bill(
     params: PriceParams,
 ) -> np.ndarray:
     """Total bill of inpatient stays (yuan)."""
-    per_day = params.inpatient_price_per_day.as_array()[tier] * params.inpatient_severity_factor.as_array()[severity]
-    return per_day * days * intensity * (1.0 + params.price_inflation) ** year
+    return stay_bills(
+        params.inpatient_price_per_day.as_array(),
+        params.inpatient_severity_factor.as_array(),
+        tier,
+        severity,
+        days,
+        intensity,
+        (1.0 + params.price_inflation) ** year,
+    )
+
+
+def stay_bills(
+    price_per_day: np.ndarray,
+    severity_factor: np.ndarray,
+    tier: np.ndarray,
+    severity: np.ndarray,
+    days: np.ndarray,
+    intensity: np.ndarray,
+    inflation: float,
+) -> np.ndarray:
+    """`inpatient_bill` from the price tables (by tier, by severity) and the year's inflation factor."""
+    return price_per_day[tier] * severity_factor[severity] * days * intensity * inflation
 
 
 def split_components(total: np.ndarray, tier: np.ndarray, inpatient: bool, params: PriceParams) -> np.ndarray:
@@ -182,8 +202,13 @@ def split_components(total: np.ndarray, tier: np.ndarray, inpatient: bool, param
         drugs, tests = params.drug_share_inpatient.as_array(), params.test_share_inpatient.as_array()
     else:
         drugs, tests = params.drug_share_outpatient.as_array(), params.test_share_outpatient.as_array()
-    d = total * drugs[tier]
-    t = total * tests[tier]
+    return split_by_shares(total, tier, drugs, tests)
+
+
+def split_by_shares(total: np.ndarray, tier: np.ndarray, drug_share: np.ndarray, test_share: np.ndarray) -> np.ndarray:
+    """`split_components` from the drug and test shares by tier."""
+    d = total * drug_share[tier]
+    t = total * test_share[tier]
     return np.stack([total - d - t, d, t], axis=1)
 
 
