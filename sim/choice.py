@@ -173,7 +173,7 @@ def utilities(
     cell: np.ndarray,
     severity: np.ndarray,
     candidates: np.ndarray,
-    oop: np.ndarray,
+    log_cost: np.ndarray,
     facility_wait: np.ndarray,
     admission_wait: np.ndarray,
     admission_probability: np.ndarray,
@@ -190,7 +190,7 @@ def utilities(
         cell: (n,) home cell of each episode's patient.
         severity: (n,) severity of each episode.
         candidates: (n, K) candidate facilities (−1: none).
-        oop: (n, K) expected out-of-pocket payment, yuan.
+        log_cost: (n, K) `log_cost` of the expected out-of-pocket payment.
         facility_wait: (F,) expected outpatient wait at each facility, days.
         admission_wait: (F,) expected wait for a bed at each facility, days.
         admission_probability: (n,) probability the episode needs a bed: the expected wait at a
@@ -203,7 +203,7 @@ def utilities(
     Returns:
         (n, K) utilities.
     """
-    cost, log_cost, wait, trust_term, signed_pull = episode_terms(params, oop, trust, signed)
+    cost, wait, trust_term, signed_pull = episode_terms(params, trust, signed)
     return _episode_utilities(
         terms.attraction,
         terms.travel,
@@ -226,23 +226,30 @@ def utilities(
     )
 
 
+def log_cost(oop: np.ndarray) -> np.ndarray:
+    """ln(1 + oop/¥100): the cost term of the utilities, in numpy (see `accel`).
+
+    Args:
+        oop: Expected out-of-pocket payment, yuan.
+    """
+    return np.log1p(oop / 100.0)
+
+
 def episode_terms(
-    params: ChoiceParams, oop: np.ndarray, trust: np.ndarray, signed: np.ndarray
-) -> tuple[float, np.ndarray, float, np.ndarray, np.ndarray]:
-    """The patient-specific inputs of the utilities kernel (the logarithm stays in numpy; see `accel`).
+    params: ChoiceParams, trust: np.ndarray, signed: np.ndarray
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """The patient-specific inputs of the utilities kernel besides the costs (`log_cost`).
 
     Args:
         params: Choice coefficients.
-        oop: (n, K) expected out-of-pocket payment, yuan.
         trust: (n,) trust in primary care.
         signed: (n,) signed with a family doctor.
 
     Returns:
-        (cost coefficient, ln(1 + oop/¥100), wait coefficient, trust term, signed pull).
+        (cost coefficient, wait coefficient, trust term, signed pull).
     """
     return (
         float(params.cost),
-        np.log1p(oop / 100.0),
         float(params.wait),
         params.trust * (trust - 0.5),
         params.signed * signed,
@@ -327,9 +334,7 @@ def _episode_utilities(
 
 def taste_shocks(seed: int, key: np.ndarray, n_candidates: int) -> np.ndarray:
     """(n, K) Gumbel shocks keyed by episode and candidate slot."""
-    # Keys spelled out flat (rather than broadcast) so both are hashed in one compiled pass each.
-    slots = np.tile(np.arange(n_candidates), key.size)
-    return rng.gumbel(seed, "choice.shock", np.repeat(key, n_candidates), slots).reshape(key.size, n_candidates)
+    return rng.gumbel(seed, "choice.shock", key[:, None], np.arange(n_candidates)[None, :])
 
 
 def choose(total_utility: np.ndarray) -> np.ndarray:

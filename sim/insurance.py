@@ -10,6 +10,7 @@ Every yuan of a bill is paid by exactly one of fund and patient.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -430,102 +431,164 @@ def settle_outpatient_batches(
     )  # fmt: skip
 
 
-def _expected_oop_numpy(
-    visit_cost: np.ndarray,
-    visit_rate: np.ndarray,
-    stay_cost: np.ndarray,
-    n_cases: int,
-    resident: np.ndarray,
-    cell: np.ndarray,
-    severity: np.ndarray,
-    kind: np.ndarray,
-    scheme: np.ndarray,
-    signed: np.ndarray,
-    start_line: np.ndarray,
-    start_line_paid: np.ndarray,
-) -> np.ndarray:
-    their_scheme = scheme[resident]
-    row = cell * n_cases + ((severity * 2 + kind) * 2 + their_scheme) * 2 + signed[resident]
-    start_left = np.maximum(0.0, start_line[their_scheme] - start_line_paid[resident])
-    visit = visit_cost.take(row, axis=0)
-    oop = visit - np.maximum(0.0, visit - start_left[:, None]) * visit_rate.take(row, axis=0)
-    return oop + stay_cost.take(row, axis=0)
+COST_TABLE_PARTS = ("visit", "start_line_unmet", "start_line_met", "rate", "stay")
+"""Parts of a row of the expected-cost table (`expected_costs`), in order along its middle axis."""
+_VISIT, _UNMET, _MET, _RATE, _STAY = range(len(COST_TABLE_PARTS))
 
 
-@kernel(_expected_oop_numpy)
-def _expected_oop(
-    visit_cost: np.ndarray,
-    visit_rate: np.ndarray,
-    stay_cost: np.ndarray,
+def out_of_pocket(visit: np.ndarray, rate: np.ndarray, stay: np.ndarray, start_left: np.ndarray | float) -> np.ndarray:
+    """What a patient expects to pay: the visit after the start-line left and the rate, plus the expected stay."""
+    return (visit - np.maximum(0.0, visit - start_left) * rate) + stay
+
+
+def cost_table_rows(
+    visit: np.ndarray, rate: np.ndarray, stay: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """(R, parts, K) rows of the expected-cost table (`COST_TABLE_PARTS`) from its (R, K) visit bills, rates and stays.
+
+    The transformed out-of-pocket cost is tabulated for the two states of a patient's annual
+    outpatient start-line that cover almost every visit: none of the visit falls within what is
+    left of it, or all of it does.
+    """
+    table = np.empty((visit.shape[0], len(COST_TABLE_PARTS), visit.shape[1]))
+    table[:, _VISIT], table[:, _RATE], table[:, _STAY] = visit, rate, stay
+    table[:, _UNMET] = transform(out_of_pocket(visit, rate, stay, np.inf))
+    table[:, _MET] = transform(out_of_pocket(visit, rate, stay, 0.0))
+    return table
+
+
+def _expected_costs_numpy(
+    table: np.ndarray,
     n_cases: int,
     resident: np.ndarray,
-    cell: np.ndarray,
     severity: np.ndarray,
     kind: np.ndarray,
+    home_cell: np.ndarray,
     scheme: np.ndarray,
     signed: np.ndarray,
+    trust: np.ndarray,
     start_line: np.ndarray,
     start_line_paid: np.ndarray,
-) -> np.ndarray:
-    n, k = resident.size, visit_cost.shape[1]
+) -> tuple[np.ndarray, ...]:
+    cell, their_scheme, their_signed = home_cell[resident], scheme[resident], signed[resident]
+    row = cell * n_cases + ((severity * 2 + kind) * 2 + their_scheme) * 2 + their_signed
+    start_left = np.maximum(0.0, start_line[their_scheme] - start_line_paid[resident])[:, None]
+    rows = table.take(row, axis=0)
+    visit = rows[:, _VISIT]
+    unmet, met = start_left >= visit, start_left == 0.0
+    value = np.where(unmet, rows[:, _UNMET], np.where(met, rows[:, _MET], np.nan))
+    pending = np.flatnonzero(~(unmet | met))
+    oop = out_of_pocket(visit, rows[:, _RATE], rows[:, _STAY], start_left).ravel()[pending]
+    return value, pending, oop, cell, their_signed, trust[resident]
+
+
+@kernel(_expected_costs_numpy)
+def _expected_costs(
+    table: np.ndarray,
+    n_cases: int,
+    resident: np.ndarray,
+    severity: np.ndarray,
+    kind: np.ndarray,
+    home_cell: np.ndarray,
+    scheme: np.ndarray,
+    signed: np.ndarray,
+    trust: np.ndarray,
+    start_line: np.ndarray,
+    start_line_paid: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    n, k = resident.size, table.shape[2]
     # Residents' attributes first, in a loop of its own: its loads are independent, so the CPU
     # overlaps their cache misses (a city's arrays do not fit in cache).
+    cell, their_signed, their_trust = np.empty(n, home_cell.dtype), np.empty(n, np.bool_), np.empty(n, trust.dtype)
     row, start_left = np.empty(n, np.int64), np.empty(n)
     for i in range(n):
         who = resident[i]
         their_scheme = np.int64(scheme[who])
+        cell[i], their_signed[i], their_trust[i] = home_cell[who], signed[who], trust[who]
         row[i] = cell[i] * n_cases + ((severity[i] * 2 + kind[i]) * 2 + their_scheme) * 2 + (1 if signed[who] else 0)
         start_left[i] = max(0.0, start_line[their_scheme] - start_line_paid[who])
-    out = np.empty((n, k))
+    value = np.empty((n, k))
+    pending, oop = np.empty(n * k, np.int64), np.empty(n * k)
+    m = 0
     for i in range(n):
-        r = row[i]
+        r, left = row[i], start_left[i]
         for j in range(k):
-            visit = visit_cost[r, j]
-            out[i, j] = (visit - max(0.0, visit - start_left[i]) * visit_rate[r, j]) + stay_cost[r, j]
-    return out
+            visit = table[r, _VISIT, j]
+            if left >= visit:
+                value[i, j] = table[r, _UNMET, j]
+            elif left == 0.0:
+                value[i, j] = table[r, _MET, j]
+            else:
+                value[i, j] = np.nan
+                pending[m] = i * k + j
+                oop[m] = (visit - max(0.0, visit - left) * table[r, _RATE, j]) + table[r, _STAY, j]
+                m += 1
+    return value, pending[:m], oop[:m], cell, their_signed, their_trust
 
 
-def expected_out_of_pocket(
-    visit_cost: np.ndarray,
-    visit_rate: np.ndarray,
-    stay_cost: np.ndarray,
+@dataclass(frozen=True)
+class ExpectedCosts:
+    """The day's episodes' transformed expected costs at their candidates, and their residents' attributes.
+
+    Attributes:
+        cost: (n, K) the transform of what each patient expects to pay at each candidate.
+        cell: (n,) home cell of each episode's resident.
+        signed: (n,) the resident is signed with a family doctor.
+        trust: (n,) the resident's trust in primary care.
+    """
+
+    cost: np.ndarray
+    cell: np.ndarray
+    signed: np.ndarray
+    trust: np.ndarray
+
+
+def expected_costs(
+    table: np.ndarray,
     n_cases: int,
+    transform: Callable[[np.ndarray], np.ndarray],
     *,
     resident: np.ndarray,
-    cell: np.ndarray,
     severity: np.ndarray,
     kind: np.ndarray,
+    home_cell: np.ndarray,
     scheme: np.ndarray,
     signed: np.ndarray,
+    trust: np.ndarray,
     start_line: np.ndarray,
     start_line_paid: np.ndarray,
-) -> np.ndarray:
-    """What patients expect to pay at each candidate: the visit after start-line and rate, plus the stay.
+) -> ExpectedCosts:
+    """What patients expect to pay at each candidate (the visit after start-line and rate, plus the stay), transformed.
 
-    The tables have a row per home cell and patient case, case = ((severity · 2 + kind) · 2 +
-    scheme) · 2 + signed, in blocks of `n_cases` rows per cell.
+    The table (`cost_table_rows`) has a row per home cell and patient case, case = ((severity · 2
+    + kind) · 2 + scheme) · 2 + signed, in blocks of `n_cases` rows per cell; it holds the
+    transformed cost for patients with none and with all of their outpatient start-line (起付线)
+    left to pay, so `transform` (a logarithm, kept in numpy: see `accel`) runs only for the few
+    visits that the start-line left covers in part. The residents' home cells, signing and trust
+    are read in the same pass over their city-sized arrays.
 
     Args:
-        visit_cost: (R, K) bill of a visit at each candidate.
-        visit_rate: (R, K) reimbursement rate of that visit.
-        stay_cost: (R, K) expected out-of-pocket cost of a stay, weighted by its probability.
+        table: (R, parts, K) this year's expected-cost table.
         n_cases: Patient cases per cell.
+        transform: Elementwise function of the out-of-pocket cost, the one the table was built with.
         resident: (n,) patient of each episode.
-        cell: (n,) the episode's home cell.
         severity: (n,) the episode's severity.
         kind: (n,) ACUTE or FOLLOW_UP.
+        home_cell: (N,) every resident's home cell.
         scheme: (N,) every resident's insurance scheme.
         signed: (N,) every resident's family-doctor signing.
-        start_line: Annual outpatient start-line (起付线) of each scheme.
+        trust: (N,) every resident's trust in primary care.
+        start_line: Annual outpatient start-line of each scheme.
         start_line_paid: (N,) start-line each resident has paid so far this year.
 
     Returns:
-        (n, K) expected out-of-pocket yuan.
+        The transformed costs and the residents' attributes.
     """
-    return _expected_oop(
-        visit_cost, visit_rate, stay_cost, n_cases, resident, cell, severity, kind, scheme, signed,
-        start_line, start_line_paid,
-    )  # fmt: skip
+    value, pending, oop, cell, their_signed, their_trust = _expected_costs(
+        table, n_cases, resident, severity, kind, home_cell, scheme, signed, trust, start_line, start_line_paid
+    )
+    value.ravel()[pending] = transform(oop)
+    return ExpectedCosts(value, cell, their_signed, their_trust)
 
 
 def chain_start_line(

@@ -46,11 +46,14 @@ from sim.arrays import Buffers, row_sums
 from sim.facilities import Facility, FacilityState
 from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes
 from sim.insurance import (
+    COST_TABLE_PARTS,
+    ExpectedCosts,
     Fund,
     SchemeTable,
     claim_rate_table,
     claim_rates,
-    expected_out_of_pocket,
+    cost_table_rows,
+    expected_costs,
 )
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
@@ -138,7 +141,7 @@ class CareModel(mesa.Model):
         # Set each year by `_year_tables`.
         self._choice_terms: choice.CandidateTerms | None = None
         self._visit_components = self._visit_bills = np.zeros(0)
-        self._visit_cost = self._visit_rate = self._stay_cost = np.zeros(0)
+        self._cost_table = np.zeros((0, len(COST_TABLE_PARTS), 0))
         self.insurance = SchemeTable.from_params(scenario.insurance)
         self._outpatient_rates = self._inpatient_rates = np.zeros((2, len(TIER_LEVEL), 2, 2))  # set each year
         self._age0 = self.population.age.copy()
@@ -550,11 +553,10 @@ class CareModel(mesa.Model):
             return _Requests.empty()
         s, f, pop = self.scenario, self.facilities, self.population
         resident = eps.resident
-        cell = pop.cell[resident]
         severity = eps.severity.astype(np.int64)
-        signed = pop.signed[resident]
-        oop = self._expected_oop(resident, cell, severity, eps.kind)
-        cost, log_cost, wait, trust_term, signed_pull = choice.episode_terms(s.choice, oop, pop.trust[resident], signed)
+        costs = self._expected_costs(eps, severity)
+        cell, signed = costs.cell, costs.signed
+        cost, wait, trust_term, signed_pull = choice.episode_terms(s.choice, costs.trust, signed)
         terms = self._choice_terms
         assert terms is not None
         # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
@@ -596,7 +598,7 @@ class CareModel(mesa.Model):
             managed=managed,
             admission_draw=eps.admission_draw,
             cost=cost,
-            log_cost=log_cost,
+            log_cost=costs.cost,
             wait=wait,
             admission_probability=s.illness.admission_probability.as_array(),
             trust_term=trust_term,
@@ -666,10 +668,12 @@ class CareModel(mesa.Model):
 
         Prices, intensity, volumes, quality, rules and rates change only at a year start, so they
         are tabulated here once a year: visit bill components by (facility, severity, kind) for
-        `care.outpatient_day`; for `_expected_oop`, what patients expect: visits by (facility, severity,
-        kind, scheme, signed), stays by (admitting facility, severity, referred up or not, scheme,
-        signed), the latter already weighted by the probability of admission; the parts of each
-        cell's candidates' utilities that do not change within the year.
+        `care.outpatient_day`; for `_expected_costs`, what patients expect (`insurance.cost_table_rows`,
+        by cell, patient case and candidate): visits by (facility, severity, kind, scheme, signed),
+        stays by (admitting facility, severity, referred up or not, scheme, signed), the latter
+        already weighted by the probability of admission, and the logarithms of their sums at the
+        start-line states almost every visit is in; the parts of each cell's candidates' utilities
+        that do not change within the year.
         """
         s, f, table = self.scenario, self.facilities, self.insurance
         cand = self.region.cell_candidates
@@ -699,13 +703,6 @@ class CareModel(mesa.Model):
         self._visit_bills = row_sums(self._visit_components)
         visit_cost = np.broadcast_to(visit * self._price_index[0][tier], shape).ravel()
         visit_rate = np.broadcast_to(claim_rates(self._outpatient_rates, scheme, tier, False, signed), shape).ravel()
-        # By (cell × case, K) rows, so a day's patients take whole rows.
-        k = self.region.cell_candidates.shape[1]
-        # The three tables side by side: a patient's row of each is read from neighbouring memory.
-        costs = np.empty((self._visit_key.size // k, 3, k))
-        self._visit_cost, self._visit_rate, self._stay_cost = costs.transpose(1, 0, 2)
-        self._visit_cost[...] = visit_cost[self._visit_key].reshape(-1, k)
-        self._visit_rate[...] = visit_rate[self._visit_key].reshape(-1, k)
         stay = s.illness.length_of_stay.as_array()[tier] * s.illness.severity_stay_factor.as_array()[severity]
         stay_bill = (
             payment.inpatient_bill(tier, f.intensity[facility], severity, stay, self.year, s.prices)
@@ -715,27 +712,35 @@ class CareModel(mesa.Model):
         rate = claim_rates(self._inpatient_rates, scheme, tier, ~capable, signed)
         stay_oop = np.minimum(stay_bill, start) + np.maximum(0.0, stay_bill - start) * (1 - rate)
         p_admit = s.illness.admission_probability.as_array()[severity]
-        self._stay_cost[...] = np.broadcast_to(p_admit * stay_oop, shape).ravel()[self._stay_key].reshape(-1, k)
+        stay_cost = np.broadcast_to(p_admit * stay_oop, shape).ravel()
+        # By (cell × case, K) rows, so a day's patients take whole rows; the parts of a row side by
+        # side, so a patient's are read from neighbouring memory.
+        k = self.region.cell_candidates.shape[1]
+        self._cost_table = cost_table_rows(
+            visit_cost[self._visit_key].reshape(-1, k),
+            visit_rate[self._visit_key].reshape(-1, k),
+            stay_cost[self._stay_key].reshape(-1, k),
+            choice.log_cost,
+        )
 
-    def _expected_oop(
-        self, resident: np.ndarray, cell: np.ndarray, severity: np.ndarray, kind: np.ndarray
-    ) -> np.ndarray:
-        """What a patient expects to pay at each candidate: the visit, plus the stay if one is likely.
+    def _expected_costs(self, eps: Episodes, severity: np.ndarray) -> ExpectedCosts:
+        """`choice.log_cost` of what each patient expects to pay at each candidate: the visit, plus the stay if likely.
 
         A first contact is unreferred, so any cut for unreferred hospital care applies; a stay that
-        the candidate would refer up for is referred.
+        the candidate would refer up for is referred. The residents' home cells, signing and trust come with it.
         """
-        return expected_out_of_pocket(
-            self._visit_cost,
-            self._visit_rate,
-            self._stay_cost,
+        pop = self.population
+        return expected_costs(
+            self._cost_table,
             _PATIENT_CASES,
-            resident=resident,
-            cell=cell,
+            choice.log_cost,
+            resident=eps.resident,
             severity=severity,
-            kind=kind,
-            scheme=self.population.scheme,
-            signed=self.population.signed,
+            kind=eps.kind,
+            home_cell=pop.cell,
+            scheme=pop.scheme,
+            signed=pop.signed,
+            trust=pop.trust,
             start_line=self.insurance.outpatient_start_line,
             start_line_paid=self._op_start_line_paid,
         )

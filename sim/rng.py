@@ -107,6 +107,20 @@ def _hash_words(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray
     return out
 
 
+def _hash_outer_numpy(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray:
+    out[...] = _mix(np.bitwise_xor(h[:, None], _as_words(words)[None, :] + _GOLDEN))
+    return out
+
+
+@kernel(_hash_outer_numpy)
+def _hash_outer(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`out[i, j] = _mix(h[i] ^ (words[j] + GOLDEN))`: flat `h` against flat `words` (any integer type)."""
+    for i in range(h.size):
+        for j in range(words.size):
+            out[i, j] = hash_word(h[i], words[j])
+    return out
+
+
 @helper
 def hash_word(h: np.uint64, key: int) -> np.uint64:
     """`bits_after(h, key)` of one word and one integer key, for kernels (they cannot call numpy code)."""

@@ -158,24 +158,44 @@ def test_split_claims_equal_twin(per_claim: bool) -> None:
 
 def test_table_kernels_equal_twins() -> None:
     rng = np.random.default_rng(7)
-    rows, k, n, cells = 200, 6, 500, 50
+    k, n, cells = 6, 500, 50
     residents = 300
-    (got, _), (want, _) = _both(
-        insurance._expected_oop,
-        rng.uniform(0, 900, (rows, k)),
-        rng.uniform(0, 1, (rows, k)),
-        rng.uniform(0, 500, (rows, k)),
+    visit, rate, stay = (
+        rng.uniform(0, 900, (cells * 32, k)),
+        rng.uniform(0, 1, (cells * 32, k)),
+        rng.uniform(0, 500, (cells * 32, k)),
+    )
+    visit[:, 0] = 0.0
+    table = insurance.cost_table_rows(visit, rate, stay, choice.log_cost)
+    paid = rng.choice([0.0, 1800.0, 5000.0, 1500.0], residents) + np.where(
+        rng.random(residents) < 0.5, rng.uniform(0, 300, residents), 0.0
+    )
+    inputs = (
+        table,
         32,
         rng.integers(0, residents, n),
-        rng.integers(0, rows // 32, n),
         rng.integers(0, 4, n),
         rng.integers(0, 2, n).astype(np.int8),
+        rng.integers(0, cells, residents).astype(np.int32),
         rng.integers(0, 2, residents).astype(np.int8),
         rng.random(residents) < 0.5,
-        np.array([0.0, 300.0]),
-        rng.uniform(0, 400, residents),
+        rng.random(residents).astype(np.float32),
+        np.array([1800.0, 0.0]),
+        paid,
     )
+    (got, _), (want, _) = _both(insurance._expected_costs, *inputs)
     _assert_same(got, want)
+    assert 0 < got[1].size < n * k  # some costs are tabulated, some computed
+    # Tabulated or computed, each cost is the transform of the out-of-pocket cost itself.
+    _, resident, severity, kind, home_cell, scheme, signed, trust, start_line, paid = inputs[1:]
+    costs = insurance.expected_costs(
+        table, 32, choice.log_cost, resident=resident, severity=severity, kind=kind, home_cell=home_cell,
+        scheme=scheme, signed=signed, trust=trust, start_line=start_line, start_line_paid=paid,
+    )  # fmt: skip
+    row = home_cell[resident] * 32 + ((severity * 2 + kind) * 2 + scheme[resident]) * 2 + signed[resident]
+    start_left = np.maximum(0.0, start_line[scheme[resident]] - paid[resident])[:, None]
+    _assert_same(costs.cost, choice.log_cost(insurance.out_of_pocket(visit[row], rate[row], stay[row], start_left)))
+    _assert_same(costs.trust, trust[resident])
     cell = rng.integers(0, cells, n)
     n_fac = 40
     (got, _), (want, _) = _both(

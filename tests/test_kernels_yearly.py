@@ -188,3 +188,11 @@ def test_rng(keys):
     for after in (rng.bits_after, rng.uniform_after, rng.uniform_open_after, rng.exponential_after):
         assert_identical(*both(after, words, np.arange(30) % 4))
         assert_identical(*both(after, rng.stream_key(11, "s"), np.arange(30)))
+
+
+def test_rng_column_against_row_equals_flat_keys():
+    """Keys as a column against a row (episodes × candidate slots) draw what the same keys spelled out flat draw."""
+    key = np.arange(40, dtype=np.uint64) * np.uint64(2**58) + np.uint64(3)
+    flat = rng.gumbel(11, "s", np.repeat(key, 6), np.tile(np.arange(6), 40)).reshape(40, 6)
+    for draw in both(rng.gumbel, 11, "s", key[:, None], np.arange(6)[None, :]):
+        assert_identical(draw, flat)

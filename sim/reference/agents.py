@@ -19,7 +19,7 @@ import numpy as np
 from sim import care, choice, illness, payment, rng
 from sim.arrays import row_sums
 from sim.illness import FOLLOW_UP, SEVERITIES
-from sim.insurance import chain_start_line, claim_rates
+from sim.insurance import chain_start_line, claim_rates, expected_costs
 from sim.model import _PATIENT_CASES, TRANSFER_AFTER_DAYS, _Requests
 from sim.params import TIER_LEVEL
 
@@ -110,7 +110,7 @@ class Patient(mesa.Agent):
             cell=pop.cell[i : i + 1],
             severity=np.array([severity], dtype=np.int64),
             candidates=cand[None, :],
-            oop=self._expected_oop(cell, severity, kind)[None, :],
+            log_cost=self._expected_costs(severity, kind)[None, :],
             facility_wait=f.expected_wait,
             admission_wait=f.expected_admission_wait,
             admission_probability=s.illness.admission_probability.as_array()[[severity]],
@@ -130,17 +130,26 @@ class Patient(mesa.Agent):
         case.utility[first] = -np.inf
         return case
 
-    def _expected_oop(self, cell: int, severity: int, kind: int) -> np.ndarray:
-        """(K,) what the patient expects to pay at each candidate: the visit, plus the stay if one is likely.
+    def _expected_costs(self, severity: int, kind: int) -> np.ndarray:
+        """(K,) `choice.log_cost` of what the patient expects to pay at each candidate: visit, and stay if likely.
 
-        From this year's cost tables; the outpatient start-line left is the patient's own so far this year.
+        From this year's cost table; the outpatient start-line left is the patient's own so far this year.
         """
-        m, i = self.model, self.index
-        scheme = m.population.scheme[i]
-        row = cell * _PATIENT_CASES + ((severity * 2 + kind) * 2 + int(scheme)) * 2 + int(m.population.signed[i])
-        visit = m._visit_cost[row]
-        start_left = np.maximum(0.0, m.insurance.outpatient_start_line[scheme] - m._op_start_line_paid[i])
-        return visit - np.maximum(0.0, visit - start_left) * m._visit_rate[row] + m._stay_cost[row]
+        m, pop = self.model, self.model.population
+        return expected_costs(
+            m._cost_table,
+            _PATIENT_CASES,
+            choice.log_cost,
+            resident=np.array([self.index]),
+            severity=np.array([severity]),
+            kind=np.array([kind]),
+            home_cell=pop.cell,
+            scheme=pop.scheme,
+            signed=pop.signed,
+            trust=pop.trust,
+            start_line=m.insurance.outpatient_start_line,
+            start_line_paid=m._op_start_line_paid,
+        ).cost[0]
 
     def arrive(self, case: Case, ahead: float) -> tuple[bool, float]:
         """Join the back of the target's outpatient queue, `ahead` visits queued there: (accepted, wait in days)."""
