@@ -1059,7 +1059,8 @@ def _outpatient_day(
         who[r] = resident[e]
         tier[r] = facility_tier[seen_at[r]]
         visit = (seen_at[r] * n_sev + severity[e]) * 2 + kind[e]
-        components[r] = visit_components[visit]
+        for c in range(visit_components.shape[1]):  # element by element: a row slice costs a view per visit
+            components[r, c] = visit_components[visit, c]
         bill[r] = visit_bills[visit]
     fund, oop = _claims_loop(
         bill, who, tier, seen_referred, scheme, signed, rates, start_line, cap, np.zeros(m, np.bool_), ends,
