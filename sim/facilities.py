@@ -2,7 +2,7 @@
 
 Facilities are few and rich. Their daily state — queue backlog, expected waits, today's revenue —
 lives in `FacilityState` arrays so a day's thousands of visits are handled in a few numpy calls;
-each facility is also a `Facility(mesa.Agent)` whose properties read its row. The once-a-year
+each facility is also a `Facility` (a Mesa agent, `sim.agents.Agent`) whose properties read its row. The once-a-year
 provider decision (under fee-for-service: raise intensity) is `FacilityState.respond`, every
 facility's at once.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from sim import payment
 from sim.accel import kernel
+from sim.agents import Agent
 from sim.arrays import row_sums
 from sim.care import CareParams
 from sim.levers import ProviderResponse
@@ -219,7 +219,7 @@ class FacilityState:
         self.lump_sum[...] = 0.0
 
 
-class Facility(mesa.Agent):
+class Facility(Agent):
     """One facility: a Mesa agent viewing row `index` of the model's `FacilityState`.
 
     Attributes:

@@ -8,6 +8,7 @@ differences against the first (baseline) scenario. Both write their files atomic
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -138,7 +139,13 @@ def run(
         raise ValueError(f"engine = {engine!r} is invalid: allowed {', '.join(map(repr, ENGINES))}")
     model = ENGINES[engine](scenario, seed=seed)
     model.run_years(years if years is not None else scenario.run.years, progress)
-    return collect(model)
+    results = collect(model)
+    del model
+    # A Mesa model refers to itself (its wrapped `step`, its agents), so only the cyclic garbage
+    # collector frees it, and its full passes are rare: free this one before the next run is built
+    # (≈0.1 s for a process's every object; a few ms in a sweep worker, see `sweep._job`).
+    gc.collect()
+    return results
 
 
 def collect(model: CareModel) -> Results:

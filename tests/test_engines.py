@@ -22,6 +22,7 @@ warm-up, and checks that its levers did something, so agreement is not vacuous.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -130,3 +131,23 @@ def test_cli_engine_flag(tmp_path):
         assert p.returncode == 2
         assert expect in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
         assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("engine", ["array", "reference"])
+def test_a_finished_run_frees_its_model(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's model (and its arrays) is gone when `sim.run` returns, not kept for a later run.
+
+    Mesa 3.3 keeps every model that made an agent in a class-level dictionary, and a model refers
+    to itself, so only the cyclic garbage collector could free it; a sweep worker kept hundreds.
+    """
+    made: list[weakref.ref] = []
+    model_class = runner.ENGINES[engine]
+
+    def make(scenario: sim.Scenario, *, seed: int | None = None) -> runner.CareModel:
+        model = model_class(scenario, seed=seed)
+        made.append(weakref.ref(model))
+        return model
+
+    monkeypatch.setitem(runner.ENGINES, engine, make)
+    sim.run(sim.load_scenario(overrides=["run.scale=0.0004", "run.warmup_days=0"]), years=1, engine=engine)
+    assert len(made) == 1 and made[0]() is None

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from sim import care, choice, illness, payment, rng
+from sim.agents import Agent
 from sim.arrays import row_sums
 from sim.illness import FOLLOW_UP, SEVERITIES
 from sim.insurance import chain_start_line, claim_rates, expected_costs
@@ -76,7 +76,7 @@ class Claim:
     fixed: bool
 
 
-class Patient(mesa.Agent):
+class Patient(Agent):
     """One resident: its attributes are the population's arrays at `index`, its decisions its own.
 
     Attributes:
