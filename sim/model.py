@@ -554,7 +554,7 @@ class CareModel(mesa.Model):
         s, f, pop = self.scenario, self.facilities, self.population
         resident = eps.resident
         severity = eps.severity.astype(np.int64)
-        costs = self._expected_costs(eps, severity)
+        costs = self._expected_costs(resident, severity, eps.kind)
         cell, signed = costs.cell, costs.signed
         cost, wait, trust_term, signed_pull = choice.episode_terms(s.choice, costs.trust, signed)
         terms = self._choice_terms
@@ -723,7 +723,7 @@ class CareModel(mesa.Model):
             choice.log_cost,
         )
 
-    def _expected_costs(self, eps: Episodes, severity: np.ndarray) -> ExpectedCosts:
+    def _expected_costs(self, resident: np.ndarray, severity: np.ndarray, kind: np.ndarray) -> ExpectedCosts:
         """`choice.log_cost` of what each patient expects to pay at each candidate: the visit, plus the stay if likely.
 
         A first contact is unreferred, so any cut for unreferred hospital care applies; a stay that
@@ -734,9 +734,9 @@ class CareModel(mesa.Model):
             self._cost_table,
             _PATIENT_CASES,
             choice.log_cost,
-            resident=eps.resident,
+            resident=resident,
             severity=severity,
-            kind=eps.kind,
+            kind=kind,
             home_cell=pop.cell,
             scheme=pop.scheme,
             signed=pop.signed,

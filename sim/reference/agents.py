@@ -19,8 +19,8 @@ from sim import care, choice, illness, payment, rng
 from sim.agents import Agent
 from sim.arrays import row_sums
 from sim.illness import FOLLOW_UP, SEVERITIES
-from sim.insurance import chain_start_line, claim_rates, expected_costs
-from sim.model import _PATIENT_CASES, TRANSFER_AFTER_DAYS, _Requests
+from sim.insurance import chain_start_line, claim_rates
+from sim.model import TRANSFER_AFTER_DAYS, _Requests
 from sim.params import TIER_LEVEL
 
 if TYPE_CHECKING:
@@ -135,21 +135,7 @@ class Patient(Agent):
 
         From this year's cost table; the outpatient start-line left is the patient's own so far this year.
         """
-        m, pop = self.model, self.model.population
-        return expected_costs(
-            m._cost_table,
-            _PATIENT_CASES,
-            choice.log_cost,
-            resident=np.array([self.index]),
-            severity=np.array([severity]),
-            kind=np.array([kind]),
-            home_cell=pop.cell,
-            scheme=pop.scheme,
-            signed=pop.signed,
-            trust=pop.trust,
-            start_line=m.insurance.outpatient_start_line,
-            start_line_paid=m._op_start_line_paid,
-        ).cost[0]
+        return self.model._expected_costs(np.array([self.index]), np.array([severity]), np.array([kind])).cost[0]
 
     def arrive(self, case: Case, ahead: float) -> tuple[bool, float]:
         """Join the back of the target's outpatient queue, `ahead` visits queued there: (accepted, wait in days)."""
