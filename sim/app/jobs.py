@@ -12,6 +12,7 @@ each facility's medical revenue is read when its year closes.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Sequence
@@ -181,6 +182,10 @@ class Job:
                         self._now = (scenario.name, r + 1, year)
                         model.run_years(1, counter)
                         self._publish(scenario.name, r, model, counter)
+                # Mesa models refer to themselves, so only the cyclic collector frees them (see `sim.run`):
+                # free this replication's before the next one's are built.
+                del models, days
+                gc.collect()
             state = "done"
         except Cancelled:
             state = "cancelled"
