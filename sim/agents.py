@@ -4,7 +4,8 @@ Mesa 3.3 numbers each model's agents from a counter kept in a class-level dictio
 the model (`mesa.Agent._ids`), which is never emptied: every model that ever made an agent stays
 in memory with all its arrays. A sweep worker runs hundreds of models (≈54 MB each at 100,000
 residents), so it ran out of memory. `Agent` keeps the counters by weak reference instead; agent
-numbering is unchanged (from 1, per model).
+numbering is unchanged (from 1, per model). Upstream: mesa issue #3179, fixed by pull request
+#3180 in releases after 3.3, which need a newer Python than the 3.11 we support.
 """
 
 from __future__ import annotations
