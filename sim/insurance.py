@@ -447,8 +447,8 @@ def cost_table_rows(
     """(R, parts, K) rows of the expected-cost table (`COST_TABLE_PARTS`) from its (R, K) visit bills, rates and stays.
 
     The transformed out-of-pocket cost is tabulated for the two states of a patient's annual
-    outpatient start-line that cover almost every visit: none of the visit falls within what is
-    left of it, or all of it does.
+    outpatient start-line that cover almost every visit: all of the visit falls within what is
+    left of it (`start_line_unmet`), or none is left (`start_line_met`).
     """
     table = np.empty((visit.shape[0], len(COST_TABLE_PARTS), visit.shape[1]))
     table[:, _VISIT], table[:, _RATE], table[:, _STAY] = visit, rate, stay
@@ -562,10 +562,10 @@ def expected_costs(
 
     The table (`cost_table_rows`) has a row per home cell and patient case, case = ((severity · 2
     + kind) · 2 + scheme) · 2 + signed, in blocks of `n_cases` rows per cell; it holds the
-    transformed cost for patients with none and with all of their outpatient start-line (起付线)
-    left to pay, so `transform` (a logarithm, kept in numpy: see `accel`) runs only for the few
-    visits that the start-line left covers in part. The residents' home cells, signing and trust
-    are read in the same pass over their city-sized arrays.
+    transformed cost for patients whose outpatient start-line (起付线) left covers the whole visit
+    and for those with none left, so `transform` (a logarithm, kept in numpy: see `accel`) runs
+    only for the few visits that the start-line left covers in part. The residents' home cells,
+    signing and trust are read in the same pass over their city-sized arrays.
 
     Args:
         table: (R, parts, K) this year's expected-cost table.
