@@ -168,6 +168,53 @@ class Episodes:
         )
 
 
+RESIDENT_BITS = 28
+"""Resident ids are below 2**RESIDENT_BITS: a year's episodes pack kind and severity above them while sorted."""
+
+
+@dataclass
+class YearEpisodes:
+    """A year's episodes by day, stored compactly: 14 bytes an episode; a day's `Episodes` are made when asked for.
+
+    A city's year is about 15 million episodes. Their days are where each day begins (`start`), and
+    their admission draws are hashed from their keys on the day they are needed; ids fit 32 bits.
+    Fresh memory is slow (a page fault per page; see `arrays.Buffers`), so the half of the bytes
+    that are not stored is about a tenth of a city's run time saved.
+
+    Attributes:
+        resident: (n,) int32: who is ill.
+        kind: (n,) ACUTE or FOLLOW_UP.
+        severity: (n,) 0 minor … 3 complex.
+        key: (n,) 64-bit key of each episode.
+        start: (DAYS_PER_YEAR + 1,) where each day's episodes begin, then where they end.
+        admission_word: Key of the admission draws' stream (`Episodes.admission_draw`).
+    """
+
+    resident: np.ndarray
+    kind: np.ndarray
+    severity: np.ndarray
+    key: np.ndarray
+    start: np.ndarray
+    admission_word: np.uint64
+
+    def __len__(self) -> int:
+        return int(self.resident.size)
+
+    def days(self, first: int, end: int) -> Episodes:
+        """The episodes of days `first` to `end` − 1, every field."""
+        lo, hi = self.start[first], self.start[end]
+        day = np.repeat(np.arange(first, end, dtype=np.int16), np.diff(self.start[first : end + 1]))
+        kind, key = self.kind[lo:hi], self.key[lo:hi]
+        return Episodes(
+            self.resident[lo:hi].astype(np.int64),
+            day,
+            kind,
+            self.severity[lo:hi],
+            _admission_draws(self.admission_word, key, kind),
+            key,
+        )
+
+
 def acute_rate(
     age: np.ndarray, chronic: np.ndarray, params: IllnessParams, out: np.ndarray | None = None
 ) -> np.ndarray:
@@ -187,8 +234,19 @@ def severity_shares(age: np.ndarray, params: IllnessParams) -> np.ndarray:
     return by_group[(age >= 60).astype(np.int64)]
 
 
+POISSON_BLOCK = 1 << 18
+"""Residents whose Poisson processes are drawn together (`poisson_events`): their state is a few megabytes."""
+
+
 def poisson_events(
-    seed: int, stream: str, year: int, residents: np.ndarray, rate: np.ndarray, buffers: Buffers | None = None
+    seed: int,
+    stream: str,
+    year: int,
+    residents: np.ndarray,
+    rate: np.ndarray,
+    buffers: Buffers | None = None,
+    *,
+    block: int = POISSON_BLOCK,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Event days of a yearly Poisson process per resident, from keyed exponential gaps.
 
@@ -200,34 +258,41 @@ def poisson_events(
         rate: Events per year of each resident.
         buffers: Where to write the events and the state of the process on the way (in arrays named after
             the stream); default new arrays.
+        block: Residents drawn together; the events are the same whatever it is, in another order.
 
     Returns:
-        (resident, day, event number) of every event, unsorted: by event number, then as `residents`.
+        (resident, day, event number) of every event, unsorted: by block of `block` residents, then
+        by event number, then as `residents` (a stable sort by event number gives the same order
+        whatever the block).
     """
     buffers = Buffers() if buffers is None else buffers
-    # The active residents' id, clock (days), rate and hashed keys, which the kernel keeps in front,
-    # and the uniform draws of their next events; in last year's memory (fresh memory costs page faults).
+    word = rng.bits(seed, stream, year)[()]
+    # A block's active residents' id, clock (days), rate and hashed keys, which the kernel keeps in
+    # front, and the uniform draws of their next events; in last year's memory (fresh memory costs
+    # page faults), and a block's, not the city's (a city's would be about 100 MB).
+    block = max(1, min(block, rate.size))
     fields = (("who", residents.dtype), ("clock", np.float64), ("rate", np.float64), ("hashed", np.uint64))
-    state = [buffers.get(f"{stream}.{name}", rate.size, dtype) for name, dtype in fields]
-    units = buffers.get(f"{stream}.units", rate.size, np.float64)
-    size = _start(rng.bits(seed, stream, year)[()], residents, rate, *state, units)
-    state = [a[:size] for a in state]
-    # A round adds at most `size` events: room for the expected number and a first round more is
-    # almost always enough.
-    capacity = int(state[2].sum()) + size
+    state = [buffers.get(f"{stream}.{name}", block, dtype) for name, dtype in fields]
+    units = buffers.get(f"{stream}.units", block, np.float64)
+    # A round adds at most as many events as the block has active residents: room for the expected
+    # number and a block more is almost always enough.
+    capacity = int(rate.sum()) + block
     events = [
         buffers.get(f"{stream}.{field}", capacity, dtype)
         for field, dtype in (("resident", residents.dtype), ("day", np.int16), ("event", np.int16))
     ]
-    n, k = 0, 0
-    while size:
-        if n + size > capacity:
-            capacity = n + size
-            events = [np.concatenate([e[:n], np.empty(size, e.dtype)]) for e in events]
-        # Gaps are −ln u: numpy takes the logarithm (see `accel`), a kernel the rest.
-        np.log(units[:size], out=units[:size])
-        size, n = _advance(*state, units, size, k, *events, n)
-        k += 1
+    n = 0
+    for first in range(0, rate.size, block):
+        part = slice(first, first + block)
+        size, k = _start(word, residents[part], rate[part], *state, units), 0
+        while size:
+            if n + size > capacity:
+                capacity = n + size
+                events = [np.concatenate([e[:n], np.empty(size, e.dtype)]) for e in events]
+            # Gaps are −ln u: numpy takes the logarithm (see `accel`), a kernel the rest.
+            np.log(units[:size], out=units[:size])
+            size, n = _advance(*state, units, size, k, *events, n)
+            k += 1
     return events[0][:n], events[1][:n], events[2][:n]
 
 
@@ -352,7 +417,7 @@ def draw_year(
     *,
     first_day: int = 0,
     buffers: Buffers | None = None,
-) -> Episodes:
+) -> YearEpisodes:
     """All episodes of one simulated year from `first_day` on, sorted by day.
 
     Args:
@@ -371,13 +436,18 @@ def draw_year(
 
     Returns:
         The year's episodes.
+
+    Raises:
+        ValueError: More residents than `RESIDENT_BITS` allow.
     """
+    if age.size >= 1 << RESIDENT_BITS:
+        raise ValueError(f"{age.size} residents is invalid: allowed at most {(1 << RESIDENT_BITS) - 1}")
     buffers = Buffers() if buffers is None else buffers
     growth = (1.0 + params.utilisation_growth) ** max(year, 0)
     rate = acute_rate(age, chronic, params, buffers.get("illness.rate", age.size, np.float64))
     rate *= growth
-    acute = poisson_events(seed, "illness.acute", year, np.arange(age.size, dtype=np.int64), rate, buffers)
-    chronic_ids = np.flatnonzero(chronic)
+    acute = poisson_events(seed, "illness.acute", year, np.arange(age.size, dtype=np.int32), rate, buffers)
+    chronic_ids = np.flatnonzero(chronic).astype(np.int32)
     follow_up_rate = np.full(chronic_ids.size, params.follow_up_rate * growth)
     follow_up = poisson_events(seed, "illness.follow_up", year, chronic_ids, follow_up_rate, buffers)
     return _by_arrival(acute, follow_up, _draws(seed, year, age, params, keep, buffers), first_day, seed, buffers)
@@ -457,45 +527,44 @@ def _arrival(day: np.ndarray, key: np.ndarray) -> np.ndarray:
     return (day.astype(np.uint64) << np.uint64(55)) | (key >> np.uint64(9))
 
 
-_EPISODE_FIELDS = (
-    ("resident", np.int64),
-    ("day", np.int16),
-    ("kind", np.int8),
-    ("severity", np.int8),
-    ("admission_draw", np.float64),
-    ("key", np.uint64),
-)
+_EPISODE_FIELDS = (("resident", np.int32), ("kind", np.int8), ("severity", np.int8), ("key", np.uint64))
+"""The stored fields of `YearEpisodes`, in its order."""
 
 
 def _by_arrival(
     acute: _Events, follow_up: _Events, draws: _Draws, first_day: int, seed: int, buffers: Buffers
-) -> Episodes:
-    """The episodes of candidate events (`_batch`) sorted by `_arrival` word, with their admission draws.
+) -> YearEpisodes:
+    """The episodes of candidate events (`_batch`) sorted by `_arrival` word.
 
     The episodes are written in `buffers`, made with room for all candidates (a whole year's: the
     next year needs them, however many this one keeps).
 
-    The order has always been numpy's quicksort of the words (`np.argsort`) of `_batch`, which is
-    not stable: episodes that tie on their word are in whatever order it left them. A stable sort
-    gives the same permutation when the words are distinct; when two are not (two keys of a day
-    equal in their leading 55 bits: about once in 10**5 years of 2.5 million residents), the
-    quicksort is redone.
+    The order has always been numpy's quicksort of the words (`np.argsort`) of `_batch` of the
+    events by event number, which is not stable: episodes that tie on their word are in whatever
+    order it left them. A stable sort gives the same permutation when the words are distinct; when
+    two are not (two keys of a day equal in their leading 55 bits: about once in 10**5 years of 2.5
+    million residents), the quicksort is redone.
     """
     room = acute[0].size + follow_up[0].size
     out = [buffers.get(f"illness.episodes.{name}", room, dtype) for name, dtype in _EPISODE_FIELDS]
     start = _by_day(acute, follow_up, draws, first_day, out[0], out[-1])
     out = [field[: start[-1]] for field in out]
-    admission_word = rng.stream_key(seed, "illness.admission")
-    if _sort_days(start, admission_word, *out):
-        out = _quicksorted(_batch(acute, follow_up, draws, first_day), admission_word)
-    return Episodes(*out)
+    if _sort_days(start, *out):
+        out = _quicksorted(_batch(_by_event_number(acute), _by_event_number(follow_up), draws, first_day))
+    return YearEpisodes(*out, start, rng.stream_key(seed, "illness.admission"))
 
 
-def _quicksorted(batch: _Batch, admission_word: np.uint64) -> list[np.ndarray]:
-    """The `Episodes` fields of a batch in the order of numpy's quicksort of their `_arrival` words."""
+def _quicksorted(batch: _Batch) -> list[np.ndarray]:
+    """The stored `YearEpisodes` fields of a batch in the order of numpy's quicksort of their `_arrival` words."""
     order = np.argsort(_arrival(batch[1], batch[4]))
-    resident, day, kind, severity, key = (field.take(order) for field in batch)
-    return [resident, day, kind, severity, _admission_draws(admission_word, key, kind), key]
+    resident, _, kind, severity, key = (field.take(order) for field in batch)
+    return [resident.astype(np.int32), kind, severity, key]
+
+
+def _by_event_number(events: _Events) -> _Events:
+    """Events in the order `poisson_events` gives for a single block: by event number, then as its residents."""
+    order = np.argsort(events[2], kind="stable")
+    return events[0].take(order), events[1].take(order), events[2].take(order)
 
 
 def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.ndarray:
@@ -510,8 +579,8 @@ def _by_day_numpy(
 ) -> np.ndarray:
     r, d, kind, severity, k = _batch(acute, follow_up, draws, first_day)
     order = np.argsort(d, kind="stable")
-    packed = np.where(kind == FOLLOW_UP, ~r, r | severity.astype(np.int64) << 56)
-    packed.take(order, out=resident[: r.size])
+    packed = np.where(kind == FOLLOW_UP, ~r, r | severity.astype(np.int32) << RESIDENT_BITS)
+    resident[: r.size] = packed.take(order)
     k.take(order, out=key[: r.size])
     return np.concatenate([[0], np.cumsum(np.bincount(d, minlength=DAYS_PER_YEAR))])
 
@@ -523,8 +592,9 @@ def _by_day(
     """The episodes of candidate events (`_batch`, same order) by day, in a stable counting sort.
 
     The draws are made on the way, so no array of the episodes in their first order is written.
-    `resident` gets the resident with the severity in its top byte, or ~resident for a follow-up
-    visit; `key` the episode key. Days must be in [0, DAYS_PER_YEAR) and resident ids below 2**56.
+    `resident` (int32) gets the resident with the severity in the bits from `RESIDENT_BITS` on, or
+    ~resident for a follow-up visit; `key` the episode key. Days must be in [0, DAYS_PER_YEAR) and
+    resident ids below 2**RESIDENT_BITS.
 
     Returns:
         Where each day starts in `resident` and `key`, and where the episodes end.
@@ -555,59 +625,41 @@ def _by_day(
             reached += u >= thresholds[age[r], column]
         at = fill[d]
         fill[d] = at + 1
-        resident[at], key[at] = r | np.int64(min(reached, 3)) << 56, k
+        resident[at], key[at] = np.int32(r | np.int32(min(reached, 3)) << RESIDENT_BITS), k
     for i in range(r_f.size):
         d = d_f[i]
         if d < first_day:
             continue
         at = fill[d]
         fill[d] = at + 1
-        resident[at], key[at] = ~r_f[i], rng.hash_word(rng.hash_word(follow_up_word, r_f[i]), e_f[i])
+        resident[at], key[at] = np.int32(~r_f[i]), rng.hash_word(rng.hash_word(follow_up_word, r_f[i]), e_f[i])
     return start
 
 
 def _sort_days_numpy(
-    start: np.ndarray,
-    admission_word: np.uint64,
-    resident: np.ndarray,
-    day: np.ndarray,
-    kind: np.ndarray,
-    severity: np.ndarray,
-    admission_draw: np.ndarray,
-    key: np.ndarray,
+    start: np.ndarray, resident: np.ndarray, kind: np.ndarray, severity: np.ndarray, key: np.ndarray
 ) -> int:
-    day[:] = np.repeat(np.arange(DAYS_PER_YEAR, dtype=np.int16), np.diff(start))
+    day = np.repeat(np.arange(DAYS_PER_YEAR, dtype=np.int16), np.diff(start))
     arrival = _arrival(day, key)
     order = np.argsort(arrival, kind="stable")
     packed = resident.take(order)
     key[:] = key.take(order)
     follow_up = packed < 0
-    resident[:] = np.where(follow_up, ~packed, packed & ((1 << 56) - 1))
+    resident[:] = np.where(follow_up, ~packed, packed & ((1 << RESIDENT_BITS) - 1))
     kind[:] = np.where(follow_up, FOLLOW_UP, ACUTE)
-    severity[:] = np.where(follow_up, 0, packed >> 56)
-    admission_draw[:] = _admission_draws(admission_word, key, kind)
+    severity[:] = np.where(follow_up, 0, packed >> RESIDENT_BITS)
     arrival = arrival.take(order)
     return int(np.count_nonzero(arrival[1:] == arrival[:-1]))
 
 
 @kernel(_sort_days_numpy)
-def _sort_days(
-    start: np.ndarray,
-    admission_word: np.uint64,
-    resident: np.ndarray,
-    day: np.ndarray,
-    kind: np.ndarray,
-    severity: np.ndarray,
-    admission_draw: np.ndarray,
-    key: np.ndarray,
-) -> int:
-    """Stable sort of `_by_day`'s episodes within each day by `_arrival` word, into the `Episodes` fields.
+def _sort_days(start: np.ndarray, resident: np.ndarray, kind: np.ndarray, severity: np.ndarray, key: np.ndarray) -> int:
+    """Stable sort of `_by_day`'s episodes within each day by `_arrival` word, into the `YearEpisodes` fields.
 
     Each day is sorted in cache: two least-significant-digit radix passes over the leading 2b bits
     of the keys, then an insertion sort by the rest of the arrival word. Keys are uniform, so with
     2**2b ≥ 16 × the day's episodes few share their leading bits and the insertion sort moves few;
-    digits of b ≤ 10 bits keep the counts in the first-level cache. The admission draws are
-    `_admission_draws(admission_word, key, kind)`.
+    digits of b ≤ 10 bits keep the counts in the first-level cache.
 
     Returns:
         The number of neighbours with equal arrival words.
@@ -641,7 +693,7 @@ def _sort_days(
             k = key[j]
             at = low_count[(k >> low_shift) & mask]
             low_count[(k >> low_shift) & mask] = at + 1
-            spare[2 * at], spare[2 * at + 1] = k, resident[j]
+            spare[2 * at], spare[2 * at + 1] = k, np.int64(resident[j])
         for j in range(m):
             k = spare[2 * j]
             at = high_count[k >> high_shift]
@@ -659,10 +711,9 @@ def _sort_days(
             ties += i > 0 and pairs[2 * i - 2] >> low == k >> low
             # Selects, not a branch: acute episodes and follow-up visits come in unpredictable order.
             follow_up = r < 0
-            draw = rng.unit_float(rng.hash_word(admission_word, k), 0.0)
-            key[lo + i], day[lo + i], kind[lo + i] = k, d, FOLLOW_UP if follow_up else ACUTE
-            resident[lo + i] = ~r if follow_up else r & ((1 << 56) - 1)
-            severity[lo + i], admission_draw[lo + i] = (0, 1.0) if follow_up else (r >> 56, draw)
+            key[lo + i], kind[lo + i] = k, FOLLOW_UP if follow_up else ACUTE
+            resident[lo + i] = ~r if follow_up else r & ((1 << RESIDENT_BITS) - 1)
+            severity[lo + i] = 0 if follow_up else r >> RESIDENT_BITS
     return ties
 
 

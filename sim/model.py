@@ -44,7 +44,7 @@ import numpy as np
 from sim import admission, care, choice, discharge, illness, payment, population, region, rng
 from sim.arrays import Buffers, row_sums
 from sim.facilities import Facility, FacilityState
-from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes
+from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes, YearEpisodes
 from sim.insurance import (
     COST_TABLE_PARTS,
     ExpectedCosts,
@@ -97,13 +97,20 @@ def _built(
 def _residents(
     region_params: region.RegionParams, population_params: population.PopulationParams, scale: float, seed: int
 ) -> tuple[region.Region, population.Population]:
-    """The region (shared, read-only) and a fresh copy of its residents (models change ages and signing).
+    """The region and residents (shared, read-only) with fresh copies of what models change: ages and signing.
 
     Replications with one seed — every point of a sweep, every scenario of a comparison — build
-    them once per process: drawing 100,000 residents takes longer than 20 simulated days.
+    them once per process: drawing 100,000 residents takes longer than 20 simulated days. Only
+    the changing arrays are copied: fresh memory is slow (see `arrays.Buffers`).
     """
     built, residents = _built(region_params.model_dump_json(), population_params.model_dump_json(), scale, seed)
-    return built, population.Population(**{f.name: getattr(residents, f.name).copy() for f in fields(residents)})
+    arrays = {f.name: getattr(residents, f.name) for f in fields(residents)}
+    for name, array in arrays.items():
+        if name in ("age", "signed"):
+            arrays[name] = array.copy()
+        else:
+            array.setflags(write=False)
+    return built, population.Population(**arrays)
 
 
 class CareModel(mesa.Model):
@@ -145,8 +152,8 @@ class CareModel(mesa.Model):
         self.insurance = SchemeTable.from_params(scenario.insurance)
         self._outpatient_rates = self._inpatient_rates = np.zeros((2, len(TIER_LEVEL), 2, 2))  # set each year
         self._age0 = self.population.age.copy()
-        self._signing_draw = rng.uniform(seed, "pop.signed", np.arange(len(self.population)))
-        self._episodes: Episodes | None = None
+        self._signing_draw: np.ndarray | None = None  # drawn when a lever first raises signing (a city's is 20 MB)
+        self._episodes: YearEpisodes | None = None
         self._episode_buffers = Buffers()  # each year's episodes are drawn into the last year's memory
         self._episode_year: int | None = None
         self._day_bounds = np.zeros(DAYS_PER_YEAR + 1, dtype=np.int64)
@@ -321,9 +328,7 @@ class CareModel(mesa.Model):
             buffers=self._episode_buffers,
         )
         self._episode_year = self.year
-        # Days searched as the episodes' own dtype: an int64 needle would copy the whole year's days to int64.
-        days = np.arange(DAYS_PER_YEAR + 1, dtype=self._episodes.day.dtype)
-        self._day_bounds = np.searchsorted(self._episodes.day, days)
+        self._day_bounds = self._episodes.start
         self._shock_range = (-1, -1)  # last year's shocks are not this year's episodes'
 
     def _sign_up(self) -> None:
@@ -343,6 +348,8 @@ class CareModel(mesa.Model):
         # `rate_all` is the target for everyone: others sign at whatever rate makes up the total.
         rate_others = np.clip((rate_all - key_share * rate_key) / max(1.0 - key_share, 1e-9), 0.0, 1.0)
         rate_others = max(rate_others, p.signing_rate_others)
+        if self._signing_draw is None:
+            self._signing_draw = rng.uniform(self.seed, "pop.signed", np.arange(len(pop)))
         pop.signed |= self._signing_draw < np.where(key, rate_key, rate_others)
 
     def _group_prices(self, factor: float) -> np.ndarray:
@@ -368,7 +375,7 @@ class CareModel(mesa.Model):
 
     def _todays_episodes(self, day_of_year: int) -> Episodes:
         assert self._episodes is not None
-        return self._episodes.take(slice(self._day_bounds[day_of_year], self._day_bounds[day_of_year + 1]))
+        return self._episodes.days(day_of_year, day_of_year + 1)
 
     def _todays_shocks(self, day_of_year: int) -> np.ndarray:
         """Taste shocks of today's episodes, from a block drawn for as many days as `SHOCK_BLOCK_EPISODES` allow.

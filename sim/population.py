@@ -7,6 +7,7 @@ scenario and its baseline share the same residents.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -285,8 +286,11 @@ def _interpolate(
     return c[:, 0] + w * (c[:, 1] + w * (c[:, 2] + w * c[:, 3])), inside, half, k
 
 
+@functools.lru_cache(maxsize=8)
 def _quantile_tables(a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Interpolation tables of the Beta(a, b) quantile, with a bound on the error of each interval.
+    """Interpolation tables of the Beta(a, b) quantile, with a bound on the error of each interval (read-only).
+
+    Kept for the next call with the same shapes: `build` draws residents block by block.
 
     The bound is `_TRUST_SAFETY` times the largest difference to `betaincinv` at two points inside the interval
     and inside each neighbour (two: errors from the slopes at the nodes can vanish at the midpoint). It thus covers
@@ -314,6 +318,8 @@ def _quantile_tables(a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.nda
         x = _interpolate(u, *_tail_variables(u, a, b), t_lo, inv_h, coef)[0]
         err = np.abs(x - betaincinv(a, b, u)).reshape(_TRUST_NODES, 2).max(axis=1)  # NaN stays NaN: no fast draws
         bound[half] = _TRUST_SAFETY * np.maximum(err, np.maximum(np.r_[err[1:], err[-1]], np.r_[err[0], err[:-1]]))
+    for table in (t_lo, inv_h, coef, bound):
+        table.setflags(write=False)
     return t_lo, inv_h, coef, bound
 
 
@@ -406,8 +412,15 @@ def beta_quantile_f32(a: float, b: float, u: np.ndarray) -> np.ndarray:
     return out
 
 
+BUILD_BLOCK = 1 << 18
+"""Residents drawn together by `build`: a block's temporary arrays are megabytes, a city's hundreds (fresh
+memory is slow: see `arrays.Buffers`)."""
+
+
 def build(region: Region, params: PopulationParams, seed: int) -> Population:
     """Draw the residents of a region.
+
+    Every draw is keyed by resident, so residents drawn block by block are the same.
 
     Args:
         region: The built region (gives the number of residents and the cells they live in).
@@ -417,7 +430,18 @@ def build(region: Region, params: PopulationParams, seed: int) -> Population:
     Returns:
         The population.
     """
-    ids = np.arange(region.residents, dtype=np.int64)
+    n = region.residents
+    everyone: dict[str, np.ndarray] = {}
+    for first in range(0, max(n, 1), BUILD_BLOCK):
+        block = _draw(region, params, seed, np.arange(first, min(first + BUILD_BLOCK, n)))
+        for f in fields(Population):
+            part = getattr(block, f.name)
+            everyone.setdefault(f.name, np.empty(n, part.dtype))[first : first + part.size] = part
+    return Population(**everyone)
+
+
+def _draw(region: Region, params: PopulationParams, seed: int, ids: np.ndarray) -> Population:
+    """The residents `ids` (int64) of a region, drawn as `build` says."""
     cell = _categories(np.cumsum(region.cell_weight), rng.uniform(seed, "pop.cell", ids))
     cell = np.minimum(cell, region.n_cells - 1).astype(np.int32)
     urban = region.cell_urban[cell]

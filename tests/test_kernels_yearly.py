@@ -62,9 +62,10 @@ def test_draw_year(built, seed, year):
     age = pop.age + max(year, 0)
     keep = np.where(pop.signed & pop.chronic, 0.7, 1.0)
     for thinning in (None, keep):
-        episodes, twin = both(illness.draw_year, seed, year, age, pop.chronic, scenario.illness, thinning)
-        assert_identical(episodes, twin)
-        assert len(episodes) > 0
+        year_episodes, twin = both(illness.draw_year, seed, year, age, pop.chronic, scenario.illness, thinning)
+        assert_identical(year_episodes, twin)
+        assert len(year_episodes) > 0
+        episodes = year_episodes.days(0, illness.DAYS_PER_YEAR)
         # Distinct, increasing arrival words: the unique order by them, which `np.argsort` gave before.
         assert np.all(np.diff(illness._arrival(episodes.day, episodes.key)) > 0)
 
@@ -73,11 +74,13 @@ def test_draw_year_from_a_day_and_into_buffers(built):
     """Episodes from `first_day` on are the whole year's from that day; reused buffers change nothing."""
     scenario, reg = built
     pop = population.build(reg, scenario.population, 3)
-    whole = illness.draw_year(3, -1, pop.age, pop.chronic, scenario.illness)
+    whole = illness.draw_year(3, -1, pop.age, pop.chronic, scenario.illness).days(0, illness.DAYS_PER_YEAR)
     late = whole.day >= 275
     buffers = Buffers()
     illness.draw_year(3, 0, pop.age, pop.chronic, scenario.illness, buffers=buffers)  # fills the buffers
     tail = illness.draw_year(3, -1, pop.age, pop.chronic, scenario.illness, first_day=275, buffers=buffers)
+    assert tail.start[275] == 0
+    tail = tail.days(0, illness.DAYS_PER_YEAR)
     assert 0 < len(tail) < len(whole)
     for f in fields(whole):
         assert_identical(getattr(tail, f.name).copy(), getattr(whole, f.name)[late])
@@ -96,6 +99,19 @@ def test_poisson_events():
         assert_identical(*both(illness.poisson_events, seed, "s", 0, residents[:3], np.full(3, 40.0)))
 
 
+@pytest.mark.parametrize("block", [1, 7, 1000])
+def test_poisson_events_by_block(block):
+    """Residents drawn in blocks have the same events: in the one-block order once sorted by event number."""
+    gen = np.random.default_rng(4)
+    residents = np.sort(gen.choice(10**6, 5000, replace=False)).astype(np.int32)
+    rate = gen.uniform(0, 20, residents.size)
+    rate[gen.random(residents.size) < 0.1] = 0.0
+    whole = illness.poisson_events(5, "s", 1, residents, rate, block=residents.size)
+    for blocked in both(lambda: illness.poisson_events(5, "s", 1, residents, rate, Buffers(), block=block)):
+        assert_identical(illness._by_event_number(blocked), whole)
+        assert not np.all(np.diff(blocked[2]) >= 0)  # not the one-block order
+
+
 def _tied_days(gen: np.random.Generator, n_a: int, n_f: int) -> tuple[illness._Batch, np.ndarray, np.ndarray]:
     """Episodes on few days whose keys often agree in their leading 55 bits (ties) or entirely.
 
@@ -107,8 +123,10 @@ def _tied_days(gen: np.random.Generator, n_a: int, n_f: int) -> tuple[illness._B
     key = gen.choice(pool, n) ^ gen.integers(0, 2, n, dtype=np.uint64) << np.uint64(gen.integers(0, 12))
     kind = np.repeat(np.array([illness.ACUTE, illness.FOLLOW_UP], np.int8), [n_a, n_f])
     severity = np.where(kind == illness.ACUTE, gen.integers(0, 4, n), 0).astype(np.int8)
-    batch = (gen.integers(0, 500, n), gen.integers(0, 3, n).astype(np.int16), kind, severity, key)
-    packed = np.where(kind == illness.FOLLOW_UP, ~batch[0], batch[0] | severity.astype(np.int64) << 56)
+    batch = (gen.integers(0, 500, n).astype(np.int32), gen.integers(0, 3, n).astype(np.int16), kind, severity, key)
+    packed = np.where(
+        kind == illness.FOLLOW_UP, ~batch[0], batch[0] | severity.astype(np.int32) << illness.RESIDENT_BITS
+    )
     start = np.concatenate([[0], np.cumsum(np.bincount(batch[1], minlength=illness.DAYS_PER_YEAR))])
     return batch, start, packed[np.argsort(batch[1], kind="stable")]
 
@@ -116,14 +134,13 @@ def _tied_days(gen: np.random.Generator, n_a: int, n_f: int) -> tuple[illness._B
 @pytest.mark.parametrize("n", [(0, 0), (1, 0), (0, 5), (300, 40)])
 def test_sort_with_ties(n):
     """Ties in the arrival words: the sort within days is stable and counts them."""
-    word = rng.stream_key(1, "illness.admission")
     batch, start, packed = _tied_days(np.random.default_rng(sum(n)), *n)
     size = sum(n)
 
     def sort() -> tuple[list[np.ndarray], int]:
-        out = [np.empty(size, t) for t in (np.int64, np.int16, np.int8, np.int8, np.float64, np.uint64)]
-        out[0][:], out[5][:] = packed, batch[4][np.argsort(batch[1], kind="stable")]
-        return out, illness._sort_days(start, word, *out)
+        out = [np.empty(size, t) for t in (np.int32, np.int8, np.int8, np.uint64)]
+        out[0][:], out[3][:] = packed, batch[4][np.argsort(batch[1], kind="stable")]
+        return out, illness._sort_days(start, *out)
 
     compiled, twin = both(sort)
     assert_identical(compiled, twin)
@@ -131,8 +148,8 @@ def test_sort_with_ties(n):
     assert compiled[1] == np.count_nonzero(np.diff(np.sort(arrival)) == 0)
     assert compiled[1] > 0 or size < 300
     order = np.argsort(arrival, kind="stable")
-    resident, day, kind, severity, key = (field.take(order) for field in batch)
-    assert_identical(compiled[0], [resident, day, kind, severity, illness._admission_draws(word, key, kind), key])
+    resident, _, kind, severity, key = (field.take(order) for field in batch)
+    assert_identical(compiled[0], [resident, kind, severity, key])
 
 
 def test_by_arrival_with_ties(monkeypatch):
@@ -143,7 +160,7 @@ def test_by_arrival_with_ties(monkeypatch):
 
     def candidates(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return (
-            gen.integers(0, age.size, n),
+            gen.integers(0, age.size, n).astype(np.int32),
             gen.integers(0, 4, n).astype(np.int16),
             gen.integers(0, 3, n).astype(np.int16),
         )
@@ -152,9 +169,9 @@ def test_by_arrival_with_ties(monkeypatch):
     fallbacks = []
     quicksorted = illness._quicksorted
     monkeypatch.setattr(illness, "_quicksorted", lambda *args: fallbacks.append(1) or quicksorted(*args))
-    expected = illness.Episodes(
-        *quicksorted(illness._batch(acute, follow_up, draws, 1), rng.stream_key(2, "illness.admission"))
-    )
+    batch = illness._batch(illness._by_event_number(acute), illness._by_event_number(follow_up), draws, 1)
+    start = np.concatenate([[0], np.cumsum(np.bincount(batch[1], minlength=illness.DAYS_PER_YEAR))])
+    expected = illness.YearEpisodes(*quicksorted(batch), start, rng.stream_key(2, "illness.admission"))
     for episodes in both(lambda: illness._by_arrival(acute, follow_up, draws, 1, 2, Buffers())):
         assert_identical(episodes, expected)
     assert len(fallbacks) == 2 and 0 < len(expected) < 460
