@@ -567,10 +567,18 @@ def _by_event_number(events: _Events) -> _Events:
     return events[0].take(order), events[1].take(order), events[2].take(order)
 
 
-def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.ndarray:
-    """Keyed uniform draws of episodes (`word` is the stream's); follow-up visits never need a bed."""
+def _admission_draws_numpy(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.ndarray:
     draw = rng.uniform_after(word, key)
     np.copyto(draw, 1.0, where=kind == FOLLOW_UP)
+    return draw
+
+
+@kernel(_admission_draws_numpy)
+def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Keyed uniform draws of episodes (`word` is the stream's); follow-up visits never need a bed."""
+    draw = np.empty(key.size)
+    for i in range(key.size):
+        draw[i] = 1.0 if kind[i] == FOLLOW_UP else rng.unit_float(rng.hash_word(word, key[i]), 0.0)
     return draw
 
 

@@ -99,6 +99,17 @@ def test_poisson_events():
         assert_identical(*both(illness.poisson_events, seed, "s", 0, residents[:3], np.full(3, 40.0)))
 
 
+def test_admission_draws():
+    """Acute episodes' admission draws are keyed uniforms in [0, 1); follow-up visits' are 1 (never a bed)."""
+    gen = np.random.default_rng(2)
+    key = gen.integers(0, 2**63, 1000, dtype=np.int64).view(np.uint64)
+    kind = gen.integers(0, 2, key.size).astype(np.int8)
+    compiled, twin = both(illness._admission_draws, rng.stream_key(3, "illness.admission"), key, kind)
+    assert_identical(compiled, twin)
+    acute = kind == illness.ACUTE
+    assert np.all(compiled[~acute] == 1.0) and np.all((compiled[acute] >= 0) & (compiled[acute] < 1))
+
+
 @pytest.mark.parametrize("block", [1, 7, 1000])
 def test_poisson_events_by_block(block):
     """Residents drawn in blocks have the same events: in the one-block order once sorted by event number."""
