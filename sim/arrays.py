@@ -33,10 +33,10 @@ def stable_argsort(keys: np.ndarray) -> np.ndarray:
 class Buffers:
     """Named arrays kept from one call to the next, so a yearly draw writes into last year's memory.
 
-    A city's year of episodes is about a gigabyte of arrays. Fresh memory costs a page fault per
-    page, in which the operating system zeroes it: measured on the benchmark machine, as much
-    system time as the draw itself took. Arrays handed out are views: the next `get` of a name
-    overwrites what the last one returned.
+    A city's year of episodes is hundreds of megabytes of arrays. Fresh memory costs a page fault
+    per page: on the benchmark machine, a virtual machine that hands freed memory back to its host,
+    ≈10 ms per MiB (docs/performance.md), more than drawing into it. Arrays handed out are views:
+    the next `get` of a name overwrites what the last one returned.
     """
 
     def __init__(self) -> None:
