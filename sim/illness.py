@@ -156,17 +156,6 @@ class Episodes:
     def __len__(self) -> int:
         return int(self.resident.size)
 
-    def take(self, index: np.ndarray | slice) -> Episodes:
-        """A sub-batch."""
-        return Episodes(
-            self.resident[index],
-            self.day[index],
-            self.kind[index],
-            self.severity[index],
-            self.admission_draw[index],
-            self.key[index],
-        )
-
 
 RESIDENT_BITS = 28
 """Resident ids are below 2**RESIDENT_BITS: a year's episodes pack kind and severity above them while sorted."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 import numpy as np
 
 import sim
-from sim import illness, rng
+from sim import illness, population, region, rng
 from sim.population import Population
 
 
@@ -117,3 +118,27 @@ def test_facility_agents_view_the_arrays(small_model):
         assert agent.intensity == f.intensity[i]
         assert sum(agent.revenue.values()) == f.revenue[i].sum()
         assert repr(agent).startswith(f"Facility({i},")
+
+
+def test_population_drawn_by_blocks_is_the_same(monkeypatch):
+    """Every draw of a resident is keyed by the resident: drawing them in blocks changes nothing."""
+    scenario = sim.load_scenario(overrides=["run.scale=0.004"])
+    reg = region.build(scenario.region, scenario.run.scale)
+    whole = population.build(reg, scenario.population, 5)
+    monkeypatch.setattr(population, "BUILD_BLOCK", 999)
+    blocked = population.build(reg, scenario.population, 5)
+    assert len(whole) > 5 * 999
+    for f in fields(whole):
+        a, b = getattr(whole, f.name), getattr(blocked, f.name)
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), f.name
+
+
+def test_models_share_only_what_they_do_not_change():
+    """Models of one process share the residents' read-only arrays; each has its own ages and signing."""
+    scenario = sim.load_scenario(overrides=["run.scale=0.004"])
+    a, b = sim.CareModel(scenario).population, sim.CareModel(scenario).population
+    assert a.cell is b.cell and not a.cell.flags.writeable
+    assert a.age is not b.age and a.signed is not b.signed
+    before = b.age.copy()
+    a.age += 1
+    assert np.array_equal(b.age, before)
