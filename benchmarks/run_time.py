@@ -6,7 +6,9 @@ Usage:
     python benchmarks/run_time.py --scales 1 --repeat 3    # the median of three runs, and their range
 
 Each run is a fresh `python -m sim.cli run ... --quiet --no-report` child process; peak memory is
-the child's maximum resident set size. Figures are printed as a Markdown table and, with
+the child's maximum resident set size, and its system CPU time is shown (on the benchmark machine,
+a virtual machine, it is mostly the page faults of memory touched for the first time, ≈10 ms per
+MiB: see docs/performance.md). Figures are printed as a Markdown table and, with
 `--record`, appended to the performance log with the machine, date and commit. Issue 7's targets
 are checked below the table: the full city (scale 1) in at most 30 s and 2 GiB, and cost linear in
 residents (the 2.5M run at most 30× the 100k run's time, for 25× the residents). On a shared
@@ -28,16 +30,26 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from sim.provenance import code_version
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(scale: float, years: int) -> tuple[float, float, int]:
-    """(wall seconds, peak MiB, residents) of one run in a child process."""
+class Run(NamedTuple):
+    """One run's figures."""
+
+    wall: float
+    system: float  # CPU seconds in the kernel: on a virtual machine, mostly first touches of memory
+    peak: float  # MiB
+    residents: int
+
+
+def measure(scale: float, years: int) -> Run:
+    """One run in a child process."""
     with tempfile.TemporaryDirectory() as out:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(
             [
@@ -58,10 +70,10 @@ def measure(scale: float, years: int) -> tuple[float, float, int]:
             check=True,
         )
         wall = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         residents = json.loads(Path(f"{out}/r/summary.json").read_text())["residents"]
     # ru_maxrss of children is the largest child so far: measure scales in increasing order.
-    return wall, max(peak, before) / 1024, residents
+    return Run(wall, after.ru_stime - before.ru_stime, max(after.ru_maxrss, before.ru_maxrss) / 1024, residents)
 
 
 def machine() -> str:
@@ -87,18 +99,20 @@ def main() -> None:
         f"### `tiersim run`, {args.years} years — {machine()}",
         "",
         f"| scale | residents | wall time (s){', median of ' + str(args.repeat) + ' (range)' if spread else ''} "
-        "| peak memory (MiB) | resident-days per second |",
-        "|---|---|---|---|---|",
+        "| of it system time (s) | peak memory (MiB) | resident-days per second |",
+        "|---|---|---|---|---|---|",
     ]
     walls: dict[float, tuple[float, float]] = {}
     for scale in sorted(args.scales):
         runs = [measure(scale, args.years) for _ in range(args.repeat)]
-        wall = statistics.median(r[0] for r in runs)
-        peak, residents = max(r[1] for r in runs), runs[0][2]
+        wall, system = statistics.median(r.wall for r in runs), statistics.median(r.system for r in runs)
+        peak, residents = max(r.peak for r in runs), runs[0].residents
         walls[scale] = wall, peak
         rate = residents * 365 * args.years / wall
-        shown = f"{wall:.1f} ({min(r[0] for r in runs):.1f}–{max(r[0] for r in runs):.1f})" if spread else f"{wall:.1f}"
-        lines.append(f"| {scale:g} | {residents:,} | {shown} | {peak:,.0f} | {rate:,.0f} |")
+        shown = (
+            f"{wall:.1f} ({min(r.wall for r in runs):.1f}–{max(r.wall for r in runs):.1f})" if spread else f"{wall:.1f}"
+        )
+        lines.append(f"| {scale:g} | {residents:,} | {shown} | {system:.1f} | {peak:,.0f} | {rate:,.0f} |")
         print(lines[-1], flush=True)
     lines.append("")
     if 1.0 in walls:
