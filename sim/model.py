@@ -35,7 +35,7 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
 import mesa
@@ -85,13 +85,24 @@ _PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
 """Patient cases for expected costs: severity × kind × scheme × signed (case = ((s·2 + k)·2 + scheme)·2 + signed)."""
 
 
+_CHANGING_RESIDENT_FIELDS = ("age", "signed")
+"""The residents' arrays a model changes (ages each year, signing by lever); each model has its own copy."""
+
+
 @functools.lru_cache(maxsize=1)
 def _built(
     region_json: str, population_json: str, scale: float, seed: int
 ) -> tuple[region.Region, population.Population]:
-    """The region and its residents, kept for the next model of this process with the same inputs."""
+    """The region and its residents, kept for the next model of this process with the same inputs.
+
+    What models do not change is made read-only: they share it (see `_residents`).
+    """
     built = region.build(region.RegionParams.model_validate_json(region_json), scale)
-    return built, population.build(built, population.PopulationParams.model_validate_json(population_json), seed)
+    residents = population.build(built, population.PopulationParams.model_validate_json(population_json), seed)
+    for f in fields(residents):
+        if f.name not in _CHANGING_RESIDENT_FIELDS:
+            getattr(residents, f.name).setflags(write=False)
+    return built, residents
 
 
 def _residents(
@@ -104,13 +115,8 @@ def _residents(
     the changing arrays are copied: fresh memory is slow (see `arrays.Buffers`).
     """
     built, residents = _built(region_params.model_dump_json(), population_params.model_dump_json(), scale, seed)
-    arrays = {f.name: getattr(residents, f.name) for f in fields(residents)}
-    for name, array in arrays.items():
-        if name in ("age", "signed"):
-            arrays[name] = array.copy()
-        else:
-            array.setflags(write=False)
-    return built, population.Population(**arrays)
+    changed = {name: getattr(residents, name).copy() for name in _CHANGING_RESIDENT_FIELDS}
+    return built, replace(residents, **changed)
 
 
 class CareModel(mesa.Model):
@@ -156,7 +162,6 @@ class CareModel(mesa.Model):
         self._episodes: YearEpisodes | None = None
         self._episode_buffers = Buffers()  # each year's episodes are drawn into the last year's memory
         self._episode_year: int | None = None
-        self._day_bounds = np.zeros(DAYS_PER_YEAR + 1, dtype=np.int64)
         self._shocks = np.zeros((0, self.region.cell_candidates.shape[1]))  # see `_todays_shocks`
         self._shock_range = (-1, -1)  # episodes of this year whose shocks `_shocks` holds
         self.wards = _Wards.empty(self.facilities.beds)
@@ -328,7 +333,6 @@ class CareModel(mesa.Model):
             buffers=self._episode_buffers,
         )
         self._episode_year = self.year
-        self._day_bounds = self._episodes.start
         self._shock_range = (-1, -1)  # last year's shocks are not this year's episodes'
 
     def _sign_up(self) -> None:
@@ -384,12 +388,13 @@ class CareModel(mesa.Model):
         shocks in one call where small days would each make a dozen.
         """
         assert self._episodes is not None
-        begin, end = self._day_bounds[day_of_year], self._day_bounds[day_of_year + 1]
+        bounds = self._episodes.start
+        begin, end = bounds[day_of_year], bounds[day_of_year + 1]
         first, last = self._shock_range
         if not first <= begin <= end <= last:
             # Whole days up to the block size, and at least today.
-            days = np.searchsorted(self._day_bounds, begin + SHOCK_BLOCK_EPISODES, side="right") - 1
-            first, last = begin, self._day_bounds[max(days, day_of_year + 1)]
+            days = np.searchsorted(bounds, begin + SHOCK_BLOCK_EPISODES, side="right") - 1
+            first, last = begin, bounds[max(days, day_of_year + 1)]
             k = self.region.cell_candidates.shape[1]
             self._shocks = choice.taste_shocks(self.seed, self._episodes.key[first:last], k)
             self._shock_range = (first, last)

@@ -77,6 +77,9 @@ def _hash(h: np.ndarray, keys: tuple[np.ndarray | int, ...]) -> np.ndarray:
             out = h if fresh and h.shape == shape else np.empty(shape, dtype=np.uint64)
             _hash_words(h.reshape(-1), words.reshape(-1), out.reshape(-1))
             h = out
+        elif words.dtype.kind in "biu" and h.ndim == words.ndim == 2 and h.shape[1] == 1 and words.shape[0] == 1:
+            # A column against a row (episodes × candidate slots): one compiled pass over the outer product.
+            h = _hash_outer(h.reshape(-1), words.reshape(-1), np.empty((h.shape[0], words.shape[1]), dtype=np.uint64))
         else:
             h = _mix(h ^ (_as_words(words) + _GOLDEN))
         fresh = True
