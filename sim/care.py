@@ -873,8 +873,9 @@ def _outpatient_day_numpy(
     max_passes: int,
     visit_components: np.ndarray,
     visit_bills: np.ndarray,
-    scheme: np.ndarray,
-    signed: np.ndarray,
+    patient_scheme: np.ndarray,
+    patient_signed: np.ndarray,
+    start_line_left: np.ndarray,
     rates: np.ndarray,
     start_line: np.ndarray,
     cap: np.ndarray,
@@ -909,14 +910,16 @@ def _outpatient_day_numpy(
     visit = (seen_at * n_sev + severity[seen]) * 2 + kind[seen]
     components = visit_components.take(visit, axis=0)
     bill = visit_bills[visit]
+    # The first pass sees each episode at most once, with the start-line left read by `expected_costs`.
+    first = seen[: ends[0]] if ends.size else seen
     fund, oop = insurance._outpatient_batches(
-        bill, who, tier, passes.seen_referred, scheme, signed, rates, start_line, cap,
-        np.zeros(bill.size, dtype=bool), ends, start_line_paid, fund_paid,
+        bill, who, tier, passes.seen_referred, patient_scheme[seen], patient_signed[seen], rates, start_line, cap,
+        np.zeros(bill.size, dtype=bool), ends, start_line_paid, fund_paid, start_line_left[first],
     )  # fmt: skip
     if capitation:
         # The fund's share of a signed resident's visit to their own consortium's primary care is
         # paid per head (capitation), not again per visit.
-        capitated = signed[who] & (tier <= 1) & (facility_consortium[seen_at] == cell_consortium[cell[seen]])
+        capitated = patient_signed[seen] & (tier <= 1) & (facility_consortium[seen_at] == cell_consortium[cell[seen]])
         fund = np.where(capitated, 0.0, fund)
     else:
         capitated = np.zeros(bill.size, dtype=bool)
@@ -1000,8 +1003,9 @@ def _outpatient_day(
     max_passes: int,
     visit_components: np.ndarray,
     visit_bills: np.ndarray,
-    scheme: np.ndarray,
-    signed: np.ndarray,
+    patient_scheme: np.ndarray,
+    patient_signed: np.ndarray,
+    start_line_left: np.ndarray,
     rates: np.ndarray,
     start_line: np.ndarray,
     cap: np.ndarray,
@@ -1052,25 +1056,30 @@ def _outpatient_day(
     m = seen.size
     who = np.empty(m, np.int64)
     tier = np.empty(m, np.int64)
+    their_scheme, their_signed = np.empty(m, patient_scheme.dtype), np.empty(m, np.bool_)
+    first_left = np.empty(ends[0] if ends.size else 0)
     components = np.empty((m, visit_components.shape[1]))
     bill = np.empty(m)
     for r in range(m):
         e = seen[r]
         who[r] = resident[e]
+        their_scheme[r], their_signed[r] = patient_scheme[e], patient_signed[e]
+        if r < first_left.size:  # the first pass sees each episode at most once
+            first_left[r] = start_line_left[e]
         tier[r] = facility_tier[seen_at[r]]
         visit = (seen_at[r] * n_sev + severity[e]) * 2 + kind[e]
         for c in range(visit_components.shape[1]):  # element by element: a row slice costs a view per visit
             components[r, c] = visit_components[visit, c]
         bill[r] = visit_bills[visit]
     fund, oop = _claims_loop(
-        bill, who, tier, seen_referred, scheme, signed, rates, start_line, cap, np.zeros(m, np.bool_), ends,
-        start_line_paid, fund_paid,
+        bill, who, tier, seen_referred, their_scheme, their_signed, rates, start_line, cap, np.zeros(m, np.bool_),
+        ends, start_line_paid, fund_paid, first_left,
     )  # fmt: skip
     capitated = np.zeros(m, np.bool_)
     if capitation:
         for r in range(m):
             capitated[r] = (
-                signed[who[r]] and tier[r] <= 1 and facility_consortium[seen_at[r]] == cell_consortium[cell[seen[r]]]
+                their_signed[r] and tier[r] <= 1 and facility_consortium[seen_at[r]] == cell_consortium[cell[seen[r]]]
             )
             if capitated[r]:
                 fund[r] = 0.0
@@ -1147,8 +1156,11 @@ def outpatient_day(**arrays: object) -> tuple:
     requests where treated or where that facility refers them up.
 
     Args:
-        **arrays: Every argument of `_outpatient_day_numpy`, by name. `start_line_paid`,
-            `fund_paid`, `by_tier` and `flows` are updated in place.
+        **arrays: Every argument of `_outpatient_day_numpy`, by name. Arrays of length n are
+            per episode: `patient_scheme`, `patient_signed` and `start_line_left` are the
+            residents' as `insurance.expected_costs` read them, so the claims need not read the
+            city-sized arrays again. `start_line_paid`, `fund_paid`, `by_tier` and `flows` are
+            updated in place.
 
     Returns:
         (backlog, expected_wait, then the claims — facility, tier, components, bill, fund,

@@ -215,8 +215,8 @@ def _discharges_numpy(
         who,
         centre_tier,
         np.ones(who.size, bool),
-        scheme=scheme,
-        signed=signed,
+        scheme=scheme[who],
+        signed=signed[who],
         rates=outpatient_rates,
         start_line=outpatient_start_line,
         cap=outpatient_cap,
@@ -502,12 +502,14 @@ def discharges(
     )
     origin, centre, centre_tier, visit_bill = visit_ids[0], visit_ids[1], visit_ids[2], visit_amounts[0]
     who_down = np.empty(n_down, np.int64)
+    scheme_down, signed_down = np.empty(n_down, scheme.dtype), np.empty(n_down, np.bool_)
     j = 0
     for i in range(n):
         if down[i]:
             who = resident[i]
             c = cell_candidates[resident_cell[who], 1]
             origin[j], who_down[j], centre[j], centre_tier[j] = facility[i], who, c, facility_tier[c]
+            scheme_down[j], signed_down[j] = scheme[who], signed[who]
             flows[tier[i], facility_tier[c]] += 1.0
             visit = c * _N_SEVERITIES * 2 + FOLLOW_UP  # a follow-up visit of severity 0
             visit_parts[j, 0], visit_parts[j, 1], visit_parts[j, 2] = (
@@ -516,9 +518,9 @@ def discharges(
             visit_bill[j] = visit_bills[visit]
             j += 1
     visit_fund, visit_oop = _outpatient_batches(
-        visit_bill, who_down, centre_tier, np.ones(n_down, np.bool_), scheme, signed, outpatient_rates,
+        visit_bill, who_down, centre_tier, np.ones(n_down, np.bool_), scheme_down, signed_down, outpatient_rates,
         outpatient_start_line, outpatient_cap, np.full(n_down, waive_start_line), np.full(1, n_down),
-        annual_paid[:, 0], annual_paid[:, 1],
+        annual_paid[:, 0], annual_paid[:, 1], np.zeros(0),
     )  # fmt: skip
     # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
     # primary care is already paid per head, so the facility is not paid it again per visit.
@@ -528,7 +530,7 @@ def discharges(
         who = who_down[j]
         capitated[j] = (
             capitation
-            and signed[who]
+            and signed_down[j]
             and centre_tier[j] <= primary_tiers
             and facility_consortium[centre[j]] == cell_consortium[resident_cell[who]]
         )

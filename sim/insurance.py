@@ -302,15 +302,18 @@ def _outpatient_batches_numpy(
     ends: np.ndarray,
     start_line_paid: np.ndarray,
     fund_paid: np.ndarray,
+    first_start_left: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    their_scheme = scheme[resident]
-    rate = claim_rates(rates, their_scheme, tier, referred, signed[resident])
-    start_line, cap = scheme_start_line[their_scheme], scheme_cap[their_scheme]
+    rate = claim_rates(rates, scheme, tier, referred, signed)
+    start_line, cap = scheme_start_line[scheme], scheme_cap[scheme]
     fund, oop = np.empty(bill.size), np.empty(bill.size)
     begin = 0
     for end in ends:
         part, who = slice(begin, end), resident[begin:end]
-        start_left = np.maximum(0.0, start_line[part] - start_line_paid[who])
+        if begin == 0 and first_start_left.size:
+            start_left = first_start_left[part]
+        else:
+            start_left = np.maximum(0.0, start_line[part] - start_line_paid[who])
         start_left = np.where(waive_start_line[part], 0.0, start_left)
         cap_left = np.maximum(0.0, cap[part] - fund_paid[who])
         fund[part], oop[part], used = split_claims(bill[part], who, rate[part], start_left, None, cap_left)
@@ -355,14 +358,13 @@ def _outpatient_batches(
     ends: np.ndarray,
     start_line_paid: np.ndarray,
     fund_paid: np.ndarray,
+    first_start_left: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     n = bill.size
-    # Each claim's scheme, rate, start-line and cap, in a loop of its own (independent loads).
     rate, start_line, cap = np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
-        who = resident[i]
-        their_scheme = np.int64(scheme[who])
-        rate[i] = rates[their_scheme, tier[i], 1 if referred[i] else 0, 1 if signed[who] else 0]
+        their_scheme = np.int64(scheme[i])
+        rate[i] = rates[their_scheme, tier[i], 1 if referred[i] else 0, 1 if signed[i] else 0]
         start_line[i] = scheme_start_line[their_scheme]
         cap[i] = scheme_cap[their_scheme]
     fund, oop, used = np.empty(n), np.empty(n), np.empty(n)
@@ -371,8 +373,14 @@ def _outpatient_batches(
     for end in ends:
         order = begin + stable_order(resident[begin:end])
         _within_resident_running(bill, resident, order, cum, prev)
+        given = begin == 0 and first_start_left.size > 0
         for i in range(begin, end):
-            left = 0.0 if waive_start_line[i] else max(0.0, start_line[i] - start_line_paid[resident[i]])
+            if waive_start_line[i]:
+                left = 0.0
+            elif given:
+                left = first_start_left[i]
+            else:
+                left = max(0.0, start_line[i] - start_line_paid[resident[i]])
             used[i] = min(cum[i], left) - min(prev[i], left)
             eligible[i] = (bill[i] - used[i]) * rate[i]
         _within_resident_running(eligible, resident, order, cum, prev)
@@ -402,6 +410,7 @@ def settle_outpatient_batches(
     ends: np.ndarray,
     start_line_paid: np.ndarray,
     fund_paid: np.ndarray,
+    first_start_left: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split outpatient claims batch after batch (`split_claims`), using up annual start-lines and caps.
 
@@ -412,8 +421,8 @@ def settle_outpatient_batches(
         resident: Resident of each claim.
         tier: Tier of the facility of each claim.
         referred: The visit was referred (no cut for unreferred hospital care).
-        scheme: (N,) every resident's insurance scheme.
-        signed: (N,) every resident's family-doctor signing.
+        scheme: Insurance scheme of each claim's resident.
+        signed: Family-doctor signing of each claim's resident.
         rates: Outpatient reimbursement rates (`claim_rate_table`).
         start_line: Annual outpatient start-line (起付线) of each scheme.
         cap: Annual outpatient fund cap of each scheme.
@@ -421,13 +430,17 @@ def settle_outpatient_batches(
         ends: Where each batch ends.
         start_line_paid: Per resident, start-line paid so far this year (updated in place).
         fund_paid: Per resident, paid by the fund so far this year (updated in place).
+        first_start_left: Optional, per claim of the first batch: its resident's start-line left
+            at the batch start, max(0, start-line − paid), where the caller has read it already
+            (`ExpectedCosts.start_line_left`); None: read from `start_line_paid`.
 
     Returns:
         (fund pays, patient pays), per claim.
     """
+    first = np.zeros(0) if first_start_left is None else first_start_left
     return _outpatient_batches(
         bill, resident, tier, referred, scheme, signed, rates, start_line, cap, waive_start_line, ends,
-        start_line_paid, fund_paid,
+        start_line_paid, fund_paid, first,
     )  # fmt: skip
 
 
@@ -479,7 +492,7 @@ def _expected_costs_numpy(
     value = np.where(unmet, rows[:, _UNMET], np.where(met, rows[:, _MET], np.nan))
     pending = np.flatnonzero(~(unmet | met))
     oop = out_of_pocket(visit, rows[:, _RATE], rows[:, _STAY], start_left).ravel()[pending]
-    return value, pending, oop, cell, their_signed, trust[resident]
+    return value, pending, oop, cell, their_scheme, their_signed, trust[resident], start_left.ravel()
 
 
 @kernel(_expected_costs_numpy)
@@ -500,13 +513,14 @@ def _expected_costs(
     # Residents' attributes first, in a loop of its own: its loads are independent, so the CPU
     # overlaps their cache misses (a city's arrays do not fit in cache).
     cell, their_signed, their_trust = np.empty(n, home_cell.dtype), np.empty(n, np.bool_), np.empty(n, trust.dtype)
+    their_scheme = np.empty(n, scheme.dtype)
     row, start_left = np.empty(n, np.int64), np.empty(n)
     for i in range(n):
         who = resident[i]
-        their_scheme = np.int64(scheme[who])
-        cell[i], their_signed[i], their_trust[i] = home_cell[who], signed[who], trust[who]
-        row[i] = cell[i] * n_cases + ((severity[i] * 2 + kind[i]) * 2 + their_scheme) * 2 + (1 if signed[who] else 0)
-        start_left[i] = max(0.0, start_line[their_scheme] - start_line_paid[who])
+        s = np.int64(scheme[who])
+        cell[i], their_scheme[i], their_signed[i], their_trust[i] = home_cell[who], scheme[who], signed[who], trust[who]
+        row[i] = cell[i] * n_cases + ((severity[i] * 2 + kind[i]) * 2 + s) * 2 + (1 if signed[who] else 0)
+        start_left[i] = max(0.0, start_line[s] - start_line_paid[who])
     value = np.empty((n, k))
     pending, oop = np.empty(n * k, np.int64), np.empty(n * k)
     m = 0
@@ -523,24 +537,31 @@ def _expected_costs(
                 pending[m] = i * k + j
                 oop[m] = (visit - max(0.0, visit - left) * table[r, _RATE, j]) + table[r, _STAY, j]
                 m += 1
-    return value, pending[:m], oop[:m], cell, their_signed, their_trust
+    return value, pending[:m], oop[:m], cell, their_scheme, their_signed, their_trust, start_left
 
 
 @dataclass(frozen=True)
 class ExpectedCosts:
     """The day's episodes' transformed expected costs at their candidates, and their residents' attributes.
 
+    The attributes are read once here, in the day's one pass over the city-sized arrays, and
+    handed on to the day's claims (`settle_outpatient_batches`).
+
     Attributes:
         cost: (n, K) the transform of what each patient expects to pay at each candidate.
         cell: (n,) home cell of each episode's resident.
+        scheme: (n,) the resident's insurance scheme.
         signed: (n,) the resident is signed with a family doctor.
         trust: (n,) the resident's trust in primary care.
+        start_line_left: (n,) the resident's annual outpatient start-line (起付线) not yet paid.
     """
 
     cost: np.ndarray
     cell: np.ndarray
+    scheme: np.ndarray
     signed: np.ndarray
     trust: np.ndarray
+    start_line_left: np.ndarray
 
 
 def expected_costs(
@@ -565,7 +586,8 @@ def expected_costs(
     transformed cost for patients whose outpatient start-line (起付线) left covers the whole visit
     and for those with none left, so `transform` (a logarithm, kept in numpy: see `accel`) runs
     only for the few visits that the start-line left covers in part. The residents' home cells,
-    signing and trust are read in the same pass over their city-sized arrays.
+    schemes, signing, trust and start-line left are read in the same pass over their city-sized
+    arrays, for the rest of the day to use.
 
     Args:
         table: (R, parts, K) this year's expected-cost table.
@@ -582,13 +604,13 @@ def expected_costs(
         start_line_paid: (N,) start-line each resident has paid so far this year.
 
     Returns:
-        The transformed costs and the residents' attributes.
+        The transformed costs and the residents' attributes, per episode.
     """
-    value, pending, oop, cell, their_signed, their_trust = _expected_costs(
+    value, pending, oop, *attributes = _expected_costs(
         table, n_cases, resident, severity, kind, home_cell, scheme, signed, trust, start_line, start_line_paid
     )
     value.ravel()[pending] = transform(oop)
-    return ExpectedCosts(value, cell, their_signed, their_trust)
+    return ExpectedCosts(value, *attributes)
 
 
 def chain_start_line(

@@ -563,7 +563,7 @@ class CareModel(mesa.Model):
                 self.facilities.backlog, self.facilities.outpatient_capacity
             )
             return _Requests.empty()
-        s, f, pop = self.scenario, self.facilities, self.population
+        s, f = self.scenario, self.facilities
         resident = eps.resident
         severity = eps.severity.astype(np.int64)
         costs = self._expected_costs(resident, severity, eps.kind)
@@ -632,8 +632,9 @@ class CareModel(mesa.Model):
             max_passes=MAX_CARE_PASSES,
             visit_components=self._visit_components,
             visit_bills=self._visit_bills,
-            scheme=pop.scheme,
-            signed=pop.signed,
+            patient_scheme=costs.scheme,
+            patient_signed=signed,
+            start_line_left=costs.start_line_left,
             rates=self._outpatient_rates,
             start_line=self.insurance.outpatient_start_line,
             cap=self.insurance.outpatient_cap,

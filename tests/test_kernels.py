@@ -108,28 +108,38 @@ def test_admissions_equal_twin(reserve: bool, seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_outpatient_claim_batches_equal_twin(seed: int) -> None:
-    """Several claims of one resident in one batch and across batches use up start-lines and caps alike."""
+    """Several claims of one resident in one batch and across batches use up start-lines and caps alike.
+
+    The first batch's start-line left, given as the caller read it, gives what reading the accounts gives.
+    """
     rng = np.random.default_rng(seed)
     n, residents = 300, 40
     paid_start, paid_fund = rng.uniform(0, 300, residents), rng.uniform(0, 2_000, residents)
-    (got, gin), (want, win) = _both(
-        insurance._outpatient_batches,
+    resident = rng.integers(0, residents, n)
+    scheme, signed = rng.integers(0, 2, residents).astype(np.int8), rng.random(residents) < 0.4
+    start_line, ends = np.array([0.0, 500.0]), np.array([50, 50, 180, 260, 300])
+    claims = (
         rng.uniform(10, 600, n),
-        rng.integers(0, residents, n),
+        resident,
         rng.integers(0, 4, n),
         rng.random(n) < 0.5,
-        rng.integers(0, 2, residents).astype(np.int8),
-        rng.random(residents) < 0.4,
+        scheme[resident],
+        signed[resident],
         rng.uniform(0.3, 0.9, (2, 4, 2, 2)),
-        np.array([0.0, 500.0]),
+        start_line,
         np.array([3_000.0, 1e12]),
         rng.random(n) < 0.2,
-        np.array([50, 50, 180, 260, 300]),
-        paid_start,
-        paid_fund,
+        ends,
     )
-    _assert_same(got, want)
-    _assert_same(gin, win)  # the residents' running totals
+    first = resident[: ends[0]]
+    given = np.maximum(0.0, start_line[scheme[first]] - paid_start[first])
+    results = []
+    for first_start_left in (np.zeros(0), given):
+        (got, gin), (want, win) = _both(insurance._outpatient_batches, *claims, paid_start, paid_fund, first_start_left)
+        _assert_same(got, want)
+        _assert_same(gin, win)  # the residents' running totals
+        results.append((got, gin[11:13]))
+    _assert_same(results[0], results[1])
 
 
 @pytest.mark.parametrize("top", [0, 1, 2047, 2048, 3_000_000, 2**40])
@@ -196,6 +206,9 @@ def test_table_kernels_equal_twins() -> None:
     start_left = np.maximum(0.0, start_line[scheme[resident]] - paid[resident])[:, None]
     _assert_same(costs.cost, choice.log_cost(insurance.out_of_pocket(visit[row], rate[row], stay[row], start_left)))
     _assert_same(costs.trust, trust[resident])
+    _assert_same(costs.scheme, scheme[resident])
+    _assert_same(costs.signed, signed[resident])
+    _assert_same(costs.start_line_left, start_left.ravel())
     cell = rng.integers(0, cells, n)
     n_fac = 40
     (got, _), (want, _) = _both(
