@@ -470,20 +470,25 @@ def cost_table_rows(
     return table
 
 
+def home_codes(cell: np.ndarray, scheme: np.ndarray) -> np.ndarray:
+    """Each resident's home cell and scheme in one int32 (cell · 2 + scheme), as `expected_costs` reads them."""
+    return (cell.astype(np.int32) * 2 + scheme).astype(np.int32)
+
+
 def _expected_costs_numpy(
     table: np.ndarray,
     n_cases: int,
     resident: np.ndarray,
     severity: np.ndarray,
     kind: np.ndarray,
-    home_cell: np.ndarray,
-    scheme: np.ndarray,
+    home: np.ndarray,
     signed: np.ndarray,
     trust: np.ndarray,
     start_line: np.ndarray,
     start_line_paid: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
-    cell, their_scheme, their_signed = home_cell[resident], scheme[resident], signed[resident]
+    their_home, their_signed = home[resident], signed[resident]
+    cell, their_scheme = their_home >> 1, (their_home & 1).astype(np.int8)
     row = cell * n_cases + ((severity * 2 + kind) * 2 + their_scheme) * 2 + their_signed
     start_left = np.maximum(0.0, start_line[their_scheme] - start_line_paid[resident])[:, None]
     rows = table.take(row, axis=0)
@@ -502,8 +507,7 @@ def _expected_costs(
     resident: np.ndarray,
     severity: np.ndarray,
     kind: np.ndarray,
-    home_cell: np.ndarray,
-    scheme: np.ndarray,
+    home: np.ndarray,
     signed: np.ndarray,
     trust: np.ndarray,
     start_line: np.ndarray,
@@ -512,14 +516,15 @@ def _expected_costs(
     n, k = resident.size, table.shape[2]
     # Residents' attributes first, in a loop of its own: its loads are independent, so the CPU
     # overlaps their cache misses (a city's arrays do not fit in cache).
-    cell, their_signed, their_trust = np.empty(n, home_cell.dtype), np.empty(n, np.bool_), np.empty(n, trust.dtype)
-    their_scheme = np.empty(n, scheme.dtype)
+    cell, their_scheme = np.empty(n, np.int32), np.empty(n, np.int8)
+    their_signed, their_trust = np.empty(n, np.bool_), np.empty(n, trust.dtype)
     row, start_left = np.empty(n, np.int64), np.empty(n)
     for i in range(n):
         who = resident[i]
-        s = np.int64(scheme[who])
-        cell[i], their_scheme[i], their_signed[i], their_trust[i] = home_cell[who], scheme[who], signed[who], trust[who]
-        row[i] = cell[i] * n_cases + ((severity[i] * 2 + kind[i]) * 2 + s) * 2 + (1 if signed[who] else 0)
+        h = np.int64(home[who])
+        c, s = h >> 1, h & 1
+        cell[i], their_scheme[i], their_signed[i], their_trust[i] = c, s, signed[who], trust[who]
+        row[i] = c * n_cases + ((severity[i] * 2 + kind[i]) * 2 + s) * 2 + (1 if signed[who] else 0)
         start_left[i] = max(0.0, start_line[s] - start_line_paid[who])
     value = np.empty((n, k))
     pending, oop = np.empty(n * k, np.int64), np.empty(n * k)
@@ -572,8 +577,7 @@ def expected_costs(
     resident: np.ndarray,
     severity: np.ndarray,
     kind: np.ndarray,
-    home_cell: np.ndarray,
-    scheme: np.ndarray,
+    home: np.ndarray,
     signed: np.ndarray,
     trust: np.ndarray,
     start_line: np.ndarray,
@@ -596,8 +600,7 @@ def expected_costs(
         resident: (n,) patient of each episode.
         severity: (n,) the episode's severity.
         kind: (n,) ACUTE or FOLLOW_UP.
-        home_cell: (N,) every resident's home cell.
-        scheme: (N,) every resident's insurance scheme.
+        home: (N,) every resident's home cell and scheme (`home_codes`).
         signed: (N,) every resident's family-doctor signing.
         trust: (N,) every resident's trust in primary care.
         start_line: Annual outpatient start-line of each scheme.
@@ -607,7 +610,7 @@ def expected_costs(
         The transformed costs and the residents' attributes, per episode.
     """
     value, pending, oop, *attributes = _expected_costs(
-        table, n_cases, resident, severity, kind, home_cell, scheme, signed, trust, start_line, start_line_paid
+        table, n_cases, resident, severity, kind, home, signed, trust, start_line, start_line_paid
     )
     value.ravel()[pending] = transform(oop)
     return ExpectedCosts(value, *attributes)

@@ -54,6 +54,7 @@ from sim.insurance import (
     claim_rates,
     cost_table_rows,
     expected_costs,
+    home_codes,
 )
 from sim.levers import Policy, signing_target
 from sim.metrics import DayRecord, Recorder
@@ -171,9 +172,15 @@ class CareModel(mesa.Model):
         self._waiting = _Requests.empty()
         self._transfers = _Requests.empty()
         n, n_consortia = len(self.population), self.region.consortium_lead.size
-        # A resident's annual accounts side by side: a claim reads and writes one cache line, not three.
-        self._annual_paid = np.zeros((n, 3))
+        # A resident's annual accounts side by side, then the home cell and scheme (`home_codes`) and
+        # trust that the day's expected costs read with them: one 32-byte row per resident, so a
+        # patient's costs and claims read and write one cache line, not a line in each of five arrays.
+        ledger = np.zeros((n, 4))
+        self._annual_paid = ledger[:, :3]
         self._op_start_line_paid, self._op_fund_paid, self._ip_fund_paid = self._annual_paid.T
+        self._home, self._trust = ledger.view(np.int32)[:, 6], ledger.view(np.float32)[:, 7]
+        self._home[:] = home_codes(self.population.cell, self.population.scheme)
+        self._trust[:] = self.population.trust  # read-only in the population, so never stale here
         self._reserved = np.zeros(len(self.facilities), dtype=np.int64)
         self._reserve_idle_days = np.zeros(len(self.facilities), dtype=np.int64)
         self._slot_tier = self._tier_beds = self._tier_reserved = np.zeros(0)  # set each year
@@ -750,10 +757,9 @@ class CareModel(mesa.Model):
             resident=resident,
             severity=severity,
             kind=kind,
-            home_cell=pop.cell,
-            scheme=pop.scheme,
+            home=self._home,
             signed=pop.signed,
-            trust=pop.trust,
+            trust=self._trust,
             start_line=self.insurance.outpatient_start_line,
             start_line_paid=self._op_start_line_paid,
         )

@@ -186,26 +186,28 @@ def test_table_kernels_equal_twins() -> None:
         rng.integers(0, residents, n),
         rng.integers(0, 4, n),
         rng.integers(0, 2, n).astype(np.int8),
+    )
+    home_cell, scheme = (
         rng.integers(0, cells, residents).astype(np.int32),
         rng.integers(0, 2, residents).astype(np.int8),
-        rng.random(residents) < 0.5,
-        rng.random(residents).astype(np.float32),
-        np.array([1800.0, 0.0]),
-        paid,
     )
+    signed, trust = rng.random(residents) < 0.5, rng.random(residents).astype(np.float32)
+    start_line = np.array([1800.0, 0.0])
+    inputs += (insurance.home_codes(home_cell, scheme), signed, trust, start_line, paid)
     (got, _), (want, _) = _both(insurance._expected_costs, *inputs)
     _assert_same(got, want)
     assert 0 < got[1].size < n * k  # some costs are tabulated, some computed
     # Tabulated or computed, each cost is the transform of the out-of-pocket cost itself.
-    _, resident, severity, kind, home_cell, scheme, signed, trust, start_line, paid = inputs[1:]
+    _, resident, severity, kind, home = inputs[1:6]
     costs = insurance.expected_costs(
-        table, 32, choice.log_cost, resident=resident, severity=severity, kind=kind, home_cell=home_cell,
-        scheme=scheme, signed=signed, trust=trust, start_line=start_line, start_line_paid=paid,
+        table, 32, choice.log_cost, resident=resident, severity=severity, kind=kind, home=home, signed=signed,
+        trust=trust, start_line=start_line, start_line_paid=paid,
     )  # fmt: skip
     row = home_cell[resident] * 32 + ((severity * 2 + kind) * 2 + scheme[resident]) * 2 + signed[resident]
     start_left = np.maximum(0.0, start_line[scheme[resident]] - paid[resident])[:, None]
     _assert_same(costs.cost, choice.log_cost(insurance.out_of_pocket(visit[row], rate[row], stay[row], start_left)))
     _assert_same(costs.trust, trust[resident])
+    _assert_same(costs.cell, home_cell[resident])
     _assert_same(costs.scheme, scheme[resident])
     _assert_same(costs.signed, signed[resident])
     _assert_same(costs.start_line_left, start_left.ravel())
