@@ -32,6 +32,20 @@ def test_facility_ledgers_match_payers(small_model: CareModel):
     assert np.isclose(m.fund.balance, m.fund.income - m.fund.spending, rtol=1e-12)
 
 
+def test_ledger_rows_keep_residents_through_year_starts(small_model: CareModel):
+    """A year start zeroes each resident's annual accounts, not the home cell, scheme and trust in the same row."""
+    m, pop = small_model, small_model.population
+    for _ in range(m.scenario.run.warmup_days + 370):  # five days into the second recorded year
+        m.step()
+    assert np.array_equal(m._home >> 1, pop.cell) and np.array_equal(m._home & 1, pop.scheme)
+    assert np.array_equal(m._trust, pop.trust)
+    assert m._op_fund_paid.sum() > 0 and m._op_start_line_paid.sum() > 0  # this year's visits are in the accounts
+    # One 32-byte row per resident: the accounts, home code and trust of resident i are 32·i bytes in.
+    rows = [a.__array_interface__["data"][0] for a in (m._op_start_line_paid, m._op_fund_paid, m._home, m._trust)]
+    assert {a.strides for a in (m._op_start_line_paid, m._op_fund_paid, m._home, m._trust)} == {(32,)}
+    assert 0 <= max(rows) - min(rows) < 32
+
+
 def test_beds_never_above_capacity(small_model: CareModel):
     m = small_model
     for _ in range(m.scenario.run.warmup_days + 380):  # crosses a year end, where beds grow
