@@ -360,6 +360,11 @@ def _outpatient_batches(
     fund_paid: np.ndarray,
     first_start_left: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """`settle_outpatient_batches`, the first batch's start-line left optionally given.
+
+    `first_start_left`, per claim of the first batch: the start-line its resident had left,
+    max(0, start-line − paid), as the caller read it; empty: read from `start_line_paid` here.
+    """
     n = bill.size
     rate, start_line, cap = np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
@@ -410,7 +415,6 @@ def settle_outpatient_batches(
     ends: np.ndarray,
     start_line_paid: np.ndarray,
     fund_paid: np.ndarray,
-    first_start_left: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split outpatient claims batch after batch (`split_claims`), using up annual start-lines and caps.
 
@@ -430,17 +434,15 @@ def settle_outpatient_batches(
         ends: Where each batch ends.
         start_line_paid: Per resident, start-line paid so far this year (updated in place).
         fund_paid: Per resident, paid by the fund so far this year (updated in place).
-        first_start_left: Optional, per claim of the first batch: its resident's start-line left
-            at the batch start, max(0, start-line − paid), where the caller has read it already
-            (`ExpectedCosts.start_line_left`); None: read from `start_line_paid`.
 
     Returns:
         (fund pays, patient pays), per claim.
     """
-    first = np.zeros(0) if first_start_left is None else first_start_left
+    # No start-line left given for the first batch: it is read from `start_line_paid`. (The day's
+    # outpatient kernel gives it: `ExpectedCosts.start_line_left`, the same value, read once.)
     return _outpatient_batches(
         bill, resident, tier, referred, scheme, signed, rates, start_line, cap, waive_start_line, ends,
-        start_line_paid, fund_paid, first,
+        start_line_paid, fund_paid, np.zeros(0),
     )  # fmt: skip
 
 
@@ -472,7 +474,7 @@ def cost_table_rows(
 
 def home_codes(cell: np.ndarray, scheme: np.ndarray) -> np.ndarray:
     """Each resident's home cell and scheme in one int32 (cell · 2 + scheme), as `expected_costs` reads them."""
-    return (cell.astype(np.int32) * 2 + scheme).astype(np.int32)
+    return cell.astype(np.int32) * 2 + scheme.astype(np.int32)
 
 
 def _expected_costs_numpy(
@@ -550,7 +552,7 @@ class ExpectedCosts:
     """The day's episodes' transformed expected costs at their candidates, and their residents' attributes.
 
     The attributes are read once here, in the day's one pass over the city-sized arrays, and
-    handed on to the day's claims (`settle_outpatient_batches`).
+    handed on to the day's claims (`care.outpatient_day`).
 
     Attributes:
         cost: (n, K) the transform of what each patient expects to pay at each candidate.
