@@ -1142,6 +1142,7 @@ def _outpatient_day(
 
 
 _DAY_ARGUMENTS = tuple(inspect.signature(_outpatient_day_numpy).parameters)
+_DAY_ARGUMENT_NAMES = frozenset(_DAY_ARGUMENTS)
 
 
 def outpatient_day(**arrays: object) -> tuple:
@@ -1170,6 +1171,6 @@ def outpatient_day(**arrays: object) -> tuple:
     Raises:
         TypeError: An argument is missing or unknown.
     """
-    if arrays.keys() != set(_DAY_ARGUMENTS):
+    if arrays.keys() != _DAY_ARGUMENT_NAMES:
         raise TypeError(f"outpatient_day arguments differ from {_DAY_ARGUMENTS}: {sorted(arrays)}")
-    return _outpatient_day(*(arrays[name] for name in _DAY_ARGUMENTS))
+    return _outpatient_day(*map(arrays.__getitem__, _DAY_ARGUMENTS))

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import payment
-from sim.accel import kernel
+from sim import metrics, payment
+from sim.accel import helper, kernel
 from sim.agents import Agent
 from sim.arrays import row_sums
 from sim.care import CareParams
@@ -36,22 +36,30 @@ _CLAIM_COLUMNS = (
     "fund_claims",
 )
 """Ledger columns a claim is booked to, in `FacilityState._claims` order."""
+_REVENUE_ROWS = metrics.by_tier_rows(*(f"revenue_{c}" for c in COMPONENTS))
+"""The day record's rows of booked revenue by component."""
 
 
 def _book_claims_numpy(
     facility: np.ndarray,
+    tier: np.ndarray,
     components: np.ndarray,
+    billed: np.ndarray,
     fund: np.ndarray,
     oop: np.ndarray,
     fixed: np.ndarray,
     bounds: np.ndarray,
     ledger: np.ndarray,
-) -> None:
-    billed = row_sums(components)
+    scratch: np.ndarray,
+    by_tier: np.ndarray,
+    rows: np.ndarray,
+) -> np.ndarray:
+    booked, sums = payment._paid_components_numpy(components, billed, fund, oop, bounds)
+    booked_billed = row_sums(booked)
     amounts = np.empty((facility.size, ledger.shape[1]))
-    amounts[:, : len(COMPONENTS)] = components
+    amounts[:, : len(COMPONENTS)] = booked
     amounts[:, len(COMPONENTS) :] = np.stack(
-        [fund, oop, np.where(fixed, 0.0, billed), np.where(fixed, billed, 0.0), fund], axis=1
+        [fund, oop, np.where(fixed, 0.0, booked_billed), np.where(fixed, booked_billed, 0.0), fund], axis=1
     )
     n, m = ledger.shape
     key = ((facility * m)[:, None] + np.arange(m)).ravel()
@@ -60,42 +68,74 @@ def _book_claims_numpy(
         if begin < end:  # an empty batch books nothing
             part = slice(begin * m, end * m)
             ledger += np.bincount(key[part], weights=flat[part], minlength=n * m).reshape(n, m)
+    totals = by_tier[rows].T.copy()
+    metrics._add_batches_numpy(tier, booked, bounds, totals)
+    by_tier[rows] = totals.T
+    return sums
+
+
+_paid_components_loop = helper(payment._paid_components.loop)
+_add_batches_loop = helper(metrics._add_batches.loop)
 
 
 @kernel(_book_claims_numpy)
 def _book_claims(
     facility: np.ndarray,
+    tier: np.ndarray,
     components: np.ndarray,
+    billed: np.ndarray,
     fund: np.ndarray,
     oop: np.ndarray,
     fixed: np.ndarray,
     bounds: np.ndarray,
     ledger: np.ndarray,
-) -> None:
-    """Add each batch's claims to the ledger (`_CLAIM_COLUMNS`), a batch's sums first, as bincount does."""
-    batch = np.zeros_like(ledger)
-    touched = np.zeros(ledger.shape[0], np.bool_)
-    n_components = components.shape[1]
+    scratch: np.ndarray,
+    by_tier: np.ndarray,
+    rows: np.ndarray,
+) -> np.ndarray:
+    """`FacilityState.book_claims`: each batch's sums added to the ledger as bincount adds them.
+
+    `scratch` is a ledger-shaped array of zeros, left zeros: a batch's sums per facility, kept
+    between calls so that a call costs what its claims do, not what the region's facilities do.
+    """
+    booked, sums = _paid_components_loop(components, billed, fund, oop, bounds)
+    n_components = booked.shape[1]
+    is_touched = np.zeros(ledger.shape[0], np.bool_)
+    touched = np.empty(facility.size, np.int64)
     for b in range(bounds.size - 1):
+        n_touched = 0
         for i in range(bounds[b], bounds[b + 1]):
             f = facility[i]
-            touched[f] = True
-            billed = components[i, 0]
-            batch[f, 0] += components[i, 0]
+            if not is_touched[f]:
+                is_touched[f] = True
+                touched[n_touched] = f
+                n_touched += 1
+            billed_i = booked[i, 0]
+            scratch[f, 0] += booked[i, 0]
             for c in range(1, n_components):
-                billed += components[i, c]
-                batch[f, c] += components[i, c]
-            batch[f, n_components] += fund[i]
-            batch[f, n_components + 1] += oop[i]
-            batch[f, n_components + 2] += 0.0 if fixed[i] else billed
-            batch[f, n_components + 3] += billed if fixed[i] else 0.0
-            batch[f, n_components + 4] += fund[i]
-        for f in range(ledger.shape[0]):
-            if touched[f]:  # untouched rows would add 0.0, which changes nothing
-                for c in range(ledger.shape[1]):
-                    ledger[f, c] += batch[f, c]
-                    batch[f, c] = 0.0
-                touched[f] = False
+                billed_i += booked[i, c]
+                scratch[f, c] += booked[i, c]
+            scratch[f, n_components] += fund[i]
+            scratch[f, n_components + 1] += oop[i]
+            scratch[f, n_components + 2] += 0.0 if fixed[i] else billed_i
+            scratch[f, n_components + 3] += billed_i if fixed[i] else 0.0
+            scratch[f, n_components + 4] += fund[i]
+        for j in range(n_touched):  # untouched rows would add 0.0, which changes nothing
+            f = touched[j]
+            is_touched[f] = False
+            for c in range(ledger.shape[1]):
+                ledger[f, c] += scratch[f, c]
+                scratch[f, c] = 0.0
+    n_tiers, m = by_tier.shape[1], rows.size
+    totals = np.empty((n_tiers, m))
+    for t in range(n_tiers):
+        for c in range(m):
+            totals[t, c] = by_tier[rows[c], t]
+    _add_batches_loop(tier, booked, bounds, totals)
+    for t in range(n_tiers):
+        for c in range(m):
+            by_tier[rows[c], t] = totals[t, c]
+    return sums
 
 
 class FacilityState:
@@ -146,6 +186,7 @@ class FacilityState:
         self.down_referral_willingness = np.ones(n)
         # The claim ledgers are columns of one matrix, so a batch of claims is booked in one bincount.
         self._claims = np.zeros((n, len(_CLAIM_COLUMNS)))
+        self._booking = np.zeros_like(self._claims)  # `_book_claims`'s scratch
         self.revenue = self._claims[:, : len(COMPONENTS)]
         (
             self.paid_by_fund,
@@ -185,23 +226,46 @@ class FacilityState:
     def _add(self, array: np.ndarray, facility: np.ndarray, amount: np.ndarray) -> None:
         array += np.bincount(facility, weights=amount, minlength=len(self))
 
-    def credit(
+    def book_claims(
         self,
         facility: np.ndarray,
+        tier: np.ndarray,
         components: np.ndarray,
+        billed: np.ndarray,
         fund: np.ndarray,
         oop: np.ndarray,
         *,
         fixed: np.ndarray,
-        bounds: list[int] | None = None,
-    ) -> None:
-        """Book claims: revenue by component and by payer; `fixed` marks care paid a fixed amount.
+        bounds: np.ndarray,
+        by_tier: np.ndarray,
+    ) -> np.ndarray:
+        """Book paid claims: revenue by component and by payer; `fixed` marks care paid a fixed amount.
 
-        Claims in consecutive batches (`bounds`: where each begins, then the end) are booked batch
-        after batch, with the same floating-point sums as booking each batch in its own call.
+        When the fund pays less than its share (a capitated visit), the components are scaled so
+        that booked revenue is exactly what was paid (`payment._paid_components`). Claims in
+        consecutive batches are booked batch after batch, with the same floating-point sums as
+        booking each batch in its own call; the booked revenue is also added by tier to the day's
+        record (`by_tier`, its `revenue_<component>` rows).
+
+        Args:
+            facility: (n,) each claim's facility.
+            tier: (n,) the facility's tier.
+            components: (n, 3) billed service, drugs and tests.
+            billed: (n,) their row sums.
+            fund: (n,) paid by the fund.
+            oop: (n,) paid by the patient.
+            fixed: (n,) paid a fixed amount (per case, per day, capitated).
+            bounds: Where each batch of claims begins, then the end.
+            by_tier: The day's `metrics.DayRecord.by_tier`, added to in place.
+
+        Returns:
+            (batches, 3): each batch's sums (as `ndarray.sum` gives them) of fund, out-of-pocket and
+            booked amounts.
         """
-        bounds_array = np.array([0, facility.size] if bounds is None else bounds, dtype=np.int64)
-        _book_claims(facility, components, fund, oop, fixed, bounds_array, self._claims)
+        return _book_claims(
+            facility, tier, components, billed, fund, oop, fixed, bounds, self._claims, self._booking, by_tier,
+            _REVENUE_ROWS,
+        )  # fmt: skip
 
     def credit_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """Book lump sums paid by the fund (negative: paid back to the fund)."""

@@ -19,11 +19,12 @@ Step order of a day (each a method below, in this order):
    patients qualifying for reserved beds first, others only to beds not held for them; patients
    who waited too long go to another capable hospital or are recorded unmet; expected admission
    waits move toward what admitted patients waited;
-5. settle: the day's claims are paid by fund and patients and booked to facilities, in the
-   order they arose (discharges, down-referral follow-ups, each care pass);
-6. on the last day of a year, close the year: budget settlement, provider response, revenue cap,
+5. on the last day of a year, close the year: budget settlement, provider response, revenue cap,
    then the ledgers;
-7. record the day.
+6. record the day.
+
+Claims are settled where they arise (`_settle`: paid by fund and patients, booked to facilities),
+in steps 2 and 3: a day's stays, its down-referral follow-ups, then each care pass.
 
 The run starts `run.warmup_days` before year 0 (the tail of year −1, with its own keyed episodes)
 so that wards and queues are in use when recording begins; at day 0 the ledgers and the fund are
@@ -33,7 +34,6 @@ reset, and nothing of the warm-up is recorded. Levers start in year 0 at the ear
 from __future__ import annotations
 
 import functools
-import itertools
 import operator
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
@@ -81,7 +81,6 @@ _NO_TABLE, _NO_RATES = np.zeros((0, 0)), np.zeros(0)
 _NO_RATES.setflags(write=False)  # read-only as the lever's rates are: one compiled signature for both
 _PRIMARY_TIERS = 1
 """Tiers 0 and 1 are primary care (基层)."""
-_REVENUE_FIELDS = tuple(f"revenue_{c}" for c in payment.COMPONENTS)
 _PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
 """Patient cases for expected costs: severity × kind × scheme × signed (case = ((s·2 + k)·2 + scheme)·2 + signed)."""
 
@@ -190,7 +189,6 @@ class CareModel(mesa.Model):
         self._case_counts = np.zeros((4, 4))
         self._case_price: np.ndarray | None = None
         self._today = DayRecord.empty()
-        self._unsettled: list[_Claims] = []  # the day's claims, settled at its end
         self._signed_count = 0  # set each year
 
     # ------------------------------------------------------------------ set-up
@@ -253,7 +251,6 @@ class CareModel(mesa.Model):
         self._discharge()
         requests = self._seek_care(self._todays_episodes(day_of_year), self._todays_shocks(day_of_year))
         self._admit(requests)
-        self._settle_day()
         if day_of_year == DAYS_PER_YEAR - 1 and self.year >= 0:
             self._close_year()
         if self.day >= 0:
@@ -420,45 +417,27 @@ class CareModel(mesa.Model):
         fixed: np.ndarray,
         bounds: list[int] | None = None,
     ) -> None:
-        """Queue claims for today's settlement (`_settle_day`).
+        """Pay claims (fund and patients) and book them to facilities: where billed money moves.
 
         Components are what was billed (`billed`: their row sums). Claims in consecutive batches
         (`bounds`: where each begins, then the end; default one batch) are paid and booked batch
-        after batch, every sum as if each batch were settled on its own.
+        after batch, every sum as if each batch were settled on its own
+        (`FacilityState.book_claims`).
         """
-        bounds = [0, fund.size] if bounds is None else bounds
-        self._unsettled.append(_Claims(facility, tier, components, billed, fund, oop, fixed, bounds))
-
-    def _settle_day(self) -> None:
-        """Pay the queued claims (fund and patients) and book them to facilities: where billed money moves.
-
-        The day's claim batches are settled together, in the order they were queued (a lump sum
-        settles the queue first, so payments keep their order). When the fund pays less than its
-        share (capitated visits), the components are scaled so booked revenue is exactly what was paid.
-        """
-        if not self._unsettled:
-            return
-        claims = _Claims.concat_all(self._unsettled)
-        self._unsettled = []
-        fund, oop, bounds = claims.fund, claims.oop, claims.bounds
-        components, sums = payment.paid_components(
-            claims.components, claims.billed, fund, oop, np.asarray(bounds, dtype=np.int64)
-        )
         t = self._today
-        for (fund_sum, oop_sum, booked_sum), (begin, end) in zip(
-            sums.tolist(), itertools.pairwise(bounds), strict=True
-        ):
-            if begin < end:  # an empty batch pays nothing
+        edges = np.array([0, fund.size] if bounds is None else bounds, dtype=np.int64)
+        sums = self.facilities.book_claims(
+            facility, tier, components, billed, fund, oop, fixed=fixed, bounds=edges, by_tier=t.by_tier
+        )
+        for (fund_sum, oop_sum, booked_sum), size in zip(sums.tolist(), np.diff(edges).tolist(), strict=True):
+            if size:  # an empty batch pays nothing
                 self.fund.pay(fund_sum)
                 t.fund_paid += fund_sum
                 t.oop_paid += oop_sum
                 t.revenue_booked += booked_sum
-        self.facilities.credit(claims.facility, components, fund, oop, fixed=claims.fixed, bounds=bounds)
-        t.add_by_tier_batches(_REVENUE_FIELDS, claims.tier, components, bounds)
 
     def _pay_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """The fund pays facilities a lump sum (negative: facilities pay the fund back)."""
-        self._settle_day()  # claims queued before the lump sum are paid before it
         self.fund.pay(float(amount.sum()))
         self.facilities.credit_lump_sum(facility, amount)
         t = self._today
@@ -541,22 +520,18 @@ class CareModel(mesa.Model):
         chain_paid: np.ndarray,
     ) -> None:
         """Queue transfers up (上转) for the day's admission step, with their chain's consortium and start-line paid."""
-        self._transfers = _Requests.concat_all(
-            [
-                self._transfers,
-                _Requests(
-                    resident=resident,
-                    facility=target,
-                    severity=severity,
-                    key=key,
-                    since=np.full(resident.size, self.day, dtype=np.int64),
-                    referred=np.ones(resident.size, dtype=bool),
-                    from_primary=from_primary,
-                    chain_consortium=chain_consortium,
-                    chain_paid=chain_paid,
-                ),
-            ]
+        asked = _Requests(
+            resident=resident,
+            facility=target,
+            severity=severity,
+            key=key,
+            since=np.full(resident.size, self.day, dtype=np.int64),
+            referred=np.ones(resident.size, dtype=bool),
+            from_primary=from_primary,
+            chain_consortium=chain_consortium,
+            chain_paid=chain_paid,
         )
+        self._transfers = _Requests.concat_all([self._transfers, asked]) if len(self._transfers) else asked
         self._today.referrals_up += int(resident.size)
         self._today.transfers_up += int(resident.size)
 
@@ -815,7 +790,7 @@ class CareModel(mesa.Model):
             memory_days=s.care.wait_memory_days,
         )
         self._transfers = _Requests.empty()
-        self._waiting = _Requests(**dict(zip(admission.REQUEST_FIELDS, admitted.waiting, strict=True)))
+        self._waiting = _Requests(*admitted.waiting)  # `admission.REQUEST_FIELDS` order
         t.waiting_end = len(self._waiting)
         t.unmet_inpatient += admitted.unmet
         t.chronic_admissions += admitted.chronic
@@ -921,36 +896,6 @@ class CareModel(mesa.Model):
 
 
 @dataclass
-class _Claims:
-    """Claims queued for settlement (struct of arrays), in batches.
-
-    Attributes:
-        components: (n, 3) billed service, drugs, tests; `billed` their row sums.
-        fixed: Paid a fixed amount (per case, per day, capitated).
-        bounds: Where each batch begins, then the end.
-    """
-
-    facility: np.ndarray
-    tier: np.ndarray
-    components: np.ndarray
-    billed: np.ndarray
-    fund: np.ndarray
-    oop: np.ndarray
-    fixed: np.ndarray
-    bounds: list[int]
-
-    @classmethod
-    def concat_all(cls, parts: list[_Claims]) -> _Claims:
-        if len(parts) == 1:
-            return parts[0]
-        bounds = [0]
-        for part in parts:
-            bounds += [bounds[-1] + b for b in part.bounds[1:]]
-        arrays = {name: np.concatenate([getattr(p, name) for p in parts]) for name in _CLAIM_ARRAYS}
-        return cls(**arrays, bounds=bounds)
-
-
-@dataclass
 class _Requests:
     """Admission requests (struct of arrays), in priority order.
 
@@ -979,18 +924,8 @@ class _Requests:
 
     @classmethod
     def empty(cls) -> _Requests:
-        i, b = np.zeros(0, np.int64), np.zeros(0, bool)
-        return cls(
-            resident=i,
-            facility=i,
-            severity=i,
-            key=np.zeros(0, np.uint64),
-            since=i,
-            referred=b,
-            from_primary=b,
-            chain_consortium=i,
-            chain_paid=np.zeros(0),
-        )
+        """No requests: one shared instance (request lists are replaced, never changed in place)."""
+        return _NO_REQUESTS
 
     @classmethod
     def concat_all(cls, parts: list[_Requests]) -> _Requests:
@@ -999,8 +934,10 @@ class _Requests:
         return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in _REQUEST_FIELDS})
 
 
-_CLAIM_ARRAYS = tuple(f.name for f in fields(_Claims) if f.name != "bounds")
 _REQUEST_FIELDS = tuple(f.name for f in fields(_Requests))
+_NO_REQUESTS = _Requests(
+    *(np.zeros(0, dtype) for dtype in (np.int64, np.int64, np.int64, np.uint64, np.int64, bool, bool, np.int64, float))
+)
 _request_arrays = operator.attrgetter(*admission.REQUEST_FIELDS)
 """A request list's arrays as the admission kernels take them (`admission.REQUEST_FIELDS`)."""
 _ward_arrays = operator.attrgetter(*admission.WARD_FIELDS)

@@ -263,27 +263,7 @@ def _paid_components_numpy(
 def _paid_components(
     components: np.ndarray, billed: np.ndarray, fund: np.ndarray, oop: np.ndarray, bounds: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    n, m = components.shape
-    booked = np.empty((n, m))
-    for i in range(n):
-        paid = fund[i] + oop[i]
-        scale = paid / billed[i] if billed[i] > 0 else 1.0
-        for c in range(m):
-            booked[i, c] = components[i, c] * scale
-    flat = booked.reshape(-1)
-    sums = np.zeros((bounds.size - 1, 3))
-    for batch in range(bounds.size - 1):
-        begin, end = bounds[batch], bounds[batch + 1]
-        sums[batch, 0] = pairwise_sum(fund, begin, end)
-        sums[batch, 1] = pairwise_sum(oop, begin, end)
-        sums[batch, 2] = pairwise_sum(flat, begin * m, end * m)
-    return booked, sums
-
-
-def paid_components(
-    components: np.ndarray, billed: np.ndarray, fund: np.ndarray, oop: np.ndarray, bounds: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """What claims book to their facilities, and each batch's totals.
+    """What claims book to their facilities, and each batch's totals (`FacilityState.book_claims`).
 
     When the fund pays less than its share (a capitated visit), the components are scaled so that
     booked revenue is exactly what was paid.
@@ -299,7 +279,21 @@ def paid_components(
         (n, 3) booked components, and per batch the sums (as `ndarray.sum` gives them) of fund,
         out-of-pocket and booked amounts.
     """
-    return _paid_components(components, billed, fund, oop, bounds)
+    n, m = components.shape
+    booked = np.empty((n, m))
+    for i in range(n):
+        paid = fund[i] + oop[i]
+        scale = paid / billed[i] if billed[i] > 0 else 1.0
+        for c in range(m):
+            booked[i, c] = components[i, c] * scale
+    flat = booked.reshape(-1)
+    sums = np.zeros((bounds.size - 1, 3))
+    for batch in range(bounds.size - 1):
+        begin, end = bounds[batch], bounds[batch + 1]
+        sums[batch, 0] = pairwise_sum(fund, begin, end)
+        sums[batch, 1] = pairwise_sum(oop, begin, end)
+        sums[batch, 2] = pairwise_sum(flat, begin * m, end * m)
+    return booked, sums
 
 
 @dataclass(frozen=True)

@@ -252,20 +252,31 @@ def test_learn_waits_equal_twin() -> None:
 
 
 def test_ledger_kernels_equal_twins() -> None:
+    """Claims booked to the ledger and the day's revenue by tier; the scratch is left zeros for the next call."""
     rng = np.random.default_rng(3)
     n, n_fac = 700, 25
     bounds = np.array([0, 100, 100, 450, 700])
-    (_, got), (_, want) = _both(
+    components = rng.lognormal(4, 1, (n, 3))
+    billed = components.sum(axis=1)
+    fund = billed * rng.random(n) * (rng.random(n) < 0.8)  # some capitated: the fund pays nothing
+    (sums, got), (want_sums, want) = _both(
         facilities._book_claims,
         rng.integers(0, n_fac, n),
-        rng.normal(size=(n, 3)),
-        rng.normal(size=n),
-        rng.normal(size=n),
+        rng.integers(0, 4, n),
+        components,
+        billed,
+        fund,
+        billed * rng.random(n) * 0.3,
         rng.random(n) < 0.3,
         bounds,
         rng.normal(size=(n_fac, 8)),
+        np.zeros((n_fac, 8)),
+        rng.normal(size=(len(metrics.BY_TIER_FIELDS), 4)),
+        facilities._REVENUE_ROWS,
     )
+    _assert_same(sums, want_sums)
     _assert_same(got, want)
+    assert not got[9].any()
     (_, got), (_, want) = _both(
         metrics._add_batches, rng.integers(0, 4, n), rng.normal(size=(n, 3)), bounds, rng.normal(size=(4, 3))
     )

@@ -1,7 +1,7 @@
 """`ReferenceModel`: the per-agent engine, each resident a `Patient` deciding for itself (the oracle).
 
-The day is `CareModel`'s (see `sim.model`): the year start, the settlement of the day's claims, the
-year close and the daily record are the base class's; the three decision steps — 2 discharge, 3 seek
+The day is `CareModel`'s (see `sim.model`): the year start, the settlement of claims, the year
+close and the daily record are the base class's; the three decision steps — 2 discharge, 3 seek
 care, 4 admit — are loops over patients, one at a time, in the array engine's order:
 
 - discharge: stays ending today, in bed-slot order;
@@ -81,7 +81,6 @@ class ReferenceModel(CareModel):
         self._discharge_patients()
         requests = self._patients_seek_care(self._todays_episodes(day_of_year))
         self._admit_patients(requests)
-        self._settle_day()
         if day_of_year == DAYS_PER_YEAR - 1 and self.year >= 0:
             self._close_year()
         if self.day >= 0:
@@ -90,7 +89,7 @@ class ReferenceModel(CareModel):
 
     # ------------------------------------------------------------------ money
     def _fund_settles_visits(self, claims: list[Claim], batch_ends: list[int], *, waive_start_line: bool) -> None:
-        """The fund settles visit claims (门诊统筹) batch after batch and queues them for the day's settlement.
+        """The fund settles visit claims (门诊统筹) batch after batch; they are paid and booked (`_settle`).
 
         A batch is settled as if its claims came at once: each resident's annual start-line and cap
         left are taken at the batch start and used up claim by claim in batch order (`split_claims`);
@@ -125,7 +124,7 @@ class ReferenceModel(CareModel):
         t.add_by_tier_batches(("visit_bills",), c.tier, c.bill[:, None], bounds)
 
     def _fund_settles_stays(self, claims: list[Claim]) -> _Batch:
-        """The fund settles the day's stays as one batch (caps left as of its start) and queues them for settlement."""
+        """The fund settles the day's stays as one batch (caps left as of its start); they are paid and booked."""
         c = _Batch.of(claims)
         cap_left = np.maximum(0.0, c.cap - self._ip_fund_paid[c.resident])
         fund, oop, _ = split_claims(c.bill, c.resident, c.rate, np.zeros(c.bill.size), c.start_line, cap_left)
