@@ -192,7 +192,7 @@ class YearEpisodes:
     def days(self, first: int, end: int) -> Episodes:
         """The episodes of days `first` to `end` − 1, every field."""
         lo, hi = self.start[first], self.start[end]
-        day = np.repeat(np.arange(first, end, dtype=np.int16), np.diff(self.start[first : end + 1]))
+        day = np.repeat(np.arange(first, end, dtype=np.int16), self.start[first + 1 : end + 1] - self.start[first:end])
         kind, key = self.kind[lo:hi], self.key[lo:hi]
         return Episodes(
             self.resident[lo:hi].astype(np.int64),
