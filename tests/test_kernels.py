@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 import sim
 from sim import accel, admission, care, choice, discharge, facilities, insurance, metrics, payment
 from sim.arrays import pairwise_sum, stable_order
-from sim.model import CareModel
+from sim.model import CareModel, _Requests
 
 pytestmark = pytest.mark.skipif(not accel.numba_enabled(), reason="numba is not installed")
 
@@ -444,3 +445,8 @@ def test_discharges_equal_twin(monkeypatch: pytest.MonkeyPatch) -> None:
         downs += got[2][3].size
         capitated += int(got[2][3].sum())
     assert min(stays, fixed, transfers, downs, capitated) > 0  # every branch is exercised
+
+
+def test_request_lists_hold_the_kernels_fields_in_their_order() -> None:
+    """The admission kernel's waiting list becomes the model's by position (`CareModel._admit`)."""
+    assert tuple(f.name for f in dataclasses.fields(_Requests)) == admission.REQUEST_FIELDS
