@@ -824,7 +824,6 @@ _utilities_loop = helper(choice._episode_utilities.loop)
 _passes_loop = helper(_passes.loop)
 _claims_loop = helper(insurance._outpatient_batches.loop)
 _learn_waits_loop = helper(_learn_waits.loop)
-_add_batches_loop = helper(metrics._add_batches.loop)
 
 RECORD_ROWS = metrics.by_tier_rows("first_contacts", "visits", "visit_bills", "visit_wait_days", "visit_waits")
 """Rows of `DayRecord.by_tier` that `outpatient_day` adds to, in the order of its `rows` argument."""
@@ -924,9 +923,7 @@ def _outpatient_day_numpy(
     else:
         capitated = np.zeros(bill.size, dtype=bool)
     by_tier[rows[1]] += np.bincount(tier, minlength=n_tiers)
-    totals = by_tier[rows[2 : 2 + 1]].T.copy()
-    metrics._add_batches(tier, bill[:, None], np.concatenate([np.zeros(1, np.int64), ends]), totals)
-    by_tier[rows[2 : 2 + 1]] = totals.T
+    metrics._add_batches(tier, bill[:, None], np.concatenate([np.zeros(1, np.int64), ends]), by_tier, rows[2:3])
     backlog = end_of_day_backlog(passes.queued, capacity)
     by_tier[rows[3]] += np.bincount(tier, weights=waited, minlength=n_tiers)
     by_tier[rows[4]] += np.bincount(tier, minlength=n_tiers)
@@ -1092,10 +1089,7 @@ def _outpatient_day(
         by_tier[rows[1], t] += counts[t]
     bounds = np.zeros(ends.size + 1, np.int64)
     bounds[1:] = ends
-    totals = np.empty((n_tiers, 1))
-    totals[:, 0] = by_tier[rows[2]]
-    _add_batches_loop(tier, bill.reshape(m, 1), bounds, totals)
-    by_tier[rows[2]] = totals[:, 0]
+    metrics.add_batches_loop(tier, bill.reshape(m, 1), bounds, by_tier, rows[2:3])
     new_backlog = np.empty(n_fac)
     for f in range(n_fac):
         new_backlog[f] = max(0.0, queued[f] - capacity[f])

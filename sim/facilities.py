@@ -68,14 +68,11 @@ def _book_claims_numpy(
         if begin < end:  # an empty batch books nothing
             part = slice(begin * m, end * m)
             ledger += np.bincount(key[part], weights=flat[part], minlength=n * m).reshape(n, m)
-    totals = by_tier[rows].T.copy()
-    metrics._add_batches_numpy(tier, booked, bounds, totals)
-    by_tier[rows] = totals.T
+    metrics._add_batches_numpy(tier, booked, bounds, by_tier, rows)
     return sums
 
 
 _paid_components_loop = helper(payment._paid_components.loop)
-_add_batches_loop = helper(metrics._add_batches.loop)
 
 
 @kernel(_book_claims_numpy)
@@ -126,15 +123,7 @@ def _book_claims(
             for c in range(ledger.shape[1]):
                 ledger[f, c] += scratch[f, c]
                 scratch[f, c] = 0.0
-    n_tiers, m = by_tier.shape[1], rows.size
-    totals = np.empty((n_tiers, m))
-    for t in range(n_tiers):
-        for c in range(m):
-            totals[t, c] = by_tier[rows[c], t]
-    _add_batches_loop(tier, booked, bounds, totals)
-    for t in range(n_tiers):
-        for c in range(m):
-            by_tier[rows[c], t] = totals[t, c]
+    metrics.add_batches_loop(tier, booked, bounds, by_tier, rows)
     return sums
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import pandas as pd
 
-from sim.accel import kernel
+from sim.accel import helper, kernel
 from sim.params import TIERS
 from sim.payment import COMPONENTS
 
@@ -121,28 +121,40 @@ def by_tier_rows(*names: str) -> np.ndarray:
     return np.array([_BY_TIER_INDEX[name] for name in names], dtype=np.int64)
 
 
-def _add_batches_numpy(tier: np.ndarray, weights: np.ndarray, bounds: np.ndarray, totals: np.ndarray) -> None:
+def _add_batches_numpy(
+    tier: np.ndarray, weights: np.ndarray, bounds: np.ndarray, by_tier: np.ndarray, rows: np.ndarray
+) -> None:
+    totals = by_tier[rows].T.copy()
     n, m = totals.shape
     sizes = np.diff(bounds)
     batch = np.repeat(np.arange(sizes.size), sizes)
     key = (((batch * n + tier) * m)[:, None] + np.arange(m)).ravel()
     sums = np.bincount(key, weights=weights.ravel(), minlength=sizes.size * n * m).reshape(-1, n, m)
     # Running totals over the batches (a cumulative sum adds them one after the other).
-    totals[...] = np.cumsum(np.concatenate([totals[None], sums]), axis=0)[-1]
+    by_tier[rows] = np.cumsum(np.concatenate([totals[None], sums]), axis=0)[-1].T
 
 
 @kernel(_add_batches_numpy)
-def _add_batches(tier: np.ndarray, weights: np.ndarray, bounds: np.ndarray, totals: np.ndarray) -> None:
-    """Add (n, m) weights into (tiers, m) totals, each batch's sums first, as `_add_batches_numpy` does."""
-    batch = np.zeros_like(totals)
+def _add_batches(
+    tier: np.ndarray, weights: np.ndarray, bounds: np.ndarray, by_tier: np.ndarray, rows: np.ndarray
+) -> None:
+    """Add (n, len(rows)) weights by tier into the `rows` of a day's `by_tier`, each batch's sums first.
+
+    As `_add_batches_numpy` does; `add_batches_loop` is the loop for other kernels.
+    """
+    batch = np.zeros((by_tier.shape[1], rows.size))
     for b in range(bounds.size - 1):
         for i in range(bounds[b], bounds[b + 1]):
-            for c in range(totals.shape[1]):
+            for c in range(rows.size):
                 batch[tier[i], c] += weights[i, c]
-        for t in range(totals.shape[0]):
-            for c in range(totals.shape[1]):
-                totals[t, c] += batch[t, c]
+        for t in range(by_tier.shape[1]):
+            for c in range(rows.size):
+                by_tier[rows[c], t] += batch[t, c]
                 batch[t, c] = 0.0
+
+
+add_batches_loop = helper(_add_batches.loop)
+"""`_add_batches` for kernels that add to a day's record in place (they can only call compiled code)."""
 
 
 @dataclass
@@ -210,10 +222,7 @@ class DayRecord:
             bounds: Where each consecutive batch of rows begins, then the end; each batch's sums are
                 added in turn, so floating-point sums come out as if added one batch at a time.
         """
-        rows = np.array([_BY_TIER_INDEX[name] for name in names])
-        totals = self.by_tier[rows].T.copy()
-        _add_batches(tier, weights, np.asarray(bounds, dtype=np.int64), totals)
-        self.by_tier[rows] = totals.T
+        _add_batches(tier, weights, np.asarray(bounds, dtype=np.int64), self.by_tier, by_tier_rows(*names))
 
     def values(self) -> tuple[float, ...]:
         """The scalar fields, in declaration order."""

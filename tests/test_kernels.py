@@ -279,7 +279,12 @@ def test_ledger_kernels_equal_twins() -> None:
     _assert_same(got, want)
     assert not got[9].any()
     (_, got), (_, want) = _both(
-        metrics._add_batches, rng.integers(0, 4, n), rng.normal(size=(n, 3)), bounds, rng.normal(size=(4, 3))
+        metrics._add_batches,
+        rng.integers(0, 4, n),
+        rng.normal(size=(n, 3)),
+        bounds,
+        rng.normal(size=(len(metrics.BY_TIER_FIELDS), 4)),
+        facilities._REVENUE_ROWS,
     )
     _assert_same(got, want)
 
