@@ -845,7 +845,7 @@ def _outpatient_day_numpy(
     resident: np.ndarray,
     severity: np.ndarray,
     kind: np.ndarray,
-    cand: np.ndarray,
+    cell_candidates: np.ndarray,
     eligible: np.ndarray,
     managed: np.ndarray,
     admission_draw: np.ndarray,
@@ -887,6 +887,7 @@ def _outpatient_day_numpy(
 ) -> tuple:
     n_sev = referral_outpatient.shape[1]
     n_tiers = by_tier.shape[1]
+    cand = cell_candidates.take(cell, axis=0)
     utility = choice._episode_utilities(
         attraction, travel, incapable, primary, available, own_consortium, cell, severity, cand, cost, log_cost,
         wait, expected_wait, expected_admission_wait, admission_probability[severity], trust_term, signed_pull,
@@ -973,7 +974,7 @@ def _outpatient_day(
     resident: np.ndarray,
     severity: np.ndarray,
     kind: np.ndarray,
-    cand: np.ndarray,
+    cell_candidates: np.ndarray,
     eligible: np.ndarray,
     managed: np.ndarray,
     admission_draw: np.ndarray,
@@ -1014,7 +1015,11 @@ def _outpatient_day(
     flows: np.ndarray,
 ) -> tuple:
     """Choice, care passes, billing, waits and bed requests of a day's episodes (`outpatient_day`)."""
-    n, k = cand.shape
+    n, k = cell.size, cell_candidates.shape[1]
+    cand = np.empty((n, k), cell_candidates.dtype)  # element by element: `take` of rows is slower
+    for i in range(n):
+        for j in range(k):
+            cand[i, j] = cell_candidates[cell[i], j]
     n_sev = referral_outpatient.shape[1]
     n_tiers = by_tier.shape[1]
     n_fac = facility_tier.size

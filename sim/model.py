@@ -425,12 +425,13 @@ class CareModel(mesa.Model):
         (`FacilityState.book_claims`).
         """
         t = self._today
-        edges = np.array([0, fund.size] if bounds is None else bounds, dtype=np.int64)
+        bounds = [0, fund.size] if bounds is None else bounds
+        edges = np.array(bounds, dtype=np.int64)
         sums = self.facilities.book_claims(
             facility, tier, components, billed, fund, oop, fixed=fixed, bounds=edges, by_tier=t.by_tier
         )
-        for (fund_sum, oop_sum, booked_sum), size in zip(sums.tolist(), np.diff(edges).tolist(), strict=True):
-            if size:  # an empty batch pays nothing
+        for (fund_sum, oop_sum, booked_sum), begin, end in zip(sums.tolist(), bounds[:-1], bounds[1:], strict=True):
+            if end > begin:  # an empty batch pays nothing
                 self.fund.pay(fund_sum)
                 t.fund_paid += fund_sum
                 t.oop_paid += oop_sum
@@ -587,7 +588,7 @@ class CareModel(mesa.Model):
             resident=resident,
             severity=severity,
             kind=eps.kind,
-            cand=self.region.cell_candidates.take(cell, axis=0),
+            cell_candidates=self.region.cell_candidates,
             eligible=signed if s.levers.reserved_beds.signed_only else np.ones(n, dtype=bool),
             managed=managed,
             admission_draw=eps.admission_draw,
