@@ -19,6 +19,7 @@ another, each in its own process) and reports the median wall time and the range
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -78,10 +79,19 @@ def measure(scale: float, years: int) -> Run:
 
 def machine() -> str:
     """One line describing where the figures were taken."""
-    cpu = platform.processor() or platform.machine()
     return (
-        f"{dt.date.today()}, commit {code_version()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"{dt.date.today()}, commit {code_version()}, {_cpu()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
     )
+
+
+def _cpu() -> str:
+    """The processor's model name where Linux tells it (hosts of one machine kind differ), else its architecture."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{platform.machine()} {line.split(':', 1)[1].strip()}"
+    return platform.processor() or platform.machine()
 
 
 def main() -> None:
