@@ -176,6 +176,12 @@ class FacilityState:
         # The claim ledgers are columns of one matrix, so a batch of claims is booked in one bincount.
         self._claims = np.zeros((n, len(_CLAIM_COLUMNS)))
         self._booking = np.zeros_like(self._claims)  # `_book_claims`'s scratch
+        self._link_ledgers()
+        self.lump_sum = np.zeros(n)
+        self.last_revenue = np.full(n, np.nan)
+
+    def _link_ledgers(self) -> None:
+        """The revenue and claim ledgers as views of the columns of `_claims`."""
         self.revenue = self._claims[:, : len(COMPONENTS)]
         (
             self.paid_by_fund,
@@ -184,8 +190,11 @@ class FacilityState:
             self.fixed_billed,
             self.fund_claims,
         ) = self._claims[:, len(COMPONENTS) :].T
-        self.lump_sum = np.zeros(n)
-        self.last_revenue = np.full(n, np.nan)
+
+    def __setstate__(self, state: dict) -> None:
+        # A copy (`copy.deepcopy`, pickle) copies each view on its own: make them views of `_claims` again.
+        self.__dict__.update(state)
+        self._link_ledgers()
 
     def respond(self, incentives: payment.Incentives, prices: payment.PriceParams, response: ProviderResponse) -> None:
         """Once a year, every facility adjusts to what its payment makes pay (`payment.respond_to_payment`).

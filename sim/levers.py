@@ -11,7 +11,7 @@ steps read. A lever is active from simulated year `start_year` (0 = the first ye
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -27,7 +27,15 @@ SEED_004 = "seed 004 (重庆市关于推进区县域医共体医防融合发展�
 
 
 class Lever(StrictModel):
-    """Common switch of every lever."""
+    """Common switch of every lever.
+
+    The model reads a lever's values only while it is active (`active`, `Policy.for_year`), except
+    those named in `acts_before_start`: so a run is the same under any lever settings until the
+    first enabled lever starts, which `sim.checkpoint` relies on.
+    """
+
+    acts_before_start: ClassVar[tuple[str, ...]] = ()
+    """Fields the model reads whether or not the lever is active."""
 
     enabled: bool = param(False, "on/off", "—", "Switch the lever on.")
     start_year: int = param(
@@ -46,6 +54,10 @@ class ReservedBeds(Lever):
     经基层转诊的签约居民可优先就诊、优先检查、优先住院"; seed 002: "二级以上医疗机构要为医联体内上转的患者
     优先安排检查检验、设立住院绿色通道".
     """
+
+    # Who counts as referred to the lead hospital (the patients whose waits the indicators compare)
+    # is the same with the lever off; the release rule enters `Policy` unconditionally.
+    acts_before_start = ("signed_only", "release_after_days")
 
     share: float = param(
         0.10,

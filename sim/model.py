@@ -33,6 +33,7 @@ reset, and nothing of the warm-up is recorded. Levers start in year 0 at the ear
 
 from __future__ import annotations
 
+import copy
 import functools
 import operator
 from dataclasses import dataclass, fields, replace
@@ -174,10 +175,8 @@ class CareModel(mesa.Model):
         # A resident's annual accounts side by side, then the home cell and scheme (`home_codes`) and
         # trust that the day's expected costs read with them: one 32-byte row per resident, so a
         # patient's costs and claims read and write one cache line, not a line in each of five arrays.
-        ledger = np.zeros((n, 4))
-        self._annual_paid = ledger[:, :3]
-        self._op_start_line_paid, self._op_fund_paid, self._ip_fund_paid = self._annual_paid.T
-        self._home, self._trust = ledger.view(np.int32)[:, 6], ledger.view(np.float32)[:, 7]
+        self._ledger = np.zeros((n, 4))
+        self._link_ledger()
         self._home[:] = home_codes(self.population.cell, self.population.scheme)
         self._trust[:] = self.population.trust  # read-only in the population, so never stale here
         self._reserved = np.zeros(len(self.facilities), dtype=np.int64)
@@ -192,6 +191,17 @@ class CareModel(mesa.Model):
         self._signed_count = 0  # set each year
 
     # ------------------------------------------------------------------ set-up
+    def _link_ledger(self) -> None:
+        """The residents' accounts, home codes and trust as views of `_ledger` (see `__init__`)."""
+        self._annual_paid = self._ledger[:, :3]
+        self._op_start_line_paid, self._op_fund_paid, self._ip_fund_paid = self._annual_paid.T
+        self._home, self._trust = self._ledger.view(np.int32)[:, 6], self._ledger.view(np.float32)[:, 7]
+
+    def __setstate__(self, state: dict) -> None:
+        # A copy (`copy.deepcopy`, pickle) copies each view on its own: make them views of the ledger again.
+        self.__dict__.update(state)
+        self._link_ledger()
+
     def _init_cells(self) -> None:
         r, f = self.region, self.facilities
         cand = r.cell_candidates
@@ -220,6 +230,20 @@ class CareModel(mesa.Model):
         self._stay_key = ((ward * len(SEVERITIES) + severity) * 2 + capable) * 4 + patient
 
     # ------------------------------------------------------------------ public helpers
+    def copy_under(self, scenario: Scenario) -> CareModel:
+        """A copy of this model that goes on under `scenario` from today (its past stays this model's).
+
+        Sound only where `scenario` would have given this model as it is now: `sim.checkpoint`
+        decides that (`prefix_key`), and copies models on the first day of a year, before the
+        year start derives this year's rules from the scenario; this method checks nothing.
+        """
+        # What no model changes (the region, the residents' read-only attributes) is shared, not copied.
+        shared: dict[int, object] = {id(self.scenario): scenario, id(self.region): self.region}
+        for value in vars(self.population).values():
+            if isinstance(value, np.ndarray) and not value.flags.writeable:
+                shared[id(value)] = value
+        return copy.deepcopy(self, shared)
+
     def occupied_beds(self) -> np.ndarray:
         """Occupied beds per facility, now."""
         return self.wards.occupied(len(self.facilities))

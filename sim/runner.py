@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from sim import metrics
+from sim.checkpoint import PrefixCache
 from sim.config import Scenario
 from sim.model import CareModel
 from sim.reference import ReferenceModel
@@ -117,6 +118,7 @@ def run(
     years: int | None = None,
     progress: Any | None = None,
     engine: str = "array",
+    prefixes: PrefixCache | None = None,
 ) -> Results:
     """Simulate a scenario.
 
@@ -127,18 +129,27 @@ def run(
         progress: Optional object with `update(n)` (e.g. a tqdm bar) advanced once per day.
         engine: "array" (`CareModel`) or "reference" (`sim.reference.ReferenceModel`: one `Patient`
             agent per resident, identical results, far slower; at most `sim.reference.MAX_RESIDENTS`).
+        prefixes: A `sim.checkpoint.PrefixCache` (array engine only): the days before the first
+            lever starts are taken from the last run given the same cache where they were the
+            same, and kept for the next. Same results, less time when runs differ only in levers.
 
     Returns:
         The run's results.
 
     Raises:
-        ValueError: Unknown engine.
+        ValueError: Unknown engine, or `prefixes` with the reference engine.
         ScenarioError: The reference engine and more residents than it accepts.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine = {engine!r} is invalid: allowed {', '.join(map(repr, ENGINES))}")
-    model = ENGINES[engine](scenario, seed=seed)
-    model.run_years(years if years is not None else scenario.run.years, progress)
+    years = years if years is not None else scenario.run.years
+    if prefixes is None:
+        model = ENGINES[engine](scenario, seed=seed)
+        model.run_years(years, progress)
+    elif engine != "array":
+        raise ValueError(f"prefixes work with the array engine, not engine = {engine!r}")
+    else:
+        model = prefixes.run_model(scenario, scenario.run.seed if seed is None else int(seed), years, progress)
     results = collect(model)
     del model
     # A Mesa model refers to itself (its wrapped `step`, its agents), so only the cyclic garbage

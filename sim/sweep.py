@@ -9,6 +9,11 @@ simulated year's value under the indicator's name, and the mean over the simulat
 
 A run that raises is stored with status "failed" and its error; the sweep goes on. Run again, a
 sweep skips stored runs, so a killed sweep finishes where it stopped.
+
+Runs are handed out seed by seed, and each process keeps the beginning of its last run (the warm-up
+and the years before the first enabled lever starts, `sim.checkpoint`): the points of a sweep over
+lever settings that start in year 1 share it, so each run after a worker's first of a seed starts
+from a copy of it, with the same results.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from sim import metrics
+from sim.checkpoint import PrefixCache
 from sim.comparison import indicator_columns
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.experiment import Experiment
@@ -78,9 +84,17 @@ def check_indicator(name: str, years: int, flag: str = "--indicator") -> None:
         )
 
 
+_PREFIXES = PrefixCache()
+"""This process's last shared beginning of a run (`sim.checkpoint`): runs of one seed that differ
+only in levers starting in year 1 or later take their warm-up and earlier years from it."""
+
+
 def run_indicators(scenario: Scenario, seed: int) -> dict[str, float]:
-    """Run one scenario and reduce it to indicators: final-year value and `<name>_mean` over years."""
-    annual = run(scenario, seed=seed).annual
+    """Run one scenario and reduce it to indicators: final-year value and `<name>_mean` over years.
+
+    The run's beginning comes from this process's `PrefixCache` where it can (same results).
+    """
+    annual = run(scenario, seed=seed, prefixes=_PREFIXES).annual
     out: dict[str, float] = {}
     for column in _stored_columns(annual):
         values = annual[column].astype(float)
@@ -165,7 +179,8 @@ def sweep(
         if len(stored):
             store.forget(set(stored.run_id[stored.status == STATUS_FAILED]))
     done = store.done()
-    pending = [job for job in experiment.jobs() if job[0] not in done]
+    # Seed by seed: a worker's consecutive runs then share their beginning (`sim.checkpoint`).
+    pending = sorted((job for job in experiment.jobs() if job[0] not in done), key=lambda job: (job[2], job[1]))
     if progress is not None:
         progress(len(experiment.jobs()) - len(pending))
     host = platform.node()
@@ -195,6 +210,7 @@ def sweep(
             else:
                 for future in futures:
                     future.cancel()
+    _PREFIXES.clear()  # in this process (the workers' go with them)
     store.compact()
     return store.read()
 

@@ -123,10 +123,10 @@ def test_a_failing_run_is_stored_with_its_error_and_the_sweep_goes_on(
 ) -> None:
     real_run = sim.sweep.run
 
-    def run_failing_at_one_point(scenario, seed):
+    def run_failing_at_one_point(scenario, seed, **options):
         if scenario.choice.tier_constant.tertiary == 1.5 and seed == 8:
             raise FloatingPointError("injected failure")
-        return real_run(scenario, seed=seed)
+        return real_run(scenario, seed=seed, **options)
 
     monkeypatch.setattr(sim.sweep, "run", run_failing_at_one_point)
     experiment = load_experiment(experiment_file(tmp_path, GRID))
