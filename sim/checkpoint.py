@@ -4,14 +4,15 @@ A lever acts from its `start_year` (1 by default: year 0 is the last year of tod
 the first enabled lever starts, a run is the same for every scenario that differs from it only in
 its levers, with the same seed (common random numbers: the same residents, illnesses, choices and
 draws under the same rules): the warm-up and the years before that start. A sweep over lever
-settings, or a comparison of lever packages, simulates that beginning again in every run: at the
-sweep benchmark's settings (levers from year 1) that is 455 of a run's 1,915 days.
+settings simulates that beginning again in every run: at the sweep benchmark's settings (levers
+from year 1) 455 of a run's 1,915 days.
 
-`PrefixCache.run` keeps a copy of the model as it stood when the shared beginning ended, keyed by
-everything that beginning depends on (`prefix_key`), and runs each later scenario with that key
-from a copy of it. Results are identical to a run from the start (tests/test_checkpoint.py runs
-every scenario file both ways); a key that differs, or a lever that starts in year 0, just means
-the beginning is simulated (and kept for the next run).
+`PrefixCache.run_model` keeps a copy of the model as it stood when the shared beginning ended,
+keyed by everything that beginning depends on (`prefix_key`), and runs each later scenario with
+that key from a copy of it. Results are identical to a run from the start (tests/test_checkpoint.py
+runs every scenario file and every lever at once both ways); a key that differs, or a lever that
+starts in year 0, just means the beginning is simulated (and kept for the next run). Sweeps use
+one per process (`sim.sweep`); `sim.run(..., prefixes=cache)` takes one.
 
 What a lever may not do before its start year is a rule of `levers`: the model reads a lever's
 values only through `Lever.active` (and `Policy.for_year`), except the fields a lever class lists
@@ -20,7 +21,6 @@ in `acts_before_start`, which are part of the key.
 
 from __future__ import annotations
 
-import copy
 import gc
 import json
 from typing import Any
@@ -58,8 +58,10 @@ def _levers(scenario: Scenario) -> dict[str, Lever]:
 class PrefixCache:
     """The last shared beginning simulated in this process, to start runs with the same key from.
 
-    One model is kept (for a 100,000-resident region ≈60 MB; for the full city ≈0.9 GB): a sweep
-    gives a worker its runs seed by seed (`sweep.sweep`), so consecutive runs share it.
+    One model is kept, sharing what no model changes (`CareModel.copy_under`): ≈60 MB for a
+    100,000-resident region; for the full city ≈1.1 GB, so a full-city run with a cache peaks at
+    ≈2 GiB against 0.9. A sweep gives a worker its runs seed by seed (`sweep.sweep`), so
+    consecutive runs share it.
     """
 
     def __init__(self) -> None:
@@ -81,6 +83,11 @@ class PrefixCache:
             The model after `years` simulated years, as `CareModel.run_years` from a new model leaves it.
         """
         key, shared = prefix_key(scenario, seed, years), shared_years(scenario, years)
+        if shared == years:  # no lever: a run shares all of itself, with no other scenario
+            self.misses += 1
+            model = CareModel(scenario, seed=seed)
+            model.run_years(years, progress)
+            return model
         if key == self._key and self._model is not None:
             self.hits += 1
             model = self._model.copy_under(scenario)
@@ -91,7 +98,7 @@ class PrefixCache:
             self.clear()  # free the old model before building the next
             model = CareModel(scenario, seed=seed)
             model.run_years(shared, progress)
-            self._model, self._key = copy.deepcopy(model), key
+            self._model, self._key = model.copy_under(scenario), key
         model.run_years(years - shared, progress)
         return model
 

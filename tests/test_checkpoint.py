@@ -69,8 +69,10 @@ def test_runs_from_a_kept_beginning_equal_runs_from_the_start() -> None:
         assert kept.summary == fresh.summary
         assert days.n == scenario.run.warmup_days + 3 * DAYS_PER_YEAR
     # Every lever package starts in year 1: all but the first share its beginning; the baseline
-    # without levers shares all three years with nothing here, so it is simulated anew.
+    # without levers is simulated whole, and the kept beginning stays for the next run.
     assert (cache.hits, cache.misses) == (len(runs) - 2, 2)
+    sim.run(sim.load_scenario(SCENARIOS[0].parent / "reserved_beds.toml", SMALL), seed=6, prefixes=cache)
+    assert cache.hits == len(runs) - 1
 
 
 def test_the_key_holds_what_the_beginning_depends_on() -> None:
