@@ -82,12 +82,13 @@ class PrefixCache:
         Returns:
             The model after `years` simulated years, as `CareModel.run_years` from a new model leaves it.
         """
-        key, shared = prefix_key(scenario, seed, years), shared_years(scenario, years)
+        shared = shared_years(scenario, years)
         if shared == years:  # no lever: a run shares all of itself, with no other scenario
             self.misses += 1
             model = CareModel(scenario, seed=seed)
             model.run_years(years, progress)
             return model
+        key = prefix_key(scenario, seed, years)
         if key == self._key and self._model is not None:
             self.hits += 1
             model = self._model.copy_under(scenario)
