@@ -26,6 +26,7 @@ import json
 from typing import Any
 
 from sim.config import Scenario
+from sim.draws import SharedDraws
 from sim.illness import DAYS_PER_YEAR
 from sim.levers import Lever
 from sim.model import CareModel
@@ -60,8 +61,9 @@ class PrefixCache:
 
     One model is kept, sharing what no model changes (`CareModel.copy_under`): ≈60 MB for a
     100,000-resident region; for the full city ≈1.1 GB, so a full-city run with a cache peaks at
-    ≈2 GiB against 0.9. A sweep gives a worker its runs seed by seed (`sweep.sweep`), so
-    consecutive runs share it.
+    ≈2 GiB against 0.9. Runs from it also share the later years' episodes and taste shocks
+    (`sim.draws.SharedDraws`: ≈45 MB a year at 100,000 residents, at most `sim.draws.MAX_BYTES`).
+    A sweep gives a worker its runs seed by seed (`sweep.sweep`), so consecutive runs share it.
     """
 
     def __init__(self) -> None:
@@ -99,6 +101,8 @@ class PrefixCache:
             self.clear()  # free the old model before building the next
             model = CareModel(scenario, seed=seed)
             model.run_years(shared, progress)
+            # Later years' episodes and shocks are alike too, until levers thin them (`sim.draws`).
+            model.shared_draws = SharedDraws(seed, model.region.cell_candidates.shape[1])
             self._model, self._key = model.copy_under(scenario), key
         model.run_years(years - shared, progress)
         return model

@@ -429,9 +429,17 @@ def draw_year(
     Raises:
         ValueError: More residents than `RESIDENT_BITS` allow.
     """
+    buffers = Buffers() if buffers is None else buffers
+    acute, follow_up = _candidates(seed, year, age, chronic, params, buffers)
+    return _by_arrival(acute, follow_up, _draws(seed, year, age, params, keep, buffers), first_day, seed, buffers)
+
+
+def _candidates(
+    seed: int, year: int, age: np.ndarray, chronic: np.ndarray, params: IllnessParams, buffers: Buffers
+) -> tuple[_Events, _Events]:
+    """The year's candidate events: acute ones of every resident, follow-up visits of chronic patients."""
     if age.size >= 1 << RESIDENT_BITS:
         raise ValueError(f"{age.size} residents is invalid: allowed at most {(1 << RESIDENT_BITS) - 1}")
-    buffers = Buffers() if buffers is None else buffers
     growth = (1.0 + params.utilisation_growth) ** max(year, 0)
     rate = acute_rate(age, chronic, params, buffers.get("illness.rate", age.size, np.float64))
     rate *= growth
@@ -439,7 +447,74 @@ def draw_year(
     chronic_ids = np.flatnonzero(chronic).astype(np.int32)
     follow_up_rate = np.full(chronic_ids.size, params.follow_up_rate * growth)
     follow_up = poisson_events(seed, "illness.follow_up", year, chronic_ids, follow_up_rate, buffers)
-    return _by_arrival(acute, follow_up, _draws(seed, year, age, params, keep, buffers), first_day, seed, buffers)
+    return acute, follow_up
+
+
+@dataclass(frozen=True)
+class UnthinnedYear:
+    """A year's episodes before any thinning (`draw_year` without `keep`), with each one's thinning draw.
+
+    Runs of one seed that differ only in `keep` (a policy's chronic-disease management) draw the
+    same candidate events; `thin` gives each run's episodes from this, exactly as `draw_year` with
+    its `keep` would draw them.
+
+    Attributes:
+        episodes: Every episode of the year (from its first day).
+        keep_draw: (n,) each acute episode's keyed acceptance draw (−inf for follow-up visits, never thinned).
+    """
+
+    episodes: YearEpisodes
+    keep_draw: np.ndarray
+
+
+def draw_unthinned_year(
+    seed: int, year: int, age: np.ndarray, chronic: np.ndarray, params: IllnessParams
+) -> UnthinnedYear | None:
+    """A whole year's episodes before thinning, for `thin` (arguments as `draw_year`'s).
+
+    Returns:
+        The year, or None when `thin` could not reproduce `draw_year` from it: two episodes of a day
+        tie on their arrival word (`draw_year` then orders them by another sort) or two acute
+        episodes share a key (each about once in 10**5 city-years).
+    """
+    buffers = Buffers()
+    acute, follow_up = _candidates(seed, year, age, chronic, params, buffers)
+    episodes = _by_arrival(acute, follow_up, _draws(seed, year, age, params, None, buffers), 0, seed, buffers)
+    day = np.repeat(np.arange(DAYS_PER_YEAR, dtype=np.int16), np.diff(episodes.start))
+    arrival = _arrival(day, episodes.key)  # non-decreasing: equal words are neighbours
+    resident, _, event = acute
+    key = rng.bits_after(_resident_words_of(seed, "illness.key.acute", year, age.size)[resident], event)
+    order = np.argsort(key)
+    key = key.take(order)
+    if np.any(arrival[1:] == arrival[:-1]) or np.any(key[1:] == key[:-1]):
+        return None
+    draw = rng.uniform_after(_resident_words_of(seed, "illness.keep", year, age.size)[resident], event).take(order)
+    keep_draw = np.full(len(episodes), -np.inf)
+    is_acute = np.flatnonzero(episodes.kind == ACUTE)
+    keep_draw[is_acute] = draw.take(np.searchsorted(key, episodes.key[is_acute]))
+    return UnthinnedYear(episodes, keep_draw)
+
+
+def thin(year: UnthinnedYear, keep: np.ndarray | None, buffers: Buffers) -> tuple[YearEpisodes, np.ndarray | None]:
+    """The year's episodes that `draw_year` with `keep` draws, and which rows of `year` they are.
+
+    Args:
+        year: The unthinned year (`draw_unthinned_year`).
+        keep: Per-resident acceptance probability of acute episodes, as `draw_year` takes it; None keeps all.
+        buffers: Where the kept episodes are written (as `draw_year`'s).
+
+    Returns:
+        (episodes, kept rows of `year.episodes`); with `keep` None, the year's own episodes and None.
+    """
+    if keep is None:
+        return year.episodes, None
+    every = year.episodes
+    kept = np.flatnonzero(year.keep_draw < keep.take(every.resident))
+    fields = [
+        getattr(every, name).take(kept, out=buffers.get(f"illness.episodes.{name}", kept.size, dtype))
+        for name, dtype in _EPISODE_FIELDS
+    ]
+    return YearEpisodes(*fields, np.searchsorted(kept, every.start), every.admission_word), kept
 
 
 _Events = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -456,18 +531,23 @@ def _draws(
 ) -> _Draws:
     """The words and tables the draws of the year's episodes are made from (see `_batch`); words in `buffers`."""
     # Each draw hashes (year, resident) once per resident, then an episode's event number.
-    key_words = buffers.get("illness.key_words", age.size, np.uint64)
-    _resident_words(rng.bits(seed, "illness.key.acute", year)[()], key_words)
+    key_words = _resident_words_of(seed, "illness.key.acute", year, age.size, buffers)
     if keep is None:
         keep_words, keep = np.zeros(0, np.uint64), np.zeros(0)
     else:
-        keep_words = buffers.get("illness.keep_words", age.size, np.uint64)
-        _resident_words(rng.bits(seed, "illness.keep", year)[()], keep_words)
+        keep_words = _resident_words_of(seed, "illness.keep", year, age.size, buffers)
     # Severity: how many cumulative shares (by age, far fewer ages than episodes) the draw reaches.
     thresholds = np.cumsum(severity_shares(np.arange(age.max() + 1), params), axis=1)
     severity_word = rng.stream_key(seed, "illness.severity")
     follow_up_word = rng.bits(seed, "illness.key.follow_up", year)[()]
     return keep_words, keep, key_words, severity_word, age, thresholds, follow_up_word
+
+
+def _resident_words_of(seed: int, stream: str, year: int, n: int, buffers: Buffers | None = None) -> np.ndarray:
+    """The year's words of a stream for residents 0 … n − 1 (`rng.bits(seed, stream, year, resident)`)."""
+    out = np.empty(n, np.uint64) if buffers is None else buffers.get(f"{stream}_words", n, np.uint64)
+    _resident_words(rng.bits(seed, stream, year)[()], out)
+    return out
 
 
 def _resident_words_numpy(word: np.uint64, out: np.ndarray) -> None:

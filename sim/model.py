@@ -44,6 +44,7 @@ import numpy as np
 
 from sim import admission, care, choice, discharge, illness, payment, population, region, rng
 from sim.arrays import Buffers, row_sums
+from sim.draws import SharedDraws, SharedYear
 from sim.facilities import Facility, FacilityState
 from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes, YearEpisodes
 from sim.insurance import (
@@ -135,6 +136,8 @@ class CareModel(mesa.Model):
         policy: The levers in force this year.
         recorder: Daily records; `metrics` turns them into tables.
         day: Days simulated so far (negative during the warm-up).
+        shared_draws: Years of episodes and taste shocks shared with other runs of the seed
+            (`sim.draws`; set by `sim.checkpoint.PrefixCache`), or None: this run draws its own.
     """
 
     def __init__(self, scenario: Scenario, *, seed: int | None = None) -> None:
@@ -165,6 +168,9 @@ class CareModel(mesa.Model):
         self._episode_year: int | None = None
         self._shocks = np.zeros((0, self.region.cell_candidates.shape[1]))  # see `_todays_shocks`
         self._shock_range = (-1, -1)  # episodes of this year whose shocks `_shocks` holds
+        self.shared_draws: SharedDraws | None = None
+        self._shared_year: SharedYear | None = None  # this year's shared draws, if any
+        self._kept: np.ndarray | None = None  # the rows of the shared year this run's episodes are (None: all)
         self.wards = _Wards.empty(self.facilities.beds)
         self._base_beds = self.facilities.beds.copy()
         self._base_outpatient_capacity = self.facilities.outpatient_capacity.copy()
@@ -349,17 +355,25 @@ class CareModel(mesa.Model):
         self._annual_paid[:] = 0.0
         managed = pop.signed & pop.chronic
         keep = np.where(managed, 1.0 - policy.management_effect, 1.0) if policy.management_effect > 0 else None
-        self._episodes = None  # its arrays are overwritten by this year's
-        self._episodes = illness.draw_year(
-            self.seed,
-            self.year,
-            pop.age,
-            pop.chronic,
-            s.illness,
-            keep=keep,
-            first_day=self.day % DAYS_PER_YEAR,  # the warm-up starts late in its year
-            buffers=self._episode_buffers,
+        self._shared_year = (
+            self.shared_draws.year(self.year, pop.age, pop.chronic, s.illness, len(self._episodes or ()))
+            if self.shared_draws is not None and self.day % DAYS_PER_YEAR == 0
+            else None
         )
+        self._episodes = None  # its arrays are overwritten by this year's
+        if self._shared_year is not None:
+            self._episodes, self._kept = illness.thin(self._shared_year.unthinned, keep, self._episode_buffers)
+        else:
+            self._episodes = illness.draw_year(
+                self.seed,
+                self.year,
+                pop.age,
+                pop.chronic,
+                s.illness,
+                keep=keep,
+                first_day=self.day % DAYS_PER_YEAR,  # the warm-up starts late in its year
+                buffers=self._episode_buffers,
+            )
         self._episode_year = self.year
         self._shock_range = (-1, -1)  # last year's shocks are not this year's episodes'
 
@@ -418,6 +432,9 @@ class CareModel(mesa.Model):
         assert self._episodes is not None
         bounds = self._episodes.start
         begin, end = bounds[day_of_year], bounds[day_of_year + 1]
+        if self._shared_year is not None:
+            shocks = self._shared_year.shocks
+            return shocks[begin:end] if self._kept is None else shocks.take(self._kept[begin:end], axis=0)
         first, last = self._shock_range
         if not first <= begin <= end <= last:
             # Whole days up to the block size, and at least today.

@@ -6,11 +6,14 @@ import copy
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import sim
+from sim import draws
 from sim.checkpoint import PrefixCache, prefix_key, shared_years
+from sim.draws import MAX_BYTES, SharedYear
 from sim.illness import DAYS_PER_YEAR
 from sim.model import CareModel
 
@@ -73,6 +76,31 @@ def test_runs_from_a_kept_beginning_equal_runs_from_the_start() -> None:
     assert (cache.hits, cache.misses) == (len(runs) - 2, 2)
     sim.run(sim.load_scenario(SCENARIOS[0].parent / "reserved_beds.toml", SMALL), seed=6, prefixes=cache)
     assert cache.hits == len(runs) - 1
+
+
+@pytest.mark.parametrize("max_bytes", [MAX_BYTES, 0])
+def test_runs_share_their_years_draws_unchanged(max_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Runs from a kept beginning share the later years' episodes and shocks (`sim.draws`), thinned
+    # by their own disease management; none changes them. Without room, each run draws its own.
+    monkeypatch.setattr(draws, "MAX_BYTES", max_bytes)
+    cache = PrefixCache()
+    for effect in (0.5, 0.0, 0.2):
+        scenario = sim.load_scenario(None, [*SMALL, *EVERY_LEVER, f"levers.family_doctor.management_effect={effect}"])
+        kept = sim.run(scenario, seed=6, prefixes=cache)
+        pd.testing.assert_frame_equal(kept.daily, sim.run(scenario, seed=6).daily, check_exact=True)
+        store = cache._model.shared_draws
+        years = {year: shared for year, shared in store._years.items() if shared is not None}
+        if effect == 0.5:
+            before = {year: [a.copy() for a in _arrays(shared)] for year, shared in years.items()}
+    assert sorted(store._years) == [1, 2]
+    assert len(years) == (2 if max_bytes else 0)
+    for year, shared in years.items():
+        assert all(np.array_equal(a, b) for a, b in zip(_arrays(shared), before[year], strict=True))
+
+
+def _arrays(shared: SharedYear) -> list[np.ndarray]:
+    return [*(a for a in vars(shared.unthinned.episodes).values() if isinstance(a, np.ndarray)),
+            shared.unthinned.keep_draw, shared.shocks]  # fmt: skip
 
 
 def test_the_key_holds_what_the_beginning_depends_on() -> None:
