@@ -856,6 +856,7 @@ def _outpatient_day_numpy(
     trust_term: np.ndarray,
     signed_pull: np.ndarray,
     shocks: np.ndarray,
+    shock_rows: np.ndarray,
     managed_pull: float,
     facility_tier: np.ndarray,
     facility_consortium: np.ndarray,
@@ -891,7 +892,7 @@ def _outpatient_day_numpy(
     utility = choice._episode_utilities(
         attraction, travel, incapable, primary, available, own_consortium, cell, severity, cand, cost, log_cost,
         wait, expected_wait, expected_admission_wait, admission_probability[severity], trust_term, signed_pull,
-        shocks,
+        shocks.take(shock_rows, axis=0),
     )  # fmt: skip
     if managed_pull > 0:
         utility += managed_pull * (
@@ -985,6 +986,7 @@ def _outpatient_day(
     trust_term: np.ndarray,
     signed_pull: np.ndarray,
     shocks: np.ndarray,
+    shock_rows: np.ndarray,
     managed_pull: float,
     facility_tier: np.ndarray,
     facility_consortium: np.ndarray,
@@ -1017,9 +1019,11 @@ def _outpatient_day(
     """Choice, care passes, billing, waits and bed requests of a day's episodes (`outpatient_day`)."""
     n, k = cell.size, cell_candidates.shape[1]
     cand = np.empty((n, k), cell_candidates.dtype)  # element by element: `take` of rows is slower
+    shock = np.empty((n, k))
     for i in range(n):
         for j in range(k):
             cand[i, j] = cell_candidates[cell[i], j]
+            shock[i, j] = shocks[shock_rows[i], j]
     n_sev = referral_outpatient.shape[1]
     n_tiers = by_tier.shape[1]
     n_fac = facility_tier.size
@@ -1032,14 +1036,15 @@ def _outpatient_day(
         lead[i] = cell_lead[cell[i]]
     utility = _utilities_loop(
         attraction, travel, incapable, primary, available, own_consortium, cell, severity, cand, cost, log_cost,
-        wait, expected_wait, expected_admission_wait, p_admit, trust_term, signed_pull, shocks,
+        wait, expected_wait, expected_admission_wait, p_admit, trust_term, signed_pull, shock,
     )  # fmt: skip
     if managed_pull > 0:
         for i in range(n):
+            if not managed[i]:
+                continue  # the twin adds 0.0, which changes no utility (but −0.0, which compares equal)
             c = cell[i]
             for j in range(k):
-                pulled = managed[i] and cand_tier[c, j] <= 1 and own_consortium[c, j]
-                utility[i, j] += managed_pull * (1.0 if pulled else 0.0)
+                utility[i, j] += managed_pull * (1.0 if cand_tier[c, j] <= 1 and own_consortium[c, j] else 0.0)
     primary_facility = np.empty(n_fac, np.bool_)
     for f in range(n_fac):
         primary_facility[f] = facility_tier[f] <= 1

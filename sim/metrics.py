@@ -230,6 +230,7 @@ class DayRecord:
 
 
 _SCALAR_FIELDS = tuple(f.name for f in fields(DayRecord) if f.name not in ("by_tier", "flows"))
+_SCALAR_DTYPES = tuple(np.int64 if isinstance(getattr(DayRecord, name), int) else np.float64 for name in _SCALAR_FIELDS)
 
 
 class Recorder:
@@ -255,10 +256,12 @@ class Recorder:
         `flow_<from>_to_<to>` for referral flows.
         """
         columns: dict[str, object] = {}
-        days = list(zip(*self._days, strict=True)) or [(), ()]
-        columns["day"], columns["year"] = list(days[0]), list(days[1])
-        scalars = list(zip(*self._scalars, strict=True)) or [()] * len(_SCALAR_FIELDS)
-        columns.update({name: list(values) for name, values in zip(_SCALAR_FIELDS, scalars, strict=True)})
+        days = np.array(self._days, dtype=np.int64).reshape(-1, 2)
+        columns["day"], columns["year"] = days[:, 0], days[:, 1]
+        # Counts and sums are exact in float64; counts go back to whole numbers.
+        scalars = np.array(self._scalars, dtype=np.float64).reshape(-1, len(_SCALAR_FIELDS))
+        for i, (name, dtype) in enumerate(zip(_SCALAR_FIELDS, _SCALAR_DTYPES, strict=True)):
+            columns[name] = scalars[:, i].astype(dtype)
         n = len(TIERS)
         by_tier = np.array(self._by_tier).reshape(-1, len(BY_TIER_FIELDS), n)
         for i, name in enumerate(BY_TIER_FIELDS):
@@ -354,7 +357,9 @@ def annual(daily: pd.DataFrame) -> pd.DataFrame:
     fund balance is cumulative income minus spending.
     """
     sums = aggregate(daily)
-    derived = pd.DataFrame([indicators(r) for _, r in sums.iterrows()])
+    # Rows as dicts of float64, as `iterrows` gives them, without building a Series per row.
+    rows = [dict(zip(sums.columns, values, strict=True)) for values in sums.to_numpy(dtype=np.float64)]
+    derived = pd.DataFrame([indicators(r) for r in rows])
     # Pass-through indicators (e.g. referrals_up) equal the raw sums already in the table.
     table = pd.concat([sums, derived[[c for c in derived.columns if c not in sums.columns]]], axis=1)
     table["medical_revenue_growth"] = table["medical_revenue"].pct_change()

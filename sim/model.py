@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+from mesa.agent import AgentSet
 
 from sim import admission, care, choice, discharge, illness, payment, population, region, rng
 from sim.arrays import Buffers, row_sums
@@ -147,8 +148,7 @@ class CareModel(mesa.Model):
         self.seed = seed
         self.region, self.population = _residents(scenario.region, scenario.population, scenario.run.scale, seed)
         self.facilities = FacilityState(self.region, scenario.region, scenario.care)
-        for index in range(len(self.facilities)):
-            Facility(self, index)
+        self._make_facility_agents()
         self.fund = Fund()
         self.recorder = Recorder()
         self.day = -scenario.run.warmup_days
@@ -203,6 +203,13 @@ class CareModel(mesa.Model):
         self._op_start_line_paid, self._op_fund_paid, self._ip_fund_paid = self._annual_paid.T
         self._home, self._trust = self._ledger.view(np.int32)[:, 6], self._ledger.view(np.float32)[:, 7]
 
+    def _make_facility_agents(self) -> None:
+        """A `Facility` agent over each row of `facilities`, numbered from 1, and no other agent."""
+        self._agents, self._agents_by_type = {}, {}
+        self._all_agents = AgentSet([], random=self.random)
+        for index in range(len(self.facilities)):
+            Facility(self, index)
+
     def __setstate__(self, state: dict) -> None:
         # A copy (`copy.deepcopy`, pickle) copies each view on its own: make them views of the ledger again.
         self.__dict__.update(state)
@@ -248,7 +255,12 @@ class CareModel(mesa.Model):
         for value in vars(self.population).values():
             if isinstance(value, np.ndarray) and not value.flags.writeable:
                 shared[id(value)] = value
-        return copy.deepcopy(self, shared)
+        # The agents are views of rows, made anew: copying Mesa's registries of them took most of the time.
+        for registry in (self._agents, self._agents_by_type, self._all_agents):
+            shared[id(registry)] = None
+        twin = copy.deepcopy(self, shared)
+        twin._make_facility_agents()
+        return twin
 
     def occupied_beds(self) -> np.ndarray:
         """Occupied beds per facility, now."""
@@ -423,18 +435,19 @@ class CareModel(mesa.Model):
         assert self._episodes is not None
         return self._episodes.days(day_of_year, day_of_year + 1)
 
-    def _todays_shocks(self, day_of_year: int) -> np.ndarray:
-        """Taste shocks of today's episodes, from a block drawn for as many days as `SHOCK_BLOCK_EPISODES` allow.
+    def _todays_shocks(self, day_of_year: int) -> tuple[np.ndarray, np.ndarray]:
+        """Taste shocks of today's episodes: a block of days' shocks (`SHOCK_BLOCK_EPISODES`) and today's rows of it.
 
         Shocks are keyed by episode, so drawing a block of days at once gives each day the same
-        shocks in one call where small days would each make a dozen.
+        shocks in one call where small days would each make a dozen. With shared draws, the block
+        is the year's (`sim.draws`).
         """
         assert self._episodes is not None
         bounds = self._episodes.start
         begin, end = bounds[day_of_year], bounds[day_of_year + 1]
         if self._shared_year is not None:
-            shocks = self._shared_year.shocks
-            return shocks[begin:end] if self._kept is None else shocks.take(self._kept[begin:end], axis=0)
+            rows = np.arange(begin, end) if self._kept is None else self._kept[begin:end]
+            return self._shared_year.shocks, rows
         first, last = self._shock_range
         if not first <= begin <= end <= last:
             # Whole days up to the block size, and at least today.
@@ -443,7 +456,7 @@ class CareModel(mesa.Model):
             k = self.region.cell_candidates.shape[1]
             self._shocks = choice.taste_shocks(self.seed, self._episodes.key[first:last], k)
             self._shock_range = (first, last)
-        return self._shocks[begin - first : end - first]
+        return self._shocks, np.arange(begin - first, end - first)
 
     # ------------------------------------------------------------------ money
     def _settle(
@@ -578,7 +591,7 @@ class CareModel(mesa.Model):
         self._today.transfers_up += int(resident.size)
 
     # ------------------------------------------------------------------ 3. seek care
-    def _seek_care(self, eps: Episodes, shocks: np.ndarray) -> _Requests:
+    def _seek_care(self, eps: Episodes, shocks: tuple[np.ndarray, np.ndarray]) -> _Requests:
         t = self._today
         n = len(eps)
         t.episodes = n
@@ -639,7 +652,8 @@ class CareModel(mesa.Model):
             admission_probability=s.illness.admission_probability.as_array(),
             trust_term=trust_term,
             signed_pull=signed_pull,
-            shocks=shocks,
+            shocks=shocks[0],
+            shock_rows=shocks[1],
             managed_pull=float(self.policy.managed_follow_up_pull),
             facility_tier=f.tier,
             facility_consortium=f.consortium,

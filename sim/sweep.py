@@ -95,12 +95,16 @@ def run_indicators(scenario: Scenario, seed: int) -> dict[str, float]:
     The run's beginning comes from this process's `PrefixCache` where it can (same results).
     """
     annual = run(scenario, seed=seed, prefixes=_PREFIXES).annual
+    columns = _stored_columns(annual)
+    values = annual[columns].to_numpy(dtype=np.float64)
+    finite = np.isfinite(values)
+    count = finite.sum(axis=0)
+    # Year after year, as a Series' mean adds them (fewer than 8 values: in order); no finite value: NaN.
+    total = np.where(finite, values, 0.0).sum(axis=0)
+    mean = np.divide(total, count, out=np.full(len(columns), np.nan), where=count > 0)
     out: dict[str, float] = {}
-    for column in _stored_columns(annual):
-        values = annual[column].astype(float)
-        out[column] = float(values.iloc[-1])
-        finite = values[np.isfinite(values)]
-        out[f"{column}_mean"] = float(finite.mean()) if len(finite) else float("nan")
+    for column, last, average in zip(columns, values[-1].tolist(), mean.tolist(), strict=True):
+        out[column], out[f"{column}_mean"] = last, average
     return out
 
 

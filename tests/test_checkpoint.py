@@ -59,6 +59,19 @@ def test_a_copied_model_goes_on_exactly_as_the_original(how: str) -> None:
     pd.testing.assert_frame_equal(twin.recorder.daily(), model.recorder.daily(), check_exact=True)
 
 
+def test_a_model_copied_under_a_scenario_has_its_own_facility_agents() -> None:
+    scenario = sim.load_scenario(None, SMALL)
+    model = CareModel(scenario, seed=4)
+    model.run_years(1)
+    twin = model.copy_under(scenario.model_copy(update={"name": "twin"}))
+    assert twin.scenario.name == "twin" and twin.region is model.region
+    rows = [[(a.unique_id, a.index, a.name) for a in m.agents] for m in (twin, model)]
+    assert rows[0] == rows[1]
+    assert all(a.model is twin for a in twin.agents) and all(a.model is model for a in model.agents)
+    twin.facilities.beds[0] += 1
+    assert twin.agents[0].beds == model.agents[0].beds + 1
+
+
 def test_runs_from_a_kept_beginning_equal_runs_from_the_start() -> None:
     cache = PrefixCache()
     runs = [(path, []) for path in SCENARIOS if path.stem != "baseline"]
