@@ -508,13 +508,58 @@ def thin(year: UnthinnedYear, keep: np.ndarray | None, buffers: Buffers) -> tupl
     """
     if keep is None:
         return year.episodes, None
-    every = year.episodes
-    kept = np.flatnonzero(year.keep_draw < keep.take(every.resident))
-    fields = [
-        getattr(every, name).take(kept, out=buffers.get(f"illness.episodes.{name}", kept.size, dtype))
-        for name, dtype in _EPISODE_FIELDS
-    ]
-    return YearEpisodes(*fields, np.searchsorted(kept, every.start), every.admission_word), kept
+    every, n = year.episodes, len(year.episodes)
+    out = [buffers.get(f"illness.episodes.{name}", n, dtype) for name, dtype in (*_EPISODE_FIELDS, ("kept", np.int64))]
+    m, start = _thin(year.keep_draw, keep, every.resident, every.kind, every.severity, every.key, every.start, *out)
+    *fields, kept = (field[:m] for field in out)
+    return YearEpisodes(*fields, start, every.admission_word), kept
+
+
+def _thin_numpy(
+    keep_draw: np.ndarray,
+    keep: np.ndarray,
+    resident: np.ndarray,
+    kind: np.ndarray,
+    severity: np.ndarray,
+    key: np.ndarray,
+    start: np.ndarray,
+    *out: np.ndarray,
+) -> tuple[int, np.ndarray]:
+    kept = np.flatnonzero(keep_draw < keep.take(resident))
+    for field, into in zip((resident, kind, severity, key, np.arange(resident.size)), out, strict=True):
+        field.take(kept, out=into[: kept.size])
+    return kept.size, np.searchsorted(kept, start)
+
+
+@kernel(_thin_numpy)
+def _thin(
+    keep_draw: np.ndarray,
+    keep: np.ndarray,
+    resident: np.ndarray,
+    kind: np.ndarray,
+    severity: np.ndarray,
+    key: np.ndarray,
+    start: np.ndarray,
+    out_resident: np.ndarray,
+    out_kind: np.ndarray,
+    out_severity: np.ndarray,
+    out_key: np.ndarray,
+    out_kept: np.ndarray,
+) -> tuple[int, np.ndarray]:
+    """`thin`'s kept episodes written into `out_*` in one pass: (how many, where each day's begin, then the end)."""
+    new_start = np.empty(start.size, np.int64)
+    m, d = 0, 0
+    for i in range(resident.size):
+        while start[d] == i:  # days (empty ones too) begin at the kept episodes so far
+            new_start[d] = m
+            d += 1
+        if keep_draw[i] < keep[resident[i]]:
+            out_resident[m], out_kind[m], out_severity[m], out_key[m], out_kept[m] = (
+                resident[i], kind[i], severity[i], key[i], i
+            )  # fmt: skip
+            m += 1
+    new_start[d:] = m
+    return m, new_start
 
 
 _Events = tuple[np.ndarray, np.ndarray, np.ndarray]

@@ -457,15 +457,21 @@ def out_of_pocket(visit: np.ndarray, rate: np.ndarray, stay: np.ndarray, start_l
 
 
 def cost_table_rows(
-    visit: np.ndarray, rate: np.ndarray, stay: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]
+    visit: np.ndarray,
+    rate: np.ndarray,
+    stay: np.ndarray,
+    transform: Callable[[np.ndarray], np.ndarray],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """(R, parts, K) rows of the expected-cost table (`COST_TABLE_PARTS`) from its (R, K) visit bills, rates and stays.
 
     The transformed out-of-pocket cost is tabulated for the two states of a patient's annual
     outpatient start-line that cover almost every visit: all of the visit falls within what is
-    left of it (`start_line_unmet`), or none is left (`start_line_met`).
+    left of it (`start_line_unmet`), or none is left (`start_line_met`). Written in `out` (last
+    year's table, of the same shape) if given: fresh memory is slow (see `arrays.Buffers`).
     """
-    table = np.empty((visit.shape[0], len(COST_TABLE_PARTS), visit.shape[1]))
+    shape = (visit.shape[0], len(COST_TABLE_PARTS), visit.shape[1])
+    table = out if out is not None and out.shape == shape else np.empty(shape)
     table[:, _VISIT], table[:, _RATE], table[:, _STAY] = visit, rate, stay
     table[:, _UNMET] = transform(out_of_pocket(visit, rate, stay, np.inf))
     table[:, _MET] = transform(out_of_pocket(visit, rate, stay, 0.0))

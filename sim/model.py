@@ -772,6 +772,7 @@ class CareModel(mesa.Model):
             visit_rate[self._visit_key].reshape(-1, k),
             stay_cost[self._stay_key].reshape(-1, k),
             choice.log_cost,
+            out=self._cost_table,  # last year's, read no more
         )
 
     def _expected_costs(self, resident: np.ndarray, severity: np.ndarray, kind: np.ndarray) -> ExpectedCosts:

@@ -110,6 +110,18 @@ def test_admission_draws():
     assert np.all(compiled[~acute] == 1.0) and np.all((compiled[acute] >= 0) & (compiled[acute] < 1))
 
 
+def test_thin(built):
+    """Thinning a shared year (`sim.draws`) in one pass: the kept episodes, their rows and day starts."""
+    scenario, reg = built
+    pop = population.build(reg, scenario.population, 5)
+    year = illness.draw_unthinned_year(5, 2, pop.age, pop.chronic, scenario.illness)
+    assert year is not None
+    keep = np.random.default_rng(1).random(len(pop))
+    compiled, twin = both(lambda: illness.thin(year, keep, Buffers()))
+    assert_identical(compiled, twin)
+    assert 0 < len(compiled[0]) < len(year.episodes)
+
+
 @pytest.mark.parametrize("block", [1, 7, 1000])
 def test_poisson_events_by_block(block):
     """Residents drawn in blocks have the same events: in the one-block order once sorted by event number."""
