@@ -461,21 +461,75 @@ def cost_table_rows(
     rate: np.ndarray,
     stay: np.ndarray,
     transform: Callable[[np.ndarray], np.ndarray],
+    *,
+    visit_key: np.ndarray | None = None,
+    stay_key: np.ndarray | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(R, parts, K) rows of the expected-cost table (`COST_TABLE_PARTS`) from its (R, K) visit bills, rates and stays.
+    """(R, parts, K) rows of the expected-cost table (`COST_TABLE_PARTS`) from visit bills, rates and stays.
 
     The transformed out-of-pocket cost is tabulated for the two states of a patient's annual
     outpatient start-line that cover almost every visit: all of the visit falls within what is
-    left of it (`start_line_unmet`), or none is left (`start_line_met`). Written in `out` (last
-    year's table, of the same shape) if given: fresh memory is slow (see `arrays.Buffers`).
+    left of it (`start_line_unmet`), or none is left (`start_line_met`).
+
+    Args:
+        visit: Visit bills: (R, K) rows, or a flat array that `visit_key` picks from.
+        rate: Their reimbursement rates, likewise.
+        stay: Expected out-of-pocket stays: (R, K) rows, or a flat array that `stay_key` picks from.
+        transform: Elementwise function of the out-of-pocket cost (numpy's: see `accel`).
+        visit_key: (R, K) where each entry's visit and rate are in the flat arrays.
+        stay_key: (R, K) where each entry's stay is.
+        out: Last year's table, written over if of the same shape (fresh memory is slow: see `arrays.Buffers`).
     """
-    shape = (visit.shape[0], len(COST_TABLE_PARTS), visit.shape[1])
+    if visit_key is None or stay_key is None:
+        visit_key = stay_key = np.arange(visit.size).reshape(visit.shape)
+        visit, rate, stay = visit.ravel(), rate.ravel(), stay.ravel()
+    shape = (visit_key.shape[0], len(COST_TABLE_PARTS), visit_key.shape[1])
     table = out if out is not None and out.shape == shape else np.empty(shape)
-    table[:, _VISIT], table[:, _RATE], table[:, _STAY] = visit, rate, stay
-    table[:, _UNMET] = transform(out_of_pocket(visit, rate, stay, np.inf))
-    table[:, _MET] = transform(out_of_pocket(visit, rate, stay, 0.0))
+    unmet, met = _cost_table_parts(visit, rate, stay, visit_key, stay_key, table)
+    table[:, _UNMET] = transform(unmet)
+    table[:, _MET] = transform(met)
     return table
+
+
+def _cost_table_parts_numpy(
+    visit: np.ndarray,
+    rate: np.ndarray,
+    stay: np.ndarray,
+    visit_key: np.ndarray,
+    stay_key: np.ndarray,
+    table: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    v, r, s = visit[visit_key], rate[visit_key], stay[stay_key]
+    table[:, _VISIT], table[:, _RATE], table[:, _STAY] = v, r, s
+    return out_of_pocket(v, r, s, np.inf), out_of_pocket(v, r, s, 0.0)
+
+
+@kernel(_cost_table_parts_numpy)
+def _cost_table_parts(
+    visit: np.ndarray,
+    rate: np.ndarray,
+    stay: np.ndarray,
+    visit_key: np.ndarray,
+    stay_key: np.ndarray,
+    table: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The table's visit, rate and stay parts written in one pass; the out-of-pocket costs to transform returned."""
+    n, k = visit_key.shape
+    unmet, met = np.empty((n, k)), np.empty((n, k))
+    for i in range(n):
+        for j in range(k):
+            v, r, s = visit[visit_key[i, j]], rate[visit_key[i, j]], stay[stay_key[i, j]]
+            table[i, _VISIT, j], table[i, _RATE, j], table[i, _STAY, j] = v, r, s
+            unmet[i, j] = (v - _above_zero(v - np.inf) * r) + s
+            met[i, j] = (v - _above_zero(v - 0.0) * r) + s
+    return unmet, met
+
+
+@helper
+def _above_zero(x: float) -> float:
+    """`np.maximum(0.0, x)` (NaN stays NaN)."""
+    return x if x > 0.0 or x != x else 0.0
 
 
 def home_codes(cell: np.ndarray, scheme: np.ndarray) -> np.ndarray:

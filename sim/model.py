@@ -768,10 +768,12 @@ class CareModel(mesa.Model):
         # side, so a patient's are read from neighbouring memory.
         k = self.region.cell_candidates.shape[1]
         self._cost_table = cost_table_rows(
-            visit_cost[self._visit_key].reshape(-1, k),
-            visit_rate[self._visit_key].reshape(-1, k),
-            stay_cost[self._stay_key].reshape(-1, k),
+            visit_cost,
+            visit_rate,
+            stay_cost,
             choice.log_cost,
+            visit_key=self._visit_key.reshape(-1, k),
+            stay_key=self._stay_key.reshape(-1, k),
             out=self._cost_table,  # last year's, read no more
         )
 

@@ -167,6 +167,16 @@ def test_split_claims_equal_twin(per_claim: bool) -> None:
     _assert_same(got, want)
 
 
+def test_cost_table_parts_equal_twin() -> None:
+    rng = np.random.default_rng(3)
+    visit, rate, stay = rng.uniform(0, 900, 200), rng.uniform(0, 1, 200), rng.uniform(0, 500, 120)
+    visit[:3], stay[:2] = [0.0, np.inf, np.nan], [np.nan, -0.0]
+    keys = rng.integers(0, 200, (64, 6)), rng.integers(0, 120, (64, 6))
+    got, want = _both(insurance._cost_table_parts, visit, rate, stay, *keys, np.full((64, 5, 6), -1.0))
+    _assert_same(got, want)  # the parts returned and the table written
+    assert np.isnan(got[0][0]).any()
+
+
 def test_table_kernels_equal_twins() -> None:
     rng = np.random.default_rng(7)
     k, n, cells = 6, 500, 50
