@@ -376,6 +376,7 @@ class CareModel(mesa.Model):
         if self._shared_year is not None:
             self._episodes, self._kept = illness.thin(self._shared_year.unthinned, keep, self._episode_buffers)
         else:
+            self._kept = None
             self._episodes = illness.draw_year(
                 self.seed,
                 self.year,
