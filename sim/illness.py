@@ -479,11 +479,12 @@ def draw_unthinned_year(
     """
     buffers = Buffers()
     acute, follow_up = _candidates(seed, year, age, chronic, params, buffers)
-    episodes = _by_arrival(acute, follow_up, _draws(seed, year, age, params, None, buffers), 0, seed, buffers)
+    draws = _draws(seed, year, age, params, None, buffers)
+    episodes = _by_arrival(acute, follow_up, draws, 0, seed, buffers)
     day = np.repeat(np.arange(DAYS_PER_YEAR, dtype=np.int16), np.diff(episodes.start))
     arrival = _arrival(day, episodes.key)  # non-decreasing: equal words are neighbours
     resident, _, event = acute
-    key = rng.bits_after(_resident_words_of(seed, "illness.key.acute", year, age.size)[resident], event)
+    key = rng.bits_after(draws[2][resident], event)  # the acute episodes' keys, as `_batch` makes them
     order = np.argsort(key)
     key = key.take(order)
     if np.any(arrival[1:] == arrival[:-1]) or np.any(key[1:] == key[:-1]):
