@@ -133,6 +133,22 @@ class InsuranceParams(StrictModel):
     )
 
 
+def contribution_income(params: InsuranceParams, employees: int, residents: int, year: int) -> float:
+    """A year's contributions to the pooled fund (医保基金筹资), yuan.
+
+    Each insured pays their scheme's contribution, grown by `contribution_growth` a year from year 0
+    (the warm-up's year −1 pays year 0's rates).
+
+    Args:
+        params: The schemes' contribution rules.
+        employees: Residents insured by the employee scheme.
+        residents: All residents (the others are in the resident scheme).
+        year: Simulated year.
+    """
+    growth = (1.0 + params.contribution_growth) ** max(year, 0)
+    return growth * (employees * params.contribution_employee + (residents - employees) * params.contribution_resident)
+
+
 @dataclass
 class SchemeTable:
     """Benefit rules as arrays indexed [scheme, level] (schemes: EMPLOYEE, RESIDENT)."""

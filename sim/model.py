@@ -55,6 +55,7 @@ from sim.insurance import (
     SchemeTable,
     claim_rate_table,
     claim_rates,
+    contribution_income,
     cost_table_rows,
     expected_costs,
     home_codes,
@@ -346,22 +347,20 @@ class CareModel(mesa.Model):
         self._sign_up()
         self._signed_count = int(np.count_nonzero(pop.signed))  # residents sign up only at a year start
         if policy.capitation_rate > 0:
-            signed = np.flatnonzero(pop.signed)
-            station = self.region.cell_candidates[pop.cell[signed], 0]
-            centre = self.region.cell_candidates[pop.cell[signed], 1]
-            share = s.levers.capitation.station_share
-            paid = policy.capitation_rate * (
-                share * np.bincount(station, minlength=len(f)) + (1 - share) * np.bincount(centre, minlength=len(f))
+            home = pop.cell[pop.signed]
+            paid = payment.capitation_payments(
+                policy.capitation_rate,
+                s.levers.capitation.station_share,
+                station=self.region.cell_candidates[home, 0],
+                centre=self.region.cell_candidates[home, 1],
+                n_facilities=len(f),
             )
             payee = np.flatnonzero(paid)
             self._pay_lump_sum(payee, paid[payee])
             self._today.capitation_paid = float(paid.sum())
 
-        growth = (1.0 + s.insurance.contribution_growth) ** max(self.year, 0)
         employees = int(np.count_nonzero(pop.scheme == population.EMPLOYEE))
-        income = growth * (
-            employees * s.insurance.contribution_employee + (len(pop) - employees) * s.insurance.contribution_resident
-        )
+        income = contribution_income(s.insurance, employees, len(pop), self.year)
         self.fund.collect(income)
         self._today.fund_income = income
         self._annual_paid[:] = 0.0
@@ -910,10 +909,9 @@ class CareModel(mesa.Model):
             self.scenario.levers.response,
         )
         if policy.revenue_cap is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):  # no revenue last year: no growth rate, no cap
-                growth = f.medical_revenue() / f.last_revenue - 1.0
-            over = (f.tier >= 2) & np.isfinite(growth) & (growth > policy.revenue_cap)
-            f.intensity[over] *= (1.0 + policy.revenue_cap) / (1.0 + growth[over])
+            f.intensity = payment.capped_intensity(
+                f.intensity, f.medical_revenue(), f.last_revenue, f.tier > _PRIMARY_TIERS, policy.revenue_cap
+            )
         self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
         self.fund.close_year()
         f.close_year()
@@ -931,13 +929,14 @@ class CareModel(mesa.Model):
         self._pay_lump_sum(payee, amount[payee])
         self._today.budget_settlement = float(transfer.sum())
         # The lead invests part of what it keeps in its primary members' capability (资源下沉).
-        invest = gb.reinvest_share * np.maximum(0.0, amount[self.region.consortium_lead])
-        members = (f.tier <= _PRIMARY_TIERS) & (f.consortium >= 0)
-        member_revenue = np.bincount(f.consortium[members], weights=f.medical_revenue()[members], minlength=invest.size)
-        gain = r.quality_per_investment * np.divide(
-            invest, member_revenue, out=np.zeros_like(invest), where=member_revenue > 0
+        f.quality = payment.sinking_quality(
+            f.quality,
+            invest=gb.reinvest_share * np.maximum(0.0, amount[self.region.consortium_lead]),
+            consortium=f.consortium,
+            member=(f.tier <= _PRIMARY_TIERS) & (f.consortium >= 0),
+            revenue=f.medical_revenue(),
+            quality_per_investment=r.quality_per_investment,
         )
-        f.quality[members] = np.minimum(1.0, f.quality[members] + gain[f.consortium[members]])
 
     def _margins(self) -> tuple[np.ndarray, np.ndarray]:
         """Per facility: share of an extra yuan of services kept, and of an extra case's bill kept."""

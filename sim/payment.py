@@ -395,3 +395,84 @@ def share_transfer(
         where=member_revenue[c] > 0,
     )
     return out
+
+
+def capitation_payments(
+    rate: float, station_share: float, station: np.ndarray, centre: np.ndarray, n_facilities: int
+) -> np.ndarray:
+    """A year's capitation (按人头) per facility: `rate` per signed resident, split between their two primary levels.
+
+    Args:
+        rate: Yuan per signed resident per year.
+        station_share: Share paid to the resident's village clinic or community station; the rest to
+            their health centre.
+        station: Each signed resident's village clinic or station.
+        centre: Each signed resident's health centre.
+        n_facilities: Facilities in the region.
+
+    Returns:
+        Yuan per facility; they add up to `rate` × signed residents.
+    """
+    return rate * (
+        station_share * np.bincount(station, minlength=n_facilities)
+        + (1 - station_share) * np.bincount(centre, minlength=n_facilities)
+    )
+
+
+def capped_intensity(
+    intensity: np.ndarray, revenue: np.ndarray, last_revenue: np.ndarray, hospital: np.ndarray, cap: float
+) -> np.ndarray:
+    """Service intensity after the revenue-growth cap (医药总收入增幅控制): hospitals over it cut back to it.
+
+    A hospital whose medical revenue grew more than `cap` this year scales its intensity by
+    (1 + cap) / (1 + growth), which would have kept this year's revenue at the cap.
+
+    Args:
+        intensity: Service intensity per facility.
+        revenue: This year's medical revenue per facility.
+        last_revenue: Last year's (NaN or 0: no growth rate, no cap).
+        hospital: Facilities the cap applies to.
+        cap: Most yearly growth allowed.
+
+    Returns:
+        Intensity per facility (a new array).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = revenue / last_revenue - 1.0
+    over = hospital & np.isfinite(growth) & (growth > cap)
+    capped = intensity.copy()
+    capped[over] *= (1.0 + cap) / (1.0 + growth[over])
+    return capped
+
+
+def sinking_quality(
+    quality: np.ndarray,
+    invest: np.ndarray,
+    consortium: np.ndarray,
+    member: np.ndarray,
+    revenue: np.ndarray,
+    quality_per_investment: float,
+) -> np.ndarray:
+    """Quality of primary members after their lead invests in them (资源下沉), capped at 1.
+
+    Each member of a consortium gains `quality_per_investment` × the consortium's investment ÷
+    its members' revenue this year (no revenue: no gain).
+
+    Args:
+        quality: Quality per facility.
+        invest: Yuan invested per consortium.
+        consortium: Consortium of each facility.
+        member: Facilities that receive the investment (primary members of a consortium).
+        revenue: This year's medical revenue per facility.
+        quality_per_investment: Quality per unit of investment ÷ member revenue.
+
+    Returns:
+        Quality per facility (a new array).
+    """
+    member_revenue = np.bincount(consortium[member], weights=revenue[member], minlength=invest.size)
+    gain = quality_per_investment * np.divide(
+        invest, member_revenue, out=np.zeros_like(invest), where=member_revenue > 0
+    )
+    raised = quality.copy()
+    raised[member] = np.minimum(1.0, quality[member] + gain[consortium[member]])
+    return raised
