@@ -267,6 +267,21 @@ class CareModel(mesa.Model):
         """Occupied beds per facility, now."""
         return self.wards.occupied(len(self.facilities))
 
+    def annual_accounts(self) -> dict[str, np.ndarray]:
+        """Each resident's insurance accounts this year, yuan (read-only views; zeroed at each year start).
+
+        Keys: `outpatient_start_line_paid` (toward the annual outpatient start-line, 门诊起付线),
+        `outpatient_fund_paid` and `inpatient_fund_paid` (toward the annual caps, 封顶线; a capitated
+        visit counts the fund's part it would have paid).
+        """
+        names = ("outpatient_start_line_paid", "outpatient_fund_paid", "inpatient_fund_paid")
+        accounts = {}
+        for name, column in zip(names, self._annual_paid.T, strict=True):
+            view = column.view()
+            view.flags.writeable = False
+            accounts[name] = view
+        return accounts
+
     def run_years(self, years: int, progress: object | None = None) -> None:
         """Advance `years` more whole years (after the warm-up, if it has not run yet).
 
