@@ -1,7 +1,13 @@
-"""Shared fixtures: small runs reused across tests (a run at scale 0.02 takes about a second a year)."""
+"""Shared fixtures: small runs reused across tests (a run at scale 0.02 takes about a second a year).
+
+With `TIERSIM_REQUIRE_ALL=1` (set by `.ci/run`) a test that would skip — no browser, no policy
+seeds beside the repository, numba or a test tool missing — fails instead, so nothing is left
+unchecked without anyone noticing.
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +15,44 @@ from pathlib import Path
 import pytest
 
 import sim
+from sim import accel
 from sim.model import CareModel
+
+REQUIRE_ALL = os.environ.get("TIERSIM_REQUIRE_ALL") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    """Under `TIERSIM_REQUIRE_ALL=1`, a skipped test is reported as failed, with the reason it skipped."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_ALL and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped where every test must run (TIERSIM_REQUIRE_ALL=1): {reason}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Compile (or load) every kernel once, before the first test: a tiny run with every lever on.
+
+    Parallel test workers take turns (a lock beside the kernel cache), so one compiles and the
+    others load what it cached, instead of each compiling the same kernels at once.
+    """
+    if not accel.numba_enabled():
+        return
+    import fcntl
+
+    import numba
+
+    folder = Path(numba.config.CACHE_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    levers = ("reserved_beds", "start_line", "global_budget", "capitation", "per_diem", "drg", "family_doctor")
+    overrides = ["run.scale=0.002", "run.years=1", *(f"levers.{name}.enabled=true" for name in levers)]
+    overrides += [f"levers.{name}.start_year=0" for name in levers]
+    with open(folder.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        sim.run(sim.load_scenario(overrides=overrides))
 
 SMALL = ["run.scale=0.02", "run.years=2"]
 
