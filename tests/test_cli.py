@@ -196,45 +196,43 @@ def test_bad_out_as_the_user_meets_it(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
-@pytest.fixture()
-def disk_full_after(monkeypatch):
-    """Make a spied function's caller find the disk full once it returns: files can no longer grow.
+def _main_with_disk_full_after(monkeypatch, module: object, name: str, argv: list[str]) -> int:
+    """`main(argv)`, where files can no longer grow once `module.name` (spied, not replaced) returns.
 
     RLIMIT_FSIZE = 0 fails every write of a byte with EFBIG (Python ignores SIGXFSZ), as a full disk
-    fails it with ENOSPC; the limit is lifted when the test ends.
+    fails it with ENOSPC. The limit is lifted as soon as `main` returns: pytest's own output may be
+    a file.
     """
     original = resource.getrlimit(resource.RLIMIT_FSIZE)
+    real = getattr(module, name)
 
-    def fill(module: object, name: str) -> None:
-        real = getattr(module, name)
+    def then_full(*args, **kwargs):
+        value = real(*args, **kwargs)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, original[1]))
+        return value
 
-        def then_full(*args, **kwargs):
-            value = real(*args, **kwargs)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (0, original[1]))
-            return value
-
-        monkeypatch.setattr(module, name, then_full)
-
-    yield fill
-    resource.setrlimit(resource.RLIMIT_FSIZE, original)
+    monkeypatch.setattr(module, name, then_full)
+    try:
+        return main(argv)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, original)
 
 
-def test_run_whose_write_fails_late_keeps_earlier_results(tmp_path, monkeypatch, capsys, disk_full_after):
+def test_run_whose_write_fails_late_keeps_earlier_results(tmp_path, monkeypatch, capsys):
     import sim.runner
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "res").mkdir()
     (tmp_path / "res" / "summary.json").write_text('{"earlier": true}')
     before = _files(tmp_path)
-    disk_full_after(sim.runner, "run")
     tiny = ["--scale", "0.003", "--years", "1", "--set", "run.warmup_days=10", "--no-report", "--quiet"]
-    assert main(["run", *tiny, "--out", "res"]) == 1
+    assert _main_with_disk_full_after(monkeypatch, sim.runner, "run", ["run", *tiny, "--out", "res"]) == 1
     err = _one_error_line(capsys)
     assert err.startswith("tiersim: error: cannot write res: File too large; no results written"), err
     assert _files(tmp_path) == before and [p.name for p in tmp_path.iterdir()] == ["res"]
 
 
-def test_sweep_whose_write_fails_late_keeps_its_store(tmp_path, monkeypatch, capsys, disk_full_after):
+def test_sweep_whose_write_fails_late_keeps_its_store(tmp_path, monkeypatch, capsys):
     import sim.sweep
 
     monkeypatch.chdir(tmp_path)
@@ -244,8 +242,9 @@ def test_sweep_whose_write_fails_late_keeps_its_store(tmp_path, monkeypatch, cap
     )
     assert main(["sweep", "exp.toml", "--out", "store", "--workers", "1", "--quiet"]) == 0
     before = _files(tmp_path)
-    disk_full_after(sim.sweep, "sweep")  # the store is complete: the command goes on to write its summary
-    assert main(["sweep", "exp.toml", "--out", "store", "--workers", "1", "--quiet"]) == 1
+    # The store is complete, so the sweep runs nothing and the command goes on to write its summary.
+    again = ["sweep", "exp.toml", "--out", "store", "--workers", "1", "--quiet"]
+    assert _main_with_disk_full_after(monkeypatch, sim.sweep, "sweep", again) == 1
     err = _one_error_line(capsys)
     assert err.startswith("tiersim: error: cannot write store/summary.csv: File too large; finished runs are stored")
     assert _files(tmp_path) == before
