@@ -32,6 +32,7 @@ from sim import data, population, region
 from sim.config import Scenario
 from sim.illness import DAYS_PER_YEAR
 from sim.params import TIERS
+from sim.paths import check_output
 from sim.provenance import code_version
 
 REPO = Path(__file__).resolve().parents[1]
@@ -680,6 +681,11 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated scales, e.g. 0.02,0.2,1: print the scale-invariance table instead",
     )
     args = parser.parse_args(argv)
+    if args.out is not None:
+        try:
+            check_output(args.out, folder=False)  # before the runs, which take minutes
+        except sim.ScenarioError as exc:
+            parser.exit(2, f"baseline_vs_published: {exc}\n")
 
     if args.scales is not None:
         try:

@@ -33,6 +33,7 @@ import pandas as pd
 from sim.config import ScenarioError
 from sim.experiment import load_experiment
 from sim.metrics import TARGETS
+from sim.paths import check_output
 from sim.research_report import GROWTH, PRIMARY, frontier_figure
 from sim.sweep import point_summary, sweep
 
@@ -181,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--figure", type=Path, help="frontier HTML (default: FOLDER/frontier.html)")
     p.add_argument("--table", type=Path, help="Markdown table (default: FOLDER/frontier.md)")
     args = p.parse_args(argv)
+    figure_path = args.figure or args.folder / "frontier.html"
+    table_path = args.table or args.folder / "frontier.md"
     try:
+        check_output(args.folder, "FOLDER")
+        check_output(figure_path, "--figure", folder=False)
+        check_output(table_path, "--table", folder=False)
         summary, parameters = load_summary(args.folder, args.experiment, args.overrides, args.workers)
     except ScenarioError as exc:
         print(f"frontier: error: {exc}", file=sys.stderr)
@@ -190,8 +196,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"frontier: error: {args.folder}: no finished run has {PRIMARY} and {GROWTH}", file=sys.stderr)
         return 2
     ranked = rank_points(summary)
-    figure_path = args.figure or args.folder / "frontier.html"
-    table_path = args.table or args.folder / "frontier.md"
     fig = frontier_figure(summary, parameters)
     fig.write_html(figure_path, include_plotlyjs=True)
     text = markdown_table(ranked, parameters, args.closest)

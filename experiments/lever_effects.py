@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 import sim
+from sim.paths import check_output
 from sim.provenance import code_version
 
 REPO = Path(__file__).resolve().parents[1]
@@ -297,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.years < 2:
         parser.exit(2, "lever_effects: --years must be at least 2 (revenue growth needs two years)\n")
+    if args.out is not None:
+        try:
+            check_output(args.out, folder=False)  # before the runs, which take minutes
+        except sim.ScenarioError as exc:
+            parser.exit(2, f"lever_effects: {exc}\n")
 
     version = code_version()  # before the runs: the code they import is the code of this moment
     overrides = [f"run.scale={args.scale}", f"run.years={args.years}", f"run.seed={args.seed}"]

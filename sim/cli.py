@@ -1,7 +1,9 @@
 """The `tiersim` command line: run, compare, sweep, sensitivity, calibrate, validate, params, app.
 
-Every user error (bad scenario, bad flag, out-of-range value) prints one line to stderr and exits
-with status 2 — no traceback, and no output folder is created or touched.
+Every user error (bad scenario, bad flag, out-of-range value, an `--out` that cannot be written)
+prints one line to stderr and exits with status 2 before any work — no traceback, and no output
+folder is created or touched. A write that fails late (disk full) prints one line and exits with
+status 1; earlier results stay as they were.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.config import ScenarioError, load_scenario, parameter_rows
+from sim.paths import WriteError, check_output
 
 EXIT_USAGE = 2
 ENGINE_NAMES = ("array", "reference")
@@ -128,10 +131,10 @@ def _executor_choice(args: argparse.Namespace) -> object:
     return choice
 
 
-def _research_out(args: argparse.Namespace, prefix: str, name: str) -> Path:
-    out = args.out or Path("results") / f"{prefix}-{name}"
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: exists and is not a folder")
+def _out(args: argparse.Namespace, default: str) -> Path:
+    """The output folder, `--out` or results/<default>, checked before any work is done."""
+    out = args.out or Path("results") / default
+    check_output(out)
     return out
 
 
@@ -164,7 +167,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     experiment = load_experiment(args.experiment, args.overrides)
     choice = _executor_choice(args)
-    out = _research_out(args, "sweep", experiment.name)
+    out = _out(args, f"sweep-{experiment.name}")
     started = time.perf_counter()
     runs = _run_sweep(experiment, out, args, choice)
     summary = write_sweep_outputs(experiment, runs, out)  # type: ignore[arg-type]
@@ -201,7 +204,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     for indicator in indicators:
         check_indicator(indicator, experiment.scenario(0).run.years)
     choice = _executor_choice(args)
-    out = _research_out(args, "sensitivity", experiment.name)
+    out = _out(args, f"sensitivity-{experiment.name}")
     started = time.perf_counter()
     runs = _run_sweep(experiment, out, args, choice)
     tables = [analyse(experiment, runs, indicator) for indicator in indicators]  # type: ignore[arg-type]
@@ -226,7 +229,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     calibration = load_calibration(args.calibration, args.overrides)
     choice = _executor_choice(args)
-    out = _research_out(args, "calibrate", calibration.experiment.name)
+    out = _out(args, f"calibrate-{calibration.experiment.name}")
     started = time.perf_counter()
     with (
         open_executor(choice) as executor,  # type: ignore[arg-type]
@@ -262,9 +265,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.runner import run
 
     scenario = _scenario_from(args)
-    out = args.out or Path("results") / scenario.name
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: exists and is not a folder")
+    out = _out(args, scenario.name)
     total = scenario.run.warmup_days + scenario.run.years * DAYS_PER_YEAR
     started = time.perf_counter()
     with tqdm(
@@ -332,9 +333,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--workers = {args.workers} is invalid: allowed ≥ 1")
     scenarios = [load_scenario(path, _overrides(args)) for path in args.scenarios]
     check_comparable(scenarios, args.replications)
-    out = args.out or Path("results") / ("compare-" + "-".join(s.name for s in scenarios))
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: exists and is not a folder")
+    out = _out(args, "compare-" + "-".join(s.name for s in scenarios))
     started = time.perf_counter()
     total = len(scenarios) * args.replications
     with tqdm(total=total, unit="run", desc="compare", disable=args.quiet, file=sys.stderr, leave=False) as bar:
@@ -437,6 +436,13 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _left(command: str) -> str:
+    """What a command stopped part way leaves behind."""
+    if command in ("sweep", "sensitivity", "calibrate"):
+        return "finished runs are stored; run the same command to resume"
+    return "no results written; earlier results there are unchanged"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tiersim` command."""
     args = _parser().parse_args(argv)
@@ -459,10 +465,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return 0
+    except WriteError as exc:  # found only when writing (disk full, folder removed): not the user's input
+        print(f"tiersim: error: {exc}; {_left(args.command)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        resumable = args.command in ("sweep", "sensitivity", "calibrate")
-        note = "finished runs are stored; run the same command to resume" if resumable else "no results written"
-        print(f"tiersim: interrupted; {note}", file=sys.stderr)
+        print(f"tiersim: interrupted; {_left(args.command)}", file=sys.stderr)
         return 130
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim import metrics
 from sim.config import Scenario, ScenarioError
-from sim.runner import atomic_folder, run
+from sim.runner import atomic_folder, failure_text, run
 
 KEYS = ("scenario", "replication", "seed", "year", "calendar_year")
 
@@ -191,7 +191,7 @@ def _run_one(
     try:
         results = run(scenario, seed=seed)
     except Exception as exc:  # a failed run is recorded, the others go on
-        return None, None, f"{type(exc).__name__}: {exc}"
+        return None, None, failure_text(exc)
     return results.annual, results.daily if keep_daily else None, None
 
 

@@ -196,11 +196,19 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def not_utf8(source: str, exc: UnicodeDecodeError) -> ScenarioError:
+    """The one-line error of a file (`source` names it) whose bytes are not UTF-8 text."""
+    byte = exc.object[exc.start]
+    return ScenarioError(f"{source}: not UTF-8 text (byte {byte:#04x} at {exc.start}); save it as UTF-8")
+
+
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario file into a dict, resolving `extends` chains (cycles are errors)."""
     path = Path(path)
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a folder; give a TOML file")
     if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file not found")
+        raise ScenarioError(f"{path}: file not found")
     resolved = path.resolve()
     if resolved in _seen:
         raise ScenarioError(f"{path}: 'extends' loops back to a file already being read")
@@ -208,8 +216,10 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: malformed TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read file: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise not_utf8(str(path), exc) from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read file: {exc.strerror or exc}") from None
     parent = raw.pop("extends", None)
     if parent is None:
         return raw

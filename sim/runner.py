@@ -14,7 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from sim import metrics
 from sim.checkpoint import PrefixCache
 from sim.config import Scenario
 from sim.model import CareModel
+from sim.paths import writing
 from sim.reference import ReferenceModel
 
 ENGINES: dict[str, type[CareModel]] = {"array": CareModel, "reference": ReferenceModel}
@@ -72,26 +73,39 @@ class Results:
         return Path(out)
 
 
+def failure_text(exc: BaseException) -> str:
+    """A failed run's exception as one line, "Type: message", to store or show beside the runs that went on."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
 @contextmanager
 def atomic_folder(out: str | Path) -> Iterator[Path]:
     """A temporary folder beside `out` that replaces `out` only when the block completes.
 
     An interrupted or failed write never leaves a half-written `out`, and an existing `out` is
     kept until the new one is complete.
+
+    Raises:
+        WriteError: If the folder cannot be written (disk full, a parent removed or made a file).
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.mkdir()  # not mkdtemp: the results folder gets the user's usual permissions
     try:
-        yield tmp
-        if out.exists():
-            old = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.old")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        with writing(out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp.mkdir()  # not mkdtemp: the results folder gets the user's usual permissions
+            yield tmp
+            if out.exists():
+                old = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.old")
+                os.replace(out, old)
+                try:
+                    os.replace(tmp, out)
+                except OSError:
+                    os.replace(old, out)  # the earlier results stay where they were
+                    raise
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -101,14 +115,19 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
     """A temporary file name beside `path`; the file written there replaces `path` when the block completes.
 
     A killed or failed write leaves `path` as it was (and at most a hidden `.*.tmp` file).
+
+    Raises:
+        WriteError: If the file cannot be written (disk full, its folder removed).
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        yield tmp
-        os.replace(tmp, path)
+        with writing(path):
+            yield tmp
+            os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # its folder may be gone: the failure is already being raised
+            tmp.unlink(missing_ok=True)
 
 
 def run(

@@ -25,6 +25,7 @@ import pyarrow.compute
 import pyarrow.parquet as pq
 
 from sim.config import ScenarioError
+from sim.paths import writing
 from sim.runner import atomic_file
 
 MANIFEST = "experiment.json"
@@ -82,12 +83,13 @@ class RunStore:
         elif self.folder.exists() and any(self.folder.iterdir()):
             raise ScenarioError(f"--out {self.folder}: folder exists and is not a tiersim store; choose another --out")
         else:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            with writing(self.folder):
+                self.folder.mkdir(parents=True, exist_ok=True)
             with atomic_file(path) as tmp:
                 tmp.write_text(json.dumps({**manifest, "fingerprint": fingerprint}, indent=2, default=str), "utf-8")
-        self.parts.mkdir(exist_ok=True)
-        for stale in self.parts.glob(".*.tmp"):  # a write cut short by a kill
-            stale.unlink()
+        with writing(self.parts):  # the folder itself is made by the first `add`: a complete store has none
+            for stale in self.parts.glob(".*.tmp"):  # a write cut short by a kill
+                stale.unlink()
 
     def _part(self, run_id: int) -> Path:
         return self.parts / f"run-{run_id:07d}.parquet"
@@ -102,7 +104,8 @@ class RunStore:
 
     def add(self, row: dict[str, Any], meta: dict[str, Any]) -> None:
         """Store one finished run (atomically); `meta` (time taken, host) goes into the file's metadata."""
-        self.parts.mkdir(exist_ok=True)
+        with writing(self.parts):
+            self.parts.mkdir(exist_ok=True)
         table = pa.Table.from_pylist([row])
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"tiersim": json.dumps(meta)})
         _atomic_write_table(table, self._part(int(row["run_id"])))
@@ -153,4 +156,5 @@ class RunStore:
         table = pa.Table.from_pandas(self.read(), preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"tiersim": json.dumps(timings)})
         _atomic_write_table(table, self.folder / COMPACT)
-        shutil.rmtree(self.parts)
+        with writing(self.parts):
+            shutil.rmtree(self.parts)

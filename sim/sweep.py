@@ -41,7 +41,7 @@ from sim.config import Scenario, ScenarioError, load_scenario
 from sim.experiment import Experiment
 from sim.model import CareModel
 from sim.provenance import code_version
-from sim.runner import run
+from sim.runner import failure_text, run
 from sim.store import RunStore
 
 KEYS = ("run_id", "point", "replication", "seed")
@@ -114,7 +114,7 @@ def _job(scenario: Scenario, seed: int) -> tuple[dict[str, float] | None, str, f
     try:
         values = run_indicators(scenario, seed)
     except Exception as exc:  # a failed run is stored with its error; the sweep goes on
-        return None, f"{type(exc).__name__}: {exc}".replace("\n", " "), time.perf_counter() - started
+        return None, failure_text(exc), time.perf_counter() - started
     finally:
         if multiprocessing.parent_process() is not None and gc.get_freeze_count() == 0:
             # A worker process's modules, compiled kernels and cached region outlive every run: leave

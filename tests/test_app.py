@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 import urllib.request
@@ -21,9 +22,11 @@ from pathlib import Path
 import pytest
 from conftest import tiersim
 from test_browser import ARTIFACTS, CHROMIUM, FLAGS, MISSING, sync_playwright
+from werkzeug.serving import make_server
 
 import sim
 from sim.app import controls as ctl
+from sim.app import jobs
 from sim.app.jobs import Job
 from sim.app.server import _baseline, create_app
 from sim.app.text import UNIT_ZH
@@ -127,6 +130,35 @@ def test_job_streams_years_pairs_replications_and_cancels():
     stopped.cancel()
     stopped.wait(60)
     assert stopped.progress().state == "cancelled"
+
+
+def _failing_once(monkeypatch) -> list[str]:
+    """The dashboard's next model fails to build, as a run that meets a bug or runs out of memory would;
+    the models after it are the real ones. Returns the failures raised so far."""
+    real = jobs.CareModel
+    raised: list[str] = []
+
+    def model(*args, **kwargs):
+        if not raised:
+            raised.append("raised")
+            raise RuntimeError("injected failure:\n  a message of two lines")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "CareModel", model)
+    return raised
+
+
+def test_a_failing_job_ends_failed_with_one_line_and_the_next_job_runs(monkeypatch):
+    scenario = sim.config.validate(TINY, "t")
+    _failing_once(monkeypatch)
+    failed = Job([_baseline(scenario, "en"), scenario], 1).start()
+    failed.wait(60)
+    assert failed.progress().state == "failed" and not failed.running
+    assert failed.progress().error == "RuntimeError: injected failure: a message of two lines"
+    assert failed.snapshot().comparison is None
+    again = Job([_baseline(scenario, "en"), scenario], 1).start()
+    again.wait(120)
+    assert again.progress().state == "done"
 
 
 def test_app_builds_in_both_languages():
@@ -258,4 +290,51 @@ def test_dashboard_runs_compares_and_saves(app_url, tmp_path):
         assert data["levers"]["reserved_beds"] == {"enabled": True, "start_year": 0}
         assert sim.load_scenario(saved).run.scale == 0.005
         browser.close()
+    assert problems == []
+
+
+@browser_only
+def test_dashboard_shows_a_failed_run_and_the_next_run_works(monkeypatch, tmp_path):
+    """A run that fails shows its error as one line in the page; Run then works again.
+
+    The failure is injected in the server's own process (its first model fails to build), so the
+    app is served in this process on a thread, not by `tiersim app` in a subprocess as above: no
+    valid setting makes a run fail, and the app must have no hook that tests could reach from outside.
+    """
+    if MISSING is not None:
+        pytest.fail(f"TIERSIM_REQUIRE_BROWSER=1 but {MISSING}")
+    raised = _failing_once(monkeypatch)
+    server = make_server("127.0.0.1", _free_port(), create_app(TINY).server, threaded=True)
+    threading.Thread(target=server.serve_forever, name="test-app", daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            problems: list[str] = []
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+            page.goto(url)
+            replications = page.locator("#replications")
+            replications.fill("1")
+            replications.press("Enter")
+
+            page.click("#run")
+            page.wait_for_selector("#message.error")
+            message = page.inner_text("#message")
+            assert message == "The run failed: RuntimeError: injected failure: a message of two lines", message
+            assert page.inner_text("#status").startswith("Failed after")
+            page.wait_for_function("!document.querySelector('#run').disabled")
+            assert raised == ["raised"]
+            page.screenshot(path=ARTIFACTS / "app_failed.png")
+
+            page.click("#run")
+            page.wait_for_selector("#message.ok")
+            page.wait_for_function("document.querySelector('#status').innerText.startsWith('Finished')")
+            page.wait_for_selector("#kpis table")
+            assert "Primary-care share of visits" in page.inner_text("#kpis")
+            browser.close()
+    finally:
+        server.shutdown()
     assert problems == []

@@ -25,7 +25,7 @@ from sim.app.figures import district_boxes
 from sim.comparison import Comparison, check_comparable, indicator_columns, paired_summary
 from sim.config import Scenario
 from sim.model import CareModel
-from sim.runner import collect
+from sim.runner import collect, failure_text
 
 DAYS_PER_YEAR = 365
 _PRIMARY_TIERS = (0, 1)
@@ -190,7 +190,7 @@ class Job:
         except Cancelled:
             state = "cancelled"
         except Exception as exc:  # shown in the page as one line; the app goes on
-            state, self._error = "failed", f"{type(exc).__name__}: {exc}"
+            state, self._error = "failed", failure_text(exc)
         with self._lock:
             self._state, self._ended = state, time.monotonic()
             self._version += 1

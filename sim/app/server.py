@@ -27,7 +27,7 @@ from sim.app.figures import METRICS, district_figure
 from sim.app.jobs import Job, Progress, Snapshot
 from sim.app.text import texts
 from sim.comparison import Comparison
-from sim.config import Scenario, ScenarioError, validate
+from sim.config import Scenario, ScenarioError, not_utf8, validate
 from sim.metrics import TARGETS
 
 POLL_MS = 1000
@@ -343,7 +343,7 @@ def _status(snap: Progress, job: Job, lang: str) -> str:
         return lab["progress_done"].format(runs=runs, years=job.years, seconds=snap.seconds)
     if snap.state == "cancelled":
         return lab["progress_cancelled"].format(percent=percent)
-    return lab["progress_failed"].format(error=snap.error)
+    return lab["progress_failed"].format(percent=percent)
 
 
 def create_app(
@@ -426,6 +426,8 @@ def create_app(
         Output("poll", "disabled", allow_duplicate=True),
         Output("run", "disabled"),
         Output("cancel", "disabled"),
+        Output("message", "children", allow_duplicate=True),
+        Output("message", "className", allow_duplicate=True),
         Input("poll", "n_intervals"),
         State("seen", "data"),
         prevent_initial_call=True,
@@ -434,11 +436,14 @@ def create_app(
         # Cheap on purpose: a poll answered after the next one started is dropped by the page.
         job = session.job
         if job is None:
-            return no_update, no_update, no_update, True, False, True
+            return no_update, no_update, no_update, True, False, True, no_update, no_update
         now = job.progress()
         ended = now.state != "running"
         version = now.version if now.version != seen else no_update
-        return {"width": f"{100 * now.done:.1f}%"}, _status(now, job, lang), version, ended, not ended, ended
+        # A failed run's error replaces the "Started" note, as one line; Run is enabled again for the next run.
+        failed = now.state == "failed"
+        message = (lab["run_failed"].format(error=now.error), "msg error") if failed else (no_update, no_update)
+        return {"width": f"{100 * now.done:.1f}%"}, _status(now, job, lang), version, ended, not ended, ended, *message
 
     @app.callback(
         Output("kpis", "children"),
@@ -517,8 +522,11 @@ def create_app(
         try:
             text = base64.b64decode(contents.split(",", 1)[1]).decode("utf-8")
             data = read_text(text, filename, folders)
-        except (ScenarioError, UnicodeDecodeError, ValueError) as exc:
-            message = str(exc) if isinstance(exc, ScenarioError) else f"{filename}: cannot read file: {exc}"
+        except (ScenarioError, ValueError) as exc:
+            if isinstance(exc, UnicodeDecodeError):
+                message = str(not_utf8(filename, exc))
+            else:
+                message = str(exc) if isinstance(exc, ScenarioError) else f"{filename}: cannot read file: {exc}"
             return no_update, [no_update] * n, no_update, _error(message, lang), "msg error"
         loaded = {c.key: c for c in controls(validate(copy.deepcopy(data), filename))}
         values = []
