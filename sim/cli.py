@@ -131,10 +131,10 @@ def _executor_choice(args: argparse.Namespace) -> object:
     return choice
 
 
-def _out(args: argparse.Namespace, default: str) -> Path:
-    """The output folder, `--out` or results/<default>, checked before any work is done."""
+def _out(args: argparse.Namespace, default: str, replaces: str = "") -> Path:
+    """The output folder, `--out` or results/<default>, checked before any work is done (`check_output`)."""
     out = args.out or Path("results") / default
-    check_output(out)
+    check_output(out, replaces=replaces)
     return out
 
 
@@ -265,7 +265,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.runner import run
 
     scenario = _scenario_from(args)
-    out = _out(args, scenario.name)
+    out = _out(args, scenario.name, replaces="summary.json")
     total = scenario.run.warmup_days + scenario.run.years * DAYS_PER_YEAR
     started = time.perf_counter()
     with tqdm(
@@ -333,7 +333,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--workers = {args.workers} is invalid: allowed ≥ 1")
     scenarios = [load_scenario(path, _overrides(args)) for path in args.scenarios]
     check_comparable(scenarios, args.replications)
-    out = _out(args, "compare-" + "-".join(s.name for s in scenarios))
+    out = _out(args, "compare-" + "-".join(s.name for s in scenarios), replaces="comparison.csv")
     started = time.perf_counter()
     total = len(scenarios) * args.replications
     with tqdm(total=total, unit="run", desc="compare", disable=args.quiet, file=sys.stderr, leave=False) as bar:

@@ -34,19 +34,22 @@ def _can_write_in(folder: Path) -> str:
         return exc.strerror or str(exc)
 
 
-def check_output(out: Path, flag: str = "--out", *, folder: bool = True) -> None:
+def check_output(out: Path, flag: str = "--out", *, folder: bool = True, replaces: str = "") -> None:
     """Check that `out` can be made, filled or replaced as a folder (or file) of results, creating nothing.
 
     Args:
         out: The output path as the user gave it.
         flag: The option that named it, for the message.
         folder: Whether `out` is a folder (else a file).
+        replaces: For a folder the results replace whole: a file every such folder holds. An
+            existing folder with other contents and without it is refused, so that results never
+            replace a folder of something else.
 
     Raises:
         ScenarioError: One line naming `flag` and the reason: `out` names nothing of its own
-            ("." or ".."), exists and is not a folder (or is one, for a file), has a file where a
-            parent folder should be, or lies where nothing can be written (its nearest existing
-            folder refuses a new file).
+            ("." or ".."), exists and is not a folder (or is one, for a file), is a folder of
+            something other than results it may replace, has a file where a parent folder should
+            be, or lies where nothing can be written (its nearest existing folder refuses a new file).
     """
     what = "folder" if folder else "file"
 
@@ -57,6 +60,11 @@ def check_output(out: Path, flag: str = "--out", *, folder: bool = True) -> None
         raise refused(f"names no {what} of its own")
     if os.path.lexists(out) and out.is_dir() != folder:
         raise refused(f"exists and is not a {what}")
+    if replaces and out.is_dir() and any(out.iterdir()) and not (out / replaces).is_file():
+        raise ScenarioError(
+            f"{flag} {out}: a folder of other files (no {replaces}), which results would replace; "
+            "give a new folder or one of earlier results"
+        )
     nearest = next(p for p in out.parents if os.path.lexists(p))  # "." or "/" at the latest
     if not nearest.is_dir():
         raise refused(f"{nearest} is {'a file' if nearest.is_file() else 'not a folder'}")

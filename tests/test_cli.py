@@ -188,6 +188,17 @@ def test_bad_input_file_is_one_line(tmp_path, monkeypatch, capsys, nothing_runs,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.toml", "latin1.toml"]
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_results_never_replace_a_folder_of_other_files(tmp_path, monkeypatch, capsys, nothing_runs, command):
+    """`run` and `compare` replace their folder whole: one that is not results of theirs is refused."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "chapter1.md").write_text("mine")
+    assert main([command, *INPUTS[command], "--out", "thesis"]) == 2
+    assert "a folder of other files" in _one_error_line(capsys)
+    assert _files(tmp_path / "thesis") == {"chapter1.md": b"mine"}
+
+
 def test_bad_out_as_the_user_meets_it(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     p = tiersim("run", "--out", "notes.txt/run1", cwd=tmp_path)
