@@ -54,6 +54,7 @@ def compiled_kernels() -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         sim.run(sim.load_scenario(overrides=overrides))
 
+
 SMALL = ["run.scale=0.02", "run.years=2"]
 
 
