@@ -7,7 +7,10 @@ unchecked without anyone noticing.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +87,23 @@ def tiersim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sim.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600
     )
+
+
+def tiersim_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command line run in this process, as `tiersim` would be from `cwd`: for bad-input checks,
+    where starting a new interpreter is not the point (it costs two seconds a call)."""
+    from sim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    before, sigterm = Path.cwd(), signal.getsignal(signal.SIGTERM)
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's own errors exit
+                code = exc.code
+    finally:
+        os.chdir(before)
+        signal.signal(signal.SIGTERM, sigterm)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())

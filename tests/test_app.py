@@ -2,12 +2,11 @@
 
 The browser test starts `tiersim app` in a subprocess on a free port, drives it with playwright in
 Debian's Chromium (blocking every request that leaves this machine), and writes screenshots to
-tests/artifacts/. Like tests/test_browser.py it skips without a browser unless TIERSIM_REQUIRE_BROWSER=1.
+tests/artifacts/. Like tests/test_browser.py it skips without a browser unless TIERSIM_REQUIRE_ALL=1.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import tiersim
+from conftest import REQUIRE_ALL, tiersim, tiersim_here
 from test_browser import ARTIFACTS, CHROMIUM, FLAGS, MISSING, sync_playwright
 from werkzeug.serving import make_server
 
@@ -172,13 +171,13 @@ def test_cli_app_rejects_bad_input_in_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[levers.reserved_beds]\nshare = 2\n", encoding="utf-8")
     for args in ((str(bad),), ("--lang", "fr"), ("--port", "0"), (str(tmp_path / "missing.toml"),)):
-        done = tiersim("app", *args, cwd=tmp_path)
+        done = tiersim_here("app", *args, cwd=tmp_path)
         assert done.returncode == 2, done
         assert done.stderr.count("\n") == 1 and done.stderr.startswith("tiersim: error:"), done.stderr
 
 
 # ------------------------------------------------------------------------------------------ browser
-REQUIRED = os.environ.get("TIERSIM_REQUIRE_BROWSER") == "1"
+REQUIRED = REQUIRE_ALL
 browser_only = pytest.mark.skipif(MISSING is not None and not REQUIRED, reason=str(MISSING))
 
 
@@ -223,7 +222,7 @@ def _control(page, key: str):
 @browser_only
 def test_dashboard_runs_compares_and_saves(app_url, tmp_path):
     if MISSING is not None:
-        pytest.fail(f"TIERSIM_REQUIRE_BROWSER=1 but {MISSING}")
+        pytest.fail(f"TIERSIM_REQUIRE_ALL=1 but {MISSING}")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
@@ -302,7 +301,7 @@ def test_dashboard_shows_a_failed_run_and_the_next_run_works(monkeypatch, tmp_pa
     valid setting makes a run fail, and the app must have no hook that tests could reach from outside.
     """
     if MISSING is not None:
-        pytest.fail(f"TIERSIM_REQUIRE_BROWSER=1 but {MISSING}")
+        pytest.fail(f"TIERSIM_REQUIRE_ALL=1 but {MISSING}")
     raised = _failing_once(monkeypatch)
     server = make_server("127.0.0.1", _free_port(), create_app(TINY).server, threaded=True)
     threading.Thread(target=server.serve_forever, name="test-app", daemon=True).start()

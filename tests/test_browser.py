@@ -3,7 +3,7 @@
 Chromium is Debian's (`apt-get install chromium fonts-wqy-microhei`), driven by playwright with
 `executable_path` (no browser download). Screenshots go to tests/artifacts/. The tests skip only
 when playwright or a chromium binary is missing (TIERSIM_CHROMIUM names another binary), and fail
-instead where TIERSIM_REQUIRE_BROWSER=1 (CI, which installs both).
+instead where TIERSIM_REQUIRE_ALL=1 (CI, which installs both).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import REQUIRE_ALL
 
 import sim
 from sim import report
@@ -51,7 +52,7 @@ elif CHROMIUM is None:
     MISSING = "no chromium binary on PATH (apt-get install chromium fonts-wqy-microhei, or set TIERSIM_CHROMIUM)"
 else:
     MISSING = None
-REQUIRED = os.environ.get("TIERSIM_REQUIRE_BROWSER") == "1"
+REQUIRED = REQUIRE_ALL
 
 pytestmark = pytest.mark.skipif(MISSING is not None and not REQUIRED, reason=str(MISSING))
 
@@ -80,7 +81,7 @@ def comparison() -> Comparison:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator[BrowserContext]:
     if MISSING is not None:
-        pytest.fail(f"TIERSIM_REQUIRE_BROWSER=1 but {MISSING}")
+        pytest.fail(f"TIERSIM_REQUIRE_ALL=1 but {MISSING}")
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             tmp_path_factory.mktemp("chromium-profile"),

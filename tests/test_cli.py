@@ -7,7 +7,7 @@ import resource
 from pathlib import Path
 
 import pytest
-from conftest import tiersim
+from conftest import tiersim, tiersim_here
 
 from sim.cli import main
 
@@ -74,7 +74,7 @@ def test_validate(tmp_path):
 def test_bad_input_exit_2_one_line_no_output(tmp_path, args, expect):
     (tmp_path / "bad.toml").write_text("[run\n")
     out = tmp_path / "out"
-    p = tiersim(*args, "--out", str(out), cwd=tmp_path) if args[0] == "run" else tiersim(*args, cwd=tmp_path)
+    p = tiersim_here(*args, "--out", str(out), cwd=tmp_path) if args[0] == "run" else tiersim_here(*args, cwd=tmp_path)
     assert p.returncode == 2
     assert expect in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
@@ -85,7 +85,7 @@ def test_failed_run_leaves_previous_results_intact(tmp_path):
     out = tmp_path / "res"
     out.mkdir()
     (out / "summary.json").write_text('{"old": true}')
-    p = tiersim("run", "--set", "run.years=0", "--out", str(out), cwd=tmp_path)
+    p = tiersim_here("run", "--set", "run.years=0", "--out", str(out), cwd=tmp_path)
     assert p.returncode == 2
     assert json.loads((out / "summary.json").read_text()) == {"old": True}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiersim
+from conftest import tiersim, tiersim_here
 
 import sim
 from sim.comparison import compare, paired_summary
@@ -124,7 +124,7 @@ def test_compare_bad_input_exit_2_before_any_run(tmp_path, args, expect):
     )
     names = {"BASE": str(ROOT / "scenarios" / "baseline.toml"), "BIG": str(tmp_path / "big.toml")}
     out = tmp_path / "out"
-    p = tiersim("compare", *[names.get(a, a) for a in args], "--out", str(out), cwd=tmp_path)
+    p = tiersim_here("compare", *[names.get(a, a) for a in args], "--out", str(out), cwd=tmp_path)
     assert p.returncode == 2 and expect in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert not out.exists()

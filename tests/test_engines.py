@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import tiersim
+from conftest import tiersim, tiersim_here
 
 import sim
 from sim import cli, runner
@@ -127,7 +127,7 @@ def test_cli_engine_flag(tmp_path):
         (["--engine", "fast"], "invalid choice: 'fast'"),
         (["--engine", "reference", "--scale", "0.2"], "500,000 residents is more than its limit"),
     ):
-        p = tiersim("run", *args, "--out", str(tmp_path / "no"), cwd=tmp_path)
+        p = tiersim_here("run", *args, "--out", str(tmp_path / "no"), cwd=tmp_path)
         assert p.returncode == 2
         assert expect in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
         assert not (tmp_path / "no").exists()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import tiersim
+from conftest import tiersim, tiersim_here
 
 import sim
 from sim.calibration import load_calibration
@@ -55,15 +55,15 @@ def test_sensitivity_ranks_the_influential_parameter_first(
 def test_sensitivity_needs_a_sobol_or_morris_design_and_a_known_indicator(tmp_path: Path) -> None:
     path = tmp_path / "exp.toml"
     path.write_text(SENSITIVITY.format(design="latin_hypercube", samples=4), encoding="utf-8")
-    wrong = tiersim("sensitivity", str(path), "--out", "out", cwd=tmp_path)
+    wrong = tiersim_here("sensitivity", str(path), "--out", "out", cwd=tmp_path)
     assert wrong.returncode == 2 and "cannot give sensitivity indices; allowed: sobol, morris" in wrong.stderr
     path.write_text(SENSITIVITY.format(design="sobol", samples=4), encoding="utf-8")
-    typo = tiersim("sensitivity", str(path), "--indicator", "primary_share", "--out", "out", cwd=tmp_path)
+    typo = tiersim_here("sensitivity", str(path), "--indicator", "primary_share", "--out", "out", cwd=tmp_path)
     assert typo.returncode == 2 and "did you mean primary_visit_share" in typo.stderr
-    odd = tiersim("sensitivity", str(path.with_name("x.toml")), cwd=tmp_path)
+    odd = tiersim_here("sensitivity", str(path.with_name("x.toml")), cwd=tmp_path)
     assert odd.returncode == 2
     path.write_text(SENSITIVITY.format(design="sobol", samples=6), encoding="utf-8")
-    power = tiersim("sensitivity", str(path), "--out", "out", cwd=tmp_path)
+    power = tiersim_here("sensitivity", str(path), "--out", "out", cwd=tmp_path)
     assert power.returncode == 2 and "allowed a power of 2" in power.stderr
     assert not (tmp_path / "out").exists()
 
@@ -128,5 +128,5 @@ high = 5.0
         path.write_text(base + extra, encoding="utf-8")
         with pytest.raises(sim.ScenarioError, match=message):
             load_calibration(path)
-        result = tiersim("calibrate", str(path), "--out", "out", cwd=tmp_path)
+        result = tiersim_here("calibrate", str(path), "--out", "out", cwd=tmp_path)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr

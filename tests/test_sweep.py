@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiersim
+from conftest import tiersim, tiersim_here
 
 import sim
 import sim.sweep
@@ -155,7 +155,7 @@ def test_a_failing_run_is_stored_with_its_error_and_the_sweep_goes_on(
 )
 def test_bad_experiment_files_fail_before_any_run(tmp_path: Path, body: str, message: str) -> None:
     path = experiment_file(tmp_path, body)
-    result = tiersim("sweep", str(path), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    result = tiersim_here("sweep", str(path), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -164,12 +164,12 @@ def test_bad_experiment_files_fail_before_any_run(tmp_path: Path, body: str, mes
 
 def test_bad_executor_flags_and_unreachable_scheduler_fail_before_any_run(tmp_path: Path) -> None:
     path = experiment_file(tmp_path, GRID)
-    both = tiersim("sweep", str(path), "--workers", "2", "--dask-local", "2", "--out", "o", cwd=tmp_path)
+    both = tiersim_here("sweep", str(path), "--workers", "2", "--dask-local", "2", "--out", "o", cwd=tmp_path)
     assert both.returncode == 2 and "--workers and --dask-local" in both.stderr
-    zero = tiersim("sweep", str(path), "--workers", "0", "--out", "o", cwd=tmp_path)
+    zero = tiersim_here("sweep", str(path), "--workers", "0", "--out", "o", cwd=tmp_path)
     assert zero.returncode == 2 and "--workers = 0 is invalid: allowed ≥ 1" in zero.stderr
     started = time.monotonic()
-    gone = tiersim("sweep", str(path), "--scheduler", "tcp://127.0.0.1:9", "--out", "o", cwd=tmp_path)
+    gone = tiersim_here("sweep", str(path), "--scheduler", "tcp://127.0.0.1:9", "--out", "o", cwd=tmp_path)
     assert gone.returncode == 2 and "cannot reach the Dask scheduler" in gone.stderr, gone.stderr
     assert len(gone.stderr.strip().splitlines()) == 1 and time.monotonic() - started < 60
     assert not (tmp_path / "o").exists()
@@ -180,7 +180,7 @@ def test_a_store_of_another_experiment_is_not_overwritten(tmp_path: Path) -> Non
     assert tiersim("sweep", str(first), "--out", "store", "--quiet", "--workers", "1", cwd=tmp_path).returncode == 0
     before = (tmp_path / "store" / "runs.parquet").read_bytes()
     other = experiment_file(tmp_path, GRID.replace("values = [0.5, 1.5, 2.5]", "values = [2.0]"), "b.toml")
-    result = tiersim("sweep", str(other), "--out", "store", cwd=tmp_path)
+    result = tiersim_here("sweep", str(other), "--out", "store", cwd=tmp_path)
     assert result.returncode == 2 and "holds runs of a different experiment" in result.stderr
     assert (tmp_path / "store" / "runs.parquet").read_bytes() == before
 
