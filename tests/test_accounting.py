@@ -13,8 +13,9 @@ import pytest
 from audit import Audit
 
 import sim
-from sim import payment
-from sim.insurance import InsuranceParams, contribution_income
+from sim import insurance, payment
+from sim.illness import ACUTE, FOLLOW_UP
+from sim.insurance import InsuranceParams, SchemeTable, claim_rate_table, contribution_income
 from sim.model import CareModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +89,67 @@ def test_resource_sinking_hand_worked():
     assert raised == pytest.approx([0.9, 0.5, 0.6, 0.9, 1.0, 0.3], rel=1e-15)
     unchanged = payment.sinking_quality(quality, np.zeros(2), consortium, member, revenue, 0.5)
     assert unchanged.tolist() == quality.tolist()
+    # Members that earned nothing this year gain nothing (no share of revenue to scale the investment by).
+    idle = payment.sinking_quality(
+        quality, np.array([80.0, 100.0]), consortium, member, revenue * (consortium != 1), 0.5
+    )
+    assert idle[4] == quality[4] and idle[1] == pytest.approx(0.5)
+
+
+def test_bills_and_prices_hand_worked():
+    prices = sim.load_scenario().prices  # the baseline price tables
+    tier, severity = np.array([0, 3, 3]), np.array([0, 2, 2])
+    kind = np.array([ACUTE, ACUTE, FOLLOW_UP])
+    # A village clinic's minor visit ¥35 × 0.85; a tertiary severe visit ¥300 × 1.8 (a follow-up × 0.8),
+    # at intensity 1.2, two years of 2% inflation.
+    visits = payment.outpatient_bill(tier, np.array([1.0, 1.2, 1.2]), severity, kind, 2, prices)
+    assert visits == pytest.approx(np.array([35 * 0.85, 300 * 1.8 * 1.2, 300 * 1.8 * 1.2 * 0.8]) * 1.02**2, rel=1e-14)
+    # A tertiary stay: ¥1,400 a day × 1.0 (severe) × 8 days × intensity 1.1, in year 1.
+    stay = payment.inpatient_bill(np.array([3]), np.array([1.1]), np.array([2]), np.array([8]), 1, prices)
+    assert stay == pytest.approx([1_400 * 8 * 1.1 * 1.02], rel=1e-14)
+    # A ¥1,000 tertiary visit: drugs 45%, tests 27%, service the rest.
+    parts = payment.split_components(np.array([1_000.0]), np.array([3]), False, prices)
+    assert parts == pytest.approx(np.array([[280.0, 450.0, 270.0]]), rel=1e-14)
+    # Sanming's prices (service +25%, drugs −15%, tests −20%) and a hospital's drug volume cut by a tenth.
+    multiplier = np.array([1.25, 0.85, 0.8])
+    priced = payment.priced_components(np.array([1_000.0]), np.array([3]), False, prices, multiplier)
+    assert priced == pytest.approx(np.array([[350.0, 382.5, 216.0]]), rel=1e-14)
+    volume = np.array([[1.0, 0.9, 1.0]])
+    priced = payment.priced_components(np.array([1_000.0]), np.array([3]), False, prices, multiplier, volume)
+    assert priced == pytest.approx(np.array([[350.0, 344.25, 216.0]]), rel=1e-14)
+    # What a patient expects a tertiary bill to become: the tier's shares weighted by the price changes.
+    index = payment.price_index(False, prices, multiplier)
+    assert index[3] == pytest.approx(0.28 * 1.25 + 0.45 * 0.85 + 0.27 * 0.8, rel=1e-14)
+
+
+def test_outpatient_claims_use_up_the_annual_start_line_and_cap_hand_worked():
+    rules = InsuranceParams(employee={"outpatient_start_line": 100, "outpatient_cap": 130})  # primary rate 0.55
+    table = SchemeTable.from_params(rules)
+    rates = claim_rate_table(table.outpatient_rate, np.array([0, 0, 1, 2]), np.zeros(3), 0.0)
+    # One employee's three visits to a health centre, in two batches; then a follow-up
+    # after a down-referral, which pays no start-line.
+    bill = np.array([60.0, 80.0, 200.0, 50.0])
+    start_line_paid, fund_paid = np.zeros(1), np.zeros(1)
+    fund, oop = insurance.settle_outpatient_batches(
+        bill, np.zeros(4, dtype=np.int64), np.ones(4, dtype=np.int64), np.zeros(4, dtype=bool),
+        scheme=np.zeros(4, dtype=np.int64), signed=np.zeros(4, dtype=bool), rates=rates,
+        start_line=table.outpatient_start_line, cap=table.outpatient_cap,
+        waive_start_line=np.array([False, False, False, True]), ends=np.array([2, 3, 4]),
+        start_line_paid=start_line_paid, fund_paid=fund_paid,
+    )  # fmt: skip
+    # ¥60 all start-line; ¥80: 40 start-line, 0.55 × 40 = 22 by the fund; ¥200: 0.55 × 200 = 110, but the
+    # cap leaves 130 − 22 = 108; the follow-up: no start-line, and the cap is used up.
+    assert fund == pytest.approx([0.0, 22.0, 108.0, 0.0], rel=1e-14)
+    assert oop == pytest.approx(bill - fund, rel=1e-14)
+    assert start_line_paid.tolist() == [100.0] and fund_paid == pytest.approx([130.0])
+    # The same follow-up with cap room left: the fund pays its rate of the whole bill.
+    fund, _ = insurance.settle_outpatient_batches(
+        np.array([50.0]), np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), np.zeros(1, dtype=bool),
+        scheme=np.zeros(1, dtype=np.int64), signed=np.zeros(1, dtype=bool), rates=rates,
+        start_line=table.outpatient_start_line, cap=table.outpatient_cap, waive_start_line=np.ones(1, dtype=bool),
+        ends=np.array([1]), start_line_paid=np.zeros(1), fund_paid=np.zeros(1),
+    )  # fmt: skip
+    assert fund == pytest.approx([27.5], rel=1e-14)
 
 
 # ---------------------------------------------------------------------------------- the audit
