@@ -33,6 +33,7 @@ import tempfile
 import time
 import tomllib
 from contextlib import ExitStack
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +44,7 @@ OUT = ROOT / "results" / "mutation"
 COPY_IGNORE = shutil.ignore_patterns(".git", "results", "__pycache__", ".pytest_cache", "*.egg-info", "artifacts")
 
 
+@cache
 def _kernel_loops(module: Path) -> set[str]:
     """Functions compiled by numba (`@kernel(...)`, `@helper`): their numpy twins are mutated instead."""
     compiled = set()
@@ -55,10 +57,27 @@ def _kernel_loops(module: Path) -> set[str]:
     return compiled
 
 
-def _in_scope(scope: dict, module: str, function: str | None, operator: str) -> bool:
+@cache
+def _annotations(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the type annotations are: never evaluated (`from __future__ import annotations`), so not mutated."""
+    spans = []
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        annotation = getattr(node, "annotation", None) if isinstance(node, ast.arg | ast.AnnAssign) else None
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            annotation = node.returns
+        if annotation is not None:
+            spans.append(
+                ((annotation.lineno, annotation.col_offset), (annotation.end_lineno, annotation.end_col_offset))
+            )
+    return spans
+
+
+def _in_scope(scope: dict, module: str, function: str | None, operator: str, start: tuple[int, int]) -> bool:
     """Whether a mutation is one `cosmic-ray.toml`'s scope asks for."""
     wanted = scope.get(module)
     if wanted is None or function is None or function in scope["exclude"]:
+        return False
+    if any(begin <= tuple(start) < end for begin, end in _annotations(ROOT / module)):
         return False
     if wanted == "*":
         # Functions only: class bodies of parameter tables hold data, not rules.
@@ -80,17 +99,24 @@ def _session_config(ports: list[int]) -> Path:
 
 def _init(session: Path, scope: dict) -> None:
     """A new session: every mutation of the modules, those out of scope marked skipped."""
+    session.unlink(missing_ok=True)
+    subprocess.run(["cosmic-ray", "init", str(_session_config([0])), str(session)], cwd=ROOT, check=True)
+    _apply_scope(session, scope)
+
+
+def _apply_scope(session: Path, scope: dict) -> None:
+    """Mark the mutations out of scope skipped (again, after the scope changed)."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
-    session.unlink(missing_ok=True)
-    subprocess.run(["cosmic-ray", "init", str(_session_config([0])), str(session)], cwd=ROOT, check=True)
     with use_db(str(session), WorkDB.Mode.open) as db:
         skipped = [
             item.job_id
             for item in db.work_items
             if not all(
-                _in_scope(scope, str(m.module_path), m.definition_name, m.operator_name.removeprefix("core/"))
+                _in_scope(
+                    scope, str(m.module_path), m.definition_name, m.operator_name.removeprefix("core/"), m.start_pos
+                )
                 for m in item.mutations
             )
         ]
@@ -206,6 +232,7 @@ def main() -> int:
         elif not args.resume:
             _init(session, scope)
         _execute(session, args.workers)
+    _apply_scope(session, scope)
     return 1 if report(session) else 0
 
 
