@@ -325,7 +325,7 @@ class CareModel(mesa.Model):
 
     def _start_year(self) -> None:
         s, pop, f = self.scenario, self.population, self.facilities
-        pop.age[:] = np.clip(self._age0 + self.year, 0, 120)
+        pop.age[:] = population.ages_in(self._age0, self.year)
         self._grow_capacity()
         self.policy = policy = Policy.for_year(s.levers, self.year)
         self._price_index = tuple(
@@ -351,7 +351,7 @@ class CareModel(mesa.Model):
             for beds in (f.beds, self._reserved)
         )
         if policy.drg_factor is not None and self._case_price is None:
-            self._case_price = self._group_prices(policy.drg_factor)
+            self._case_price = payment.group_prices(self._case_bills, self._case_counts, policy.drg_factor)
         self._case_bills[:] = 0.0  # group prices come from last year's completed stays
         self._case_counts[:] = 0.0
         self._budget = (
@@ -424,12 +424,6 @@ class CareModel(mesa.Model):
         if self._signing_draw is None:
             self._signing_draw = rng.uniform(self.seed, "pop.signed", np.arange(len(pop)))
         pop.signed |= self._signing_draw < np.where(key, rate_key, rate_others)
-
-    def _group_prices(self, factor: float) -> np.ndarray:
-        """Per-case prices by (tier, severity) in year-0 yuan: last year's mean bill of the group × factor."""
-        mean = self._case_bills / np.maximum(self._case_counts, 1)
-        fallback = mean[self._case_counts > 0].mean() if (self._case_counts > 0).any() else 0.0
-        return np.where(self._case_counts > 0, mean, fallback) * factor
 
     def _grow_capacity(self) -> None:
         """Scale beds and outpatient capacity to this year's size; occupied beds keep their patients."""
@@ -908,17 +902,15 @@ class CareModel(mesa.Model):
         if policy.global_budget:
             self._settle_budgets()
         margin, volume_margin = self._margins()
-        mean_stay_bill = self._case_bills.sum(axis=1) / np.maximum(self._case_counts.sum(axis=1), 1)
-        bonus = np.divide(
-            policy.down_referral_bonus, mean_stay_bill[f.tier], out=np.zeros(len(f)), where=mean_stay_bill[f.tier] > 0
-        )
         f.respond(
             payment.Incentives(
                 margin=margin,
                 volume_margin=volume_margin,
                 salary_reform=policy.salary_reform,
                 markup_removed=policy.markup_removed,
-                referral_bonus=bonus,
+                referral_bonus=payment.bonus_per_stay_bill(
+                    policy.down_referral_bonus, self._case_bills, self._case_counts, f.tier
+                ),
             ),
             self.scenario.prices,
             self.scenario.levers.response,

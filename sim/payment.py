@@ -476,3 +476,35 @@ def sinking_quality(
     raised = quality.copy()
     raised[member] = np.minimum(1.0, quality[member] + gain[consortium[member]])
     return raised
+
+
+def group_prices(case_bills: np.ndarray, case_counts: np.ndarray, factor: float) -> np.ndarray:
+    """Per-case prices (DRG/DIP, 按病组付费) by (tier, severity), in year-0 yuan.
+
+    Each group's price is last year's mean bill of its completed stays × `factor`; a group with no
+    stay last year takes the mean of the other groups' means (0 if no group had one).
+
+    Args:
+        case_bills: (tiers, severities) last year's bills of completed stays, in year-0 yuan.
+        case_counts: (tiers, severities) those stays.
+        factor: Price relative to last year's mean bill.
+    """
+    mean = case_bills / np.maximum(case_counts, 1)
+    fallback = mean[case_counts > 0].mean() if (case_counts > 0).any() else 0.0
+    return np.where(case_counts > 0, mean, fallback) * factor
+
+
+def bonus_per_stay_bill(bonus: float, case_bills: np.ndarray, case_counts: np.ndarray, tier: np.ndarray) -> np.ndarray:
+    """A down-referral bonus relative to the mean bill of a stay completed this year at each facility's tier.
+
+    What a bonus is worth against the care a hospital gives up by referring a patient down (0 where
+    no stay ended at the tier).
+
+    Args:
+        bonus: Yuan per down-referral.
+        case_bills: (tiers, severities) this year's bills of completed stays.
+        case_counts: (tiers, severities) those stays.
+        tier: Each facility's tier.
+    """
+    mean_stay_bill = case_bills.sum(axis=1) / np.maximum(case_counts.sum(axis=1), 1)
+    return np.divide(bonus, mean_stay_bill[tier], out=np.zeros(tier.size), where=mean_stay_bill[tier] > 0)

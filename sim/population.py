@@ -117,6 +117,11 @@ class Population:
         return Patient(self, index % len(self))
 
 
+def ages_in(age0: np.ndarray, year: int) -> np.ndarray:
+    """Residents' ages in simulated year `year` from their ages in year 0, kept within 0–120."""
+    return np.clip(age0 + year, 0, 120)
+
+
 class Patient:
     """A view of one resident: reads and writes go to the population's arrays.
 

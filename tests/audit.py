@@ -87,6 +87,7 @@ class Audit:
         self.consortium_spending: dict[int, np.ndarray] = {}  # fund claims per consortium, by closed year
         self.fund_balance = 0.0  # at the last year close
         self.checked_days = 0
+        self.age0 = model.population.age.copy()  # ages in year 0
 
     # ---------------------------------------------------------------- spies
     def _on_claims(self, facility, tier, components, billed, fund, oop, *, fixed, bounds, by_tier):
@@ -184,14 +185,21 @@ class Audit:
         return per_head * (1 + rules.contribution_growth) ** year
 
     def _check_year_start(self, day: int) -> None:
-        """Capitation paid on the year's first day, and the fund's year begun with this year's contributions."""
+        """Residents a year older, and capitation paid to each signed resident's station and health centre."""
         m = self.model
+        year = day // DAYS_PER_YEAR
+        assert np.array_equal(m.population.age, np.minimum(self.age0 + year, 120)), f"year {year}: ages"
         rate = m.policy.capitation_rate
         if rate > 0:  # the year start pays it before any other lump sum of the day
             facility, amount = self.lump_calls[day][0]
+            paid = np.bincount(facility, weights=amount, minlength=len(m.facilities))
+            share = m.scenario.levers.capitation.station_share
+            home = m.region.cell_candidates[m.population.cell[m.population.signed]]
+            expected = np.zeros(len(m.facilities))
+            np.add.at(expected, home[:, 0], rate * share)
+            np.add.at(expected, home[:, 1], rate * (1 - share))
+            close(paid, expected, f"day {day}: capitation per facility", scale=rate)
             assert (m.facilities.tier[facility] <= PRIMARY).all(), "capitation goes to primary care"
-            signed = int(m.population.signed.sum())
-            close(float(amount.sum()), rate * signed, f"day {day}: capitation = rate × signed residents")
 
     def _check_accounts(self, day: int) -> None:
         """Residents' annual accounts: never negative, within the caps, and begun anew at each year start."""

@@ -13,7 +13,7 @@ import pytest
 from audit import Audit
 
 import sim
-from sim import insurance, payment
+from sim import insurance, payment, population
 from sim.illness import ACUTE, FOLLOW_UP
 from sim.insurance import InsuranceParams, SchemeTable, claim_rate_table, contribution_income
 from sim.model import CareModel
@@ -104,9 +104,9 @@ def test_bills_and_prices_hand_worked():
     # at intensity 1.2, two years of 2% inflation.
     visits = payment.outpatient_bill(tier, np.array([1.0, 1.2, 1.2]), severity, kind, 2, prices)
     assert visits == pytest.approx(np.array([35 * 0.85, 300 * 1.8 * 1.2, 300 * 1.8 * 1.2 * 0.8]) * 1.02**2, rel=1e-14)
-    # A tertiary stay: ¥1,400 a day × 1.0 (severe) × 8 days × intensity 1.1, in year 1.
-    stay = payment.inpatient_bill(np.array([3]), np.array([1.1]), np.array([2]), np.array([8]), 1, prices)
-    assert stay == pytest.approx([1_400 * 8 * 1.1 * 1.02], rel=1e-14)
+    # A tertiary stay: ¥1,400 a day × 1.0 (severe) × 8 days × intensity 1.1, in year 3.
+    stay = payment.inpatient_bill(np.array([3]), np.array([1.1]), np.array([2]), np.array([8]), 3, prices)
+    assert stay == pytest.approx([1_400 * 8 * 1.1 * 1.02**3], rel=1e-14)
     # A ¥1,000 tertiary visit: drugs 45%, tests 27%, service the rest.
     parts = payment.split_components(np.array([1_000.0]), np.array([3]), False, prices)
     assert parts == pytest.approx(np.array([[280.0, 450.0, 270.0]]), rel=1e-14)
@@ -150,6 +150,46 @@ def test_outpatient_claims_use_up_the_annual_start_line_and_cap_hand_worked():
         ends=np.array([1]), start_line_paid=np.zeros(1), fund_paid=np.zeros(1),
     )  # fmt: skip
     assert fund == pytest.approx([27.5], rel=1e-14)
+
+
+def test_claim_rates_by_scheme_tier_referral_and_signing_hand_worked():
+    # Resident scheme (row 1): 0.55 / 0.45 / 0.35 at primary, secondary, tertiary level; tiers 0 and 1 are primary.
+    rate = np.array([[0.9, 0.7, 0.7], [0.55, 0.45, 0.35]])
+    level_of_tier = np.array([0, 0, 1, 2])
+    table = claim_rate_table(rate, level_of_tier, rate_cut=np.array([0.0, 0.1, 0.15]), gatekeeping_cut=0.2)
+    assert table.shape == (2, 4, 2, 2)  # scheme, tier, referred, signed
+    # Unreferred hospital care loses its level's cut, and a signed resident's the gatekeeping cut too;
+    # referred care and primary care lose nothing; a rate never falls below 0.
+    assert table[1, 3].tolist() == [[0.35 - 0.15, 0.0], [0.35, 0.35]]
+    assert table[1, 2, 0].tolist() == pytest.approx([0.45 - 0.1, 0.45 - 0.1 - 0.2])
+    assert (table[:, :2] == rate[:, :1, None, None]).all()
+    scheme, tier = np.array([0, 1, 1, 1]), np.array([1, 3, 3, 2])
+    referred, signed = np.array([False, True, False, False]), np.array([True, False, False, True])
+    got = insurance.claim_rates(table, scheme, tier, referred, signed)
+    assert got == pytest.approx([0.9, 0.35, 0.2, 0.15])
+
+
+def test_group_prices_and_referral_bonus_hand_worked():
+    # Last year's completed stays of two tiers × two severities (yuan of year 0): one group had none.
+    bills = np.array([[3_000.0, 8_000.0], [0.0, 20_000.0]])
+    counts = np.array([[2.0, 4.0], [0.0, 5.0]])
+    # Means 1,500, 2,000 and 4,000; the empty group takes their mean, 2,500; prices 10% above.
+    prices = payment.group_prices(bills, counts, 1.1)
+    np.testing.assert_allclose(prices, [[1_650.0, 2_200.0], [2_750.0, 4_400.0]], rtol=1e-14)
+    assert payment.group_prices(np.zeros((2, 2)), np.zeros((2, 2)), 1.1).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    # A ¥200 bonus against the tier's mean stay bill: 11,000/6 and 20,000/5; a tier with no stay: 0.
+    bonus = payment.bonus_per_stay_bill(200.0, bills, counts, np.array([0, 1, 1]))
+    assert bonus == pytest.approx([200 / (11_000 / 6), 200 / 4_000, 200 / 4_000])
+    idle = payment.bonus_per_stay_bill(200.0, bills * [[1], [0]], counts * [[1], [0]], np.array([1]))
+    assert idle.tolist() == [0.0]
+
+
+def test_residents_age_a_year_a_year_within_0_and_120():
+    age0 = np.array([0, 30, 100, 120])
+    assert population.ages_in(age0, 0).tolist() == [0, 30, 100, 120]
+    assert population.ages_in(age0, 5).tolist() == [5, 35, 105, 120]
+    assert population.ages_in(age0, 19).tolist() == [19, 49, 119, 120]
+    assert population.ages_in(age0, -1).tolist() == [0, 29, 99, 119]  # the warm-up's year before year 0
 
 
 # ---------------------------------------------------------------------------------- the audit
