@@ -267,6 +267,16 @@ class CareModel(mesa.Model):
         """Occupied beds per facility, now."""
         return self.wards.occupied(len(self.facilities))
 
+    def case_mix(self) -> tuple[np.ndarray, np.ndarray]:
+        """This year's completed stays by (tier, severity): their bills in year-0 yuan, and how many (read-only).
+
+        Per-case prices (DRG/DIP) are set from the case mix of the year before the lever starts
+        (`payment.group_prices`); a stay that ends in a transfer up is not completed.
+        """
+        bills, counts = self._case_bills.view(), self._case_counts.view()
+        bills.flags.writeable = counts.flags.writeable = False
+        return bills, counts
+
     def annual_accounts(self) -> dict[str, np.ndarray]:
         """Each resident's insurance accounts this year, yuan (read-only views; zeroed at each year start).
 
@@ -379,6 +389,11 @@ class CareModel(mesa.Model):
         self.fund.collect(income)
         self._today.fund_income = income
         self._annual_paid[:] = 0.0
+        self._draw_year()
+
+    def _draw_year(self) -> None:
+        """This year's episodes (common random numbers; disease management thins them) and their taste shocks."""
+        s, pop, policy = self.scenario, self.population, self.policy
         managed = pop.signed & pop.chronic
         keep = np.where(managed, 1.0 - policy.management_effect, 1.0) if policy.management_effect > 0 else None
         self._shared_year = (

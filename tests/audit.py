@@ -16,6 +16,7 @@ fund's ledger and the daily table:
   bills), never negative, never above the caps;
 - capitation = rate × signed residents, paid to primary care; budget settlements = the surplus kept
   or the overspend borne of each consortium's own spending against its budget;
+- the case mix per-case prices are set from: each year's completed stays and their bills, by tier;
 - beds: occupied today − yesterday = admissions − discharges − transfers up, every day.
 
 It reads the model through public attributes only.
@@ -88,6 +89,7 @@ class Audit:
         self.fund_balance = 0.0  # at the last year close
         self.checked_days = 0
         self.age0 = model.population.age.copy()  # ages in year 0
+        self.case_mix: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # by closed year
 
     # ---------------------------------------------------------------- spies
     def _on_claims(self, facility, tier, components, billed, fund, oop, *, fixed, bounds, by_tier):
@@ -149,6 +151,7 @@ class Audit:
             close(f.last_revenue, revenue, f"year {year}: last year's revenue per facility")
             assert not f.revenue.any() and not f.lump_sum.any(), "the ledgers start the new year at zero"
             self._check_settlement(day)
+            self.case_mix[year] = tuple(a.copy() for a in m.case_mix())
             self.consortium_spending[year] = np.bincount(
                 f.consortium, weights=b.fund, minlength=m.region.consortium_lead.size
             )
@@ -251,6 +254,13 @@ class Audit:
         assert np.array_equal(claims, np.array([x["claims"] for x in days])), "one claim per visit and per stay"
         income = d.groupby("year").fund_income.sum()
         close(income.to_numpy(), np.array([self.contributions(int(y)) for y in income.index]), "yearly income")
+        # The case mix that per-case prices are set from: each year's completed stays, by tier.
+        inflation = 1 + self.model.scenario.prices.price_inflation
+        for year, (bills, counts) in self.case_mix.items():
+            days = d[d.year == year]
+            close(counts.sum(axis=1), [days[f"discharges_{t}"].sum() for t in TIERS], f"year {year}: stays by tier")
+            stay_bills = [days[f"stay_bills_{t}"].sum() for t in TIERS]
+            close(bills.sum(axis=1) * inflation**year, stay_bills, f"year {year}: case mix bills by tier")
         occupied = sum(d[f"occupied_beds_{t}"] for t in TIERS).to_numpy()
         admitted = sum(d[f"admissions_{t}"] for t in TIERS).to_numpy()
         left = sum(d[f"discharges_{t}"] for t in TIERS).to_numpy() + d.transfers_up.to_numpy()

@@ -16,7 +16,9 @@ import sim
 from sim import insurance, payment, population
 from sim.illness import ACUTE, FOLLOW_UP
 from sim.insurance import InsuranceParams, SchemeTable, claim_rate_table, contribution_income
+from sim.metrics import BY_TIER_FIELDS
 from sim.model import CareModel
+from sim.params import TIERS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
@@ -190,6 +192,34 @@ def test_residents_age_a_year_a_year_within_0_and_120():
     assert population.ages_in(age0, 5).tolist() == [5, 35, 105, 120]
     assert population.ages_in(age0, 19).tolist() == [19, 49, 119, 120]
     assert population.ages_in(age0, -1).tolist() == [0, 29, 99, 119]  # the warm-up's year before year 0
+
+
+def test_claims_booked_to_facility_ledgers_hand_worked():
+    f = CareModel(sim.load_scenario(overrides=["run.scale=0.002"])).facilities
+    by_tier = np.zeros((len(BY_TIER_FIELDS), len(TIERS)))
+    # Two batches: a ¥100 visit at facility 0 (fund 60, patient 40) and a capitated ¥50 visit there (the fund
+    # pays nothing per visit, the patient 20); then a free visit (¥0) and a ¥1,000 stay paid per case at 1.
+    components = np.array([[50.0, 30.0, 20.0], [25.0, 15.0, 10.0], [0.0, 0.0, 0.0], [500.0, 300.0, 200.0]])
+    billed, fund, oop = components.sum(axis=1), np.array([60.0, 0.0, 0.0, 700.0]), np.array([40.0, 20.0, 0.0, 300.0])
+    facility, tier = np.array([0, 0, 1, 1]), f.tier[[0, 0, 1, 1]]
+    fixed = np.array([False, True, False, True])
+    sums = f.book_claims(
+        facility, tier, components, billed, fund, oop, fixed=fixed, bounds=np.array([0, 2, 4]), by_tier=by_tier
+    )
+    assert sums.tolist() == [[60.0, 60.0, 120.0], [700.0, 300.0, 1_000.0]]  # fund, patients, booked per batch
+    # The capitated visit books what was paid, ¥20, in its bill's proportions.
+    assert f.revenue[:2].tolist() == [[50.0 + 10.0, 30.0 + 6.0, 20.0 + 4.0], [500.0, 300.0, 200.0]]
+    assert f.paid_by_fund[:2].tolist() == [60.0, 700.0] and f.paid_out_of_pocket[:2].tolist() == [60.0, 300.0]
+    assert f.fee_for_service_billed[:2].tolist() == [100.0, 0.0] and f.fixed_billed[:2].tolist() == [20.0, 1_000.0]
+    assert f.fund_claims[:2].tolist() == [60.0, 700.0] and not f.revenue[2:].any()
+    rows = [BY_TIER_FIELDS.index(f"revenue_{c}") for c in ("service", "drugs", "tests")]
+    assert by_tier[rows].sum() == 1_120.0
+    # Lump sums: by the fund, into revenue; a negative one is paid back.
+    f.credit_lump_sum(np.array([0, 1]), np.array([30.0, -200.0]))
+    assert f.medical_revenue()[:2].tolist() == [150.0, 800.0] and f.paid_by_fund[:2].tolist() == [90.0, 500.0]
+    f.close_year()
+    assert f.last_revenue[:2].tolist() == [150.0, 800.0] and not f.medical_revenue().any()
+    assert not f.paid_by_fund.any() and not f.fund_claims.any() and not f.lump_sum.any()
 
 
 # ---------------------------------------------------------------------------------- the audit
