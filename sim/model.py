@@ -963,17 +963,12 @@ class CareModel(mesa.Model):
     def _margins(self) -> tuple[np.ndarray, np.ndarray]:
         """Per facility: share of an extra yuan of services kept, and of an extra case's bill kept."""
         f = self.facilities
-        billed = f.fee_for_service_billed + f.fixed_billed
-        volume = np.ones(len(f))
+        clawback = np.zeros(self._budget.size)
         if self.policy.global_budget:
             gb = self.scenario.levers.global_budget
             spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
-            under = spending <= self._budget
-            clawback = np.where(np.isfinite(self._budget), np.where(under, gb.surplus_kept, gb.overspend_borne), 0.0)
-            fund_share = np.divide(f.fund_claims, billed, out=np.zeros(len(f)), where=billed > 0)
-            volume = 1.0 - fund_share * clawback[f.consortium]
-        margin = np.divide(f.fee_for_service_billed, billed, out=np.ones(len(f)), where=billed > 0) * volume
-        return margin, volume
+            clawback = payment.budget_clawback(self._budget, spending, gb.surplus_kept, gb.overspend_borne)
+        return payment.margins(f.fee_for_service_billed, f.fixed_billed, f.fund_claims, clawback[f.consortium])
 
 
 @dataclass

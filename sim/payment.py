@@ -508,3 +508,40 @@ def bonus_per_stay_bill(bonus: float, case_bills: np.ndarray, case_counts: np.nd
     """
     mean_stay_bill = case_bills.sum(axis=1) / np.maximum(case_counts.sum(axis=1), 1)
     return np.divide(bonus, mean_stay_bill[tier], out=np.zeros(tier.size), where=mean_stay_bill[tier] > 0)
+
+
+def budget_clawback(
+    budget: np.ndarray, spending: np.ndarray, surplus_kept: float, overspend_borne: float
+) -> np.ndarray:
+    """Share of an extra yuan of fund claims each consortium bears at the margin under its global budget.
+
+    Under budget, an extra yuan spent is a yuan of surplus not kept (`surplus_kept`); over it, a
+    share of an overspend paid back (`overspend_borne`); no budget (NaN): none.
+    """
+    return np.where(np.isfinite(budget), np.where(spending <= budget, surplus_kept, overspend_borne), 0.0)
+
+
+def margins(
+    fee_for_service_billed: np.ndarray, fixed_billed: np.ndarray, fund_claims: np.ndarray, clawback: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """What payment leaves a facility at the margin (`Incentives.margin` m and `volume_margin` v).
+
+    An item billed fee-for-service earns its bill; care paid a fixed amount (per case, per day,
+    capitated) earns nothing more for more services. So m is the fee-for-service share of the bills
+    (1 without bills). A global budget takes back `clawback` of each extra yuan the fund pays: v = 1 −
+    fund share of the bills × clawback, which scales m too.
+
+    Args:
+        fee_for_service_billed: This year's bills paid item by item, per facility.
+        fixed_billed: This year's care paid a fixed amount, per facility.
+        fund_claims: This year's claims paid by the fund, per facility.
+        clawback: Per facility, its consortium's `budget_clawback` (0 without a budget).
+
+    Returns:
+        (m, v) per facility.
+    """
+    billed = fee_for_service_billed + fixed_billed
+    fund_share = np.divide(fund_claims, billed, out=np.zeros(billed.size), where=billed > 0)
+    volume = 1.0 - fund_share * clawback
+    margin = np.divide(fee_for_service_billed, billed, out=np.ones(billed.size), where=billed > 0) * volume
+    return margin, volume

@@ -78,6 +78,10 @@ def test_budget_settlement_hand_worked():
     amounts = payment.share_transfer(transfer, consortium, is_lead, revenue, lead_share=0.6)
     # Lead 60% of 15 = 9; members 6 by revenue 30:10; consortium 1's members earned nothing: its lead bears it all.
     assert amounts == pytest.approx([9.0, 4.5, 1.5, -12.0, 0.0, 0.0], rel=1e-15)
+    # A member whose lump sums left it with negative revenue shares as one with none.
+    revenue[2] = -10.0
+    amounts = payment.share_transfer(transfer, consortium, is_lead, revenue, lead_share=0.6)
+    assert amounts[:3] == pytest.approx([9.0, 6.0, 0.0], rel=1e-15)
 
 
 def test_resource_sinking_hand_worked():
@@ -220,6 +224,32 @@ def test_claims_booked_to_facility_ledgers_hand_worked():
     f.close_year()
     assert f.last_revenue[:2].tolist() == [150.0, 800.0] and not f.medical_revenue().any()
     assert not f.paid_by_fund.any() and not f.fund_claims.any() and not f.lump_sum.any()
+
+
+def test_margins_under_fee_for_service_fixed_payment_and_budgets_hand_worked():
+    # Three consortia: under budget (keeps 75% of a surplus), over (pays back 40%), no budget this year.
+    clawback = payment.budget_clawback(np.array([100.0, 100.0, np.nan]), np.array([80.0, 130.0, 50.0]), 0.75, 0.4)
+    assert clawback.tolist() == [0.75, 0.4, 0.0]
+    assert payment.budget_clawback(np.array([100.0]), np.array([100.0]), 0.75, 0.4).tolist() == [0.75]  # on budget
+    # A hospital billing ¥600 item by item and ¥400 per case, the fund paying ¥700 of it; a clinic with no bills.
+    ffs, fixed, fund = np.array([600.0, 600.0, 0.0]), np.array([400.0, 400.0, 0.0]), np.array([700.0, 700.0, 0.0])
+    m, v = payment.margins(ffs, fixed, fund, np.array([0.0, 0.4, 0.4]))
+    assert v == pytest.approx([1.0, 1 - 0.7 * 0.4, 1.0], rel=1e-15)
+    assert m == pytest.approx([0.6, 0.6 * (1 - 0.7 * 0.4), 1.0], rel=1e-15)
+
+
+def test_claims_of_interleaved_residents_settle_each_in_their_own_order():
+    # Residents 7 and 3, claims interleaved: each uses up their own ¥100 start-line and ¥50 cap.
+    resident = np.array([7, 3, 7, 3, 7])
+    bill = np.array([80.0, 150.0, 60.0, 30.0, 200.0])
+    fund, oop, used = insurance.split_claims(
+        bill, resident, np.full(5, 0.5), np.array([100.0, 100.0, 100.0, 100.0, 100.0]), None, np.full(5, 50.0)
+    )
+    # Resident 7: 80 start-line; 20 more start-line, 0.5 × 40 = 20; 0.5 × 200 = 100 capped at 30 left.
+    # Resident 3: 100 start-line, 0.5 × 50 = 25; 0.5 × 30 = 15.
+    assert used == pytest.approx([80.0, 100.0, 20.0, 0.0, 0.0], rel=1e-15)
+    assert fund == pytest.approx([0.0, 25.0, 20.0, 15.0, 30.0], rel=1e-15)
+    assert oop == pytest.approx(bill - fund, rel=1e-15)
 
 
 # ---------------------------------------------------------------------------------- the audit

@@ -126,6 +126,12 @@ def test_provider_response_hand_worked():
         ones, ones, ones, np.ones((3, 3)), np.array([0, 2, 3]), markup, prices, response
     )
     assert mix[:, 1] == pytest.approx(np.full(3, math.exp(-0.08))) and (mix[:, [0, 2]] == 1).all()
+    # Bounded: propensity within 0.5–1.5, willingness to refer down within 1–5, drug and test volumes 0.5–1.
+    bounded = payment.respond_to_payment(
+        ones, np.array([0.52, 1.0, 1.0]), np.array([4.9, 1.0, 1.0]), np.full((3, 3), 0.51), np.array([0, 2, 3]),
+        payment.Incentives(margin=0.0, volume_margin=np.array([0.0, 1.0, 1.0])), prices, response,
+    )  # fmt: skip
+    assert bounded[1][0] == 0.5 and bounded[2][0] == 5.0 and (bounded[3][:, 1:] == 0.5).all()
     # Salary reform removes its share of the drift.
     reformed = payment.Incentives(margin=1.0, salary_reform=0.7)
     intensity, *_ = payment.respond_to_payment(

@@ -25,6 +25,7 @@ import ast
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -213,7 +214,12 @@ def report(session: Path) -> int:
     return len(unexplained)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so the workers are stopped and their copies removed
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="copies run in parallel")
     what = parser.add_mutually_exclusive_group()
