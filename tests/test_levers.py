@@ -4,8 +4,8 @@ Each effect is measured against the baseline with the same seed (common random n
 band of sizes rather than a sign — so an effect that shrank by most of its size fails — and shown
 to come from the lever's mechanism: with the mechanism switched off (patients indifferent to price,
 no reserve, no money at stake, no management effect, no cap, no provider response) the effect is
-gone. Bands are today's model's sizes (docs/levers.md); a change of model that moves them is a
-reviewed change of results.
+gone. Each band brackets today's size at this small scale (the comment beside it); a change of
+model that moves an effect out of its band is a reviewed change of results.
 """
 
 from __future__ import annotations
