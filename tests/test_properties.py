@@ -20,8 +20,10 @@ Properties:
   keys, broken TOML, bytes that are not UTF-8) makes `tiersim validate` and `tiersim run` exit 2
   with one line on stderr naming the field, no traceback, and no simulation started.
 
-The default suite runs a few hundred derandomized examples. The slow test draws at least 2,000
-random scenarios and prints how many it drew and how many failed, and how:
+The default suite runs a few hundred derandomized examples (about a minute). The slow test runs
+at least 2,000 random scenarios — a failure is tallied, not raised, so the drawing goes on — and
+prints how many it drew, how many failed and how, with the first failing scenario of each kind as a
+command to paste (about half an hour):
 
     PYTHONPATH=. python -m pytest -m slow tests/test_properties.py -q -s
 """
@@ -35,7 +37,9 @@ import shlex
 import signal
 import string
 import tempfile
+import time
 import tomllib
+import traceback
 import types
 from collections import Counter
 from collections.abc import Iterator
@@ -265,37 +269,77 @@ FAST = settings(
 )
 
 
-def scenario_runs(drawn: DrawnScenario, tally: Counter[str]) -> None:
+class NotAsDrawn(AssertionError):
+    """The loaded scenario does not hold a value drawn."""
+
+
+class NotReproducible(AssertionError):
+    """A rerun of the same scenario gave different results."""
+
+
+def scenario_runs(drawn: DrawnScenario) -> None:
     """A drawn scenario loads as drawn, runs with every invariant holding, and reruns identically."""
     note(f"sim.load_scenario(None, {drawn.overrides()!r})")
-    tally["scenarios drawn"] += 1
-    try:
-        scenario = sim.load_scenario(None, drawn.overrides())
-        first = run_checked(scenario)
-        second = sim.run(sim.load_scenario(None, drawn.overrides()))  # reloaded: nothing carried over but caches
-    except InvariantError:
-        tally["broken invariants"] += 1
-        raise
-    except Exception:
-        tally["exceptions"] += 1
-        raise
+    scenario = sim.load_scenario(None, drawn.overrides())
     not_as_drawn = {k: _value_at(scenario, k) for k, v in drawn.values.items() if _value_at(scenario, k) != v}
     if not_as_drawn:
-        tally["values not as drawn"] += 1
-        raise AssertionError(f"the scenario does not hold the values drawn: {not_as_drawn}")
+        raise NotAsDrawn(f"the scenario does not hold the values drawn: {not_as_drawn}")
+    first = run_checked(scenario)
+    second = sim.run(sim.load_scenario(None, drawn.overrides()))  # reloaded: nothing carried over but caches
     try:
         pd.testing.assert_frame_equal(first.daily, second.daily, check_exact=True)
         pd.testing.assert_frame_equal(first.annual, second.annual, check_exact=True)
         assert first.summary == second.summary
-    except AssertionError:
-        tally["reruns not identical"] += 1
-        raise
+    except AssertionError as exc:
+        raise NotReproducible(f"a rerun differs: {exc}") from None
 
 
 @FAST
 @given(scenarios())
 def test_any_in_range_scenario_runs_keeps_invariants_and_reruns_identically(drawn: DrawnScenario) -> None:
-    scenario_runs(drawn, Counter())
+    scenario_runs(drawn)
+
+
+def _failure_kind(exc: BaseException) -> tuple[str, str]:
+    """(kind, what): e.g. ("broken invariants", the invariant), ("exceptions", the type and where raised)."""
+    if isinstance(exc, InvariantError):
+        return "broken invariants", str(exc).split(": first broken")[0].split(", day ")[0]
+    if isinstance(exc, NotReproducible):
+        return "reruns not identical", "a rerun differs"
+    if isinstance(exc, NotAsDrawn):
+        return "values not as drawn", "the scenario does not hold the values drawn"
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return "exceptions", f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"
+
+
+@pytest.mark.slow
+def test_thousands_of_random_scenarios() -> None:
+    """Every drawn scenario is run and tallied (a failure does not stop the drawing); then the tally is printed."""
+    tally: Counter[str] = Counter()
+    seen: Counter[tuple[str, str]] = Counter()  # scenarios by (kind, what) of their failure
+    first: dict[tuple[str, str], tuple[DrawnScenario, str]] = {}  # the first of them, and its error
+
+    @settings(FAST, max_examples=2_100, derandomize=False)
+    @given(scenarios())
+    def each(drawn: DrawnScenario) -> None:
+        tally["scenarios drawn"] += 1
+        try:
+            scenario_runs(drawn)
+        except Exception as exc:
+            kind = _failure_kind(exc)
+            tally[kind[0]] += 1
+            seen[kind] += 1
+            first.setdefault(kind, (drawn, f"{type(exc).__name__}: {exc}"[:2_000]))
+
+    started = time.perf_counter()
+    each()
+    seconds = time.perf_counter() - started
+    failed = ", ".join(f"{n} {kind}" for kind, n in tally.items() if kind != "scenarios drawn") or "none failed"
+    print(f"\nproperty runs: {tally['scenarios drawn']} scenarios drawn in {seconds:.0f} s; {failed}")
+    for (kind, what), (drawn, error) in first.items():
+        print(f"- {kind}: {what} ({seen[kind, what]} scenarios), e.g.\n  {drawn!r}\n  {error}")
+    assert tally["scenarios drawn"] >= 2_000
+    assert not first
 
 
 TEXT_FIELDS = [f for f in FIELDS if f.kind is str]
@@ -322,23 +366,6 @@ def test_overrides_load_as_the_values_drawn(drawn: DrawnScenario) -> None:
     for key, value in drawn.values.items():
         assert _value_at(from_overrides, key) == value, key
         assert _value_at(from_file, key) == value, key
-
-
-@pytest.mark.slow
-def test_thousands_of_random_scenarios() -> None:
-    tally: Counter[str] = Counter()
-
-    @settings(FAST, max_examples=2_100, derandomize=False)
-    @given(scenarios())
-    def each(drawn: DrawnScenario) -> None:
-        scenario_runs(drawn, tally)
-
-    try:
-        each()
-    finally:
-        failed = ", ".join(f"{n} {kind}" for kind, n in tally.items() if kind != "scenarios drawn") or "none failed"
-        print(f"\nproperty runs: {tally['scenarios drawn']} scenarios drawn; {failed}")
-    assert tally["scenarios drawn"] >= 2_000
 
 
 def test_cost_bounds_lie_inside_the_schema() -> None:
