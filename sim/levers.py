@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from sim.insurance import SchemeRules
 from sim.params import StrictModel, by_level, by_tier, param, table_field
@@ -429,7 +429,13 @@ def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
     from sim.config import deep_merge  # local: config imports this module
     from sim.insurance import InsuranceParams
 
-    base_rules = InsuranceParams.model_validate(data.get("insurance", {}) or {}).model_dump()
+    try:
+        base_rules = InsuranceParams.model_validate(data.get("insurance", {}) or {}).model_dump()
+    except ValidationError:
+        # Its errors would be located from `insurance`, not the scenario ("employee.x", not
+        # "insurance.employee.x"): leave the lever's tables as given, and the scenario's own
+        # validation names the bad insurance value in full.
+        return data
     for scheme in ("employee", "resident"):
         change = start_line.get(scheme)
         if isinstance(change, dict):

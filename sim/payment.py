@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import model_validator
 
 from sim.accel import kernel
 from sim.arrays import pairwise_sum
@@ -147,6 +148,16 @@ class PriceParams(StrictModel):
     price_inflation: float = param(
         0.02, "per year", "assumption: CPI-like", "Yearly rise of all prices.", ge=-0.5, le=0.5
     )
+
+    @model_validator(mode="after")
+    def _bills_keep_a_service_part(self) -> PriceParams:
+        """Drugs and tests are parts of a bill: more than the whole would bill a negative service part."""
+        for kind in ("outpatient", "inpatient"):
+            drugs, tests = getattr(self, f"drug_share_{kind}"), getattr(self, f"test_share_{kind}")
+            for tier, total in zip(drugs.__dict__, drugs.as_array() + tests.as_array(), strict=True):
+                if total > 1:
+                    raise ValueError(f"drug_share_{kind}.{tier} + test_share_{kind}.{tier} = {total:g}; allowed ≤ 1")
+        return self
 
 
 def outpatient_bill(
