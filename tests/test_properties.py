@@ -493,7 +493,7 @@ def bad_files(draw: st.DrawFn) -> BadFile:
         content = "".join(lines).encode()
         cut = draw(st.integers(0, len(content)))
         content = content[:cut] + draw(st.sampled_from(NOT_UTF8)) + content[cut:]
-        return BadFile(content, "cannot read file")
+        return BadFile(content, "not UTF-8 text")
     extra = draw(st.sampled_from(lines)) if kind == "repeated line" else draw(st.sampled_from(BROKEN_LINES)) + "\n"
     return BadFile("".join([*lines[:at], extra, *lines[at:]]).encode(), "malformed TOML")
 
