@@ -154,7 +154,7 @@ class PriceParams(StrictModel):
         """Drugs and tests are parts of a bill: more than the whole would bill a negative service part."""
         for kind in ("outpatient", "inpatient"):
             drugs, tests = getattr(self, f"drug_share_{kind}"), getattr(self, f"test_share_{kind}")
-            for tier, total in zip(drugs.__dict__, drugs.as_array() + tests.as_array(), strict=True):
+            for tier, total in zip(type(drugs).model_fields, drugs.as_array() + tests.as_array(), strict=True):
                 if total > 1:
                     raise ValueError(f"drug_share_{kind}.{tier} + test_share_{kind}.{tier} = {total:g}; allowed ≤ 1")
         return self
