@@ -445,6 +445,20 @@ def allocate_beds(facility: np.ndarray, free_slots: np.ndarray, slot_facility: n
     return slot
 
 
+def reserved_beds(is_lead: np.ndarray, beds: np.ndarray, share: float) -> np.ndarray:
+    """Beds each hospital holds for patients its consortium's primary care refers (预留床位): a share of a lead's beds.
+
+    Args:
+        is_lead: Each facility leads its consortium.
+        beds: Each facility's beds.
+        share: Share of a lead hospital's beds reserved (0 when the lever is off).
+
+    Returns:
+        Whole beds per facility: `share` × beds rounded at leads, none elsewhere.
+    """
+    return np.where(is_lead, np.round(share * beds), 0).astype(np.int64)
+
+
 def unreserved(free_slots: np.ndarray, slot_facility: np.ndarray, protected: np.ndarray) -> np.ndarray:
     """Free slots open to any patient: each facility's first `protected[f]` free slots are held back."""
     owner = slot_facility[free_slots]

@@ -353,7 +353,7 @@ class CareModel(mesa.Model):
             for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
         )
         self._year_tables()
-        self._reserved = np.where(self._is_lead, np.round(policy.reserved_share * f.beds), 0).astype(np.int64)
+        self._reserved = care.reserved_beds(self._is_lead, f.beds, policy.reserved_share)
         # Beds and reserves change only here: their daily by-tier records are this year's totals.
         self._slot_tier = f.tier[self.wards.facility]
         self._tier_beds, self._tier_reserved = (

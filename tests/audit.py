@@ -239,7 +239,12 @@ class Audit:
         transfer = np.where(np.isnan(gap), 0.0, np.where(gap >= 0, gb.surplus_kept * gap, gb.overspend_borne * gap))
         payee, amount = self.lump_calls[day][-1]  # the settlement is the day's last lump sum
         paid = np.bincount(f.consortium[payee], weights=amount, minlength=n)
-        close(paid, transfer, f"year {year}: budget settlement per consortium", scale=float(np.nanmax(np.abs(budget))))
+        close(
+            paid,
+            transfer,
+            f"year {year}: budget settlement per consortium",
+            scale=float(np.abs(np.nan_to_num(budget)).max(initial=1.0)),
+        )
 
     def _check_daily_table(self, d: pd.DataFrame) -> None:
         """The daily table against the audit's day sums, and the beds' stock and flow."""

@@ -13,7 +13,7 @@ import pytest
 from audit import Audit
 
 import sim
-from sim import insurance, payment, population
+from sim import care, insurance, payment, population
 from sim.illness import ACUTE, FOLLOW_UP
 from sim.insurance import InsuranceParams, SchemeTable, claim_rate_table, contribution_income
 from sim.metrics import BY_TIER_FIELDS
@@ -182,6 +182,9 @@ def test_group_prices_and_referral_bonus_hand_worked():
     # Means 1,500, 2,000 and 4,000; the empty group takes their mean, 2,500; prices 10% above.
     prices = payment.group_prices(bills, counts, 1.1)
     np.testing.assert_allclose(prices, [[1_650.0, 2_200.0], [2_750.0, 4_400.0]], rtol=1e-14)
+    # A group of one stay is priced at that stay's bill.
+    one = payment.group_prices(np.array([[900.0, 0.0]]), np.array([[1.0, 0.0]]), 1.0)
+    assert one.tolist() == [[900.0, 900.0]]
     assert payment.group_prices(np.zeros((2, 2)), np.zeros((2, 2)), 1.1).tolist() == [[0.0, 0.0], [0.0, 0.0]]
     # A ¥200 bonus against the tier's mean stay bill: 11,000/6 and 20,000/5; a tier with no stay: 0.
     bonus = payment.bonus_per_stay_bill(200.0, bills, counts, np.array([0, 1, 1]))
@@ -236,6 +239,9 @@ def test_margins_under_fee_for_service_fixed_payment_and_budgets_hand_worked():
     m, v = payment.margins(ffs, fixed, fund, np.array([0.0, 0.4, 0.4]))
     assert v == pytest.approx([1.0, 1 - 0.7 * 0.4, 1.0], rel=1e-15)
     assert m == pytest.approx([0.6, 0.6 * (1 - 0.7 * 0.4), 1.0], rel=1e-15)
+    # However small the bills: a station billing ¥0.50 item by item, the fund paying ¥0.25 of it.
+    m, v = payment.margins(np.array([0.5]), np.array([0.0]), np.array([0.25]), np.array([0.4]))
+    assert v.tolist() == [0.8] and m.tolist() == [0.8]  # 1 − 0.25/0.5 × 0.4
 
 
 def test_claims_of_interleaved_residents_settle_each_in_their_own_order():
@@ -252,6 +258,21 @@ def test_claims_of_interleaved_residents_settle_each_in_their_own_order():
     assert oop == pytest.approx(bill - fund, rel=1e-15)
 
 
+def test_reserved_beds_are_a_share_of_lead_hospitals_beds_hand_worked():
+    is_lead, beds = np.array([True, True, False, True]), np.array([400, 35, 300, 0])
+    assert care.reserved_beds(is_lead, beds, 0.1).tolist() == [40, 4, 0, 0]  # 3.5 rounds to 4
+    assert care.reserved_beds(is_lead, beds, 0.0).tolist() == [0, 0, 0, 0]
+
+
+def test_drug_and_test_shares_leave_a_service_part_of_every_bill():
+    assert sim.load_scenario(overrides=["prices.test_share_outpatient.tertiary=0.55"])  # 0.45 + 0.55: no service
+    for share in ("0.6", "1.0"):
+        with pytest.raises(sim.ScenarioError, match=r"drug_share_outpatient.tertiary \+ test_share_outpatient"):
+            sim.load_scenario(overrides=[f"prices.test_share_outpatient.tertiary={share}"])
+    with pytest.raises(sim.ScenarioError, match=r"drug_share_inpatient.secondary \+ test_share_inpatient"):
+        sim.load_scenario(overrides=["prices.drug_share_inpatient.secondary=0.9"])
+
+
 # ---------------------------------------------------------------------------------- the audit
 def audited(path: Path | None, overrides: list[str]) -> Audit:
     audit = Audit(CareModel(sim.load_scenario(path, [*SMALL, *overrides])))
@@ -266,6 +287,8 @@ def test_books_balance_under_every_scenario(name):
 
 
 def test_books_balance_with_every_lever_from_year_0():
-    audit = audited(None, [*EVERY_LEVER, *(f"levers.{k}.start_year=0" for k in ("drg", "per_diem", "capitation"))])
+    from_year_0 = ("drg", "per_diem", "capitation", "global_budget")
+    audit = audited(None, [*EVERY_LEVER, *(f"levers.{k}.start_year=0" for k in from_year_0)])
     d = audit.daily
+    # A global budget's first year has no budget yet (no year before it): it settles from year 1.
     assert d.capitation_paid.sum() > 0 and (d.budget_settlement != 0).sum() == 2

@@ -319,4 +319,6 @@ def test_resource_sinking_raises_primary_members_quality_from_the_lead_s_surplus
     gain = on[1][2] - off[1][2]
     tier = CareModel(sim.load_scenario(overrides=["run.scale=0.02"])).facilities.tier
     assert (gain[tier >= 2] == 0).all() and (gain >= 0).all()
-    assert (gain[tier <= 1] > 0).mean() > 0.5 and 0.005 < gain[tier <= 1].mean() < 0.2
+    consortium = CareModel(sim.load_scenario(overrides=["run.scale=0.02"])).facilities.consortium
+    members = (tier <= 1) & (consortium >= 0)
+    assert (gain[members] > 0).all() and 0.005 < gain[members].mean() < 0.2  # every consortium kept a surplus
