@@ -40,14 +40,25 @@ PRIMARY = 1
 EPS = 1e-9
 
 
+class InvariantError(AssertionError):
+    """An invariant of the model does not hold (not an exception raised by the model itself)."""
+
+
+def require(ok: bool | np.bool_, what: str) -> None:
+    """Raise `InvariantError(what)` unless `ok`."""
+    if not ok:
+        raise InvariantError(what)
+
+
 def close(actual: np.ndarray | float, expected: np.ndarray | float, what: str, *, scale: float = 1.0) -> None:
     """Assert two money amounts agree to rounding (relative 1e-9 of the larger of them or of `scale`)."""
     actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
     tolerance = 1e-9 * np.maximum(np.maximum(np.abs(actual), np.abs(expected)), scale) + 1e-6
     bad = np.flatnonzero(~(np.abs(actual - expected) <= tolerance))
-    assert bad.size == 0, (
-        f"{what}: {bad.size} differ, e.g. [{bad[0]}] {actual.flat[bad[0]]!r} != {expected.flat[bad[0]]!r}"
-    )
+    if bad.size:
+        raise InvariantError(
+            f"{what}: {bad.size} differ, e.g. [{bad[0]}] {actual.flat[bad[0]]!r} != {expected.flat[bad[0]]!r}"
+        )
 
 
 @dataclass
@@ -95,17 +106,26 @@ class Audit:
     def _on_claims(self, facility, tier, components, billed, fund, oop, *, fixed, bounds, by_tier):
         m = self.model
         n = facility.size
-        assert components.shape == (n, len(COMPONENTS)) and billed.shape == fund.shape == oop.shape == (n,)
-        assert (components >= -EPS).all(), "a bill component is negative"
+        require(
+            components.shape == (n, len(COMPONENTS)) and billed.shape == fund.shape == oop.shape == (n,),
+            "a claim batch has one bill, fund and out-of-pocket part per claim, and three components each",
+        )
+        require((components >= -EPS).all(), "a bill component is negative")
         close(components.sum(axis=1), billed, "components add up to the bill")
-        assert (fund >= -EPS).all() and (oop >= -EPS).all(), "a claim's fund or out-of-pocket part is negative"
+        require((fund >= -EPS).all() and (oop >= -EPS).all(), "a claim's fund or out-of-pocket part is negative")
         paid = fund + oop
         unbalanced = np.abs(paid - billed) > EPS * np.maximum(billed, 1.0)
         if unbalanced.any():
             # Only a capitated visit: primary care, capitation in force, the fund paying nothing per visit.
-            assert m.policy.capitation_rate > 0, "bill ≠ fund + out-of-pocket without capitation"
-            assert fixed[unbalanced].all() and (tier[unbalanced] <= PRIMARY).all()
-            assert (fund[unbalanced] == 0).all() and (oop[unbalanced] <= billed[unbalanced] + EPS).all()
+            require(m.policy.capitation_rate > 0, "bill ≠ fund + out-of-pocket without capitation")
+            require(
+                fixed[unbalanced].all() and (tier[unbalanced] <= PRIMARY).all(),
+                "bill ≠ fund + out-of-pocket for a claim that is not a capitated primary-care visit",
+            )
+            require(
+                (fund[unbalanced] == 0).all() and (oop[unbalanced] <= billed[unbalanced] + EPS).all(),
+                "a capitated visit the fund pays a part of, or the patient pays more than its bill",
+            )
         b = self.books
         scale = np.divide(paid, billed, out=np.ones_like(paid), where=billed > 0)
         np.add.at(b.fund, facility, fund)
@@ -149,7 +169,7 @@ class Audit:
         revenue = b.components.sum(axis=1) + b.lump
         if closed:
             close(f.last_revenue, revenue, f"year {year}: last year's revenue per facility")
-            assert not f.revenue.any() and not f.lump_sum.any(), "the ledgers start the new year at zero"
+            require(not f.revenue.any() and not f.lump_sum.any(), "the ledgers start the new year at zero")
             self._check_settlement(day)
             self.case_mix[year] = tuple(a.copy() for a in m.case_mix())
             self.consortium_spending[year] = np.bincount(
@@ -158,7 +178,7 @@ class Audit:
             # The balance carries over; this year's income and spending start again from zero.
             self.fund_balance += self.contributions(year) - float(b.fund.sum() + b.lump.sum())
             close(m.fund.balance, self.fund_balance, f"year {year}: fund balance carried over")
-            assert m.fund.income == m.fund.spending == 0.0, "the fund's new year starts at zero"
+            require(m.fund.income == m.fund.spending == 0.0, "the fund's new year starts at zero")
             b.clear()
         else:
             close(f.revenue, b.components, f"day {day}: revenue by component per facility")
@@ -191,7 +211,7 @@ class Audit:
         """Residents a year older, and capitation paid to each signed resident's station and health centre."""
         m = self.model
         year = day // DAYS_PER_YEAR
-        assert np.array_equal(m.population.age, np.minimum(self.age0 + year, 120)), f"year {year}: ages"
+        require(np.array_equal(m.population.age, np.minimum(self.age0 + year, 120)), f"year {year}: ages")
         rate = m.policy.capitation_rate
         if rate > 0:  # the year start pays it before any other lump sum of the day
             facility, amount = self.lump_calls[day][0]
@@ -202,7 +222,7 @@ class Audit:
             np.add.at(expected, home[:, 0], rate * share)
             np.add.at(expected, home[:, 1], rate * (1 - share))
             close(paid, expected, f"day {day}: capitation per facility", scale=rate)
-            assert (m.facilities.tier[facility] <= PRIMARY).all(), "capitation goes to primary care"
+            require((m.facilities.tier[facility] <= PRIMARY).all(), "capitation goes to primary care")
 
     def _check_accounts(self, day: int) -> None:
         """Residents' annual accounts: never negative, within the caps, and begun anew at each year start."""
@@ -211,16 +231,25 @@ class Audit:
         rules = m.insurance
         scheme = m.population.scheme
         for name, values in accounts.items():
-            assert (values >= -EPS).all(), f"day {day}: a resident's {name} is negative"
-        assert (accounts["outpatient_fund_paid"] <= rules.outpatient_cap[scheme] + EPS).all()
-        assert (accounts["inpatient_fund_paid"] <= rules.inpatient_cap[scheme] + EPS).all()
+            require((values >= -EPS).all(), f"day {day}: a resident's {name} is negative")
+        require(
+            (accounts["outpatient_fund_paid"] <= rules.outpatient_cap[scheme] + EPS).all(),
+            f"day {day}: a resident's outpatient fund account above the cap",
+        )
+        require(
+            (accounts["inpatient_fund_paid"] <= rules.inpatient_cap[scheme] + EPS).all(),
+            f"day {day}: a resident's inpatient fund account above the cap",
+        )
         if day >= 0 and day % DAYS_PER_YEAR == 0:
             # Reset at the year start: what they hold now was billed today.
             held = sum(float(v.sum()) for v in accounts.values())
             billed = self.days[day]["billed"]
-            assert held <= billed * (1 + 1e-9) + 1e-6, (
-                f"day {day}: residents' annual accounts hold ¥{held:,.0f} on the year's first day, "
-                f"more than its bills (¥{billed:,.0f}): not reset at the year start"
+            require(
+                held <= billed * (1 + 1e-9) + 1e-6,
+                (
+                    f"day {day}: residents' annual accounts hold ¥{held:,.0f} on the year's first day, "
+                    f"more than its bills (¥{billed:,.0f}): not reset at the year start"
+                ),
             )
 
     def _check_settlement(self, day: int) -> None:
@@ -256,7 +285,7 @@ class Audit:
         lump = sum(d[f"revenue_lump_sum_{t}"] for t in TIERS).to_numpy()
         close(lump, np.array([x["lump"] for x in days]), "daily lump sums")
         claims = sum(d[f"visits_{t}"] + d[f"discharges_{t}"] for t in TIERS).to_numpy() + d.transfers_up.to_numpy()
-        assert np.array_equal(claims, np.array([x["claims"] for x in days])), "one claim per visit and per stay"
+        require(np.array_equal(claims, np.array([x["claims"] for x in days])), "one claim per visit and per stay")
         income = d.groupby("year").fund_income.sum()
         close(income.to_numpy(), np.array([self.contributions(int(y)) for y in income.index]), "yearly income")
         # The case mix that per-case prices are set from: each year's completed stays, by tier.
@@ -269,4 +298,4 @@ class Audit:
         occupied = sum(d[f"occupied_beds_{t}"] for t in TIERS).to_numpy()
         admitted = sum(d[f"admissions_{t}"] for t in TIERS).to_numpy()
         left = sum(d[f"discharges_{t}"] for t in TIERS).to_numpy() + d.transfers_up.to_numpy()
-        assert np.array_equal(np.diff(occupied), (admitted - left)[1:]), "occupied beds: stock and flow"
+        require(np.array_equal(np.diff(occupied), (admitted - left)[1:]), "occupied beds: stock and flow")

@@ -2,11 +2,9 @@
 
 - `check_invariants(results)` checks a run's daily and annual tables (money, beds, episodes,
   waiting list, fund balance, shares);
-- `LedgerCheck` checks a model's own ledgers after each day it steps (facility revenue against
-  what the payers paid, the fund against the facilities, beds per facility), where a bug leaves
-  no trace in the tables;
-- `run_checked(scenario)` runs a scenario as `sim.run` does, with `LedgerCheck` after every day,
-  then `check_invariants` on its results.
+- `run_checked(scenario)` runs a scenario as `sim.run` does under the audit of `tests/audit.py`
+  (the model's ledgers against books kept beside them, every day: where a bug leaves no trace in
+  the tables), then `check_invariants` on its results.
 
 A broken invariant raises `InvariantError` naming it and the first day (or year) it fails, so a
 caller can tell it from an exception raised by the model.
@@ -16,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from audit import Audit, InvariantError
 
 import sim
 from sim.illness import DAYS_PER_YEAR
@@ -33,10 +32,6 @@ REVENUE_PARTS = (*COMPONENTS, "lump_sum")
 
 Amounts = np.ndarray | pd.Series | float
 """Money: per day, per facility, or one sum."""
-
-
-class InvariantError(AssertionError):
-    """An invariant of the model does not hold (not an exception raised by the model itself)."""
 
 
 def _require(ok: np.ndarray | pd.Series | bool, what: str, labels: pd.Series | None = None) -> None:
@@ -158,57 +153,10 @@ def check_invariants(results: sim.Results) -> None:
         _require(a[column].isna() | inside, f"share {column} in [0, 1] (or NaN: nothing to share)", a["year"])
 
 
-class LedgerCheck:
-    """Checks a model's ledgers after each day it steps (call `after_step(model)` after every `step`).
-
-    What the fund paid must be what the facilities were paid, each facility's revenue what its
-    payers paid it, its occupied beds at most its beds, and the fund's balance the recorded income
-    less the recorded spending.
-    """
-
-    def __init__(self) -> None:
-        self.recorded_income = 0.0
-        self.recorded_spending = 0.0
-        self.recorded_magnitude = 0.0  # sum of the absolute amounts, the scale of rounding
-
-    def after_step(self, model: CareModel) -> None:
-        """Check the ledgers of `model`, which has just simulated the day before `model.day`."""
-        f, fund, day = model.facilities, model.fund, model.day - 1
-        where = f"day {day}"
-        revenue = f.revenue.sum(axis=1) + f.lump_sum
-        paid = f.paid_by_fund + f.paid_out_of_pocket
-        _require(
-            money_close(revenue, paid, f.lump_sum).all(),
-            f"each facility's revenue (bills + lump sums) == paid by the fund + out of pocket, {where}",
-        )
-        _require(
-            money_close(fund.spending, f.paid_by_fund.sum(), np.abs(f.paid_by_fund).sum()),
-            f"the fund's spending this year == what facilities were paid by the fund, {where}",
-        )
-        _require((model.occupied_beds() <= f.beds).all(), f"occupied beds <= beds at every facility, {where}")
-        if day < 0:  # warm-up: nothing recorded, the fund's ledger is its own
-            _require(
-                money_close(fund.balance, fund.income - fund.spending, fund.income, fund.spending),
-                f"fund balance == income − spending during the warm-up, {where}",
-            )
-            return
-        today = model._today  # the record `step` has just appended for this day
-        self.recorded_income += today.fund_income
-        self.recorded_spending += today.fund_paid
-        self.recorded_magnitude += abs(today.fund_income) + abs(today.fund_paid)
-        _require(
-            money_close(fund.balance, self.recorded_income - self.recorded_spending, self.recorded_magnitude),
-            f"fund balance == recorded income − recorded spending since day 0, {where}",
-        )
-
-
 def run_checked(scenario: sim.Scenario) -> sim.Results:
-    """Run `scenario` as `sim.run` does, checking the model's ledgers after every day and the tables at the end."""
+    """Run `scenario` as `sim.run` does, audited every day (`audit.Audit`), then check the tables."""
     model = CareModel(scenario)
-    ledgers = LedgerCheck()
-    for _ in range(scenario.run.warmup_days + scenario.run.years * DAYS_PER_YEAR):
-        model.step()
-        ledgers.after_step(model)
+    Audit(model).run()
     results = collect(model)
     check_invariants(results)
     return results

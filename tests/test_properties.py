@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import re
 import shlex
 import signal
 import string
@@ -303,7 +304,8 @@ def test_any_in_range_scenario_runs_keeps_invariants_and_reruns_identically(draw
 def _failure_kind(exc: BaseException) -> tuple[str, str]:
     """(kind, what): e.g. ("broken invariants", the invariant), ("exceptions", the type and where raised)."""
     if isinstance(exc, InvariantError):
-        return "broken invariants", str(exc).split(": first broken")[0].split(", day ")[0]
+        what = re.sub(r"^(day|year) -?\d+: ", "", str(exc))  # the audit's: "day 12: fund income: 1 differ, …"
+        return "broken invariants", what.split(": first broken")[0].split(", day ")[0].split(": ")[0]
     if isinstance(exc, NotReproducible):
         return "reruns not identical", "a rerun differs"
     if isinstance(exc, NotAsDrawn):
