@@ -23,6 +23,12 @@ from sim.params import TIERS
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
 SMALL = ["run.scale=0.02", "run.years=3"]
+
+
+def capitation_from_year_0(rate: float) -> list[str]:
+    return ["levers.capitation.enabled=true", "levers.capitation.start_year=0", f"levers.capitation.rate={rate}"]
+
+
 EVERY_LEVER = [
     f"levers.{lever}.enabled=true"
     for lever in ("reserved_beds", "start_line", "global_budget", "capitation", "per_diem", "drg", "family_doctor")
@@ -110,9 +116,9 @@ def test_bills_and_prices_hand_worked():
     # at intensity 1.2, two years of 2% inflation.
     visits = payment.outpatient_bill(tier, np.array([1.0, 1.2, 1.2]), severity, kind, 2, prices)
     assert visits == pytest.approx(np.array([35 * 0.85, 300 * 1.8 * 1.2, 300 * 1.8 * 1.2 * 0.8]) * 1.02**2, rel=1e-14)
-    # A tertiary stay: ¥1,400 a day × 1.0 (severe) × 8 days × intensity 1.1, in year 3.
-    stay = payment.inpatient_bill(np.array([3]), np.array([1.1]), np.array([2]), np.array([8]), 3, prices)
-    assert stay == pytest.approx([1_400 * 8 * 1.1 * 1.02**3], rel=1e-14)
+    # A tertiary stay: ¥1,400 a day × 1.3 (complex) × 8 days × intensity 1.1, in year 3.
+    stay = payment.inpatient_bill(np.array([3]), np.array([1.1]), np.array([3]), np.array([8]), 3, prices)
+    assert stay == pytest.approx([1_400 * 1.3 * 8 * 1.1 * 1.02**3], rel=1e-14)
     # A ¥1,000 tertiary visit: drugs 45%, tests 27%, service the rest.
     parts = payment.split_components(np.array([1_000.0]), np.array([3]), False, prices)
     assert parts == pytest.approx(np.array([[280.0, 450.0, 270.0]]), rel=1e-14)
@@ -189,6 +195,8 @@ def test_group_prices_and_referral_bonus_hand_worked():
     # A ¥200 bonus against the tier's mean stay bill: 11,000/6 and 20,000/5; a tier with no stay: 0.
     bonus = payment.bonus_per_stay_bill(200.0, bills, counts, np.array([0, 1, 1]))
     assert bonus == pytest.approx([200 / (11_000 / 6), 200 / 4_000, 200 / 4_000])
+    # One stay of ¥0.50 (a tier's mean however small).
+    assert payment.bonus_per_stay_bill(1.0, np.array([[0.5, 0.0]]), np.array([[1.0, 0.0]]), np.array([0])) == [2.0]
     idle = payment.bonus_per_stay_bill(200.0, bills * [[1], [0]], counts * [[1], [0]], np.array([1]))
     assert idle.tolist() == [0.0]
 
@@ -284,6 +292,12 @@ def audited(path: Path | None, overrides: list[str]) -> Audit:
 def test_books_balance_under_every_scenario(name):
     audit = audited(ROOT / "scenarios" / f"{name}.toml", [])
     assert audit.checked_days == audit.model.scenario.run.warmup_days + 3 * 365
+
+
+def test_books_balance_with_the_smallest_capitation():
+    """Half a yuan a head, from year 0, at 5,000 residents: paid to each signed resident's primary care."""
+    audit = Audit(CareModel(sim.load_scenario(None, ["run.scale=0.002", "run.years=1", *capitation_from_year_0(0.5)])))
+    assert audit.run().capitation_paid.sum() > 0
 
 
 def test_books_balance_with_every_lever_from_year_0():

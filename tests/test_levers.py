@@ -109,7 +109,9 @@ def test_provider_response_hand_worked():
     """A year's response of a village clinic (m = 1), a secondary (m = 0.5, v = 0.8) and a tertiary hospital (m = 0)."""
     prices = sim.load_scenario().prices  # intensity drift: secondary 5.5%, tertiary 6.5% a year
     response = Levers().response  # restraint 0.04, admission 0.3, down-referral 1.0, mix 0.08
-    incentives = payment.Incentives(margin=np.array([1.0, 0.5, 0.0]), volume_margin=np.array([1.0, 0.8, 1.0]))
+    incentives = payment.Incentives(
+        margin=np.array([1.0, 0.5, 0.0]), volume_margin=np.array([1.0, 0.8, 1.0]), referral_bonus=np.array([0, 0, 0.1])
+    )
     ones = np.ones(3)
     intensity, propensity, willingness, mix = payment.respond_to_payment(
         np.array([1.0, 1.0, 2.0]), ones, ones, np.ones((3, 3)), np.array([0, 2, 3]), incentives, prices, response
@@ -117,7 +119,7 @@ def test_provider_response_hand_worked():
     # Intensity: exp(ln(1 + drift)·m − restraint·(1 − m)).
     assert intensity == pytest.approx([1.0, math.exp(0.5 * math.log(1.055) - 0.02), 2 * math.exp(-0.04)], rel=1e-14)
     assert propensity == pytest.approx([1.0, math.exp(0.3 * -0.2), 1.0], rel=1e-14)  # exp(0.3·(v − 1))
-    assert willingness == pytest.approx([1.0, math.exp(0.2), 1.0], rel=1e-14)  # exp(1.0·(1 − v))
+    assert willingness == pytest.approx([1.0, math.exp(0.2), math.exp(0.1)], rel=1e-14)  # exp(1.0·(1 − v + bonus))
     # Drug and test volumes: exp(−0.08·(1 − m)); service volume unchanged.
     np.testing.assert_allclose(mix, np.exp([[0, 0, 0], [0, -0.04, -0.04], [0, -0.08, -0.08]]), rtol=1e-14)
     # A drug mark-up of 15% removed (药品零差率) cuts drug volumes by a further exp(−0.08) a year, even at m = 1.
@@ -322,3 +324,9 @@ def test_resource_sinking_raises_primary_members_quality_from_the_lead_s_surplus
     consortium = CareModel(sim.load_scenario(overrides=["run.scale=0.02"])).facilities.consortium
     members = (tier <= 1) & (consortium >= 0)
     assert (gain[members] > 0).all() and 0.005 < gain[members].mean() < 0.2  # every consortium kept a surplus
+    # A tight budget: every consortium overspends and pays back, and nothing is invested.
+    tight = ["levers.global_budget.growth=-0.3"]
+    paid_back = _closed_years("global_budget", tight, 2)[1][2]
+    assert np.array_equal(
+        paid_back, _closed_years("global_budget", [*tight, "levers.global_budget.reinvest_share=0"], 2)[1][2]
+    )
