@@ -155,7 +155,6 @@ class CareModel(mesa.Model):
         self.day = -scenario.run.warmup_days
         self.year = self.day // DAYS_PER_YEAR
         self.policy = Policy.for_year(scenario.levers, self.year)
-        self._price_index: tuple[np.ndarray, ...] = ()  # per tier, outpatient and inpatient; set each year
         # Set each year by `_year_tables`.
         self._choice_terms: choice.CandidateTerms | None = None
         self._visit_components = self._visit_bills = np.zeros(0)
@@ -338,9 +337,6 @@ class CareModel(mesa.Model):
         pop.age[:] = population.ages_in(self._age0, self.year)
         self._grow_capacity()
         self.policy = policy = Policy.for_year(s.levers, self.year)
-        self._price_index = tuple(
-            payment.price_index(inpatient, s.prices, policy.price_multiplier) for inpatient in (False, True)
-        )
         start_line = s.levers.start_line
         rules = s.insurance
         if start_line.active(self.year):
@@ -776,12 +772,15 @@ class CareModel(mesa.Model):
             visit.ravel(), f.tier[rows], False, s.prices, self.policy.price_multiplier, f.component_volume[rows]
         )
         self._visit_bills = row_sums(self._visit_components)
-        visit_cost = np.broadcast_to(visit * self._price_index[0][tier], shape).ravel()
+        # What patients expect a bill to become under this year's component prices (at the baseline mix).
+        visit_index, stay_index = (
+            payment.price_index(inpatient, s.prices, self.policy.price_multiplier) for inpatient in (False, True)
+        )
+        visit_cost = np.broadcast_to(visit * visit_index[tier], shape).ravel()
         visit_rate = np.broadcast_to(claim_rates(self._outpatient_rates, scheme, tier, False, signed), shape).ravel()
         stay = s.illness.length_of_stay.as_array()[tier] * s.illness.severity_stay_factor.as_array()[severity]
         stay_bill = (
-            payment.inpatient_bill(tier, f.intensity[facility], severity, stay, self.year, s.prices)
-            * self._price_index[1][tier]
+            payment.inpatient_bill(tier, f.intensity[facility], severity, stay, self.year, s.prices) * stay_index[tier]
         )
         start = table.inpatient_start_line[scheme, _TIER_LEVEL[tier]]
         rate = claim_rates(self._inpatient_rates, scheme, tier, ~capable, signed)

@@ -355,9 +355,10 @@ def respond_to_payment(
     drift = prices.intensity_drift.as_array()[tier]
     log_change = np.log1p(drift) * m * (1.0 - incentives.salary_reform) - response.restraint * (1.0 - m)
     propensity = np.clip(propensity * np.exp(response.admission_response * (v - 1.0)), 0.5, 1.5)
-    willingness = np.clip(
-        willingness * np.exp(response.down_referral_response * (1.0 - v + incentives.referral_bonus)), 1.0, 5.0
-    )
+    with np.errstate(over="ignore"):  # a bonus worth many stays overflows to inf, which the bound takes to 5
+        willingness = np.clip(
+            willingness * np.exp(response.down_referral_response * (1.0 - v + incentives.referral_bonus)), 1.0, 5.0
+        )
     # Drugs and tests are what a fixed payment makes a cost and a zero mark-up makes unprofitable.
     cut = response.mix_response * (1.0 - m)
     mix = mix.copy()

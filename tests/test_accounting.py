@@ -235,6 +235,10 @@ def test_claims_booked_to_facility_ledgers_hand_worked():
     f.close_year()
     assert f.last_revenue[:2].tolist() == [150.0, 800.0] and not f.medical_revenue().any()
     assert not f.paid_by_fund.any() and not f.fund_claims.any() and not f.lump_sum.any()
+    # However small a capitated visit's bill, what is booked is what was paid: ¥0.20 of ¥0.80.
+    one = np.array([0]), f.tier[[0]], np.array([[0.4, 0.24, 0.16]]), np.array([0.8]), np.zeros(1), np.array([0.2])
+    f.book_claims(*one, fixed=np.ones(1, dtype=bool), bounds=np.array([0, 1]), by_tier=by_tier)
+    assert f.revenue[0] == pytest.approx([0.1, 0.06, 0.04], rel=1e-15)
 
 
 def test_margins_under_fee_for_service_fixed_payment_and_budgets_hand_worked():
