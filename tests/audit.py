@@ -232,6 +232,7 @@ class Audit:
         scheme = m.population.scheme
         for name, values in accounts.items():
             require((values >= -EPS).all(), f"day {day}: a resident's {name} is negative")
+            require(not values.flags.writeable, f"{name}: residents' accounts are read-only to their readers")
         require(
             (accounts["outpatient_fund_paid"] <= rules.outpatient_cap[scheme] + EPS).all(),
             f"day {day}: a resident's outpatient fund account above the cap",

@@ -78,6 +78,9 @@ def test_budget_settlement_hand_worked():
     # Budgets of 100: one consortium spent 80 and keeps 75% of the 20 saved; one spent 130 and pays back 40% of 30.
     transfer = payment.budget_transfer(np.array([100.0, 100.0]), np.array([80.0, 130.0]), 0.75, 0.4)
     assert transfer.tolist() == [15.0, -12.0]
+    # Within a yuan of the budget: half a yuan under keeps 0.375, half a yuan over pays back 0.2.
+    near = payment.budget_transfer(np.array([100.0, 100.0]), np.array([99.5, 100.5]), 0.75, 0.4)
+    assert near.tolist() == [0.375, -0.2]
     consortium = np.array([0, 0, 0, 1, 1, -1])
     is_lead = np.array([True, False, False, True, False, False])
     revenue = np.array([500.0, 30.0, 10.0, 400.0, 0.0, 99.0])
@@ -88,6 +91,10 @@ def test_budget_settlement_hand_worked():
     revenue[2] = -10.0
     amounts = payment.share_transfer(transfer, consortium, is_lead, revenue, lead_share=0.6)
     assert amounts[:3] == pytest.approx([9.0, 6.0, 0.0], rel=1e-15)
+    # Members earning half a yuan between them still take their 40%.
+    revenue[1:3] = [0.25, 0.25]
+    amounts = payment.share_transfer(transfer, consortium, is_lead, revenue, lead_share=0.6)
+    assert amounts[:3] == pytest.approx([9.0, 3.0, 3.0], rel=1e-15)
 
 
 def test_resource_sinking_hand_worked():
@@ -106,6 +113,9 @@ def test_resource_sinking_hand_worked():
         quality, np.array([80.0, 100.0]), consortium, member, revenue * (consortium != 1), 0.5
     )
     assert idle[4] == quality[4] and idle[1] == pytest.approx(0.5)
+    # Members earning half a yuan between them gain 0.5 × 0.1 / 0.5 = 0.1 each.
+    tiny = payment.sinking_quality(quality, np.array([0.1, 0.0]), consortium, member, np.full(6, 0.25), 0.5)
+    assert tiny[[1, 2]] == pytest.approx([0.5, 0.6], rel=1e-15)
 
 
 def test_bills_and_prices_hand_worked():
@@ -162,6 +172,31 @@ def test_outpatient_claims_use_up_the_annual_start_line_and_cap_hand_worked():
         ends=np.array([1]), start_line_paid=np.zeros(1), fund_paid=np.zeros(1),
     )  # fmt: skip
     assert fund == pytest.approx([27.5], rel=1e-14)
+
+
+def test_the_first_outpatient_batch_takes_the_start_line_left_its_caller_read():
+    # Visits at a health centre (resident rate 0.55, start-line ¥100), batches of one claim then two.
+    table = SchemeTable.from_params(InsuranceParams(resident={"outpatient_start_line": 100}))
+    rates = claim_rate_table(table.outpatient_rate, np.array([0, 0, 1, 2]), np.zeros(3), 0.0)
+    start_line_paid, fund_paid = np.array([40.0]), np.zeros(1)
+    n = 3
+    fund, _ = insurance._outpatient_batches(
+        np.array([50.0, 30.0, 100.0]), np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), np.zeros(n, dtype=bool),
+        np.ones(n, dtype=np.int64), np.zeros(n, dtype=bool), rates, table.outpatient_start_line, table.outpatient_cap,
+        np.zeros(n, dtype=bool), np.array([1, 3]), start_line_paid, fund_paid, np.array([60.0]),
+    )  # fmt: skip
+    # ¥50 all start-line (60 left); then ¥10 start-line, 0.55 × 20 = 11, and 0.55 × 100 = 55.
+    assert fund == pytest.approx([0.0, 11.0, 55.0], rel=1e-15) and start_line_paid.tolist() == [100.0]
+
+
+def test_a_start_line_lever_s_rules_hold_from_its_start_year():
+    model = CareModel(sim.load_scenario(ROOT / "scenarios" / "start_line_gap.toml", ["run.scale=0.002"]))
+    rates = []
+    while model.day <= 365:
+        model.step()
+        if model.day in (1, 366):  # the first day of years 0 and 1 simulated
+            rates.append(model.insurance.outpatient_rate[1].tolist())  # resident scheme, by level
+    assert rates == [[0.55, 0.45, 0.35], [0.70, 0.45, 0.30]]  # baseline in year 0; the lever's from year 1
 
 
 def test_claim_rates_by_scheme_tier_referral_and_signing_hand_worked():

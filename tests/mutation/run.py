@@ -10,7 +10,8 @@ The scope (modules, functions, operators) and the test command are in `cosmic-ra
 file. Each mutant is one small change of one function — `+` for `-`, `<` for `<=`, a number
 changed, a condition negated — and the fast money tests run against it; a mutant the tests do not
 fail "survives". Every survivor must be killed by a new test or explained in `equivalent.toml`
-(it changes nothing the model can reach, e.g. a comparison whose two sides are never equal).
+(it changes nothing the model can reach, e.g. a comparison whose two sides are never equal); an
+entry names the module, the operator, the original line and the mutated line, all stripped.
 Workers run in copies of the repository (mutations are made on disk), with the numpy twins.
 
 Writes `results/mutation/session.sqlite` (cosmic-ray's work database) and `report.md` (score,
@@ -162,8 +163,10 @@ def _retest_survivors(session: Path) -> None:
     print(f"{n} survivors to test again", flush=True)
 
 
-def _line(module: str, row: int) -> str:
-    return (ROOT / module).read_text(encoding="utf-8").splitlines()[row - 1].strip()
+def _changed_line(diff: str, sign: str) -> str:
+    """The line a mutant's diff takes out (`sign` "-") or puts in its place ("+"), stripped."""
+    rows = [row[1:].strip() for row in diff.splitlines() if row.startswith(sign) and not row.startswith(sign * 3)]
+    return rows[0] if rows else ""
 
 
 def report(session: Path) -> int:
@@ -183,13 +186,13 @@ def report(session: Path) -> int:
             counts[outcome] = counts.get(outcome, 0) + 1
             if result.test_outcome == TestOutcome.SURVIVED:
                 m = item.mutations[0]
-                module, line = str(m.module_path), _line(str(m.module_path), m.start_pos[0])
-                operator = m.operator_name.removeprefix("core/")
+                module, operator = str(m.module_path), m.operator_name.removeprefix("core/")
+                line, mutant = (_changed_line(result.diff or "", sign) for sign in "-+")
                 reason = next(
                     (
                         e["reason"]
                         for e in explained
-                        if e["module"] == module and e["operator"] == operator and e["line"] == line
+                        if (e["module"], e["operator"], e["line"], e["mutant"]) == (module, operator, line, mutant)
                     ),
                     None,
                 )
