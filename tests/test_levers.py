@@ -225,6 +225,32 @@ def test_family_doctor_raises_primary_share_through_the_pull_of_signing(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_gatekeeping_moves_signed_residents_down_through_what_unreferred_care_costs_them(seed):
+    on = run_scenario("family_doctor", "levers.family_doctor.gatekeeping=true", seed=seed, years=2)
+    off = run_scenario("family_doctor", seed=seed, years=2)
+    effect = yearly(on, "primary_visit_share")[1] - yearly(off, "primary_visit_share")[1]
+    assert 0.002 < effect < 0.01  # +0.4 points here
+    assert yearly(on, "oop_share")[1] > yearly(off, "oop_share")[1] + 0.03  # and they pay more
+    indifferent = ["choice.cost=0"]
+    on0 = run_scenario("family_doctor", "levers.family_doctor.gatekeeping=true", *indifferent, seed=seed, years=2)
+    off0 = run_scenario("family_doctor", *indifferent, seed=seed, years=2)
+    assert np.array_equal(yearly(on0, "primary_visit_share"), yearly(off0, "primary_visit_share"))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_down_referral_bonus_raises_referrals_down_through_hospitals_willingness(seed):
+    with_bonus = run_scenario("cumulative_start_line", seed=seed)
+    without = run_scenario("cumulative_start_line", "levers.start_line.down_referral_bonus=0", seed=seed)
+    # Hospitals respond at the year's close: more referrals down from year 2.
+    rise = yearly(with_bonus, "referrals_down")[2] / yearly(without, "referrals_down")[2] - 1
+    assert 0.005 < rise < 0.05  # +1.3–2.1% here
+    assert yearly(with_bonus, "referrals_down")[1] == yearly(without, "referrals_down")[1]
+    # Hospitals that do not respond to what referring down earns them refer as many as without a bonus.
+    unmoved = run_scenario("cumulative_start_line", "levers.response.down_referral_response=0", seed=seed)
+    assert np.array_equal(yearly(unmoved, "referrals_down"), yearly(without, "referrals_down"))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_cumulative_start_line_saves_transferred_patients_the_start_line_paid_below(seed):
     on = run_scenario("cumulative_start_line", seed=seed, years=2)
     off = run_scenario("cumulative_start_line", "levers.start_line.cumulative_in_consortium=false", seed=seed, years=2)
