@@ -38,6 +38,7 @@ from sim.payment import COMPONENTS
 PRIMARY = 1
 """Tiers up to this are primary care (village clinics and stations, health centres)."""
 EPS = 1e-9
+"""Rounding allowed, relative to the amounts compared (and absolute, for amounts near 0)."""
 
 
 class InvariantError(AssertionError):
@@ -110,11 +111,12 @@ class Audit:
             components.shape == (n, len(COMPONENTS)) and billed.shape == fund.shape == oop.shape == (n,),
             "a claim batch has one bill, fund and out-of-pocket part per claim, and three components each",
         )
-        require((components >= -EPS).all(), "a bill component is negative")
+        rounding = EPS * np.maximum(billed, 1.0)  # a part of a bill is the bill less others: ±1 ulp of it
+        require((components >= -rounding[:, None]).all(), "a bill component is negative")
         close(components.sum(axis=1), billed, "components add up to the bill")
-        require((fund >= -EPS).all() and (oop >= -EPS).all(), "a claim's fund or out-of-pocket part is negative")
+        require((fund >= -rounding).all() and (oop >= -rounding).all(), "a claim's fund or out-of-pocket part < 0")
         paid = fund + oop
-        unbalanced = np.abs(paid - billed) > EPS * np.maximum(billed, 1.0)
+        unbalanced = np.abs(paid - billed) > rounding
         if unbalanced.any():
             # Only a capitated visit: primary care, capitation in force, the fund paying nothing per visit.
             require(m.policy.capitation_rate > 0, "bill ≠ fund + out-of-pocket without capitation")
@@ -123,7 +125,7 @@ class Audit:
                 "bill ≠ fund + out-of-pocket for a claim that is not a capitated primary-care visit",
             )
             require(
-                (fund[unbalanced] == 0).all() and (oop[unbalanced] <= billed[unbalanced] + EPS).all(),
+                (fund[unbalanced] == 0).all() and (oop[unbalanced] <= billed[unbalanced] + rounding[unbalanced]).all(),
                 "a capitated visit the fund pays a part of, or the patient pays more than its bill",
             )
         b = self.books
@@ -234,11 +236,11 @@ class Audit:
             require((values >= -EPS).all(), f"day {day}: a resident's {name} is negative")
             require(not values.flags.writeable, f"{name}: residents' accounts are read-only to their readers")
         require(
-            (accounts["outpatient_fund_paid"] <= rules.outpatient_cap[scheme] + EPS).all(),
+            (accounts["outpatient_fund_paid"] <= rules.outpatient_cap[scheme] * (1 + EPS) + EPS).all(),
             f"day {day}: a resident's outpatient fund account above the cap",
         )
         require(
-            (accounts["inpatient_fund_paid"] <= rules.inpatient_cap[scheme] + EPS).all(),
+            (accounts["inpatient_fund_paid"] <= rules.inpatient_cap[scheme] * (1 + EPS) + EPS).all(),
             f"day {day}: a resident's inpatient fund account above the cap",
         )
         if day >= 0 and day % DAYS_PER_YEAR == 0:
