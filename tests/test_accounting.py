@@ -203,17 +203,17 @@ def test_claim_rates_by_scheme_tier_referral_and_signing_hand_worked():
     # Resident scheme (row 1): 0.55 / 0.45 / 0.35 at primary, secondary, tertiary level; tiers 0 and 1 are primary.
     rate = np.array([[0.9, 0.7, 0.7], [0.55, 0.45, 0.35]])
     level_of_tier = np.array([0, 0, 1, 2])
-    table = claim_rate_table(rate, level_of_tier, rate_cut=np.array([0.0, 0.1, 0.15]), gatekeeping_cut=0.2)
+    table = claim_rate_table(rate, level_of_tier, rate_cut=np.array([0.0, 0.1, 0.15]), gatekeeping_cut=0.3)
     assert table.shape == (2, 4, 2, 2)  # scheme, tier, referred, signed
     # Unreferred hospital care loses its level's cut, and a signed resident's the gatekeeping cut too;
-    # referred care and primary care lose nothing; a rate never falls below 0.
+    # referred care and primary care lose nothing; a rate never falls below 0 (0.35 − 0.15 − 0.3).
     assert table[1, 3].tolist() == [[0.35 - 0.15, 0.0], [0.35, 0.35]]
-    assert table[1, 2, 0].tolist() == pytest.approx([0.45 - 0.1, 0.45 - 0.1 - 0.2])
+    assert table[1, 2, 0].tolist() == pytest.approx([0.45 - 0.1, 0.45 - 0.1 - 0.3])
     assert (table[:, :2] == rate[:, :1, None, None]).all()
     scheme, tier = np.array([0, 1, 1, 1]), np.array([1, 3, 3, 2])
     referred, signed = np.array([False, True, False, False]), np.array([True, False, False, True])
     got = insurance.claim_rates(table, scheme, tier, referred, signed)
-    assert got == pytest.approx([0.9, 0.35, 0.2, 0.15])
+    assert got == pytest.approx([0.9, 0.35, 0.2, 0.05])
 
 
 def test_group_prices_and_referral_bonus_hand_worked():
@@ -224,8 +224,8 @@ def test_group_prices_and_referral_bonus_hand_worked():
     prices = payment.group_prices(bills, counts, 1.1)
     np.testing.assert_allclose(prices, [[1_650.0, 2_200.0], [2_750.0, 4_400.0]], rtol=1e-14)
     # A group of one stay is priced at that stay's bill.
-    one = payment.group_prices(np.array([[900.0, 0.0]]), np.array([[1.0, 0.0]]), 1.0)
-    assert one.tolist() == [[900.0, 900.0]]
+    one = payment.group_prices(np.array([[900.0, 1_000.0, 0.0]]), np.array([[1.0, 2.0, 0.0]]), 1.0)
+    assert one.tolist() == [[900.0, 500.0, 700.0]]
     assert payment.group_prices(np.zeros((2, 2)), np.zeros((2, 2)), 1.1).tolist() == [[0.0, 0.0], [0.0, 0.0]]
     # A ¥200 bonus against the tier's mean stay bill: 11,000/6 and 20,000/5; a tier with no stay: 0.
     bonus = payment.bonus_per_stay_bill(200.0, bills, counts, np.array([0, 1, 1]))
@@ -286,9 +286,9 @@ def test_margins_under_fee_for_service_fixed_payment_and_budgets_hand_worked():
     m, v = payment.margins(ffs, fixed, fund, np.array([0.0, 0.4, 0.4]))
     assert v == pytest.approx([1.0, 1 - 0.7 * 0.4, 1.0], rel=1e-15)
     assert m == pytest.approx([0.6, 0.6 * (1 - 0.7 * 0.4), 1.0], rel=1e-15)
-    # However small the bills: a station billing ¥0.50 item by item, the fund paying ¥0.25 of it.
-    m, v = payment.margins(np.array([0.5]), np.array([0.0]), np.array([0.25]), np.array([0.4]))
-    assert v.tolist() == [0.8] and m.tolist() == [0.8]  # 1 − 0.25/0.5 × 0.4
+    # However small the bills: a station billing ¥0.25 item by item and ¥0.25 per head, the fund paying ¥0.25.
+    m, v = payment.margins(np.array([0.25]), np.array([0.25]), np.array([0.25]), np.array([0.4]))
+    assert v.tolist() == [0.8] and m.tolist() == [0.4]  # v = 1 − 0.25/0.5 × 0.4; m = 0.25/0.5 × v
 
 
 def test_claims_of_interleaved_residents_settle_each_in_their_own_order():
