@@ -23,6 +23,11 @@ from sim.model import CareModel
 
 REQUIRE_ALL = os.environ.get("TIERSIM_REQUIRE_ALL") == "1"
 
+# Command-line tests start `python -m sim.cli` in other folders: they must run this checkout's code,
+# not whichever copy of the package happens to be installed.
+ROOT = Path(__file__).resolve().parents[1]
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
