@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field, ValidationError
 
-from sim.insurance import SchemeRules
+from sim.insurance import InsuranceParams, SchemeRules
 from sim.params import StrictModel, by_level, by_tier, param, table_field
 
 SEED_000 = "seed 000 (贵州省加快推进紧密型城市医疗集团建设工作方案 解读)"
@@ -427,7 +427,6 @@ def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(start_line, dict):
         return data
     from sim.config import deep_merge  # local: config imports this module
-    from sim.insurance import InsuranceParams
 
     try:
         base_rules = InsuranceParams.model_validate(data.get("insurance", {}) or {}).model_dump()
@@ -456,7 +455,7 @@ class Policy:
     rate_cut: np.ndarray
     down_referral_bonus: float
     no_start_line_after_down_referral: bool
-    global_budget: bool
+    global_budget: GlobalBudget | None
     capitation_rate: float
     per_diem_rate: np.ndarray | None
     drg_factor: float | None
@@ -467,6 +466,11 @@ class Policy:
     markup_removed: float
     salary_reform: float
     revenue_cap: float | None
+    schemes: dict[str, SchemeRules]
+    capitation_station_share: float
+    signing_progress: float
+    signing_targets: tuple[float, float]
+    response: ProviderResponse
 
     @classmethod
     def for_year(cls, levers: Levers, year: int) -> Policy:
@@ -482,7 +486,7 @@ class Policy:
             rate_cut=sl.unreferred_rate_cut.as_array() if sl.active(year) and sl.apply_rate_cut else np.zeros(3),
             down_referral_bonus=sl.down_referral_bonus if sl.active(year) else 0.0,
             no_start_line_after_down_referral=sl.active(year) and sl.no_start_line_after_down_referral,
-            global_budget=levers.global_budget.active(year),
+            global_budget=levers.global_budget if levers.global_budget.active(year) else None,
             capitation_rate=levers.capitation.rate if levers.capitation.active(year) else 0.0,
             per_diem_rate=levers.per_diem.rate.as_array() if levers.per_diem.active(year) else None,
             drg_factor=levers.drg.price_factor if levers.drg.active(year) else None,
@@ -493,16 +497,25 @@ class Policy:
             markup_removed=max(0.0, -sm.price_change.drugs) if sm.active(year) else 0.0,
             salary_reform=sm.salary_reform if sm.active(year) else 0.0,
             revenue_cap=sm.revenue_cap if sm.active(year) and sm.enforce_revenue_cap else None,
+            schemes={
+                scheme: rules
+                for scheme in ("employee", "resident")
+                if sl.active(year) and (rules := getattr(sl, scheme)) is not None
+            },
+            capitation_station_share=levers.capitation.station_share,
+            signing_progress=min(1.0, (year - fd.start_year + 1) / fd.years_to_target) if fd.active(year) else 0.0,
+            signing_targets=(fd.target.all, fd.target.key_groups),
+            response=levers.response,
         )
 
+    def insurance(self, rules: InsuranceParams) -> InsuranceParams:
+        """The insurance rules in force: the scenario's, with the start-line lever's schemes where it gives them."""
+        return rules.model_copy(update=self.schemes) if self.schemes else rules
 
-def signing_target(levers: Levers, year: int, baseline_all: float, baseline_key: float) -> tuple[float, float]:
-    """(all, key groups) signing rates aimed at in `year`: a linear ramp to the lever's targets."""
-    fd = levers.family_doctor
-    if not fd.active(year):
-        return baseline_all, baseline_key
-    progress = min(1.0, (year - fd.start_year + 1) / fd.years_to_target)
-    return (
-        baseline_all + progress * max(0.0, fd.target.all - baseline_all),
-        baseline_key + progress * max(0.0, fd.target.key_groups - baseline_key),
-    )
+    def signing_rates(self, baseline_all: float, baseline_key: float) -> tuple[float, float]:
+        """(all, key groups) signing rates aimed at this year: a linear ramp from the baseline to the targets."""
+        target_all, target_key = self.signing_targets
+        return (
+            baseline_all + self.signing_progress * max(0.0, target_all - baseline_all),
+            baseline_key + self.signing_progress * max(0.0, target_key - baseline_key),
+        )

@@ -60,7 +60,7 @@ from sim.insurance import (
     expected_costs,
     home_codes,
 )
-from sim.levers import Policy, signing_target
+from sim.levers import GlobalBudget, Policy
 from sim.metrics import DayRecord, Recorder
 from sim.params import TIER_LEVEL, TIERS
 
@@ -337,13 +337,7 @@ class CareModel(mesa.Model):
         pop.age[:] = population.ages_in(self._age0, self.year)
         self._grow_capacity()
         self.policy = policy = Policy.for_year(s.levers, self.year)
-        start_line = s.levers.start_line
-        rules = s.insurance
-        if start_line.active(self.year):
-            rules = rules.model_copy(
-                update={k: getattr(start_line, k) or getattr(rules, k) for k in ("employee", "resident")}
-            )
-        self.insurance = SchemeTable.from_params(rules)
+        self.insurance = SchemeTable.from_params(policy.insurance(s.insurance))
         self._outpatient_rates, self._inpatient_rates = (
             claim_rate_table(rate, _TIER_LEVEL, policy.rate_cut, policy.gatekeeping_cut)
             for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
@@ -361,8 +355,8 @@ class CareModel(mesa.Model):
         self._case_bills[:] = 0.0  # group prices come from last year's completed stays
         self._case_counts[:] = 0.0
         self._budget = (
-            self._last_fund_claims * (1.0 + s.levers.global_budget.growth)
-            if policy.global_budget
+            self._last_fund_claims * (1.0 + policy.global_budget.growth)
+            if policy.global_budget is not None
             else (np.full_like(self._budget, np.nan))
         )
         self._sign_up()
@@ -371,7 +365,7 @@ class CareModel(mesa.Model):
             home = pop.cell[pop.signed]
             paid = payment.capitation_payments(
                 policy.capitation_rate,
-                s.levers.capitation.station_share,
+                policy.capitation_station_share,
                 station=self.region.cell_candidates[home, 0],
                 centre=self.region.cell_candidates[home, 1],
                 n_facilities=len(f),
@@ -422,9 +416,7 @@ class CareModel(mesa.Model):
         initialisation, so a higher rate signs up a superset of the baseline's residents.
         """
         pop, p = self.population, self.scenario.population
-        rate_all, rate_key = signing_target(
-            self.scenario.levers, self.year, p.signing_rate_others, p.signing_rate_key_groups
-        )
+        rate_all, rate_key = self.policy.signing_rates(p.signing_rate_others, p.signing_rate_key_groups)
         if rate_key == p.signing_rate_key_groups and rate_all == p.signing_rate_others:
             return
         key = pop.key_group
@@ -663,7 +655,7 @@ class CareModel(mesa.Model):
             severity=severity,
             kind=eps.kind,
             cell_candidates=self.region.cell_candidates,
-            eligible=signed if s.levers.reserved_beds.signed_only else np.ones(n, dtype=bool),
+            eligible=signed if self.policy.reserved_signed_only else np.ones(n, dtype=bool),
             managed=managed,
             admission_draw=eps.admission_draw,
             cost=cost,
@@ -730,7 +722,7 @@ class CareModel(mesa.Model):
         with the baseline).
         """
         ok = from_primary & (facility == self._cell_lead[self.population.cell[resident]])
-        if self.scenario.levers.reserved_beds.signed_only:
+        if self.policy.reserved_signed_only:
             ok &= self.population.signed[resident]
         return ok
 
@@ -849,7 +841,7 @@ class CareModel(mesa.Model):
             diabetes=pop.diabetes,
             home_district=pop.district,
             cell_lead=self._cell_lead,
-            signed_only=s.levers.reserved_beds.signed_only,
+            signed_only=policy.reserved_signed_only,
             reserve=policy.reserved_share > 0,
             reserved=self._reserved,
             idle_days=self._reserve_idle_days,
@@ -913,8 +905,8 @@ class CareModel(mesa.Model):
 
     def _close_year(self) -> None:
         f, policy = self.facilities, self.policy
-        if policy.global_budget:
-            self._settle_budgets()
+        if policy.global_budget is not None:
+            self._settle_budgets(policy.global_budget)
         margin, volume_margin = self._margins()
         f.respond(
             payment.Incentives(
@@ -927,7 +919,7 @@ class CareModel(mesa.Model):
                 ),
             ),
             self.scenario.prices,
-            self.scenario.levers.response,
+            policy.response,
         )
         if policy.revenue_cap is not None:
             f.intensity = payment.capped_intensity(
@@ -937,9 +929,9 @@ class CareModel(mesa.Model):
         self.fund.close_year()
         f.close_year()
 
-    def _settle_budgets(self) -> None:
+    def _settle_budgets(self, gb: GlobalBudget) -> None:
         """Year-end settlement of each consortium's global budget (结余留用、合理超支分担), then resource sinking."""
-        f, gb, r = self.facilities, self.scenario.levers.global_budget, self.scenario.levers.response
+        f, r = self.facilities, self.policy.response
         spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
         has_budget = np.isfinite(self._budget)
         transfer = np.where(
@@ -963,8 +955,7 @@ class CareModel(mesa.Model):
         """Per facility: share of an extra yuan of services kept, and of an extra case's bill kept."""
         f = self.facilities
         clawback = np.zeros(self._budget.size)
-        if self.policy.global_budget:
-            gb = self.scenario.levers.global_budget
+        if (gb := self.policy.global_budget) is not None:
             spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
             clawback = payment.budget_clawback(self._budget, spending, gb.surplus_kept, gb.overspend_borne)
         return payment.margins(f.fee_for_service_billed, f.fixed_billed, f.fund_claims, clawback[f.consortium])

@@ -260,7 +260,7 @@ class Audit:
         m = self.model
         gb = m.scenario.levers.global_budget
         year = day // DAYS_PER_YEAR
-        if not m.policy.global_budget:
+        if m.policy.global_budget is None:
             return
         f, b = m.facilities, self.books
         n = m.region.consortium_lead.size

@@ -23,7 +23,7 @@ from sim import care, payment
 from sim.config import ScenarioError
 from sim.illness import DAYS_PER_YEAR
 from sim.insurance import chain_start_line
-from sim.levers import Levers, Policy, signing_target
+from sim.levers import Levers, Policy
 from sim.model import CareModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,10 +96,10 @@ def test_reserved_bed_never_given_to_unreferred_before_release():
 
 def test_signing_ramps_to_target_key_groups_first():
     levers = Levers.model_validate({"family_doctor": {"enabled": True, "start_year": 1, "years_to_target": 2}})
-    assert signing_target(levers, 0, 0.2, 0.6) == (0.2, 0.6)
-    all_1, key_1 = signing_target(levers, 1, 0.2, 0.6)
+    assert Policy.for_year(levers, 0).signing_rates(0.2, 0.6) == (0.2, 0.6)
+    all_1, key_1 = Policy.for_year(levers, 1).signing_rates(0.2, 0.6)
     assert 0.2 < all_1 < 0.6 and 0.6 < key_1 < 0.9
-    assert signing_target(levers, 5, 0.2, 0.6) == pytest.approx((0.6, 0.9))
+    assert Policy.for_year(levers, 5).signing_rates(0.2, 0.6) == pytest.approx((0.6, 0.9))
     r = run_scenario("family_doctor")
     rates = r.annual.signing_rate.to_numpy()
     assert rates[0] < rates[1] < rates[2]
