@@ -25,6 +25,7 @@ from sim.accel import helper, kernel
 from sim.arrays import stable_argsort
 from sim.illness import SEVERITIES
 from sim.params import StrictModel, by_tier, param, table_field
+from sim.rules import is_capitated, is_primary
 
 OutpatientCapability = by_tier(
     "OutpatientCapability",
@@ -910,11 +911,11 @@ def _outpatient_day_numpy(
     )  # fmt: skip
     if managed_pull > 0:
         utility += managed_pull * (
-            managed[:, None] & (cand_tier.take(cell, axis=0) <= 1) & own_consortium.take(cell, axis=0)
+            managed[:, None] & is_primary(cand_tier.take(cell, axis=0)) & own_consortium.take(cell, axis=0)
         )
     passes = outpatient_passes(
         utility, cand, severity, referral_outpatient[cell, severity], cell_lead[cell], eligible, backlog, capacity,
-        max_queue_days, outpatient_capability, facility_tier <= 1, priority=priority, max_passes=max_passes,
+        max_queue_days, outpatient_capability, is_primary(facility_tier), priority=priority, max_passes=max_passes,
     )  # fmt: skip
     seen, seen_at, waited, treated = passes.seen, passes.seen_at, passes.seen_wait, passes.treated
     ends = passes.pass_ends
@@ -934,7 +935,7 @@ def _outpatient_day_numpy(
     if capitation:
         # The fund's share of a signed resident's visit to their own consortium's primary care is
         # paid per head (capitation), not again per visit.
-        capitated = patient_signed[seen] & (tier <= 1) & (facility_consortium[seen_at] == cell_consortium[cell[seen]])
+        capitated = is_capitated(patient_signed[seen], tier, facility_consortium[seen_at], cell_consortium[cell[seen]])
         fund = np.where(capitated, 0.0, fund)
     else:
         capitated = np.zeros(bill.size, dtype=bool)
@@ -964,7 +965,7 @@ def _outpatient_day_numpy(
     )
     flows += np.bincount(flow, minlength=n_tiers * n_tiers).reshape(n_tiers, n_tiers)
     request_referred = passes.referred[a_idx] | refer
-    request_from_primary = np.where(can_admit, passes.from_primary[a_idx], facility_tier[a_fac] <= 1)
+    request_from_primary = np.where(can_admit, passes.from_primary[a_idx], is_primary(facility_tier[a_fac]))
     counts = np.array([passes.unmet, treated_outpatient, referrals_up], dtype=np.int64)
     return (
         backlog, expected_wait, seen_at, tier, components, bill, fund, oop, capitated, ends,
@@ -1058,10 +1059,10 @@ def _outpatient_day(
                 continue  # the twin adds 0.0, which changes no utility (but −0.0, which compares equal)
             c = cell[i]
             for j in range(k):
-                utility[i, j] += managed_pull * (1.0 if cand_tier[c, j] <= 1 and own_consortium[c, j] else 0.0)
+                utility[i, j] += managed_pull * (1.0 if is_primary(cand_tier[c, j]) and own_consortium[c, j] else 0.0)
     primary_facility = np.empty(n_fac, np.bool_)
     for f in range(n_fac):
-        primary_facility[f] = facility_tier[f] <= 1
+        primary_facility[f] = is_primary(facility_tier[f])
     first, seen, seen_at, seen_referred, waited, treated, up_target, ends, referred, from_primary, queued, unmet = (
         _passes_loop(
             utility, cand, severity, referral_up, lead, eligible, backlog, capacity, max_queue_days,
@@ -1099,8 +1100,8 @@ def _outpatient_day(
     capitated = np.zeros(m, np.bool_)
     if capitation:
         for r in range(m):
-            capitated[r] = (
-                their_signed[r] and tier[r] <= 1 and facility_consortium[seen_at[r]] == cell_consortium[cell[seen[r]]]
+            capitated[r] = is_capitated(
+                their_signed[r], tier[r], facility_consortium[seen_at[r]], cell_consortium[cell[seen[r]]]
             )
             if capitated[r]:
                 fund[r] = 0.0
@@ -1142,7 +1143,7 @@ def _outpatient_day(
         a_idx[n_req] = e
         ward[n_req] = f if can_admit else referral_inpatient[cell[e], severity[e]]
         request_referred[n_req] = referred[e] or not can_admit
-        request_from_primary[n_req] = from_primary[e] if can_admit else facility_tier[f] <= 1
+        request_from_primary[n_req] = from_primary[e] if can_admit else is_primary(facility_tier[f])
         if not can_admit:
             referrals_up += 1
             if ward[n_req] >= 0:  # a request with nowhere to go is recorded unmet at admission

@@ -27,6 +27,7 @@ from sim import rng
 from sim.accel import kernel
 from sim.illness import SEVERITIES
 from sim.params import StrictModel, by_tier, param, table_field
+from sim.rules import is_primary
 
 _DCE = (
     "DOMAIN.md: willingness to pay ≈¥100 for travel under 30 minutes for a minor illness "
@@ -161,7 +162,7 @@ def candidate_terms(
         attraction=attraction.reshape(-1, k),
         travel=params.travel * np.where(available, hours, 0.0),
         incapable=incapable.reshape(-1, k),
-        primary=tier <= 1,
+        primary=is_primary(tier),
         available=available,
     )
 

@@ -20,6 +20,7 @@ from sim.accel import helper, kernel
 from sim.arrays import row_sums
 from sim.illness import FOLLOW_UP, SEVERITIES
 from sim.metrics import BY_TIER_FIELDS
+from sim.rules import is_capitated, is_primary
 
 _N_SEVERITIES = len(SEVERITIES)
 _MOST_SEVERE = len(SEVERITIES) - 1
@@ -96,7 +97,6 @@ def _discharges_numpy(
     candidate_preference: np.ndarray,
     referral_inpatient: np.ndarray,
     cell_consortium: np.ndarray,
-    primary_tiers: int,
     price_per_day: np.ndarray,
     severity_factor: np.ndarray,
     drug_share: np.ndarray,
@@ -193,7 +193,7 @@ def _discharges_numpy(
     transfers = (
         np.stack([up_resident, target, up_severity, facility_consortium[origin]]),
         rng.bits_after(transfer_word, slot_key[up]),
-        facility_tier[origin] <= primary_tiers,
+        is_primary(facility_tier[origin]),
         slot_chain_paid[up] + start_line_paid[transfer],
     )
     discharge_day[out] = free_bed
@@ -227,11 +227,8 @@ def _discharges_numpy(
     )
     # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
     # primary care is already paid per head, so the facility is not paid it again per visit.
-    capitated = (
-        signed[who]
-        & (centre_tier <= primary_tiers)
-        & (facility_consortium[centre] == cell_consortium[resident_cell[who]])
-        & capitation
+    capitated = capitation & is_capitated(
+        signed[who], centre_tier, facility_consortium[centre], cell_consortium[resident_cell[who]]
     )
     visit_fund = np.where(capitated, 0.0, visit_fund)
     if who.size:
@@ -276,7 +273,6 @@ def discharges(
     candidate_preference: np.ndarray,
     referral_inpatient: np.ndarray,
     cell_consortium: np.ndarray,
-    primary_tiers: int,
     price_per_day: np.ndarray,
     severity_factor: np.ndarray,
     drug_share: np.ndarray,
@@ -341,7 +337,6 @@ def discharges(
         candidate_preference: (cells, K) their referral order (lower is preferred).
         referral_inpatient: (cells, severities) where a cell's patients are referred up to otherwise.
         cell_consortium: Per cell, home consortium.
-        primary_tiers: Highest tier of primary care.
         price_per_day: Inpatient price per day by tier.
         severity_factor: Inpatient price factor by severity.
         drug_share: Baseline drug share of an inpatient bill by tier.
@@ -480,7 +475,7 @@ def discharges(
             flows[tier[i], facility_tier[target]] += 1.0
         up_ids[0, j], up_ids[1, j], up_ids[2, j], up_ids[3, j] = who, target, sev, facility_consortium[facility[i]]
         up_key[j] = rng.hash_word(transfer_word, slot_key[s])
-        up_primary[j] = tier[i] <= primary_tiers
+        up_primary[j] = is_primary(tier[i])
         up_paid[j] = slot_chain_paid[s] + start_line_paid[i]
         j += 1
     for i in range(n):
@@ -528,11 +523,8 @@ def discharges(
     visit_sums = np.zeros((2, n_tiers))
     for j in range(n_down):
         who = who_down[j]
-        capitated[j] = (
-            capitation
-            and signed_down[j]
-            and centre_tier[j] <= primary_tiers
-            and facility_consortium[centre[j]] == cell_consortium[resident_cell[who]]
+        capitated[j] = capitation and is_capitated(
+            signed_down[j], centre_tier[j], facility_consortium[centre[j]], cell_consortium[resident_cell[who]]
         )
         visit_amounts[1, j] = 0.0 if capitated[j] else visit_fund[j]
         visit_amounts[2, j] = visit_oop[j]

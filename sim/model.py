@@ -63,6 +63,7 @@ from sim.insurance import (
 from sim.levers import GlobalBudget, Policy
 from sim.metrics import DayRecord, Recorder
 from sim.params import TIER_LEVEL, TIERS
+from sim.rules import is_primary
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -83,8 +84,6 @@ _TIER_LEVEL = np.array(TIER_LEVEL)
 _NO_TABLE, _NO_RATES = np.zeros((0, 0)), np.zeros(0)
 """Per-case prices and per-diem rates where those payments are not in force (kernels take arrays only)."""
 _NO_RATES.setflags(write=False)  # read-only as the lever's rates are: one compiled signature for both
-_PRIMARY_TIERS = 1
-"""Tiers 0 and 1 are primary care (基层)."""
 _PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
 """Patient cases for expected costs: severity × kind × scheme × signed (case = ((s·2 + k)·2 + scheme)·2 + signed)."""
 
@@ -525,7 +524,7 @@ class CareModel(mesa.Model):
             f.tier, f.consortium, f.component_volume, f.down_referral_willingness, f.inpatient_capability,
             pop.hypertension, pop.diabetes, pop.scheme, pop.signed, pop.cell,
             self.region.cell_candidates, self._cand_tier, self._cand_preference, self._referral_inpatient,
-            self._cell_consortium, _PRIMARY_TIERS,
+            self._cell_consortium,
             prices.inpatient_price_per_day.as_array(), prices.inpatient_severity_factor.as_array(),
             prices.drug_share_inpatient.as_array(), prices.test_share_inpatient.as_array(), policy.price_multiplier,
             (1.0 + prices.price_inflation) ** self.year,
@@ -569,7 +568,7 @@ class CareModel(mesa.Model):
             target,
             severity,
             rng.bits(self.seed, "care.transfer_key", w.key[slots]),
-            f.tier[origin] <= _PRIMARY_TIERS,
+            is_primary(f.tier[origin]),
             f.consortium[origin],
             w.chain_paid[slots] + start_line_paid,
         )
@@ -923,7 +922,7 @@ class CareModel(mesa.Model):
         )
         if policy.revenue_cap is not None:
             f.intensity = payment.capped_intensity(
-                f.intensity, f.medical_revenue(), f.last_revenue, f.tier > _PRIMARY_TIERS, policy.revenue_cap
+                f.intensity, f.medical_revenue(), f.last_revenue, ~is_primary(f.tier), policy.revenue_cap
             )
         self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
         self.fund.close_year()
@@ -946,7 +945,7 @@ class CareModel(mesa.Model):
             f.quality,
             invest=gb.reinvest_share * np.maximum(0.0, amount[self.region.consortium_lead]),
             consortium=f.consortium,
-            member=(f.tier <= _PRIMARY_TIERS) & (f.consortium >= 0),
+            member=is_primary(f.tier) & (f.consortium >= 0),
             revenue=f.medical_revenue(),
             quality_per_investment=r.quality_per_investment,
         )

@@ -22,12 +22,10 @@ from sim.illness import FOLLOW_UP, SEVERITIES
 from sim.insurance import chain_start_line, claim_rates
 from sim.model import TRANSFER_AFTER_DAYS, _Requests
 from sim.params import TIER_LEVEL
+from sim.rules import is_capitated, is_primary
 
 if TYPE_CHECKING:
     from sim.reference.model import ReferenceModel
-
-_PRIMARY_TIERS = 1
-"""Tiers 0 and 1 are primary care (基层)."""
 
 
 @dataclass
@@ -123,7 +121,7 @@ class Patient(Agent):
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
             managed = (kind == FOLLOW_UP) & signed
             utility += m.policy.managed_follow_up_pull * (
-                managed[:, None] & (m._cand_tier[cell] <= _PRIMARY_TIERS) & own_consortium
+                managed[:, None] & is_primary(m._cand_tier[cell]) & own_consortium
             )
         first = int(choice.choose(utility)[0])
         case = Case(i, kind, severity, admission_draw, key, utility[0], int(cand[first]))
@@ -155,7 +153,7 @@ class Patient(Agent):
         if f.outpatient_capability[facility] >= case.severity:
             return None
         case.referred = True
-        case.from_primary = bool(f.tier[facility] <= _PRIMARY_TIERS)
+        case.from_primary = bool(is_primary(f.tier[facility]))
         return int(m._referral_outpatient[self.cell, case.severity])
 
     def choose_again(self, case: Case) -> bool:
@@ -199,7 +197,7 @@ class Patient(Agent):
             key=np.array([case.key], dtype=np.uint64),
             since=np.array([m.day], dtype=np.int64),
             referred=np.array([case.referred or not can_admit]),
-            from_primary=np.array([case.from_primary if can_admit else bool(f.tier[facility] <= _PRIMARY_TIERS)]),
+            from_primary=np.array([case.from_primary if can_admit else bool(is_primary(f.tier[facility]))]),
             chain_consortium=np.full(1, -1, dtype=np.int64),
             chain_paid=np.zeros(1),
         )
@@ -215,11 +213,8 @@ class Patient(Agent):
         visit = (facility * len(SEVERITIES) + severity) * 2 + kind
         # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
         # primary care is already paid per head.
-        capitated = bool(
-            m.policy.capitation_rate > 0
-            and signed
-            and tier <= _PRIMARY_TIERS
-            and f.consortium[facility] == m._cell_consortium[self.cell]
+        capitated = m.policy.capitation_rate > 0 and bool(
+            is_capitated(signed, tier, f.consortium[facility], m._cell_consortium[self.cell])
         )
         return Claim(
             resident=i,
