@@ -1,6 +1,7 @@
 """`CareModel`: the Mesa model that wires the pure functions together, one day per step.
 
-Step order of a day (each a method below, in this order):
+The day is an ordered list of phases, `CareModel.phases` (print each to see the day; `insert_phase`
+adds one), by default:
 
 1. year start (first day of a year): advance ages, grow capacity, put this year's levers in force
    (`levers.Policy`: insurance rules, prices, reserved beds, budgets, per-case prices), sign
@@ -36,6 +37,7 @@ from __future__ import annotations
 import copy
 import functools
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
@@ -90,6 +92,49 @@ _PATIENT_CASES = len(SEVERITIES) * 2 * 2 * 2
 
 _CHANGING_RESIDENT_FIELDS = ("age", "signed")
 """The residents' arrays a model changes (ages each year, signing by lever); each model has its own copy."""
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the simulated day: what runs, and on which days.
+
+    Attributes:
+        name: What the phase does, in a few words ("discharge", "year close").
+        run: Called with the model.
+        when: Called with the model before the phase; the phase runs when it returns True.
+    """
+
+    name: str
+    run: Callable[[CareModel], None]
+    when: Callable[[CareModel], bool]
+
+    def __str__(self) -> str:
+        return f"{self.name:<16} {self.when.__name__.replace('_', ' '):<30} {self.run.__qualname__}"
+
+
+def every_day(model: CareModel) -> bool:
+    """Every day, the warm-up's included."""
+    return True
+
+
+def first_recorded_day(model: CareModel) -> bool:
+    """Day 0, the first recorded day, after the warm-up."""
+    return model.day == 0
+
+
+def first_day_of_a_year(model: CareModel) -> bool:
+    """The first simulated day of a year (the warm-up starts in the middle of its year)."""
+    return model._episode_year != model.year
+
+
+def last_day_of_a_recorded_year(model: CareModel) -> bool:
+    """The last day of year 0 or later."""
+    return model.day % DAYS_PER_YEAR == DAYS_PER_YEAR - 1 and model.year >= 0
+
+
+def recorded_day(model: CareModel) -> bool:
+    """Day 0 or later (nothing of the warm-up is recorded)."""
+    return model.day >= 0
 
 
 @functools.lru_cache(maxsize=1)
@@ -194,6 +239,8 @@ class CareModel(mesa.Model):
         self._case_price: np.ndarray | None = None
         self._today = DayRecord.empty()
         self._signed_count = 0  # set each year
+        self._requests = _Requests.empty()  # today's admission requests, from seek care to admit
+        self.phases = self.day_plan()
 
     # ------------------------------------------------------------------ set-up
     def _link_ledger(self) -> None:
@@ -305,23 +352,46 @@ class CareModel(mesa.Model):
                 progress.update(1)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ the day
+    @classmethod
+    def day_plan(cls) -> list[Phase]:
+        """The phases of a day, in order (the module docstring describes each)."""
+        return [
+            Phase("end of warm-up", cls._end_warmup, first_recorded_day),
+            Phase("year start", cls._start_year, first_day_of_a_year),
+            Phase("discharge", cls._discharge, every_day),
+            Phase("seek care", cls._seek_care_today, every_day),
+            Phase("admit", cls._admit_today, every_day),
+            Phase("year close", cls._close_year, last_day_of_a_recorded_year),
+            Phase("record", cls._record, recorded_day),
+        ]
+
+    def insert_phase(self, phase: Phase, *, before: str) -> None:
+        """Run `phase` every day (when its `when` holds) just before the phase named `before`.
+
+        Raises:
+            KeyError: No phase of this model is named `before`.
+        """
+        names = [p.name for p in self.phases]
+        if before not in names:
+            raise KeyError(f"no phase named {before!r}; the day's phases are {', '.join(names)}")
+        self.phases.insert(names.index(before), phase)
+
     def step(self) -> None:
-        """Simulate one day in the order given in the module docstring."""
-        day_of_year = self.day % DAYS_PER_YEAR
+        """Simulate one day: each phase of `phases` whose `when` holds today, in order."""
         self.year = self.day // DAYS_PER_YEAR
         self._today = DayRecord.empty()
-        if self.day == 0:
-            self._end_warmup()
-        if self._episode_year != self.year:
-            self._start_year()
-        self._discharge()
-        requests = self._seek_care(self._todays_episodes(day_of_year), self._todays_shocks(day_of_year))
-        self._admit(requests)
-        if day_of_year == DAYS_PER_YEAR - 1 and self.year >= 0:
-            self._close_year()
-        if self.day >= 0:
-            self._record()
+        for phase in self.phases:
+            if phase.when(self):
+                phase.run(self)
         self.day += 1
+
+    def _seek_care_today(self) -> None:
+        day_of_year = self.day % DAYS_PER_YEAR
+        self._requests = self._seek_care(self._todays_episodes(day_of_year), self._todays_shocks(day_of_year))
+
+    def _admit_today(self) -> None:
+        requests, self._requests = self._requests, _Requests.empty()
+        self._admit(requests)
 
     # ------------------------------------------------------------------ 1. year start
     def _end_warmup(self) -> None:

@@ -33,6 +33,7 @@ from conftest import tiersim, tiersim_here
 import sim
 from sim import cli, runner
 from sim.config import ScenarioError
+from sim.model import CareModel, Phase, every_day
 from sim.reference import MAX_RESIDENTS, Patient, ReferenceModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,3 +152,28 @@ def test_a_finished_run_frees_its_model(engine: str, monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(runner.ENGINES, engine, make)
     sim.run(sim.load_scenario(overrides=["run.scale=0.0004", "run.warmup_days=0"]), years=1, engine=engine)
     assert len(made) == 1 and made[0]() is None
+
+
+def test_the_day_is_a_list_of_phases_and_the_reference_swaps_only_the_decisions():
+    names = ["end of warm-up", "year start", "discharge", "seek care", "admit", "year close", "record"]
+    array, reference = CareModel.day_plan(), ReferenceModel.day_plan()
+    assert [p.name for p in array] == [p.name for p in reference] == names
+    swapped = {a.name for a, r in zip(array, reference, strict=True) if a.run is not r.run}
+    assert swapped == {"discharge", "seek care", "admit"}
+    assert all(a.when is r.when for a, r in zip(array, reference, strict=True))
+    assert "CareModel._discharge" in str(array[2]) and "every day" in str(array[2])
+
+
+def test_an_inserted_phase_runs_each_day_in_its_place_and_changes_nothing_else():
+    scenario = sim.load_scenario(overrides=["run.scale=0.002", "run.warmup_days=10"])
+    plain, watched = CareModel(scenario), CareModel(scenario)
+    seen: list[tuple[int, int]] = []  # (day, admission requests waiting to be admitted)
+    watched.insert_phase(Phase("watch", lambda m: seen.append((m.day, len(m._requests))), every_day), before="admit")
+    assert [p.name for p in watched.phases].index("watch") == 4
+    for model in (plain, watched):
+        model.run_years(1)
+    assert [day for day, _ in seen] == list(range(-10, 365))
+    assert sum(requests for _, requests in seen) > 0  # it ran between seek care and admit
+    pd.testing.assert_frame_equal(plain.recorder.daily(), watched.recorder.daily(), check_exact=True)
+    with pytest.raises(KeyError, match="no phase named 'admission'; the day's phases are end of warm-up"):
+        watched.insert_phase(Phase("late", lambda m: None, every_day), before="admission")

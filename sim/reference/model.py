@@ -1,8 +1,8 @@
 """`ReferenceModel`: the per-agent engine, each resident a `Patient` deciding for itself (the oracle).
 
-The day is `CareModel`'s (see `sim.model`): the year start, the settlement of claims, the year
-close and the daily record are the base class's; the three decision steps — 2 discharge, 3 seek
-care, 4 admit — are loops over patients, one at a time, in the array engine's order:
+The day is `CareModel`'s phases (see `sim.model`): the year start, the settlement of claims, the
+year close and the daily record are the base class's; the three decision phases — discharge, seek
+care, admit — are loops over patients, one at a time, in the array engine's order:
 
 - discharge: stays ending today, in bed-slot order;
 - seek care: today's episodes in arrival order (the random order of their keys); then pass after
@@ -32,8 +32,7 @@ from sim import care
 from sim.config import ScenarioError
 from sim.illness import DAYS_PER_YEAR, FOLLOW_UP, Episodes
 from sim.insurance import split_claims
-from sim.metrics import DayRecord
-from sim.model import FREE_BED, MAX_CARE_PASSES, CareModel, _Requests
+from sim.model import FREE_BED, MAX_CARE_PASSES, CareModel, Phase, _Requests
 from sim.payment import COMPONENTS
 from sim.reference.agents import Case, Claim, Patient
 
@@ -69,23 +68,25 @@ class ReferenceModel(CareModel):
         super().__init__(scenario, seed=seed)
         self.patients = [Patient(self, index) for index in range(len(self.population))]
 
-    def step(self) -> None:
-        """One day, in `CareModel.step`'s order, with steps 2–4 decided patient by patient."""
-        day_of_year = self.day % DAYS_PER_YEAR
-        self.year = self.day // DAYS_PER_YEAR
-        self._today = DayRecord.empty()
-        if self.day == 0:
-            self._end_warmup()
-        if self._episode_year != self.year:
-            self._start_year()
-        self._discharge_patients()
-        requests = self._patients_seek_care(self._todays_episodes(day_of_year))
+    @classmethod
+    def day_plan(cls) -> list[Phase]:
+        """`CareModel`'s phases, with discharge, seek care and admit decided patient by patient."""
+        per_patient = {
+            "discharge": cls._discharge_patients,
+            "seek care": cls._patients_seek_care_today,
+            "admit": cls._admit_patients_today,
+        }
+        return [
+            replace(phase, run=per_patient[phase.name]) if phase.name in per_patient else phase
+            for phase in super().day_plan()
+        ]
+
+    def _patients_seek_care_today(self) -> None:
+        self._requests = self._patients_seek_care(self._todays_episodes(self.day % DAYS_PER_YEAR))
+
+    def _admit_patients_today(self) -> None:
+        requests, self._requests = self._requests, _Requests.empty()
         self._admit_patients(requests)
-        if day_of_year == DAYS_PER_YEAR - 1 and self.year >= 0:
-            self._close_year()
-        if self.day >= 0:
-            self._record()
-        self.day += 1
 
     # ------------------------------------------------------------------ money
     def _fund_settles_visits(self, claims: list[Claim], batch_ends: list[int], *, waive_start_line: bool) -> None:
