@@ -116,6 +116,12 @@ def test_every_key_cited_in_code_data_and_docs_resolves():
     assert not unknown, "keys without an entry in docs/references.md:\n" + "\n".join(unknown)
 
 
+def test_every_entry_is_cited_somewhere():
+    cited = {k for path in CITING_FILES if path != REFERENCES for k in KEY.findall(path.read_text(encoding="utf-8"))}
+    cited |= {k for r in parameter_rows() for k in KEY.findall(r["source"])}
+    assert not set(ENTRIES) - cited, f"entries nothing cites: {sorted(set(ENTRIES) - cited)}"
+
+
 def test_no_citation_points_where_users_cannot_look():
     found = []
     for path in CITING_FILES:
