@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/engine_speed.py                                # 20,000 residents, 1 year
-    python benchmarks/engine_speed.py --record docs/performance.md
+    python benchmarks/engine_speed.py --record bench-log.md        # also append the table to a log
 
 Both engines run the baseline scenario at the same scale (`run.scale=0.008`: 20,000 residents) and
 seed in this one process, one after the other. Each model is built and run through its warm-up

@@ -2,16 +2,17 @@
 
 Usage:
     python benchmarks/run_time.py        # 10k, 100k, 1M and 2.5M residents (scales 0.004 0.04 0.4 1), 5 years
-    python benchmarks/run_time.py --scales 0.2 --years 5 --record docs/performance.md
+    python benchmarks/run_time.py --scales 0.2 --years 5 --record bench-log.md
     python benchmarks/run_time.py --scales 1 --repeat 3    # the median of three runs, and their range
 
 Each run is a fresh `python -m sim.cli run ... --quiet --no-report` child process; peak memory is
 the child's maximum resident set size, and its system CPU time is shown (on the benchmark machine,
 a virtual machine, it is mostly the page faults of memory touched for the first time, ≈10 ms per
-MiB: see docs/performance.md). Figures are printed as a Markdown table and, with
-`--record`, appended to the performance log with the machine, date and commit. Issue 7's targets
-are checked below the table: the full city (scale 1) in at most 30 s and 2 GiB, and cost linear in
-residents (the 2.5M run at most 30× the 100k run's time, for 25× the residents). On a shared
+MiB: see docs/performance.md). Figures are printed as a Markdown table and, with `--record FILE`,
+appended to FILE with the machine, date and commit (docs/performance.md keeps the current figure
+of each target). The targets are checked below the table: the full city (scale 1) in at most 30 s
+and 2 GiB, and cost linear in residents (the 2.5M run at most 30× the 100k run's time, for 25× the
+residents). On a shared
 machine one run's time can be 15% off the next's: `--repeat N` runs each scale N times (one after
 another, each in its own process) and reports the median wall time and the range.
 """

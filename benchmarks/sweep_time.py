@@ -1,8 +1,8 @@
 """Wall time of a research sweep: N runs of a 100,000-resident region over 5 years, on local processes.
 
 Usage:
-    python benchmarks/sweep_time.py                         # 1,000 runs, 2 workers (issue 6's target)
-    python benchmarks/sweep_time.py --runs 40 --record docs/performance.md
+    python benchmarks/sweep_time.py                         # 1,000 runs, 2 workers (the 600 s target)
+    python benchmarks/sweep_time.py --runs 40 --record bench-log.md
 
 The sweep is `tiersim sweep` on a Latin hypercube over four lever settings (reserved-bed share,
 tertiary start-line, budget growth, signing target, with those levers on) at `run.scale=0.04`

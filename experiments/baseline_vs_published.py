@@ -428,21 +428,21 @@ def targets() -> list[Row]:
             col("primary_visit_share"),
             "primary_visit_share",
             "share",
-            "seed 002/001/003: ≥65%",
+            "≥65%",
         ),
         Row(
             "target_medical_revenue_growth",
             _growth,
             "medical_revenue_growth (second year)",
             "share",
-            "seed 001: ≤9%; needs --years ≥ 2",
+            "≤9%; needs --years ≥ 2",
         ),
         Row(
             "target_revenue_structure",
             col("revenue_structure_service"),
             "revenue_structure_service",
             "share",
-            "seed 001: 5:3:2",
+            "5:3:2",
             component=("service",),
         ),
         Row(
@@ -476,13 +476,13 @@ def targets() -> list[Row]:
             "simulated: episodes (acute and chronic follow-ups) whose first contact is at primary care; "
             "published: residents whose first choice in a two-week illness is primary care",
         ),
-        Row("target_signing_rate_all", col("signing_rate"), "signing_rate", "share", "seed 003: ≥60% by 2025"),
+        Row("target_signing_rate_all", col("signing_rate"), "signing_rate", "share", "≥60% by 2025"),
         Row(
             "target_signing_rate_key_groups",
             _key_group_signing,
             "signed among key groups",
             "share",
-            "(input) population.signing_rate_key_groups; seed 003: ≥90%",
+            "(input) population.signing_rate_key_groups; ≥90%",
         ),
     ]
 

@@ -115,7 +115,8 @@ VARIANTS = (
         "per_diem",
         "baseline.toml",
         ("levers.per_diem.enabled=true",),
-        "Per-diem payment (按床日付费) of chronic patients' stays from year 1 at the default rates (seed 002).",
+        "Per-diem payment (按床日付费) of chronic patients' stays from year 1 at the default rates "
+        "([yangjiang-consortia-2017]).",
     ),
     Variant(
         "drg",

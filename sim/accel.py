@@ -3,8 +3,8 @@
 A few steps of a day are loops over patients in arrival order (queues, claims of one resident,
 beds given out in turn). numpy does them in dozens of whole-array calls, whose overhead dominates
 at city-district sizes; numba compiles the plain loop. Every kernel is declared with its numpy
-twin, which must give bit-identical results: both are run by the tests, and results may not change
-because of an optimisation (issue 7).
+twin, which must give bit-identical results: both are run by the tests, and no optimisation may
+change a result.
 
 Floating-point care: a kernel may add numbers only in the order numpy's twin does (sequential
 `cumsum`/`bincount` order, or `ndarray.sum`'s pairwise order through `arrays.pairwise_sum`) and may

@@ -2,10 +2,10 @@
 
 Mesa 3.3 numbers each model's agents from a counter kept in a class-level dictionary keyed by
 the model (`mesa.Agent._ids`), which is never emptied: every model that ever made an agent stays
-in memory with all its arrays. A sweep worker runs hundreds of models (≈54 MB each at 100,000
-residents), so it ran out of memory. `Agent` keeps the counters by weak reference instead; agent
-numbering is unchanged (from 1, per model). Upstream: mesa issue #3179, fixed by pull request
-#3180 in releases after 3.3, which need a newer Python than the 3.11 we support.
+in memory with all its arrays, and a sweep worker, which runs hundreds of models (≈54 MB each at
+100,000 residents), would run out of memory. `Agent` keeps the counters by weak reference instead;
+agent numbering is Mesa's (from 1, per model). Upstream: https://github.com/projectmesa/mesa/issues/3179,
+fixed by pull request #3180 in releases after 3.3, which need a newer Python than the 3.11 supported here.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ OutpatientCapability = by_tier(
     (0, 1, 2, 3),
     "highest severity (0 minor … 3 complex)",
     "functional positioning (功能定位): villages treat common minor illness, health centres common "
-    "and moderate, county hospitals most severe cases, tertiary all (seed 001: 一般病在市县解决、日常疾病在基层解决)",
+    "and moderate, county hospitals most severe cases, tertiary all; Sanming plan [sanming-six-projects-2021] "
+    "主要任务(四): 一般病在市县解决、日常疾病在基层解决",
     "Highest severity treated as an outpatient",
     ge=0,
     le=3,
@@ -42,7 +43,8 @@ InpatientCapability = by_tier(
     "InpatientCapability",
     (-1, 1, 2, 3),
     "highest severity admitted (−1 none)",
-    "as above",
+    "functional positioning, as for outpatients [sanming-six-projects-2021]; health centres admit "
+    "moderate cases: assumption",
     "Highest severity a tier admits",
     ge=-1,
     le=3,
@@ -62,7 +64,8 @@ DownReferralProbability = by_tier(
     "DownReferralProbability",
     (0.0, 0.0, 0.05, 0.08),
     "probability",
-    "seed 002: 基层医疗机构要重点畅通诊断明确、病情稳定患者和术后康复期患者的下转通道; rate: assumption",
+    "Yangjiang plan [yangjiang-consortia-2017] 三(三): 基层医疗机构要重点畅通诊断明确、病情稳定患者和术后康复期患者的"
+    "下转通道; rates: assumption (secondary 5%, tertiary 8%)",
     "Probability a discharged patient is referred down (下转) to their health centre for follow-up",
     ge=0,
     le=1,
@@ -73,7 +76,8 @@ TransferProbability = by_tier(
     "TransferProbability",
     (0.0, 0.06, 0.04, 0.0),
     "probability",
-    "seed 002: 医联体内上转的患者 (inpatients referred up); rates: assumption",
+    "Yangjiang plan [yangjiang-consortia-2017] 三(三): 医联体内上转的患者 (inpatients referred up); rates: "
+    "assumption (health centres 6%, secondary 4%)",
     "Probability an admitted patient needs a higher tier and is transferred up (上转) after two days",
     ge=0,
     le=1,

@@ -30,8 +30,8 @@ from sim.params import StrictModel, by_tier, param, table_field
 from sim.rules import is_primary
 
 _DCE = (
-    "DOMAIN.md: willingness to pay ≈¥100 for travel under 30 minutes for a minor illness "
-    "(Jia et al., IJERPH 2020); cost coefficient −0.168 and travel ≤1h 1.285 (Yu et al., BMJ Open 2021)"
+    "willingness to pay ≈¥100 (¥102.84) for travel under 30 minutes for a minor illness [jia-2020-ncd-dce]; "
+    "cost coefficient −0.168 and travel ≤1 h 1.285 [yu-2021-hypertension-dce]"
 )
 
 
@@ -39,7 +39,7 @@ QualityWeight = by_tier(
     "QualityWeight",
     (2.0, 2.5, 3.0, 3.5),
     "utility per unit of quality",
-    "assumption, rising mildly with severity; DOMAIN.md's rural DCE (2017–18) finds quality moves choice a "
+    "assumption: rising mildly with severity; the rural DCE [liu-2019-rural-dce] finds quality moves choice a "
     "lot for minor illness and hardly for severe — here capability, not quality, steers severe cases",
     "Weight of facility quality, by severity of the episode",
     ge=0,
@@ -51,7 +51,7 @@ TierConstant = by_tier(
     "TierConstant",
     (0.3, 0.3, 0.0, 1.5),
     "utility",
-    "calibrated to DOMAIN.md visit shares by level (2019: primary 52%, tertiary 23%)",
+    "calibrated to the visit shares by level [nhc-services-2019-10] (2019: primary 52%, tertiary 23%)",
     "Alternative-specific constant of each tier (habit, prestige)",
     ge=-50,
     le=50,
@@ -105,7 +105,8 @@ class ChoiceParams(StrictModel):
     signed: float = param(
         0.8,
         "utility",
-        "seed 002: 通过签约服务,鼓励和引导居民在医联体内到基层首诊",
+        "Yangjiang plan [yangjiang-consortia-2017] 三(四): 通过签约服务,鼓励和引导居民在医联体内到基层首诊; "
+        "size: assumption",
         "Pull of a signed resident's own consortium's primary facilities.",
         ge=0,
         le=50,

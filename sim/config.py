@@ -29,18 +29,32 @@ from sim.population import PopulationParams
 from sim.region import RegionParams
 
 DEFAULT_SCALE = 1.0
-"""Default share of the full 2.5-million city simulated by `tiersim run`: all of it (issue 7; README: scale)."""
+"""Default share of the full 2.5-million city simulated by `tiersim run`: all of it (README: scale)."""
 
 
 class RunSettings(StrictModel):
     """How long, how big, which seed."""
 
-    years: int = param(5, "years", "issue 3", "Simulated years.", ge=1, le=100)
-    seed: int = param(1, "integer", "—", "Seed of every random draw.", ge=0, le=2**63 - 1)
+    years: int = param(
+        5,
+        "years",
+        "setting: five years (2024–2028), so levers switched on in year 1 act for four",
+        "Simulated years.",
+        ge=1,
+        le=100,
+    )
+    seed: int = param(
+        1,
+        "integer",
+        "setting: any seed; runs with the same seed share every draw",
+        "Seed of every random draw.",
+        ge=0,
+        le=2**63 - 1,
+    )
     scale: float = param(
         DEFAULT_SCALE,
         "share of full scale",
-        "issue 7: the whole city, 5 years in ≤ 30 s (docs/performance.md)",
+        "setting: the whole city; five years take ≈23 s on 2 cores (docs/performance.md)",
         "Fraction of the region's residents simulated; facility capacities shrink with them, the map does not.",
         gt=0,
         le=1,
@@ -53,7 +67,14 @@ class RunSettings(StrictModel):
         ge=0,
         le=3650,
     )
-    start_year: int = param(2024, "calendar year", "—", "Calendar year of simulated year 0.", ge=1900, le=2200)
+    start_year: int = param(
+        2024,
+        "calendar year",
+        "setting: labels simulated year 0; changes no result",
+        "Calendar year of simulated year 0.",
+        ge=1900,
+        le=2200,
+    )
 
 
 class Scenario(StrictModel):

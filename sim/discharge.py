@@ -7,8 +7,8 @@ become admission requests at a higher tier, and discharged patients referred dow
 health centre are billed their follow-up visit. At city-district sizes a day has a handful of
 discharges, and the same work as numpy calls cost dozens of calls' overhead each day.
 
-The numpy twin `_discharges_numpy` is the phase's array code as it was; the kernel repeats its
-arithmetic operation for operation (see `sim.accel`).
+The numpy twin `_discharges_numpy` is the same phase as whole-array numpy calls; the kernel
+repeats its arithmetic operation for operation (see `sim.accel`).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ AdmissionProbability = by_tier(
     "AdmissionProbability",
     (0.0, 0.07, 0.35, 0.85),
     "probability",
-    "calibrated to DOMAIN.md: admissions ≈0.18–0.21 per capita (2022–23)",
+    "calibrated to admissions ≈0.18–0.21 per capita in 2022–23 [nhc-bulletin-2022] [nhc-bulletin-2023]",
     "Probability that an acute episode needs admission, by severity",
     ge=0.0,
     le=1.0,
@@ -42,8 +42,9 @@ LengthOfStay = by_tier(
     "LengthOfStay",
     (0.0, 7.7, 8.9, 9.2),
     "days",
-    "calibrated so simulated stays are ≈ township 6.5, secondary 8.6, tertiary 9.2 days (yearbook, approx.; "
-    "DOMAIN.md: hospitals 8.8 days in 2023)",
+    "calibrated so simulated stays are ≈ township 6.5, secondary 8.6, tertiary 9.2 days (by-level targets: "
+    "assumption, recalled from the China Health Statistics Yearbook, table not identified); hospitals 8.8 days "
+    "in 2023 [nhc-bulletin-2023]",
     "Mean length of stay of a severe case, by tier of the admitting facility (severity factors scale it)",
     ge=0.0,
     le=100.0,
@@ -67,7 +68,7 @@ class IllnessParams(StrictModel):
     acute_rate_adult: float = param(
         3.6,
         "episodes per resident-year",
-        "calibrated to DOMAIN.md: ≈6.0–6.8 visits per capita (2022–23)",
+        "calibrated to ≈6.0–6.8 visits per capita in 2022–23 [nhc-bulletin-2022] [nhc-bulletin-2023]",
         "Acute episodes of a 15–59-year-old without chronic disease.",
         ge=0,
         le=50,
@@ -89,7 +90,8 @@ class IllnessParams(StrictModel):
     follow_up_rate: float = param(
         4.0,
         "visits per chronic patient-year",
-        "NBPHS: quarterly follow-up of managed hypertension/diabetes",
+        "basic public health service specification [nbphs-2017]: quarterly follow-up of managed hypertension and "
+        "diabetes (clause recalled, not located in a copy)",
         "Chronic follow-up visits of a resident with hypertension or diabetes.",
         ge=0,
         le=52,
@@ -97,7 +99,7 @@ class IllnessParams(StrictModel):
     utilisation_growth: float = param(
         0.025,
         "per year",
-        "DOMAIN.md: visits 8.72 bn (2019) → 9.55 bn (2023), ≈2.3%/yr",
+        "visits 8.72 bn in 2019 [nhc-bulletin-2019] → 9.55 bn in 2023 [nhc-bulletin-2023], ≈2.3%/yr",
         "Yearly growth of acute and follow-up rates (ageing, rising use).",
         ge=-0.5,
         le=0.5,

@@ -4,7 +4,7 @@ A claim is split in a fixed order: the start-line (deductible) is paid out of po
 fund then pays the level's reimbursement rate of the rest up to what is left of the resident's
 annual cap, and the resident pays the remainder. Outpatient start-lines accumulate over a year
 (门诊统筹 annual deductible); inpatient start-lines apply per admission, by the level of the
-admitting hospital (seed 002: "合理确定三级医院、二级医院、镇卫生院等不同级别…的支付标准").
+admitting hospital ([yangjiang-consortia-2017] 五(三): "合理确定三级医院、二级医院、镇卫生院等不同级别…的支付标准").
 Every yuan of a bill is paid by exactly one of fund and patient.
 """
 
@@ -21,8 +21,9 @@ from sim.arrays import stable_argsort, stable_order
 from sim.params import StrictModel, by_level, param, table_field
 
 _RULES_SOURCE = (
-    "resident scheme: typical prefecture schedule (rates fall 10–15 points a level, start-line rises); "
-    "employee scheme: Beijing 2021 tables (DOMAIN.md)"
+    "assumption: resident scheme shaped on a typical prefecture schedule (rates fall 10–15 points a level, "
+    "start-line rises); employee scheme shaped on Beijing's 2021 employee tables (outpatient ≥70%, 90% at "
+    "community facilities, cap ¥20,000; inpatient ≥85%), whose original was not found"
 )
 
 
@@ -100,7 +101,7 @@ class InsuranceParams(StrictModel):
 
     employee: SchemeRules = Field(
         default_factory=_employee_rules,
-        description="Urban employee basic medical insurance (职工医保); defaults from Beijing 2021.",
+        description="Urban employee basic medical insurance (职工医保); defaults shaped on Beijing's 2021 tables.",
     )
     resident: SchemeRules = Field(
         default_factory=SchemeRules, description="Urban-rural resident basic medical insurance (城乡居民医保)."
@@ -109,8 +110,8 @@ class InsuranceParams(StrictModel):
         3_100.0,
         "yuan per insured per year",
         "calibrated with contribution_resident so year-0 claims are ≈88% of income, as the national fund's "
-        "84% (2023: income ¥3.35 tn, spending ¥2.82 tn); employee fund income was ≈¥6,180 per insured, "
-        "half of it personal accounts not modelled here (NHSA 2023 bulletin, sim/data)",
+        "84% (2023: income ¥3.35 tn, spending ¥2.82 tn [nhsa-bulletin-2023]); employee fund income was ≈¥6,180 "
+        "per insured, half of it personal accounts not modelled here",
         "Pooled-fund income per employee-insured resident.",
         ge=0,
         le=1e6,
@@ -118,7 +119,7 @@ class InsuranceParams(StrictModel):
     contribution_resident: float = param(
         1_250.0,
         "yuan per insured per year",
-        "calibrated as above; 2023 resident fund income was ≈¥1,098 per insured (NHSA 2023 bulletin, sim/data)",
+        "calibrated as contribution_employee; 2023 resident fund income was ≈¥1,098 per insured [nhsa-bulletin-2023]",
         "Pooled-fund income per resident-scheme insured.",
         ge=0,
         le=1e6,
@@ -697,7 +698,9 @@ def expected_costs(
 def chain_start_line(
     start_line: np.ndarray, paid_in_chain: np.ndarray, in_chain: np.ndarray, cumulative: bool
 ) -> np.ndarray:
-    """Start-line of an admission that may continue a referral chain (转诊累计计算起付线, seed 002).
+    """Start-line of an admission that may continue a referral chain (转诊累计计算起付线).
+
+    [yangjiang-consortia-2017] 五(三): "在医联体内按规定转诊的病人按照连续的诊疗过程累计计算起付线".
 
     Under the cumulative rule an admission continuing a chain inside the same consortium is charged
     only the part of its start-line not already paid along the chain, so the chain as a whole pays

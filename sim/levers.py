@@ -1,4 +1,4 @@
-"""Policy levers, each a section `[levers.<name>]` of the scenario citing its seed clause.
+"""Policy levers, each a section `[levers.<name>]` of the scenario citing the policy clause it implements.
 
 A lever has `enabled`, a `start_year` and its parameters; docs/levers.md gives the clause each one
 implements and how the model implements it.
@@ -19,11 +19,12 @@ from pydantic import Field, ValidationError
 from sim.insurance import InsuranceParams, SchemeRules
 from sim.params import StrictModel, by_level, by_tier, param, table_field
 
-SEED_000 = "seed 000 (贵州省加快推进紧密型城市医疗集团建设工作方案 解读)"
-SEED_001 = "seed 001 (三明市实施“六大工程”推进医改再出发行动方案)"
-SEED_002 = "seed 002 (阳江市推进医疗联合体建设和发展的工作方案)"
-SEED_003 = "seed 003 (聊城市进一步完善医疗卫生服务体系的实施方案)"
-SEED_004 = "seed 004 (重庆市关于推进区县域医共体医防融合发展的指导意见)"
+# The policy texts, by their docs/references.md keys; a citation adds the text's section and the clause.
+GUIZHOU = "Guizhou plan interpretation [guizhou-city-groups-2024]"
+SANMING = "Sanming plan [sanming-six-projects-2021]"
+YANGJIANG = "Yangjiang plan [yangjiang-consortia-2017]"
+LIAOCHENG = "Liaocheng plan [liaocheng-plan-2024]"
+CHONGQING = "Chongqing opinions [chongqing-prevention-2020]"
 
 
 class Lever(StrictModel):
@@ -37,9 +38,14 @@ class Lever(StrictModel):
     acts_before_start: ClassVar[tuple[str, ...]] = ()
     """Fields the model reads whether or not the lever is active."""
 
-    enabled: bool = param(False, "on/off", "—", "Switch the lever on.")
+    enabled: bool = param(False, "on/off", "setting: off in the baseline", "Switch the lever on.")
     start_year: int = param(
-        1, "simulated year (0 = first)", "—", "First simulated year the lever applies.", ge=0, le=100
+        1,
+        "simulated year (0 = first)",
+        "setting: year 1, so year 0 is the baseline's",
+        "First simulated year the lever applies.",
+        ge=0,
+        le=100,
     )
 
     def active(self, year: int) -> bool:
@@ -50,9 +56,9 @@ class Lever(StrictModel):
 class ReservedBeds(Lever):
     """Reserved beds and priority at lead hospitals for referred signed residents (预留床位, 优先就诊/检查/住院).
 
-    Seed 003: "原则上牵头医院要预留一定数量的住院床位向家庭医生签约服务团队或基层医疗卫生机构下沉,
-    经基层转诊的签约居民可优先就诊、优先检查、优先住院"; seed 002: "二级以上医疗机构要为医联体内上转的患者
-    优先安排检查检验、设立住院绿色通道".
+    [liaocheng-plan-2024] 三(一): "原则上牵头医院要预留一定数量的住院床位向家庭医生签约服务团队或基层医疗卫生机构
+    下沉,经基层转诊的签约居民可优先就诊、优先检查、优先住院"; [yangjiang-consortia-2017] 三(三): "二级以上医疗机构
+    要为医联体内上转的患者优先安排检查检验、设立住院绿色通道".
     """
 
     # Who counts as referred to the lead hospital (the patients whose waits the indicators compare)
@@ -62,7 +68,7 @@ class ReservedBeds(Lever):
     share: float = param(
         0.10,
         "share of beds",
-        f"{SEED_003}: 预留一定数量的住院床位; the share is an assumption (no estimate found)",
+        f"{LIAOCHENG} 三(一): 预留一定数量的住院床位; the share: assumption (no estimate found)",
         "Share of each consortium lead hospital's beds held for patients its consortium's primary care refers.",
         ge=0,
         le=1,
@@ -70,7 +76,7 @@ class ReservedBeds(Lever):
     release_after_days: int = param(
         3,
         "days",
-        "assumption (DOMAIN.md: no empirical estimate; sweep it)",
+        "assumption: no empirical estimate found; sweep it",
         "When some of a lead hospital's reserved beds have stood unused by referred patients this many days "
         "in a row, its whole reserve is open to any patient until referred patients fill it again.",
         ge=0,
@@ -79,13 +85,13 @@ class ReservedBeds(Lever):
     signed_only: bool = param(
         True,
         "on/off",
-        f"{SEED_003}: 经基层转诊的签约居民",
+        f"{LIAOCHENG} 三(一): 经基层转诊的签约居民",
         "Only referred residents signed with a family doctor qualify.",
     )
     priority: bool = param(
         True,
         "on/off",
-        f"{SEED_003}: 优先就诊、优先检查、优先住院",
+        f"{LIAOCHENG} 三(一): 优先就诊、优先检查、优先住院",
         "Qualifying patients go ahead of others in the lead hospital's outpatient queue (in the admission "
         "list they always go first while beds are reserved).",
     )
@@ -95,7 +101,7 @@ UnreferredRateCut = by_level(
     "UnreferredRateCut",
     (0.0, 0.10, 0.15),
     "share (points of rate)",
-    f"{SEED_003}: 落实签约居民转诊、用药、医保等方面差异化政策; size: assumption",
+    f"{LIAOCHENG} 五(三): 落实签约居民转诊、用药、医保等方面差异化政策; size: assumption",
     "Reimbursement rate cut for visits and admissions not referred by primary care",
     ge=0,
     le=1,
@@ -105,7 +111,7 @@ UnreferredRateCut = by_level(
 class StartLine(Lever):
     """Start-lines and reimbursement rates by level, and rules along referral chains (起付线).
 
-    Seed 002: "合理确定三级医院、二级医院、镇卫生院等不同级别…医疗机构的支付标准,
+    [yangjiang-consortia-2017] 五(三): "合理确定三级医院、二级医院、镇卫生院等不同级别…医疗机构的支付标准,
     在医联体内按规定转诊的病人按照连续的诊疗过程累计计算起付线"; "鼓励推行医联体内上级医院下转病人
     由医保资金给予适当奖励的机制".
     """
@@ -113,28 +119,37 @@ class StartLine(Lever):
     employee: SchemeRules | None = Field(
         None,
         description="Employee-scheme rules from start_year; keys not given keep insurance.employee's values.",
-        json_schema_extra={"unit": "insurance rules table", "source": f"{SEED_002}: 合理确定…不同级别…的支付标准"},
+        json_schema_extra={
+            "unit": "insurance rules table",
+            "source": f"{YANGJIANG} 五(三): 合理确定…不同级别…的支付标准",
+        },
     )
     resident: SchemeRules | None = Field(
         None,
         description="Resident-scheme rules from start_year; keys not given keep insurance.resident's values.",
-        json_schema_extra={"unit": "insurance rules table", "source": f"{SEED_002}: 合理确定…不同级别…的支付标准"},
+        json_schema_extra={
+            "unit": "insurance rules table",
+            "source": f"{YANGJIANG} 五(三): 合理确定…不同级别…的支付标准",
+        },
     )
     cumulative_in_consortium: bool = param(
         False,
         "on/off",
-        f"{SEED_002}: 在医联体内按规定转诊的病人按照连续的诊疗过程累计计算起付线",
+        f"{YANGJIANG} 五(三): 在医联体内按规定转诊的病人按照连续的诊疗过程累计计算起付线",
         "An admission referred within the consortium pays only the part of its start-line not already paid "
         "along the episode's referral chain.",
     )
     unreferred_rate_cut: UnreferredRateCut = table_field(UnreferredRateCut)
     apply_rate_cut: bool = param(
-        False, "on/off", f"{SEED_003}: 差异化政策", "Apply `unreferred_rate_cut` to unreferred care at each level."
+        False,
+        "on/off",
+        f"{LIAOCHENG} 五(三): 差异化政策",
+        "Apply `unreferred_rate_cut` to unreferred care at each level.",
     )
     down_referral_bonus: float = param(
         0.0,
         "yuan per down-referral",
-        f"{SEED_002}: 上级医院下转病人由医保资金给予适当奖励",
+        f"{YANGJIANG} 五(三): 上级医院下转病人由医保资金给予适当奖励",
         "Paid by the fund to a hospital for each patient it refers down.",
         ge=0,
         le=1e5,
@@ -142,7 +157,8 @@ class StartLine(Lever):
     no_start_line_after_down_referral: bool = param(
         False,
         "on/off",
-        "issue 4: a reward for down-referral (no second start-line after 下转)",
+        "assumption: a reward for down-referral that the patient sees (no second start-line after 下转); the "
+        f"policy texts reward the hospital ({YANGJIANG})",
         "A patient referred down pays no start-line for the follow-up at their health centre.",
     )
 
@@ -150,9 +166,10 @@ class StartLine(Lever):
 class GlobalBudget(Lever):
     """Global budget to each consortium with surplus kept and overspend shared (总额付费, 结余留用、合理超支分担).
 
-    Seed 002: "在总额控制下,探索对纵向合作的医联体等分工协作模式实行医保总额付费…建立健全“结余留用、合理超支分担”";
-    "因管理不善等原因造成的医保基金超支等亏损,应由医联体牵头单位、成员单位和医保基金共同分担";
-    seed 003: "探索对紧密型医疗联合体实行总额付费,加强监督考核,实行结余留用、合理超支分担".
+    [yangjiang-consortia-2017] 五(三): "在总额控制下,探索对纵向合作的医联体等分工协作模式实行医保总额付费…
+    建立健全“结余留用、合理超支分担”"; 三(二): "因管理不善等原因造成的医保基金超支等亏损,应由医联体牵头单位、
+    成员单位和医保基金共同分担"; [liaocheng-plan-2024] 六(三): "探索对紧密型医疗联合体实行总额付费,加强监督考核,
+    实行结余留用、合理超支分担".
     """
 
     growth: float = param(
@@ -166,7 +183,7 @@ class GlobalBudget(Lever):
     surplus_kept: float = param(
         1.0,
         "share",
-        f"{SEED_002}: 结余留用",
+        f"{YANGJIANG} 五(三): 结余留用",
         "Share of an under-spend the consortium keeps (the rest stays in the fund).",
         ge=0,
         le=1,
@@ -174,7 +191,7 @@ class GlobalBudget(Lever):
     overspend_borne: float = param(
         0.5,
         "share",
-        f"{SEED_002}: 合理超支分担 (shared by lead, members and fund); split: assumption",
+        f"{YANGJIANG} 五(三): 合理超支分担 (三(二): shared by lead, members and fund); split: assumption",
         "Share of an overspend the consortium pays back (the fund bears the rest).",
         ge=0,
         le=1,
@@ -182,7 +199,7 @@ class GlobalBudget(Lever):
     lead_share: float = param(
         0.6,
         "share",
-        f"{SEED_002}: 医保基金的结余留用,探索实行按一定比例在牵头单位和成员单位之间进行分配; split: assumption",
+        f"{YANGJIANG} 三(二): 医保基金的结余留用,探索实行按一定比例在牵头单位和成员单位之间进行分配; split: assumption",
         "Share of the consortium's surplus or loss taken by the lead hospital; members share the rest by revenue.",
         ge=0,
         le=1,
@@ -190,7 +207,7 @@ class GlobalBudget(Lever):
     reinvest_share: float = param(
         0.3,
         "share",
-        f"{SEED_000}: 推动医疗资源共享下沉; share: assumption",
+        f"{GUIZHOU} 三(二): 推动医疗资源共享下沉; share: assumption",
         "Share of the lead's kept surplus invested in its primary members (resource sinking, 资源下沉).",
         ge=0,
         le=1,
@@ -200,13 +217,14 @@ class GlobalBudget(Lever):
 class Capitation(Lever):
     """Capitation for family-doctor teams per signed resident (按人头).
 
-    Seed 003: "探索将签约居民医保门诊统筹基金按人头支付给基层医疗卫生机构或家庭医生团队".
+    [liaocheng-plan-2024] 五(三): "探索将签约居民医保门诊统筹基金按人头支付给基层医疗卫生机构或家庭医生团队".
     """
 
     rate: float = param(
         120.0,
         "yuan per signed resident per year",
-        f"{SEED_003}; rate: assumption (≈ the fund's primary-care outpatient spending per signed resident)",
+        f"{LIAOCHENG} 五(三): 签约居民医保门诊统筹基金按人头支付; rate: assumption (≈ the fund's primary-care "
+        "outpatient spending per signed resident)",
         "Paid by the fund to the resident's primary care (split between station and health centre).",
         ge=0,
         le=1e5,
@@ -226,7 +244,7 @@ PerDiemRate = by_tier(
     "PerDiemRate",
     (0.0, 300.0, 700.0, 1_200.0),
     "yuan per bed-day",
-    f"{SEED_002}: 慢性病住院患者实行按床日付费; rates: assumption (below the fee-for-service day price)",
+    f"{YANGJIANG} 五(三): 慢性病住院患者实行按床日付费; rates: assumption (below the fee-for-service day price)",
     "Per-diem payment of a chronic patient's stay",
     ge=0,
     le=1e5,
@@ -234,7 +252,7 @@ PerDiemRate = by_tier(
 
 
 class PerDiem(Lever):
-    """Per-diem payment for chronic inpatients (按床日付费), seed 002."""
+    """Per-diem payment for chronic inpatients (按床日付费), [yangjiang-consortia-2017] 五(三)."""
 
     rate: PerDiemRate = table_field(PerDiemRate)
 
@@ -242,8 +260,8 @@ class PerDiem(Lever):
 class Drg(Lever):
     """Per-case payment of admissions by group (DRG/DIP 按病种/按病组付费): tier × severity.
 
-    Seed 003: "到2025年,按病种付费支付方式改革全面推广并日益完善". The group price is set when the lever
-    starts, from the previous year's mean bill of the group's completed stays × `price_factor`; a
+    [liaocheng-plan-2024] 六(三): "到2025年,按病种付费支付方式改革全面推广并日益完善". The group price is set when
+    the lever starts, from the previous year's mean bill of the group's completed stays × `price_factor`; a
     stay cut short by a transfer up is billed item by item.
     """
 
@@ -261,7 +279,7 @@ SigningTarget = by_tier(
     "SigningTarget",
     (0.60, 0.90),
     "share",
-    f"{SEED_003}: 全人群签约率达到60%以上、重点人群签约率保持在90%以上",
+    f"{LIAOCHENG} 五(三): 全人群签约率达到60%以上、重点人群签约率保持在90%以上",
     "Signing rate reached by the target year",
     ge=0,
     le=1,
@@ -272,16 +290,16 @@ SigningTarget = by_tier(
 class FamilyDoctor(Lever):
     """Family-doctor signing growing to targets, chronic-disease management, optional gatekeeping (家庭医生签约).
 
-    Seed 003: "全人群签约率达到60%以上、重点人群签约率保持在90%以上,基本建立健康“守门人”制度";
-    seed 002: "优先覆盖老年人…等重点人群…鼓励和引导居民在医联体内到基层首诊";
-    seed 004: "高血压糖尿病等主要慢性病发生率、住院率、并发症发生率增长趋势得到有效控制".
+    [liaocheng-plan-2024] 五(三): "全人群签约率达到60%以上、重点人群签约率保持在90%以上,基本建立健康“守门人”制度";
+    [yangjiang-consortia-2017] 三(四): "优先覆盖老年人…等重点人群…鼓励和引导居民在医联体内到基层首诊";
+    [chongqing-prevention-2020] 二: "高血压糖尿病等主要慢性病发生率、住院率、并发症发生率增长趋势得到有效控制".
     """
 
     target: SigningTarget = table_field(SigningTarget)
     years_to_target: int = param(
         3,
         "years",
-        f"{SEED_003}: by 2025",
+        f"{LIAOCHENG} 五(三): targets by 2025 (到2025年); years: assumption",
         "Years from start_year over which signing rises linearly to the target.",
         ge=1,
         le=50,
@@ -289,7 +307,7 @@ class FamilyDoctor(Lever):
     management_effect: float = param(
         0.15,
         "share of acute episodes avoided",
-        f"{SEED_004}: 住院率、并发症发生率…得到有效控制; size: assumption",
+        f"{CHONGQING} 二: 住院率、并发症发生率…得到有效控制; size: assumption",
         "Acute episodes (exacerbations) avoided by a signed chronic patient under disease management (医防融合).",
         ge=0,
         le=1,
@@ -297,7 +315,7 @@ class FamilyDoctor(Lever):
     managed_follow_up_pull: float = param(
         1.5,
         "utility",
-        f"{SEED_004}: 专病医防服务; {SEED_003}: 序贯转诊; size: assumption",
+        f"{CHONGQING} 三(二)1: 专病医防服务; {LIAOCHENG} 五(三): 序贯转诊; size: assumption",
         "Pull of a signed chronic patient's follow-ups to their own consortium's primary care (disease management).",
         ge=0,
         le=20,
@@ -305,7 +323,7 @@ class FamilyDoctor(Lever):
     gatekeeping: bool = param(
         False,
         "on/off",
-        f"{SEED_003}: 基本建立健康“守门人”制度",
+        f"{LIAOCHENG} 五(三): 基本建立健康“守门人”制度",
         "Signed residents get full hospital reimbursement only when referred by primary care (首诊在基层).",
     )
     gatekeeping_rate_cut: float = param(
@@ -317,8 +335,8 @@ PriceChange = by_tier(
     "PriceChange",
     (0.25, -0.15, -0.20),
     "relative change",
-    f"{SEED_001}: 医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2; drug zero mark-up (药品零差率, ≈15%), "
-    "service prices up, test prices down; sizes: assumption",
+    f"{SANMING} 总体目标: 医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2; drug zero mark-up (药品零差率, "
+    "≈15%: assumption), service prices up, test prices down; sizes: assumption",
     "Price change of each bill component",
     ge=-0.9,
     le=3,
@@ -329,15 +347,16 @@ PriceChange = by_tier(
 class Sanming(Lever):
     """The Sanming package (三明医改): prices toward 5:3:2, salary reform, the 9% revenue-growth cap.
 
-    Seed 001: "全市公立医院医药总收入增幅控制在9%以内,医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2良性结构";
-    "发挥好公立医疗机构薪酬制度“牛鼻子”的关键作用…年薪" (salary reform).
+    [sanming-six-projects-2021] 总体目标: "全市公立医院医药总收入增幅控制在9%以内,医疗服务性收入、药品耗材收入和
+    检查化验收入达到5∶3∶2良性结构"; 主要任务(二): "发挥好公立医疗机构薪酬制度“牛鼻子”的关键作用…年薪" (salary reform).
     """
 
     price_change: PriceChange = table_field(PriceChange)
     salary_reform: float = param(
         0.7,
         "share of the volume incentive removed",
-        f"{SEED_001}: 薪酬制度“牛鼻子”, 年薪制; size: assumption",
+        f"{SANMING} 主要任务(二): 发挥好公立医疗机构薪酬制度“牛鼻子”的关键作用 (annual salaries, 年薪); "
+        "size: assumption",
         "How much of the fee-for-service intensity drift the salary reform removes.",
         ge=0,
         le=1,
@@ -345,13 +364,13 @@ class Sanming(Lever):
     enforce_revenue_cap: bool = param(
         True,
         "on/off",
-        f"{SEED_001}: 医药总收入增幅控制在9%以内",
+        f"{SANMING} 总体目标: 全市公立医院医药总收入增幅控制在9%以内",
         "Each year, a hospital whose medical revenue grew more than the cap cuts intensity to bring it back.",
     )
     revenue_cap: float = param(
         0.09,
         "per year",
-        f"{SEED_001}: 增幅控制在9%以内",
+        f"{SANMING} 总体目标: 医药总收入增幅控制在9%以内",
         "Cap on yearly growth of a hospital's medical revenue.",
         ge=0,
         le=1,
@@ -373,7 +392,7 @@ class ProviderResponse(StrictModel):
     restraint: float = param(
         0.04,
         "log-intensity per year at m = 0",
-        "assumption (J Med Econ 2017: budgets slow spending per admission)",
+        "assumption: budgets slow the growth of spending per admission [global-budget-rural-2017]",
         "How fast intensity falls when extra services no longer pay.",
         ge=0,
         le=1,
@@ -387,7 +406,7 @@ class ProviderResponse(StrictModel):
     mix_response: float = param(
         0.08,
         "log-volume per year",
-        "assumption (Sanming: drug spending per admission fell sharply, DOMAIN.md)",
+        "assumption: drug spending per admission fell sharply under Sanming's reform [sanming-evaluation-2017]",
         "How fast drug and test volumes fall when they stop paying (fixed payment, or drugs without mark-up "
         "— the rate applies in full at a 15% mark-up removed).",
         ge=0,
@@ -396,7 +415,7 @@ class ProviderResponse(StrictModel):
     quality_per_investment: float = param(
         0.5,
         "quality per unit of investment ÷ member revenue",
-        "assumption (resource sinking, 资源下沉)",
+        "assumption: resource sinking (资源下沉) raises primary care's quality",
         "Quality gained by primary members per yuan invested relative to their yearly revenue.",
         ge=0,
         le=10,

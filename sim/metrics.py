@@ -17,7 +17,7 @@ from sim.params import TIERS
 from sim.payment import COMPONENTS
 
 HOSPITAL_TIERS = ("secondary", "tertiary")
-"""Tiers whose revenue counts as hospital medical revenue (公立医院医药总收入, seed 001)."""
+"""Tiers whose revenue counts as hospital medical revenue (公立医院医药总收入, [sanming-six-projects-2021])."""
 BED_TIERS = ("health_centre", "secondary", "tertiary")
 
 TARGETS: dict[str, dict[str, object]] = {
@@ -25,32 +25,40 @@ TARGETS: dict[str, dict[str, object]] = {
         "value": 0.65,
         "direction": ">=",
         "source": (
-            "seed 002: 基层医疗卫生机构诊疗量占总诊疗量比例达到65%以上; seed 001: 基层医疗卫生机构诊疗量占比达65%以上"
+            "Yangjiang plan [yangjiang-consortia-2017] 一: 基层医疗卫生机构诊疗量占总诊疗量比例达到65%以上; "
+            "Sanming plan [sanming-six-projects-2021] 总体目标: 基层医疗卫生机构诊疗量占比达65%以上; "
+            "Liaocheng plan [liaocheng-plan-2024] 二(四): 基层门急诊人次占比达到65%以上"
         ),
     },
     "medical_revenue_growth": {
         "value": 0.09,
         "direction": "<=",
-        "source": "seed 001: 全市公立医院医药总收入增幅控制在9%以内",
+        "source": "Sanming plan [sanming-six-projects-2021] 总体目标: 全市公立医院医药总收入增幅控制在9%以内",
     },
     "revenue_structure": {
         "value": {"service": 0.5, "drugs": 0.3, "tests": 0.2},
         "direction": "~",
         "tolerance": 0.05,
-        "source": "seed 001: 医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2良性结构",
+        "source": (
+            "Sanming plan [sanming-six-projects-2021] 总体目标: "
+            "医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2良性结构"
+        ),
     },
     "in_county_rate": {
         "value": 0.90,
         "direction": ">=",
-        "source": "seed 002: 县域内就诊率提高到90%左右; seed 003: 县域内患者就诊率力争在90%以上",
+        "source": (
+            "Yangjiang plan [yangjiang-consortia-2017] 一: 县域内就诊率提高到90%左右; "
+            "Liaocheng plan [liaocheng-plan-2024] 二(三): 县域内患者就诊率力争在90%以上"
+        ),
     },
     "signing_rate": {
         "value": 0.60,
         "direction": ">=",
-        "source": "seed 003: 到2025年…全人群签约率达到60%以上",
+        "source": "Liaocheng plan [liaocheng-plan-2024] 五(三): 到2025年…全人群签约率达到60%以上",
     },
 }
-"""Policy targets with the seed clause each comes from."""
+"""Policy targets with the policy clause each comes from (keys of docs/references.md)."""
 
 DEFINITIONS: dict[str, str] = {
     "visits": "outpatient visits, all tiers (诊疗人次), including referral hops and down-referral follow-ups",
@@ -400,7 +408,7 @@ def _clean(value: float) -> float | None:
 
 
 def summary(table: pd.DataFrame) -> dict[str, object]:
-    """The summary.json content: every DESIGN.md key as yearly lists (by-tier keys as dicts of lists)."""
+    """The summary.json content: every headline indicator as yearly lists (by-tier keys as dicts of lists)."""
     out: dict[str, object] = {"years": [int(y) for y in table["year"]]}
     for key in SUMMARY_SCALARS:
         out[key] = [_clean(v) for v in table[key]]

@@ -1,10 +1,11 @@
 """Prices and provider payment.
 
 Every bill is split into service (医疗服务), drugs and consumables (药品耗材) and tests (检查化验),
-the three parts of seed 001's 5:3:2 revenue structure. The baseline pays providers fee-for-service
-(按项目付费): the facility's revenue is its bills, paid by the fund and the patient. Under
-fee-for-service hospitals raise service intensity a little every year (`intensity_drift`) — more
-tests, more drugs, longer or costlier stays — which is what makes their revenue outgrow the 9% cap.
+the three parts of the 5:3:2 revenue structure of [sanming-six-projects-2021]. The baseline pays
+providers fee-for-service (按项目付费): the facility's revenue is its bills, paid by the fund and the
+patient. Under fee-for-service hospitals raise service intensity a little every year
+(`intensity_drift`) — more tests, more drugs, longer or costlier stays — which is what makes their
+revenue outgrow the 9% cap.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from sim.params import StrictModel, by_tier, param, table_field
 
 COMPONENTS = ("service", "drugs", "tests")
 _COST_SOURCE = (
-    "calibrated so simulated cost per visit/stay matches DOMAIN.md: public tertiary/secondary ¥332.7/¥221.9 "
-    "per visit, ¥13,539/¥6,386 per stay (2019 Jan–Sep) at the simulated case mix; primary: assumption"
+    "calibrated so simulated cost per visit/stay matches public tertiary/secondary ¥332.7/¥221.9 per visit, "
+    "¥13,539/¥6,386 per stay (2019 Jan–Sep) [nhc-costs-2019-09] at the simulated case mix; primary: assumption"
 )
 _MIX_SOURCE = (
-    "DOMAIN.md: drugs 38.0% of outpatient, 24.3% of inpatient hospital cost (2022); consumables counted "
-    "with drugs as in seed 001's 药品耗材; tests and primary mix: assumption"
+    "drugs 38.0% of outpatient, 24.3% of inpatient hospital cost in 2022 [nhc-bulletin-2022]; consumables "
+    "counted with drugs as in the 药品耗材 of [sanming-six-projects-2021]; tests and primary mix: assumption"
 )
 
 
@@ -117,8 +118,9 @@ IntensityDrift = by_tier(
     "IntensityDrift",
     (0.0, 0.01, 0.055, 0.065),
     "per year",
-    "calibrated: baseline hospital medical revenue grows ≈11–12%/yr, above seed 001's 9% cap "
-    "(total health expenditure +7.7%/yr 2019–21, +12.2% 2022: DOMAIN.md)",
+    "calibrated: baseline hospital medical revenue grows ≈11–12%/yr, above the 9% cap of "
+    "[sanming-six-projects-2021] (total health expenditure +7.7%/yr 2019–21, +12.2% 2022, derived from "
+    "[nhc-bulletin-2019] [nhc-bulletin-2021] [nhc-bulletin-2022])",
     "Yearly rise of service intensity under fee-for-service",
     ge=-0.5,
     le=0.5,

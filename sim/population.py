@@ -22,7 +22,7 @@ EMPLOYEE, RESIDENT = 0, 1
 basic medical insurance (城乡居民医保)."""
 
 KEY_GROUP_AGE = 65
-"""Age from which a resident counts as elderly, a key group for family-doctor signing (seed 002)."""
+"""Age from which a resident counts as elderly, a key group for family-doctor signing ([yangjiang-consortia-2017])."""
 
 
 class PopulationParams(StrictModel):
@@ -31,19 +31,24 @@ class PopulationParams(StrictModel):
     employee_share_urban_adults: float = param(
         0.55,
         "share",
-        "NHSA 2023 bulletin: 371M employee-insured of 1,334M insured (27.8%); "
+        "371M employee-insured of 1,334M insured in 2023 (27.8%) [nhsa-bulletin-2023]; "
         "urban/rural split: assumption chosen to reproduce that total",
         "Share of urban adults (18+) in the employee scheme.",
         ge=0,
         le=1,
     )
     employee_share_rural_adults: float = param(
-        0.12, "share", "as above", "Share of rural adults (18+) in the employee scheme.", ge=0, le=1
+        0.12,
+        "share",
+        "as employee_share_urban_adults: the total 27.8% [nhsa-bulletin-2023]; urban/rural split: assumption",
+        "Share of rural adults (18+) in the employee scheme.",
+        ge=0,
+        le=1,
     )
     signing_rate_key_groups: float = param(
         0.60,
         "share",
-        "seed 002: 重点人群签约服务覆盖率达到60%以上 (by end 2017)",
+        "Yangjiang plan [yangjiang-consortia-2017] 三(四): 重点人群签约服务覆盖率达到60%以上 (by end 2017)",
         "Family-doctor signing rate of key groups (65+, children under 7, chronic patients).",
         ge=0,
         le=1,
@@ -51,7 +56,8 @@ class PopulationParams(StrictModel):
     signing_rate_others: float = param(
         0.20,
         "share",
-        "seed 002: 家庭医生签约服务覆盖率达到30%以上 overall (with key groups above)",
+        "Yangjiang plan [yangjiang-consortia-2017] 三(四): 家庭医生签约服务覆盖率达到30%以上 overall "
+        "(with key groups above)",
         "Family-doctor signing rate of everyone else.",
         ge=0,
         le=1,
@@ -59,7 +65,7 @@ class PopulationParams(StrictModel):
     trust_mean_urban: float = param(
         0.45,
         "0–1 score",
-        "assumption (urban residents bypass primary care more, CKB 2009–17)",
+        "assumption: urban residents bypass primary care more [ckb-tier-choice-2009-2017]",
         "Mean trust in primary care of urban residents.",
         gt=0,
         lt=1,

@@ -8,7 +8,8 @@ community health centres (社区卫生服务中心) and community stations (社�
 
 Consortia (医联体/医共体): each county is one county medical community (县域医共体) led by its
 first county hospital; each tertiary hospital leads a city medical group (城市医疗集团) of the
-urban facilities nearest to it, the grid layout of seed 000 ("完成紧密型城市医疗集团网格化布局").
+urban facilities nearest to it, the grid layout of [guizhou-city-groups-2024] 三(一):
+"完成紧密型城市医疗集团网格化布局".
 
 Residents live in *cells*: the catchment of one village clinic or community station. A cell has a
 fixed list of `CANDIDATES` facilities a resident may choose among, with travel times.
@@ -39,8 +40,9 @@ BedsPer1000 = by_tier(
     "BedsPer1000",
     (0.0, 1.1, 2.8, 2.6),
     "beds per 1,000 residents",
-    "DOMAIN.md: 7.23 beds/1,000 (2023) of which some in specialist/other institutions; split calibrated to "
-    "occupancy ≈50% health centres (42.6% community centres 2022), ≈80% secondary, ≈90% tertiary (public 86%)",
+    "7.23 beds/1,000 in 2023 [nhc-bulletin-2023], some in specialist/other institutions; split calibrated to "
+    "occupancy ≈50% health centres (42.6% community centres 2022 Q1 [nhc-services-2022-q1], unverified), "
+    "≈80% secondary, ≈90% tertiary (public hospitals 86% [nhc-bulletin-2023])",
     "Inpatient beds by tier",
     ge=0.0,
     le=50.0,
@@ -50,7 +52,7 @@ DoctorsPer1000 = by_tier(
     "DoctorsPer1000",
     (0.55, 0.6, 0.85, 0.9),
     "doctors per 1,000 residents",
-    "DOMAIN.md: 3.40 licensed doctors/1,000 (2023) incl. village doctors; split: assumption",
+    "3.40 licensed doctors/1,000 in 2023 [nhc-bulletin-2023], village doctors included; split: assumption",
     "Doctors seeing outpatients, by tier",
     ge=0.0,
     le=20.0,
@@ -60,8 +62,8 @@ VisitsPerDoctorDay = by_tier(
     "VisitsPerDoctorDay",
     (12.0, 8.0, 6.0, 4.5),
     "visits per doctor-day",
-    "calibrated: tertiary clinics run at capacity (waits ≈1–1.4 days); village clinics ≈1.5×, health centres "
-    "≈1.2× baseline demand",
+    "assumption, calibrated so tertiary clinics run at capacity (waits ≈1–1.4 days) and village clinics have "
+    "≈1.5×, health centres ≈1.2× the baseline demand",
     "Outpatient visits a doctor can see per day",
     ge=0.1,
     le=200.0,
@@ -74,7 +76,7 @@ class RegionParams(StrictModel):
     residents: int = param(
         2_500_000,
         "residents",
-        "issue 3: a prefecture-level city of about 2.5 million",
+        "assumption: a prefecture-level city (地级市) of about 2.5 million",
         "Residents of the full-scale region (before --scale).",
         ge=1_000,
         le=50_000_000,
@@ -110,7 +112,7 @@ class RegionParams(StrictModel):
     residents_per_village: float = param(
         1_000,
         "residents",
-        "NHC: ~580k village clinics for ~490M rural residents",
+        "~580k village clinics [nhc-bulletin-2023] for ~490M rural residents [nbs-communique-2022]",
         "Rural residents per village clinic (村卫生室).",
         ge=100,
         le=20_000,
@@ -126,7 +128,7 @@ class RegionParams(StrictModel):
     residents_per_township: float = param(
         25_000,
         "residents",
-        "NHC: ~34k township centres for ~490M rural residents (rounded)",
+        "~34k township centres [nhc-bulletin-2023] for ~490M rural residents [nbs-communique-2022] (rounded)",
         "Rural residents per township health centre (乡镇卫生院).",
         ge=2_000,
         le=200_000,
@@ -142,7 +144,8 @@ class RegionParams(StrictModel):
     tertiary_hospitals: int = param(
         5,
         "hospitals",
-        "NHC 2023: 3,855 tertiary hospitals for 1.41 bn residents (≈1 per 365k)",
+        "3,855 tertiary hospitals in 2023 (attributed to [nhc-bulletin-2023], not found in a reproduction) for "
+        "1.41 bn residents (≈1 per 365k)",
         "Tertiary hospitals (三级医院) in the urban core.",
         ge=1,
         le=50,
@@ -161,7 +164,8 @@ class RegionParams(StrictModel):
     capacity_growth: float = param(
         0.03,
         "per year",
-        "DOMAIN.md: beds per 1,000 6.30 (2019) → 7.23 (2023), doctors 2.77 → 3.40 (≈3.5–5%/yr)",
+        "beds per 1,000 6.30 (2019) [nhc-bulletin-2019] → 7.23 (2023) [nhc-bulletin-2023], doctors 2.77 → 3.40 "
+        "(≈3.5–5%/yr)",
         "Yearly growth of every facility's beds and outpatient capacity.",
         ge=-0.5,
         le=0.5,

@@ -41,7 +41,7 @@ class Results:
         seed: The seed used.
         daily: One row per simulated day (raw counts and sums; see `metrics.DayRecord`).
         annual: One row per simulated year: sums and every indicator.
-        summary: The summary.json content (DESIGN.md keys, yearly lists).
+        summary: The summary.json content (headline indicators, yearly lists).
     """
 
     scenario: Scenario

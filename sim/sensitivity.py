@@ -6,10 +6,10 @@ replications — common random numbers make the replications of every point shar
 illnesses, so differences between points are the parameters' doing. The indices:
 
 - Sobol' first order S1: share of the indicator's variance explained by a parameter alone; total
-  order ST: including all its interactions (Saltelli et al. 2010 estimators, bootstrap 95%
+  order ST: including all its interactions ([saltelli-2010] estimators, bootstrap 95%
   intervals);
 - Morris μ*: mean absolute elementary effect (importance), σ: spread of the effects
-  (non-linearity or interactions) (Campolongo et al. 2007).
+  (non-linearity or interactions) [campolongo-2007].
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def small_results(small_scenario: sim.Scenario) -> sim.Results:
 
 @pytest.fixture(scope="session")
 def plausibility_results() -> sim.Results:
-    """A larger baseline for the plausibility checks against DOMAIN.md (one tertiary hospital, 125k residents)."""
+    """A larger baseline for the plausibility checks against published figures (one tertiary hospital, 125k)."""
     return sim.run(sim.load_scenario(overrides=["run.scale=0.05", "run.years=2"]))
 
 

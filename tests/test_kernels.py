@@ -1,4 +1,4 @@
-"""The day's compiled kernels equal their numpy twins bit for bit (issue 7: no optimisation may change a result)."""
+"""The day's compiled kernels equal their numpy twins bit for bit (no optimisation may change a result)."""
 
 from __future__ import annotations
 

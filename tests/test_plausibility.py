@@ -1,4 +1,4 @@
-"""The baseline is plausible against the published figures of DOMAIN.md (stored in sim/data)."""
+"""The baseline is plausible against the published figures of sim/data/published.toml (docs/references.md)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_out_of_pocket_share(plausibility_results):
 
 def test_baseline_revenue_grows_above_cap(plausibility_results):
     growth = plausibility_results.annual["medical_revenue_growth"].iloc[1]
-    assert growth > 0.09, "under fee-for-service, baseline hospital revenue outgrows seed 001's 9% cap"
+    assert growth > 0.09, "under fee-for-service, baseline hospital revenue outgrows Sanming's 9% cap"
 
 
 def test_admissions_by_level(plausibility_results):

@@ -43,7 +43,7 @@ class Figure:
         unit: Unit of ``value`` (e.g. ``"share"``, ``"yuan"``, ``"days"``).
         year: Year or period the figure refers to (e.g. ``"2023"``, ``"2019 Jan-Oct"``,
             ``"target"``).
-        source: Short citation.
+        source: Short citation, ending in the key of a docs/references.md entry (e.g. `[nhc-bulletin-2023]`).
         note: How the value was derived, or caveats; empty if none.
     """
 
