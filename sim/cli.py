@@ -162,7 +162,7 @@ def _run_sweep(experiment: object, out: Path, args: argparse.Namespace, choice: 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiment import load_experiment
-    from sim.research_report import write_sweep_outputs
+    from sim.presentation.research_report import write_sweep_outputs
     from sim.sweep import STATUS_FAILED
 
     experiment = load_experiment(args.experiment, args.overrides)
@@ -194,7 +194,7 @@ def _sweep_table(experiment: object, summary: object, seconds: float, failed: in
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.experiment import load_experiment
-    from sim.research_report import write_sensitivity_outputs
+    from sim.presentation.research_report import write_sensitivity_outputs
     from sim.sensitivity import analyse, check_design
     from sim.sweep import check_indicator
 
@@ -225,7 +225,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     from sim.calibration import load_calibration
     from sim.executors import open_executor
-    from sim.research_report import write_calibration_report
+    from sim.presentation.research_report import write_calibration_report
 
     calibration = load_calibration(args.calibration, args.overrides)
     choice = _executor_choice(args)
@@ -400,8 +400,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_app(args: argparse.Namespace) -> int:
     import socket
 
-    from sim.app.server import serve
     from sim.config import read_toml, validate
+    from sim.presentation.app.server import serve
 
     if args.scenario is not None:
         validate(read_toml(args.scenario), str(args.scenario))  # a bad file stops here, before serving

@@ -150,7 +150,7 @@ class Comparison:
                 "utf-8",
             )
             if report:
-                from sim.report import write_comparison_report
+                from sim.presentation.report import write_comparison_report
 
                 write_comparison_report(self, tmp / "report.html", lang=lang)
         return Path(out)

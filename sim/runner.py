@@ -67,7 +67,7 @@ class Results:
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
             (tmp / "scenario.json").write_text(self.scenario.model_dump_json(indent=2), "utf-8")
             if report:
-                from sim.report import write_report
+                from sim.presentation.report import write_report
 
                 write_report(self, tmp / "report.html", lang=lang)
         return Path(out)

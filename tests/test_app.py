@@ -24,13 +24,13 @@ from test_browser import ARTIFACTS, CHROMIUM, FLAGS, MISSING, sync_playwright
 from werkzeug.serving import make_server
 
 import sim
-from sim.app import controls as ctl
-from sim.app import jobs
-from sim.app.jobs import Job
-from sim.app.server import _baseline, create_app
-from sim.app.text import UNIT_ZH
 from sim.config import ScenarioError
 from sim.levers import Levers
+from sim.presentation.app import controls as ctl
+from sim.presentation.app import jobs
+from sim.presentation.app.jobs import Job
+from sim.presentation.app.server import _baseline, create_app
+from sim.presentation.app.text import UNIT_ZH
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"name": "tiny", "run": {"scale": 0.005, "years": 2, "warmup_days": 10}}

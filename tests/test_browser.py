@@ -17,8 +17,8 @@ import pytest
 from conftest import REQUIRE_ALL
 
 import sim
-from sim import report
 from sim.comparison import Comparison, compare
+from sim.presentation import report
 
 try:
     from playwright.sync_api import BrowserContext, sync_playwright

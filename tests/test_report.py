@@ -13,9 +13,9 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 import sim
-from sim import report
 from sim.comparison import Comparison, compare, paired_summary
 from sim.metrics import TARGETS
+from sim.presentation import report
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The dashboard's own figure: the region's districts on their grid, coloured by an indicator.
 
-Every other chart of the dashboard is a report figure (`sim.report`), drawn from the same tables.
+Every other chart of the dashboard is a report figure (`sim.presentation.report`), drawn from the same tables.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from sim.app.text import texts
+from sim.presentation.app.text import texts
+from sim.presentation.report import FONT
 from sim.region import Region
-from sim.report import FONT
 
 COLOURS = "YlGnBu"
 METRICS = {"occupancy": "map_occupancy", "primary_revenue_share": "map_primary_revenue"}

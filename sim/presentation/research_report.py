@@ -1,7 +1,7 @@
 """Pages and tables of the research workflows: sweep, sensitivity, calibration.
 
 Each page is one self-contained HTML file built with the run report's page shell and style
-(`sim.report`): plotly.js inlined once, so it opens offline. Figures are functions returning plotly
+(`sim.presentation.report`): plotly.js inlined once, so it opens offline. Figures are functions returning plotly
 `Figure`s, so a notebook or the dashboard can show them too.
 """
 
@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim.metrics import TARGETS
-from sim.report import _figure_html, _style, _write_page, labels
+from sim.presentation.report import _figure_html, _style, _write_page, labels
 from sim.runner import atomic_file
 from sim.sweep import HEADLINE, point_summary
 

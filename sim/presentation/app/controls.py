@@ -23,7 +23,6 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.app.text import FIELD_EN, FIELD_ZH, SECTION_EN, SECTION_ZH, UNIT_ZH, texts
 from sim.config import (
     Scenario,
     ScenarioError,
@@ -35,6 +34,7 @@ from sim.config import (
     with_values,
 )
 from sim.levers import Levers
+from sim.presentation.app.text import FIELD_EN, FIELD_ZH, SECTION_EN, SECTION_ZH, UNIT_ZH, texts
 
 RUN_KEYS = ("run.scale", "run.years", "run.seed", "run.warmup_days")
 """Run settings shown as controls, besides the scenario's name."""

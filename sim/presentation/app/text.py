@@ -1,6 +1,6 @@
 """Every visible word of the dashboard in English and Chinese, on top of the report's labels.
 
-The report's labels (`sim.report.labels`) name indicators, tiers, targets and chart titles; this
+The report's labels (`sim.presentation.report.labels`) name indicators, tiers, targets and chart titles; this
 module adds the dashboard's own texts, and Chinese names for the scenario fields and units that the
 schema (`sim.params.param`) declares in English. A field or unit missing here shows in English;
 a test checks that every generated control has its Chinese name.
@@ -8,7 +8,7 @@ a test checks that every generated control has its Chinese name.
 
 from __future__ import annotations
 
-from sim.report import labels as report_labels
+from sim.presentation.report import labels as report_labels
 
 APP: dict[str, dict[str, str]] = {
     "en": {
