@@ -4,6 +4,10 @@ Every user error (bad scenario, bad flag, out-of-range value, an `--out` that ca
 prints one line to stderr and exits with status 2 before any work — no traceback, and no output
 folder is created or touched. A write that fails late (disk full) prints one line and exits with
 status 1; earlier results stay as they were.
+
+A command imports what only it needs when it runs — the simulation, and the presentation layer
+(`sim.presentation`: plotly, Jinja2, the templates) for the pages it writes — so that every other
+command starts without them.
 """
 
 from __future__ import annotations
@@ -262,6 +266,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.illness import DAYS_PER_YEAR
+    from sim.presentation.report import write_run
     from sim.runner import run
 
     scenario = _scenario_from(args)
@@ -272,7 +277,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         total=total, unit="day", desc=f"{scenario.name}", delay=2.0, disable=args.quiet, file=sys.stderr, leave=False
     ) as bar:
         results = run(scenario, progress=bar, engine=args.engine)
-    results.write(out, report=not args.no_report, lang=args.lang)
+    if args.no_report:
+        results.write(out)
+    else:
+        write_run(results, out, lang=args.lang)
     if not args.quiet:
         print(_table(results, time.perf_counter() - started, out))
     return 0
@@ -328,6 +336,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.comparison import check_comparable, compare
+    from sim.presentation.report import write_comparison
 
     if args.workers < 1:
         raise ScenarioError(f"--workers = {args.workers} is invalid: allowed ≥ 1")
@@ -340,7 +349,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         comparison = compare(
             scenarios, replications=args.replications, seed=args.seed, workers=args.workers, progress=bar.update
         )
-    comparison.write(out, report=not args.no_report, lang=args.lang)
+    if args.no_report:
+        comparison.write(out)
+    else:
+        write_comparison(comparison, out, lang=args.lang)
     if not args.quiet:
         print(_comparison_table(comparison, time.perf_counter() - started, out))
     return 1 if len(comparison.failures) == total else 0

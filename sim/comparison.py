@@ -130,8 +130,17 @@ class Comparison:
                 parts.append(metrics.target_checks(self.mean_annual(s.name)).assign(scenario=s.name))
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
-    def write(self, out: str | Path, *, report: bool = True, lang: str = "en") -> Path:
-        """Write comparison.csv, runs.parquet, targets.csv, failures.csv, scenarios.json (and report.html)."""
+    def write(self, out: str | Path, *, extra: Callable[[Path], None] | None = None) -> Path:
+        """Write comparison.csv, runs.parquet, targets.csv, failures.csv and scenarios.json into a folder, atomically.
+
+        Args:
+            out: The output folder; an earlier one is replaced only once every file is written.
+            extra: Writes more files into the new folder before it takes `out`'s place, so that they
+                are replaced together (`sim.presentation.report.write_comparison` adds report.html).
+
+        Returns:
+            The output folder.
+        """
         with atomic_folder(out) as tmp:
             self.summary.to_csv(tmp / "comparison.csv", index=False)
             self.runs.to_parquet(tmp / "runs.parquet", index=False)
@@ -149,10 +158,8 @@ class Comparison:
                 ),
                 "utf-8",
             )
-            if report:
-                from sim.presentation.report import write_comparison_report
-
-                write_comparison_report(self, tmp / "report.html", lang=lang)
+            if extra is not None:
+                extra(tmp)
         return Path(out)
 
 

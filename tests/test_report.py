@@ -148,7 +148,7 @@ def test_one_year_run(results, tmp_path):
 
 
 def test_results_write_includes_report(results, tmp_path):
-    out = results.write(tmp_path / "run")
+    out = report.write_run(results, tmp_path / "run")
     _without_bundle((out / "report.html").read_text("utf-8"))
 
 
@@ -381,5 +381,5 @@ def test_comparison_unknown_language_raises(comparison, tmp_path):
 
 
 def test_comparison_write_includes_report(comparison, tmp_path):
-    out = comparison.write(tmp_path / "compare", lang="zh")
+    out = report.write_comparison(comparison, tmp_path / "compare", lang="zh")
     _without_bundle((out / "report.html").read_text("utf-8"))

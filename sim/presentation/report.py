@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,14 +22,12 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from sim import metrics
+from sim import __version__, metrics
+from sim.comparison import KEYS, Comparison, paired_summary
 from sim.metrics import BED_TIERS, TARGETS
 from sim.params import TIERS
 from sim.payment import COMPONENTS
-
-if TYPE_CHECKING:
-    from sim.comparison import Comparison
-    from sim.runner import Results
+from sim.runner import Results
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -1380,8 +1377,6 @@ def _section(section: str, body: str, lab: dict[str, str]) -> str:
 
 def _body_html(results: Results, lab: dict[str, str], lang: str) -> str:
     """Header, contents, the two tables and every figure section, and the footer."""
-    import sim
-
     targets = results.targets
     figs = figures(results, lang)
     captions = _captions(lab)
@@ -1394,7 +1389,7 @@ def _body_html(results: Results, lab: dict[str, str], lang: str) -> str:
         ),
     ]
     nav = "".join(f'<a href="#{s}">{lab[f"sec_{s}"]}</a>' for s in ("headline", "targets", *(s for s, _ in _SECTIONS)))
-    footer = f"<p>{lab['footer_tiers']}</p><p>{lab['footer_generator'].format(version=sim.__version__)}</p>"
+    footer = f"<p>{lab['footer_tiers']}</p><p>{lab['footer_generator'].format(version=__version__)}</p>"
     return (
         f"{_header_html(results, lab)}\n<nav><b>{lab['nav_label']}</b>{nav}</nav>\n"
         f"<main>\n{''.join(sections)}\n</main>\n<footer>{footer}</footer>"
@@ -1417,6 +1412,23 @@ def write_report(results: Results, path: Path, lang: str = "en") -> None:
     lab = labels(lang)
     title = lab["page_title"].format(scenario=results.scenario.name)
     _write_page(Path(path), title, _body_html(results, lab, lang), lab)
+
+
+def write_run(results: Results, out: str | Path, *, lang: str = "en") -> Path:
+    """Write a run's files (`Results.write`) and its report.html into one folder, atomically.
+
+    Args:
+        results: A run's results (`sim.run`).
+        out: The output folder; an earlier one is replaced only once every file is written.
+        lang: Label language of the report, "en" or "zh".
+
+    Returns:
+        The output folder.
+
+    Raises:
+        ValueError: If `lang` is not a language of `LABELS` (nothing is written).
+    """
+    return results.write(out, extra=lambda folder: write_report(results, folder / "report.html", lang))
 
 
 def _write_page(path: Path, title: str, body: str, lab: dict[str, str]) -> None:
@@ -1521,8 +1533,6 @@ def _comparison_summary(comparison: Comparison) -> pd.DataFrame:
     A run's out-of-pocket payments follow from its fund spending and out-of-pocket share
     (oop = fund × share / (1 − share)), so they get the same paired means and intervals.
     """
-    from sim.comparison import KEYS, paired_summary
-
     runs = comparison.runs
     if runs.empty or "oop_paid" in runs or not {"fund_spending", "oop_share"} <= set(runs.columns):
         return comparison.summary
@@ -2048,12 +2058,10 @@ def _comparison_sections(comparison: Comparison, v: _View | None, lab: dict[str,
 
 def _comparison_body_html(comparison: Comparison, lab: dict[str, str], lang: str) -> str:
     """Header, contents, the summary, targets table, every figure section, failed runs, and the footer."""
-    import sim
-
     sections = _comparison_sections(comparison, _view(comparison, lang), lab)
     body = "".join(_section(s, inner, lab) for s, inner in sections)
     nav = "".join(f'<a href="#{s}">{lab[f"sec_{s}"]}</a>' for s, _ in sections)
-    footer = f"<p>{lab['footer_tiers']}</p><p>{lab['footer_generator'].format(version=sim.__version__)}</p>"
+    footer = f"<p>{lab['footer_tiers']}</p><p>{lab['footer_generator'].format(version=__version__)}</p>"
     return (
         f"{_comparison_header_html(comparison, lab)}\n<nav><b>{lab['nav_label']}</b>{nav}</nav>\n"
         f"<main>\n{body}\n</main>\n<footer>{footer}</footer>"
@@ -2078,3 +2086,20 @@ def write_comparison_report(comparison: Comparison, path: Path, lang: str = "en"
     lab = labels(lang)
     title = lab["cmp_page_title"].format(scenarios=", ".join(s.name for s in comparison.scenarios))
     _write_page(Path(path), title, _comparison_body_html(comparison, lab, lang), lab)
+
+
+def write_comparison(comparison: Comparison, out: str | Path, *, lang: str = "en") -> Path:
+    """Write a comparison's files (`Comparison.write`) and its report.html into one folder, atomically.
+
+    Args:
+        comparison: A comparison (`sim.compare`).
+        out: The output folder; an earlier one is replaced only once every file is written.
+        lang: Label language of the report, "en" or "zh".
+
+    Returns:
+        The output folder.
+
+    Raises:
+        ValueError: If `lang` is not a language of `LABELS` (nothing is written).
+    """
+    return comparison.write(out, extra=lambda folder: write_comparison_report(comparison, folder / "report.html", lang))
