@@ -16,6 +16,7 @@ import sim
 from sim.comparison import Comparison, compare, paired_summary
 from sim.metrics import TARGETS
 from sim.presentation import report
+from sim.presentation.labels import LANGUAGES, labels
 
 
 @pytest.fixture(scope="module")
@@ -88,16 +89,16 @@ def test_chinese_labels(results, page_zh):
     assert '<html lang="zh-CN">' in page_zh
     for fig in report.figures(results, "zh").values():
         assert f'aria-label="{html.escape(_title(fig))}"' in page_zh
-    for key in ("fig_primary_share", "sec_targets", "tier_village", "component_drugs", "axis_year", "target_bar"):
-        assert report.LABELS["zh"][key] in page_zh, key
+    for key in ("ind_primary_visit_share", "sec_targets", "tier_village", "component_drugs", "axis_year", "target"):
+        assert labels("zh")[key] in page_zh, key
     own = _without_bundle(page_zh)
-    for key in ("fig_primary_share", "sec_targets", "tier_village", "axis_year", "trace_fund_income"):
-        assert report.LABELS["en"][key] not in own, key
+    for key in ("ind_primary_visit_share", "sec_targets", "tier_village", "axis_year", "trace_fund_income"):
+        assert labels("en")[key] not in own, key
 
 
 def test_label_dictionary_complete():
-    en, zh = report.LABELS["en"], report.LABELS["zh"]
-    assert set(report.LABELS) == {"en", "zh"}
+    en, zh = labels("en"), labels("zh")
+    assert LANGUAGES == ("en", "zh")
     assert en.keys() == zh.keys()
     for key in en:
         assert en[key].strip() and zh[key].strip(), key
@@ -267,7 +268,7 @@ def test_comparison_targets_table(comparison, cmp_en):
     assert cmp_en.count(" ✓</td>") + cmp_en.count(" ✗</td>") == len(targets)
     for name, spec in TARGETS.items():
         assert html.escape(str(spec["source"])) in cmp_en
-        assert report.LABELS["en"][f"ind_{name}"] in cmp_en
+        assert labels("en")[f"ind_{name}"] in cmp_en
 
 
 def test_comparison_targets_come_from_metrics(comparison, tmp_path, monkeypatch):
@@ -309,11 +310,11 @@ def test_comparison_chinese_labels(comparison, cmp_zh):
     for fig in report.comparison_figures(comparison, "zh").values():
         assert f'aria-label="{html.escape(_title(fig))}"' in cmp_zh
     for key in ("cmp_heading", "sec_summary", "sec_patient_flows", "flow_up", "flow_down", "tier_village"):
-        assert report.LABELS["zh"][key] in cmp_zh, key
+        assert labels("zh")[key] in cmp_zh, key
     assert "（至" in _changes(cmp_zh)
     own = _without_bundle(cmp_zh)
     for key in ("cmp_heading", "sec_summary", "fig_cmp_series", "flow_up", "caption_series", "meta_replications"):
-        assert report.LABELS["en"][key] not in own, key
+        assert labels("en")[key] not in own, key
 
 
 def test_comparison_nan_values_do_not_crash(comparison, tmp_path):

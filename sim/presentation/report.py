@@ -2,7 +2,7 @@
 
 `write_report` writes one HTML file that opens offline: plotly.js is inlined once in the head, and
 every chart is a plotly div. Each chart is built by its own function returning a plotly `Figure`
-(see `figures`), so a dashboard can reuse them. Every visible word comes from `LABELS`, and every
+(see `figures`), so a dashboard can reuse them. Every visible word comes from `sim.presentation.labels`, and every
 target line from `sim.metrics.TARGETS`.
 """
 
@@ -27,455 +27,8 @@ from sim.comparison import KEYS, Comparison, paired_summary
 from sim.metrics import BED_TIERS, TARGETS
 from sim.params import TIERS
 from sim.payment import COMPONENTS
+from sim.presentation.labels import Labels, labels
 from sim.runner import Results
-
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "html_lang": "en",
-        "brand": "tiersim · simulation of tiered health care (分级诊疗)",
-        "page_title": "tiersim report: {scenario}",
-        "meta_residents": "Residents simulated",
-        "meta_residents_value": "{residents} (scale {scale})",
-        "meta_facilities": "Facilities",
-        "meta_beds": "Beds",
-        "meta_seed": "Seed",
-        "meta_years": "Years",
-        "meta_years_value": "{first}–{last} ({n} years)",
-        "meta_year_value": "{first} (1 year)",
-        "meta_generated": "Generated",
-        "scale_note": (
-            "Counts and money are totals for the simulated residents (scale {scale} of the city), "
-            "in yuan (¥) of the simulated year."
-        ),
-        "nav_label": "Contents",
-        "sec_headline": "Headline: first and final year",
-        "sec_targets": "Policy targets, year by year",
-        "sec_visits": "Where patients are seen",
-        "sec_revenue": "Hospital revenue",
-        "sec_beds": "Beds",
-        "sec_waits": "Waiting",
-        "sec_money": "Insurance fund and out-of-pocket payments",
-        "sec_costs": "Costs and length of stay",
-        "sec_flows": "Referrals, in-county care and unmet need",
-        "col_indicator": "Indicator",
-        "col_target": "Target",
-        "col_change": "Change",
-        "met": "met",
-        "unmet": "not met",
-        "no_data": "no data",
-        "targets_legend": "✓ met · ✗ not met · — no data (e.g. growth in the first year)",
-        "source": "Source",
-        "percentage_points": "pp",
-        "target": "Target {goal}",
-        "target_bar": "Target",
-        "ind_primary_visit_share": "Primary-care share of visits",
-        "ind_visits_per_capita": "Visits per resident",
-        "ind_admissions_per_capita": "Admissions per resident",
-        "ind_medical_revenue": "Hospital medical revenue (¥ million)",
-        "ind_medical_revenue_growth": "Hospital medical revenue growth",
-        "ind_revenue_structure": "Revenue structure, service : drugs : tests (%)",
-        "ind_oop_share": "Out-of-pocket share of bills",
-        "ind_fund_balance": "Insurance fund balance, cumulative (¥ million)",
-        "ind_in_county_rate": "In-county admission rate",
-        "ind_signing_rate": "Family-doctor signing rate",
-        "ind_bed_occupancy": "Bed occupancy, {tier}",
-        "ind_referrals_up": "Referrals up",
-        "ind_referrals_down": "Referrals down",
-        "ind_unmet_episodes": "Unmet episodes",
-        "tier_village": "Village clinic",
-        "tier_health_centre": "Health centre",
-        "tier_secondary": "Secondary hospital",
-        "tier_tertiary": "Tertiary hospital",
-        "component_service": "Service",
-        "component_drugs": "Drugs & consumables",
-        "component_tests": "Tests",
-        "axis_year": "Year",
-        "axis_date": "Date",
-        "date_ticks": "%b %Y",
-        "axis_share_of_visits": "Share of visits",
-        "axis_share": "Share",
-        "axis_growth": "Growth",
-        "axis_million_yuan": "¥ million",
-        "axis_yuan": "¥",
-        "axis_days": "Days",
-        "axis_beds": "Beds",
-        "axis_occupancy": "Occupied bed-days / bed-days",
-        "axis_count": "Count",
-        "fig_primary_share": "Primary-care share of visits",
-        "fig_visit_shares": "Share of visits by tier",
-        "fig_revenue": "Hospital medical revenue and its growth",
-        "fig_revenue_structure": "Hospital revenue structure: service / drugs / tests",
-        "fig_bed_occupancy": "Bed occupancy by tier",
-        "fig_daily_beds": "Occupied beds and beds by tier, day by day",
-        "fig_waits": "Waiting times by tier",
-        "fig_fund": "Insurance fund: income, spending and balance",
-        "fig_payments": "Who pays: insurance fund and out of pocket",
-        "fig_costs": "Cost per visit, cost per admission and length of stay by tier",
-        "fig_referrals": "Referrals and unmet need",
-        "fig_coverage": "In-county admissions and family-doctor signing",
-        "sub_revenue": "Medical revenue (¥ million)",
-        "sub_growth": "Growth on previous year",
-        "sub_wait_outpatient": "Outpatient queue (days)",
-        "sub_wait_admission": "Wait for a bed (days)",
-        "sub_fund_flows": "Income and spending (¥ million)",
-        "sub_fund_balance": "Cumulative balance (¥ million)",
-        "sub_paid": "Bills paid (¥ million)",
-        "sub_oop_share": "Out-of-pocket share of bills",
-        "sub_cost_visit": "Cost per visit (¥)",
-        "sub_cost_admission": "Cost per admission (¥)",
-        "sub_length_of_stay": "Mean length of stay (days)",
-        "sub_referrals": "Referrals",
-        "sub_unmet": "Unmet episodes",
-        "sub_in_county": "In-county admission rate",
-        "sub_signing": "Family-doctor signing rate",
-        "trace_primary_share": "Primary-care share",
-        "trace_revenue": "Medical revenue",
-        "trace_growth": "Growth",
-        "trace_occupied": "Occupied · {tier}",
-        "trace_beds": "Beds · {tier}",
-        "trace_fund_income": "Fund income",
-        "trace_fund_spending": "Fund spending",
-        "trace_fund_balance": "Cumulative balance",
-        "trace_fund_paid": "Paid by the fund",
-        "trace_oop_paid": "Paid out of pocket",
-        "trace_oop_share": "Out-of-pocket share",
-        "trace_hospital_revenue": "Hospital medical revenue",
-        "trace_year": "{year}",
-        "trace_referrals_up": "Up (to a higher tier)",
-        "trace_referrals_down": "Down (to a lower tier)",
-        "trace_unmet": "Unmet episodes",
-        "trace_in_county": "In-county admission rate",
-        "trace_signing": "Signing rate",
-        "caption_target": "Target {goal}. Source: {source}",
-        "caption_revenue": (
-            "Medical revenue of secondary and tertiary hospitals (公立医院医药总收入); growth is on the previous "
-            "simulated year, so the first year has none."
-        ),
-        "caption_revenue_structure": "Share of hospital revenue by component; the hatched bar is the target.",
-        "caption_daily_beds": "Solid lines: occupied beds; dashed lines: beds available.",
-        "caption_waits": "Mean days from seeking care to being seen (outpatient) or admitted (inpatient).",
-        "caption_costs": "Bills per visit and per discharge, in yuan; first and final simulated year.",
-        "sec_summary": "What changed",
-        "sec_series": "Key indicators over time",
-        "sec_differences": "Differences from the baseline",
-        "sec_patient_flows": "Patient flows between tiers",
-        "sec_beds_waits": "Beds and waiting",
-        "sec_failures": "Failed runs",
-        "cmp_page_title": "tiersim comparison: {scenarios}",
-        "cmp_heading": "Scenario comparison",
-        "meta_scenarios": "Scenarios",
-        "meta_replications": "Replications",
-        "meta_seeds": "Seeds",
-        "meta_scale": "Scale",
-        "meta_failed": "Failed runs",
-        "baseline_mark": "{scenario} (baseline)",
-        "cmp_note": (
-            "Every scenario is run {n} times with the same seeds (common random numbers): replication i of every "
-            "scenario sees the same residents and illnesses. Values are means over the replications with 95% "
-            "intervals; differences are paired against the baseline, replication by replication. Counts and money "
-            "are totals for the simulated residents (scale {scale} of the city), in yuan (¥)."
-        ),
-        "col_scenario": "Scenario",
-        "col_description": "Description",
-        "col_replication": "Replication",
-        "col_error": "Error",
-        "sum_intro": (
-            "Against the baseline ({baseline}) in {year}: mean paired difference, its 95% interval in brackets. "
-            "A change is stated only where the interval excludes 0."
-        ),
-        "sum_scenario": "{scenario}, by {year}: {clauses}.",
-        "sum_raises": "raises {what} by {amount} [{lo}, {hi}]",
-        "sum_lowers": "lowers {what} by {amount} [{lo}, {hi}]",
-        "sum_increases": "increases {what} by {amount} [{lo}, {hi}]",
-        "sum_decreases": "decreases {what} by {amount} [{lo}, {hi}]",
-        "sum_meets": "meets its target for {what} ({goal}), which the baseline misses",
-        "sum_misses": "misses its target for {what} ({goal}), which the baseline meets",
-        "sum_no_change": "no key indicator changes with a 95% interval that excludes 0",
-        "sum_one_replication": "{scenario}: one replication only, so there is no interval and no change is stated.",
-        "sum_no_runs": "{scenario}: no finished run.",
-        "sum_baseline_only": "Only the baseline was run: there is nothing to compare.",
-        "clause_sep": "; ",
-        "unit_pp": "{x} pp",
-        "unit_million": "¥{x} million",
-        "unit_days": "{x} days",
-        "unit_plain": "{x}",
-        "unit_pp_title": "{label} (pp)",
-        "say_primary_visit_share": "the primary-care share of visits",
-        "say_medical_revenue_growth": "hospital revenue growth",
-        "say_revenue_structure": "the revenue structure",
-        "say_in_county_rate": "the in-county admission rate",
-        "say_signing_rate": "the family-doctor signing rate",
-        "say_revenue_structure_service": "the service share of hospital revenue",
-        "say_oop_share": "the out-of-pocket share",
-        "say_medical_revenue": "hospital medical revenue",
-        "say_fund_balance": "the cumulative fund balance",
-        "say_referrals_up": "referrals up",
-        "say_referrals_down": "referrals down",
-        "say_unmet_episodes": "unmet episodes",
-        "say_bed_occupancy_tertiary": "tertiary bed occupancy",
-        "ind_revenue_share": "Share of hospital revenue: {component}",
-        "fig_flows": "Patient flows between tiers in {year}",
-        "fig_cmp_series": "Key indicators by scenario: mean and 95% interval",
-        "fig_cmp_differences": "Difference from the baseline in {year}: paired mean and 95% interval",
-        "fig_cmp_flows": "Patient flows between tiers in {year}: {scenario}",
-        "fig_cmp_revenue_structure": "Hospital revenue structure in {year} by scenario, against the target",
-        "fig_cmp_beds": "Bed occupancy by tier in {year}",
-        "fig_cmp_waits": "Waiting times by tier in {year}",
-        "fig_cmp_money": "Money flows in {year}: insurance fund, out of pocket, hospital revenue",
-        "axis_scenario": "Scenario",
-        "axis_tier": "Tier",
-        "axis_difference": "Scenario − baseline",
-        "flow_from": "{tier} · {n} first contacts",
-        "flow_to": "→ {tier}",
-        "flow_up": "Referral up",
-        "flow_down": "Referral down",
-        "flow_lateral": "Same tier",
-        "flow_link": "{kind}: {source} → {target}",
-        "flows_mean": "mean of {n} replications",
-        "flows_first": "first replication",
-        "caption_flows": (
-            "Links: referrals from one tier (left) to another (right); up (上转) is to a higher tier, down (下转) "
-            "to a lower one. Each tier on the left is labelled with its first contacts (首诊): the episodes that "
-            "began there."
-        ),
-        "caption_cmp_flows": "{flows} Referrals: {referrals}; first contacts: {first}.",
-        "caption_series": "Lines: mean over replications; bands: 95% interval; dashed red lines: targets.",
-        "caption_differences": (
-            "Each scenario minus the baseline, replication by replication (same seeds); whiskers: 95% interval. "
-            "A whisker that crosses 0 shows no clear difference. Shares in percentage points."
-        ),
-        "caption_cmp_bars": "Final simulated year, mean over replications; whiskers: 95% interval.",
-        "caption_cmp_money": (
-            "Contributions collected and claims paid by the insurance fund, bills paid out of pocket, and hospital "
-            "medical revenue (secondary and tertiary hospitals) in the final year, ¥ million; whiskers: 95% interval."
-        ),
-        "no_comparison": "Only the baseline: no differences to show.",
-        "footer_tiers": (
-            "Tiers: village clinic or community station (村卫生室/社区卫生服务站); health centre, township or "
-            "community (乡镇卫生院/社区卫生服务中心); secondary hospital (二级医院); tertiary hospital (三级医院). "
-            "Primary care (基层) is the first two."
-        ),
-        "footer_generator": "Generated by tiersim {version}.",
-    },
-    "zh": {
-        "html_lang": "zh-CN",
-        "brand": "tiersim · 分级诊疗智能体仿真",
-        "page_title": "tiersim 仿真报告：{scenario}",
-        "meta_residents": "模拟居民数",
-        "meta_residents_value": "{residents}（抽样比例 {scale}）",
-        "meta_facilities": "医疗机构",
-        "meta_beds": "床位",
-        "meta_seed": "随机种子",
-        "meta_years": "模拟年份",
-        "meta_years_value": "{first}–{last}（{n} 年）",
-        "meta_year_value": "{first}（1 年）",
-        "meta_generated": "生成时间",
-        "scale_note": "人次与金额均为模拟居民（全市的 {scale}）的合计，金额单位为当年元（¥）。",
-        "nav_label": "目录",
-        "sec_headline": "主要指标：首年与末年",
-        "sec_targets": "政策目标逐年达成情况",
-        "sec_visits": "就诊流向",
-        "sec_revenue": "医院医药收入",
-        "sec_beds": "床位",
-        "sec_waits": "等待时间",
-        "sec_money": "医保基金与个人自付",
-        "sec_costs": "费用与住院日",
-        "sec_flows": "双向转诊、县域内住院与未满足需求",
-        "col_indicator": "指标",
-        "col_target": "目标",
-        "col_change": "变化",
-        "met": "达标",
-        "unmet": "未达标",
-        "no_data": "无数据",
-        "targets_legend": "✓ 达标 · ✗ 未达标 · — 无数据（如首年无增幅）",
-        "source": "依据",
-        "percentage_points": "个百分点",
-        "target": "目标 {goal}",
-        "target_bar": "目标",
-        "ind_primary_visit_share": "基层医疗卫生机构诊疗量占比",
-        "ind_visits_per_capita": "人均门诊人次",
-        "ind_admissions_per_capita": "人均住院人次",
-        "ind_medical_revenue": "公立医院医药总收入（百万元）",
-        "ind_medical_revenue_growth": "公立医院医药总收入增幅",
-        "ind_revenue_structure": "收入结构 医疗服务∶药品耗材∶检查化验（%）",
-        "ind_oop_share": "个人自付占医疗费用比例",
-        "ind_fund_balance": "医保基金累计结余（百万元）",
-        "ind_in_county_rate": "县域内住院率",
-        "ind_signing_rate": "家庭医生签约率",
-        "ind_bed_occupancy": "床位使用率（{tier}）",
-        "ind_referrals_up": "上转人次",
-        "ind_referrals_down": "下转人次",
-        "ind_unmet_episodes": "未满足就医需求（次）",
-        "tier_village": "村卫生室",
-        "tier_health_centre": "乡镇卫生院/社区中心",
-        "tier_secondary": "二级医院",
-        "tier_tertiary": "三级医院",
-        "component_service": "医疗服务",
-        "component_drugs": "药品耗材",
-        "component_tests": "检查化验",
-        "axis_year": "年份",
-        "axis_date": "日期",
-        "date_ticks": "%Y年%-m月",
-        "axis_share_of_visits": "占诊疗量比例",
-        "axis_share": "比例",
-        "axis_growth": "增幅",
-        "axis_million_yuan": "百万元",
-        "axis_yuan": "元",
-        "axis_days": "天",
-        "axis_beds": "床位",
-        "axis_occupancy": "实际占用床日数 / 实际开放床日数",
-        "axis_count": "人次",
-        "fig_primary_share": "基层医疗卫生机构诊疗量占比",
-        "fig_visit_shares": "各级机构诊疗量占比",
-        "fig_revenue": "公立医院医药总收入及增幅",
-        "fig_revenue_structure": "医院收入结构：医疗服务/药品耗材/检查化验",
-        "fig_bed_occupancy": "各级机构床位使用率",
-        "fig_daily_beds": "各级机构每日占用床位与开放床位",
-        "fig_waits": "各级机构等待时间",
-        "fig_fund": "医保基金收入、支出与累计结余",
-        "fig_payments": "费用由谁支付：医保基金与个人自付",
-        "fig_costs": "各级机构次均门诊费用、次均住院费用与平均住院日",
-        "fig_referrals": "双向转诊与未满足需求",
-        "fig_coverage": "县域内住院率与家庭医生签约率",
-        "sub_revenue": "医药总收入（百万元）",
-        "sub_growth": "比上年增幅",
-        "sub_wait_outpatient": "门诊排队（天）",
-        "sub_wait_admission": "等待入院（天）",
-        "sub_fund_flows": "基金收入与支出（百万元）",
-        "sub_fund_balance": "基金累计结余（百万元）",
-        "sub_paid": "医疗费用支付（百万元）",
-        "sub_oop_share": "个人自付比例",
-        "sub_cost_visit": "次均门诊费用（元）",
-        "sub_cost_admission": "次均住院费用（元）",
-        "sub_length_of_stay": "平均住院日（天）",
-        "sub_referrals": "转诊人次",
-        "sub_unmet": "未满足就医需求（次）",
-        "sub_in_county": "县域内住院率",
-        "sub_signing": "家庭医生签约率",
-        "trace_primary_share": "基层诊疗量占比",
-        "trace_revenue": "医药总收入",
-        "trace_growth": "增幅",
-        "trace_occupied": "占用床位 · {tier}",
-        "trace_beds": "开放床位 · {tier}",
-        "trace_fund_income": "基金收入",
-        "trace_fund_spending": "基金支出",
-        "trace_fund_balance": "基金累计结余",
-        "trace_fund_paid": "医保基金支付",
-        "trace_oop_paid": "个人自付",
-        "trace_oop_share": "个人自付比例",
-        "trace_hospital_revenue": "公立医院医药总收入",
-        "trace_year": "{year}年",
-        "trace_referrals_up": "上转（转往上级机构）",
-        "trace_referrals_down": "下转（转往下级机构）",
-        "trace_unmet": "未满足就医需求",
-        "trace_in_county": "县域内住院率",
-        "trace_signing": "签约率",
-        "caption_target": "目标 {goal}。依据：{source}",
-        "caption_revenue": "二级、三级医院医药总收入（公立医院医药总收入）；增幅相对上一模拟年，首年无增幅。",
-        "caption_revenue_structure": "医院收入按构成的比例；斜线柱为目标。",
-        "caption_daily_beds": "实线：占用床位；虚线：开放床位。",
-        "caption_waits": "从就医到接诊（门诊）或入院（住院）的平均天数。",
-        "caption_costs": "每次门诊、每次出院的医疗费用（元）；首个与最后一个模拟年。",
-        "sec_summary": "主要变化",
-        "sec_series": "主要指标逐年变化",
-        "sec_differences": "与基准情景的差异",
-        "sec_patient_flows": "各级机构间的患者流向",
-        "sec_beds_waits": "床位与等待",
-        "sec_failures": "失败的运行",
-        "cmp_page_title": "tiersim 情景比较：{scenarios}",
-        "cmp_heading": "情景比较",
-        "meta_scenarios": "情景",
-        "meta_replications": "重复次数",
-        "meta_seeds": "各次重复的随机种子",
-        "meta_scale": "抽样比例",
-        "meta_failed": "失败的运行",
-        "baseline_mark": "{scenario}（基准）",
-        "cmp_note": (
-            "每个情景以相同的随机种子运行 {n} 次（共同随机数）：各情景的第 i 次重复模拟相同的居民与疾病。"
-            "数值为各次重复的均值及其 95% 区间；差异为与基准情景逐次配对之差。"
-            "人次与金额均为模拟居民（全市的 {scale}）的合计，金额单位为元（¥）。"
-        ),
-        "col_scenario": "情景",
-        "col_description": "说明",
-        "col_replication": "重复",
-        "col_error": "错误",
-        "sum_intro": (
-            "与基准情景（{baseline}）比较，{year}年：配对差值的均值，方括号内为 95% 区间；"
-            "仅当区间不含 0 时才认定为变化。"
-        ),
-        "sum_scenario": "{scenario}（至{year}年）：{clauses}。",
-        "sum_raises": "{what}提高 {amount}［{lo}，{hi}］",
-        "sum_lowers": "{what}降低 {amount}［{lo}，{hi}］",
-        "sum_increases": "{what}增加 {amount}［{lo}，{hi}］",
-        "sum_decreases": "{what}减少 {amount}［{lo}，{hi}］",
-        "sum_meets": "{what}达到目标（{goal}），基准情景未达到",
-        "sum_misses": "{what}未达到目标（{goal}），基准情景达到",
-        "sum_no_change": "主要指标均无 95% 区间不含 0 的变化",
-        "sum_one_replication": "{scenario}：仅有一次重复，无法给出区间，不认定任何变化。",
-        "sum_no_runs": "{scenario}：没有完成的运行。",
-        "sum_baseline_only": "只运行了基准情景，无可比较。",
-        "clause_sep": "；",
-        "unit_pp": "{x} 个百分点",
-        "unit_million": "{x} 百万元",
-        "unit_days": "{x} 天",
-        "unit_plain": "{x}",
-        "unit_pp_title": "{label}（百分点）",
-        "say_primary_visit_share": "基层诊疗量占比",
-        "say_medical_revenue_growth": "公立医院医药总收入增幅",
-        "say_revenue_structure": "收入结构",
-        "say_in_county_rate": "县域内住院率",
-        "say_signing_rate": "家庭医生签约率",
-        "say_revenue_structure_service": "医疗服务收入占比",
-        "say_oop_share": "个人自付比例",
-        "say_medical_revenue": "公立医院医药总收入",
-        "say_fund_balance": "医保基金累计结余",
-        "say_referrals_up": "上转人次",
-        "say_referrals_down": "下转人次",
-        "say_unmet_episodes": "未满足就医需求",
-        "say_bed_occupancy_tertiary": "三级医院床位使用率",
-        "ind_revenue_share": "医院收入占比：{component}",
-        "fig_flows": "{year}年各级机构间的患者流向",
-        "fig_cmp_series": "各情景主要指标：均值与 95% 区间",
-        "fig_cmp_differences": "{year}年与基准情景之差：配对均值与 95% 区间",
-        "fig_cmp_flows": "{year}年各级机构间的患者流向：{scenario}",
-        "fig_cmp_revenue_structure": "{year}年各情景医院收入结构与目标",
-        "fig_cmp_beds": "{year}年各级机构床位使用率",
-        "fig_cmp_waits": "{year}年各级机构等待时间",
-        "fig_cmp_money": "{year}年资金流向：医保基金、个人自付、医院收入",
-        "axis_scenario": "情景",
-        "axis_tier": "机构层级",
-        "axis_difference": "情景 − 基准",
-        "flow_from": "{tier} · 首诊 {n}",
-        "flow_to": "→ {tier}",
-        "flow_up": "上转",
-        "flow_down": "下转",
-        "flow_lateral": "同级转诊",
-        "flow_link": "{kind}：{source} → {target}",
-        "flows_mean": "{n} 次重复的均值",
-        "flows_first": "第一次重复",
-        "caption_flows": (
-            "连线：从一级机构（左）转往另一级机构（右）的转诊；上转指转往上级机构，下转指转往下级机构。"
-            "左侧各级机构标注其首诊人次，即始于该级机构的就诊事件数。"
-        ),
-        "caption_cmp_flows": "{flows}转诊：{referrals}；首诊：{first}。",
-        "caption_series": "实线：各次重复的均值；阴影：95% 区间；红色虚线：目标。",
-        "caption_differences": (
-            "各情景减去基准情景，逐次配对（相同随机种子）；误差线：95% 区间，跨过 0 表示差异不明确。比例以百分点计。"
-        ),
-        "caption_cmp_bars": "最后一个模拟年，各次重复的均值；误差线：95% 区间。",
-        "caption_cmp_money": (
-            "最后一个模拟年医保基金的筹资收入与支出、个人自付费用以及公立医院（二级、三级）医药总收入，"
-            "单位百万元；误差线：95% 区间。"
-        ),
-        "no_comparison": "只有基准情景，无差异可显示。",
-        "footer_tiers": (
-            "机构层级：村卫生室/社区卫生服务站；乡镇卫生院/社区卫生服务中心；二级医院；三级医院。"
-            "前两级为基层医疗卫生机构。"
-        ),
-        "footer_generator": "由 tiersim {version} 生成。",
-    },
-}
-"""Every visible text of the report, by language ("en", "zh"); both have the same keys."""
 
 FONT = (
     '-apple-system, "Segoe UI", "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", '
@@ -550,23 +103,6 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 # ---------------------------------------------------------------------------------------- helpers
-def labels(lang: str) -> dict[str, str]:
-    """The label dictionary of a language.
-
-    Args:
-        lang: "en" or "zh".
-
-    Returns:
-        Every visible text of the report in that language.
-
-    Raises:
-        ValueError: For any other language.
-    """
-    if lang not in LABELS:
-        raise ValueError(f"unknown report language {lang!r}; choose one of: {', '.join(LABELS)}")
-    return LABELS[lang]
-
-
 def _finite(value: object) -> bool:
     """A real number that is neither NaN nor infinite."""
     return isinstance(value, numbers.Real) and math.isfinite(value)
@@ -608,7 +144,7 @@ def _style(fig: go.Figure, title: str, height: int = _HEIGHT) -> go.Figure:
     return fig
 
 
-def _annual_axes(fig: go.Figure, lab: dict[str, str]) -> None:
+def _annual_axes(fig: go.Figure, lab: Labels) -> None:
     """Whole calendar years on every x axis."""
     fig.update_xaxes(tickmode="linear", dtick=1, tickformat="d", title_text=lab["axis_year"])
 
@@ -618,12 +154,12 @@ def _share_axis(fig: go.Figure, title: str, **where: int) -> None:
     fig.update_yaxes(title_text=title, tickformat=".0%", hoverformat=".1%", range=[0, 1.02], **where)
 
 
-def _target_line(fig: go.Figure, name: str, lab: dict[str, str], **where: int) -> None:
+def _target_line(fig: go.Figure, name: str, lab: Labels, **where: int) -> None:
     """Dashed horizontal line at a target of `sim.metrics.TARGETS`, labelled with its goal."""
     fig.add_hline(
         y=float(TARGETS[name]["value"]),  # type: ignore[arg-type]
         line={"dash": "dash", "color": _RED, "width": 1.5},
-        annotation={"text": lab["target"].format(goal=_goal(name)), "font": {"color": _RED, "size": 12}},
+        annotation={"text": lab["target_line"].format(goal=_goal(name)), "font": {"color": _RED, "size": 12}},
         annotation_position="top left",
         **where,
     )
@@ -664,7 +200,7 @@ def primary_share_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
     _target_line(fig, "primary_visit_share", lab)
     _share_axis(fig, lab["axis_share_of_visits"])
     _annual_axes(fig, lab)
-    return _style(fig, lab["fig_primary_share"])
+    return _style(fig, lab["ind_primary_visit_share"])
 
 
 def visit_shares_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
@@ -717,7 +253,7 @@ def revenue_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
         row=1,
         col=1,
     )
-    fig.add_trace(_line(years, growth, lab["trace_growth"], _PINK), row=1, col=2)
+    fig.add_trace(_line(years, growth, lab["growth"], _PINK), row=1, col=2)
     _target_line(fig, "medical_revenue_growth", lab, row=1, col=2)
     cap = float(TARGETS["medical_revenue_growth"]["value"])  # type: ignore[arg-type]
     known = [float(g) for g in growth if _finite(g)]
@@ -725,7 +261,7 @@ def revenue_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
     pad = 0.15 * (high - low)
     fig.update_yaxes(title_text=lab["axis_million_yuan"], hoverformat=",.1f", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(
-        title_text=lab["axis_growth"],
+        title_text=lab["growth"],
         tickformat=".0%",
         hoverformat=".1%",
         range=[low - (pad if low < 0 else 0), high + pad],
@@ -753,7 +289,7 @@ def revenue_structure_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figur
 
 
 def _structure_figure(
-    bars: list[str], shares: dict[str, list[float]], lab: dict[str, str], x_title: str, title: str
+    bars: list[str], shares: dict[str, list[float]], lab: Labels, x_title: str, title: str
 ) -> go.Figure:
     """Stacked revenue-structure bars (one per year or scenario), then the hatched target bar.
 
@@ -769,7 +305,7 @@ def _structure_figure(
     """
     goal = TARGETS["revenue_structure"]["value"]
     assert isinstance(goal, dict)
-    x = [*bars, lab["target_bar"]]
+    x = [*bars, lab["target"]]
     patterns = [""] * len(bars) + ["/"]
     fig = go.Figure(
         [
@@ -852,7 +388,7 @@ def daily_beds_figure(daily: pd.DataFrame, lang: str = "en") -> go.Figure:
             )
         )
     fig.update_xaxes(title_text=lab["axis_date"], tickformat=lab["date_ticks"], hoverformat="%Y-%m-%d")
-    fig.update_yaxes(title_text=lab["axis_beds"], rangemode="tozero", hoverformat=",.0f")
+    fig.update_yaxes(title_text=lab["beds"], rangemode="tozero", hoverformat=",.0f")
     return _style(fig, lab["fig_daily_beds"], height=470)
 
 
@@ -1021,7 +557,9 @@ def referrals_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
     """
     lab = labels(lang)
     years = _years(annual)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab["sub_referrals"], lab["sub_unmet"]), horizontal_spacing=0.1)
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(lab["sub_referrals"], lab["ind_unmet_episodes"]), horizontal_spacing=0.1
+    )
     fig.add_trace(
         go.Bar(x=years, y=annual["referrals_up"], name=lab["trace_referrals_up"], marker_color=_ACCENT),
         row=1,
@@ -1054,10 +592,10 @@ def coverage_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
     lab = labels(lang)
     years = _years(annual)
     fig = make_subplots(
-        rows=1, cols=2, subplot_titles=(lab["sub_in_county"], lab["sub_signing"]), horizontal_spacing=0.1
+        rows=1, cols=2, subplot_titles=(lab["ind_in_county_rate"], lab["ind_signing_rate"]), horizontal_spacing=0.1
     )
     panels = (
-        ("in_county_rate", "trace_in_county", _ACCENT),
+        ("in_county_rate", "ind_in_county_rate", _ACCENT),
         ("signing_rate", "trace_signing", _GREEN),
     )
     for col, (column, name, colour) in enumerate(panels, 1):
@@ -1088,7 +626,7 @@ def _flow_links(row: pd.Series) -> list[tuple[int, int, float, str]]:
     return links
 
 
-def _flow_legend(lab: dict[str, str]) -> str:
+def _flow_legend(lab: Labels) -> str:
     """Coloured key of the link colours (a Sankey has no legend of its own)."""
     return " &nbsp; ".join(
         f'<span style="color:{_FLOW_COLOURS[k]}">■</span> {lab[f"flow_{k}"]}' for k in ("up", "down", "lateral")
@@ -1201,7 +739,7 @@ def figures(results: Results, lang: str = "en") -> dict[str, go.Figure]:
     return out
 
 
-def _captions(lab: dict[str, str]) -> dict[str, str]:
+def _captions(lab: Labels) -> Labels:
     """Plain-text caption under each figure that has one."""
 
     def target(name: str) -> str:
@@ -1228,7 +766,7 @@ def _format(value: object, kind: str) -> str:
     return {"pct": f"{100 * v:.1f}%", "money": f"{v / 1e6:,.1f}", "count": f"{v:,.0f}", "rate": f"{v:.3f}"}[kind]
 
 
-def _change(first: object, last: object, kind: str, lab: dict[str, str]) -> str:
+def _change(first: object, last: object, kind: str, lab: Labels) -> str:
     """Final minus first year in the row's unit (percentage points for shares), and relative to a positive first."""
     if not (_finite(first) and _finite(last)):
         return "—"
@@ -1247,7 +785,7 @@ def _structure(row: pd.Series) -> str:
     return " : ".join(f"{100 * v:.0f}" for v in values) if all(_finite(v) for v in values) else "—"
 
 
-def _headline_rows(lab: dict[str, str]) -> list[tuple[str, str, str]]:
+def _headline_rows(lab: Labels) -> list[tuple[str, str, str]]:
     """(label, annual column or "revenue_structure", format kind) of each headline row."""
     return [
         (lab["ind_primary_visit_share"], "primary_visit_share", "pct"),
@@ -1279,7 +817,7 @@ def _checks(targets: pd.DataFrame) -> dict[tuple[int, str], bool]:
     return {(int(r.year), str(r.target)): bool(r.met) for r in targets.itertuples()}
 
 
-def _headline_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, str]) -> str:
+def _headline_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: Labels) -> str:
     """First vs final year of the key indicators; targeted cells coloured met/not met."""
     years = _years(annual)
     ends = sorted({0, len(annual) - 1})
@@ -1301,14 +839,12 @@ def _headline_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, s
             change = f"<td>{delta}</td>"
         rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}{change}<td>{goal}</td></tr>")
     return (
-        f"<table><thead><tr><th>{lab['col_indicator']}</th>{head}{change_head}<th>{lab['col_target']}</th>"
+        f"<table><thead><tr><th>{lab['col_indicator']}</th>{head}{change_head}<th>{lab['target']}</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
-def _target_cell(
-    row: pd.Series, calendar_year: int, name: str, met: dict[tuple[int, str], bool], lab: dict[str, str]
-) -> str:
+def _target_cell(row: pd.Series, calendar_year: int, name: str, met: dict[tuple[int, str], bool], lab: Labels) -> str:
     """One year's cell of a target: its value (a share, or the revenue structure), ✓/✗, coloured."""
     text = _structure(row) if name == "revenue_structure" else _format(row[name], "pct")
     status = _status(met, int(row["year"]), name)
@@ -1317,7 +853,7 @@ def _target_cell(
     return f'<td class="{status}" title="{calendar_year}: {title}">{text}{mark}</td>'
 
 
-def _targets_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, str]) -> str:
+def _targets_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: Labels) -> str:
     """Each policy target per year: value (a share, or the 5:3:2 structure), ✓/✗, coloured; goal and source."""
     years = _years(annual)
     met = _checks(targets)
@@ -1328,13 +864,13 @@ def _targets_html(annual: pd.DataFrame, targets: pd.DataFrame, lab: dict[str, st
         source = f'<span class="source">{lab["source"]}: {html.escape(str(spec["source"]))}</span>'
         rows.append(f"<tr><td>{lab[f'ind_{name}']}{source}</td><td>{_goal(name)}</td>{''.join(cells)}</tr>")
     return (
-        f"<table><thead><tr><th>{lab['col_indicator']}</th><th>{lab['col_target']}</th>{head}</tr></thead>"
+        f"<table><thead><tr><th>{lab['col_indicator']}</th><th>{lab['target']}</th>{head}</tr></thead>"
         f'<tbody>{"".join(rows)}</tbody></table><p class="legend">{lab["targets_legend"]}</p>'
     )
 
 
 # ----------------------------------------------------------------------------------------- page
-def _header_html(results: Results, lab: dict[str, str]) -> str:
+def _header_html(results: Results, lab: Labels) -> str:
     """Scenario name and description, population, seed, years, generation time."""
     s = results.summary
     years = _years(results.annual)
@@ -1343,8 +879,8 @@ def _header_html(results: Results, lab: dict[str, str]) -> str:
     meta = [
         (lab["meta_residents"], lab["meta_residents_value"].format(residents=f"{s['residents']:,}", scale=scale)),
         (lab["meta_facilities"], f"{s['facilities']:,}"),
-        (lab["meta_beds"], f"{s['beds']:,}"),
-        (lab["meta_seed"], str(results.seed)),
+        (lab["beds"], f"{s['beds']:,}"),
+        (lab["field.seed"], str(results.seed)),
         (lab["meta_years"], span.format(first=years[0], last=years[-1], n=len(years))),
         (lab["meta_generated"], datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
     ]
@@ -1370,12 +906,12 @@ def _figure_html(name: str, fig: go.Figure, caption: str | None) -> str:
     return f'<figure aria-label="{html.escape(fig.layout.title.text)}">{div}{cap}</figure>'
 
 
-def _section(section: str, body: str, lab: dict[str, str]) -> str:
-    """A titled section of the page (its id is the key of its heading in `LABELS`, without `sec_`)."""
+def _section(section: str, body: str, lab: Labels) -> str:
+    """A titled section of the page (its id is the key of its heading in `labels.toml`, without `sec_`)."""
     return f'<section id="{section}"><h2>{lab[f"sec_{section}"]}</h2>{body}</section>'
 
 
-def _body_html(results: Results, lab: dict[str, str], lang: str) -> str:
+def _body_html(results: Results, lab: Labels, lang: str) -> str:
     """Header, contents, the two tables and every figure section, and the footer."""
     targets = results.targets
     figs = figures(results, lang)
@@ -1407,7 +943,7 @@ def write_report(results: Results, path: Path, lang: str = "en") -> None:
         lang: Label language, "en" or "zh".
 
     Raises:
-        ValueError: If `lang` is not a language of `LABELS`.
+        ValueError: If `lang` is not a language of `sim.presentation.labels.LANGUAGES`.
     """
     lab = labels(lang)
     title = lab["page_title"].format(scenario=results.scenario.name)
@@ -1426,12 +962,12 @@ def write_run(results: Results, out: str | Path, *, lang: str = "en") -> Path:
         The output folder.
 
     Raises:
-        ValueError: If `lang` is not a language of `LABELS` (nothing is written).
+        ValueError: If `lang` is not a language of `sim.presentation.labels.LANGUAGES` (nothing is written).
     """
     return results.write(out, extra=lambda folder: write_report(results, folder / "report.html", lang))
 
 
-def _write_page(path: Path, title: str, body: str, lab: dict[str, str]) -> None:
+def _write_page(path: Path, title: str, body: str, lab: Labels) -> None:
     """Write one HTML page: plotly.js inlined once in the head, the report's style sheet, `body`."""
     page = (
         f'<!DOCTYPE html>\n<html lang="{lab["html_lang"]}">\n<head>\n<meta charset="utf-8">\n'
@@ -1492,7 +1028,7 @@ def _series_indicators() -> list[tuple[str, str]]:
     return [(name, "pct") for name in _scalar_targets()] + [("oop_share", "pct"), ("fund_balance", "money")]
 
 
-def _indicator_label(column: str, lab: dict[str, str]) -> str:
+def _indicator_label(column: str, lab: Labels) -> str:
     """Title of an indicator column, e.g. "Bed occupancy, Tertiary hospital"."""
     if f"ind_{column}" in lab:
         return lab[f"ind_{column}"]
@@ -1505,7 +1041,7 @@ def _indicator_label(column: str, lab: dict[str, str]) -> str:
     return column
 
 
-def _say(column: str, lab: dict[str, str]) -> str:
+def _say(column: str, lab: Labels) -> str:
     """An indicator as named inside a sentence of the text summary."""
     return lab.get(f"say_{column}") or _indicator_label(column, lab)
 
@@ -1521,7 +1057,7 @@ def _numbers(values: Sequence[float], kind: str, signed: bool = False) -> list[s
     return [f"{v:{sign},.{digits}f}" if math.isfinite(v) else "—" for v in scaled]
 
 
-def _diff_text(stat: pd.Series, kind: str, lab: dict[str, str]) -> str:
+def _diff_text(stat: pd.Series, kind: str, lab: Labels) -> str:
     """A paired difference with its interval, e.g. "+1.2 pp [+0.9, +1.5]"."""
     diff, lo, hi = _numbers([stat["diff"], stat["diff_lo"], stat["diff_hi"]], kind, signed=True)
     return f"{lab[_UNIT[kind]].format(x=diff)} [{lo}, {hi}]"
@@ -1568,7 +1104,7 @@ class _View:
     """
 
     comparison: Comparison
-    lab: dict[str, str]
+    lab: Labels
     lang: str
     names: list[str]
     year: int
@@ -1767,7 +1303,7 @@ def _interval_bar(v: _View, name: str, x: list[str], columns: list[str], kind: s
     )
 
 
-def _tiers(tiers: Sequence[str], lab: dict[str, str]) -> list[str]:
+def _tiers(tiers: Sequence[str], lab: Labels) -> list[str]:
     """Tier names in the report's language."""
     return [lab[f"tier_{t}"] for t in tiers]
 
@@ -1821,10 +1357,10 @@ def _revenue_structure_figure(v: _View) -> go.Figure:
     lab = v.lab
     shares = {c: [float(v.at(name, f"revenue_structure_{c}")["mean"]) for name in v.names] for c in COMPONENTS}
     title = lab["fig_cmp_revenue_structure"].format(year=v.calendar_year)
-    return _structure_figure(list(v.names), shares, lab, lab["axis_scenario"], title)
+    return _structure_figure(list(v.names), shares, lab, lab["scenario"], title)
 
 
-def _flows_ids(v: _View) -> dict[str, str]:
+def _flows_ids(v: _View) -> Labels:
     """Figure id of each scenario's Sankey, `flows-<place in the comparison>`."""
     order = [s.name for s in v.comparison.scenarios]
     return {name: f"flows-{order.index(name)}" for name in v.names}
@@ -1858,7 +1394,7 @@ def comparison_figures(comparison: Comparison, lang: str = "en") -> dict[str, go
     return {} if v is None else _comparison_figures(v)
 
 
-def _comparison_captions(v: _View) -> dict[str, str]:
+def _comparison_captions(v: _View) -> Labels:
     """Plain-text caption under each comparison figure."""
     lab = v.lab
     first_in_runs = all(f"first_contacts_{t}" in v.comparison.runs for t in TIERS)
@@ -1878,7 +1414,7 @@ def _comparison_captions(v: _View) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------- comparison page
-def _change_clause(stat: pd.Series, column: str, kind: str, lab: dict[str, str]) -> str | None:
+def _change_clause(stat: pd.Series, column: str, kind: str, lab: Labels) -> str | None:
     """The sentence "raises X by a [lo, hi]" if the paired 95% interval excludes 0 (from 2 replications), else None."""
     values = [stat["diff"], stat["diff_lo"], stat["diff_hi"]]
     if not (_finite(stat["n"]) and stat["n"] >= 2 and all(_finite(x) for x in values)):
@@ -1918,7 +1454,7 @@ def _scenario_sentence(v: _View, name: str) -> str:
     return lab["sum_scenario"].format(scenario=shown, year=v.calendar_year, clauses=text)
 
 
-def _summary_html(comparison: Comparison, v: _View | None, lab: dict[str, str]) -> str:
+def _summary_html(comparison: Comparison, v: _View | None, lab: Labels) -> str:
     """The scenarios and their descriptions, then the auto-generated text on what changed."""
     rows = "".join(
         f'<tr><td class="scenario">{html.escape(s.name)}</td><td class="scenario">'
@@ -1926,7 +1462,7 @@ def _summary_html(comparison: Comparison, v: _View | None, lab: dict[str, str]) 
         for s in comparison.scenarios
     )
     table = (
-        f'<table><thead><tr><th>{lab["col_scenario"]}</th><th class="scenario">{lab["col_description"]}</th></tr>'
+        f'<table><thead><tr><th>{lab["scenario"]}</th><th class="scenario">{lab["col_description"]}</th></tr>'
         f"</thead><tbody>{rows}</tbody></table>"
     )
     others = [s.name for s in comparison.scenarios[1:]]
@@ -1962,8 +1498,8 @@ def _comparison_targets_html(v: _View) -> str:
             group = ' class="group"' if k == 0 else ""
             rows.append(f'<tr{group}>{lead}<td class="scenario">{html.escape(scenario)}</td>{cells}</tr>')
     return (
-        f"<table><thead><tr><th>{lab['col_indicator']}</th><th>{lab['col_target']}</th>"
-        f'<th class="scenario">{lab["col_scenario"]}</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f"<table><thead><tr><th>{lab['col_indicator']}</th><th>{lab['target']}</th>"
+        f'<th class="scenario">{lab["scenario"]}</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
         f'<p class="legend">{lab["targets_legend"]}</p>'
     )
 
@@ -1987,7 +1523,7 @@ def style_sheet() -> str:
     return _CSS
 
 
-def _failures_html(failures: pd.DataFrame, lab: dict[str, str]) -> str:
+def _failures_html(failures: pd.DataFrame, lab: Labels) -> str:
     """One row per failed run: scenario, replication, seed and error."""
     rows = "".join(
         f'<tr><td class="scenario">{html.escape(str(r.scenario))}</td><td>{html.escape(str(r.replication))}</td>'
@@ -1995,7 +1531,7 @@ def _failures_html(failures: pd.DataFrame, lab: dict[str, str]) -> str:
         for r in failures.itertuples()
     )
     return (
-        f"<table><thead><tr><th>{lab['col_scenario']}</th><th>{lab['col_replication']}</th><th>{lab['meta_seed']}"
+        f"<table><thead><tr><th>{lab['scenario']}</th><th>{lab['col_replication']}</th><th>{lab['field.seed']}"
         f'</th><th class="scenario">{lab["col_error"]}</th></tr></thead><tbody>{rows}</tbody></table>'
     )
 
@@ -2007,7 +1543,7 @@ def _seeds_text(seeds: Sequence[int]) -> str:
     return ", ".join(str(s) for s in seeds)
 
 
-def _comparison_header_html(comparison: Comparison, lab: dict[str, str]) -> str:
+def _comparison_header_html(comparison: Comparison, lab: Labels) -> str:
     """Scenarios (baseline marked), replications, seeds, scale, years, failed runs, generation time."""
     run = comparison.scenarios[0].run
     first, last = run.start_year, run.start_year + run.years - 1
@@ -2019,7 +1555,7 @@ def _comparison_header_html(comparison: Comparison, lab: dict[str, str]) -> str:
         (lab["meta_scenarios"], ", ".join(names)),
         (lab["meta_replications"], str(len(comparison.seeds))),
         (lab["meta_seeds"], _seeds_text(comparison.seeds)),
-        (lab["meta_scale"], f"{run.scale:g}"),
+        (lab["field.scale"], f"{run.scale:g}"),
         (lab["meta_years"], span.format(first=first, last=last, n=run.years)),
     ]
     if len(comparison.failures):
@@ -2033,7 +1569,7 @@ def _comparison_header_html(comparison: Comparison, lab: dict[str, str]) -> str:
     )
 
 
-def _comparison_sections(comparison: Comparison, v: _View | None, lab: dict[str, str]) -> list[tuple[str, str]]:
+def _comparison_sections(comparison: Comparison, v: _View | None, lab: Labels) -> list[tuple[str, str]]:
     """(section id, inner HTML) of every section of the comparison report, in order."""
     sections = [("summary", _summary_html(comparison, v, lab))]
     if v is not None:
@@ -2056,7 +1592,7 @@ def _comparison_sections(comparison: Comparison, v: _View | None, lab: dict[str,
     return sections
 
 
-def _comparison_body_html(comparison: Comparison, lab: dict[str, str], lang: str) -> str:
+def _comparison_body_html(comparison: Comparison, lab: Labels, lang: str) -> str:
     """Header, contents, the summary, targets table, every figure section, failed runs, and the footer."""
     sections = _comparison_sections(comparison, _view(comparison, lang), lab)
     body = "".join(_section(s, inner, lab) for s, inner in sections)
@@ -2081,7 +1617,7 @@ def write_comparison_report(comparison: Comparison, path: Path, lang: str = "en"
         lang: Label language, "en" or "zh".
 
     Raises:
-        ValueError: If `lang` is not a language of `LABELS`.
+        ValueError: If `lang` is not a language of `sim.presentation.labels.LANGUAGES`.
     """
     lab = labels(lang)
     title = lab["cmp_page_title"].format(scenarios=", ".join(s.name for s in comparison.scenarios))
@@ -2100,6 +1636,6 @@ def write_comparison(comparison: Comparison, out: str | Path, *, lang: str = "en
         The output folder.
 
     Raises:
-        ValueError: If `lang` is not a language of `LABELS` (nothing is written).
+        ValueError: If `lang` is not a language of `sim.presentation.labels.LANGUAGES` (nothing is written).
     """
     return comparison.write(out, extra=lambda folder: write_comparison_report(comparison, folder / "report.html", lang))

@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim.metrics import TARGETS
-from sim.presentation.report import _figure_html, _style, _write_page, labels
+from sim.presentation.labels import labels
+from sim.presentation.report import _figure_html, _style, _write_page
 from sim.runner import atomic_file
 from sim.sweep import HEADLINE, point_summary
 

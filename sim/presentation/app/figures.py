@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from sim.presentation.app.text import texts
+from sim.presentation.labels import labels
 from sim.presentation.report import FONT
 from sim.region import Region
 
@@ -42,7 +42,7 @@ def district_boxes(region: Region) -> pd.DataFrame:
 
 def district_name(name: str, lang: str) -> str:
     """A district's name in a language: "County 3" → "县3"."""
-    lab = texts(lang)
+    lab = labels(lang)
     match = re.fullmatch(r"(District|County) (\d+)", name)
     return lab[match.group(1).lower()].format(k=match.group(2)) if match else name
 
@@ -61,7 +61,7 @@ def district_figure(
     Returns:
         The figure (an empty frame with a title when there is nothing yet).
     """
-    lab = texts(lang)
+    lab = labels(lang)
     names = list(districts)
     if not names:
         fig = go.Figure()

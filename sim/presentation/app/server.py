@@ -28,7 +28,7 @@ from sim.presentation import report
 from sim.presentation.app.controls import Control, apply, controls, read_text, sections, to_toml
 from sim.presentation.app.figures import METRICS, district_figure
 from sim.presentation.app.jobs import Job, Progress, Snapshot
-from sim.presentation.app.text import texts
+from sim.presentation.labels import labels
 
 POLL_MS = 1000
 MAX_REPLICATIONS = 50
@@ -113,7 +113,7 @@ def _control_input(c: Control, lang: str) -> Any:
     cid = {"type": "ctl", "key": c.key}
     if c.kind == "switch":
         return dcc.Checklist(
-            id=cid, options=[{"label": texts(lang)["switch_on"], "value": "on"}], value=_checked(c.value)
+            id=cid, options=[{"label": labels(lang)["app_switch_on"], "value": "on"}], value=_checked(c.value)
         )
     if c.kind == "share":
         return dcc.Slider(id=cid, min=0, max=1, step=0.01, value=c.value, marks=None)
@@ -128,9 +128,9 @@ def _checked(value: Any) -> list[str]:
 
 
 def _control_row(c: Control, lang: str) -> html.Div:
-    lab = texts(lang)
+    lab = labels(lang)
     unit = c.unit_text(lang)
-    detail = " · ".join(p for p in (unit, lab["range"].format(range=c.range_text()) if c.range_text() else "") if p)
+    detail = " · ".join(p for p in (unit, lab["app_range"].format(range=c.range_text()) if c.range_text() else "") if p)
     wide = c.kind in ("share", "text")
     return html.Div(
         [html.Label([c.label(lang), html.Span(detail, className="unit")], title=c.meaning), _control_input(c, lang)],
@@ -140,7 +140,7 @@ def _control_row(c: Control, lang: str) -> html.Div:
 
 
 def _controls_panel(scenario: Scenario, lang: str) -> list[Any]:
-    lab = texts(lang)
+    lab = labels(lang)
     out = []
     for section in sections(scenario):
         rows = [_control_row(c, lang) for c in section.controls]
@@ -156,15 +156,15 @@ def _controls_panel(scenario: Scenario, lang: str) -> list[Any]:
 
 
 def _actions(lang: str, seed: int) -> html.Section:
-    lab = texts(lang)
+    lab = labels(lang)
     return html.Section(
         [
             html.H2(lab["sec_actions"]),
             html.Div(
                 [
-                    html.Button(lab["run"], id="run", className="primary", n_clicks=0),
-                    html.Button(lab["cancel"], id="cancel", n_clicks=0, disabled=True),
-                    html.Button(lab["save"], id="save", n_clicks=0),
+                    html.Button(lab["app_run"], id="run", className="primary", n_clicks=0),
+                    html.Button(lab["app_cancel"], id="cancel", n_clicks=0, disabled=True),
+                    html.Button(lab["app_save"], id="save", n_clicks=0),
                 ],
                 className="buttons",
             ),
@@ -172,8 +172,8 @@ def _actions(lang: str, seed: int) -> html.Section:
                 [
                     html.Label(
                         [
-                            lab["replications"],
-                            html.Span(lab["replications_unit"].format(seed=seed), className="unit"),
+                            lab["app_replications"],
+                            html.Span(lab["app_replications_unit"].format(seed=seed), className="unit"),
                         ]
                     ),
                     dcc.Input(id="replications", type="number", value=2, step=1, debounce=True),
@@ -183,7 +183,7 @@ def _actions(lang: str, seed: int) -> html.Section:
             html.Div(html.Div(id="bar-fill", style={"width": "0%"}), className="bar"),
             html.Div(lab["progress_idle"], id="status", className="status"),
             html.Div(id="message", className="msg", role="alert"),
-            dcc.Upload(html.Div(lab["load"]), id="upload", className="upload", accept=".toml"),
+            dcc.Upload(html.Div(lab["app_load"]), id="upload", className="upload", accept=".toml"),
             dcc.Download(id="download"),
         ]
     )
@@ -194,11 +194,11 @@ def _section(title: str, *children: Any, sid: str) -> html.Section:
 
 
 def _layout(base: dict[str, Any], scenario: Scenario, lang: str, source: str) -> html.Div:
-    lab = texts(lang)
+    lab = labels(lang)
     graph = {"displaylogo": False, "responsive": True}
-    empty = _empty(lab["no_results"])
+    empty = _empty(lab["app_no_results"])
     content = [
-        _section(lab["sec_indicators"], html.Div(lab["no_results"], id="kpis", className="note"), sid="indicators"),
+        _section(lab["sec_indicators"], html.Div(lab["app_no_results"], id="kpis", className="note"), sid="indicators"),
         _section(lab["sec_cmp_targets"], dcc.Markdown(id="targets", dangerously_allow_html=True), sid="cmp-targets"),
         _section(
             lab["sec_side_by_side"],
@@ -222,9 +222,9 @@ def _layout(base: dict[str, Any], scenario: Scenario, lang: str, source: str) ->
     header = html.Header(
         [
             html.Div(lab["brand"], className="brand"),
-            html.H1(lab["heading"]),
-            html.P(lab["intro"], className="desc"),
-            html.P(lab["scenario_source"].format(source=source), id="source", className="desc"),
+            html.H1(lab["app_heading"]),
+            html.P(lab["app_intro"], className="desc"),
+            html.P(lab["app_scenario_source"].format(source=source), id="source", className="desc"),
         ]
     )
     return html.Div(
@@ -256,19 +256,19 @@ def _values(ids: Sequence[dict[str, str]], values: Sequence[Any]) -> dict[str, A
 
 def _error(message: str, lang: str) -> str:
     """A one-line error for the page, naming the control by its label when the message names its key."""
-    lab = texts(lang)
+    lab = labels(lang)
     named = [c for c in controls() if re.search(rf"\b{re.escape(c.key)}\b", message)]
     if named:
         control = max(named, key=lambda c: len(c.key))
         message = f"{control.label(lang)}: {message}"
-    return lab["invalid"].format(message=message)
+    return lab["app_invalid"].format(message=message)
 
 
 def _baseline(scenario: Scenario, lang: str) -> Scenario:
     """Today's rules (the built-in baseline, no levers) with the scenario's region and run settings."""
     return validate(
         {
-            "name": texts(lang)["baseline_name"],
+            "name": labels(lang)["app_baseline_name"],
             "run": scenario.run.model_dump(mode="json"),
             "region": scenario.region.model_dump(mode="json"),
         },
@@ -295,7 +295,7 @@ def _fmt(value: float, kind: str, signed: bool = False) -> str:
 
 def _kpi_table(comparison: Comparison, lang: str) -> html.Table:
     """The headline indicators in the final finished year: scenario, baseline, paired difference [95%]."""
-    lab = texts(lang)
+    lab = labels(lang)
     summary = comparison.summary
     year = int(summary["year"].max())
     last = summary[summary["year"] == year]
@@ -306,7 +306,7 @@ def _kpi_table(comparison: Comparison, lang: str) -> html.Table:
         rows = last[(last["scenario"] == name) & (last["indicator"] == indicator)]
         return rows.iloc[0] if len(rows) else None
 
-    head = [lab["col_indicator"], *names, base, lab["kpi_difference"], lab["col_target"]]
+    head = [lab["col_indicator"], *names, base, lab["kpi_difference"], lab["target"]]
     body = []
     for column, kind in KPIS:
         label = lab.get(f"ind_{column}") or lab["ind_bed_occupancy"].format(tier=lab["tier_tertiary"])
@@ -328,7 +328,7 @@ def _kpi_table(comparison: Comparison, lang: str) -> html.Table:
 
 
 def _status(snap: Progress, job: Job, lang: str) -> str:
-    lab = texts(lang)
+    lab = labels(lang)
     percent = f"{100 * snap.done:.0f}"
     if snap.state == "running":
         return lab["progress_running"].format(
@@ -364,11 +364,11 @@ def create_app(
         ScenarioError: If `base` is not a valid scenario.
         ValueError: If `lang` is not a known language.
     """
-    lab = texts(lang)
+    lab = labels(lang)
     scenario = validate(dict(base), source)
     app = Dash(
         __name__,
-        title=lab["title"],
+        title=lab["app_title"],
         update_title=None,
         serve_locally=True,
         assets_folder=str(Path(__file__).parent / "no-assets"),
@@ -404,7 +404,7 @@ def create_app(
         if session.job is not None:
             session.job.cancel()
         session.job = job.start()
-        text = lab["started"].format(scenario=chosen.name, replications=int(replications), years=chosen.run.years)
+        text = lab["app_started"].format(scenario=chosen.name, replications=int(replications), years=chosen.run.years)
         return text, "msg ok", False, -1
 
     @app.callback(
@@ -415,9 +415,9 @@ def create_app(
     )
     def cancel(_: int) -> tuple:
         if session.job is None or not session.job.running:
-            return lab["nothing_to_cancel"], "msg ok"
+            return lab["app_nothing_to_cancel"], "msg ok"
         session.job.cancel()
-        return lab["cancelling"], "msg ok"
+        return lab["app_cancelling"], "msg ok"
 
     @app.callback(
         Output("bar-fill", "style"),
@@ -442,7 +442,7 @@ def create_app(
         version = now.version if now.version != seen else no_update
         # A failed run's error replaces the "Started" note, as one line; Run is enabled again for the next run.
         failed = now.state == "failed"
-        message = (lab["run_failed"].format(error=now.error), "msg error") if failed else (no_update, no_update)
+        message = (lab["app_run_failed"].format(error=now.error), "msg error") if failed else (no_update, no_update)
         return {"width": f"{100 * now.done:.1f}%"}, _status(now, job, lang), version, ended, not ended, ended, *message
 
     @app.callback(
@@ -505,7 +505,7 @@ def create_app(
         except ScenarioError as exc:
             return no_update, _error(str(exc), lang), "msg error"
         file = f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', chosen.name) or 'scenario'}.toml"
-        return {"content": to_toml(saved), "filename": file}, lab["saved"].format(file=file), "msg ok"
+        return {"content": to_toml(saved), "filename": file}, lab["app_saved"].format(file=file), "msg ok"
 
     @app.callback(
         Output("base", "data"),
@@ -533,8 +533,8 @@ def create_app(
         for output in callback_context.outputs_list[1]:
             c = loaded[output["id"]["key"]]
             values.append(_checked(c.value) if c.kind == "switch" else c.value)
-        source_text = lab["scenario_source"].format(source=html_text.escape(filename))
-        return data, values, source_text, lab["loaded"].format(file=filename), "msg ok"
+        source_text = lab["app_scenario_source"].format(source=html_text.escape(filename))
+        return data, values, source_text, lab["app_loaded"].format(file=filename), "msg ok"
 
     return app
 
