@@ -336,7 +336,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.comparison import check_comparable, compare
-    from sim.presentation.report import write_comparison
+    from sim.presentation.comparison_report import write_comparison
 
     if args.workers < 1:
         raise ScenarioError(f"--workers = {args.workers} is invalid: allowed ≥ 1")

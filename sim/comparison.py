@@ -131,15 +131,11 @@ class Comparison:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     def write(self, out: str | Path, *, extra: Callable[[Path], None] | None = None) -> Path:
-        """Write comparison.csv, runs.parquet, targets.csv, failures.csv and scenarios.json into a folder, atomically.
+        """Write comparison.csv, runs.parquet, targets.csv, failures.csv and scenarios.json to the folder `out`.
 
-        Args:
-            out: The output folder; an earlier one is replaced only once every file is written.
-            extra: Writes more files into the new folder before it takes `out`'s place, so that they
-                are replaced together (`sim.presentation.report.write_comparison` adds report.html).
-
-        Returns:
-            The output folder.
+        The folder is written as `sim.runner.Results.write` writes a run's, atomically, with `extra`
+        called on it before it takes `out`'s place (`sim.presentation.comparison_report.write_comparison`
+        adds report.html). Returns `out`.
         """
         with atomic_folder(out) as tmp:
             self.summary.to_csv(tmp / "comparison.csv", index=False)

@@ -27,20 +27,24 @@ def _entries(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, dic
         key = f"{prefix}{name}"
         if not isinstance(value, dict):
             raise ValueError(f"labels.toml: {key} must be a table of texts by language")
-        if any(isinstance(v, str) for v in value.values()):
+        if not all(isinstance(v, dict) for v in value.values()):
             yield key, value
         else:
             yield from _entries(value, f"{key}.")
 
 
-@functools.cache
-def _by_language() -> dict[str, Labels]:
-    """Every label by language, read from `labels.toml` once.
+def read(text: str) -> dict[str, Labels]:
+    """Every label by language, from the text of a labels file.
+
+    Args:
+        text: TOML: each label a table of its texts by language, groups nested (see `labels.toml`).
+
+    Returns:
+        Each language's labels, by key (read-only).
 
     Raises:
         ValueError: If a label lacks a language, has another one, or a text is not a string.
     """
-    text = resources.files(__package__).joinpath("labels.toml").read_text(encoding="utf-8")
     tables: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
     for key, texts in _entries(tomllib.loads(text)):
         if sorted(texts) != sorted(LANGUAGES) or not all(isinstance(t, str) for t in texts.values()):
@@ -48,6 +52,12 @@ def _by_language() -> dict[str, Labels]:
         for lang in LANGUAGES:
             tables[lang][key] = texts[lang]
     return {lang: MappingProxyType(table) for lang, table in tables.items()}
+
+
+@functools.cache
+def _by_language() -> dict[str, Labels]:
+    """Every label by language, read from `labels.toml` once."""
+    return read(resources.files(__package__).joinpath("labels.toml").read_text(encoding="utf-8"))
 
 
 def labels(lang: str) -> Labels:

@@ -1,6 +1,7 @@
 """The dashboard's own figure: the region's districts on their grid, coloured by an indicator.
 
-Every other chart of the dashboard is a report figure (`sim.presentation.report`), drawn from the same tables.
+Every other chart of the dashboard is a report figure (`sim.presentation.report`,
+`sim.presentation.comparison_report`), drawn from the same tables.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from sim.presentation.charts import FONT
 from sim.presentation.labels import labels
-from sim.presentation.report import FONT
 from sim.region import Region
 
 COLOURS = "YlGnBu"

@@ -22,13 +22,14 @@ import plotly.graph_objects as go
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
 
 from sim.comparison import Comparison
-from sim.config import Scenario, ScenarioError, not_utf8, validate
+from sim.config import Scenario, ScenarioError, not_utf8, read_toml, validate
 from sim.metrics import TARGETS
-from sim.presentation import report
+from sim.presentation import charts, comparison_report, report
 from sim.presentation.app.controls import Control, apply, controls, read_text, sections, to_toml
 from sim.presentation.app.figures import METRICS, district_figure
 from sim.presentation.app.jobs import Job, Progress, Snapshot
 from sim.presentation.labels import labels
+from sim.presentation.page import style_sheet
 
 POLL_MS = 1000
 MAX_REPLICATIONS = 50
@@ -101,7 +102,7 @@ def _empty(title: str) -> go.Figure:
     """A placeholder chart that says there is nothing yet."""
     fig = go.Figure()
     fig.update_layout(
-        template="plotly_white", title={"text": title, "x": 0.01}, height=220, font={"family": report.FONT}
+        template="plotly_white", title={"text": title, "x": 0.01}, height=220, font={"family": charts.FONT}
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -373,7 +374,7 @@ def create_app(
         serve_locally=True,
         assets_folder=str(Path(__file__).parent / "no-assets"),
     )
-    app.index_string = _INDEX.format(lang=lab["html_lang"], css=report.style_sheet() + _APP_CSS)
+    app.index_string = _INDEX.format(lang=lab["html_lang"], css=style_sheet() + _APP_CSS)
     app.layout = _layout(base, scenario, lang, source)
     session = _Session()
     ctl_values = State({"type": "ctl", "key": ALL}, "value")
@@ -461,7 +462,7 @@ def create_app(
         if snap is None or snap.comparison is None:
             return (no_update,) * n_outputs
         comparison = snap.comparison
-        side = report.comparison_figures(comparison, lang)
+        side = comparison_report.comparison_figures(comparison, lang)
         chosen = comparison.scenarios[-1].name
         charts = (
             [build(comparison.mean_annual(chosen), lang) for build in CHARTS.values()]
@@ -470,7 +471,7 @@ def create_app(
         )
         return (
             _kpi_table(comparison, lang),
-            report.comparison_targets_html(comparison, lang),
+            comparison_report.comparison_targets_html(comparison, lang),
             *(side.get(name, no_update) for name in SIDE_BY_SIDE),
             *charts,
             _district_map(snap, metric),
@@ -551,8 +552,6 @@ def serve(path: Path | None, *, port: int = 8050, lang: str = "en", host: str = 
     Raises:
         ScenarioError: If the scenario file is invalid (before anything is served).
     """
-    from sim.config import read_toml
-
     if path is None:
         base: dict[str, Any] = {"name": "my_scenario", "description": "Made in the tiersim dashboard."}
         source, folders = "built-in baseline", [Path.cwd(), Path.cwd() / "scenarios"]
