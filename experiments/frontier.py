@@ -6,7 +6,7 @@ resumes where it stopped), then writes:
 
 - ``frontier.html``: primary-care share (final year) against hospital medical revenue growth (mean
   per year), one dot per design point, the target corner shaded and the Pareto frontier drawn
-  (`sim.research_report.frontier_figure`);
+  (`sim.presentation.research_report.frontier_figure`);
 - ``frontier.md``: a Markdown table of the points that meet both targets — or, if none does, of
   the closest ones, said so in its first line.
 
@@ -34,7 +34,7 @@ from sim.config import ScenarioError
 from sim.experiment import load_experiment
 from sim.metrics import TARGETS
 from sim.paths import check_output
-from sim.research_report import GROWTH, PRIMARY, frontier_figure
+from sim.presentation.research_report import GROWTH, PRIMARY, frontier_figure
 from sim.sweep import point_summary, sweep
 
 ROOT = Path(__file__).resolve().parents[1]

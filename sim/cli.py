@@ -4,6 +4,10 @@ Every user error (bad scenario, bad flag, out-of-range value, an `--out` that ca
 prints one line to stderr and exits with status 2 before any work — no traceback, and no output
 folder is created or touched. A write that fails late (disk full) prints one line and exits with
 status 1; earlier results stay as they were.
+
+A command imports what only it needs when it runs — the simulation, and the presentation layer
+(`sim.presentation`: plotly, Jinja2, the templates) for the pages it writes — so that every other
+command starts without them.
 """
 
 from __future__ import annotations
@@ -162,7 +166,7 @@ def _run_sweep(experiment: object, out: Path, args: argparse.Namespace, choice: 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiment import load_experiment
-    from sim.research_report import write_sweep_outputs
+    from sim.presentation.research_report import write_sweep_outputs
     from sim.sweep import STATUS_FAILED
 
     experiment = load_experiment(args.experiment, args.overrides)
@@ -194,7 +198,7 @@ def _sweep_table(experiment: object, summary: object, seconds: float, failed: in
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.experiment import load_experiment
-    from sim.research_report import write_sensitivity_outputs
+    from sim.presentation.research_report import write_sensitivity_outputs
     from sim.sensitivity import analyse, check_design
     from sim.sweep import check_indicator
 
@@ -225,7 +229,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     from sim.calibration import load_calibration
     from sim.executors import open_executor
-    from sim.research_report import write_calibration_report
+    from sim.presentation.research_report import write_calibration_report
 
     calibration = load_calibration(args.calibration, args.overrides)
     choice = _executor_choice(args)
@@ -262,6 +266,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.illness import DAYS_PER_YEAR
+    from sim.presentation.report import write_run
     from sim.runner import run
 
     scenario = _scenario_from(args)
@@ -272,7 +277,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         total=total, unit="day", desc=f"{scenario.name}", delay=2.0, disable=args.quiet, file=sys.stderr, leave=False
     ) as bar:
         results = run(scenario, progress=bar, engine=args.engine)
-    results.write(out, report=not args.no_report, lang=args.lang)
+    if args.no_report:
+        results.write(out)
+    else:
+        write_run(results, out, lang=args.lang)
     if not args.quiet:
         print(_table(results, time.perf_counter() - started, out))
     return 0
@@ -328,6 +336,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.comparison import check_comparable, compare
+    from sim.presentation.comparison_report import write_comparison
 
     if args.workers < 1:
         raise ScenarioError(f"--workers = {args.workers} is invalid: allowed ≥ 1")
@@ -340,7 +349,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         comparison = compare(
             scenarios, replications=args.replications, seed=args.seed, workers=args.workers, progress=bar.update
         )
-    comparison.write(out, report=not args.no_report, lang=args.lang)
+    if args.no_report:
+        comparison.write(out)
+    else:
+        write_comparison(comparison, out, lang=args.lang)
     if not args.quiet:
         print(_comparison_table(comparison, time.perf_counter() - started, out))
     return 1 if len(comparison.failures) == total else 0
@@ -400,8 +412,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_app(args: argparse.Namespace) -> int:
     import socket
 
-    from sim.app.server import serve
     from sim.config import read_toml, validate
+    from sim.presentation.app.server import serve
 
     if args.scenario is not None:
         validate(read_toml(args.scenario), str(args.scenario))  # a bad file stops here, before serving

@@ -130,8 +130,13 @@ class Comparison:
                 parts.append(metrics.target_checks(self.mean_annual(s.name)).assign(scenario=s.name))
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
-    def write(self, out: str | Path, *, report: bool = True, lang: str = "en") -> Path:
-        """Write comparison.csv, runs.parquet, targets.csv, failures.csv, scenarios.json (and report.html)."""
+    def write(self, out: str | Path, *, extra: Callable[[Path], None] | None = None) -> Path:
+        """Write comparison.csv, runs.parquet, targets.csv, failures.csv and scenarios.json to the folder `out`.
+
+        The folder is written as `sim.runner.Results.write` writes a run's, atomically, with `extra`
+        called on it before it takes `out`'s place (`sim.presentation.comparison_report.write_comparison`
+        adds report.html). Returns `out`.
+        """
         with atomic_folder(out) as tmp:
             self.summary.to_csv(tmp / "comparison.csv", index=False)
             self.runs.to_parquet(tmp / "runs.parquet", index=False)
@@ -149,10 +154,8 @@ class Comparison:
                 ),
                 "utf-8",
             )
-            if report:
-                from sim.report import write_comparison_report
-
-                write_comparison_report(self, tmp / "report.html", lang=lang)
+            if extra is not None:
+                extra(tmp)
         return Path(out)
 
 

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +55,13 @@ class Results:
         """Pass/fail of each policy target per year."""
         return metrics.target_checks(self.annual)
 
-    def write(self, out: str | Path, *, report: bool = True, lang: str = "en") -> Path:
-        """Write summary.json, annual.csv, daily.parquet, scenario.json (and report.html), atomically.
+    def write(self, out: str | Path, *, extra: Callable[[Path], None] | None = None) -> Path:
+        """Write summary.json, annual.csv, daily.parquet and scenario.json into a folder, atomically.
+
+        Args:
+            out: The output folder; an earlier one is replaced only once every file is written.
+            extra: Writes more files into the new folder before it takes `out`'s place, so that they
+                are replaced together (`sim.presentation.report.write_run` adds report.html).
 
         Returns:
             The output folder.
@@ -66,10 +71,8 @@ class Results:
             self.annual.to_csv(tmp / "annual.csv", index=False)
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
             (tmp / "scenario.json").write_text(self.scenario.model_dump_json(indent=2), "utf-8")
-            if report:
-                from sim.report import write_report
-
-                write_report(self, tmp / "report.html", lang=lang)
+            if extra is not None:
+                extra(tmp)
         return Path(out)
 
 

@@ -24,13 +24,13 @@ from test_browser import ARTIFACTS, CHROMIUM, FLAGS, MISSING, sync_playwright
 from werkzeug.serving import make_server
 
 import sim
-from sim.app import controls as ctl
-from sim.app import jobs
-from sim.app.jobs import Job
-from sim.app.server import _baseline, create_app
-from sim.app.text import UNIT_ZH
 from sim.config import ScenarioError
 from sim.levers import Levers
+from sim.presentation.app import controls as ctl
+from sim.presentation.app import jobs
+from sim.presentation.app.jobs import Job
+from sim.presentation.app.server import _baseline, create_app
+from sim.presentation.labels import labels
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"name": "tiny", "run": {"scale": 0.005, "years": 2, "warmup_days": 10}}
@@ -62,7 +62,7 @@ def test_controls_come_from_the_schema():
 def test_every_control_has_chinese_labels_and_units():
     for c in ctl.controls():
         assert not re.search(r"[A-Za-z]{3}", c.label("zh").replace("DRG/DIP", "")), c.key
-        assert c.unit in UNIT_ZH or c.unit == "", c.unit
+        assert f"unit.{c.unit}" in labels("zh") or c.unit == "", c.unit
     assert all(s.title("zh") != s.key for s in ctl.sections())
 
 

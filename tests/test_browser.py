@@ -17,8 +17,8 @@ import pytest
 from conftest import REQUIRE_ALL
 
 import sim
-from sim import report
 from sim.comparison import Comparison, compare
+from sim.presentation import comparison_report, report
 
 try:
     from playwright.sync_api import BrowserContext, sync_playwright
@@ -158,8 +158,8 @@ def test_run_report_renders(browser, results, tmp_path):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_comparison_report_renders(browser, comparison, tmp_path, lang):
     path = tmp_path / "comparison.html"
-    report.write_comparison_report(comparison, path, lang=lang)
-    names = list(report.comparison_figures(comparison, lang))
+    comparison_report.write_comparison_report(comparison, path, lang=lang)
+    names = list(comparison_report.comparison_figures(comparison, lang))
     state, problems = _render(browser, path, f"comparison_{lang}.png", len(names))
     assert problems == []
     _check(state, names)

@@ -119,9 +119,9 @@ BAD_OUT = {
 @pytest.fixture()
 def nothing_runs(monkeypatch) -> list[str]:
     """Spies on what starts a simulation or serves the dashboard: a call fails the test."""
-    import sim.app.server
     import sim.calibration
     import sim.comparison
+    import sim.presentation.app.server
     import sim.runner
     import sim.sweep
 
@@ -139,7 +139,7 @@ def nothing_runs(monkeypatch) -> list[str]:
         (sim.comparison, "compare"),
         (sim.sweep, "sweep"),
         (sim.calibration, "sweep"),
-        (sim.app.server, "serve"),
+        (sim.presentation.app.server, "serve"),
     ):
         monkeypatch.setattr(module, name, spy(f"{module.__name__}.{name}"))
     yield started

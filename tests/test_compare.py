@@ -63,7 +63,7 @@ def test_comparison_tables(pair, tmp_path):
     assert (gap.year == 1).any() and gap[gap.year == 1].diff_lo.iloc[0] > 0
     targets = pair.targets
     assert set(targets.target) >= {"primary_visit_share", "medical_revenue_growth", "in_county_rate"}
-    out = pair.write(tmp_path / "cmp", report=False)
+    out = pair.write(tmp_path / "cmp")
     for name in ("comparison.csv", "runs.parquet", "targets.csv", "failures.csv", "scenarios.json"):
         assert (out / name).is_file()
     assert pd.read_csv(out / "comparison.csv").shape == summary.shape

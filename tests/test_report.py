@@ -4,18 +4,19 @@ languages, robust to NaN and to failed runs."""
 from __future__ import annotations
 
 import dataclasses
-import html
 import string
 
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 from plotly.offline import get_plotlyjs
 
 import sim
-from sim import report
 from sim.comparison import Comparison, compare, paired_summary
 from sim.metrics import TARGETS
+from sim.presentation import comparison_report, report
+from sim.presentation.labels import LANGUAGES, labels, read
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def test_every_figure_has_its_div_and_title(results, page_en):
     for name, fig in figs.items():
         assert f'id="fig-{name}"' in page_en, name
         assert _title(fig), name
-        assert f'aria-label="{html.escape(_title(fig))}"' in page_en, name
+        assert f'aria-label="{escape(_title(fig))}"' in page_en, name
 
 
 def test_header_and_tables(results, page_en):
@@ -81,23 +82,23 @@ def test_header_and_tables(results, page_en):
     assert page_en.count('class="met"') + page_en.count('class="unmet"') >= len(targets)
     assert page_en.count(" ✓</td>") + page_en.count(" ✗</td>") == len(targets)
     for spec in TARGETS.values():
-        assert html.escape(str(spec["source"])) in page_en
+        assert escape(str(spec["source"])) in page_en
 
 
 def test_chinese_labels(results, page_zh):
     assert '<html lang="zh-CN">' in page_zh
     for fig in report.figures(results, "zh").values():
-        assert f'aria-label="{html.escape(_title(fig))}"' in page_zh
-    for key in ("fig_primary_share", "sec_targets", "tier_village", "component_drugs", "axis_year", "target_bar"):
-        assert report.LABELS["zh"][key] in page_zh, key
+        assert f'aria-label="{escape(_title(fig))}"' in page_zh
+    for key in ("ind_primary_visit_share", "sec_targets", "tier_village", "component_drugs", "axis_year", "target"):
+        assert labels("zh")[key] in page_zh, key
     own = _without_bundle(page_zh)
-    for key in ("fig_primary_share", "sec_targets", "tier_village", "axis_year", "trace_fund_income"):
-        assert report.LABELS["en"][key] not in own, key
+    for key in ("ind_primary_visit_share", "sec_targets", "tier_village", "axis_year", "trace_fund_income"):
+        assert labels("en")[key] not in own, key
 
 
 def test_label_dictionary_complete():
-    en, zh = report.LABELS["en"], report.LABELS["zh"]
-    assert set(report.LABELS) == {"en", "zh"}
+    en, zh = labels("en"), labels("zh")
+    assert LANGUAGES == ("en", "zh")
     assert en.keys() == zh.keys()
     for key in en:
         assert en[key].strip() and zh[key].strip(), key
@@ -148,7 +149,7 @@ def test_one_year_run(results, tmp_path):
 
 
 def test_results_write_includes_report(results, tmp_path):
-    out = results.write(tmp_path / "run")
+    out = report.write_run(results, tmp_path / "run")
     _without_bundle((out / "report.html").read_text("utf-8"))
 
 
@@ -178,20 +179,20 @@ def comparison() -> Comparison:
 @pytest.fixture(scope="module")
 def cmp_en(comparison, tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("compare") / "report.html"
-    report.write_comparison_report(comparison, path)
+    comparison_report.write_comparison_report(comparison, path)
     return path.read_text("utf-8")
 
 
 @pytest.fixture(scope="module")
 def cmp_zh(comparison, tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("compare_zh") / "nested" / "report.html"
-    report.write_comparison_report(comparison, path, lang="zh")
+    comparison_report.write_comparison_report(comparison, path, lang="zh")
     return path.read_text("utf-8")
 
 
 def _write_comparison(comparison: Comparison, tmp_path, lang: str = "en") -> str:
     path = tmp_path / f"report-{lang}.html"
-    report.write_comparison_report(comparison, path, lang=lang)
+    comparison_report.write_comparison_report(comparison, path, lang=lang)
     return path.read_text("utf-8")
 
 
@@ -211,19 +212,19 @@ def test_comparison_self_contained(comparison, cmp_en):
     assert cmp_en.startswith("<!DOCTYPE html>")
     assert cmp_en.rstrip().endswith("</html>")
     own = _without_bundle(cmp_en).lower()
-    assert own.count("<script") == own.count("</script>") == 1 + len(report.comparison_figures(comparison))
+    assert own.count("<script") == own.count("</script>") == 1 + len(comparison_report.comparison_figures(comparison))
     for external in ("src=", "<link", "@import", "url(", "http:", "https:", "cdn."):
         assert external not in own, external
 
 
 def test_comparison_every_figure(comparison, cmp_en):
-    figs = report.comparison_figures(comparison)
+    figs = comparison_report.comparison_figures(comparison)
     flows = [f"flows-{i}" for i in range(len(comparison.scenarios))]
     assert list(figs) == ["series", "differences", *flows, "revenue-structure", "beds", "waits", "money"]
     assert cmp_en.count("Plotly.newPlot(") == len(figs)
     for name, fig in figs.items():
         assert f'id="fig-{name}"' in cmp_en, name
-        assert f'aria-label="{html.escape(_title(fig))}"' in cmp_en, name
+        assert f'aria-label="{escape(_title(fig))}"' in cmp_en, name
     for i, scenario in enumerate(comparison.scenarios):
         sankey = figs[f"flows-{i}"]
         assert sankey.data[0].type == "sankey"
@@ -235,7 +236,7 @@ def test_comparison_every_figure(comparison, cmp_en):
 
 
 def test_comparison_figures_show_intervals_and_targets(comparison):
-    figs = report.comparison_figures(comparison)
+    figs = comparison_report.comparison_figures(comparison)
     bands = [t for t in figs["series"].data if t.fill == "toself"]
     assert len(bands) >= len(comparison.scenarios)
     target_lines = {round(s.y0, 6) for s in figs["series"].layout.shapes}
@@ -259,15 +260,15 @@ def test_comparison_header(comparison, cmp_en):
     years = sorted(comparison.runs["calendar_year"].unique())
     assert f"{years[0]}–{years[-1]} (2 years)" in cmp_en
     for scenario in comparison.scenarios:
-        assert html.escape(scenario.description.strip()) in cmp_en
+        assert escape(scenario.description.strip()) in cmp_en
 
 
 def test_comparison_targets_table(comparison, cmp_en):
     targets = comparison.targets
     assert cmp_en.count(" ✓</td>") + cmp_en.count(" ✗</td>") == len(targets)
     for name, spec in TARGETS.items():
-        assert html.escape(str(spec["source"])) in cmp_en
-        assert report.LABELS["en"][f"ind_{name}"] in cmp_en
+        assert escape(str(spec["source"])) in cmp_en
+        assert labels("en")[f"ind_{name}"] in cmp_en
 
 
 def test_comparison_targets_come_from_metrics(comparison, tmp_path, monkeypatch):
@@ -306,14 +307,14 @@ def test_summary_states_only_intervals_that_exclude_zero(comparison, tmp_path):
 
 def test_comparison_chinese_labels(comparison, cmp_zh):
     assert '<html lang="zh-CN">' in cmp_zh
-    for fig in report.comparison_figures(comparison, "zh").values():
-        assert f'aria-label="{html.escape(_title(fig))}"' in cmp_zh
+    for fig in comparison_report.comparison_figures(comparison, "zh").values():
+        assert f'aria-label="{escape(_title(fig))}"' in cmp_zh
     for key in ("cmp_heading", "sec_summary", "sec_patient_flows", "flow_up", "flow_down", "tier_village"):
-        assert report.LABELS["zh"][key] in cmp_zh, key
+        assert labels("zh")[key] in cmp_zh, key
     assert "（至" in _changes(cmp_zh)
     own = _without_bundle(cmp_zh)
     for key in ("cmp_heading", "sec_summary", "fig_cmp_series", "flow_up", "caption_series", "meta_replications"):
-        assert report.LABELS["en"][key] not in own, key
+        assert labels("en")[key] not in own, key
 
 
 def test_comparison_nan_values_do_not_crash(comparison, tmp_path):
@@ -325,7 +326,7 @@ def test_comparison_nan_values_do_not_crash(comparison, tmp_path):
     runs.loc[runs["scenario"] == "start_line_gap", "flow_village_to_health_centre"] = np.nan
     broken = _with_runs(comparison, runs)
     page = _write_comparison(broken, tmp_path, lang="zh")
-    assert page.count("Plotly.newPlot(") == len(report.comparison_figures(broken, "zh"))
+    assert page.count("Plotly.newPlot(") == len(comparison_report.comparison_figures(broken, "zh"))
     assert "—" in page
     assert "NaN" not in _without_bundle(page)
 
@@ -344,14 +345,14 @@ def test_comparison_with_failures(comparison, tmp_path):
     assert page.count("RuntimeError: &lt;boom&gt;") == len(comparison.seeds)
     assert f"<dt>Failed runs</dt><dd>{len(comparison.seeds)}</dd>" in page
     assert "<b>start_line_gap</b>: no finished run." in page
-    assert list(report.comparison_figures(failed)).count("flows-0") == 1
-    assert "flows-1" not in report.comparison_figures(failed)
+    assert list(comparison_report.comparison_figures(failed)).count("flows-0") == 1
+    assert "flows-1" not in comparison_report.comparison_figures(failed)
 
 
 def test_comparison_all_runs_failed(comparison, tmp_path):
     failures = pd.DataFrame([{"scenario": "baseline", "replication": 0, "seed": 1, "error": "ValueError: x"}])
     empty = dataclasses.replace(_with_runs(comparison, comparison.runs.iloc[:0]), failures=failures)
-    assert report.comparison_figures(empty) == {}
+    assert comparison_report.comparison_figures(empty) == {}
     page = _write_comparison(empty, tmp_path)
     assert "Plotly.newPlot(" not in page
     assert "ValueError: x" in page
@@ -376,10 +377,17 @@ def test_comparison_baseline_only(comparison, tmp_path):
 def test_comparison_unknown_language_raises(comparison, tmp_path):
     path = tmp_path / "report.html"
     with pytest.raises(ValueError, match=r"'fr'.*en, zh"):
-        report.write_comparison_report(comparison, path, lang="fr")
+        comparison_report.write_comparison_report(comparison, path, lang="fr")
     assert not path.exists()
 
 
 def test_comparison_write_includes_report(comparison, tmp_path):
-    out = comparison.write(tmp_path / "compare", lang="zh")
+    out = comparison_report.write_comparison(comparison, tmp_path / "compare", lang="zh")
     _without_bundle((out / "report.html").read_text("utf-8"))
+
+
+def test_labels_file_needs_both_languages_for_every_label():
+    assert dict(read('[field.seed]\nen = "Seed"\nzh = "随机种子"\n')["zh"]) == {"field.seed": "随机种子"}
+    for bad in ('x.en = "a"', 'x.en = "a"\nx.zh = "b"\nx.fr = "c"', "x.en = 1\nx.zh = 2", 'x = "a"'):
+        with pytest.raises(ValueError, match=r"labels\.toml: x "):
+            read(bad)

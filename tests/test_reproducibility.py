@@ -33,8 +33,8 @@ def test_different_seed_differs(small_scenario, small_results):
 
 
 def test_written_summary_identical(tmp_path, small_scenario, small_results):
-    first = small_results.write(tmp_path / "a", report=False)
-    second = sim.run(small_scenario).write(tmp_path / "b", report=False)
+    first = small_results.write(tmp_path / "a")
+    second = sim.run(small_scenario).write(tmp_path / "b")
     assert (first / "summary.json").read_bytes() == (second / "summary.json").read_bytes()
     assert (first / "annual.csv").read_bytes() == (second / "annual.csv").read_bytes()
 

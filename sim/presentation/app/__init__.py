@@ -2,5 +2,6 @@
 
 Modules: `controls` (controls from the scenario schema; control values to a scenario and to TOML),
 `jobs` (paired replications year by year in a background thread, cancellable), `figures` (the
-district map), `text` (English and Chinese texts), `server` (the Dash layout and callbacks).
+district map), `server` (the Dash layout and callbacks). Its English and Chinese texts are the
+reports' labels (`sim.presentation.labels`).
 """

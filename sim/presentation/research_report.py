@@ -1,23 +1,25 @@
 """Pages and tables of the research workflows: sweep, sensitivity, calibration.
 
-Each page is one self-contained HTML file built with the run report's page shell and style
-(`sim.report`): plotly.js inlined once, so it opens offline. Figures are functions returning plotly
-`Figure`s, so a notebook or the dashboard can show them too.
+Each page is one self-contained HTML file from `templates/research_page.html`, with the reports'
+page skeleton and style (`sim.presentation.page`): plotly.js inlined once, so it opens offline.
+Figures are functions returning plotly `Figure`s, so a notebook or the dashboard can show them too.
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 from sim.metrics import TARGETS
-from sim.report import _figure_html, _style, _write_page, labels
+from sim.presentation import charts
+from sim.presentation.labels import labels
+from sim.presentation.page import figure, write_page
 from sim.runner import atomic_file
 from sim.sweep import HEADLINE, point_summary
 
@@ -84,7 +86,7 @@ def frontier_figure(summary: pd.DataFrame, parameters: list[str], title: str | N
     fig.add_vline(x=cap, line={"dash": "dash", "color": _RED}, annotation_text=f"cap ≤{cap:.0%}")
     fig.update_xaxes(title_text=_name(GROWTH), tickformat=".0%")
     fig.update_yaxes(title_text=_name(PRIMARY), tickformat=".0%")
-    _style(fig, title or f"Which settings reach {share:.0%} primary care within the {cap:.0%} revenue cap")
+    charts.style(fig, title or f"Which settings reach {share:.0%} primary care within the {cap:.0%} revenue cap")
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -107,7 +109,7 @@ def effect_figure(summary: pd.DataFrame, experiment: Experiment, indicator: str)
         )
         fig.update_xaxes(title_text=keys[0], type="category")
         fig.update_yaxes(title_text=keys[1], type="category")
-        fig = _style(fig, _name(indicator))
+        fig = charts.style(fig, _name(indicator))
         fig.update_layout(hovermode="closest")
         return fig
     fig = make_subplots(rows=1, cols=len(keys), shared_yaxes=True, horizontal_spacing=0.04)
@@ -129,26 +131,28 @@ def effect_figure(summary: pd.DataFrame, experiment: Experiment, indicator: str)
             col=j,
         )
         fig.update_xaxes(title_text=key, row=1, col=j)
-    fig = _style(fig, f"{_name(indicator)} (mean and 95% interval over replications)")
+    fig = charts.style(fig, f"{_name(indicator)} (mean and 95% interval over replications)")
     fig.update_layout(hovermode="closest")
     return fig
 
 
-def _page(path: Path, title: str, intro: str, figures: dict[str, go.Figure], tables: list[str]) -> None:
-    lab = labels("en")
-    body = (
-        f'<header><div class="brand">{lab["brand"]}</div><h1>{html.escape(title)}</h1>'
-        f'<p class="desc">{intro}</p></header>\n<main><section>'
-        + "".join(tables)
-        + "".join(_figure_html(name, fig, None) for name, fig in figures.items())
-        + "</section></main>"
-    )
+def _page(path: Path, title: str, intro: str, figures: dict[str, go.Figure], tables: list[Markup]) -> None:
+    """Write one page (`research_page.html`), atomically: title, introduction, the tables, then the figures."""
     with atomic_file(path) as tmp:
-        _write_page(tmp, title, body, lab)
+        write_page(
+            tmp,
+            "research_page.html",
+            lab=labels("en"),
+            title=title,
+            intro=intro,
+            tables=tables,
+            figures=[figure(name, fig) for name, fig in figures.items()],
+        )
 
 
-def _table_html(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0, classes="targets")
+def _table_html(frame: pd.DataFrame) -> Markup:
+    """A table as pandas writes it (numbers to 4 significant digits), markup for a page."""
+    return Markup(frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0, classes="targets"))
 
 
 def write_sweep_outputs(experiment: Experiment, runs: pd.DataFrame, out: Path) -> pd.DataFrame:
@@ -168,7 +172,7 @@ def write_sweep_outputs(experiment: Experiment, runs: pd.DataFrame, out: Path) -
             figures[indicator] = effect_figure(summary, experiment, indicator)
     failed = int((runs.status != "ok").sum()) if len(runs) else 0
     intro = (
-        f"{html.escape(experiment.spec.description or experiment.name)} — design {experiment.spec.design}, "
+        f"{experiment.spec.description or experiment.name} — design {experiment.spec.design}, "
         f"{len(experiment.points)} points × {len(experiment.seeds)} replications (seeds {experiment.seeds[0]}–"
         f"{experiment.seeds[-1]}, the same at every point), {failed} failed. Every run is in runs.parquet; "
         "means and intervals per point in summary.csv."
@@ -198,7 +202,7 @@ def sensitivity_figure(table: pd.DataFrame) -> go.Figure:
     if method == "morris":
         fig.add_trace(go.Scatter(x=table["parameter"], y=table["sigma"], mode="markers", name="σ", marker_color=_RED))
     fig.update_layout(barmode="group")
-    return _style(fig, f"Sensitivity of {_name(indicator)} ({'Sobol' if method == 'sobol' else 'Morris'})")
+    return charts.style(fig, f"Sensitivity of {_name(indicator)} ({'Sobol' if method == 'sobol' else 'Morris'})")
 
 
 def write_sensitivity_outputs(experiment: Experiment, tables: list[pd.DataFrame], out: Path) -> None:
@@ -208,7 +212,7 @@ def write_sensitivity_outputs(experiment: Experiment, tables: list[pd.DataFrame]
         combined.to_csv(tmp, index=False)
     figures = {f"sensitivity-{t['indicator'].iloc[0]}": sensitivity_figure(t) for t in tables}
     intro = (
-        f"{html.escape(experiment.spec.description or experiment.name)} — {experiment.runs} runs "
+        f"{experiment.spec.description or experiment.name} — {experiment.runs} runs "
         f"({experiment.spec.design} design, {len(experiment.points)} points × {len(experiment.seeds)} replications, "
         "indicator averaged over replications). Intervals are bootstrap 95% intervals (SALib)."
     )
@@ -235,7 +239,7 @@ def calibration_figure(result: CalibrationResult) -> go.Figure:
     )
     fig.add_hline(y=1.0, line={"dash": "dash", "color": _RED}, annotation_text="published")
     fig.update_yaxes(title_text="simulated ÷ published")
-    return _style(fig, "Fit of the calibrated model to its targets")
+    return charts.style(fig, "Fit of the calibrated model to its targets")
 
 
 def search_figure(result: CalibrationResult) -> go.Figure:
@@ -259,7 +263,7 @@ def search_figure(result: CalibrationResult) -> go.Figure:
         fig.add_vline(x=result.fitted[key], line={"color": _RED, "dash": "dash"}, row=1, col=j)
         fig.update_xaxes(title_text=key, row=1, col=j)
     fig.update_yaxes(type="log", title_text="loss", row=1, col=1)
-    fig = _style(fig, "Search: loss of every point run (colour: round); dashed: fitted value")
+    fig = charts.style(fig, "Search: loss of every point run (colour: round); dashed: fitted value")
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -274,7 +278,7 @@ def write_calibration_report(result: CalibrationResult, path: Path) -> None:
         ]
     )
     intro = (
-        f"{html.escape(c.spec.description or c.experiment.name)} — {len(result.evaluated)} points in "
+        f"{c.spec.description or c.experiment.name} — {len(result.evaluated)} points in "
         f"{c.spec.rounds + 1} rounds, {len(c.experiment.seeds)} replications each (common random numbers). "
         "The fitted scenario is fitted.toml."
     )

@@ -23,7 +23,6 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.app.text import FIELD_EN, FIELD_ZH, SECTION_EN, SECTION_ZH, UNIT_ZH, texts
 from sim.config import (
     Scenario,
     ScenarioError,
@@ -35,6 +34,7 @@ from sim.config import (
     with_values,
 )
 from sim.levers import Levers
+from sim.presentation.labels import labels
 
 RUN_KEYS = ("run.scale", "run.years", "run.seed", "run.warmup_days")
 """Run settings shown as controls, besides the scenario's name."""
@@ -97,8 +97,8 @@ class Control:
         return " · ".join(_name(part, lang) for part in self.path)
 
     def unit_text(self, lang: str) -> str:
-        """The unit in a language (English when no translation is known)."""
-        return UNIT_ZH.get(self.unit, self.unit) if lang == "zh" else self.unit
+        """The unit in a language (as declared when it has no label)."""
+        return labels(lang).get(f"unit.{self.unit}", self.unit)
 
 
 @dataclass(frozen=True)
@@ -114,9 +114,8 @@ class Section:
     controls: tuple[Control, ...]
 
     def title(self, lang: str) -> str:
-        """The section's title in a language."""
-        titles = SECTION_ZH if lang == "zh" else SECTION_EN
-        return titles.get(self.key, self.key.replace("_", " ").capitalize())
+        """The section's title in a language (its key in words when it has no label)."""
+        return labels(lang).get(f"section.{self.key}", self.key.replace("_", " ").capitalize())
 
 
 def _number(x: float) -> str:
@@ -127,13 +126,12 @@ def _number(x: float) -> str:
 
 
 def _name(part: str, lang: str) -> str:
-    """A field name as shown: the report's tier and component labels, else a translation or the name."""
-    lab = texts(lang)
-    for prefix in ("tier_", "component_", "level_"):
+    """A field name as shown: its tier, component, level or field label, else the name in words."""
+    lab = labels(lang)
+    for prefix in ("tier_", "component_", "level_", "field."):
         if f"{prefix}{part}" in lab:
             return lab[f"{prefix}{part}"]
-    names = FIELD_ZH if lang == "zh" else FIELD_EN
-    return names.get(part, part.replace("_", " ").capitalize())
+    return part.replace("_", " ").capitalize()
 
 
 def _kind(info: FieldInfo, lo: float | None, hi: float | None, closed: bool) -> str:

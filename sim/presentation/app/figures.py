@@ -1,6 +1,7 @@
 """The dashboard's own figure: the region's districts on their grid, coloured by an indicator.
 
-Every other chart of the dashboard is a report figure (`sim.report`), drawn from the same tables.
+Every other chart of the dashboard is a report figure (`sim.presentation.report`,
+`sim.presentation.comparison_report`), drawn from the same tables.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from sim.app.text import texts
+from sim.presentation.charts import FONT
+from sim.presentation.labels import labels
 from sim.region import Region
-from sim.report import FONT
 
 COLOURS = "YlGnBu"
 METRICS = {"occupancy": "map_occupancy", "primary_revenue_share": "map_primary_revenue"}
@@ -42,7 +43,7 @@ def district_boxes(region: Region) -> pd.DataFrame:
 
 def district_name(name: str, lang: str) -> str:
     """A district's name in a language: "County 3" → "县3"."""
-    lab = texts(lang)
+    lab = labels(lang)
     match = re.fullmatch(r"(District|County) (\d+)", name)
     return lab[match.group(1).lower()].format(k=match.group(2)) if match else name
 
@@ -61,7 +62,7 @@ def district_figure(
     Returns:
         The figure (an empty frame with a title when there is nothing yet).
     """
-    lab = texts(lang)
+    lab = labels(lang)
     names = list(districts)
     if not names:
         fig = go.Figure()

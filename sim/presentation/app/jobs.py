@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.app.figures import district_boxes
 from sim.comparison import Comparison, check_comparable, indicator_columns, paired_summary
 from sim.config import Scenario
 from sim.model import CareModel
+from sim.presentation.app.figures import district_boxes
 from sim.runner import collect, failure_text
 
 DAYS_PER_YEAR = 365
