@@ -23,7 +23,7 @@ from sim.choice import ChoiceParams
 from sim.illness import IllnessParams
 from sim.insurance import InsuranceParams
 from sim.levers import Levers, merge_scheme_rules
-from sim.params import StrictModel, param
+from sim.params import StrictModel, deep_merge, param
 from sim.payment import PriceParams
 from sim.population import PopulationParams
 from sim.region import RegionParams
@@ -205,17 +205,6 @@ def describe_error(exc: ValidationError, source: str, root: type[BaseModel] | No
     given = err.get("input")
     given_text = repr(given) if not isinstance(given, dict) else "a table"
     return f"{source}: {path} = {given_text} is invalid: {err['msg'].lower()}; allowed: {allowed or 'see docs'}"
-
-
-def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """`base` with `over` merged in: tables merged key by key, other values replaced (neither changed)."""
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def not_utf8(source: str, exc: UnicodeDecodeError) -> ScenarioError:

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field, ValidationError
 
 from sim.insurance import InsuranceParams, SchemeRules
-from sim.params import StrictModel, by_level, by_tier, param, table_field
+from sim.params import StrictModel, by_level, by_tier, deep_merge, param, table_field
 
 # The policy texts, by their docs/references.md keys; a citation adds the text's section and the clause.
 GUIZHOU = "Guizhou plan interpretation [guizhou-city-groups-2024]"
@@ -445,7 +445,6 @@ def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
     start_line = levers.get("start_line") if isinstance(levers, dict) else None
     if not isinstance(start_line, dict):
         return data
-    from sim.config import deep_merge  # local: config imports this module
 
     try:
         base_rules = InsuranceParams.model_validate(data.get("insurance", {}) or {}).model_dump()

@@ -164,3 +164,14 @@ def by_level(
 ) -> Any:
     """Declare a parameter with one value per insurance level (primary, secondary, tertiary)."""
     return by_tier(name, defaults, unit, source, doc, ge=ge, le=le, keys=LEVELS)
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `over` merged in: tables merged key by key, other values replaced (neither changed)."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

@@ -26,7 +26,6 @@ from pydantic.fields import FieldInfo
 from sim.config import (
     Scenario,
     ScenarioError,
-    deep_merge,
     field_bounds,
     read_toml,
     toml_value,
@@ -34,6 +33,7 @@ from sim.config import (
     with_values,
 )
 from sim.levers import Levers
+from sim.params import deep_merge
 from sim.presentation.labels import labels
 
 RUN_KEYS = ("run.scale", "run.years", "run.seed", "run.warmup_days")
