@@ -22,8 +22,8 @@ from pathlib import Path
 from run_time import machine, report
 
 import sim
-from sim.illness import DAYS_PER_YEAR
 from sim.model import CareModel
+from sim.parameters.illness import DAYS_PER_YEAR
 from sim.reference import ReferenceModel
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 import sim
 from sim import data, population, region
 from sim.config import Scenario
-from sim.illness import DAYS_PER_YEAR
+from sim.parameters.illness import DAYS_PER_YEAR
 from sim.params import TIERS
 from sim.paths import check_output
 from sim.provenance import code_version

@@ -27,9 +27,9 @@ from typing import Any
 
 from sim.config import Scenario
 from sim.draws import SharedDraws
-from sim.illness import DAYS_PER_YEAR
 from sim.levers import Lever
 from sim.model import CareModel
+from sim.parameters.illness import DAYS_PER_YEAR
 
 
 def shared_years(scenario: Scenario, years: int) -> int:

@@ -25,93 +25,9 @@ import numpy as np
 
 from sim import rng
 from sim.accel import kernel
-from sim.illness import SEVERITIES
-from sim.params import StrictModel, by_tier, param, table_field
+from sim.parameters.choice import ChoiceParams
+from sim.parameters.illness import SEVERITIES
 from sim.rules import is_primary
-
-_DCE = (
-    "willingness to pay ≈¥100 (¥102.84) for travel under 30 minutes for a minor illness [jia-2020-ncd-dce]; "
-    "cost coefficient −0.168 and travel ≤1 h 1.285 [yu-2021-hypertension-dce]"
-)
-
-
-QualityWeight = by_tier(
-    "QualityWeight",
-    (2.0, 2.5, 3.0, 3.5),
-    "utility per unit of quality",
-    "assumption: rising mildly with severity; the rural DCE [liu-2019-rural-dce] finds quality moves choice a "
-    "lot for minor illness and hardly for severe — here capability, not quality, steers severe cases",
-    "Weight of facility quality, by severity of the episode",
-    ge=0,
-    le=50,
-    keys=SEVERITIES,
-)
-
-TierConstant = by_tier(
-    "TierConstant",
-    (0.3, 0.3, 0.0, 1.5),
-    "utility",
-    "calibrated to the visit shares by level [nhc-services-2019-10] (2019: primary 52%, tertiary 23%)",
-    "Alternative-specific constant of each tier (habit, prestige)",
-    ge=-50,
-    le=50,
-)
-
-
-class ChoiceParams(StrictModel):
-    """Coefficients of the facility-choice model."""
-
-    cost: float = param(
-        -1.0,
-        "utility per unit of ln(1 + oop/¥100)",
-        _DCE,
-        "Weight of the expected out-of-pocket payment.",
-        ge=-50,
-        le=0,
-    )
-    travel: float = param(
-        -2.0,
-        "utility per hour",
-        _DCE + "; ¥100 ≈ 30 min gives −2 per hour",
-        "Weight of travel time.",
-        ge=-50,
-        le=0,
-    )
-    quality: QualityWeight = table_field(QualityWeight)
-    wait: float = param(
-        -0.5,
-        "utility per day",
-        "assumption",
-        "Weight of the expected wait (learned from recent days).",
-        ge=-50,
-        le=0,
-    )
-    incapable: float = param(
-        -2.0,
-        "utility",
-        "assumption: patients partly know what a clinic cannot treat",
-        "Penalty on a facility that cannot treat the episode's severity.",
-        ge=-50,
-        le=0,
-    )
-    trust: float = param(
-        2.0,
-        "utility per unit trust",
-        "assumption",
-        "Weight of trust in primary care at primary facilities.",
-        ge=0,
-        le=50,
-    )
-    signed: float = param(
-        0.8,
-        "utility",
-        "Yangjiang plan [yangjiang-consortia-2017] 三(四): 通过签约服务,鼓励和引导居民在医联体内到基层首诊; "
-        "size: assumption",
-        "Pull of a signed resident's own consortium's primary facilities.",
-        ge=0,
-        le=50,
-    )
-    tier_constant: TierConstant = table_field(TierConstant)
 
 
 @dataclass

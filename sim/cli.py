@@ -265,7 +265,7 @@ def _scenario_from(args: argparse.Namespace) -> object:
 def _cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.illness import DAYS_PER_YEAR
+    from sim.parameters.illness import DAYS_PER_YEAR
     from sim.presentation.report import write_run
     from sim.runner import run
 

@@ -18,15 +18,15 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from sim.care import CareParams
-from sim.choice import ChoiceParams
-from sim.illness import IllnessParams
-from sim.insurance import InsuranceParams
 from sim.levers import Levers, merge_scheme_rules
+from sim.parameters.care import CareParams
+from sim.parameters.choice import ChoiceParams
+from sim.parameters.illness import IllnessParams
+from sim.parameters.insurance import InsuranceParams
+from sim.parameters.population import PopulationParams
+from sim.parameters.prices import PriceParams
+from sim.parameters.region import RegionParams
 from sim.params import StrictModel, deep_merge, param
-from sim.payment import PriceParams
-from sim.population import PopulationParams
-from sim.region import RegionParams
 
 DEFAULT_SCALE = 1.0
 """Default share of the full 2.5-million city simulated by `tiersim run`: all of it (README: scale)."""

@@ -18,8 +18,8 @@ import numpy as np
 from sim import care, insurance, payment, rng
 from sim.accel import helper, kernel
 from sim.arrays import row_sums
-from sim.illness import FOLLOW_UP, SEVERITIES
 from sim.metrics import BY_TIER_FIELDS
+from sim.parameters.illness import FOLLOW_UP, SEVERITIES
 from sim.rules import is_capitated, is_primary
 
 _N_SEVERITIES = len(SEVERITIES)

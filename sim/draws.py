@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import choice, illness
-from sim.illness import IllnessParams, UnthinnedYear
+from sim.illness import UnthinnedYear
+from sim.parameters.illness import IllnessParams
 
 MAX_BYTES = 512 * 2**20
 """Memory a `SharedDraws` may hold (bytes): a 100,000-resident region's year is ≈45 MB; a year that would

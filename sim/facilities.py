@@ -18,11 +18,12 @@ from sim import metrics, payment
 from sim.accel import helper, kernel
 from sim.agents import Agent
 from sim.arrays import row_sums
-from sim.care import CareParams
 from sim.levers import ProviderResponse
+from sim.parameters.care import CareParams
+from sim.parameters.prices import COMPONENTS
+from sim.parameters.region import RegionParams
 from sim.params import TIERS
-from sim.payment import COMPONENTS
-from sim.region import Region, RegionParams
+from sim.region import Region
 
 if TYPE_CHECKING:
     from sim.model import CareModel

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field, ValidationError
 
-from sim.insurance import InsuranceParams, SchemeRules
+from sim.parameters.insurance import InsuranceParams, SchemeRules
 from sim.params import StrictModel, by_level, by_tier, deep_merge, param, table_field
 
 # The policy texts, by their docs/references.md keys; a citation adds the text's section and the clause.

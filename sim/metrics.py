@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from sim.accel import helper, kernel
+from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS
-from sim.payment import COMPONENTS
 
 HOSPITAL_TIERS = ("secondary", "tertiary")
 """Tiers whose revenue counts as hospital medical revenue (公立医院医药总收入, [sanming-six-projects-2021])."""

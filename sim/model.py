@@ -49,7 +49,7 @@ from sim import admission, care, choice, discharge, illness, payment, population
 from sim.arrays import Buffers, row_sums
 from sim.draws import SharedDraws, SharedYear
 from sim.facilities import Facility, FacilityState
-from sim.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES, Episodes, YearEpisodes
+from sim.illness import Episodes, YearEpisodes
 from sim.insurance import (
     COST_TABLE_PARTS,
     ExpectedCosts,
@@ -64,6 +64,7 @@ from sim.insurance import (
 )
 from sim.levers import GlobalBudget, Policy
 from sim.metrics import DayRecord, Recorder
+from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
 from sim.rules import is_primary
 

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.illness import DAYS_PER_YEAR
 from sim.model import CareModel
+from sim.parameters.illness import DAYS_PER_YEAR
+from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS
-from sim.payment import COMPONENTS
 
 PRIMARY = 1
 """Tiers up to this are primary care (village clinics and stations, health centres)."""

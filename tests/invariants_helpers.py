@@ -17,10 +17,10 @@ import pandas as pd
 from audit import Audit, InvariantError
 
 import sim
-from sim.illness import DAYS_PER_YEAR
 from sim.model import CareModel
+from sim.parameters.illness import DAYS_PER_YEAR
+from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS
-from sim.payment import COMPONENTS
 from sim.runner import collect
 
 MONEY_RTOL = 1e-9

@@ -14,10 +14,11 @@ from audit import Audit
 
 import sim
 from sim import care, insurance, payment, population
-from sim.illness import ACUTE, FOLLOW_UP
-from sim.insurance import InsuranceParams, SchemeTable, claim_rate_table, contribution_income
+from sim.insurance import SchemeTable, claim_rate_table, contribution_income
 from sim.metrics import BY_TIER_FIELDS
 from sim.model import CareModel
+from sim.parameters.illness import ACUTE, FOLLOW_UP
+from sim.parameters.insurance import InsuranceParams
 from sim.params import TIERS
 
 ROOT = Path(__file__).resolve().parents[1]

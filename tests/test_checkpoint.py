@@ -14,8 +14,8 @@ import sim
 from sim import draws
 from sim.checkpoint import PrefixCache, prefix_key, shared_years
 from sim.draws import MAX_BYTES, SharedYear
-from sim.illness import DAYS_PER_YEAR
 from sim.model import CareModel
+from sim.parameters.illness import DAYS_PER_YEAR
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
 SMALL = ["run.scale=0.004", "run.years=3", "run.warmup_days=30"]

@@ -21,10 +21,10 @@ import pytest
 import sim
 from sim import care, payment
 from sim.config import ScenarioError
-from sim.illness import DAYS_PER_YEAR
 from sim.insurance import chain_start_line
 from sim.levers import Levers, Policy
 from sim.model import CareModel
+from sim.parameters.illness import DAYS_PER_YEAR
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (1, 2, 3)

@@ -7,7 +7,7 @@ import pytest
 from scipy.special import betaincinv
 
 from sim import accel, population, rng
-from sim.population import PopulationParams
+from sim.parameters.population import PopulationParams
 
 DEFAULTS = PopulationParams()
 

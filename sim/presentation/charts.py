@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.metrics import TARGETS
-from sim.payment import COMPONENTS
+from sim.parameters.prices import COMPONENTS
 from sim.presentation.labels import Labels
 
 FONT = (

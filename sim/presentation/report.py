@@ -23,8 +23,8 @@ from plotly.subplots import make_subplots
 
 from sim import __version__
 from sim.metrics import BED_TIERS, TARGETS
+from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS
-from sim.payment import COMPONENTS
 from sim.presentation import charts
 from sim.presentation.labels import Labels, labels
 from sim.presentation.page import figure, write_page

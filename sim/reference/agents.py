@@ -18,9 +18,9 @@ import numpy as np
 from sim import care, choice, illness, payment, rng
 from sim.agents import Agent
 from sim.arrays import row_sums
-from sim.illness import FOLLOW_UP, SEVERITIES
 from sim.insurance import chain_start_line, claim_rates
 from sim.model import TRANSFER_AFTER_DAYS, _Requests
+from sim.parameters.illness import FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL
 from sim.rules import is_capitated, is_primary
 

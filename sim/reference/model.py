@@ -30,10 +30,11 @@ import numpy as np
 
 from sim import care
 from sim.config import ScenarioError
-from sim.illness import DAYS_PER_YEAR, FOLLOW_UP, Episodes
+from sim.illness import Episodes
 from sim.insurance import split_claims
 from sim.model import FREE_BED, MAX_CARE_PASSES, CareModel, Phase, _Requests
-from sim.payment import COMPONENTS
+from sim.parameters.illness import DAYS_PER_YEAR, FOLLOW_UP
+from sim.parameters.prices import COMPONENTS
 from sim.reference.agents import Case, Claim, Patient
 
 if TYPE_CHECKING:
