@@ -520,9 +520,9 @@ class Policy:
                 for scheme in ("employee", "resident")
                 if sl.active(year) and (rules := getattr(sl, scheme)) is not None
             },
-            capitation_station_share=levers.capitation.station_share,
+            capitation_station_share=levers.capitation.station_share if levers.capitation.active(year) else 0.0,
             signing_progress=min(1.0, (year - fd.start_year + 1) / fd.years_to_target) if fd.active(year) else 0.0,
-            signing_targets=(fd.target.all, fd.target.key_groups),
+            signing_targets=(fd.target.all, fd.target.key_groups) if fd.active(year) else (0.0, 0.0),
             response=levers.response,
         )
 
