@@ -26,6 +26,11 @@ from sim.runner import collect
 MONEY_RTOL = 1e-9
 """Relative tolerance of money identities: sums of the same claims added in different orders."""
 
+MONEY_ATOL = 1e-6
+"""Absolute tolerance in yuan: a day's lump sums that cancel (a consortium's settlement shared between
+its lead and members) are added per facility and per tier in different orders, and the daily table
+keeps only their net sum, so no relative tolerance can be fair to a net of ≈1e-14 yuan."""
+
 REVENUE_PARTS = (*COMPONENTS, "lump_sum")
 """What a facility books as revenue: bills by component, and lump sums (capitation, budget settlements, bonuses)."""
 
@@ -46,7 +51,7 @@ def _require(ok: np.ndarray | pd.Series | bool, what: str, labels: pd.Series | N
 
 
 def money_close(a: Amounts, b: Amounts, *magnitudes: Amounts) -> np.ndarray:
-    """Where two sums of money agree to `MONEY_RTOL` of the magnitudes they were added from.
+    """Where two sums of money agree to `MONEY_RTOL` of the magnitudes they were added from (or `MONEY_ATOL`).
 
     The magnitudes (absolute values of the terms) make the tolerance fair when terms cancel, e.g. a
     consortium paying an overspend back on the day its claims are paid.
@@ -54,7 +59,8 @@ def money_close(a: Amounts, b: Amounts, *magnitudes: Amounts) -> np.ndarray:
     scale = np.abs(np.asarray(a, dtype=np.float64)) + np.abs(np.asarray(b, dtype=np.float64))
     for m in magnitudes:
         scale = scale + np.abs(np.asarray(m, dtype=np.float64))
-    return np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) <= MONEY_RTOL * scale
+    gap = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
+    return gap <= np.maximum(MONEY_RTOL * scale, MONEY_ATOL)
 
 
 def _tier_sum(table: pd.DataFrame, name: str) -> pd.Series:
