@@ -13,7 +13,7 @@ import pytest
 from audit import Audit
 
 import sim
-from sim import care, insurance, payment, population
+from sim import care, insurance, payment, population, rules
 from sim.insurance import SchemeTable, claim_rate_table, contribution_income
 from sim.metrics import BY_TIER_FIELDS
 from sim.model import CareModel
@@ -346,3 +346,20 @@ def test_books_balance_with_every_lever_from_year_0():
     d = audit.daily
     # A global budget's first year has no budget yet (no year before it): it settles from year 1.
     assert d.capitation_paid.sum() > 0 and (d.budget_settlement != 0).sum() == 2
+
+
+def test_capitated_visit_hand_worked():
+    """Capitation pays a signed resident's visits to their own consortium's primary care, and no others."""
+    # (signed, tier, facility's consortium, home consortium) → capitated
+    cases = [
+        (True, 0, 3, 3, True),  # village clinic of their own consortium
+        (True, 1, 3, 3, True),  # health centre of their own consortium
+        (True, 1, 4, 3, False),  # another consortium's health centre
+        (True, 2, 3, 3, False),  # their consortium's county hospital
+        (False, 1, 3, 3, False),  # unsigned
+    ]
+    for signed, tier, facility_consortium, home, expected in cases:
+        assert bool(rules.is_capitated(signed, tier, facility_consortium, home)) is expected
+    signed, tier, facility_consortium, home, expected = (np.array(column) for column in zip(*cases, strict=True))
+    assert (rules.is_capitated(signed, tier, facility_consortium, home) == expected).all()
+    assert rules.is_primary(np.arange(4)).tolist() == [True, True, False, False]
