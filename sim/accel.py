@@ -1,17 +1,17 @@
-"""Compiled loop kernels with pure-numpy twins: numba where it is installed, numpy otherwise.
+"""Compiled loop kernels: numba compiles the plain Python loops of a day's steps.
 
 A few steps of a day are loops over patients in arrival order (queues, claims of one resident,
-beds given out in turn). numpy does them in dozens of whole-array calls, whose overhead dominates
-at city-district sizes; numba compiles the plain loop. Every kernel is declared with its numpy
-twin, which must give bit-identical results: both are run by the tests, and no optimisation may
-change a result.
+beds given out in turn). numpy would do them in dozens of whole-array calls, whose overhead
+dominates at city-district sizes; numba compiles the plain loop. The reference engine
+(`sim.reference`) is the independent oracle the compiled engine must equal at tolerance 0.
 
-Floating-point care: a kernel may add numbers only in the order numpy's twin does (sequential
-`cumsum`/`bincount` order, or `ndarray.sum`'s pairwise order through `arrays.pairwise_sum`) and may
-not call `log`/`exp` — numpy's SIMD versions differ from libm's in the last bit on some machines.
+Floating-point care: a kernel adds numbers in the order numpy would (sequential `cumsum`/`bincount`
+order, or `ndarray.sum`'s pairwise order through `arrays.pairwise_sum`) and does not call
+`log`/`exp` — numpy's SIMD versions differ from libm's in the last bit on some machines.
 Transcendental functions stay in numpy, outside kernels.
 
-Set the environment variable `TIERSIM_NUMBA=0` (or call `use_numba(False)`) to run the numpy twins.
+Set the environment variable `TIERSIM_NUMBA=0` (or call `use_numba(False)`) to run the kernels as
+plain Python: slow, for stepping through a kernel in a debugger.
 
 Compiled kernels are cached on disk in a folder named after a digest of the package's source
 (`sim/__pycache__/kernels-<digest>`): numba checks only the file that defines a kernel, so a kernel
@@ -71,14 +71,14 @@ def numba_enabled() -> bool:
 
 
 def use_numba(enabled: bool) -> None:
-    """Run compiled kernels (True, if numba is installed) or their numpy twins (False)."""
+    """Run kernels compiled (True, if numba is installed) or as plain Python loops (False)."""
     global _enabled
     _enabled = enabled and numba is not None
 
 
 @contextlib.contextmanager
-def numpy_twins() -> Iterator[None]:
-    """Within the block, run the numpy twins (tests compare them with the compiled kernels)."""
+def python_loops() -> Iterator[None]:
+    """Within the block, run kernels as plain Python (tests compare them with the compiled kernels)."""
     before = _enabled
     use_numba(False)
     try:
@@ -87,31 +87,26 @@ def numpy_twins() -> Iterator[None]:
         use_numba(before)
 
 
-def kernel(numpy_twin: Callable[..., Any]) -> Callable[[F], F]:
-    """Declare a loop kernel with the pure-numpy function it must equal bit for bit.
+def kernel(loop: F) -> F:
+    """Declare a loop kernel: compiled on first use (`numba.njit`, cached on disk, so a new process loads it).
 
-    The loop is compiled on first use (`numba.njit`, cached on disk, so a new process loads it
-    instead of compiling). The decorated name calls the compiled loop when numba is enabled,
-    and the twin otherwise; `.loop` and `.numpy` give each.
+    The decorated name calls the compiled loop when numba is enabled and the plain Python loop
+    otherwise (slow: for debugging and for tests that run a kernel on a few rows); `.loop` gives
+    the Python function.
     """
+    compiled: Callable[..., Any] | None = None
 
-    def wrap(loop: F) -> F:
-        compiled: Callable[..., Any] | None = None
+    @functools.wraps(loop)
+    def call(*args: Any) -> Any:
+        nonlocal compiled
+        if not _enabled:
+            return loop(*args)
+        if compiled is None:
+            compiled = numba.njit(cache=True, nogil=True)(loop)
+        return compiled(*args)
 
-        @functools.wraps(loop)
-        def call(*args: Any) -> Any:
-            nonlocal compiled
-            if not _enabled:
-                return numpy_twin(*args)
-            if compiled is None:
-                compiled = numba.njit(cache=True, nogil=True)(loop)
-            return compiled(*args)
-
-        call.loop = loop  # type: ignore[attr-defined]
-        call.numpy = numpy_twin  # type: ignore[attr-defined]
-        return call  # type: ignore[return-value]
-
-    return wrap
+    call.loop = loop  # type: ignore[attr-defined]
+    return call  # type: ignore[return-value]
 
 
 def helper(loop: F) -> F:

@@ -30,6 +30,19 @@ def stable_argsort(keys: np.ndarray) -> np.ndarray:
     return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
 
 
+def rank_within(group: np.ndarray) -> np.ndarray:
+    """Position of each element among earlier elements of the same group (0, 1, 2, … in array order)."""
+    order = stable_argsort(group)
+    sorted_group = group[order]
+    first = np.empty(group.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(sorted_group[1:], sorted_group[:-1], out=first[1:])
+    position = np.arange(group.size)
+    rank = np.empty(group.size, dtype=np.int64)
+    rank[order] = position - np.maximum.accumulate(np.where(first, position, 0))
+    return rank
+
+
 class Buffers:
     """Named arrays kept from one call to the next, so a yearly draw writes into last year's memory.
 

@@ -15,29 +15,16 @@ Pure functions over arrays; `model.CareModel` calls them in its daily order.
 
 from __future__ import annotations
 
-import inspect
 from typing import NamedTuple
 
 import numpy as np
 
-from sim import choice, illness, insurance, metrics
+from sim import choice, insurance, metrics
 from sim.accel import helper, kernel
-from sim.arrays import stable_argsort
+from sim.arrays import rank_within
 from sim.parameters.illness import SEVERITIES
 from sim.rules import is_capitated, is_primary
-
-
-def rank_within(group: np.ndarray) -> np.ndarray:
-    """Position of each element among earlier elements of the same group (0, 1, 2, … in array order)."""
-    order = stable_argsort(group)
-    sorted_group = group[order]
-    first = np.empty(group.size, dtype=bool)
-    first[:1] = True
-    np.not_equal(sorted_group[1:], sorted_group[:-1], out=first[1:])
-    position = np.arange(group.size)
-    rank = np.empty(group.size, dtype=np.int64)
-    rank[order] = position - np.maximum.accumulate(np.where(first, position, 0))
-    return rank
+from sim.state import FREE_BED, Cells, DayTotals, Facilities, Wards, YearTables
 
 
 def queue_outpatients(
@@ -93,90 +80,42 @@ class Passes(NamedTuple):
     unmet: int
 
 
-def _passes_numpy(
+@kernel
+def outpatient_passes(
     utility: np.ndarray,
     cand: np.ndarray,
     severity: np.ndarray,
     referral_up: np.ndarray,
     lead: np.ndarray,
     lead_eligible: np.ndarray,
-    queued: np.ndarray,
-    capacity: np.ndarray,
-    max_queue_days: float,
-    capability: np.ndarray,
+    facilities: Facilities,
     primary_facility: np.ndarray,
+    max_queue_days: float,
     priority: bool,
     max_passes: int,
-) -> tuple:
-    n = severity.size
-    rows = np.arange(n)
-    first = np.argmax(utility, axis=1)
-    pending, target = rows, cand[rows, first]
-    utility[rows, first] = -np.inf
-    referred = np.zeros(n, dtype=bool)
-    from_primary = np.zeros(n, dtype=bool)
-    ahead = np.zeros(queued.size)
-    parts: list[tuple[np.ndarray, ...]] = []
-    unmet = 0
-    for _ in range(max_passes):
-        if pending.size == 0:
-            break
-        if priority:
-            # Priority (优先就诊) for patients referred to their lead hospital: they queue behind each other only.
-            accepted = np.zeros(pending.size, dtype=bool)
-            wait = np.zeros(pending.size)
-            first_in_line = from_primary[pending] & (target == lead[pending]) & lead_eligible[pending]
-            for group in (first_in_line, ~first_in_line):
-                if group.any():
-                    start = ahead if group is first_in_line else queued
-                    ok, w, after = queue_outpatients(target[group], start, capacity, max_queue_days)
-                    accepted[group], wait[group] = ok, w
-                    added = after - start
-                    queued = queued + added
-                    if group is first_in_line:
-                        ahead = ahead + added
-        else:
-            accepted, wait, after = queue_outpatients(target, queued, capacity, max_queue_days)
-            queued = queued + (after - queued)
-        seen, seen_at = pending[accepted], target[accepted]
-        treated = capability[seen_at] >= severity[seen]
-        parts.append((seen, seen_at, referred[seen], wait[accepted], treated, referral_up[seen]))
-        up = seen[~treated]
-        referred[up] = True
-        from_primary[up] = primary_facility[seen_at[~treated]]
-        turned = pending[~accepted]
-        if turned.size:
-            alt = np.argmax(utility.take(turned, axis=0), axis=1)
-            has_alt = np.isfinite(utility[turned, alt])
-            unmet += int(np.count_nonzero(~has_alt))
-            turned, alt = turned[has_alt], alt[has_alt]
-            utility[turned, alt] = -np.inf
-            pending = np.concatenate([up, turned])
-            target = np.concatenate([referral_up[up], cand[turned, alt]])
-        else:
-            pending, target = up, referral_up[up]
-    unmet += pending.size
-    columns = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else [np.zeros(0, np.int64)] * 6
-    ends = np.cumsum([p[0].size for p in parts]).astype(np.int64)
-    return first, *columns, ends, referred, from_primary, queued, unmet
+) -> Passes:
+    """A day's outpatient care: first choices, queues, referrals up and second choices, pass by pass.
 
+    Each pass queues its pending episodes in order (`queue_outpatients`); a facility sees those it
+    accepts and refers up (上转) those it cannot treat, to `referral_up`; those turned away go to their
+    best remaining candidate, or are unmet when none is left. With `priority` (优先就诊), episodes
+    referred by primary care to their lead hospital queue before the others, behind each other only.
 
-@kernel(_passes_numpy)
-def _passes(
-    utility: np.ndarray,
-    cand: np.ndarray,
-    severity: np.ndarray,
-    referral_up: np.ndarray,
-    lead: np.ndarray,
-    lead_eligible: np.ndarray,
-    queued: np.ndarray,
-    capacity: np.ndarray,
-    max_queue_days: float,
-    capability: np.ndarray,
-    primary_facility: np.ndarray,
-    priority: bool,
-    max_passes: int,
-) -> tuple:
+    Args:
+        utility: (n, K) total utility of each episode's candidates; chosen slots are set to −inf.
+        cand: (n, K) candidate facilities (−1: none).
+        severity: (n,) severity of each episode.
+        referral_up: (n,) facility an episode is referred up to when its facility cannot treat it.
+        lead: (n,) lead hospital of the episode's home consortium.
+        lead_eligible: (n,) the episode may be first in line there (signed, where that is required).
+        facilities: Their backlog (visits queued at the start of the day), outpatient capacity and
+            capability.
+        primary_facility: (F,) the facility is primary care.
+        max_queue_days: Backlog in days of capacity beyond which arrivals are turned away.
+        priority: The priority lever is in force.
+        max_passes: Passes before an episode still pending counts unmet.
+    """
+    queued, capacity, capability = facilities.backlog, facilities.outpatient_capacity, facilities.outpatient_capability
     n, k = utility.shape
     n_fac = queued.size
     first = np.empty(n, np.int64)
@@ -277,7 +216,7 @@ def _passes(
                     unmet += 1
         pending, target = next_pending[:c], next_target[:c]
     unmet += pending.size
-    return (
+    return Passes(
         first,
         seen[:m],
         seen_at[:m],
@@ -291,54 +230,6 @@ def _passes(
         queued,
         unmet,
     )
-
-
-def outpatient_passes(
-    utility: np.ndarray,
-    cand: np.ndarray,
-    severity: np.ndarray,
-    referral_up: np.ndarray,
-    lead: np.ndarray,
-    lead_eligible: np.ndarray,
-    queued: np.ndarray,
-    capacity: np.ndarray,
-    max_queue_days: float,
-    capability: np.ndarray,
-    primary_facility: np.ndarray,
-    *,
-    priority: bool,
-    max_passes: int,
-) -> Passes:
-    """A day's outpatient care: first choices, queues, referrals up and second choices, pass by pass.
-
-    Each pass queues its pending episodes in order (`queue_outpatients`); a facility sees those it
-    accepts and refers up (上转) those it cannot treat, to `referral_up`; those turned away go to their
-    best remaining candidate, or are unmet when none is left. With `priority` (优先就诊), episodes
-    referred by primary care to their lead hospital queue before the others, behind each other only.
-
-    Args:
-        utility: (n, K) total utility of each episode's candidates; chosen slots are set to −inf.
-        cand: (n, K) candidate facilities (−1: none).
-        severity: (n,) severity of each episode.
-        referral_up: (n,) facility an episode is referred up to when its facility cannot treat it.
-        lead: (n,) lead hospital of the episode's home consortium.
-        lead_eligible: (n,) the episode may be first in line there (signed, where that is required).
-        queued: (F,) visits queued at the start of the day.
-        capacity: (F,) visits seen per day.
-        max_queue_days: Backlog in days of capacity beyond which arrivals are turned away.
-        capability: (F,) highest severity each facility treats as an outpatient.
-        primary_facility: (F,) the facility is primary care.
-        priority: The priority lever is in force.
-        max_passes: Passes before an episode still pending counts unmet.
-
-    Returns:
-        The passes' outcome.
-    """
-    out = _passes(
-        utility, cand, severity, referral_up, lead, lead_eligible, queued, capacity,
-        float(max_queue_days), capability, primary_facility, bool(priority), int(max_passes),
-    )  # fmt: skip
-    return Passes(*out[:-1], unmet=int(out[-1]))
 
 
 def end_of_day_backlog(queued: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -435,83 +326,44 @@ class Admissions(NamedTuple):
     unmet: int
 
 
-def _admissions_numpy(
+@kernel
+def allocate_admissions(
     facility: np.ndarray,
     waited: np.ndarray,
     qualified: np.ndarray,
     severity: np.ndarray,
     cell: np.ndarray,
-    slot_facility: np.ndarray,
-    slot_free: np.ndarray,
-    slot_qualified: np.ndarray,
+    wards: Wards,
     reserved: np.ndarray,
     released: np.ndarray,
     tolerance: float,
-    candidates: np.ndarray,
-    hours: np.ndarray,
+    cells: Cells,
     capability: np.ndarray,
-) -> tuple:
-    free_mask, qualified_mask = slot_free.copy(), slot_qualified.copy()
-    admitted = np.zeros(facility.size, dtype=bool)
-    parts = []
-    for group, members in enumerate((qualified, ~qualified)):
-        idx = np.flatnonzero(members)
-        if idx.size == 0:
-            continue
-        board = (
-            np.flatnonzero(free_mask)
-            if group == 0
-            else open_beds(slot_facility, free_mask, qualified_mask, reserved, released)
-        )
-        slot = allocate_beds(facility[idx], board, slot_facility)
-        got = slot >= 0
-        free_mask[slot[got]] = False
-        qualified_mask[slot[got]] = group == 0
-        parts.append((idx[got], slot[got], facility[idx[got]], np.full(int(got.sum()), group)))
-        admitted[idx[got]] = True
-    rest = np.flatnonzero(~admitted)
-    leaving = waited[rest] >= tolerance
-    unmet = 0
-    if leaving.any():
-        go = rest[leaving]
-        board = open_beds(slot_facility, free_mask, qualified_mask, reserved, released)
-        cand = candidates.take(cell[go], axis=0)
-        safe = np.maximum(cand, 0)
-        free = np.bincount(slot_facility[board], minlength=capability.size)
-        ok = (cand >= 0) & (cand != facility[go][:, None]) & (capability[safe] >= severity[go][:, None])
-        ok &= free[safe] > 0
-        h = np.where(ok, hours.take(cell[go], axis=0), np.inf)
-        best = np.argmin(h, axis=1)
-        target = np.where(np.isfinite(h.min(axis=1)), cand[np.arange(go.size), best], -1)
-        moved = target >= 0
-        slot = allocate_beds(target[moved], board, slot_facility)
-        got = slot >= 0
-        parts.append((go[moved][got], slot[got], target[moved][got], np.full(int(got.sum()), 2)))
-        unmet = int(np.count_nonzero(~moved)) + int(np.count_nonzero(~got))
-    empty = np.zeros(0, np.int64)
-    columns = [np.concatenate(c).astype(np.int64) for c in zip(*parts, strict=True)] if parts else [empty] * 4
-    return *columns, rest[~leaving], unmet
+) -> Admissions:
+    """A day's beds for admission requests, in priority order (`allocate_beds` group by group).
 
+    Reserved-bed qualifiers first, to any free bed; then the others, to the free beds not held for
+    qualifiers (each hospital holds back its first `reserved − occupied by qualifiers` free beds,
+    none once `released`); then those who waited `tolerance` days or more go to the nearest other
+    capable candidate with an open bed, all choosing from the same beds, or are unmet.
 
-@kernel(_admissions_numpy)
-def _admissions(
-    facility: np.ndarray,
-    waited: np.ndarray,
-    qualified: np.ndarray,
-    severity: np.ndarray,
-    cell: np.ndarray,
-    slot_facility: np.ndarray,
-    slot_free: np.ndarray,
-    slot_qualified: np.ndarray,
-    reserved: np.ndarray,
-    released: np.ndarray,
-    tolerance: float,
-    candidates: np.ndarray,
-    hours: np.ndarray,
-    capability: np.ndarray,
-) -> tuple:
+    Args:
+        facility: (m,) hospital each request waits for.
+        waited: (m,) days each request has waited.
+        qualified: (m,) the request qualifies for reserved beds.
+        severity: (m,) severity of each request.
+        cell: (m,) home cell of each request's patient.
+        wards: The bed slots (read only: which are free, which hold a qualifier).
+        reserved: (F,) beds reserved at each hospital.
+        released: (F,) the hospital's reserve is released to any patient.
+        tolerance: Days of waiting after which a patient looks elsewhere.
+        cells: Each cell's candidate facilities and travel times.
+        capability: (F,) highest severity each facility admits.
+    """
+    slot_facility, candidates, hours = wards.facility, cells.candidates, cells.travel_hours
     m, n_fac = facility.size, capability.size
-    free_mask, qualified_mask = slot_free.copy(), slot_qualified.copy()
+    free_mask = wards.discharge_day == FREE_BED
+    qualified_mask = ~free_mask & wards.qualified
     holds = False
     for f in range(reserved.size):
         holds = holds or reserved[f] != 0
@@ -604,56 +456,7 @@ def _admissions(
                 n += 1
             else:
                 unmet += 1
-    return request[:n], slot[:n], where[:n], group[:n], waiting[:n_waiting], unmet
-
-
-def allocate_admissions(
-    facility: np.ndarray,
-    waited: np.ndarray,
-    qualified: np.ndarray,
-    severity: np.ndarray,
-    cell: np.ndarray,
-    slot_facility: np.ndarray,
-    slot_free: np.ndarray,
-    slot_qualified: np.ndarray,
-    reserved: np.ndarray,
-    released: np.ndarray,
-    tolerance: float,
-    candidates: np.ndarray,
-    hours: np.ndarray,
-    capability: np.ndarray,
-) -> Admissions:
-    """A day's beds for admission requests, in priority order (`allocate_beds` group by group).
-
-    Reserved-bed qualifiers first, to any free bed; then the others, to the free beds not held for
-    qualifiers (each hospital holds back its first `reserved − occupied by qualifiers` free beds,
-    none once `released`); then those who waited `tolerance` days or more go to the nearest other
-    capable candidate with an open bed, all choosing from the same beds, or are unmet.
-
-    Args:
-        facility: (m,) hospital each request waits for.
-        waited: (m,) days each request has waited.
-        qualified: (m,) the request qualifies for reserved beds.
-        severity: (m,) severity of each request.
-        cell: (m,) home cell of each request's patient.
-        slot_facility: (S,) facility owning each bed slot (non-decreasing).
-        slot_free: (S,) the bed is free.
-        slot_qualified: (S,) the bed is occupied by a qualifier.
-        reserved: (F,) beds reserved at each hospital.
-        released: (F,) the hospital's reserve is released to any patient.
-        tolerance: Days of waiting after which a patient looks elsewhere.
-        candidates: (cells, K) each cell's candidate facilities (−1: none).
-        hours: (cells, K) travel time to each candidate.
-        capability: (F,) highest severity each facility admits.
-
-    Returns:
-        The admissions, the requests still waiting and the count of those left unmet.
-    """
-    out = _admissions(
-        facility, waited, qualified, severity, cell, slot_facility, slot_free, slot_qualified, reserved, released,
-        float(tolerance), candidates, hours, capability,
-    )  # fmt: skip
-    return Admissions(*out[:-1], unmet=int(out[-1]))
+    return Admissions(request[:n], slot[:n], where[:n], group[:n], waiting[:n_waiting], unmet)
 
 
 def referral_preference(
@@ -698,18 +501,7 @@ def ewma(previous: np.ndarray, observed: np.ndarray, has_observation: np.ndarray
     return np.where(has_observation, (1 - alpha) * previous + alpha * observed, previous)
 
 
-def _learn_waits_numpy(
-    expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray, memory_days: float
-) -> np.ndarray:
-    for g in np.unique(group):
-        part = group == g
-        count = np.bincount(facility[part], minlength=expected.size)
-        mean = np.bincount(facility[part], weights=observed[part], minlength=expected.size) / np.maximum(count, 1)
-        expected = ewma(expected, mean, count > 0, memory_days)
-    return expected
-
-
-@kernel(_learn_waits_numpy)
+@kernel
 def _learn_waits(
     expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray, memory_days: float
 ) -> np.ndarray:
@@ -754,319 +546,239 @@ def learn_waits(
 
 
 # ---------------------------------------------------------------------- a day's outpatient care, fused
-# At city-district sizes a day's outpatient care was some sixty numpy calls and six kernel calls
-# around choice, passes, billing and learning, each costing more in overhead than in arithmetic.
-# `outpatient_day` does it all in one compiled call (its twin is the same sequence in numpy).
+# At city-district sizes a day's outpatient care would be some sixty numpy calls and six kernel
+# calls around choice, passes, billing and learning, each costing more in overhead than in
+# arithmetic. `outpatient_day` does it all in one compiled call.
 
 _utilities_loop = helper(choice._episode_utilities.loop)
-_passes_loop = helper(_passes.loop)
+_passes_loop = helper(outpatient_passes.loop)
 _claims_loop = helper(insurance._outpatient_batches.loop)
 _learn_waits_loop = helper(_learn_waits.loop)
 
 RECORD_ROWS = metrics.by_tier_rows("first_contacts", "visits", "visit_bills", "visit_wait_days", "visit_waits")
-"""Rows of `DayRecord.by_tier` that `outpatient_day` adds to, in the order of its `rows` argument."""
+"""Rows of `DayRecord.by_tier` that `outpatient_day` adds to."""
+_FIRST_CONTACTS, _VISITS, _VISIT_BILLS, _VISIT_WAIT_DAYS, _VISIT_WAITS = RECORD_ROWS
 
 
-def _outpatient_day_numpy(
-    attraction: np.ndarray,
-    travel: np.ndarray,
-    incapable: np.ndarray,
-    primary: np.ndarray,
-    available: np.ndarray,
-    own_consortium: np.ndarray,
-    cand_tier: np.ndarray,
-    referral_outpatient: np.ndarray,
-    referral_inpatient: np.ndarray,
-    cell_lead: np.ndarray,
-    cell_consortium: np.ndarray,
-    cell: np.ndarray,
-    resident: np.ndarray,
-    severity: np.ndarray,
-    kind: np.ndarray,
-    cell_candidates: np.ndarray,
-    eligible: np.ndarray,
-    managed: np.ndarray,
-    admission_draw: np.ndarray,
-    cost: float,
-    log_cost: np.ndarray,
-    wait: float,
-    admission_probability: np.ndarray,
-    trust_term: np.ndarray,
-    signed_pull: np.ndarray,
-    shocks: np.ndarray,
-    shock_rows: np.ndarray,
-    managed_pull: float,
-    facility_tier: np.ndarray,
-    facility_consortium: np.ndarray,
-    backlog: np.ndarray,
-    capacity: np.ndarray,
-    expected_wait: np.ndarray,
-    expected_admission_wait: np.ndarray,
-    outpatient_capability: np.ndarray,
-    inpatient_capability: np.ndarray,
-    admission_propensity: np.ndarray,
-    max_queue_days: float,
-    memory_days: float,
-    priority: bool,
-    max_passes: int,
-    visit_components: np.ndarray,
-    visit_bills: np.ndarray,
-    patient_scheme: np.ndarray,
-    patient_signed: np.ndarray,
-    start_line_left: np.ndarray,
-    rates: np.ndarray,
-    start_line: np.ndarray,
-    cap: np.ndarray,
-    capitation: bool,
-    start_line_paid: np.ndarray,
-    fund_paid: np.ndarray,
-    by_tier: np.ndarray,
-    rows: np.ndarray,
-    flows: np.ndarray,
-) -> tuple:
-    n_sev = referral_outpatient.shape[1]
-    n_tiers = by_tier.shape[1]
-    cand = cell_candidates.take(cell, axis=0)
-    utility = choice._episode_utilities(
-        attraction, travel, incapable, primary, available, own_consortium, cell, severity, cand, cost, log_cost,
-        wait, expected_wait, expected_admission_wait, admission_probability[severity], trust_term, signed_pull,
-        shocks.take(shock_rows, axis=0),
-    )  # fmt: skip
-    if managed_pull > 0:
-        utility += managed_pull * (
-            managed[:, None] & is_primary(cand_tier.take(cell, axis=0)) & own_consortium.take(cell, axis=0)
-        )
-    passes = outpatient_passes(
-        utility, cand, severity, referral_outpatient[cell, severity], cell_lead[cell], eligible, backlog, capacity,
-        max_queue_days, outpatient_capability, is_primary(facility_tier), priority=priority, max_passes=max_passes,
-    )  # fmt: skip
-    seen, seen_at, waited, treated = passes.seen, passes.seen_at, passes.seen_wait, passes.treated
-    ends = passes.pass_ends
-    by_tier[rows[0]] += np.bincount(cand_tier[cell, passes.first], minlength=n_tiers)
-    # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
-    who = resident[seen]
-    tier = facility_tier[seen_at]
-    visit = (seen_at * n_sev + severity[seen]) * 2 + kind[seen]
-    components = visit_components.take(visit, axis=0)
-    bill = visit_bills[visit]
-    # The first pass sees each episode at most once, with the start-line left read by `expected_costs`.
-    first = seen[: ends[0]] if ends.size else seen
-    fund, oop = insurance._outpatient_batches(
-        bill, who, tier, passes.seen_referred, patient_scheme[seen], patient_signed[seen], rates, start_line, cap,
-        np.zeros(bill.size, dtype=bool), ends, start_line_paid, fund_paid, start_line_left[first],
-    )  # fmt: skip
-    if capitation:
-        # The fund's share of a signed resident's visit to their own consortium's primary care is
-        # paid per head (capitation), not again per visit.
-        capitated = is_capitated(patient_signed[seen], tier, facility_consortium[seen_at], cell_consortium[cell[seen]])
-        fund = np.where(capitated, 0.0, fund)
-    else:
-        capitated = np.zeros(bill.size, dtype=bool)
-    by_tier[rows[1]] += np.bincount(tier, minlength=n_tiers)
-    metrics._add_batches(tier, bill[:, None], np.concatenate([np.zeros(1, np.int64), ends]), by_tier, rows[2:3])
-    backlog = end_of_day_backlog(passes.queued, capacity)
-    by_tier[rows[3]] += np.bincount(tier, weights=waited, minlength=n_tiers)
-    by_tier[rows[4]] += np.bincount(tier, minlength=n_tiers)
-    expected_wait = _learn_waits(expected_wait, seen_at, waited, np.zeros(seen_at.size, dtype=np.int64), memory_days)
-    # Treated episodes that need a bed ask for one where treated, or where that facility refers
-    # them up to. An admitted episode is never seen again today, so its referral flags are final.
-    done, done_at = seen[treated], seen_at[treated]
-    admit = illness.needs_admission(
-        admission_draw[done], severity[done], admission_propensity[done_at], admission_probability
-    )
-    treated_outpatient = int(np.count_nonzero(~admit))
-    a_idx, a_fac = done[admit], done_at[admit]
-    can_admit = inpatient_capability[a_fac] >= severity[a_idx]
-    refer = ~can_admit
-    ward = a_fac.copy()
-    ward[refer] = referral_inpatient[cell[a_idx[refer]], severity[a_idx[refer]]]
-    up_from, up_to = seen_at[~treated], passes.up_target[~treated]
-    referrals_up = int(np.count_nonzero(refer)) + up_from.size
-    routed = refer & (ward >= 0)  # a request with nowhere to go is recorded unmet at admission
-    flow = np.concatenate([facility_tier[a_fac[routed]], facility_tier[up_from]]) * n_tiers + np.concatenate(
-        [facility_tier[ward[routed]], facility_tier[up_to]]
-    )
-    flows += np.bincount(flow, minlength=n_tiers * n_tiers).reshape(n_tiers, n_tiers)
-    request_referred = passes.referred[a_idx] | refer
-    request_from_primary = np.where(can_admit, passes.from_primary[a_idx], is_primary(facility_tier[a_fac]))
-    counts = np.array([passes.unmet, treated_outpatient, referrals_up], dtype=np.int64)
-    return (
-        backlog, expected_wait, seen_at, tier, components, bill, fund, oop, capitated, ends,
-        a_idx, ward, request_referred, request_from_primary, counts,
-    )  # fmt: skip
+class Seekers(NamedTuple):
+    """Today's episodes seeking care, in arrival order, with what their patients expect.
+
+    Attributes:
+        resident: The patient.
+        cell: The patient's home cell.
+        severity: Severity of the episode.
+        kind: Acute episode or follow-up (`ACUTE`, `FOLLOW_UP`).
+        admission_draw: Keyed uniform draw deciding whether the episode needs a bed.
+        eligible: May be first in line at the lead hospital when referred there (signed, where
+            the reserved-bed lever requires it).
+        managed: A signed patient's chronic follow-up (医防融合): pulled to their family doctor.
+        log_cost: (n, K) `choice.log_cost` of the expected out-of-pocket payment at each candidate.
+        terms: The patients' utility terms besides costs (`choice.episode_terms`).
+        shocks: (rows, K) taste shocks; `shock_row` the row of each episode.
+        shock_row: Row of `shocks` of each episode.
+        scheme: The patient's insurance scheme.
+        signed: The patient is signed with a family doctor.
+        start_line_left: The patient's annual outpatient start-line not yet paid.
+    """
+
+    resident: np.ndarray
+    cell: np.ndarray
+    severity: np.ndarray
+    kind: np.ndarray
+    admission_draw: np.ndarray
+    eligible: np.ndarray
+    managed: np.ndarray
+    log_cost: np.ndarray
+    terms: choice.EpisodeTerms
+    shocks: np.ndarray
+    shock_row: np.ndarray
+    scheme: np.ndarray
+    signed: np.ndarray
+    start_line_left: np.ndarray
 
 
-@kernel(_outpatient_day_numpy)
-def _outpatient_day(
-    attraction: np.ndarray,
-    travel: np.ndarray,
-    incapable: np.ndarray,
-    primary: np.ndarray,
-    available: np.ndarray,
-    own_consortium: np.ndarray,
-    cand_tier: np.ndarray,
-    referral_outpatient: np.ndarray,
-    referral_inpatient: np.ndarray,
-    cell_lead: np.ndarray,
-    cell_consortium: np.ndarray,
-    cell: np.ndarray,
-    resident: np.ndarray,
-    severity: np.ndarray,
-    kind: np.ndarray,
-    cell_candidates: np.ndarray,
-    eligible: np.ndarray,
-    managed: np.ndarray,
-    admission_draw: np.ndarray,
-    cost: float,
-    log_cost: np.ndarray,
-    wait: float,
-    admission_probability: np.ndarray,
-    trust_term: np.ndarray,
-    signed_pull: np.ndarray,
-    shocks: np.ndarray,
-    shock_rows: np.ndarray,
-    managed_pull: float,
-    facility_tier: np.ndarray,
-    facility_consortium: np.ndarray,
-    backlog: np.ndarray,
-    capacity: np.ndarray,
-    expected_wait: np.ndarray,
-    expected_admission_wait: np.ndarray,
-    outpatient_capability: np.ndarray,
-    inpatient_capability: np.ndarray,
-    admission_propensity: np.ndarray,
-    max_queue_days: float,
-    memory_days: float,
-    priority: bool,
-    max_passes: int,
-    visit_components: np.ndarray,
-    visit_bills: np.ndarray,
-    patient_scheme: np.ndarray,
-    patient_signed: np.ndarray,
-    start_line_left: np.ndarray,
-    rates: np.ndarray,
-    start_line: np.ndarray,
-    cap: np.ndarray,
-    capitation: bool,
-    start_line_paid: np.ndarray,
-    fund_paid: np.ndarray,
-    by_tier: np.ndarray,
-    rows: np.ndarray,
-    flows: np.ndarray,
-) -> tuple:
-    """Choice, care passes, billing, waits and bed requests of a day's episodes (`outpatient_day`)."""
-    n, k = cell.size, cell_candidates.shape[1]
-    cand = np.empty((n, k), cell_candidates.dtype)  # element by element: `take` of rows is slower
+class VisitClaims(NamedTuple):
+    """The day's outpatient visits as claims, one billing batch per care pass.
+
+    Attributes:
+        facility: Facility of each visit; `tier` its tier.
+        tier: Tier of the facility.
+        components: (n, 3) billed service, drugs and tests.
+        bill: Their row sums.
+        fund: Paid by the fund (0 where capitated).
+        oop: Paid by the patient.
+        capitated: The fund's part is paid per head (按人头), not per visit.
+        ends: Where each pass's visits end.
+    """
+
+    facility: np.ndarray
+    tier: np.ndarray
+    components: np.ndarray
+    bill: np.ndarray
+    fund: np.ndarray
+    oop: np.ndarray
+    capitated: np.ndarray
+    ends: np.ndarray
+
+
+class BedRequests(NamedTuple):
+    """Treated episodes that need a bed, in the order they were seen.
+
+    Attributes:
+        episode: Index of the episode among today's seekers.
+        facility: The hospital asked (−1: nowhere to go).
+        referred: Referred up (by the facility that saw them, or because it could not admit them).
+        from_primary: Referred up by primary care.
+    """
+
+    episode: np.ndarray
+    facility: np.ndarray
+    referred: np.ndarray
+    from_primary: np.ndarray
+
+
+class OutpatientDay(NamedTuple):
+    """What a day's outpatient care did (`outpatient_day`).
+
+    Attributes:
+        backlog: (F,) visits still queued after the day.
+        expected_wait: (F,) expected outpatient waits learned from today's visits.
+        claims: The visits as claims.
+        requests: Bed requests.
+        unmet: Episodes left with no candidate or unseen after the last pass.
+        treated_outpatient: Episodes treated without needing a bed.
+        referrals_up: Episodes referred up (上转) by a facility that could not treat or admit them.
+    """
+
+    backlog: np.ndarray
+    expected_wait: np.ndarray
+    claims: VisitClaims
+    requests: BedRequests
+    unmet: int
+    treated_outpatient: int
+    referrals_up: int
+
+
+@helper
+def _utilities_today(
+    seekers: Seekers, terms: choice.CandidateTerms, cells: Cells, facilities: Facilities, tables: YearTables
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n, K) candidates and utilities of today's episodes, taste shocks and the managed pull included."""
+    cell, severity = seekers.cell, seekers.severity
+    n, k = cell.size, cells.candidates.shape[1]
+    cand = np.empty((n, k), cells.candidates.dtype)  # element by element: `take` of rows is slower
     shock = np.empty((n, k))
-    for i in range(n):
-        for j in range(k):
-            cand[i, j] = cell_candidates[cell[i], j]
-            shock[i, j] = shocks[shock_rows[i], j]
-    n_sev = referral_outpatient.shape[1]
-    n_tiers = by_tier.shape[1]
-    n_fac = facility_tier.size
     p_admit = np.empty(n)
-    referral_up = np.empty(n, np.int64)
-    lead = np.empty(n, np.int64)
     for i in range(n):
-        p_admit[i] = admission_probability[severity[i]]
-        referral_up[i] = referral_outpatient[cell[i], severity[i]]
-        lead[i] = cell_lead[cell[i]]
+        p_admit[i] = tables.admission_probability[severity[i]]
+        for j in range(k):
+            cand[i, j] = cells.candidates[cell[i], j]
+            shock[i, j] = seekers.shocks[seekers.shock_row[i], j]
     utility = _utilities_loop(
-        attraction, travel, incapable, primary, available, own_consortium, cell, severity, cand, cost, log_cost,
-        wait, expected_wait, expected_admission_wait, p_admit, trust_term, signed_pull, shock,
+        terms, cell, severity, cand, seekers.log_cost, facilities.expected_wait, facilities.expected_admission_wait,
+        p_admit, seekers.terms, shock,
     )  # fmt: skip
-    if managed_pull > 0:
+    pull = tables.managed_follow_up_pull
+    if pull > 0:
         for i in range(n):
-            if not managed[i]:
-                continue  # the twin adds 0.0, which changes no utility (but −0.0, which compares equal)
+            if not seekers.managed[i]:
+                continue  # adding 0.0 would change no utility (but −0.0, which compares equal)
             c = cell[i]
             for j in range(k):
-                utility[i, j] += managed_pull * (1.0 if is_primary(cand_tier[c, j]) and own_consortium[c, j] else 0.0)
-    primary_facility = np.empty(n_fac, np.bool_)
-    for f in range(n_fac):
-        primary_facility[f] = is_primary(facility_tier[f])
-    first, seen, seen_at, seen_referred, waited, treated, up_target, ends, referred, from_primary, queued, unmet = (
-        _passes_loop(
-            utility, cand, severity, referral_up, lead, eligible, backlog, capacity, max_queue_days,
-            outpatient_capability, primary_facility, priority, max_passes,
-        )
-    )  # fmt: skip
-    counts = np.zeros(n_tiers, np.int64)
-    for i in range(n):
-        counts[cand_tier[cell[i], first[i]]] += 1
-    for t in range(n_tiers):
-        by_tier[rows[0], t] += counts[t]
-    # Each pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
-    m = seen.size
-    who = np.empty(m, np.int64)
-    tier = np.empty(m, np.int64)
-    their_scheme, their_signed = np.empty(m, patient_scheme.dtype), np.empty(m, np.bool_)
+                on_own_primary = is_primary(cells.candidate_tier[c, j]) and cells.own_consortium[c, j]
+                utility[i, j] += pull * (1.0 if on_own_primary else 0.0)
+    return cand, utility
+
+
+@helper
+def _bill_visits(
+    seekers: Seekers,
+    passes: Passes,
+    cells: Cells,
+    facilities: Facilities,
+    tables: YearTables,
+    annual_paid: np.ndarray,
+    by_tier: np.ndarray,
+) -> VisitClaims:
+    """The visits of the care passes as claims, each pass a billing batch, added to the day's records."""
+    seen, seen_at, ends = passes.seen, passes.seen_at, passes.pass_ends
+    n_sev, n_tiers = cells.referral_outpatient.shape[1], by_tier.shape[1]
+    visit_components, m = tables.visit_components, seen.size
+    who, tier = np.empty(m, np.int64), np.empty(m, np.int64)
+    their_scheme, their_signed = np.empty(m, seekers.scheme.dtype), np.empty(m, np.bool_)
     first_left = np.empty(ends[0] if ends.size else 0)
-    components = np.empty((m, visit_components.shape[1]))
-    bill = np.empty(m)
+    components, bill = np.empty((m, visit_components.shape[1])), np.empty(m)
     for r in range(m):
         e = seen[r]
-        who[r] = resident[e]
-        their_scheme[r], their_signed[r] = patient_scheme[e], patient_signed[e]
+        who[r] = seekers.resident[e]
+        their_scheme[r], their_signed[r] = seekers.scheme[e], seekers.signed[e]
         if r < first_left.size:  # the first pass sees each episode at most once
-            first_left[r] = start_line_left[e]
-        tier[r] = facility_tier[seen_at[r]]
-        visit = (seen_at[r] * n_sev + severity[e]) * 2 + kind[e]
+            first_left[r] = seekers.start_line_left[e]
+        tier[r] = facilities.tier[seen_at[r]]
+        visit = (seen_at[r] * n_sev + seekers.severity[e]) * 2 + seekers.kind[e]
         for c in range(visit_components.shape[1]):  # element by element: a row slice costs a view per visit
             components[r, c] = visit_components[visit, c]
-        bill[r] = visit_bills[visit]
+        bill[r] = tables.visit_bills[visit]
+    claims = insurance.OutpatientClaims(
+        bill, who, tier, passes.seen_referred, their_scheme, their_signed, np.zeros(m, np.bool_)
+    )
     fund, oop = _claims_loop(
-        bill, who, tier, seen_referred, their_scheme, their_signed, rates, start_line, cap, np.zeros(m, np.bool_),
-        ends, start_line_paid, fund_paid, first_left,
+        claims, tables.outpatient_rates, tables.outpatient_start_line, tables.outpatient_cap, ends,
+        annual_paid[:, 0], annual_paid[:, 1], first_left,
     )  # fmt: skip
+    # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
+    # primary care is already paid per head, so the facility is not paid it again per visit.
     capitated = np.zeros(m, np.bool_)
-    if capitation:
+    if tables.capitation:
         for r in range(m):
             capitated[r] = is_capitated(
-                their_signed[r], tier[r], facility_consortium[seen_at[r]], cell_consortium[cell[seen[r]]]
+                their_signed[r], tier[r], facilities.consortium[seen_at[r]], cells.consortium[seekers.cell[seen[r]]]
             )
             if capitated[r]:
                 fund[r] = 0.0
-    counts[:] = 0
-    sums = np.zeros(n_tiers)
+    counts, waits = np.zeros(n_tiers, np.int64), np.zeros(n_tiers)
     for r in range(m):
         counts[tier[r]] += 1
-        sums[tier[r]] += waited[r]
+        waits[tier[r]] += passes.seen_wait[r]
     for t in range(n_tiers):
-        by_tier[rows[1], t] += counts[t]
+        by_tier[_VISITS, t] += counts[t]
     bounds = np.zeros(ends.size + 1, np.int64)
     bounds[1:] = ends
-    metrics.add_batches_loop(tier, bill.reshape(m, 1), bounds, by_tier, rows[2:3])
-    new_backlog = np.empty(n_fac)
-    for f in range(n_fac):
-        new_backlog[f] = max(0.0, queued[f] - capacity[f])
+    metrics.add_batches_loop(tier, bill.reshape(m, 1), bounds, by_tier, RECORD_ROWS[2:3])
     for t in range(n_tiers):
-        by_tier[rows[3], t] += sums[t]
-        by_tier[rows[4], t] += counts[t]
-    new_expected_wait = _learn_waits_loop(expected_wait, seen_at, waited, np.zeros(m, np.int64), memory_days)
-    # Treated episodes that need a bed ask for one where treated, or where that facility refers
-    # them up to (see the twin); requests keep the order of the seen rows.
-    a_idx = np.empty(m, np.int64)
-    ward = np.empty(m, np.int64)
-    request_referred = np.empty(m, np.bool_)
-    request_from_primary = np.empty(m, np.bool_)
-    n_req = 0
-    treated_outpatient = 0
-    referrals_up = 0
+        by_tier[_VISIT_WAIT_DAYS, t] += waits[t]
+        by_tier[_VISIT_WAITS, t] += counts[t]
+    return VisitClaims(seen_at, tier, components, bill, fund, oop, capitated, ends)
+
+
+@helper
+def _bed_requests(
+    seekers: Seekers, passes: Passes, cells: Cells, facilities: Facilities, tables: YearTables, flows: np.ndarray
+) -> tuple[BedRequests, int, int]:
+    """Treated episodes that need a bed ask where treated or where that facility refers them up.
+
+    Returns:
+        The requests, in the order of the seen rows; the episodes treated as outpatients; and those
+        referred up (untreated, or treated where they cannot be admitted).
+    """
+    seen, seen_at, treated, severity = passes.seen, passes.seen_at, passes.treated, seekers.severity
+    facility_tier, m = facilities.tier, seen.size
+    episode, ward = np.empty(m, np.int64), np.empty(m, np.int64)
+    referred, from_primary = np.empty(m, np.bool_), np.empty(m, np.bool_)
+    n_req = treated_outpatient = referrals_up = 0
     for r in range(m):
         if not treated[r]:
             continue
         e, f = seen[r], seen_at[r]
-        discretion = admission_propensity[f] if severity[e] == 1 else 1.0
-        if not admission_draw[e] < admission_probability[severity[e]] * discretion:
+        discretion = facilities.admission_propensity[f] if severity[e] == 1 else 1.0
+        if not seekers.admission_draw[e] < tables.admission_probability[severity[e]] * discretion:
             treated_outpatient += 1
             continue
-        can_admit = inpatient_capability[f] >= severity[e]
-        a_idx[n_req] = e
-        ward[n_req] = f if can_admit else referral_inpatient[cell[e], severity[e]]
-        request_referred[n_req] = referred[e] or not can_admit
-        request_from_primary[n_req] = from_primary[e] if can_admit else is_primary(facility_tier[f])
+        can_admit = facilities.inpatient_capability[f] >= severity[e]
+        episode[n_req] = e
+        ward[n_req] = f if can_admit else cells.referral_inpatient[seekers.cell[e], severity[e]]
+        referred[n_req] = passes.referred[e] or not can_admit
+        from_primary[n_req] = passes.from_primary[e] if can_admit else is_primary(facility_tier[f])
         if not can_admit:
             referrals_up += 1
             if ward[n_req] >= 0:  # a request with nowhere to go is recorded unmet at admission
@@ -1075,44 +787,66 @@ def _outpatient_day(
     for r in range(m):
         if not treated[r]:
             referrals_up += 1
-            flows[facility_tier[seen_at[r]], facility_tier[up_target[r]]] += 1
-    counts = np.array([unmet, treated_outpatient, referrals_up], dtype=np.int64)
-    return (
-        new_backlog, new_expected_wait, seen_at, tier, components, bill, fund, oop, capitated, ends,
-        a_idx[:n_req], ward[:n_req], request_referred[:n_req], request_from_primary[:n_req], counts,
-    )  # fmt: skip
+            flows[facility_tier[seen_at[r]], facility_tier[passes.up_target[r]]] += 1
+    requests = BedRequests(episode[:n_req], ward[:n_req], referred[:n_req], from_primary[:n_req])
+    return requests, treated_outpatient, referrals_up
 
 
-_DAY_ARGUMENTS = tuple(inspect.signature(_outpatient_day_numpy).parameters)
-_DAY_ARGUMENT_NAMES = frozenset(_DAY_ARGUMENTS)
-
-
-def outpatient_day(**arrays: object) -> tuple:
+@kernel
+def outpatient_day(
+    seekers: Seekers,
+    terms: choice.CandidateTerms,
+    cells: Cells,
+    facilities: Facilities,
+    tables: YearTables,
+    annual_paid: np.ndarray,
+    totals: DayTotals,
+) -> OutpatientDay:
     """A day's outpatient care in one call: choice, care passes, billing, waits and bed requests.
 
     The steps of `CareModel._seek_care` after the expected costs (ODD step 3): utilities with the
     taste shocks (`choice`), the managed follow-up pull, the care passes (`outpatient_passes`), each
     pass's visits billed as a batch (`insurance.settle_outpatient_batches`; capitated visits' fund
-    share zeroed), the day's by-tier records and referral flows (added in place to the `by_tier`
-    rows `rows` = `RECORD_ROWS` and to `flows`), the backlog after the day, expected waits learned
-    (`learn_waits`), and the treated episodes that need a bed (`illness.needs_admission`) as
-    requests where treated or where that facility refers them up.
+    share zeroed), the day's by-tier records and referral flows (added in place to `totals`), the
+    backlog after the day, expected waits learned (`learn_waits`), and the treated episodes that
+    need a bed (`illness.needs_admission`) as requests where treated or where that facility refers
+    them up.
 
     Args:
-        **arrays: Every argument of `_outpatient_day_numpy`, by name. Arrays of length n are
-            per episode: `patient_scheme`, `patient_signed` and `start_line_left` are the
-            residents' as `insurance.expected_costs` read them, so the claims need not read the
-            city-sized arrays again. `start_line_paid`, `fund_paid`, `by_tier` and `flows` are
-            updated in place.
-
-    Returns:
-        (backlog, expected_wait, then the claims — facility, tier, components, bill, fund,
-        out-of-pocket, capitated, batch ends —, then the requests — episode index, ward, referred,
-        from primary care —, and counts [unmet, treated as outpatients, referred up]).
-
-    Raises:
-        TypeError: An argument is missing or unknown.
+        seekers: Today's episodes.
+        terms: This year's candidate utility terms.
+        cells: Each cell's candidates and referral targets.
+        facilities: The facilities (read; the backlog and waits after the day are returned).
+        tables: This year's tables.
+        annual_paid: (residents, 3) the residents' annual accounts (outpatient columns updated in place).
+        totals: The day's sums, added to in place.
     """
-    if arrays.keys() != _DAY_ARGUMENT_NAMES:
-        raise TypeError(f"outpatient_day arguments differ from {_DAY_ARGUMENTS}: {sorted(arrays)}")
-    return _outpatient_day(*map(arrays.__getitem__, _DAY_ARGUMENTS))
+    cell, severity = seekers.cell, seekers.severity
+    n, n_fac, n_tiers = cell.size, facilities.tier.size, totals.by_tier.shape[1]
+    cand, utility = _utilities_today(seekers, terms, cells, facilities, tables)
+    referral_up, lead = np.empty(n, np.int64), np.empty(n, np.int64)
+    for i in range(n):
+        referral_up[i] = cells.referral_outpatient[cell[i], severity[i]]
+        lead[i] = cells.lead[cell[i]]
+    primary_facility = np.empty(n_fac, np.bool_)
+    for f in range(n_fac):
+        primary_facility[f] = is_primary(facilities.tier[f])
+    passes = _passes_loop(
+        utility, cand, severity, referral_up, lead, seekers.eligible, facilities, primary_facility,
+        tables.max_queue_days, tables.priority, tables.max_care_passes,
+    )  # fmt: skip
+    first_contacts = np.zeros(n_tiers, np.int64)
+    for i in range(n):
+        first_contacts[cells.candidate_tier[cell[i], passes.first[i]]] += 1
+    for t in range(n_tiers):
+        totals.by_tier[_FIRST_CONTACTS, t] += first_contacts[t]
+    claims = _bill_visits(seekers, passes, cells, facilities, tables, annual_paid, totals.by_tier)
+    backlog = np.empty(n_fac)
+    for f in range(n_fac):
+        backlog[f] = max(0.0, passes.queued[f] - facilities.outpatient_capacity[f])
+    expected_wait = _learn_waits_loop(
+        facilities.expected_wait, passes.seen_at, passes.seen_wait, np.zeros(passes.seen.size, np.int64),
+        tables.wait_memory_days,
+    )  # fmt: skip
+    requests, treated_outpatient, referrals_up = _bed_requests(seekers, passes, cells, facilities, tables, totals.flows)
+    return OutpatientDay(backlog, expected_wait, claims, requests, passes.unmet, treated_outpatient, referrals_up)

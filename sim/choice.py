@@ -19,7 +19,7 @@ of travel (the DCE evidence below), while for a stay costing thousands each extr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,8 +30,7 @@ from sim.parameters.illness import SEVERITIES
 from sim.rules import is_primary
 
 
-@dataclass
-class CandidateTerms:
+class CandidateTerms(NamedTuple):
     """The parts of every candidate's utility that change at most once a year, per home cell.
 
     Attributes:
@@ -40,6 +39,7 @@ class CandidateTerms:
         incapable: (cells × severities, K) penalty where the candidate cannot treat the severity.
         primary: (cells, K) the candidate is primary care.
         available: (cells, K) the candidate exists.
+        own_consortium: (cells, K) the candidate is in the cell's home consortium (the signed pull's).
     """
 
     attraction: np.ndarray
@@ -47,6 +47,23 @@ class CandidateTerms:
     incapable: np.ndarray
     primary: np.ndarray
     available: np.ndarray
+    own_consortium: np.ndarray
+
+
+class EpisodeTerms(NamedTuple):
+    """The patient-specific inputs of the utilities besides the costs (`episode_terms`).
+
+    Attributes:
+        cost: Coefficient of `log_cost`.
+        wait: Coefficient of the expected wait, per day.
+        trust_term: (n,) trust in primary care, as a utility of primary candidates.
+        signed_pull: (n,) pull of a signed patient's own consortium's primary care.
+    """
+
+    cost: float
+    wait: float
+    trust_term: np.ndarray
+    signed_pull: np.ndarray
 
 
 def candidate_terms(
@@ -57,6 +74,7 @@ def candidate_terms(
     capability: np.ndarray,
     hours: np.ndarray,
     available: np.ndarray,
+    own_consortium: np.ndarray,
 ) -> CandidateTerms:
     """Utility terms of each cell's candidates that do not depend on the day or the patient.
 
@@ -67,6 +85,7 @@ def candidate_terms(
         capability: (cells, K) highest severity each candidate treats.
         hours: (cells, K) travel time.
         available: (cells, K) the candidate exists.
+        own_consortium: (cells, K) the candidate is in the cell's home consortium.
     """
     n_sev = len(SEVERITIES)
     severity = np.arange(n_sev)[None, :, None]
@@ -81,6 +100,7 @@ def candidate_terms(
         incapable=incapable.reshape(-1, k),
         primary=is_primary(tier),
         available=available,
+        own_consortium=own_consortium,
     )
 
 
@@ -97,7 +117,6 @@ def utilities(
     admission_probability: np.ndarray,
     trust: np.ndarray,
     signed: np.ndarray,
-    own_consortium: np.ndarray,
     shocks: np.ndarray,
 ) -> np.ndarray:
     """Utility of every candidate, taste shock included (−inf where unavailable).
@@ -115,31 +134,21 @@ def utilities(
             candidate is its outpatient wait plus this times its bed wait.
         trust: (n,) trust in primary care.
         signed: (n,) signed with a family doctor.
-        own_consortium: (cells, K) the candidate is in the cell's home consortium.
         shocks: (n, K) taste shocks (`taste_shocks`), added last.
 
     Returns:
         (n, K) utilities.
     """
-    cost, wait, trust_term, signed_pull = episode_terms(params, trust, signed)
     return _episode_utilities(
-        terms.attraction,
-        terms.travel,
-        terms.incapable,
-        terms.primary,
-        terms.available,
-        own_consortium,
+        terms,
         cell,
         severity,
         candidates,
-        cost,
         log_cost,
-        wait,
         facility_wait,
         admission_wait,
         admission_probability,
-        trust_term,
-        signed_pull,
+        episode_terms(params, trust, signed),
         shocks,
     )
 
@@ -153,9 +162,7 @@ def log_cost(oop: np.ndarray) -> np.ndarray:
     return np.log1p(oop / 100.0)
 
 
-def episode_terms(
-    params: ChoiceParams, trust: np.ndarray, signed: np.ndarray
-) -> tuple[float, float, np.ndarray, np.ndarray]:
+def episode_terms(params: ChoiceParams, trust: np.ndarray, signed: np.ndarray) -> EpisodeTerms:
     """The patient-specific inputs of the utilities kernel besides the costs (`log_cost`).
 
     Args:
@@ -163,10 +170,8 @@ def episode_terms(
         trust: (n,) trust in primary care.
         signed: (n,) signed with a family doctor.
 
-    Returns:
-        (cost coefficient, wait coefficient, trust term, signed pull).
     """
-    return (
+    return EpisodeTerms(
         float(params.cost),
         float(params.wait),
         params.trust * (trust - 0.5),
@@ -174,60 +179,22 @@ def episode_terms(
     )
 
 
-def _episode_utilities_numpy(
-    attraction: np.ndarray,
-    travel: np.ndarray,
-    incapable: np.ndarray,
-    primary: np.ndarray,
-    available: np.ndarray,
-    own_consortium: np.ndarray,
-    cell: np.ndarray,
-    severity: np.ndarray,
-    candidates: np.ndarray,
-    cost: float,
-    log_cost: np.ndarray,
-    wait: float,
-    facility_wait: np.ndarray,
-    admission_wait: np.ndarray,
-    admission_probability: np.ndarray,
-    trust_term: np.ndarray,
-    signed_pull: np.ndarray,
-    shocks: np.ndarray,
-) -> np.ndarray:
-    by_severity = cell * len(SEVERITIES) + severity
-    on_primary = primary.take(cell, axis=0)
-    safe = np.maximum(candidates, 0)
-    u = attraction.take(by_severity, axis=0)
-    u += cost * log_cost
-    u += travel.take(cell, axis=0)
-    u += wait * (facility_wait[safe] + admission_probability[:, None] * admission_wait[safe])
-    u += incapable.take(by_severity, axis=0)
-    u += trust_term[:, None] * on_primary
-    u += signed_pull[:, None] * (on_primary & own_consortium.take(cell, axis=0))
-    return np.where(available.take(cell, axis=0), u, -np.inf) + shocks
-
-
-@kernel(_episode_utilities_numpy)
+@kernel
 def _episode_utilities(
-    attraction: np.ndarray,
-    travel: np.ndarray,
-    incapable: np.ndarray,
-    primary: np.ndarray,
-    available: np.ndarray,
-    own_consortium: np.ndarray,
+    terms: CandidateTerms,
     cell: np.ndarray,
     severity: np.ndarray,
     candidates: np.ndarray,
-    cost: float,
     log_cost: np.ndarray,
-    wait: float,
     facility_wait: np.ndarray,
     admission_wait: np.ndarray,
     admission_probability: np.ndarray,
-    trust_term: np.ndarray,
-    signed_pull: np.ndarray,
+    episode: EpisodeTerms,
     shocks: np.ndarray,
 ) -> np.ndarray:
+    """(n, K) utilities of the episodes' candidates, taste shocks added last (`utilities`)."""
+    attraction, travel, incapable, primary, available, own_consortium = terms
+    cost, wait, trust_term, signed_pull = episode
     n, k = log_cost.shape
     u = np.empty((n, k))
     n_sev = attraction.shape[0] // travel.shape[0]

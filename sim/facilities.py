@@ -9,7 +9,6 @@ facility's at once.
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,13 +16,13 @@ import numpy as np
 from sim import metrics, payment
 from sim.accel import helper, kernel
 from sim.agents import Agent
-from sim.arrays import row_sums
 from sim.levers import ProviderResponse
 from sim.parameters.care import CareParams
 from sim.parameters.prices import COMPONENTS
 from sim.parameters.region import RegionParams
 from sim.params import TIERS
 from sim.region import Region
+from sim.state import Facilities
 
 if TYPE_CHECKING:
     from sim.model import CareModel
@@ -41,42 +40,10 @@ _REVENUE_ROWS = metrics.by_tier_rows(*(f"revenue_{c}" for c in COMPONENTS))
 """The day record's rows of booked revenue by component."""
 
 
-def _book_claims_numpy(
-    facility: np.ndarray,
-    tier: np.ndarray,
-    components: np.ndarray,
-    billed: np.ndarray,
-    fund: np.ndarray,
-    oop: np.ndarray,
-    fixed: np.ndarray,
-    bounds: np.ndarray,
-    ledger: np.ndarray,
-    scratch: np.ndarray,
-    by_tier: np.ndarray,
-    rows: np.ndarray,
-) -> np.ndarray:
-    booked, sums = payment._paid_components_numpy(components, billed, fund, oop, bounds)
-    booked_billed = row_sums(booked)
-    amounts = np.empty((facility.size, ledger.shape[1]))
-    amounts[:, : len(COMPONENTS)] = booked
-    amounts[:, len(COMPONENTS) :] = np.stack(
-        [fund, oop, np.where(fixed, 0.0, booked_billed), np.where(fixed, booked_billed, 0.0), fund], axis=1
-    )
-    n, m = ledger.shape
-    key = ((facility * m)[:, None] + np.arange(m)).ravel()
-    flat = amounts.ravel()
-    for begin, end in itertools.pairwise(bounds):
-        if begin < end:  # an empty batch books nothing
-            part = slice(begin * m, end * m)
-            ledger += np.bincount(key[part], weights=flat[part], minlength=n * m).reshape(n, m)
-    metrics._add_batches_numpy(tier, booked, bounds, by_tier, rows)
-    return sums
-
-
 _paid_components_loop = helper(payment._paid_components.loop)
 
 
-@kernel(_book_claims_numpy)
+@kernel
 def _book_claims(
     facility: np.ndarray,
     tier: np.ndarray,
@@ -221,6 +188,24 @@ class FacilityState:
 
     def __len__(self) -> int:
         return int(self.tier.size)
+
+    def arrays(self) -> Facilities:
+        """The attributes the day's phases read and write, as the record kernels take (the arrays, not copies)."""
+        return Facilities(
+            tier=self.tier,
+            consortium=self.consortium,
+            district=self.district,
+            outpatient_capacity=self.outpatient_capacity,
+            outpatient_capability=self.outpatient_capability,
+            inpatient_capability=self.inpatient_capability,
+            intensity=self.intensity,
+            admission_propensity=self.admission_propensity,
+            down_referral_willingness=self.down_referral_willingness,
+            component_volume=self.component_volume,
+            backlog=self.backlog,
+            expected_wait=self.expected_wait,
+            expected_admission_wait=self.expected_admission_wait,
+        )
 
     def _add(self, array: np.ndarray, facility: np.ndarray, amount: np.ndarray) -> None:
         array += np.bincount(facility, weights=amount, minlength=len(self))

@@ -181,25 +181,7 @@ def poisson_events(
     return events[0][:n], events[1][:n], events[2][:n]
 
 
-def _start_numpy(
-    word: np.uint64,
-    residents: np.ndarray,
-    rate: np.ndarray,
-    who: np.ndarray,
-    t: np.ndarray,
-    active_rate: np.ndarray,
-    hashed: np.ndarray,
-    units: np.ndarray,
-) -> int:
-    active = rate > 0
-    m = int(np.count_nonzero(active))
-    who[:m], t[:m], active_rate[:m] = residents[active], 0.0, rate[active]
-    hashed[:m] = rng.bits_after(word, who[:m])
-    units[:m] = rng.uniform_open_after(hashed[:m], 0)
-    return m
-
-
-@kernel(_start_numpy)
+@kernel
 def _start(
     word: np.uint64,
     residents: np.ndarray,
@@ -229,32 +211,7 @@ def _start(
     return m
 
 
-def _advance_numpy(
-    who: np.ndarray,
-    t: np.ndarray,
-    rate: np.ndarray,
-    hashed: np.ndarray,
-    units: np.ndarray,
-    size: int,
-    k: int,
-    out_r: np.ndarray,
-    out_d: np.ndarray,
-    out_k: np.ndarray,
-    n: int,
-) -> tuple[int, int]:
-    t[:size] += np.negative(units[:size]) / rate[:size] * DAYS_PER_YEAR
-    within = t[:size] < DAYS_PER_YEAR
-    m = int(np.count_nonzero(within))
-    for a in (who, t, rate, hashed):
-        a[:m] = a[:size][within]
-    out_r[n : n + m] = who[:m]
-    out_d[n : n + m] = t[:m].astype(np.int16)
-    out_k[n : n + m] = k
-    units[:m] = rng.uniform_open_after(hashed[:m], k + 1)
-    return m, n + m
-
-
-@kernel(_advance_numpy)
+@kernel
 def _advance(
     who: np.ndarray,
     t: np.ndarray,
@@ -412,23 +369,7 @@ def thin(year: UnthinnedYear, keep: np.ndarray | None, buffers: Buffers) -> tupl
     return YearEpisodes(*fields, start, every.admission_word), kept
 
 
-def _thin_numpy(
-    keep_draw: np.ndarray,
-    keep: np.ndarray,
-    resident: np.ndarray,
-    kind: np.ndarray,
-    severity: np.ndarray,
-    key: np.ndarray,
-    start: np.ndarray,
-    *out: np.ndarray,
-) -> tuple[int, np.ndarray]:
-    kept = np.flatnonzero(keep_draw < keep.take(resident))
-    for field, into in zip((resident, kind, severity, key, np.arange(resident.size)), out, strict=True):
-        field.take(kept, out=into[: kept.size])
-    return kept.size, np.searchsorted(kept, start)
-
-
-@kernel(_thin_numpy)
+@kernel
 def _thin(
     keep_draw: np.ndarray,
     keep: np.ndarray,
@@ -492,11 +433,7 @@ def _resident_words_of(seed: int, stream: str, year: int, n: int, buffers: Buffe
     return out
 
 
-def _resident_words_numpy(word: np.uint64, out: np.ndarray) -> None:
-    out[:] = rng.bits_after(word, np.arange(out.size))
-
-
-@kernel(_resident_words_numpy)
+@kernel
 def _resident_words(word: np.uint64, out: np.ndarray) -> None:
     """`out = rng.bits_after(word, residents)` of every resident (0, 1, …), without an array of their ids."""
     for r in range(out.size):
@@ -578,13 +515,7 @@ def _by_event_number(events: _Events) -> _Events:
     return events[0].take(order), events[1].take(order), events[2].take(order)
 
 
-def _admission_draws_numpy(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.ndarray:
-    draw = rng.uniform_after(word, key)
-    np.copyto(draw, 1.0, where=kind == FOLLOW_UP)
-    return draw
-
-
-@kernel(_admission_draws_numpy)
+@kernel
 def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Keyed uniform draws of episodes (`word` is the stream's); follow-up visits never need a bed."""
     draw = np.empty(key.size)
@@ -593,18 +524,7 @@ def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.n
     return draw
 
 
-def _by_day_numpy(
-    acute: _Events, follow_up: _Events, draws: _Draws, first_day: int, resident: np.ndarray, key: np.ndarray
-) -> np.ndarray:
-    r, d, kind, severity, k = _batch(acute, follow_up, draws, first_day)
-    order = np.argsort(d, kind="stable")
-    packed = np.where(kind == FOLLOW_UP, ~r, r | severity.astype(np.int32) << RESIDENT_BITS)
-    resident[: r.size] = packed.take(order)
-    k.take(order, out=key[: r.size])
-    return np.concatenate([[0], np.cumsum(np.bincount(d, minlength=DAYS_PER_YEAR))])
-
-
-@kernel(_by_day_numpy)
+@kernel
 def _by_day(
     acute: _Events, follow_up: _Events, draws: _Draws, first_day: int, resident: np.ndarray, key: np.ndarray
 ) -> np.ndarray:
@@ -655,23 +575,7 @@ def _by_day(
     return start
 
 
-def _sort_days_numpy(
-    start: np.ndarray, resident: np.ndarray, kind: np.ndarray, severity: np.ndarray, key: np.ndarray
-) -> int:
-    day = np.repeat(np.arange(DAYS_PER_YEAR, dtype=np.int16), np.diff(start))
-    arrival = _arrival(day, key)
-    order = np.argsort(arrival, kind="stable")
-    packed = resident.take(order)
-    key[:] = key.take(order)
-    follow_up = packed < 0
-    resident[:] = np.where(follow_up, ~packed, packed & ((1 << RESIDENT_BITS) - 1))
-    kind[:] = np.where(follow_up, FOLLOW_UP, ACUTE)
-    severity[:] = np.where(follow_up, 0, packed >> RESIDENT_BITS)
-    arrival = arrival.take(order)
-    return int(np.count_nonzero(arrival[1:] == arrival[:-1]))
-
-
-@kernel(_sort_days_numpy)
+@kernel
 def _sort_days(start: np.ndarray, resident: np.ndarray, kind: np.ndarray, severity: np.ndarray, key: np.ndarray) -> int:
     """Stable sort of `_by_day`'s episodes within each day by `_arrival` word, into the `YearEpisodes` fields.
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from sim.accel import helper, kernel
-from sim.arrays import stable_argsort, stable_order
+from sim.arrays import stable_order
 from sim.parameters.insurance import (
     InsuranceParams,
 )
@@ -114,30 +115,7 @@ def _within_resident_cumsum(values: np.ndarray, order: np.ndarray, starts: np.nd
     return inclusive, inclusive - values
 
 
-def _split_claims_numpy(
-    bill: np.ndarray,
-    resident: np.ndarray,
-    rate: np.ndarray,
-    start_line_left: np.ndarray,
-    per_claim_start_line: np.ndarray,
-    cap_left: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    order = stable_argsort(resident)
-    by_resident = resident[order]
-    starts = np.empty(by_resident.size, dtype=bool)
-    starts[:1] = True
-    np.not_equal(by_resident[1:], by_resident[:-1], out=starts[1:])
-    rest = bill if per_claim_start_line.size == 0 else bill - np.minimum(bill, per_claim_start_line)
-    cum_rest, prev_rest = _within_resident_cumsum(rest, order, starts)
-    annual = np.minimum(cum_rest, start_line_left) - np.minimum(prev_rest, start_line_left)
-    eligible = (rest - annual) * rate
-    cum_elig, prev_elig = _within_resident_cumsum(eligible, order, starts)
-    fund = np.minimum(cum_elig, cap_left) - np.minimum(prev_elig, cap_left)
-    fund = np.clip(fund, 0.0, eligible)
-    return fund, bill - fund, annual
-
-
-@kernel(_split_claims_numpy)
+@kernel
 def _split_claims(
     bill: np.ndarray,
     resident: np.ndarray,
@@ -193,41 +171,6 @@ def split_claims(
     return _split_claims(bill, resident, rate, start_line_left, per_claim, cap_left)
 
 
-def _outpatient_batches_numpy(
-    bill: np.ndarray,
-    resident: np.ndarray,
-    tier: np.ndarray,
-    referred: np.ndarray,
-    scheme: np.ndarray,
-    signed: np.ndarray,
-    rates: np.ndarray,
-    scheme_start_line: np.ndarray,
-    scheme_cap: np.ndarray,
-    waive_start_line: np.ndarray,
-    ends: np.ndarray,
-    start_line_paid: np.ndarray,
-    fund_paid: np.ndarray,
-    first_start_left: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    rate = claim_rates(rates, scheme, tier, referred, signed)
-    start_line, cap = scheme_start_line[scheme], scheme_cap[scheme]
-    fund, oop = np.empty(bill.size), np.empty(bill.size)
-    begin = 0
-    for end in ends:
-        part, who = slice(begin, end), resident[begin:end]
-        if begin == 0 and first_start_left.size:
-            start_left = first_start_left[part]
-        else:
-            start_left = np.maximum(0.0, start_line[part] - start_line_paid[who])
-        start_left = np.where(waive_start_line[part], 0.0, start_left)
-        cap_left = np.maximum(0.0, cap[part] - fund_paid[who])
-        fund[part], oop[part], used = split_claims(bill[part], who, rate[part], start_left, None, cap_left)
-        np.add.at(start_line_paid, who, used)
-        np.add.at(fund_paid, who, fund[part])
-        begin = end
-    return fund, oop
-
-
 @helper
 def _within_resident_running(
     values: np.ndarray, resident: np.ndarray, order: np.ndarray, cum: np.ndarray, prev: np.ndarray
@@ -248,18 +191,34 @@ def _within_resident_running(
         prev[i] = cum[i] - values[i]
 
 
-@kernel(_outpatient_batches_numpy)
+class OutpatientClaims(NamedTuple):
+    """Outpatient claims (struct of arrays), in batch order.
+
+    Attributes:
+        bill: Amount billed per claim (yuan).
+        resident: Resident of each claim.
+        tier: Tier of the facility of each claim.
+        referred: The visit was referred (no cut for unreferred hospital care).
+        scheme: Insurance scheme of each claim's resident.
+        signed: Family-doctor signing of each claim's resident.
+        waive_start_line: Claims charged no start-line.
+    """
+
+    bill: np.ndarray
+    resident: np.ndarray
+    tier: np.ndarray
+    referred: np.ndarray
+    scheme: np.ndarray
+    signed: np.ndarray
+    waive_start_line: np.ndarray
+
+
+@kernel
 def _outpatient_batches(
-    bill: np.ndarray,
-    resident: np.ndarray,
-    tier: np.ndarray,
-    referred: np.ndarray,
-    scheme: np.ndarray,
-    signed: np.ndarray,
+    claims: OutpatientClaims,
     rates: np.ndarray,
     scheme_start_line: np.ndarray,
     scheme_cap: np.ndarray,
-    waive_start_line: np.ndarray,
     ends: np.ndarray,
     start_line_paid: np.ndarray,
     fund_paid: np.ndarray,
@@ -270,6 +229,7 @@ def _outpatient_batches(
     `first_start_left`, per claim of the first batch: the start-line its resident had left,
     max(0, start-line − paid), as the caller read it; empty: read from `start_line_paid` here.
     """
+    bill, resident, tier, referred, scheme, signed, waive_start_line = claims
     n = bill.size
     rate, start_line, cap = np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
@@ -306,17 +266,11 @@ def _outpatient_batches(
 
 
 def settle_outpatient_batches(
-    bill: np.ndarray,
-    resident: np.ndarray,
-    tier: np.ndarray,
-    referred: np.ndarray,
+    claims: OutpatientClaims,
     *,
-    scheme: np.ndarray,
-    signed: np.ndarray,
     rates: np.ndarray,
     start_line: np.ndarray,
     cap: np.ndarray,
-    waive_start_line: np.ndarray,
     ends: np.ndarray,
     start_line_paid: np.ndarray,
     fund_paid: np.ndarray,
@@ -326,16 +280,10 @@ def settle_outpatient_batches(
     Each batch sees the start-line and cap its residents have left after the batches before it.
 
     Args:
-        bill: Amount billed per claim (yuan).
-        resident: Resident of each claim.
-        tier: Tier of the facility of each claim.
-        referred: The visit was referred (no cut for unreferred hospital care).
-        scheme: Insurance scheme of each claim's resident.
-        signed: Family-doctor signing of each claim's resident.
+        claims: The claims, in batch order.
         rates: Outpatient reimbursement rates (`claim_rate_table`).
         start_line: Annual outpatient start-line (起付线) of each scheme.
         cap: Annual outpatient fund cap of each scheme.
-        waive_start_line: Claims charged no start-line.
         ends: Where each batch ends.
         start_line_paid: Per resident, start-line paid so far this year (updated in place).
         fund_paid: Per resident, paid by the fund so far this year (updated in place).
@@ -345,10 +293,7 @@ def settle_outpatient_batches(
     """
     # No start-line left given for the first batch: it is read from `start_line_paid`. (The day's
     # outpatient kernel gives it: `ExpectedCosts.start_line_left`, the same value, read once.)
-    return _outpatient_batches(
-        bill, resident, tier, referred, scheme, signed, rates, start_line, cap, waive_start_line, ends,
-        start_line_paid, fund_paid, np.zeros(0),
-    )  # fmt: skip
+    return _outpatient_batches(claims, rates, start_line, cap, ends, start_line_paid, fund_paid, np.zeros(0))
 
 
 COST_TABLE_PARTS = ("visit", "start_line_unmet", "start_line_met", "rate", "stay")
@@ -397,20 +342,7 @@ def cost_table_rows(
     return table
 
 
-def _cost_table_parts_numpy(
-    visit: np.ndarray,
-    rate: np.ndarray,
-    stay: np.ndarray,
-    visit_key: np.ndarray,
-    stay_key: np.ndarray,
-    table: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    v, r, s = visit[visit_key], rate[visit_key], stay[stay_key]
-    table[:, _VISIT], table[:, _RATE], table[:, _STAY] = v, r, s
-    return out_of_pocket(v, r, s, np.inf), out_of_pocket(v, r, s, 0.0)
-
-
-@kernel(_cost_table_parts_numpy)
+@kernel
 def _cost_table_parts(
     visit: np.ndarray,
     rate: np.ndarray,
@@ -442,32 +374,7 @@ def home_codes(cell: np.ndarray, scheme: np.ndarray) -> np.ndarray:
     return cell.astype(np.int32) * 2 + scheme.astype(np.int32)
 
 
-def _expected_costs_numpy(
-    table: np.ndarray,
-    n_cases: int,
-    resident: np.ndarray,
-    severity: np.ndarray,
-    kind: np.ndarray,
-    home: np.ndarray,
-    signed: np.ndarray,
-    trust: np.ndarray,
-    start_line: np.ndarray,
-    start_line_paid: np.ndarray,
-) -> tuple[np.ndarray, ...]:
-    their_home, their_signed = home[resident], signed[resident]
-    cell, their_scheme = their_home >> 1, (their_home & 1).astype(np.int8)
-    row = cell * n_cases + ((severity * 2 + kind) * 2 + their_scheme) * 2 + their_signed
-    start_left = np.maximum(0.0, start_line[their_scheme] - start_line_paid[resident])[:, None]
-    rows = table.take(row, axis=0)
-    visit = rows[:, _VISIT]
-    unmet, met = start_left >= visit, start_left == 0.0
-    value = np.where(unmet, rows[:, _UNMET], np.where(met, rows[:, _MET], np.nan))
-    pending = np.flatnonzero(~(unmet | met))
-    oop = out_of_pocket(visit, rows[:, _RATE], rows[:, _STAY], start_left).ravel()[pending]
-    return value, pending, oop, cell, their_scheme, their_signed, trust[resident], start_left.ravel()
-
-
-@kernel(_expected_costs_numpy)
+@kernel
 def _expected_costs(
     table: np.ndarray,
     n_cases: int,

@@ -129,26 +129,14 @@ def by_tier_rows(*names: str) -> np.ndarray:
     return np.array([_BY_TIER_INDEX[name] for name in names], dtype=np.int64)
 
 
-def _add_batches_numpy(
-    tier: np.ndarray, weights: np.ndarray, bounds: np.ndarray, by_tier: np.ndarray, rows: np.ndarray
-) -> None:
-    totals = by_tier[rows].T.copy()
-    n, m = totals.shape
-    sizes = np.diff(bounds)
-    batch = np.repeat(np.arange(sizes.size), sizes)
-    key = (((batch * n + tier) * m)[:, None] + np.arange(m)).ravel()
-    sums = np.bincount(key, weights=weights.ravel(), minlength=sizes.size * n * m).reshape(-1, n, m)
-    # Running totals over the batches (a cumulative sum adds them one after the other).
-    by_tier[rows] = np.cumsum(np.concatenate([totals[None], sums]), axis=0)[-1].T
-
-
-@kernel(_add_batches_numpy)
+@kernel
 def _add_batches(
     tier: np.ndarray, weights: np.ndarray, bounds: np.ndarray, by_tier: np.ndarray, rows: np.ndarray
 ) -> None:
     """Add (n, len(rows)) weights by tier into the `rows` of a day's `by_tier`, each batch's sums first.
 
-    As `_add_batches_numpy` does; `add_batches_loop` is the loop for other kernels.
+    A batch is summed by tier before it is added (the sums a `bincount` per batch gives);
+    `add_batches_loop` is the loop for other kernels.
     """
     batch = np.zeros((by_tier.shape[1], rows.size))
     for b in range(bounds.size - 1):

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
@@ -67,6 +66,7 @@ from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
 from sim.rules import is_primary
+from sim.state import FREE_BED, Accounts, Cells, DayTotals, Requests, Reserves, Residents, Streams, Wards, YearTables
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -79,8 +79,6 @@ TRANSFER_AFTER_DAYS = 2
 SHOCK_BLOCK_EPISODES = 1 << 16
 """Episodes whose taste shocks are drawn in one call: many days' at small scales, a few megabytes at most."""
 
-FREE_BED = np.iinfo(np.int64).min
-"""`_Wards.discharge_day` of a free bed: a day no stay ends on (warm-up stays end on negative days)."""
 """Days a patient who needs a higher tier spends in the first ward before the transfer (上转)."""
 
 _TIER_LEVEL = np.array(TIER_LEVEL)
@@ -216,12 +214,12 @@ class CareModel(mesa.Model):
         self.shared_draws: SharedDraws | None = None
         self._shared_year: SharedYear | None = None  # this year's shared draws, if any
         self._kept: np.ndarray | None = None  # the rows of the shared year this run's episodes are (None: all)
-        self.wards = _Wards.empty(self.facilities.beds)
+        self.wards = Wards.empty(self.facilities.beds)
         self._base_beds = self.facilities.beds.copy()
         self._base_outpatient_capacity = self.facilities.outpatient_capacity.copy()
         self._init_cells()
-        self._waiting = _Requests.empty()
-        self._transfers = _Requests.empty()
+        self._waiting = Requests.empty()
+        self._transfers = Requests.empty()
         n, n_consortia = len(self.population), self.region.consortium_lead.size
         # A resident's annual accounts side by side, then the home cell and scheme (`home_codes`) and
         # trust that the day's expected costs read with them: one 32-byte row per resident, so a
@@ -240,7 +238,14 @@ class CareModel(mesa.Model):
         self._case_price: np.ndarray | None = None
         self._today = DayRecord.empty()
         self._signed_count = 0  # set each year
-        self._requests = _Requests.empty()  # today's admission requests, from seek care to admit
+        self._requests = Requests.empty()  # today's admission requests, from seek care to admit
+        self._streams = Streams(
+            down_referral=rng.stream_key(seed, "care.down_referral"),
+            transfer_key=rng.stream_key(seed, "care.transfer_key"),
+            stay=rng.stream_key(seed, illness.STAY_STREAM),
+            transfer=rng.stream_key(seed, admission.TRANSFER_STREAM),
+        )
+        self._tables: YearTables | None = None  # set at each year start (`_tabulate_year`)
         self.phases = self.day_plan()
 
     # ------------------------------------------------------------------ set-up
@@ -288,6 +293,18 @@ class CareModel(mesa.Model):
         capable = f.inpatient_capability[safe][:, None, :] >= severity
         ward = np.where(capable, safe[:, None, :], self._referral_inpatient[:, severity[0, :, 0], None]) % len(f)
         self._stay_key = ((ward * len(SEVERITIES) + severity) * 2 + capable) * 4 + patient
+        self.cells = Cells(
+            candidates=cand,
+            travel_hours=r.cell_travel_hours,
+            candidate_tier=self._cand_tier,
+            candidate_preference=self._cand_preference,
+            own_consortium=self._cand_own_consortium,
+            referral_outpatient=self._referral_outpatient,
+            referral_inpatient=self._referral_inpatient,
+            lead=self._cell_lead,
+            consortium=self._cell_consortium,
+            district_is_county=r.district_is_county,
+        )
 
     # ------------------------------------------------------------------ public helpers
     def copy_under(self, scenario: Scenario) -> CareModel:
@@ -391,7 +408,7 @@ class CareModel(mesa.Model):
         self._requests = self._seek_care(self._todays_episodes(day_of_year), self._todays_shocks(day_of_year))
 
     def _admit_today(self) -> None:
-        requests, self._requests = self._requests, _Requests.empty()
+        requests, self._requests = self._requests, Requests.empty()
         self._admit(requests)
 
     # ------------------------------------------------------------------ 1. year start
@@ -450,6 +467,59 @@ class CareModel(mesa.Model):
         self._today.fund_income = income
         self._annual_paid[:] = 0.0
         self._draw_year()
+        self._tabulate_year()
+
+    def _tabulate_year(self) -> None:
+        """This year's prices, insurance rules and care parameters as the day's phases read them (`YearTables`)."""
+        s, policy, table = self.scenario, self.policy, self.insurance
+        prices, care_params, illness_params = s.prices, s.care, s.illness
+        self._tables = YearTables(
+            price_level=(1.0 + prices.price_inflation) ** self.year,
+            price_multiplier=policy.price_multiplier,
+            inpatient_price_per_day=prices.inpatient_price_per_day.as_array(),
+            severity_price_factor=prices.inpatient_severity_factor.as_array(),
+            drug_share_inpatient=prices.drug_share_inpatient.as_array(),
+            test_share_inpatient=prices.test_share_inpatient.as_array(),
+            case_price=self._case_price
+            if self._case_price is not None and policy.drg_factor is not None
+            else _NO_TABLE,
+            per_diem_rate=_NO_RATES if policy.per_diem_rate is None else policy.per_diem_rate,
+            visit_components=self._visit_components,
+            visit_bills=self._visit_bills,
+            tier_level=_TIER_LEVEL,
+            outpatient_rates=self._outpatient_rates,
+            outpatient_start_line=table.outpatient_start_line,
+            outpatient_cap=table.outpatient_cap,
+            inpatient_rates=self._inpatient_rates,
+            inpatient_start_line=table.inpatient_start_line,
+            inpatient_cap=table.inpatient_cap,
+            chain_start_line=bool(policy.cumulative_start_line),
+            waive_start_line=bool(policy.no_start_line_after_down_referral),
+            capitation=bool(policy.capitation_rate > 0),
+            admission_probability=illness_params.admission_probability.as_array(),
+            down_referral_probability=care_params.down_referral_probability.as_array(),
+            transfer_probability=care_params.transfer_probability.as_array(),
+            mean_stay=illness_params.length_of_stay.as_array(),
+            severity_stay_factor=illness_params.severity_stay_factor.as_array(),
+            managed_follow_up_pull=float(policy.managed_follow_up_pull),
+            priority=bool(policy.priority),
+            max_queue_days=float(care_params.max_queue_days),
+            max_care_passes=MAX_CARE_PASSES,
+            wait_memory_days=float(care_params.wait_memory_days),
+            reserve=bool(policy.reserved_share > 0),
+            reserved_signed_only=bool(policy.reserved_signed_only),
+            reserve_release_days=int(policy.reserved_release_days),
+            admission_wait_tolerance=float(care_params.admission_wait_tolerance_days),
+        )
+
+    def _totals(self) -> DayTotals:
+        """Today's sums the phases add to."""
+        return DayTotals(self._today.by_tier, self._today.flows)
+
+    def _residents(self) -> Residents:
+        """The residents' attributes the day's phases read."""
+        pop = self.population
+        return Residents(pop.cell, pop.district, pop.scheme, pop.signed, pop.hypertension, pop.diabetes)
 
     def _draw_year(self) -> None:
         """This year's episodes (common random numbers; disease management thins them) and their taste shocks."""
@@ -585,42 +655,25 @@ class CareModel(mesa.Model):
     # ------------------------------------------------------------------ 2. discharge
     def _discharge(self) -> None:
         """Stays ending today: billed, booked to the case mix, transferred up or ended, referred down (`discharge`)."""
-        w, f, pop, table, s, policy, t = (
-            self.wards, self.facilities, self.population, self.insurance, self.scenario, self.policy, self._today
+        t, policy = self._today, self.policy
+        day = discharge.discharges(
+            self.day, self.wards, self._residents(), self.facilities.arrays(), self.cells, self._tables,
+            Accounts(self._annual_paid, self._case_bills, self._case_counts), self._streams, self._totals(),
         )  # fmt: skip
-        prices = s.prices
-        stays, up, visits = discharge.discharges(
-            self.day, FREE_BED, w.discharge_day, w.facility, w.resident, w.severity, w.key, w.stay, w.intensity,
-            w.referred, w.transfer, w.chain_consortium, w.chain_paid,
-            f.tier, f.consortium, f.component_volume, f.down_referral_willingness, f.inpatient_capability,
-            pop.hypertension, pop.diabetes, pop.scheme, pop.signed, pop.cell,
-            self.region.cell_candidates, self._cand_tier, self._cand_preference, self._referral_inpatient,
-            self._cell_consortium,
-            prices.inpatient_price_per_day.as_array(), prices.inpatient_severity_factor.as_array(),
-            prices.drug_share_inpatient.as_array(), prices.test_share_inpatient.as_array(), policy.price_multiplier,
-            (1.0 + prices.price_inflation) ** self.year,
-            self._case_price if self._case_price is not None and policy.drg_factor is not None else _NO_TABLE,
-            _NO_RATES if policy.per_diem_rate is None else policy.per_diem_rate,
-            _TIER_LEVEL, table.inpatient_start_line, table.inpatient_cap, self._inpatient_rates,
-            policy.cumulative_start_line, self._case_bills, self._case_counts,
-            s.care.down_referral_probability.as_array(),
-            rng.stream_key(self.seed, "care.down_referral"), rng.stream_key(self.seed, "care.transfer_key"),
-            self._visit_components, self._visit_bills, self._outpatient_rates,
-            table.outpatient_start_line, table.outpatient_cap, policy.no_start_line_after_down_referral,
-            policy.capitation_rate > 0, self._annual_paid, t.by_tier, t.flows,
-        )  # fmt: skip
-        (facility, tier), components, (bill, fund, oop, start_line_paid), fixed = stays
-        if facility.size == 0:
+        stays = day.stays
+        if stays.facility.size == 0:
             return
-        self._settle(facility, tier, components, bill, fund, oop, fixed=fixed)
-        t.chain_start_line_paid += float(start_line_paid.sum())
-        (resident, target, severity, chain_consortium), key, from_primary, chain_paid = up
-        if resident.size:
-            self._ask_for_transfer(resident, target, severity, key, from_primary, chain_consortium, chain_paid)
-        (origin, centre, centre_tier), components, (bill, fund, oop), capitated = visits
+        self._settle(stays.facility, stays.tier, stays.components, stays.bill, stays.fund, stays.oop, fixed=stays.fixed)
+        t.chain_start_line_paid += float(stays.start_line_paid.sum())
+        if len(day.transfers):
+            self._ask_for_transfer(day.transfers)
+        origin, visits = day.down
         if origin.size:
             t.referrals_down += int(origin.size)
-            self._settle(centre, centre_tier, components, bill, fund, oop, fixed=capitated, bounds=[0, origin.size])
+            self._settle(
+                visits.facility, visits.tier, visits.components, visits.bill, visits.fund, visits.oop,
+                fixed=visits.capitated, bounds=[0, origin.size],
+            )  # fmt: skip
             if policy.down_referral_bonus > 0:
                 self._pay_lump_sum(origin, np.full(origin.size, policy.down_referral_bonus))
 
@@ -635,45 +688,30 @@ class CareModel(mesa.Model):
             self._cand_preference, f.inpatient_capability, self._referral_inpatient,
         )  # fmt: skip
         self._ask_for_transfer(
-            resident,
-            target,
-            severity,
-            rng.bits(self.seed, "care.transfer_key", w.key[slots]),
-            is_primary(f.tier[origin]),
-            f.consortium[origin],
-            w.chain_paid[slots] + start_line_paid,
+            Requests.new(
+                resident.size,
+                resident=resident,
+                facility=target,
+                severity=severity,
+                key=rng.bits(self.seed, "care.transfer_key", w.key[slots]),
+                since=np.full(resident.size, self.day, dtype=np.int64),
+                referred=np.ones(resident.size, dtype=bool),
+                from_primary=is_primary(f.tier[origin]),
+                chain_consortium=f.consortium[origin],
+                chain_paid=w.chain_paid[slots] + start_line_paid,
+            )
         )
         routed = target >= 0
         self._today.add_flow(f.tier[origin[routed]], f.tier[target[routed]])
 
-    def _ask_for_transfer(
-        self,
-        resident: np.ndarray,
-        target: np.ndarray,
-        severity: np.ndarray,
-        key: np.ndarray,
-        from_primary: np.ndarray,
-        chain_consortium: np.ndarray,
-        chain_paid: np.ndarray,
-    ) -> None:
+    def _ask_for_transfer(self, asked: Requests) -> None:
         """Queue transfers up (上转) for the day's admission step, with their chain's consortium and start-line paid."""
-        asked = _Requests(
-            resident=resident,
-            facility=target,
-            severity=severity,
-            key=key,
-            since=np.full(resident.size, self.day, dtype=np.int64),
-            referred=np.ones(resident.size, dtype=bool),
-            from_primary=from_primary,
-            chain_consortium=chain_consortium,
-            chain_paid=chain_paid,
-        )
-        self._transfers = _Requests.concat_all([self._transfers, asked]) if len(self._transfers) else asked
-        self._today.referrals_up += int(resident.size)
-        self._today.transfers_up += int(resident.size)
+        self._transfers = Requests.concat_all([self._transfers, asked]) if len(self._transfers) else asked
+        self._today.referrals_up += len(asked)
+        self._today.transfers_up += len(asked)
 
     # ------------------------------------------------------------------ 3. seek care
-    def _seek_care(self, eps: Episodes, shocks: tuple[np.ndarray, np.ndarray]) -> _Requests:
+    def _seek_care(self, eps: Episodes, shocks: tuple[np.ndarray, np.ndarray]) -> Requests:
         t = self._today
         n = len(eps)
         t.episodes = n
@@ -681,105 +719,55 @@ class CareModel(mesa.Model):
             self.facilities.backlog = care.end_of_day_backlog(
                 self.facilities.backlog, self.facilities.outpatient_capacity
             )
-            return _Requests.empty()
+            return Requests.empty()
         s, f = self.scenario, self.facilities
         resident = eps.resident
         severity = eps.severity.astype(np.int64)
         costs = self._expected_costs(resident, severity, eps.kind)
         cell, signed = costs.cell, costs.signed
-        cost, wait, trust_term, signed_pull = choice.episode_terms(s.choice, costs.trust, signed)
         terms = self._choice_terms
         assert terms is not None
         # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
         managed = (eps.kind == FOLLOW_UP) & signed
-        (
-            f.backlog,
-            f.expected_wait,
-            seen_at,
-            seen_tier,
-            components,
-            bill,
-            fund,
-            oop,
-            capitated,
-            ends,
-            request,
-            ward,
-            referred,
-            from_primary,
-            counts,
-        ) = care.outpatient_day(
-            attraction=terms.attraction,
-            travel=terms.travel,
-            incapable=terms.incapable,
-            primary=terms.primary,
-            available=terms.available,
-            own_consortium=self._cand_own_consortium,
-            cand_tier=self._cand_tier,
-            referral_outpatient=self._referral_outpatient,
-            referral_inpatient=self._referral_inpatient,
-            cell_lead=self._cell_lead,
-            cell_consortium=self._cell_consortium,
-            cell=cell,
+        seekers = care.Seekers(
             resident=resident,
+            cell=cell,
             severity=severity,
             kind=eps.kind,
-            cell_candidates=self.region.cell_candidates,
+            admission_draw=eps.admission_draw,
             eligible=signed if self.policy.reserved_signed_only else np.ones(n, dtype=bool),
             managed=managed,
-            admission_draw=eps.admission_draw,
-            cost=cost,
             log_cost=costs.cost,
-            wait=wait,
-            admission_probability=s.illness.admission_probability.as_array(),
-            trust_term=trust_term,
-            signed_pull=signed_pull,
+            terms=choice.episode_terms(s.choice, costs.trust, signed),
             shocks=shocks[0],
-            shock_rows=shocks[1],
-            managed_pull=float(self.policy.managed_follow_up_pull),
-            facility_tier=f.tier,
-            facility_consortium=f.consortium,
-            backlog=f.backlog,
-            capacity=f.outpatient_capacity,
-            expected_wait=f.expected_wait,
-            expected_admission_wait=f.expected_admission_wait,
-            outpatient_capability=f.outpatient_capability,
-            inpatient_capability=f.inpatient_capability,
-            admission_propensity=f.admission_propensity,
-            max_queue_days=float(s.care.max_queue_days),
-            memory_days=float(s.care.wait_memory_days),
-            priority=bool(self.policy.priority),
-            max_passes=MAX_CARE_PASSES,
-            visit_components=self._visit_components,
-            visit_bills=self._visit_bills,
-            patient_scheme=costs.scheme,
-            patient_signed=signed,
+            shock_row=shocks[1],
+            scheme=costs.scheme,
+            signed=signed,
             start_line_left=costs.start_line_left,
-            rates=self._outpatient_rates,
-            start_line=self.insurance.outpatient_start_line,
-            cap=self.insurance.outpatient_cap,
-            capitation=self.policy.capitation_rate > 0,
-            start_line_paid=self._op_start_line_paid,
-            fund_paid=self._op_fund_paid,
-            by_tier=t.by_tier,
-            rows=care.RECORD_ROWS,
-            flows=t.flows,
         )
+        day = care.outpatient_day(
+            seekers, terms, self.cells, f.arrays(), self._tables, self._annual_paid, self._totals()
+        )
+        f.backlog, f.expected_wait = day.backlog, day.expected_wait
+        claims = day.claims
         # Each care pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
-        self._settle(seen_at, seen_tier, components, bill, fund, oop, fixed=capitated, bounds=[0, *ends.tolist()])
-        t.unmet_outpatient += int(counts[0])
-        t.treated_outpatient += int(counts[1])
-        t.referrals_up += int(counts[2])
-        new = _Requests(
-            resident=resident[request],
-            facility=ward,
-            severity=severity[request],
-            key=eps.key[request],
-            since=np.full(request.size, self.day, dtype=np.int64),
-            referred=referred,
-            from_primary=from_primary,
-            chain_consortium=np.full(request.size, -1, dtype=np.int64),
-            chain_paid=np.zeros(request.size),
+        self._settle(
+            claims.facility, claims.tier, claims.components, claims.bill, claims.fund, claims.oop,
+            fixed=claims.capitated, bounds=[0, *claims.ends.tolist()],
+        )  # fmt: skip
+        t.unmet_outpatient += day.unmet
+        t.treated_outpatient += day.treated_outpatient
+        t.referrals_up += day.referrals_up
+        asked = day.requests
+        new = Requests.new(
+            asked.episode.size,
+            resident=resident[asked.episode],
+            facility=asked.facility,
+            severity=severity[asked.episode],
+            key=eps.key[asked.episode],
+            since=np.full(asked.episode.size, self.day, dtype=np.int64),
+            referred=asked.referred,
+            from_primary=asked.from_primary,
         )
         t.admission_requests = len(new)
         return new
@@ -818,6 +806,7 @@ class CareModel(mesa.Model):
             capability=f.outpatient_capability[safe],
             hours=self.region.cell_travel_hours,
             available=cand >= 0,
+            own_consortium=self._cand_own_consortium,
         )
         n_sev = len(SEVERITIES)
         facility = np.arange(len(f)).reshape(-1, 1, 1, 1, 1)
@@ -891,50 +880,18 @@ class CareModel(mesa.Model):
         return care.learn_waits(expected, facility, observed, group, self.scenario.care.wait_memory_days)
 
     # ------------------------------------------------------------------ 4. admit
-    def _admit(self, new: _Requests) -> None:
-        s, t, f, pop, policy = self.scenario, self._today, self.facilities, self.population, self.policy
+    def _admit(self, new: Requests) -> None:
+        s, t, f = self.scenario, self._today, self.facilities
         t.waiting_start = len(self._waiting)
         t.transfer_requests = len(self._transfers)
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free
         # beds not held for qualifying patients; then those who waited too long look elsewhere.
-        ward = _ward_arrays(self.wards)
         admitted = admission.admit(
-            _request_arrays(self._waiting),
-            _request_arrays(self._transfers),
-            _request_arrays(new),
-            day=self.day,
-            ward=ward,
-            free_bed=FREE_BED,
-            home_cell=pop.cell,
-            signed=pop.signed,
-            hypertension=pop.hypertension,
-            diabetes=pop.diabetes,
-            home_district=pop.district,
-            cell_lead=self._cell_lead,
-            signed_only=policy.reserved_signed_only,
-            reserve=policy.reserved_share > 0,
-            reserved=self._reserved,
-            idle_days=self._reserve_idle_days,
-            release_days=policy.reserved_release_days,
-            tolerance=s.care.admission_wait_tolerance_days,
-            candidates=self.region.cell_candidates,
-            hours=self.region.cell_travel_hours,
-            capability=f.inpatient_capability,
-            tier=f.tier,
-            intensity=f.intensity,
-            consortium=f.consortium,
-            district=f.district,
-            county_district=self.region.district_is_county,
-            transfer_probability=s.care.transfer_probability.as_array(),
-            mean_stay=s.illness.length_of_stay.as_array(),
-            stay_factor=s.illness.severity_stay_factor.as_array(),
-            seed=self.seed,
-            records=t.by_tier,
-            expected_wait=f.expected_admission_wait,
-            memory_days=s.care.wait_memory_days,
-        )
-        self._transfers = _Requests.empty()
-        self._waiting = _Requests(*admitted.waiting)  # `admission.REQUEST_FIELDS` order
+            self._waiting, self._transfers, new, self.day, self.wards, self._residents(), f.arrays(), self.cells,
+            self._tables, Reserves(self._reserved, self._reserve_idle_days), self._streams, self._totals(),
+        )  # fmt: skip
+        self._transfers = Requests.empty()
+        self._waiting = admitted.waiting
         t.waiting_end = len(self._waiting)
         t.unmet_inpatient += admitted.unmet
         t.chronic_admissions += admitted.chronic
@@ -946,10 +903,8 @@ class CareModel(mesa.Model):
             day=self.day,
             dispersion=s.illness.stay_dispersion,
             transfer_after=TRANSFER_AFTER_DAYS,
-            ward=ward,
-            free_bed=FREE_BED,
-            reserved=self._reserved,
-            idle_days=self._reserve_idle_days,
+            wards=self.wards,
+            reserves=Reserves(self._reserved, self._reserve_idle_days),
         )
 
     def _released(self) -> np.ndarray:
@@ -1029,119 +984,3 @@ class CareModel(mesa.Model):
             spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
             clawback = payment.budget_clawback(self._budget, spending, gb.surplus_kept, gb.overspend_borne)
         return payment.margins(f.fee_for_service_billed, f.fixed_billed, f.fund_claims, clawback[f.consortium])
-
-
-@dataclass
-class _Requests:
-    """Admission requests (struct of arrays), in priority order.
-
-    Attributes:
-        referred: Referred up by a facility (not the patient's own first choice).
-        from_primary: Referred up by primary care (村卫生室/卫生院/社区卫生服务中心).
-        chain_consortium: Consortium where the referral chain began (−1: not a transfer).
-        chain_paid: Inpatient start-line already paid along the chain (transfers).
-    """
-
-    resident: np.ndarray
-    facility: np.ndarray
-    severity: np.ndarray
-    key: np.ndarray
-    since: np.ndarray
-    referred: np.ndarray
-    from_primary: np.ndarray
-    chain_consortium: np.ndarray
-    chain_paid: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.resident.size)
-
-    def take(self, index: np.ndarray) -> _Requests:
-        return _Requests(**{name: getattr(self, name)[index] for name in _REQUEST_FIELDS})
-
-    @classmethod
-    def empty(cls) -> _Requests:
-        """No requests: one shared instance (request lists are replaced, never changed in place)."""
-        return _NO_REQUESTS
-
-    @classmethod
-    def concat_all(cls, parts: list[_Requests]) -> _Requests:
-        if not parts:
-            return cls.empty()
-        return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in _REQUEST_FIELDS})
-
-
-_REQUEST_FIELDS = tuple(f.name for f in fields(_Requests))
-_NO_REQUESTS = _Requests(
-    *(np.zeros(0, dtype) for dtype in (np.int64, np.int64, np.int64, np.uint64, np.int64, bool, bool, np.int64, float))
-)
-_request_arrays = operator.attrgetter(*admission.REQUEST_FIELDS)
-"""A request list's arrays as the admission kernels take them (`admission.REQUEST_FIELDS`)."""
-_ward_arrays = operator.attrgetter(*admission.WARD_FIELDS)
-"""The wards' arrays as the admission kernels take them (`admission.WARD_FIELDS`)."""
-
-
-@dataclass
-class _Wards:
-    """Every bed as a slot (struct of arrays), grouped by facility: occupancy can never exceed beds.
-
-    Attributes:
-        facility: Facility owning each slot (non-decreasing; `care.allocate_beds` relies on it).
-        discharge_day: Day the stay ends; `FREE_BED` for a free bed.
-        qualified: Occupied by a patient who qualified for a reserved bed.
-        transfer: The stay ends in a transfer up (上转) rather than a discharge.
-        chain_consortium, chain_paid: The referral chain the stay belongs to (start-line rules).
-    """
-
-    facility: np.ndarray
-    discharge_day: np.ndarray
-    resident: np.ndarray
-    severity: np.ndarray
-    key: np.ndarray
-    stay: np.ndarray
-    intensity: np.ndarray
-    qualified: np.ndarray
-    referred: np.ndarray
-    transfer: np.ndarray
-    chain_consortium: np.ndarray
-    chain_paid: np.ndarray
-
-    @classmethod
-    def empty(cls, beds: np.ndarray) -> _Wards:
-        n = int(beds.sum())
-        return cls(
-            facility=np.repeat(np.arange(beds.size), beds),
-            discharge_day=np.full(n, FREE_BED, dtype=np.int64),
-            resident=np.zeros(n, dtype=np.int64),
-            severity=np.zeros(n, dtype=np.int64),
-            key=np.zeros(n, dtype=np.uint64),
-            stay=np.zeros(n, dtype=np.int64),
-            intensity=np.ones(n),
-            qualified=np.zeros(n, dtype=bool),
-            referred=np.zeros(n, dtype=bool),
-            transfer=np.zeros(n, dtype=bool),
-            chain_consortium=np.full(n, -1, dtype=np.int64),
-            chain_paid=np.zeros(n),
-        )
-
-    def free_slots(self) -> np.ndarray:
-        """Indices of free beds, in slot order (so grouped by facility)."""
-        return np.flatnonzero(self.discharge_day == FREE_BED)
-
-    def occupied(self, n_facilities: int, *, qualified_only: bool = False) -> np.ndarray:
-        """Occupied beds per facility (only those of qualifying patients, if asked)."""
-        busy = self.discharge_day != FREE_BED
-        if qualified_only:
-            busy &= self.qualified
-        return np.bincount(self.facility[busy], minlength=n_facilities)
-
-    def resized(self, beds: np.ndarray) -> _Wards:
-        """The same patients in wards of new sizes (each facility's stays move to the front of its range)."""
-        grown = _Wards.empty(beds)
-        busy = np.flatnonzero(self.discharge_day != FREE_BED)
-        owner = self.facility[busy]
-        start = np.concatenate([[0], np.cumsum(beds)[:-1]])
-        target = start[owner] + care.rank_within(owner)
-        for f in fields(self):
-            if f.name != "facility":
-                getattr(grown, f.name)[target] = getattr(self, f.name)[busy]
-        return grown

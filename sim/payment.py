@@ -120,20 +120,7 @@ def priced_components(
     return parts * multiplier[None, :]
 
 
-def _paid_components_numpy(
-    components: np.ndarray, billed: np.ndarray, fund: np.ndarray, oop: np.ndarray, bounds: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    paid = fund + oop
-    scale = np.divide(paid, billed, out=np.ones_like(paid), where=billed > 0)
-    booked = components * scale[:, None]
-    sums = np.zeros((bounds.size - 1, 3))
-    for batch in range(bounds.size - 1):
-        part = slice(bounds[batch], bounds[batch + 1])
-        sums[batch] = fund[part].sum(), oop[part].sum(), booked[part].sum()
-    return booked, sums
-
-
-@kernel(_paid_components_numpy)
+@kernel
 def _paid_components(
     components: np.ndarray, billed: np.ndarray, fund: np.ndarray, oop: np.ndarray, bounds: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -110,11 +110,7 @@ def _band_lookup(age: np.ndarray, lo: np.ndarray, hi: np.ndarray, values: np.nda
     return values[band][age]
 
 
-def _categories_numpy(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
-    return np.searchsorted(cumulative, u, side="right")
-
-
-@kernel(_categories_numpy)
+@kernel
 def _categories(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     """`np.searchsorted(cumulative, u, side="right")` of uniform draws `u` in [0, 1).
 
@@ -274,24 +270,7 @@ def _quantile_tables(a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.nda
     return t_lo, inv_h, coef, bound
 
 
-def _beta_quantile_decide_numpy(
-    u: np.ndarray,
-    t_lower: np.ndarray,
-    t_upper: np.ndarray,
-    t_lo: np.ndarray,
-    inv_h: np.ndarray,
-    coef: np.ndarray,
-    bound: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    x, inside, half, k = _interpolate(u, t_lower, t_upper, t_lo, inv_h, coef)
-    delta = bound[half, k] + _TRUST_SCIPY_ERROR * x
-    lo, hi = x - delta, x + delta
-    # lo > 0: else −0.0 and +0.0 compare equal, and a tiny x̃ < 0 would give −0.0.
-    decided = inside & (lo > 0) & (lo.astype(np.float32) == hi.astype(np.float32))
-    return x.astype(np.float32), ~decided
-
-
-@kernel(_beta_quantile_decide_numpy)
+@kernel
 def _beta_quantile_decide(
     u: np.ndarray,
     t_lower: np.ndarray,

@@ -95,11 +95,7 @@ def _joint_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...]:
     return np.broadcast_shapes(a.shape, b.shape)
 
 
-def _hash_words_numpy(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray:
-    return _mix(np.bitwise_xor(h, _as_words(words) + _GOLDEN, out=out))
-
-
-@kernel(_hash_words_numpy)
+@kernel
 def _hash_words(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray:
     """`out = _mix(h ^ (words + GOLDEN))` of flat arrays, either of which may be a single word.
 
@@ -110,12 +106,7 @@ def _hash_words(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray
     return out
 
 
-def _hash_outer_numpy(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray:
-    out[...] = _mix(np.bitwise_xor(h[:, None], _as_words(words)[None, :] + _GOLDEN))
-    return out
-
-
-@kernel(_hash_outer_numpy)
+@kernel
 def _hash_outer(h: np.ndarray, words: np.ndarray, out: np.ndarray) -> np.ndarray:
     """`out[i, j] = _mix(h[i] ^ (words[j] + GOLDEN))`: flat `h` against flat `words` (any integer type)."""
     for i in range(h.size):
@@ -149,16 +140,7 @@ def _stream_words(seed: int, stream: str) -> np.ndarray:
     return words
 
 
-def _unit_floats_numpy(words: np.ndarray, offset: float, out: np.ndarray) -> np.ndarray:
-    words >>= np.uint64(11)
-    out[...] = words  # numpy copies overlapping memory through a buffer
-    if offset:
-        out += offset
-    out *= _TO_UNIT
-    return out
-
-
-@kernel(_unit_floats_numpy)
+@kernel
 def _unit_floats_flat(words: np.ndarray, offset: float, out: np.ndarray) -> np.ndarray:
     for i in range(out.size):
         out[i] = unit_float(words[i], offset)

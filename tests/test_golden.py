@@ -1,8 +1,7 @@
 """Every scenario's annual and daily tables equal the committed golden tables bit for bit (tests/golden/).
 
 The scenarios run in one child process pinned to numpy's and libm's baseline code
-(`golden.regenerate.pinned_environment`), so the comparison holds on any x86-64 CPU; the slow variant
-runs the kernels' numpy twins instead of the compiled loops against the same tables.
+(`golden.regenerate.pinned_environment`), so the comparison holds on any x86-64 CPU.
 """
 
 from __future__ import annotations
@@ -42,11 +41,6 @@ def committed() -> dict[str, golden.Tables]:
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, golden.Tables]:
     return _run(tmp_path_factory.mktemp("golden"))
-
-
-@pytest.fixture(scope="module")
-def twins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, golden.Tables]:
-    return _run(tmp_path_factory.mktemp("golden-twins"), "--numpy-twins")
 
 
 def _check(name: str, committed: dict[str, golden.Tables], got: dict[str, golden.Tables], engine: str) -> None:
@@ -111,8 +105,3 @@ def test_tables_read_back_bit_for_bit(tmp_path):
 def test_golden(name, committed, compiled):
     _check(name, committed, compiled, "compiled kernels")
 
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", SCENARIOS)
-def test_golden_numpy_twins(name, committed, twins):
-    _check(name, committed, twins, "numpy twins")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+
+from sim.arrays import rank_within
 import pytest
 
 import sim
@@ -53,7 +55,7 @@ def test_per_admission_start_line():
 
 
 def test_rank_within_groups():
-    assert care.rank_within(np.array([2, 0, 2, 1, 0, 2])).tolist() == [0, 0, 1, 0, 1, 2]
+    assert rank_within(np.array([2, 0, 2, 1, 0, 2])).tolist() == [0, 0, 1, 0, 1, 2]
 
 
 def test_outpatient_queue_turns_away_beyond_limit():

@@ -19,10 +19,11 @@ from sim import care, choice, illness, payment, rng
 from sim.agents import Agent
 from sim.arrays import row_sums
 from sim.insurance import chain_start_line, claim_rates
-from sim.model import TRANSFER_AFTER_DAYS, _Requests
+from sim.model import TRANSFER_AFTER_DAYS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL
 from sim.rules import is_capitated, is_primary
+from sim.state import Requests
 
 if TYPE_CHECKING:
     from sim.reference.model import ReferenceModel
@@ -114,7 +115,6 @@ class Patient(Agent):
             admission_probability=s.illness.admission_probability.as_array()[[severity]],
             trust=pop.trust[i : i + 1],
             signed=signed,
-            own_consortium=m._cand_own_consortium,
             shocks=choice.taste_shocks(m.seed, np.array([key], dtype=np.uint64), cand.size),
         )
         if m.policy.managed_follow_up_pull > 0:
@@ -171,7 +171,7 @@ class Patient(Agent):
             self.model._referred_to_lead(np.array([self.index]), np.array([facility]), np.array([from_primary]))[0]
         )
 
-    def ask_for_bed(self, case: Case, facility: int) -> tuple[_Requests, bool] | None:
+    def ask_for_bed(self, case: Case, facility: int) -> tuple[Requests, bool] | None:
         """Treated at `facility`: None if no bed is needed, else (admission request, referred up for it).
 
         The bed is asked for where treated, or, if that facility cannot admit the severity, at its
@@ -190,7 +190,7 @@ class Patient(Agent):
             return None
         can_admit = bool(f.inpatient_capability[facility] >= case.severity)
         ward = facility if can_admit else int(m._referral_inpatient[self.cell, case.severity])
-        request = _Requests(
+        request = Requests(
             resident=np.array([self.index], dtype=np.int64),
             facility=np.array([ward], dtype=np.int64),
             severity=severity,
@@ -293,7 +293,7 @@ class Patient(Agent):
         return -1
 
     # ------------------------------------------------------------------ beds
-    def course_in_ward(self, request: _Requests, tier: np.ndarray) -> tuple[int, bool]:
+    def course_in_ward(self, request: Requests, tier: np.ndarray) -> tuple[int, bool]:
         """(days in bed, whether the stay ends in a transfer up) of an admission, drawn by the episode's key."""
         m = self.model
         s = m.scenario

@@ -32,10 +32,11 @@ from sim import care
 from sim.config import ScenarioError
 from sim.illness import Episodes
 from sim.insurance import split_claims
-from sim.model import FREE_BED, MAX_CARE_PASSES, CareModel, Phase, _Requests
+from sim.model import MAX_CARE_PASSES, CareModel, Phase
 from sim.parameters.illness import DAYS_PER_YEAR, FOLLOW_UP
 from sim.parameters.prices import COMPONENTS
 from sim.reference.agents import Case, Claim, Patient
+from sim.state import FREE_BED, Requests
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -86,7 +87,7 @@ class ReferenceModel(CareModel):
         self._requests = self._patients_seek_care(self._todays_episodes(self.day % DAYS_PER_YEAR))
 
     def _admit_patients_today(self) -> None:
-        requests, self._requests = self._requests, _Requests.empty()
+        requests, self._requests = self._requests, Requests.empty()
         self._admit_patients(requests)
 
     # ------------------------------------------------------------------ money
@@ -174,13 +175,13 @@ class ReferenceModel(CareModel):
                 self._pay_lump_sum(origin_at, np.full(origin_at.size, policy.down_referral_bonus))
 
     # ------------------------------------------------------------------ 3. seek care
-    def _patients_seek_care(self, eps: Episodes) -> _Requests:
+    def _patients_seek_care(self, eps: Episodes) -> Requests:
         """Today's patients choose, queue, are seen, referred up or turned away, one at a time; their bed requests."""
         t, f = self._today, self.facilities
         t.episodes = len(eps)
         if len(eps) == 0:
             f.backlog = care.end_of_day_backlog(f.backlog, f.outpatient_capacity)
-            return _Requests.empty()
+            return Requests.empty()
         pending: list[Case] = []
         for i in range(len(eps)):
             patient = self.patients[eps.resident[i]]
@@ -252,7 +253,7 @@ class ReferenceModel(CareModel):
         t.add_by_tier("visit_waits", f.tier[seen_at])
         f.expected_wait = self._learned(f.expected_wait, seen_at, waited)
 
-        requests: list[_Requests] = []
+        requests: list[Requests] = []
         for case, at in treated:
             asked = self.patients[case.resident].ask_for_bed(case, at)
             if asked is None:
@@ -267,7 +268,7 @@ class ReferenceModel(CareModel):
         if flows:
             origin, target = np.array(flows, dtype=np.int64).T
             t.add_flow(f.tier[origin], f.tier[target])
-        new = _Requests.concat_all(requests)
+        new = Requests.concat_all(requests)
         t.admission_requests = len(new)
         return new
 
@@ -296,14 +297,14 @@ class ReferenceModel(CareModel):
         return (start + arrived) - start
 
     # ------------------------------------------------------------------ 4. admit
-    def _admit_patients(self, new: _Requests) -> None:
+    def _admit_patients(self, new: Requests) -> None:
         """Waiting list, transfers, then new requests take free beds one by one; those who waited too long move on."""
         s, t, w = self.scenario, self._today, self.wards
         t.waiting_start = len(self._waiting)
         t.transfer_requests = len(self._transfers)
-        queue = _Requests.concat_all([self._waiting, self._transfers, new])
-        self._transfers = _Requests.empty()
-        requests: list[_Requests] = []
+        queue = Requests.concat_all([self._waiting, self._transfers, new])
+        self._transfers = Requests.empty()
+        requests: list[Requests] = []
         for i in range(len(queue)):
             request = queue.take(slice(i, i + 1))
             if request.facility[0] < 0:  # no hospital able to admit it (tiny scales): unmet
@@ -354,7 +355,7 @@ class ReferenceModel(CareModel):
                 facility.append(target)
             self._learn_admission_waits(facility, waited)
         gone = set(leaving)
-        self._waiting = _Requests.concat_all([requests[j] for j in rest if j not in gone])
+        self._waiting = Requests.concat_all([requests[j] for j in rest if j not in gone])
         t.waiting_end = len(self._waiting)
         if self._reserved.any():
             unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
@@ -362,7 +363,7 @@ class ReferenceModel(CareModel):
         else:
             self._reserve_idle_days = np.zeros_like(self._reserve_idle_days)
 
-    def _take_bed(self, request: _Requests, slot: int, *, qualified: bool, to_lead: bool) -> float:
+    def _take_bed(self, request: Requests, slot: int, *, qualified: bool, to_lead: bool) -> float:
         """The patient of a one-request `request` takes bed `slot`; the days it waited."""
         f, t, w, pop = self.facilities, self._today, self.wards, self.population
         resident, facility = request.resident[0], request.facility[0]

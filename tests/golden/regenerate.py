@@ -6,7 +6,6 @@ change of results is intended, regenerate them and commit them on their own, say
     python tests/golden/regenerate.py                 # rewrite tests/golden/, print what changed
     python tests/golden/regenerate.py --check         # compare only, write nothing; exit 1 on any difference
     python tests/golden/regenerate.py --out DIR       # the same with DIR instead of tests/golden/
-    python tests/golden/regenerate.py --numpy-twins   # run the kernels' numpy twins instead of the compiled loops
 
 The scenarios run in a child process whose numpy and libm take the same code path on every x86-64
 CPU (`pinned_environment`), with the `sim` package this script imported. Each file is written beside
@@ -17,7 +16,6 @@ an interrupted or lossy write never replaces a golden table.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import os
 import subprocess
@@ -32,7 +30,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sim
-from sim.accel import numpy_twins
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent
@@ -102,10 +99,9 @@ def scenario_names() -> list[str]:
     return sorted(path.stem for path in SCENARIOS.glob("*.toml"))
 
 
-def simulate(name: str, *, twins: bool = False) -> Tables:
-    """Run one scenario at the golden tables' size (with the kernels' numpy twins if `twins`); its tables."""
-    with numpy_twins() if twins else contextlib.nullcontext():
-        results = sim.run(sim.load_scenario(SCENARIOS / f"{name}.toml", overrides=list(OVERRIDES)))
+def simulate(name: str) -> Tables:
+    """Run one scenario at the golden tables' size; its tables."""
+    results = sim.run(sim.load_scenario(SCENARIOS / f"{name}.toml", overrides=list(OVERRIDES)))
     return {"annual": results.annual, "daily": results.daily}
 
 
@@ -327,7 +323,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=GOLDEN, help="folder of the tables (default: tests/golden)")
     parser.add_argument("--check", action="store_true", help="compare only; write nothing; exit 1 on any difference")
-    parser.add_argument("--numpy-twins", action="store_true", help="run the kernels' numpy twins (sim.accel)")
     args = parser.parse_args(argv)
     if not _pinned():
         # numpy and glibc read their variables only when they load: run again in a pinned child.
@@ -336,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     tables = {}
     for name in scenario_names():
-        tables[name] = simulate(name, twins=args.numpy_twins)
+        tables[name] = simulate(name)
         print(f"ran {name} ({', '.join(OVERRIDES)})", flush=True)
     seconds = time.perf_counter() - start
     found = changes(read(args.out), tables)

@@ -1,0 +1,382 @@
+"""The engine's state as typed records of arrays, each field declared and documented once.
+
+A record is a `NamedTuple` of arrays (and a few scalars): the compiled kernels take a handful of
+records rather than dozens of arrays, read fields by name, and write arrays in place. Two records
+are the model's own state, declared here with each field's type and initial value (`Column`):
+
+- `Wards`: every bed as a slot;
+- `Requests`: admission requests (waiting lists, transfers, today's requests).
+
+The others are read-only views the model assembles from its state for a phase (the arrays are
+shared, not copied, so a kernel writes the model's state in place):
+
+- `Residents`, `Facilities`, `Cells`: the entities' attributes the day's phases read;
+- `YearTables`: this year's prices, insurance rules and care parameters;
+- `Accounts`: the residents' annual accounts and the case mix;
+- `Streams`: keys of the random streams of the phases (`sim.rng`);
+- `DayTotals`: the day's by-tier sums and referral flows (`metrics.DayRecord`).
+
+Adding a field to `Wards` or `Requests` is one line here; the records are allocated, grown,
+filtered and joined field by field, so only the phases that read the field change.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from typing import Annotated, NamedTuple
+
+import numpy as np
+
+from sim.arrays import rank_within
+
+FREE_BED = np.iinfo(np.int64).min
+"""`Wards.discharge_day` of a free bed."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A state field's element type and the value of a new element."""
+
+    dtype: type
+    fill: object = 0
+
+
+def columns(record: type) -> dict[str, Column]:
+    """The declared `Column` of each field of a state record, in field order."""
+    hints = typing.get_type_hints(record, include_extras=True)
+    return {name: hints[name].__metadata__[0] for name in record._fields}  # type: ignore[attr-defined]
+
+
+def _filled(record: type, n: int) -> dict[str, np.ndarray]:
+    return {name: np.full(n, c.fill, dtype=c.dtype) for name, c in columns(record).items()}
+
+
+class Wards(NamedTuple):
+    """Every bed as a slot (struct of arrays), grouped by facility: occupancy can never exceed beds.
+
+    Attributes:
+        facility: Facility owning each slot (non-decreasing; `care.allocate_beds` relies on it).
+        discharge_day: Day the stay ends; `FREE_BED` for a free bed.
+        resident: The patient in the bed.
+        severity: Severity of the stay.
+        key: The episode's key (the stay's keyed draws).
+        stay: Days of the stay.
+        intensity: The facility's service intensity at admission (the stay is billed at it).
+        qualified: Occupied by a patient who qualified for a reserved bed.
+        referred: The admission was referred.
+        transfer: The stay ends in a transfer up (上转) rather than a discharge.
+        chain_consortium: Consortium where the stay's referral chain began (start-line rules).
+        chain_paid: Inpatient start-line paid along the chain before this stay.
+    """
+
+    facility: Annotated[np.ndarray, Column(np.int64)]
+    discharge_day: Annotated[np.ndarray, Column(np.int64, FREE_BED)]
+    resident: Annotated[np.ndarray, Column(np.int64)]
+    severity: Annotated[np.ndarray, Column(np.int64)]
+    key: Annotated[np.ndarray, Column(np.uint64)]
+    stay: Annotated[np.ndarray, Column(np.int64)]
+    intensity: Annotated[np.ndarray, Column(np.float64, 1.0)]
+    qualified: Annotated[np.ndarray, Column(np.bool_, False)]
+    referred: Annotated[np.ndarray, Column(np.bool_, False)]
+    transfer: Annotated[np.ndarray, Column(np.bool_, False)]
+    chain_consortium: Annotated[np.ndarray, Column(np.int64, -1)]
+    chain_paid: Annotated[np.ndarray, Column(np.float64, 0.0)]
+
+    @classmethod
+    def empty(cls, beds: np.ndarray) -> Wards:
+        """Free wards of `beds[f]` slots for each facility f."""
+        arrays = _filled(cls, int(beds.sum()))
+        arrays["facility"] = np.repeat(np.arange(beds.size), beds)
+        return cls(**arrays)
+
+    def free_slots(self) -> np.ndarray:
+        """Indices of free beds, in slot order (so grouped by facility)."""
+        return np.flatnonzero(self.discharge_day == FREE_BED)
+
+    def occupied(self, n_facilities: int, *, qualified_only: bool = False) -> np.ndarray:
+        """Occupied beds per facility (only those of qualifying patients, if asked)."""
+        busy = self.discharge_day != FREE_BED
+        if qualified_only:
+            busy &= self.qualified
+        return np.bincount(self.facility[busy], minlength=n_facilities)
+
+    def resized(self, beds: np.ndarray) -> Wards:
+        """The same patients in wards of new sizes (each facility's stays move to the front of its range)."""
+        grown = Wards.empty(beds)
+        busy = np.flatnonzero(self.discharge_day != FREE_BED)
+        owner = self.facility[busy]
+        start = np.concatenate([[0], np.cumsum(beds)[:-1]])
+        target = start[owner] + rank_within(owner)
+        for name in self._fields:
+            if name != "facility":
+                getattr(grown, name)[target] = getattr(self, name)[busy]
+        return grown
+
+
+class Requests(NamedTuple):
+    """Admission requests (struct of arrays), in priority order.
+
+    Attributes:
+        resident: The patient.
+        facility: The hospital asked for a bed (−1: nowhere to go; recorded unmet at admission).
+        severity: Severity of the stay asked for.
+        key: The episode's key (keyed draws of the stay).
+        since: Day the request was made.
+        referred: Referred up by a facility (not the patient's own first choice).
+        from_primary: Referred up by primary care (村卫生室/卫生院/社区卫生服务中心).
+        chain_consortium: Consortium where the referral chain began (−1: not a transfer).
+        chain_paid: Inpatient start-line already paid along the chain (transfers).
+    """
+
+    resident: Annotated[np.ndarray, Column(np.int64)]
+    facility: Annotated[np.ndarray, Column(np.int64, -1)]
+    severity: Annotated[np.ndarray, Column(np.int64)]
+    key: Annotated[np.ndarray, Column(np.uint64)]
+    since: Annotated[np.ndarray, Column(np.int64)]
+    referred: Annotated[np.ndarray, Column(np.bool_, False)]
+    from_primary: Annotated[np.ndarray, Column(np.bool_, False)]
+    chain_consortium: Annotated[np.ndarray, Column(np.int64, -1)]
+    chain_paid: Annotated[np.ndarray, Column(np.float64, 0.0)]
+
+    def __len__(self) -> int:  # type: ignore[override]
+        return int(self.resident.size)
+
+    def take(self, index: np.ndarray) -> Requests:
+        """The requests at `index`, in its order."""
+        return Requests(*(field[index] for field in self))
+
+    @classmethod
+    def empty(cls) -> Requests:
+        """No requests: one shared instance (request lists are replaced, never changed in place)."""
+        return _NO_REQUESTS
+
+    @classmethod
+    def concat_all(cls, parts: list[Requests]) -> Requests:
+        """The requests of `parts`, one list after another."""
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate(fields) for fields in zip(*parts, strict=True)))
+
+    @classmethod
+    def new(cls, n: int, **given: np.ndarray) -> Requests:
+        """`n` requests with the fields `given`; other fields at their declared initial value."""
+        arrays = _filled(cls, n)
+        arrays.update(given)
+        return cls(**arrays)
+
+
+_NO_REQUESTS = Requests(**_filled(Requests, 0))
+
+
+class Residents(NamedTuple):
+    """The residents' attributes the day's phases read (views of `population.Population`).
+
+    Attributes:
+        cell: Home cell.
+        district: Home district.
+        scheme: Insurance scheme (`EMPLOYEE` or `RESIDENT`).
+        signed: Signed with a family doctor (家庭医生签约).
+        hypertension: Has hypertension.
+        diabetes: Has diabetes.
+    """
+
+    cell: np.ndarray
+    district: np.ndarray
+    scheme: np.ndarray
+    signed: np.ndarray
+    hypertension: np.ndarray
+    diabetes: np.ndarray
+
+
+class Facilities(NamedTuple):
+    """The facilities' attributes the day's phases read and write (views of `facilities.FacilityState`).
+
+    Attributes:
+        tier: Tier (0 village clinic … 3 tertiary hospital).
+        consortium: Medical consortium (医联体/医共体; −1: none).
+        district: District.
+        outpatient_capacity: Visits seen per day.
+        outpatient_capability: Highest severity treated as outpatients.
+        inpatient_capability: Highest severity admitted (−1: no beds).
+        intensity: Service intensity multiplier on prices.
+        admission_propensity: Multiplier on moderate cases' admission probability.
+        down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
+        component_volume: (F, 3) volume of service, drugs and tests billed relative to the baseline mix.
+        backlog: Outpatient visits waiting.
+        expected_wait: Learned outpatient wait in days.
+        expected_admission_wait: Learned admission wait in days.
+    """
+
+    tier: np.ndarray
+    consortium: np.ndarray
+    district: np.ndarray
+    outpatient_capacity: np.ndarray
+    outpatient_capability: np.ndarray
+    inpatient_capability: np.ndarray
+    intensity: np.ndarray
+    admission_propensity: np.ndarray
+    down_referral_willingness: np.ndarray
+    component_volume: np.ndarray
+    backlog: np.ndarray
+    expected_wait: np.ndarray
+    expected_admission_wait: np.ndarray
+
+
+class Cells(NamedTuple):
+    """Geography by home cell: each cell's candidate facilities and where its patients are referred.
+
+    Attributes:
+        candidates: (cells, K) candidate facilities (−1: none).
+        travel_hours: (cells, K) travel time to each candidate.
+        candidate_tier: (cells, K) the candidates' tiers.
+        candidate_preference: (cells, K) referral order (lower is preferred).
+        own_consortium: (cells, K) the candidate belongs to the cell's consortium.
+        referral_outpatient: (cells, severities) where an outpatient is referred up to.
+        referral_inpatient: (cells, severities) where an inpatient is referred up to.
+        lead: Lead hospital of the cell's consortium.
+        consortium: The cell's consortium.
+        district_is_county: (districts,) the district is a county (县), not a city district.
+    """
+
+    candidates: np.ndarray
+    travel_hours: np.ndarray
+    candidate_tier: np.ndarray
+    candidate_preference: np.ndarray
+    own_consortium: np.ndarray
+    referral_outpatient: np.ndarray
+    referral_inpatient: np.ndarray
+    lead: np.ndarray
+    consortium: np.ndarray
+    district_is_county: np.ndarray
+
+
+class YearTables(NamedTuple):
+    """This year's prices, insurance rules and care parameters, as the day's phases read them.
+
+    Attributes:
+        price_level: `(1 + price_inflation) ** year` (group prices are kept in year-0 yuan).
+        price_multiplier: (3,) price change of each component (service, drugs, tests).
+        inpatient_price_per_day: (tiers,) inpatient price per day.
+        severity_price_factor: (severities,) inpatient price factor.
+        drug_share_inpatient: (tiers,) baseline drug share of an inpatient bill.
+        test_share_inpatient: (tiers,) baseline test share of an inpatient bill.
+        case_price: (tiers, severities) per-case (DRG) prices in year-0 yuan; empty where not in force.
+        per_diem_rate: (tiers,) per-diem rate of chronic patients (0: none); empty where not in force.
+        visit_components: Visit bill components by (facility, severity, kind).
+        visit_bills: Their row sums.
+        tier_level: (tiers,) insurance level of each tier.
+        outpatient_rates: Outpatient reimbursement rates (`insurance.claim_rate_table`).
+        outpatient_start_line: (schemes,) annual outpatient start-line (起付线).
+        outpatient_cap: (schemes,) annual outpatient fund cap.
+        inpatient_rates: Inpatient reimbursement rates (`insurance.claim_rate_table`).
+        inpatient_start_line: (schemes, levels) inpatient start-line.
+        inpatient_cap: (schemes,) annual inpatient fund cap.
+        chain_start_line: One start-line along a referral chain is in force.
+        waive_start_line: Follow-ups after a down-referral are charged no start-line.
+        capitation: Capitation is in force (the fund does not pay a signed resident's own primary care).
+        admission_probability: (severities,) probability an episode needs a bed.
+        down_referral_probability: (tiers,) probability a discharged patient is referred down.
+        transfer_probability: (tiers,) probability a stay below the top severity ends in a transfer up.
+        mean_stay: (tiers,) mean length of stay.
+        severity_stay_factor: (severities,) factor of the mean stay.
+        managed_follow_up_pull: Utility pull of a managed follow-up to the family doctor (医防融合).
+        priority: Patients referred by primary care to their lead hospital are seen first (优先就诊).
+        max_queue_days: Outpatient backlog, in days of capacity, beyond which arrivals are turned away.
+        max_care_passes: Care passes a day before an episode still pending counts unmet.
+        wait_memory_days: Learning horizon of expected waits.
+        reserve: Reserved beds are in force (qualifying patients are admitted first).
+        reserved_signed_only: Only signed residents qualify for reserved beds.
+        reserve_release_days: Idle days after which a reserve is open to anyone.
+        admission_wait_tolerance: Days of waiting for a bed after which a patient looks elsewhere.
+    """
+
+    price_level: float
+    price_multiplier: np.ndarray
+    inpatient_price_per_day: np.ndarray
+    severity_price_factor: np.ndarray
+    drug_share_inpatient: np.ndarray
+    test_share_inpatient: np.ndarray
+    case_price: np.ndarray
+    per_diem_rate: np.ndarray
+    visit_components: np.ndarray
+    visit_bills: np.ndarray
+    tier_level: np.ndarray
+    outpatient_rates: np.ndarray
+    outpatient_start_line: np.ndarray
+    outpatient_cap: np.ndarray
+    inpatient_rates: np.ndarray
+    inpatient_start_line: np.ndarray
+    inpatient_cap: np.ndarray
+    chain_start_line: bool
+    waive_start_line: bool
+    capitation: bool
+    admission_probability: np.ndarray
+    down_referral_probability: np.ndarray
+    transfer_probability: np.ndarray
+    mean_stay: np.ndarray
+    severity_stay_factor: np.ndarray
+    managed_follow_up_pull: float
+    priority: bool
+    max_queue_days: float
+    max_care_passes: int
+    wait_memory_days: float
+    reserve: bool
+    reserved_signed_only: bool
+    reserve_release_days: int
+    admission_wait_tolerance: float
+
+
+class Reserves(NamedTuple):
+    """Beds reserved at each hospital for patients referred by its consortium's primary care (预留床位).
+
+    Attributes:
+        beds: (F,) beds reserved.
+        idle_days: (F,) days each reserve has stood partly unused by qualifying patients.
+    """
+
+    beds: np.ndarray
+    idle_days: np.ndarray
+
+
+class Accounts(NamedTuple):
+    """Money kept across a year's days, written in place by the phases.
+
+    Attributes:
+        annual_paid: (residents, 3) this year's outpatient start-line paid, outpatient and inpatient
+            fund paid.
+        case_bills: (tiers, severities) bills of stays that ended, in year-0 yuan.
+        case_counts: (tiers, severities) stays that ended.
+    """
+
+    annual_paid: np.ndarray
+    case_bills: np.ndarray
+    case_counts: np.ndarray
+
+
+class Streams(NamedTuple):
+    """Keys (`rng.stream_key`) of the random streams the day's phases draw from, by the episode's key.
+
+    Attributes:
+        down_referral: A discharged patient is referred down.
+        transfer_key: The key of a transfer up's new request.
+        stay: A stay's length.
+        transfer: A stay ends in a transfer up.
+    """
+
+    down_referral: np.uint64
+    transfer_key: np.uint64
+    stay: np.uint64
+    transfer: np.uint64
+
+
+class DayTotals(NamedTuple):
+    """The day's sums the phases add to in place (`metrics.DayRecord`).
+
+    Attributes:
+        by_tier: (len(BY_TIER_FIELDS), tiers) by-tier sums.
+        flows: (tiers, tiers) referrals from one tier (row) to another (column).
+    """
+
+    by_tier: np.ndarray
+    flows: np.ndarray
