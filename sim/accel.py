@@ -10,8 +10,9 @@ order, or `ndarray.sum`'s pairwise order through `arrays.pairwise_sum`) and does
 `log`/`exp` — numpy's SIMD versions differ from libm's in the last bit on some machines.
 Transcendental functions stay in numpy, outside kernels.
 
-Set the environment variable `TIERSIM_NUMBA=0` (or call `use_numba(False)`) to run the kernels as
-plain Python: slow, for stepping through a kernel in a debugger.
+Set the environment variable `TIERSIM_NUMBA=0` to run everything as plain Python (slow: for stepping
+through a kernel in a debugger, and for mutation testing); `python_loops()` runs the kernels as
+Python with their helpers compiled (tests compare the two).
 
 Compiled kernels are cached on disk in a folder named after a digest of the package's source
 (`sim/__pycache__/kernels-<digest>`): numba checks only the file that defines a kernel, so a kernel
@@ -110,5 +111,10 @@ def kernel(loop: F) -> F:
 
 
 def helper(loop: F) -> F:
-    """A loop function that kernels call (they can only call compiled code); compiled on first use."""
-    return numba.njit(cache=True, nogil=True)(loop) if numba is not None else loop
+    """A loop function that kernels call (they can only call compiled code); compiled on first use.
+
+    With numba switched off when the package is imported (`TIERSIM_NUMBA=0`), helpers stay plain
+    Python too, so the whole engine runs as Python (mutation testing changes the source of rules
+    without recompiling them).
+    """
+    return numba.njit(cache=True, nogil=True)(loop) if _enabled else loop

@@ -16,7 +16,7 @@ import numpy as np
 from sim import care, illness
 from sim.accel import helper, kernel
 from sim.metrics import by_tier_rows
-from sim.rng import hash_word, unit_float
+from sim.rng import keyed_unit_float
 from sim.state import FREE_BED, Cells, DayTotals, Facilities, Requests, Reserves, Residents, Streams, Wards, YearTables
 
 TRANSFER_STREAM = "care.transfer"
@@ -159,7 +159,7 @@ def admit(
         r, s, f = request[a], slot[a], where[a]
         t, k = facilities.tier[f], key[r]
         mean[a] = tables.mean_stay[t] * tables.severity_stay_factor[severity[r]]
-        draw[a] = unit_float(hash_word(streams.stay, k), 0.5)
+        draw[a] = keyed_unit_float(streams.stay, k, 0.5)
         p_transfer = tables.transfer_probability[t] if severity[r] < 3 else 0.0
         wards.resident[s] = resident[r]
         wards.severity[s] = severity[r]
@@ -167,7 +167,7 @@ def admit(
         wards.intensity[s] = facilities.intensity[f]
         wards.qualified[s] = group[a] == 0
         wards.referred[s] = referred[r]
-        wards.transfer[s] = unit_float(hash_word(streams.transfer, k), 0.0) < p_transfer
+        wards.transfer[s] = keyed_unit_float(streams.transfer, k, 0.0) < p_transfer
         wards.chain_consortium[s] = chain_consortium[r] if chain_consortium[r] >= 0 else facilities.consortium[f]
         wards.chain_paid[s] = chain_paid[r]
         waited[a] = np.float64(day - since[r])

@@ -495,12 +495,6 @@ def referral_targets(candidates: np.ndarray, preference: np.ndarray, capability:
     return np.stack([preferred(candidates, preference, cap >= s) for s in range(len(SEVERITIES))], axis=1)
 
 
-def ewma(previous: np.ndarray, observed: np.ndarray, has_observation: np.ndarray, memory_days: float) -> np.ndarray:
-    """Expected value learned from recent days (exponentially weighted; unchanged without news)."""
-    alpha = 1.0 / memory_days
-    return np.where(has_observation, (1 - alpha) * previous + alpha * observed, previous)
-
-
 @kernel
 def _learn_waits(
     expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray, memory_days: float
@@ -530,7 +524,11 @@ def _learn_waits(
 def learn_waits(
     expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray, memory_days: float
 ) -> np.ndarray:
-    """Expected waits per facility after today's observations, learned group after group (`ewma`).
+    """Expected waits per facility after today's observations, learned group after group.
+
+    Each group's mean wait observed at a facility moves its expected wait by an exponentially
+    weighted moving average, E ← (1 − α) E + α · mean, α = 1 / `memory_days`; facilities without
+    news keep theirs.
 
     Args:
         expected: (F,) expected waits before.

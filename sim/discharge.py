@@ -290,7 +290,7 @@ def _refer_down(
                 tables.down_referral_probability[stays.tier[i]]
                 * facilities.down_referral_willingness[stays.facility[i]]
             )
-            down[i] = rng.unit_float(rng.hash_word(down_word, wards.key[s]), 0.0) < p_down
+            down[i] = rng.keyed_unit_float(down_word, wards.key[s], 0.0) < p_down
             n_down += 1 if down[i] else 0
     origin, centre, centre_tier = np.empty(n_down, np.int64), np.empty(n_down, np.int64), np.empty(n_down, np.int64)
     components, bill = np.empty((n_down, 3)), np.empty(n_down)

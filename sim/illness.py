@@ -204,9 +204,8 @@ def _start(
     m = 0
     for i in range(rate.size):
         if rate[i] > 0:
-            h = rng.hash_word(word, residents[i])
-            who[m], t[m], active_rate[m], hashed[m] = residents[i], 0.0, rate[i], h
-            units[m] = rng.unit_float(rng.hash_word(h, 0), 0.5)
+            who[m], t[m], active_rate[m], hashed[m] = residents[i], 0.0, rate[i], rng.hash_word(word, residents[i])
+            units[m] = rng.keyed_unit_float(hashed[m], 0, 0.5)
             m += 1
     return m
 
@@ -244,7 +243,7 @@ def _advance(
         h = hashed[j]
         out_r[n + m], out_d[n + m], out_k[n + m] = who[j], np.int16(min(tj, DAYS_PER_YEAR)), k
         who[m], t[m], rate[m], hashed[m] = who[j], tj, rate[j], h
-        units[m] = rng.unit_float(rng.hash_word(h, k + 1), 0.5)
+        units[m] = rng.keyed_unit_float(h, k + 1, 0.5)
         m += tj < DAYS_PER_YEAR
     return m, n + m
 
@@ -520,7 +519,7 @@ def _admission_draws(word: np.uint64, key: np.ndarray, kind: np.ndarray) -> np.n
     """Keyed uniform draws of episodes (`word` is the stream's); follow-up visits never need a bed."""
     draw = np.empty(key.size)
     for i in range(key.size):
-        draw[i] = 1.0 if kind[i] == FOLLOW_UP else rng.unit_float(rng.hash_word(word, key[i]), 0.0)
+        draw[i] = 1.0 if kind[i] == FOLLOW_UP else rng.keyed_unit_float(word, key[i], 0.0)
     return draw
 
 
@@ -544,7 +543,7 @@ def _by_day(
     start = np.zeros(DAYS_PER_YEAR + 1, dtype=np.int64)
     for i in range(r_a.size):
         if d_a[i] >= first_day and (
-            keep.size == 0 or rng.unit_float(rng.hash_word(keep_words[r_a[i]], e_a[i]), 0.0) < keep[r_a[i]]
+            keep.size == 0 or rng.keyed_unit_float(keep_words[r_a[i]], e_a[i], 0.0) < keep[r_a[i]]
         ):
             start[d_a[i] + 1] += 1
     for d in d_f:
@@ -555,23 +554,23 @@ def _by_day(
     fill = start[:-1].copy()
     for i in range(r_a.size):
         d, r = d_a[i], r_a[i]
-        if d < first_day or (keep.size and not rng.unit_float(rng.hash_word(keep_words[r], e_a[i]), 0.0) < keep[r]):
+        if d < first_day or (keep.size and not rng.keyed_unit_float(keep_words[r], e_a[i], 0.0) < keep[r]):
             continue
-        k = rng.hash_word(key_words[r], e_a[i])
-        u = rng.unit_float(rng.hash_word(severity_word, k), 0.0)
+        at = fill[d]
+        fill[d] = at + 1
+        key[at] = rng.hash_word(key_words[r], e_a[i])
+        u = rng.keyed_unit_float(severity_word, key[at], 0.0)
         reached = 0
         for column in range(thresholds.shape[1]):
             reached += u >= thresholds[age[r], column]
-        at = fill[d]
-        fill[d] = at + 1
-        resident[at], key[at] = np.int32(r | np.int32(min(reached, 3)) << RESIDENT_BITS), k
+        resident[at] = np.int32(r | np.int32(min(reached, 3)) << RESIDENT_BITS)
     for i in range(r_f.size):
         d = d_f[i]
         if d < first_day:
             continue
         at = fill[d]
         fill[d] = at + 1
-        resident[at], key[at] = np.int32(~r_f[i]), rng.hash_word(rng.hash_word(follow_up_word, r_f[i]), e_f[i])
+        resident[at], key[at] = np.int32(~r_f[i]), rng.hash_pair(follow_up_word, r_f[i], e_f[i])
     return start
 
 

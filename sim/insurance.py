@@ -96,25 +96,6 @@ def claim_rates(
     return table.ravel()[((scheme * n_tiers + tier) * 2 + referred) * 2 + signed]
 
 
-def _within_resident_cumsum(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative sum of values over each resident's earlier claims in the batch (inclusive).
-
-    Args:
-        values: Per claim, in batch order.
-        order: Stable order of the claims by resident.
-        starts: In that order, whether a claim is its resident's first.
-
-    Returns:
-        (cumulative including this claim, cumulative before this claim), in the batch's order.
-    """
-    v = values[order]
-    total = np.cumsum(v)
-    base = np.maximum.accumulate(np.where(starts, total - v, 0.0))
-    inclusive = np.empty_like(total)
-    inclusive[order] = total - base
-    return inclusive, inclusive - values
-
-
 @kernel
 def _split_claims(
     bill: np.ndarray,
@@ -175,9 +156,10 @@ def split_claims(
 def _within_resident_running(
     values: np.ndarray, resident: np.ndarray, order: np.ndarray, cum: np.ndarray, prev: np.ndarray
 ) -> None:
-    """`_within_resident_cumsum` as a loop, with numpy's roundings step by step.
+    """Per claim, the sum of its resident's claims in the batch up to and including it (`cum`), and before it (`prev`).
 
-    One running total over the batch in resident order, less its value where each resident's claims begin.
+    One running total over the batch in resident order, less its value where each resident's claims
+    begin (the roundings of `np.cumsum` and `np.maximum.accumulate` over that order).
     """
     total = 0.0
     base = 0.0

@@ -665,7 +665,7 @@ class CareModel(mesa.Model):
             return
         self._settle(stays.facility, stays.tier, stays.components, stays.bill, stays.fund, stays.oop, fixed=stays.fixed)
         t.chain_start_line_paid += float(stays.start_line_paid.sum())
-        if len(day.transfers):
+        if day.transfers.size:
             self._ask_for_transfer(day.transfers)
         origin, visits = day.down
         if origin.size:
@@ -706,9 +706,9 @@ class CareModel(mesa.Model):
 
     def _ask_for_transfer(self, asked: Requests) -> None:
         """Queue transfers up (上转) for the day's admission step, with their chain's consortium and start-line paid."""
-        self._transfers = Requests.concat_all([self._transfers, asked]) if len(self._transfers) else asked
-        self._today.referrals_up += len(asked)
-        self._today.transfers_up += len(asked)
+        self._transfers = Requests.concat_all([self._transfers, asked]) if self._transfers.size else asked
+        self._today.referrals_up += asked.size
+        self._today.transfers_up += asked.size
 
     # ------------------------------------------------------------------ 3. seek care
     def _seek_care(self, eps: Episodes, shocks: tuple[np.ndarray, np.ndarray]) -> Requests:
@@ -769,7 +769,7 @@ class CareModel(mesa.Model):
             referred=asked.referred,
             from_primary=asked.from_primary,
         )
-        t.admission_requests = len(new)
+        t.admission_requests = new.size
         return new
 
     def _referred_to_lead(self, resident: np.ndarray, facility: np.ndarray, from_primary: np.ndarray) -> np.ndarray:
@@ -882,8 +882,8 @@ class CareModel(mesa.Model):
     # ------------------------------------------------------------------ 4. admit
     def _admit(self, new: Requests) -> None:
         s, t, f = self.scenario, self._today, self.facilities
-        t.waiting_start = len(self._waiting)
-        t.transfer_requests = len(self._transfers)
+        t.waiting_start = self._waiting.size
+        t.transfer_requests = self._transfers.size
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free
         # beds not held for qualifying patients; then those who waited too long look elsewhere.
         admitted = admission.admit(
@@ -892,7 +892,7 @@ class CareModel(mesa.Model):
         )  # fmt: skip
         self._transfers = Requests.empty()
         self._waiting = admitted.waiting
-        t.waiting_end = len(self._waiting)
+        t.waiting_end = self._waiting.size
         t.unmet_inpatient += admitted.unmet
         t.chronic_admissions += admitted.chronic
         t.county_admissions += admitted.county

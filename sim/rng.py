@@ -132,6 +132,21 @@ def unit_float(word: np.uint64, offset: float) -> float:
     return (np.float64(word >> np.uint64(11)) + offset) * _TO_UNIT
 
 
+@helper
+def hash_pair(h: np.uint64, first: int, second: int) -> np.uint64:
+    """`hash_word(hash_word(h, first), second)`: a word keyed by two integers, for kernels (one compiled call)."""
+    return hash_word(hash_word(h, first), second)
+
+
+@helper
+def keyed_unit_float(h: np.uint64, key: int, offset: float) -> float:
+    """`unit_float(hash_word(h, key), offset)`: one keyed uniform draw, for kernels.
+
+    One compiled call, so a kernel run as plain Python passes no 64-bit word through Python's `int`.
+    """
+    return unit_float(hash_word(h, key), offset)
+
+
 @functools.lru_cache(maxsize=1024)
 def _stream_words(seed: int, stream: str) -> np.ndarray:
     """The stream key as a read-only one-element array (hashing starts from a copy of it)."""

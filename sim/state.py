@@ -139,7 +139,9 @@ class Requests(NamedTuple):
     chain_consortium: Annotated[np.ndarray, Column(np.int64, -1)]
     chain_paid: Annotated[np.ndarray, Column(np.float64, 0.0)]
 
-    def __len__(self) -> int:  # type: ignore[override]
+    @property
+    def size(self) -> int:
+        """Number of requests (`len` of a record is its number of fields)."""
         return int(self.resident.size)
 
     def take(self, index: np.ndarray) -> Requests:

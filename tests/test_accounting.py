@@ -153,12 +153,14 @@ def test_outpatient_claims_use_up_the_annual_start_line_and_cap_hand_worked():
     # after a down-referral, which pays no start-line.
     bill = np.array([60.0, 80.0, 200.0, 50.0])
     start_line_paid, fund_paid = np.zeros(1), np.zeros(1)
-    fund, oop = insurance.settle_outpatient_batches(
+    claims = insurance.OutpatientClaims(
         bill, np.zeros(4, dtype=np.int64), np.ones(4, dtype=np.int64), np.zeros(4, dtype=bool),
-        scheme=np.zeros(4, dtype=np.int64), signed=np.zeros(4, dtype=bool), rates=rates,
-        start_line=table.outpatient_start_line, cap=table.outpatient_cap,
-        waive_start_line=np.array([False, False, False, True]), ends=np.array([2, 3, 4]),
-        start_line_paid=start_line_paid, fund_paid=fund_paid,
+        scheme=np.zeros(4, dtype=np.int64), signed=np.zeros(4, dtype=bool),
+        waive_start_line=np.array([False, False, False, True]),
+    )  # fmt: skip
+    fund, oop = insurance.settle_outpatient_batches(
+        claims, rates=rates, start_line=table.outpatient_start_line, cap=table.outpatient_cap,
+        ends=np.array([2, 3, 4]), start_line_paid=start_line_paid, fund_paid=fund_paid,
     )  # fmt: skip
     # ¥60 all start-line; ¥80: 40 start-line, 0.55 × 40 = 22 by the fund; ¥200: 0.55 × 200 = 110, but the
     # cap leaves 130 − 22 = 108; the follow-up: no start-line, and the cap is used up.
@@ -166,10 +168,12 @@ def test_outpatient_claims_use_up_the_annual_start_line_and_cap_hand_worked():
     assert oop == pytest.approx(bill - fund, rel=1e-14)
     assert start_line_paid.tolist() == [100.0] and fund_paid == pytest.approx([130.0])
     # The same follow-up with cap room left: the fund pays its rate of the whole bill.
-    fund, _ = insurance.settle_outpatient_batches(
+    follow_up = insurance.OutpatientClaims(
         np.array([50.0]), np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), np.zeros(1, dtype=bool),
-        scheme=np.zeros(1, dtype=np.int64), signed=np.zeros(1, dtype=bool), rates=rates,
-        start_line=table.outpatient_start_line, cap=table.outpatient_cap, waive_start_line=np.ones(1, dtype=bool),
+        scheme=np.zeros(1, dtype=np.int64), signed=np.zeros(1, dtype=bool), waive_start_line=np.ones(1, dtype=bool),
+    )  # fmt: skip
+    fund, _ = insurance.settle_outpatient_batches(
+        follow_up, rates=rates, start_line=table.outpatient_start_line, cap=table.outpatient_cap,
         ends=np.array([1]), start_line_paid=np.zeros(1), fund_paid=np.zeros(1),
     )  # fmt: skip
     assert fund == pytest.approx([27.5], rel=1e-14)
@@ -181,10 +185,13 @@ def test_the_first_outpatient_batch_takes_the_start_line_left_its_caller_read():
     rates = claim_rate_table(table.outpatient_rate, np.array([0, 0, 1, 2]), np.zeros(3), 0.0)
     start_line_paid, fund_paid = np.array([40.0]), np.zeros(1)
     n = 3
-    fund, _ = insurance._outpatient_batches(
+    claims = insurance.OutpatientClaims(
         np.array([50.0, 30.0, 100.0]), np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), np.zeros(n, dtype=bool),
-        np.ones(n, dtype=np.int64), np.zeros(n, dtype=bool), rates, table.outpatient_start_line, table.outpatient_cap,
-        np.zeros(n, dtype=bool), np.array([1, 3]), start_line_paid, fund_paid, np.array([60.0]),
+        np.ones(n, dtype=np.int64), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool),
+    )  # fmt: skip
+    fund, _ = insurance._outpatient_batches(
+        claims, rates, table.outpatient_start_line, table.outpatient_cap, np.array([1, 3]), start_line_paid,
+        fund_paid, np.array([60.0]),
     )  # fmt: skip
     # ¥50 all start-line (60 left); then ¥10 start-line, 0.55 × 20 = 11, and 0.55 × 100 = 55.
     assert fund == pytest.approx([0.0, 11.0, 55.0], rel=1e-15) and start_line_paid.tolist() == [100.0]

@@ -84,11 +84,11 @@ def test_few_draws():
 
 
 @pytest.mark.skipif(not accel.numba_enabled(), reason="numba not installed or switched off")
-def test_kernel_equals_numpy_twin():
+def test_kernel_equals_its_python_loop():
     a, b = shapes(DEFAULTS.trust_mean_urban, DEFAULTS.trust_concentration)
     u = draws(100_000, 5)
     args = (u, *population._tail_variables(u, a, b), *population._quantile_tables(a, b))
     compiled = population._beta_quantile_decide(*args)
-    twin = population._beta_quantile_decide.numpy(*args)
+    twin = population._beta_quantile_decide.loop(*args)
     for c, t in zip(compiled, twin, strict=True):
         assert c.dtype == t.dtype and c.tobytes() == t.tobytes()

@@ -269,7 +269,7 @@ class ReferenceModel(CareModel):
             origin, target = np.array(flows, dtype=np.int64).T
             t.add_flow(f.tier[origin], f.tier[target])
         new = Requests.concat_all(requests)
-        t.admission_requests = len(new)
+        t.admission_requests = new.size
         return new
 
     def _join_queues(
@@ -300,12 +300,12 @@ class ReferenceModel(CareModel):
     def _admit_patients(self, new: Requests) -> None:
         """Waiting list, transfers, then new requests take free beds one by one; those who waited too long move on."""
         s, t, w = self.scenario, self._today, self.wards
-        t.waiting_start = len(self._waiting)
-        t.transfer_requests = len(self._transfers)
+        t.waiting_start = self._waiting.size
+        t.transfer_requests = self._transfers.size
         queue = Requests.concat_all([self._waiting, self._transfers, new])
         self._transfers = Requests.empty()
         requests: list[Requests] = []
-        for i in range(len(queue)):
+        for i in range(queue.size):
             request = queue.take(slice(i, i + 1))
             if request.facility[0] < 0:  # no hospital able to admit it (tiny scales): unmet
                 t.unmet_inpatient += 1
@@ -345,7 +345,7 @@ class ReferenceModel(CareModel):
                 )
                 slot = -1
                 if target >= 0:
-                    request = replace(request, facility=np.array([target], dtype=np.int64))
+                    request = request._replace(facility=np.array([target], dtype=np.int64))
                     slot = care.allocate_beds(request.facility, board, w.facility)[0]
                 if slot < 0:
                     t.unmet_inpatient += 1
@@ -356,7 +356,7 @@ class ReferenceModel(CareModel):
             self._learn_admission_waits(facility, waited)
         gone = set(leaving)
         self._waiting = Requests.concat_all([requests[j] for j in rest if j not in gone])
-        t.waiting_end = len(self._waiting)
+        t.waiting_end = self._waiting.size
         if self._reserved.any():
             unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
             self._reserve_idle_days = np.where(unused > 0, self._reserve_idle_days + 1, 0)

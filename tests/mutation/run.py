@@ -12,7 +12,8 @@ changed, a condition negated — and the fast money tests run against it; a muta
 fail "survives". Every survivor must be killed by a new test or explained in `equivalent.toml`
 (it changes nothing the model can reach, e.g. a comparison whose two sides are never equal); an
 entry names the module, the operator, the original line and the mutated line, all stripped.
-Workers run in copies of the repository (mutations are made on disk), with the numpy twins.
+Workers run in copies of the repository (mutations are made on disk), with the engine as plain
+Python (`TIERSIM_NUMBA=0`): a mutated kernel or helper runs as written, with nothing to recompile.
 
 Writes `results/mutation/session.sqlite` (cosmic-ray's work database) and `report.md` (score,
 survivors, each with its diff and, if listed, the reason it is equivalent); exits 1 while a
@@ -47,19 +48,6 @@ COPY_IGNORE = shutil.ignore_patterns(".git", "results", "__pycache__", ".pytest_
 
 
 @cache
-def _kernel_loops(module: Path) -> set[str]:
-    """Functions compiled by numba (`@kernel(...)`, `@helper`): their numpy twins are mutated instead."""
-    compiled = set()
-    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.FunctionDef):
-            for decorator in node.decorator_list:
-                target = decorator.func if isinstance(decorator, ast.Call) else decorator
-                if isinstance(target, ast.Name) and target.id in ("kernel", "helper"):
-                    compiled.add(node.name)
-    return compiled
-
-
-@cache
 def _annotations(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Where the type annotations are: never evaluated (`from __future__ import annotations`), so not mutated."""
     spans = []
@@ -83,7 +71,7 @@ def _in_scope(scope: dict, module: str, function: str | None, operator: str, sta
         return False
     if wanted == "*":
         # Functions only: class bodies of parameter tables hold data, not rules.
-        if function[0].isupper() or function in _kernel_loops(ROOT / module):
+        if function[0].isupper():
             return False
     elif function not in wanted:
         return False
