@@ -8,9 +8,12 @@ independent oracle of the whole day is the reference engine (`tests/test_engines
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -473,3 +476,24 @@ def test_discharges_equal_loop(monkeypatch: pytest.MonkeyPatch) -> None:
         downs += got.down.origin.size
         capitated += int(got.down.visits.capitated.sum())
     assert min(stays, fixed, transfers, downs, capitated) > 0  # every branch is exercised
+
+
+def test_whole_run_identical_as_plain_python(tmp_path: Path) -> None:
+    """A run with every kernel and helper as plain Python (`TIERSIM_NUMBA=0`) equals the compiled run bit for bit."""
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys, sim\n"
+        "scenario = sim.load_scenario(sys.argv[1], overrides=sys.argv[3:])\n"
+        "sim.run(scenario).daily.to_pickle(sys.argv[2])\n"
+    )
+    overrides = ["run.scale=0.002", "run.years=1", "run.warmup_days=60", "levers.reserved_beds.start_year=0"]
+    tables = {}
+    for numba_on in ("1", "0"):
+        out = tmp_path / f"daily-{numba_on}.pkl"
+        env = {**os.environ, "TIERSIM_NUMBA": numba_on, "PYTHONWARNINGS": "ignore::RuntimeWarning"}
+        subprocess.run(
+            [sys.executable, str(script), str(ROOT / "scenarios" / "reserved_beds.toml"), str(out), *overrides],
+            env=env, check=True, cwd=tmp_path,
+        )  # fmt: skip
+        tables[numba_on] = pd.read_pickle(out)
+    pd.testing.assert_frame_equal(tables["1"], tables["0"], check_exact=True)
