@@ -24,7 +24,7 @@ centres have no bed (and refer their inpatients up).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -181,6 +181,185 @@ def _primary_area(
             b.cell(station, centre, district, urban, share / k_here)
 
 
+@dataclass(frozen=True)
+class _Grid:
+    """The grid of tiles the region is laid out on.
+
+    Attributes:
+        tile: Side of a tile (km).
+        middle: Row and column of the middle tile, which holds the urban core.
+        strip: Width of each urban district's vertical strip of the middle tile (km).
+        county_tiles: (row, column) of each county's tile, nearest ring first.
+    """
+
+    tile: float
+    middle: int
+    strip: float
+    county_tiles: tuple[tuple[int, int], ...]
+
+
+@dataclass
+class _Districts:
+    """Districts and counties in the order they are laid out (urban districts first)."""
+
+    names: list[str] = field(default_factory=list)
+    is_county: list[bool] = field(default_factory=list)
+    residents_full: list[float] = field(default_factory=list)
+    centre: list[tuple[float, float]] = field(default_factory=list)
+
+    def add(self, name: str, is_county: bool, residents_full: float, centre: tuple[float, float]) -> int:
+        """Adds a district and returns its index."""
+        self.names.append(name)
+        self.is_county.append(is_county)
+        self.residents_full.append(residents_full)
+        self.centre.append(centre)
+        return len(self.names) - 1
+
+
+def _grid(params: RegionParams) -> _Grid:
+    """The smallest odd square grid with a middle tile for the core and a tile for every county.
+
+    Args:
+        params: Region parameters.
+
+    Returns:
+        The grid, with the county tiles ordered ring by ring and by angle within a ring, so that
+        counties fill the tiles nearest the core first.
+    """
+    n_tiles_side = max(3, math.ceil(math.sqrt(params.rural_counties + 1)))
+    if n_tiles_side % 2 == 0:
+        n_tiles_side += 1
+    mid = n_tiles_side // 2
+    ring = sorted(
+        ((r, c) for r in range(n_tiles_side) for c in range(n_tiles_side) if (r, c) != (mid, mid)),
+        key=lambda rc: (max(abs(rc[0] - mid), abs(rc[1] - mid)), math.atan2(rc[0] - mid, rc[1] - mid)),
+    )[: params.rural_counties]
+    return _Grid(
+        tile=params.tile_km, middle=mid, strip=params.tile_km / params.urban_districts, county_tiles=tuple(ring)
+    )
+
+
+def _lay_out_urban_core(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams, scale: float) -> None:
+    """Lays out the urban districts, each a vertical strip of the middle tile, with their primary care.
+
+    Args:
+        b: Builder the facilities and cells are added to.
+        districts: Districts laid out so far; the urban districts are added.
+        grid: Grid of tiles.
+        params: Region parameters.
+        scale: Fraction of the full-scale residents to simulate.
+    """
+    tile, mid, strip = grid.tile, grid.middle, grid.strip
+    core_full = params.residents * params.urban_core_share
+    for d in range(params.urban_districts):
+        centre = (mid * tile + (d + 0.5) * strip, (mid + 0.5) * tile)
+        districts.add(f"District {d + 1}", False, core_full / params.urban_districts, centre)
+        _primary_area(
+            b,
+            d,
+            districts.names[-1],
+            core_full / params.urban_districts,
+            params.residents_per_community_centre,
+            params.residents_per_station,
+            (mid * tile + d * strip, mid * tile, strip, tile),
+            True,
+            scale,
+        )
+
+
+def _lay_out_counties(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams, scale: float) -> None:
+    """Lays out the rural counties, one a tile: an urban county seat in the middle, townships around it.
+
+    Args:
+        b: Builder the facilities and cells are added to.
+        districts: Districts laid out so far; the counties are added after the urban districts.
+        grid: Grid of tiles.
+        params: Region parameters.
+        scale: Fraction of the full-scale residents to simulate.
+    """
+    tile = grid.tile
+    county_full = params.residents * (1 - params.urban_core_share) / params.rural_counties
+    seat_full = county_full * params.county_seat_share
+    seat_side = tile * 0.2
+    for k, (r, c) in enumerate(grid.county_tiles):
+        d = districts.add(f"County {k + 1}", True, county_full, ((c + 0.5) * tile, (r + 0.5) * tile))
+        x0, y0 = c * tile, r * tile
+        if seat_full > 0:
+            _primary_area(
+                b,
+                d,
+                f"{districts.names[-1]} seat",
+                seat_full,
+                params.residents_per_community_centre,
+                params.residents_per_station,
+                (x0 + 0.4 * tile, y0 + 0.4 * tile, seat_side, seat_side),
+                True,
+                scale,
+            )
+        _primary_area(
+            b,
+            d,
+            districts.names[-1],
+            county_full - seat_full,
+            params.residents_per_township,
+            params.residents_per_village,
+            (x0, y0, tile, tile),
+            False,
+            scale,
+        )
+
+
+def _lay_out_hospitals(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams, scale: float) -> None:
+    """Lays out the secondary hospitals of every district and the tertiary hospitals spread over the core.
+
+    Args:
+        b: Builder the hospitals are added to.
+        districts: All districts and counties.
+        grid: Grid of tiles.
+        params: Region parameters.
+        scale: Fraction of the full-scale residents to simulate.
+    """
+    for d, (cx, cy) in enumerate(districts.centre):
+        for s in range(params.secondary_per_district):
+            offset = 1.5 * s
+            b.facility(
+                SECONDARY,
+                d,
+                (cx + offset, cy + offset),
+                f"{districts.names[d]} hospital {s + 1}",
+                districts.residents_full[d] * scale / params.secondary_per_district,
+            )
+    core_x0 = grid.middle * grid.tile
+    n_tertiary = params.tertiary_hospitals
+    for t, (tx, ty) in enumerate(_grid_points(n_tertiary, core_x0, core_x0, grid.tile, grid.tile)):
+        # A tertiary hospital belongs to the urban district whose strip it stands in.
+        d = min(int((tx - core_x0) // grid.strip), params.urban_districts - 1)
+        b.facility(TERTIARY, d, (tx, ty), f"Tertiary hospital {t + 1}", params.residents * scale / n_tertiary)
+
+
+def _beds_and_doctors(tier: np.ndarray, served: np.ndarray, params: RegionParams) -> tuple[np.ndarray, np.ndarray]:
+    """Beds and doctors of each facility from its tier's density per 1000 residents served.
+
+    Args:
+        tier: Tier index of each facility.
+        served: Residents each facility serves, at the built scale.
+        params: Region parameters.
+
+    Returns:
+        Whole beds per facility, each tier's rounded total shared by largest remainders, and
+        fractional doctors per facility.
+    """
+    beds_density = params.beds_per_1000.as_array()
+    doctors_density = params.doctors_per_1000.as_array()
+    exact_beds = served * beds_density[tier] / 1000
+    beds = np.zeros(tier.size, dtype=np.int64)
+    for t in range(len(beds_density)):
+        members = tier == t
+        beds[members] = apportion(exact_beds[members], round(exact_beds[members].sum()))
+    doctors = served * doctors_density[tier] / 1000
+    return beds, doctors
+
+
 def build(params: RegionParams, scale: float) -> Region:
     """Build the default region at a scale.
 
@@ -192,113 +371,18 @@ def build(params: RegionParams, scale: float) -> Region:
         The built region.
     """
     b = _Builder()
-    tile = params.tile_km
-    n_tiles_side = max(3, math.ceil(math.sqrt(params.rural_counties + 1)))
-    if n_tiles_side % 2 == 0:
-        n_tiles_side += 1
-    mid = n_tiles_side // 2
-    ring = sorted(
-        ((r, c) for r in range(n_tiles_side) for c in range(n_tiles_side) if (r, c) != (mid, mid)),
-        key=lambda rc: (max(abs(rc[0] - mid), abs(rc[1] - mid)), math.atan2(rc[0] - mid, rc[1] - mid)),
-    )[: params.rural_counties]
-
-    names: list[str] = []
-    is_county: list[bool] = []
-    district_residents_full: list[float] = []
-    core_full = params.residents * params.urban_core_share
-    county_full = params.residents * (1 - params.urban_core_share) / params.rural_counties
-
-    # Urban core: vertical strips of the middle tile.
-    strip = tile / params.urban_districts
-    for d in range(params.urban_districts):
-        names.append(f"District {d + 1}")
-        is_county.append(False)
-        district_residents_full.append(core_full / params.urban_districts)
-        box = (mid * tile + d * strip, mid * tile, strip, tile)
-        _primary_area(
-            b,
-            d,
-            names[-1],
-            core_full / params.urban_districts,
-            params.residents_per_community_centre,
-            params.residents_per_station,
-            box,
-            True,
-            scale,
-        )
-    for k, (r, c) in enumerate(ring):
-        d = params.urban_districts + k
-        names.append(f"County {k + 1}")
-        is_county.append(True)
-        district_residents_full.append(county_full)
-        x0, y0 = c * tile, r * tile
-        seat_full = county_full * params.county_seat_share
-        seat_side = tile * 0.2
-        if seat_full > 0:
-            _primary_area(
-                b,
-                d,
-                f"{names[-1]} seat",
-                seat_full,
-                params.residents_per_community_centre,
-                params.residents_per_station,
-                (x0 + 0.4 * tile, y0 + 0.4 * tile, seat_side, seat_side),
-                True,
-                scale,
-            )
-        _primary_area(
-            b,
-            d,
-            names[-1],
-            county_full - seat_full,
-            params.residents_per_township,
-            params.residents_per_village,
-            (x0, y0, tile, tile),
-            False,
-            scale,
-        )
-
-    n_districts = len(names)
-    district_centre = []
-    for d in range(n_districts):
-        if d < params.urban_districts:
-            district_centre.append((mid * tile + (d + 0.5) * strip, (mid + 0.5) * tile))
-        else:
-            r, c = ring[d - params.urban_districts]
-            district_centre.append(((c + 0.5) * tile, (r + 0.5) * tile))
-
-    # Hospitals: secondary in every district, tertiary spread over the core.
-    for d in range(n_districts):
-        cx, cy = district_centre[d]
-        for s in range(params.secondary_per_district):
-            offset = 1.5 * s
-            b.facility(
-                SECONDARY,
-                d,
-                (cx + offset, cy + offset),
-                f"{names[d]} hospital {s + 1}",
-                district_residents_full[d] * scale / params.secondary_per_district,
-            )
-    n_tertiary = params.tertiary_hospitals
-    tertiary_points = _grid_points(n_tertiary, mid * tile, mid * tile, tile, tile)
-    for t, (tx, ty) in enumerate(tertiary_points):
-        d = min(int((tx - mid * tile) // strip), params.urban_districts - 1)
-        b.facility(TERTIARY, d, (tx, ty), f"Tertiary hospital {t + 1}", params.residents * scale / n_tertiary)
+    grid = _grid(params)
+    districts = _Districts()
+    # Facilities are numbered in the order they are laid out: primary care first, then hospitals.
+    _lay_out_urban_core(b, districts, grid, params, scale)
+    _lay_out_counties(b, districts, grid, params, scale)
+    _lay_out_hospitals(b, districts, grid, params, scale)
 
     tier = np.array(b.tier, dtype=np.int8)
     fdistrict = np.array(b.district, dtype=np.int32)
     xy = np.array(b.xy, dtype=np.float64)
-    served = np.array(b.served, dtype=np.float64)
-    beds_density = params.beds_per_1000.as_array()
-    doctors_density = params.doctors_per_1000.as_array()
-    exact_beds = served * beds_density[tier] / 1000
-    beds = np.zeros(tier.size, dtype=np.int64)
-    for t in range(len(beds_density)):
-        members = tier == t
-        beds[members] = apportion(exact_beds[members], round(exact_beds[members].sum()))
-    doctors = served * doctors_density[tier] / 1000
-
-    consortium, lead, consortium_names = _consortia(tier, fdistrict, xy, params.urban_districts, names)
+    beds, doctors = _beds_and_doctors(tier, np.array(b.served, dtype=np.float64), params)
+    consortium, lead, consortium_names = _consortia(tier, fdistrict, xy, params.urban_districts, districts.names)
 
     cell_station = np.array(b.cell_station, dtype=np.int64)
     cell_centre = np.array(b.cell_centre, dtype=np.int64)
@@ -309,9 +393,9 @@ def build(params: RegionParams, scale: float) -> Region:
     travel = _travel_hours(candidates, xy, cell_station, cell_urban, cell_district, fdistrict, params)
 
     return Region(
-        district_names=tuple(names),
-        district_is_county=np.array(is_county, dtype=bool),
-        district_residents=np.bincount(cell_district, weights=cell_residents, minlength=n_districts),
+        district_names=tuple(districts.names),
+        district_is_county=np.array(districts.is_county, dtype=bool),
+        district_residents=np.bincount(cell_district, weights=cell_residents, minlength=len(districts.names)),
         facility_tier=tier,
         facility_district=fdistrict,
         facility_consortium=consortium,

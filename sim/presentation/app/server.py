@@ -347,38 +347,31 @@ def _status(snap: Progress, job: Job, lang: str) -> str:
     return lab["progress_failed"].format(percent=percent)
 
 
-def create_app(
-    base: dict[str, Any], *, lang: str = "en", source: str = "built-in baseline", folders: Sequence[Path] = ()
-) -> Dash:
-    """The dashboard as a Dash app.
+def _control_states() -> tuple[State, State]:
+    """The values and ids of every scenario control on the page, as callback states."""
+    return State({"type": "ctl", "key": ALL}, "value"), State({"type": "ctl", "key": ALL}, "id")
+
+
+def _district_map(snap: Snapshot | None, metric: str, lang: str) -> Any:
+    """The district map of a snapshot coloured by `metric`, or no update while it has no districts."""
+    if snap is None or snap.boxes is None or not snap.districts:
+        return no_update
+    return district_figure(snap.boxes, snap.districts, metric, lang)
+
+
+def _add_run_and_cancel(app: Dash, session: _Session, lang: str) -> None:
+    """Adds the callbacks of the Run and Cancel buttons.
+
+    Run checks the controls and replications, starts a job of the baseline and the scenario and
+    starts the polling; Cancel stops the running job.
 
     Args:
-        base: Scenario data the page starts from (as read from TOML; `{}` for the built-in baseline).
+        app: The dashboard.
+        session: The app's job, replaced by each run.
         lang: "en" or "zh".
-        source: Where `base` came from, shown in the page.
-        folders: Where an uploaded file's `extends` is looked up.
-
-    Returns:
-        The app; `app.run(port=...)` serves it.
-
-    Raises:
-        ScenarioError: If `base` is not a valid scenario.
-        ValueError: If `lang` is not a known language.
     """
     lab = labels(lang)
-    scenario = validate(dict(base), source)
-    app = Dash(
-        __name__,
-        title=lab["app_title"],
-        update_title=None,
-        serve_locally=True,
-        assets_folder=str(Path(__file__).parent / "no-assets"),
-    )
-    app.index_string = _INDEX.format(lang=lab["html_lang"], css=style_sheet() + _APP_CSS)
-    app.layout = _layout(base, scenario, lang, source)
-    session = _Session()
-    ctl_values = State({"type": "ctl", "key": ALL}, "value")
-    ctl_ids = State({"type": "ctl", "key": ALL}, "id")
+    ctl_values, ctl_ids = _control_states()
 
     @app.callback(
         Output("message", "children"),
@@ -420,6 +413,19 @@ def create_app(
         session.job.cancel()
         return lab["app_cancelling"], "msg ok"
 
+
+def _add_progress(app: Dash, session: _Session, lang: str) -> None:
+    """Adds the poll's callback: the progress bar, the status line and the buttons' states.
+
+    A new version of the job's results is passed on to the redraw through the `seen` store.
+
+    Args:
+        app: The dashboard.
+        session: The app's job.
+        lang: "en" or "zh".
+    """
+    lab = labels(lang)
+
     @app.callback(
         Output("bar-fill", "style"),
         Output("status", "children"),
@@ -446,6 +452,16 @@ def create_app(
         message = (lab["app_run_failed"].format(error=now.error), "msg error") if failed else (no_update, no_update)
         return {"width": f"{100 * now.done:.1f}%"}, _status(now, job, lang), version, ended, not ended, ended, *message
 
+
+def _add_results(app: Dash, session: _Session, lang: str) -> None:
+    """Adds the callbacks that draw the results: the indicators, targets, charts and district map.
+
+    Args:
+        app: The dashboard.
+        session: The app's job and its last snapshot, kept for recolouring the map.
+        lang: "en" or "zh".
+    """
+
     @app.callback(
         Output("kpis", "children"),
         Output("targets", "children"),
@@ -464,7 +480,7 @@ def create_app(
         comparison = snap.comparison
         side = comparison_report.comparison_figures(comparison, lang)
         chosen = comparison.scenarios[-1].name
-        charts = (
+        figures = (
             [build(comparison.mean_annual(chosen), lang) for build in CHARTS.values()]
             if (comparison.runs["scenario"] == chosen).any()
             else [no_update] * len(CHARTS)
@@ -473,14 +489,9 @@ def create_app(
             _kpi_table(comparison, lang),
             comparison_report.comparison_targets_html(comparison, lang),
             *(side.get(name, no_update) for name in SIDE_BY_SIDE),
-            *charts,
-            _district_map(snap, metric),
+            *figures,
+            _district_map(snap, metric, lang),
         )
-
-    def _district_map(snap: Snapshot | None, metric: str) -> Any:
-        if snap is None or snap.boxes is None or not snap.districts:
-            return no_update
-        return district_figure(snap.boxes, snap.districts, metric, lang)
 
     @app.callback(
         Output("fig-districts", "figure", allow_duplicate=True),
@@ -488,7 +499,18 @@ def create_app(
         prevent_initial_call=True,
     )
     def recolour(metric: str) -> Any:
-        return _district_map(session.last, metric)
+        return _district_map(session.last, metric, lang)
+
+
+def _add_save(app: Dash, lang: str) -> None:
+    """Adds the Save button's callback: the scenario of the controls as a TOML download.
+
+    Args:
+        app: The dashboard.
+        lang: "en" or "zh".
+    """
+    lab = labels(lang)
+    ctl_values, ctl_ids = _control_states()
 
     @app.callback(
         Output("download", "data"),
@@ -507,6 +529,17 @@ def create_app(
             return no_update, _error(str(exc), lang), "msg error"
         file = f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', chosen.name) or 'scenario'}.toml"
         return {"content": to_toml(saved), "filename": file}, lab["app_saved"].format(file=file), "msg ok"
+
+
+def _add_load(app: Dash, lang: str, folders: Sequence[Path]) -> None:
+    """Adds the upload's callback: a scenario file becomes the page's base and sets every control.
+
+    Args:
+        app: The dashboard.
+        lang: "en" or "zh".
+        folders: Where an uploaded file's `extends` is looked up.
+    """
+    lab = labels(lang)
 
     @app.callback(
         Output("base", "data"),
@@ -537,6 +570,42 @@ def create_app(
         source_text = lab["app_scenario_source"].format(source=html_text.escape(filename))
         return data, values, source_text, lab["app_loaded"].format(file=filename), "msg ok"
 
+
+def create_app(
+    base: dict[str, Any], *, lang: str = "en", source: str = "built-in baseline", folders: Sequence[Path] = ()
+) -> Dash:
+    """The dashboard as a Dash app.
+
+    Args:
+        base: Scenario data the page starts from (as read from TOML; `{}` for the built-in baseline).
+        lang: "en" or "zh".
+        source: Where `base` came from, shown in the page.
+        folders: Where an uploaded file's `extends` is looked up.
+
+    Returns:
+        The app; `app.run(port=...)` serves it.
+
+    Raises:
+        ScenarioError: If `base` is not a valid scenario.
+        ValueError: If `lang` is not a known language.
+    """
+    lab = labels(lang)
+    scenario = validate(dict(base), source)
+    app = Dash(
+        __name__,
+        title=lab["app_title"],
+        update_title=None,
+        serve_locally=True,
+        assets_folder=str(Path(__file__).parent / "no-assets"),
+    )
+    app.index_string = _INDEX.format(lang=lab["html_lang"], css=style_sheet() + _APP_CSS)
+    app.layout = _layout(base, scenario, lang, source)
+    session = _Session()
+    _add_run_and_cancel(app, session, lang)
+    _add_progress(app, session, lang)
+    _add_results(app, session, lang)
+    _add_save(app, lang)
+    _add_load(app, lang, folders)
     return app
 
 
