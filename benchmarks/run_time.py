@@ -80,10 +80,12 @@ def measure(scale: float, years: int) -> Run:
 
 def machine() -> str:
     """One line describing where the figures were taken."""
-    return (
-        f"{dt.date.today()}, commit {code_version()}, {_cpu()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+    return f"{dt.date.today()}, commit {code_version()}, {host()}"
+
+
+def host() -> str:
+    """The processor, cores and Python the figures were taken with (without date and commit)."""
+    return f"{_cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def _cpu() -> str:
