@@ -82,6 +82,25 @@ def _joined(waiting: Requests, transfers: Requests, new: Requests) -> tuple[Requ
     return queue, facility.size - kept.size
 
 
+@helper
+def _toward_leads(
+    queue: Requests, day: int, residents: Residents, cells: Cells, signed_only: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per request: the patient's home cell, days waited, and referred by primary care to the home lead hospital.
+
+    Only signed residents count as referred to the lead where `signed_only` (the reserved-bed lever's rule).
+    """
+    m = queue.resident.size
+    cell, waited_days, to_lead = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.bool_)
+    for r in range(m):
+        who = queue.resident[r]
+        cell[r] = residents.cell[who]
+        waited_days[r] = day - queue.since[r]
+        may_qualify = not signed_only or residents.signed[who]
+        to_lead[r] = queue.from_primary[r] and queue.facility[r] == cells.lead[cell[r]] and may_qualify
+    return cell, waited_days, to_lead
+
+
 @kernel
 def admit(
     waiting: Requests,
@@ -125,21 +144,8 @@ def admit(
     """
     queue, nowhere = _joined(waiting, transfers, new)
     resident, facility, severity, key, since, referred, from_primary, chain_consortium, chain_paid = queue
-    signed_only = tables.reserved_signed_only
-    m = resident.size
-    cell = np.empty(m, np.int64)
-    waited_days = np.empty(m, np.int64)
-    to_lead = np.empty(m, np.bool_)
-    qualified = np.empty(m, np.bool_)
-    for r in range(m):
-        cell[r] = residents.cell[resident[r]]
-        waited_days[r] = day - since[r]
-        to_lead[r] = (
-            from_primary[r]
-            and facility[r] == cells.lead[cell[r]]
-            and (not signed_only or residents.signed[resident[r]])
-        )
-        qualified[r] = to_lead[r] and tables.reserve
+    cell, waited_days, to_lead = _toward_leads(queue, day, residents, cells, tables.reserved_signed_only)
+    qualified = to_lead & tables.reserve
     request, slot, where, group, still, unmet = _allocate(
         facility, waited_days, qualified, severity, cell, wards, reserves.beds,
         reserves.idle_days >= tables.reserve_release_days, tables.admission_wait_tolerance, cells,

@@ -104,4 +104,3 @@ def test_tables_read_back_bit_for_bit(tmp_path):
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_golden(name, committed, compiled):
     _check(name, committed, compiled, "compiled kernels")
-

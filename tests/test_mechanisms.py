@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-
-from sim.arrays import rank_within
 import pytest
 
 import sim
 from sim import care, illness, region
+from sim.arrays import rank_within
 from sim.insurance import split_claims
 
 
