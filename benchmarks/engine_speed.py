@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from run_time import machine, report
@@ -24,12 +25,12 @@ from run_time import machine, report
 import sim
 from sim.model import CareModel
 from sim.parameters.illness import DAYS_PER_YEAR
-from sim.reference import ReferenceModel
+from sim.reference import reference_model
 
 
-def measure(model_class: type[CareModel], scenario: sim.Scenario, years: int) -> tuple[float, CareModel]:
+def measure(build: Callable[..., CareModel], scenario: sim.Scenario, years: int) -> tuple[float, CareModel]:
     """(seconds, model) of `years` simulated years after an untimed build and warm-up."""
-    model = model_class(scenario)
+    model = build(scenario)
     model.run_years(0)  # the warm-up
     started = time.perf_counter()
     model.run_years(years)
@@ -48,7 +49,7 @@ def main() -> None:
     array_seconds, array = min(
         (measure(CareModel, scenario, args.years) for _ in range(args.repeat)), key=lambda run: run[0]
     )
-    reference_seconds, reference = measure(ReferenceModel, scenario, args.years)
+    reference_seconds, reference = measure(reference_model, scenario, args.years)
     identical = array.recorder.daily().equals(reference.recorder.daily())
 
     residents = len(array.population)

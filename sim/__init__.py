@@ -5,7 +5,7 @@ Public API:
     run(scenario, seed=..., years=..., progress=..., engine="array" | "reference") -> Results
     compare([baseline, alternative, ...], replications=..., workers=...) -> Comparison
     CareModel: the Mesa model, for step-by-step use.
-    sim.reference.ReferenceModel: the same model with one `Patient` agent per resident deciding for
+    sim.reference.reference_model: the same model with one `Patient` agent per resident deciding for
         itself (identical results, far slower; the oracle of the tests and the benchmarks' baseline).
 """
 

@@ -93,9 +93,9 @@ def kernel(loop: F) -> F:
 
     The decorated name calls the compiled loop when numba is enabled and the plain Python loop
     otherwise (slow: for debugging and for tests that run a kernel on a few rows); `.loop` gives
-    the Python function.
+    the Python function, `.dispatcher()` numba's dispatcher once compiled (else None).
     """
-    compiled: Callable[..., Any] | None = None
+    compiled: Any = None
 
     @functools.wraps(loop)
     def call(*args: Any) -> Any:
@@ -107,7 +107,56 @@ def kernel(loop: F) -> F:
         return compiled(*args)
 
     call.loop = loop  # type: ignore[attr-defined]
+    call.dispatcher = lambda: compiled  # type: ignore[attr-defined]
     return call  # type: ignore[return-value]
+
+
+class PinTypeError(TypeError):
+    """A pinned kernel was called with arguments of other types than those it was pinned for."""
+
+
+class Pins:
+    """Kernels' compiled versions resolved at their first call, then called directly, without typing the arguments.
+
+    numba types every argument of a call to choose the compiled version: ≈0.2 µs an array, so
+    ≈20 µs a call for a phase's records of about a hundred arrays. A model builds its records with
+    the same types day after day, so the version its first call found serves the next ones;
+    `clear()` forgets them (the model clears them when a year's tables are rebuilt). With the
+    environment variable `TIERSIM_CHECK_PINS=1` (the test suite sets it) every call checks that its
+    arguments have the pinned types and raises `PinTypeError` if not. A copy or a pickle of a model
+    starts with no pins.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[Callable[..., Any], tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+        self._check = os.environ.get("TIERSIM_CHECK_PINS", "0") == "1"
+
+    def __call__(self, kernel: Callable[..., Any], *args: Any) -> Any:
+        """`kernel(*args)`, through its pinned compiled version once there is one."""
+        pinned = self._entries.get(kernel)
+        if pinned is not None:
+            entry, types = pinned
+            if self._check:
+                got = tuple(numba.typeof(arg) for arg in args)
+                if got != types:
+                    wrong = next(i for i, (a, b) in enumerate(zip(got, types, strict=True)) if a != b)
+                    raise PinTypeError(f"{kernel.__name__}: argument {wrong} is {got[wrong]}, pinned {types[wrong]}")
+            return entry(*args)
+        result = kernel(*args)
+        dispatcher = getattr(kernel, "dispatcher", lambda: None)()
+        if dispatcher is not None:
+            types = tuple(dispatcher.typeof_pyval(arg) for arg in args)
+            overload = dispatcher.overloads.get(types)
+            if overload is not None:
+                self._entries[kernel] = (overload.entry_point, types)
+        return result
+
+    def clear(self) -> None:
+        """Forget every pin: the next call of each kernel resolves its version again."""
+        self._entries.clear()
+
+    def __reduce__(self) -> tuple[type[Pins], tuple[()]]:
+        return Pins, ()
 
 
 def helper(loop: F) -> F:

@@ -24,7 +24,7 @@ from sim.accel import helper, kernel
 from sim.arrays import rank_within
 from sim.parameters.illness import SEVERITIES
 from sim.rules import is_capitated, is_primary
-from sim.state import FREE_BED, Cells, DayTotals, Facilities, Wards, YearTables
+from sim.state import FREE_BED, Cells, Claims, DayTotals, Facilities, Wards, YearTables
 
 
 def queue_outpatients(
@@ -595,30 +595,6 @@ class Seekers(NamedTuple):
     start_line_left: np.ndarray
 
 
-class VisitClaims(NamedTuple):
-    """The day's outpatient visits as claims, one billing batch per care pass.
-
-    Attributes:
-        facility: Facility of each visit; `tier` its tier.
-        tier: Tier of the facility.
-        components: (n, 3) billed service, drugs and tests.
-        bill: Their row sums.
-        fund: Paid by the fund (0 where capitated).
-        oop: Paid by the patient.
-        capitated: The fund's part is paid per head (按人头), not per visit.
-        ends: Where each pass's visits end.
-    """
-
-    facility: np.ndarray
-    tier: np.ndarray
-    components: np.ndarray
-    bill: np.ndarray
-    fund: np.ndarray
-    oop: np.ndarray
-    capitated: np.ndarray
-    ends: np.ndarray
-
-
 class BedRequests(NamedTuple):
     """Treated episodes that need a bed, in the order they were seen.
 
@@ -641,7 +617,7 @@ class OutpatientDay(NamedTuple):
     Attributes:
         backlog: (F,) visits still queued after the day.
         expected_wait: (F,) expected outpatient waits learned from today's visits.
-        claims: The visits as claims.
+        claims: The visits as claims, a batch per care pass (`fixed`: capitated).
         requests: Bed requests.
         unmet: Episodes left with no candidate or unseen after the last pass.
         treated_outpatient: Episodes treated without needing a bed.
@@ -650,7 +626,7 @@ class OutpatientDay(NamedTuple):
 
     backlog: np.ndarray
     expected_wait: np.ndarray
-    claims: VisitClaims
+    claims: Claims
     requests: BedRequests
     unmet: int
     treated_outpatient: int
@@ -697,7 +673,7 @@ def _bill_visits(
     tables: YearTables,
     annual_paid: np.ndarray,
     by_tier: np.ndarray,
-) -> VisitClaims:
+) -> Claims:
     """The visits of the care passes as claims, each pass a billing batch, added to the day's records."""
     seen, seen_at, ends = passes.seen, passes.seen_at, passes.pass_ends
     n_sev, n_tiers = cells.referral_outpatient.shape[1], by_tier.shape[1]
@@ -746,7 +722,7 @@ def _bill_visits(
     for t in range(n_tiers):
         by_tier[_VISIT_WAIT_DAYS, t] += waits[t]
         by_tier[_VISIT_WAITS, t] += counts[t]
-    return VisitClaims(seen_at, tier, components, bill, fund, oop, capitated, ends)
+    return Claims(seen_at, tier, components, bill, fund, oop, capitated, ends)
 
 
 @helper

@@ -16,11 +16,22 @@ import numpy as np
 
 from sim import care, insurance, rng
 from sim.accel import helper, kernel
-from sim.care import VisitClaims
 from sim.metrics import BY_TIER_FIELDS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
 from sim.rules import is_capitated, is_primary
-from sim.state import FREE_BED, Accounts, Cells, DayTotals, Facilities, Requests, Residents, Streams, Wards, YearTables
+from sim.state import (
+    FREE_BED,
+    Accounts,
+    Cells,
+    Claims,
+    DayTotals,
+    Facilities,
+    Requests,
+    Residents,
+    Streams,
+    Wards,
+    YearTables,
+)
 
 _N_SEVERITIES = len(SEVERITIES)
 _MOST_SEVERE = len(SEVERITIES) - 1
@@ -68,28 +79,16 @@ def transfer_targets(
     return np.where(target >= 0, target, referral_inpatient[cell, severity])
 
 
-class StayClaims(NamedTuple):
-    """The stays that end today as claims, in bed-slot order (one billing batch).
+class Stays(NamedTuple):
+    """The stays that end today, in bed-slot order.
 
     Attributes:
-        facility: Facility of each stay; `tier` its tier.
-        tier: Tier of the facility.
-        components: (n, 3) billed service, drugs and tests.
-        bill: Their row sums.
-        fund: Paid by the fund.
-        oop: Paid by the patient.
-        start_line_paid: Inpatient start-line the patient paid on this stay.
-        fixed: Paid a fixed amount (per case or per day).
+        claims: Their claims, one billing batch (`fixed`: paid per case or per day).
+        start_line_paid: Inpatient start-line the patient paid on each stay.
     """
 
-    facility: np.ndarray
-    tier: np.ndarray
-    components: np.ndarray
-    bill: np.ndarray
-    fund: np.ndarray
-    oop: np.ndarray
+    claims: Claims
     start_line_paid: np.ndarray
-    fixed: np.ndarray
 
 
 class DownReferrals(NamedTuple):
@@ -97,11 +96,11 @@ class DownReferrals(NamedTuple):
 
     Attributes:
         origin: Hospital referring each patient down.
-        visits: The follow-up visits as claims, one batch.
+        visits: The follow-up visits as claims, one batch (`fixed`: capitated).
     """
 
     origin: np.ndarray
-    visits: VisitClaims
+    visits: Claims
 
 
 class Discharges(NamedTuple):
@@ -113,7 +112,7 @@ class Discharges(NamedTuple):
         down: Patients referred down, and their visits.
     """
 
-    stays: StayClaims
+    stays: Stays
     transfers: Requests
     down: DownReferrals
 
@@ -142,7 +141,7 @@ def _bill_stays(
     facilities: Facilities,
     tables: YearTables,
     annual_paid: np.ndarray,
-) -> StayClaims:
+) -> Stays:
     """Each stay's bill and components, split between fund and patient as one batch (`insurance.split_claims`).
 
     Inpatient caps are as of the batch start; the fund's part is added to the residents' accounts.
@@ -192,12 +191,12 @@ def _bill_stays(
     for i in range(n):
         annual_paid[resident[i], 2] += fund[i]
         start_line_paid[i] = min(bill[i], start_line[i])
-    return StayClaims(facility, tier, components, bill, fund, oop, start_line_paid, fixed)
+    return Stays(Claims(facility, tier, components, bill, fund, oop, fixed, np.full(1, n)), start_line_paid)
 
 
 @helper
 def _count_ended(
-    out: np.ndarray, stays: StayClaims, wards: Wards, level: float, accounts: Accounts, by_tier: np.ndarray
+    out: np.ndarray, stays: Stays, wards: Wards, level: float, accounts: Accounts, by_tier: np.ndarray
 ) -> None:
     """The case mix and the day's records of the stays that end here (not in a transfer up)."""
     n, n_tiers = out.size, by_tier.shape[1]
@@ -205,7 +204,7 @@ def _count_ended(
     for i in range(n):
         if wards.transfer[out[i]]:
             continue
-        sev, tier, bill = wards.severity[out[i]], stays.tier[i], stays.bill[i]
+        sev, tier, bill = wards.severity[out[i]], stays.claims.tier[i], stays.claims.bill[i]
         accounts.case_bills[tier, sev] += bill / level  # group prices are kept in year-0 yuan
         accounts.case_counts[tier, sev] += 1.0
         ended_sums[0, tier] += 1.0
@@ -222,7 +221,7 @@ def _count_ended(
 def _transfers_up(
     day: int,
     out: np.ndarray,
-    stays: StayClaims,
+    stays: Stays,
     wards: Wards,
     residents: Residents,
     facilities: Facilities,
@@ -250,16 +249,20 @@ def _transfers_up(
         best, best_score = -1, np.inf
         for k in range(cells.candidates.shape[1]):
             c = cells.candidates[cell, k]
-            if c >= 0 and cells.candidate_tier[cell, k] > stays.tier[i] and facilities.inpatient_capability[c] >= sev:
+            if (
+                c >= 0
+                and cells.candidate_tier[cell, k] > stays.claims.tier[i]
+                and facilities.inpatient_capability[c] >= sev
+            ):
                 if cells.candidate_preference[cell, k] < best_score:
                     best, best_score = k, cells.candidate_preference[cell, k]
         goes_to = cells.candidates[cell, best] if best >= 0 else cells.referral_inpatient[cell, sev]
         if goes_to >= 0:
-            flows[stays.tier[i], facilities.tier[goes_to]] += 1.0
+            flows[stays.claims.tier[i], facilities.tier[goes_to]] += 1.0
         resident[j], target[j], severity[j] = who, goes_to, sev
-        chain_consortium[j] = facilities.consortium[stays.facility[i]]
+        chain_consortium[j] = facilities.consortium[stays.claims.facility[i]]
         key[j] = rng.hash_word(transfer_word, wards.key[s])
-        from_primary[j] = is_primary(stays.tier[i])
+        from_primary[j] = is_primary(stays.claims.tier[i])
         chain_paid[j] = wards.chain_paid[s] + stays.start_line_paid[i]
         j += 1
     since, referred = np.full(n_up, day, np.int64), np.ones(n_up, np.bool_)
@@ -269,7 +272,7 @@ def _transfers_up(
 @helper
 def _refer_down(
     out: np.ndarray,
-    stays: StayClaims,
+    stays: Stays,
     wards: Wards,
     residents: Residents,
     facilities: Facilities,
@@ -287,8 +290,8 @@ def _refer_down(
         s = out[i]
         if not wards.transfer[s]:
             p_down = (
-                tables.down_referral_probability[stays.tier[i]]
-                * facilities.down_referral_willingness[stays.facility[i]]
+                tables.down_referral_probability[stays.claims.tier[i]]
+                * facilities.down_referral_willingness[stays.claims.facility[i]]
             )
             down[i] = rng.keyed_unit_float(down_word, wards.key[s], 0.0) < p_down
             n_down += 1 if down[i] else 0
@@ -301,9 +304,9 @@ def _refer_down(
         if down[i]:
             who = wards.resident[out[i]]
             c = cells.candidates[residents.cell[who], 1]
-            origin[j], who_down[j], centre[j], centre_tier[j] = stays.facility[i], who, c, facilities.tier[c]
+            origin[j], who_down[j], centre[j], centre_tier[j] = stays.claims.facility[i], who, c, facilities.tier[c]
             scheme_down[j], signed_down[j] = residents.scheme[who], residents.signed[who]
-            flows[stays.tier[i], facilities.tier[c]] += 1.0
+            flows[stays.claims.tier[i], facilities.tier[c]] += 1.0
             visit = c * _N_SEVERITIES * 2 + FOLLOW_UP  # a follow-up visit of severity 0
             for part in range(3):
                 components[j, part] = tables.visit_components[visit, part]
@@ -337,7 +340,7 @@ def _refer_down(
         for t in range(n_tiers):
             totals.by_tier[_VISITS, t] += visit_sums[0, t]
             totals.by_tier[_VISIT_BILLS, t] += visit_sums[1, t]
-    return DownReferrals(origin, VisitClaims(centre, centre_tier, components, bill, fund, oop, capitated, ends))
+    return DownReferrals(origin, Claims(centre, centre_tier, components, bill, fund, oop, capitated, ends))
 
 
 @kernel

@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
-from mesa.agent import AgentSet
 
 from sim import admission, care, choice, discharge, illness, payment, population, region, rng
+from sim.accel import Pins
 from sim.arrays import Buffers, row_sums
 from sim.draws import SharedDraws, SharedYear
 from sim.facilities import Facility, FacilityState
@@ -66,7 +66,19 @@ from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
 from sim.rules import is_primary
-from sim.state import FREE_BED, Accounts, Cells, DayTotals, Requests, Reserves, Residents, Streams, Wards, YearTables
+from sim.state import (
+    FREE_BED,
+    Accounts,
+    Cells,
+    Claims,
+    DayTotals,
+    Requests,
+    Reserves,
+    Residents,
+    Streams,
+    Wards,
+    YearTables,
+)
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -137,6 +149,12 @@ def recorded_day(model: CareModel) -> bool:
 
 
 @functools.lru_cache(maxsize=1)
+def _mesa_attributes() -> frozenset[str]:
+    """The attributes Mesa's `Model` constructor sets on a model (its own state, not the simulator's)."""
+    return frozenset(vars(mesa.Model(rng=0)))
+
+
+@functools.lru_cache(maxsize=1)
 def _built(
     region_json: str, population_json: str, scale: float, seed: int
 ) -> tuple[region.Region, population.Population]:
@@ -199,7 +217,7 @@ class CareModel(mesa.Model):
         self.year = self.day // DAYS_PER_YEAR
         self.policy = Policy.for_year(scenario.levers, self.year)
         # Set each year by `_year_tables`.
-        self._choice_terms: choice.CandidateTerms | None = None
+        self.choice_terms: choice.CandidateTerms | None = None
         self._visit_components = self._visit_bills = np.zeros(0)
         self._cost_table = np.zeros((0, len(COST_TABLE_PARTS), 0))
         self.insurance = SchemeTable.from_params(scenario.insurance)
@@ -218,8 +236,8 @@ class CareModel(mesa.Model):
         self._base_beds = self.facilities.beds.copy()
         self._base_outpatient_capacity = self.facilities.outpatient_capacity.copy()
         self._init_cells()
-        self._waiting = Requests.empty()
-        self._transfers = Requests.empty()
+        self.waiting = Requests.empty()
+        self.transfers = Requests.empty()
         n, n_consortia = len(self.population), self.region.consortium_lead.size
         # A resident's annual accounts side by side, then the home cell and scheme (`home_codes`) and
         # trust that the day's expected costs read with them: one 32-byte row per resident, so a
@@ -228,37 +246,36 @@ class CareModel(mesa.Model):
         self._link_ledger()
         self._home[:] = home_codes(self.population.cell, self.population.scheme)
         self._trust[:] = self.population.trust  # read-only in the population, so never stale here
-        self._reserved = np.zeros(len(self.facilities), dtype=np.int64)
-        self._reserve_idle_days = np.zeros(len(self.facilities), dtype=np.int64)
+        self.reserved = np.zeros(len(self.facilities), dtype=np.int64)
+        self.reserve_idle_days = np.zeros(len(self.facilities), dtype=np.int64)
         self._slot_tier = self._tier_beds = self._tier_reserved = np.zeros(0)  # set each year
         self._budget = np.full(n_consortia, np.nan)
         self._last_fund_claims = np.full(n_consortia, np.nan)
-        self._case_bills = np.zeros((4, 4))
-        self._case_counts = np.zeros((4, 4))
+        self.case_bills = np.zeros((4, 4))
+        self.case_counts = np.zeros((4, 4))
         self._case_price: np.ndarray | None = None
-        self._today = DayRecord.empty()
+        self.today = DayRecord.empty()
         self._signed_count = 0  # set each year
-        self._requests = Requests.empty()  # today's admission requests, from seek care to admit
+        self.requests = Requests.empty()  # today's admission requests, from seek care to admit
         self._streams = Streams(
             down_referral=rng.stream_key(seed, "care.down_referral"),
             transfer_key=rng.stream_key(seed, "care.transfer_key"),
             stay=rng.stream_key(seed, illness.STAY_STREAM),
             transfer=rng.stream_key(seed, admission.TRANSFER_STREAM),
         )
-        self._tables: YearTables | None = None  # set at each year start (`_tabulate_year`)
+        self.tables: YearTables | None = None  # set at each year start (`_tabulate_year`)
+        self._pins = Pins()  # the day's kernels, called without typing their records each day
         self.phases = self.day_plan()
 
     # ------------------------------------------------------------------ set-up
     def _link_ledger(self) -> None:
         """The residents' accounts, home codes and trust as views of `_ledger` (see `__init__`)."""
-        self._annual_paid = self._ledger[:, :3]
-        self._op_start_line_paid, self._op_fund_paid, self._ip_fund_paid = self._annual_paid.T
+        self.annual_paid = self._ledger[:, :3]
+        self.outpatient_start_line_paid, self.outpatient_fund_paid, self.inpatient_fund_paid = self.annual_paid.T
         self._home, self._trust = self._ledger.view(np.int32)[:, 6], self._ledger.view(np.float32)[:, 7]
 
     def _make_facility_agents(self) -> None:
-        """A `Facility` agent over each row of `facilities`, numbered from 1, and no other agent."""
-        self._agents, self._agents_by_type = {}, {}
-        self._all_agents = AgentSet([], random=self.random)
+        """A `Facility` agent over each row of `facilities`, numbered from 1."""
         for index in range(len(self.facilities)):
             Facility(self, index)
 
@@ -268,22 +285,30 @@ class CareModel(mesa.Model):
         self._link_ledger()
 
     def _init_cells(self) -> None:
+        """Each home cell's candidates, consortium, lead hospital and referral targets (`cells`), and table keys."""
         r, f = self.region, self.facilities
         cand = r.cell_candidates
         safe = np.maximum(cand, 0)
-        self._cand_tier = f.tier[safe]
         home = f.consortium[cand[:, 0]]
-        self._cell_consortium = home
-        self._cand_own_consortium = (f.consortium[safe] == home[:, None]) & (cand >= 0)
-        self._cell_lead = r.consortium_lead[home]
+        candidate_tier = f.tier[safe]
         self._is_lead = np.zeros(len(f), dtype=bool)
         self._is_lead[r.consortium_lead] = True
         cand_consortium = np.where(cand >= 0, f.consortium[safe], -2)
-        self._cand_preference = care.referral_preference(
-            cand, self._cand_tier, cand_consortium, home, r.consortium_lead, r.cell_travel_hours
+        preference = care.referral_preference(
+            cand, candidate_tier, cand_consortium, home, r.consortium_lead, r.cell_travel_hours
         )
-        self._referral_outpatient = care.referral_targets(cand, self._cand_preference, f.outpatient_capability)
-        self._referral_inpatient = care.referral_targets(cand, self._cand_preference, f.inpatient_capability)
+        self.cells = Cells(
+            candidates=cand,
+            travel_hours=r.cell_travel_hours,
+            candidate_tier=candidate_tier,
+            candidate_preference=preference,
+            own_consortium=(f.consortium[safe] == home[:, None]) & (cand >= 0),
+            referral_outpatient=care.referral_targets(cand, preference, f.outpatient_capability),
+            referral_inpatient=care.referral_targets(cand, preference, f.inpatient_capability),
+            lead=r.consortium_lead[home],
+            consortium=home,
+            district_is_county=r.district_is_county,
+        )
         # Keys into the yearly cost tables (`_year_tables`) for each cell, patient case (severity,
         # kind, scheme, signed) and candidate: (cells, cases, K) of the visit at the candidate, and
         # of the stay, at the candidate or where it would refer up to.
@@ -291,20 +316,8 @@ class CareModel(mesa.Model):
         severity, patient = case // 8, case % 4
         self._visit_key = safe[:, None, :] * _PATIENT_CASES + case
         capable = f.inpatient_capability[safe][:, None, :] >= severity
-        ward = np.where(capable, safe[:, None, :], self._referral_inpatient[:, severity[0, :, 0], None]) % len(f)
+        ward = np.where(capable, safe[:, None, :], self.cells.referral_inpatient[:, severity[0, :, 0], None]) % len(f)
         self._stay_key = ((ward * len(SEVERITIES) + severity) * 2 + capable) * 4 + patient
-        self.cells = Cells(
-            candidates=cand,
-            travel_hours=r.cell_travel_hours,
-            candidate_tier=self._cand_tier,
-            candidate_preference=self._cand_preference,
-            own_consortium=self._cand_own_consortium,
-            referral_outpatient=self._referral_outpatient,
-            referral_inpatient=self._referral_inpatient,
-            lead=self._cell_lead,
-            consortium=self._cell_consortium,
-            district_is_county=r.district_is_county,
-        )
 
     # ------------------------------------------------------------------ public helpers
     def copy_under(self, scenario: Scenario) -> CareModel:
@@ -315,14 +328,17 @@ class CareModel(mesa.Model):
         year start derives this year's rules from the scenario; this method checks nothing.
         """
         # What no model changes (the region, the residents' read-only attributes) is shared, not copied.
-        shared: dict[int, object] = {id(self.scenario): scenario, id(self.region): self.region}
+        twin = CareModel.__new__(CareModel)
+        shared: dict[int, object] = {id(self): twin, id(self.scenario): scenario, id(self.region): self.region}
         for value in vars(self.population).values():
             if isinstance(value, np.ndarray) and not value.flags.writeable:
                 shared[id(value)] = value
-        # The agents are views of rows, made anew: copying Mesa's registries of them took most of the time.
-        for registry in (self._agents, self._agents_by_type, self._all_agents):
-            shared[id(registry)] = None
-        twin = copy.deepcopy(self, shared)
+        # Mesa's own state (its registries of agents among it) is made anew by its constructor, and
+        # the agents, views of rows, with it: copying the registries took most of the time.
+        mesa.Model.__init__(twin, rng=rng.generator(self.seed, "model"))
+        own = {name: value for name, value in vars(self).items() if name not in _mesa_attributes()}
+        vars(twin).update(copy.deepcopy(own, shared))
+        twin._link_ledger()
         twin._make_facility_agents()
         return twin
 
@@ -336,7 +352,7 @@ class CareModel(mesa.Model):
         Per-case prices (DRG/DIP) are set from the case mix of the year before the lever starts
         (`payment.group_prices`); a stay that ends in a transfer up is not completed.
         """
-        bills, counts = self._case_bills.view(), self._case_counts.view()
+        bills, counts = self.case_bills.view(), self.case_counts.view()
         bills.flags.writeable = counts.flags.writeable = False
         return bills, counts
 
@@ -349,7 +365,7 @@ class CareModel(mesa.Model):
         """
         names = ("outpatient_start_line_paid", "outpatient_fund_paid", "inpatient_fund_paid")
         accounts = {}
-        for name, column in zip(names, self._annual_paid.T, strict=True):
+        for name, column in zip(names, self.annual_paid.T, strict=True):
             view = column.view()
             view.flags.writeable = False
             accounts[name] = view
@@ -394,10 +410,22 @@ class CareModel(mesa.Model):
             raise KeyError(f"no phase named {before!r}; the day's phases are {', '.join(names)}")
         self.phases.insert(names.index(before), phase)
 
+    def replace_phase(self, name: str, run: Callable[[CareModel], None]) -> None:
+        """Run `run` in place of the phase named `name` (on the same days): another engine's way of a phase.
+
+        Raises:
+            KeyError: No phase of this model is named `name`.
+        """
+        names = [p.name for p in self.phases]
+        if name not in names:
+            raise KeyError(f"no phase named {name!r}; the day's phases are {', '.join(names)}")
+        at = names.index(name)
+        self.phases[at] = replace(self.phases[at], run=run)
+
     def step(self) -> None:
         """Simulate one day: each phase of `phases` whose `when` holds today, in order."""
         self.year = self.day // DAYS_PER_YEAR
-        self._today = DayRecord.empty()
+        self.today = DayRecord.empty()
         for phase in self.phases:
             if phase.when(self):
                 phase.run(self)
@@ -405,10 +433,10 @@ class CareModel(mesa.Model):
 
     def _seek_care_today(self) -> None:
         day_of_year = self.day % DAYS_PER_YEAR
-        self._requests = self._seek_care(self._todays_episodes(day_of_year), self._todays_shocks(day_of_year))
+        self.requests = self._seek_care(self.todays_episodes(day_of_year), self._todays_shocks(day_of_year))
 
     def _admit_today(self) -> None:
-        requests, self._requests = self._requests, Requests.empty()
+        requests, self.requests = self.requests, Requests.empty()
         self._admit(requests)
 
     # ------------------------------------------------------------------ 1. year start
@@ -430,17 +458,17 @@ class CareModel(mesa.Model):
             for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
         )
         self._year_tables()
-        self._reserved = care.reserved_beds(self._is_lead, f.beds, policy.reserved_share)
+        self.reserved = care.reserved_beds(self._is_lead, f.beds, policy.reserved_share)
         # Beds and reserves change only here: their daily by-tier records are this year's totals.
         self._slot_tier = f.tier[self.wards.facility]
         self._tier_beds, self._tier_reserved = (
             np.bincount(f.tier, weights=beds.astype(np.float64), minlength=len(TIERS))
-            for beds in (f.beds, self._reserved)
+            for beds in (f.beds, self.reserved)
         )
         if policy.drg_factor is not None and self._case_price is None:
-            self._case_price = payment.group_prices(self._case_bills, self._case_counts, policy.drg_factor)
-        self._case_bills[:] = 0.0  # group prices come from last year's completed stays
-        self._case_counts[:] = 0.0
+            self._case_price = payment.group_prices(self.case_bills, self.case_counts, policy.drg_factor)
+        self.case_bills[:] = 0.0  # group prices come from last year's completed stays
+        self.case_counts[:] = 0.0
         self._budget = (
             self._last_fund_claims * (1.0 + policy.global_budget.growth)
             if policy.global_budget is not None
@@ -458,22 +486,23 @@ class CareModel(mesa.Model):
                 n_facilities=len(f),
             )
             payee = np.flatnonzero(paid)
-            self._pay_lump_sum(payee, paid[payee])
-            self._today.capitation_paid = float(paid.sum())
+            self.pay_lump_sum(payee, paid[payee])
+            self.today.capitation_paid = float(paid.sum())
 
         employees = int(np.count_nonzero(pop.scheme == population.EMPLOYEE))
         income = contribution_income(s.insurance, employees, len(pop), self.year)
         self.fund.collect(income)
-        self._today.fund_income = income
-        self._annual_paid[:] = 0.0
+        self.today.fund_income = income
+        self.annual_paid[:] = 0.0
         self._draw_year()
         self._tabulate_year()
+        self._pins.clear()  # this year's tables may be of other types (a lever's table in force or not)
 
     def _tabulate_year(self) -> None:
         """This year's prices, insurance rules and care parameters as the day's phases read them (`YearTables`)."""
         s, policy, table = self.scenario, self.policy, self.insurance
         prices, care_params, illness_params = s.prices, s.care, s.illness
-        self._tables = YearTables(
+        self.tables = YearTables(
             price_level=(1.0 + prices.price_inflation) ** self.year,
             price_multiplier=policy.price_multiplier,
             inpatient_price_per_day=prices.inpatient_price_per_day.as_array(),
@@ -514,7 +543,7 @@ class CareModel(mesa.Model):
 
     def _totals(self) -> DayTotals:
         """Today's sums the phases add to."""
-        return DayTotals(self._today.by_tier, self._today.flows)
+        return DayTotals(self.today.by_tier, self.today.flows)
 
     def _residents(self) -> Residents:
         """The residents' attributes the day's phases read."""
@@ -583,7 +612,8 @@ class CareModel(mesa.Model):
             self.wards = self.wards.resized(beds)
             f.beds = beds
 
-    def _todays_episodes(self, day_of_year: int) -> Episodes:
+    def todays_episodes(self, day_of_year: int) -> Episodes:
+        """The episodes of this year's day `day_of_year`, in arrival order."""
         assert self._episodes is not None
         return self._episodes.days(day_of_year, day_of_year + 1)
 
@@ -611,31 +641,18 @@ class CareModel(mesa.Model):
         return self._shocks, np.arange(begin - first, end - first)
 
     # ------------------------------------------------------------------ money
-    def _settle(
-        self,
-        facility: np.ndarray,
-        tier: np.ndarray,
-        components: np.ndarray,
-        billed: np.ndarray,
-        fund: np.ndarray,
-        oop: np.ndarray,
-        *,
-        fixed: np.ndarray,
-        bounds: list[int] | None = None,
-    ) -> None:
+    def settle(self, claims: Claims) -> None:
         """Pay claims (fund and patients) and book them to facilities: where billed money moves.
 
-        Components are what was billed (`billed`: their row sums). Claims in consecutive batches
-        (`bounds`: where each begins, then the end; default one batch) are paid and booked batch
-        after batch, every sum as if each batch were settled on its own
-        (`FacilityState.book_claims`).
+        Claims in consecutive batches (`claims.ends`) are paid and booked batch after batch, every
+        sum as if each batch were settled on its own (`FacilityState.book_claims`).
         """
-        t = self._today
-        bounds = [0, fund.size] if bounds is None else bounds
-        edges = np.array(bounds, dtype=np.int64)
+        t = self.today
+        bounds = [0, *claims.ends.tolist()]
         sums = self.facilities.book_claims(
-            facility, tier, components, billed, fund, oop, fixed=fixed, bounds=edges, by_tier=t.by_tier
-        )
+            claims.facility, claims.tier, claims.components, claims.bill, claims.fund, claims.oop,
+            fixed=claims.fixed, bounds=np.array(bounds, dtype=np.int64), by_tier=t.by_tier,
+        )  # fmt: skip
         for (fund_sum, oop_sum, booked_sum), begin, end in zip(sums.tolist(), bounds[:-1], bounds[1:], strict=True):
             if end > begin:  # an empty batch pays nothing
                 self.fund.pay(fund_sum)
@@ -643,11 +660,11 @@ class CareModel(mesa.Model):
                 t.oop_paid += oop_sum
                 t.revenue_booked += booked_sum
 
-    def _pay_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
+    def pay_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
         """The fund pays facilities a lump sum (negative: facilities pay the fund back)."""
         self.fund.pay(float(amount.sum()))
         self.facilities.credit_lump_sum(facility, amount)
-        t = self._today
+        t = self.today
         t.fund_paid += float(amount.sum())
         t.revenue_booked += float(amount.sum())
         t.add_by_tier("revenue_lump_sum", self.facilities.tier[facility], amount)
@@ -655,37 +672,36 @@ class CareModel(mesa.Model):
     # ------------------------------------------------------------------ 2. discharge
     def _discharge(self) -> None:
         """Stays ending today: billed, booked to the case mix, transferred up or ended, referred down (`discharge`)."""
-        t, policy = self._today, self.policy
-        day = discharge.discharges(
-            self.day, self.wards, self._residents(), self.facilities.arrays(), self.cells, self._tables,
-            Accounts(self._annual_paid, self._case_bills, self._case_counts), self._streams, self._totals(),
+        t, policy = self.today, self.policy
+        day = self._pins(
+            discharge.discharges,
+            self.day, self.wards, self._residents(), self.facilities.arrays(), self.cells, self.tables,
+            Accounts(self.annual_paid, self.case_bills, self.case_counts), self._streams, self._totals(),
         )  # fmt: skip
         stays = day.stays
-        if stays.facility.size == 0:
+        if stays.claims.facility.size == 0:
             return
-        self._settle(stays.facility, stays.tier, stays.components, stays.bill, stays.fund, stays.oop, fixed=stays.fixed)
+        self.settle(stays.claims)
         t.chain_start_line_paid += float(stays.start_line_paid.sum())
         if day.transfers.size:
             self._ask_for_transfer(day.transfers)
         origin, visits = day.down
         if origin.size:
             t.referrals_down += int(origin.size)
-            self._settle(
-                visits.facility, visits.tier, visits.components, visits.bill, visits.fund, visits.oop,
-                fixed=visits.capitated, bounds=[0, origin.size],
-            )  # fmt: skip
+            self.settle(visits)
             if policy.down_referral_bonus > 0:
-                self._pay_lump_sum(origin, np.full(origin.size, policy.down_referral_bonus))
+                self.pay_lump_sum(origin, np.full(origin.size, policy.down_referral_bonus))
 
-    def _transfer_up(self, slots: np.ndarray, start_line_paid: np.ndarray) -> None:
+    def transfer_up(self, slots: np.ndarray, start_line_paid: np.ndarray) -> None:
         """Patients whose condition needs a higher tier ask for a bed there (上转), one level more severe."""
         w, f = self.wards, self.facilities
         resident = w.resident[slots]
         severity = np.minimum(w.severity[slots] + 1, 3)
         origin = w.facility[slots]
         target = discharge.transfer_targets(
-            self.population.cell[resident], severity, f.tier[origin], self.region.cell_candidates, self._cand_tier,
-            self._cand_preference, f.inpatient_capability, self._referral_inpatient,
+            self.population.cell[resident], severity, f.tier[origin], self.region.cell_candidates,
+            self.cells.candidate_tier, self.cells.candidate_preference, f.inpatient_capability,
+            self.cells.referral_inpatient,
         )  # fmt: skip
         self._ask_for_transfer(
             Requests.new(
@@ -702,17 +718,17 @@ class CareModel(mesa.Model):
             )
         )
         routed = target >= 0
-        self._today.add_flow(f.tier[origin[routed]], f.tier[target[routed]])
+        self.today.add_flow(f.tier[origin[routed]], f.tier[target[routed]])
 
     def _ask_for_transfer(self, asked: Requests) -> None:
         """Queue transfers up (上转) for the day's admission step, with their chain's consortium and start-line paid."""
-        self._transfers = Requests.concat_all([self._transfers, asked]) if self._transfers.size else asked
-        self._today.referrals_up += asked.size
-        self._today.transfers_up += asked.size
+        self.transfers = Requests.concat_all([self.transfers, asked]) if self.transfers.size else asked
+        self.today.referrals_up += asked.size
+        self.today.transfers_up += asked.size
 
     # ------------------------------------------------------------------ 3. seek care
     def _seek_care(self, eps: Episodes, shocks: tuple[np.ndarray, np.ndarray]) -> Requests:
-        t = self._today
+        t = self.today
         n = len(eps)
         t.episodes = n
         if n == 0:
@@ -723,9 +739,9 @@ class CareModel(mesa.Model):
         s, f = self.scenario, self.facilities
         resident = eps.resident
         severity = eps.severity.astype(np.int64)
-        costs = self._expected_costs(resident, severity, eps.kind)
+        costs = self.expected_costs(resident, severity, eps.kind)
         cell, signed = costs.cell, costs.signed
-        terms = self._choice_terms
+        terms = self.choice_terms
         assert terms is not None
         # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
         managed = (eps.kind == FOLLOW_UP) & signed
@@ -745,16 +761,12 @@ class CareModel(mesa.Model):
             signed=signed,
             start_line_left=costs.start_line_left,
         )
-        day = care.outpatient_day(
-            seekers, terms, self.cells, f.arrays(), self._tables, self._annual_paid, self._totals()
+        day = self._pins(
+            care.outpatient_day, seekers, terms, self.cells, f.arrays(), self.tables, self.annual_paid, self._totals()
         )
         f.backlog, f.expected_wait = day.backlog, day.expected_wait
-        claims = day.claims
         # Each care pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
-        self._settle(
-            claims.facility, claims.tier, claims.components, claims.bill, claims.fund, claims.oop,
-            fixed=claims.capitated, bounds=[0, *claims.ends.tolist()],
-        )  # fmt: skip
+        self.settle(day.claims)
         t.unmet_outpatient += day.unmet
         t.treated_outpatient += day.treated_outpatient
         t.referrals_up += day.referrals_up
@@ -772,14 +784,14 @@ class CareModel(mesa.Model):
         t.admission_requests = new.size
         return new
 
-    def _referred_to_lead(self, resident: np.ndarray, facility: np.ndarray, from_primary: np.ndarray) -> np.ndarray:
+    def referred_to_lead(self, resident: np.ndarray, facility: np.ndarray, from_primary: np.ndarray) -> np.ndarray:
         """Patients referred by their consortium's primary care to its lead hospital.
 
         Signed residents only, where the reserved-bed lever requires it: the patients reserved beds
         and priority are for, whether or not those levers are on (so their waits can be compared
         with the baseline).
         """
-        ok = from_primary & (facility == self._cell_lead[self.population.cell[resident]])
+        ok = from_primary & (facility == self.cells.lead[self.population.cell[resident]])
         if self.policy.reserved_signed_only:
             ok &= self.population.signed[resident]
         return ok
@@ -799,14 +811,14 @@ class CareModel(mesa.Model):
         s, f, table = self.scenario, self.facilities, self.insurance
         cand = self.region.cell_candidates
         safe = np.maximum(cand, 0)
-        self._choice_terms = choice.candidate_terms(
+        self.choice_terms = choice.candidate_terms(
             s.choice,
-            tier=self._cand_tier,
+            tier=self.cells.candidate_tier,
             quality=f.quality[safe],
             capability=f.outpatient_capability[safe],
             hours=self.region.cell_travel_hours,
             available=cand >= 0,
-            own_consortium=self._cand_own_consortium,
+            own_consortium=self.cells.own_consortium,
         )
         n_sev = len(SEVERITIES)
         facility = np.arange(len(f)).reshape(-1, 1, 1, 1, 1)
@@ -851,7 +863,7 @@ class CareModel(mesa.Model):
             out=self._cost_table,  # last year's, read no more
         )
 
-    def _expected_costs(self, resident: np.ndarray, severity: np.ndarray, kind: np.ndarray) -> ExpectedCosts:
+    def expected_costs(self, resident: np.ndarray, severity: np.ndarray, kind: np.ndarray) -> ExpectedCosts:
         """`choice.log_cost` of what each patient expects to pay at each candidate: the visit, plus the stay if likely.
 
         A first contact is unreferred, so any cut for unreferred hospital care applies; a stay that
@@ -869,10 +881,10 @@ class CareModel(mesa.Model):
             signed=pop.signed,
             trust=self._trust,
             start_line=self.insurance.outpatient_start_line,
-            start_line_paid=self._op_start_line_paid,
+            start_line_paid=self.outpatient_start_line_paid,
         )
 
-    def _learned(
+    def learned(
         self, expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray | None = None
     ) -> np.ndarray:
         """Expected waits per facility after today's observations (by group, in turn, if given)."""
@@ -881,45 +893,46 @@ class CareModel(mesa.Model):
 
     # ------------------------------------------------------------------ 4. admit
     def _admit(self, new: Requests) -> None:
-        s, t, f = self.scenario, self._today, self.facilities
-        t.waiting_start = self._waiting.size
-        t.transfer_requests = self._transfers.size
+        s, t, f = self.scenario, self.today, self.facilities
+        t.waiting_start = self.waiting.size
+        t.transfer_requests = self.transfers.size
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free
         # beds not held for qualifying patients; then those who waited too long look elsewhere.
-        admitted = admission.admit(
-            self._waiting, self._transfers, new, self.day, self.wards, self._residents(), f.arrays(), self.cells,
-            self._tables, Reserves(self._reserved, self._reserve_idle_days), self._streams, self._totals(),
+        admitted = self._pins(
+            admission.admit,
+            self.waiting, self.transfers, new, self.day, self.wards, self._residents(), f.arrays(), self.cells,
+            self.tables, Reserves(self.reserved, self.reserve_idle_days), self._streams, self._totals(),
         )  # fmt: skip
-        self._transfers = Requests.empty()
-        self._waiting = admitted.waiting
-        t.waiting_end = self._waiting.size
+        self.transfers = Requests.empty()
+        self.waiting = admitted.waiting
+        t.waiting_end = self.waiting.size
         t.unmet_inpatient += admitted.unmet
         t.chronic_admissions += admitted.chronic
         t.county_admissions += admitted.county
         t.county_admissions_in_county += admitted.county_in_county
         f.expected_admission_wait = admitted.expected_wait
-        self._reserve_idle_days = admission.begin_stays(
+        self.reserve_idle_days = admission.begin_stays(
             admitted,
             day=self.day,
             dispersion=s.illness.stay_dispersion,
             transfer_after=TRANSFER_AFTER_DAYS,
             wards=self.wards,
-            reserves=Reserves(self._reserved, self._reserve_idle_days),
+            reserves=Reserves(self.reserved, self.reserve_idle_days),
         )
 
-    def _released(self) -> np.ndarray:
+    def released(self) -> np.ndarray:
         """Hospitals whose bed reserve is open to any patient now (`care.open_beds`' release rule)."""
-        return self._reserve_idle_days >= self.policy.reserved_release_days
+        return self.reserve_idle_days >= self.policy.reserved_release_days
 
-    def _open_slots(self) -> np.ndarray:
+    def open_slots(self) -> np.ndarray:
         """Free beds open to any patient: all free beds but those held for qualifying patients."""
         w = self.wards
         busy = w.discharge_day != FREE_BED
-        return care.open_beds(w.facility, ~busy, busy & w.qualified, self._reserved, self._released())
+        return care.open_beds(w.facility, ~busy, busy & w.qualified, self.reserved, self.released())
 
     # ------------------------------------------------------------------ 5. close year, 6. record
     def _record(self) -> None:
-        t = self._today
+        t = self.today
         busy = self.wards.discharge_day != FREE_BED
         t.add_tier_totals("occupied_beds", np.bincount(self._slot_tier[busy], minlength=len(TIERS)))
         t.add_tier_totals("beds", self._tier_beds)
@@ -940,7 +953,7 @@ class CareModel(mesa.Model):
                 salary_reform=policy.salary_reform,
                 markup_removed=policy.markup_removed,
                 referral_bonus=payment.bonus_per_stay_bill(
-                    policy.down_referral_bonus, self._case_bills, self._case_counts, f.tier
+                    policy.down_referral_bonus, self.case_bills, self.case_counts, f.tier
                 ),
             ),
             self.scenario.prices,
@@ -964,8 +977,8 @@ class CareModel(mesa.Model):
         )
         amount = payment.share_transfer(transfer, f.consortium, self._is_lead, f.medical_revenue(), gb.lead_share)
         payee = np.flatnonzero(amount)
-        self._pay_lump_sum(payee, amount[payee])
-        self._today.budget_settlement = float(transfer.sum())
+        self.pay_lump_sum(payee, amount[payee])
+        self.today.budget_settlement = float(transfer.sum())
         # The lead invests part of what it keeps in its primary members' capability (资源下沉).
         f.quality = payment.sinking_quality(
             f.quality,

@@ -26,9 +26,9 @@ from sim.checkpoint import PrefixCache
 from sim.config import Scenario
 from sim.model import CareModel
 from sim.paths import writing
-from sim.reference import ReferenceModel
+from sim.reference import reference_model
 
-ENGINES: dict[str, type[CareModel]] = {"array": CareModel, "reference": ReferenceModel}
+ENGINES: dict[str, Callable[..., CareModel]] = {"array": CareModel, "reference": reference_model}
 """Engines `run` can use: residents as arrays (fast, the default), or one Mesa agent each (small populations)."""
 
 
@@ -149,7 +149,7 @@ def run(
         seed: Overrides `scenario.run.seed`.
         years: Overrides `scenario.run.years`.
         progress: Optional object with `update(n)` (e.g. a tqdm bar) advanced once per day.
-        engine: "array" (`CareModel`) or "reference" (`sim.reference.ReferenceModel`: one `Patient`
+        engine: "array" (`CareModel`) or "reference" (`sim.reference.reference_model`: one `Patient`
             agent per resident, identical results, far slower; at most `sim.reference.MAX_RESIDENTS`).
         prefixes: A `sim.checkpoint.PrefixCache` (array engine only): the days before the first
             lever starts are taken from the last run given the same cache where they were the

@@ -14,7 +14,8 @@ shared, not copied, so a kernel writes the model's state in place):
 - `YearTables`: this year's prices, insurance rules and care parameters;
 - `Accounts`: the residents' annual accounts and the case mix;
 - `Streams`: keys of the random streams of the phases (`sim.rng`);
-- `DayTotals`: the day's by-tier sums and referral flows (`metrics.DayRecord`).
+- `DayTotals`: the day's by-tier sums and referral flows (`metrics.DayRecord`);
+- `Claims`: a phase's paid claims, which the model books (`CareModel.settle_claims`).
 
 Adding a field to `Wards` or `Requests` is one line here; the records are allocated, grown,
 filtered and joined field by field, so only the phases that read the field change.
@@ -22,6 +23,7 @@ filtered and joined field by field, so only the phases that read the field chang
 
 from __future__ import annotations
 
+import functools
 import typing
 from dataclasses import dataclass
 from typing import Annotated, NamedTuple
@@ -42,6 +44,7 @@ class Column:
     fill: object = 0
 
 
+@functools.cache
 def columns(record: type) -> dict[str, Column]:
     """The declared `Column` of each field of a state record, in field order."""
     hints = typing.get_type_hints(record, include_extras=True)
@@ -370,6 +373,30 @@ class Streams(NamedTuple):
     transfer_key: np.uint64
     stay: np.uint64
     transfer: np.uint64
+
+
+class Claims(NamedTuple):
+    """Paid claims of care given (struct of arrays), in billing batches one after another.
+
+    Attributes:
+        facility: Facility of each claim.
+        tier: Tier of the facility.
+        components: (n, 3) billed service, drugs and tests.
+        bill: Their row sums.
+        fund: Paid by the fund (0 for a capitated visit: its fund part is paid per head, 按人头).
+        oop: Paid by the patient.
+        fixed: Paid a fixed amount (per case, per day, or a capitated visit), not item by item.
+        ends: Where each billing batch ends.
+    """
+
+    facility: np.ndarray
+    tier: np.ndarray
+    components: np.ndarray
+    bill: np.ndarray
+    fund: np.ndarray
+    oop: np.ndarray
+    fixed: np.ndarray
+    ends: np.ndarray
 
 
 class DayTotals(NamedTuple):

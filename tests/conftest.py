@@ -26,6 +26,8 @@ REQUIRE_ALL = os.environ.get("TIERSIM_REQUIRE_ALL") == "1"
 # Command-line tests start `python -m sim.cli` in other folders: they must run this checkout's code,
 # not whichever copy of the package happens to be installed.
 ROOT = Path(__file__).resolve().parents[1]
+# Every call of a pinned kernel checks its arguments' types (`sim.accel.Pins`), here and in subprocesses.
+os.environ["TIERSIM_CHECK_PINS"] = "1"
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
 
 

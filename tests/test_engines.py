@@ -1,6 +1,6 @@
 """The two engines agree: the per-agent reference engine is the oracle of the array engine.
 
-`sim.reference.ReferenceModel` makes every decision of steps 2–4 of a day (discharge, seeking care,
+`sim.reference.reference_model` makes every decision of steps 2–4 of a day (discharge, seeking care,
 admission) one patient at a time, with the pure functions of `choice`, `care`, `illness` and
 `insurance` on one-patient arrays and the same keyed random streams, in the array engine's order
 (docs/ODD.md, "Reference engine"). So the comparison is exact, tolerance 0, for every column of the
@@ -34,7 +34,7 @@ import sim
 from sim import cli, runner
 from sim.config import ScenarioError
 from sim.model import CareModel, Phase, every_day
-from sim.reference import MAX_RESIDENTS, Patient, ReferenceModel
+from sim.reference import MAX_RESIDENTS, Patient, reference_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["run.scale=0.002", "run.years=2", "run.warmup_days=30"]
@@ -96,12 +96,12 @@ def test_engines_identical(case):
 
 
 def test_one_patient_agent_per_resident():
-    model = ReferenceModel(sim.load_scenario(overrides=["run.scale=0.0004"]))
+    model = reference_model(sim.load_scenario(overrides=["run.scale=0.0004"]))
     patients = list(model.agents_by_type[Patient])
-    assert len(patients) == len(model.population) == len(model.patients)
-    assert [p.index for p in model.patients] == list(range(len(model.population)))
+    assert len(patients) == len(model.population)
+    assert [p.index for p in patients] == list(range(len(model.population)))
     assert all(p.model is model for p in patients)
-    assert model.patients[7].cell == model.population.cell[7]
+    assert patients[7].cell == model.population.cell[7]
 
 
 def test_unknown_engine_is_refused():
@@ -113,7 +113,7 @@ def test_unknown_engine_is_refused():
 def test_reference_engine_refuses_large_populations():
     scale = (MAX_RESIDENTS + 1) / sim.load_scenario().region.residents
     with pytest.raises(ScenarioError, match="more than its limit of 200,000"):
-        ReferenceModel(sim.load_scenario(overrides=[f"run.scale={scale}"]))
+        reference_model(sim.load_scenario(overrides=[f"run.scale={scale}"]))
 
 
 def test_cli_engine_flag(tmp_path):
@@ -156,7 +156,8 @@ def test_a_finished_run_frees_its_model(engine: str, monkeypatch: pytest.MonkeyP
 
 def test_the_day_is_a_list_of_phases_and_the_reference_swaps_only_the_decisions():
     names = ["end of warm-up", "year start", "discharge", "seek care", "admit", "year close", "record"]
-    array, reference = CareModel.day_plan(), ReferenceModel.day_plan()
+    scenario = sim.load_scenario(overrides=["run.scale=0.0004"])
+    array, reference = CareModel(scenario).phases, reference_model(scenario).phases
     assert [p.name for p in array] == [p.name for p in reference] == names
     swapped = {a.name for a, r in zip(array, reference, strict=True) if a.run is not r.run}
     assert swapped == {"discharge", "seek care", "admit"}
@@ -168,7 +169,7 @@ def test_an_inserted_phase_runs_each_day_in_its_place_and_changes_nothing_else()
     scenario = sim.load_scenario(overrides=["run.scale=0.002", "run.warmup_days=10"])
     plain, watched = CareModel(scenario), CareModel(scenario)
     seen: list[tuple[int, int]] = []  # (day, admission requests waiting to be admitted)
-    watched.insert_phase(Phase("watch", lambda m: seen.append((m.day, len(m._requests))), every_day), before="admit")
+    watched.insert_phase(Phase("watch", lambda m: seen.append((m.day, m.requests.size)), every_day), before="admit")
     assert [p.name for p in watched.phases].index("watch") == 4
     for model in (plain, watched):
         model.run_years(1)

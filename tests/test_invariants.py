@@ -17,10 +17,11 @@ def test_ledger_rows_keep_residents_through_year_starts(small_model: CareModel):
         m.step()
     assert np.array_equal(m._home >> 1, pop.cell) and np.array_equal(m._home & 1, pop.scheme)
     assert np.array_equal(m._trust, pop.trust)
-    assert m._op_fund_paid.sum() > 0 and m._op_start_line_paid.sum() > 0  # this year's visits are in the accounts
+    assert m.outpatient_fund_paid.sum() > 0 and m.outpatient_start_line_paid.sum() > 0  # this year's visits
     # One 32-byte row per resident: the accounts, home code and trust of resident i are 32·i bytes in.
-    rows = [a.__array_interface__["data"][0] for a in (m._op_start_line_paid, m._op_fund_paid, m._home, m._trust)]
-    assert {a.strides for a in (m._op_start_line_paid, m._op_fund_paid, m._home, m._trust)} == {(32,)}
+    columns = (m.outpatient_start_line_paid, m.outpatient_fund_paid, m._home, m._trust)
+    rows = [a.__array_interface__["data"][0] for a in columns]
+    assert {a.strides for a in (m.outpatient_start_line_paid, m.outpatient_fund_paid, m._home, m._trust)} == {(32,)}
     assert 0 <= max(rows) - min(rows) < 32
 
 
@@ -61,7 +62,7 @@ def test_a_tiny_region_with_bedless_hospitals_still_accounts_for_every_episode()
 
     scenario = sim.load_scenario(None, ["run.scale=0.0004", "run.years=1", "run.warmup_days=10"])
     model = CareModel(scenario)
-    assert (model._referral_inpatient < 0).any(), "this scale must leave some cell without an admitting hospital"
+    assert (model.cells.referral_inpatient < 0).any(), "this scale must leave some cell without an admitting hospital"
     d = sim.run(scenario).daily
     assert (d["episodes"] == d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"]).all()
     admitted = sum(d[f"admissions_{t}"] for t in TIERS)

@@ -7,7 +7,9 @@ independent oracle of the whole day is the reference engine (`tests/test_engines
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -237,7 +239,7 @@ def test_table_kernels_equal_loop() -> None:
     signed, trust = rng.random(residents) < 0.5, rng.random(residents).astype(np.float32)
     start_line = np.array([1800.0, 0.0])
     inputs += (insurance.home_codes(home_cell, scheme), signed, trust, start_line, paid)
-    (got, _), (want, _) = _both(insurance._expected_costs, *inputs)
+    (got, _), (want, _) = _both(insurance.expected_costs, *inputs)
     _assert_same(got, want)
     assert 0 < got[1].size < n * k  # some costs are tabulated, some computed
     # Tabulated or computed, each cost is the transform of the out-of-pocket cost itself.
@@ -497,3 +499,21 @@ def test_whole_run_identical_as_plain_python(tmp_path: Path) -> None:
         )  # fmt: skip
         tables[numba_on] = pd.read_pickle(out)
     pd.testing.assert_frame_equal(tables["1"], tables["0"], check_exact=True)
+
+
+def test_a_pinned_kernel_gives_the_kernel_s_result_and_refuses_other_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`accel.Pins`: the overload found at the first call serves the next calls; other argument types are an error."""
+    monkeypatch.setenv("TIERSIM_CHECK_PINS", "1")
+    pins = accel.Pins()
+    rng = np.random.default_rng(2)
+    args = (rng.uniform(0, 5, 30), rng.integers(0, 30, 200), rng.uniform(0, 9, 200), np.zeros(200, np.int64), 30.0)
+    first = pins(care._learn_waits, *args)
+    again = pins(care._learn_waits, *args)
+    np.testing.assert_array_equal(first, care._learn_waits(*args))
+    np.testing.assert_array_equal(again, first)
+    assert len(pins._entries) == 1  # pinned at the first call
+    with pytest.raises(accel.PinTypeError, match="argument 2"):
+        pins(care._learn_waits, args[0], args[1], args[2].astype(np.float32), *args[3:])
+    pins.clear()
+    pins(care._learn_waits, args[0], args[1], args[2].astype(np.float32), *args[3:])  # pinned anew
+    assert copy.deepcopy(pins)._entries == {} and pickle.loads(pickle.dumps(pins))._entries == {}

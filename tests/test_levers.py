@@ -89,9 +89,9 @@ def test_reserved_bed_never_given_to_unreferred_before_release():
             continue
         occupied = model.occupied_beds()[leads]
         held = model.wards.occupied(len(model.facilities), qualified_only=True)[leads]
-        assert (occupied - held <= model.facilities.beds[leads] - model._reserved[leads]).all()
+        assert (occupied - held <= model.facilities.beds[leads] - model.reserved[leads]).all()
         checked += 1
-    assert checked > 250 and model._reserved[leads].sum() > 0
+    assert checked > 250 and model.reserved[leads].sum() > 0
 
 
 def test_signing_ramps_to_target_key_groups_first():

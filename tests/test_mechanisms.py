@@ -113,7 +113,7 @@ def test_referral_goes_to_capable_facility(small_model):
     m = small_model
     cap = m.facilities.outpatient_capability
     for s in range(4):
-        target = m._referral_outpatient[:, s]
+        target = m.cells.referral_outpatient[:, s]
         assert (target >= 0).all() and (cap[target] >= s).all()
 
 

@@ -26,7 +26,7 @@ from sim.rules import is_capitated, is_primary
 from sim.state import Requests
 
 if TYPE_CHECKING:
-    from sim.reference.model import ReferenceModel
+    from sim.model import CareModel
 
 
 @dataclass
@@ -82,9 +82,9 @@ class Patient(Agent):
         index: Row of the resident in `model.population`.
     """
 
-    model: ReferenceModel
+    model: CareModel
 
-    def __init__(self, model: ReferenceModel, index: int) -> None:
+    def __init__(self, model: CareModel, index: int) -> None:
         super().__init__(model)
         self.index = index
 
@@ -101,15 +101,15 @@ class Patient(Agent):
         cell = self.cell
         cand = m.region.cell_candidates[cell]
         signed = pop.signed[i : i + 1]
-        own_consortium = m._cand_own_consortium[cell]
-        assert m._choice_terms is not None
+        own_consortium = m.cells.own_consortium[cell]
+        assert m.choice_terms is not None
         utility = choice.utilities(
             s.choice,
-            m._choice_terms,
+            m.choice_terms,
             cell=pop.cell[i : i + 1],
             severity=np.array([severity], dtype=np.int64),
             candidates=cand[None, :],
-            log_cost=self._expected_costs(severity, kind)[None, :],
+            log_cost=self.expected_costs(severity, kind)[None, :],
             facility_wait=f.expected_wait,
             admission_wait=f.expected_admission_wait,
             admission_probability=s.illness.admission_probability.as_array()[[severity]],
@@ -121,19 +121,19 @@ class Patient(Agent):
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
             managed = (kind == FOLLOW_UP) & signed
             utility += m.policy.managed_follow_up_pull * (
-                managed[:, None] & is_primary(m._cand_tier[cell]) & own_consortium
+                managed[:, None] & is_primary(m.cells.candidate_tier[cell]) & own_consortium
             )
         first = int(choice.choose(utility)[0])
         case = Case(i, kind, severity, admission_draw, key, utility[0], int(cand[first]))
         case.utility[first] = -np.inf
         return case
 
-    def _expected_costs(self, severity: int, kind: int) -> np.ndarray:
+    def expected_costs(self, severity: int, kind: int) -> np.ndarray:
         """(K,) `choice.log_cost` of what the patient expects to pay at each candidate: visit, and stay if likely.
 
         From this year's cost table; the outpatient start-line left is the patient's own so far this year.
         """
-        return self.model._expected_costs(np.array([self.index]), np.array([severity]), np.array([kind])).cost[0]
+        return self.model.expected_costs(np.array([self.index]), np.array([severity]), np.array([kind])).cost[0]
 
     def arrive(self, case: Case, ahead: float) -> tuple[bool, float]:
         """Join the back of the target's outpatient queue, `ahead` visits queued there: (accepted, wait in days)."""
@@ -154,7 +154,7 @@ class Patient(Agent):
             return None
         case.referred = True
         case.from_primary = bool(is_primary(f.tier[facility]))
-        return int(m._referral_outpatient[self.cell, case.severity])
+        return int(m.cells.referral_outpatient[self.cell, case.severity])
 
     def choose_again(self, case: Case) -> bool:
         """Turned away: head for the next-best candidate not yet tried; False if none is left (unmet)."""
@@ -168,7 +168,7 @@ class Patient(Agent):
     def referred_to_lead(self, facility: int, from_primary: bool) -> bool:
         """Whether the patient is referred by their consortium's primary care to its lead hospital."""
         return bool(
-            self.model._referred_to_lead(np.array([self.index]), np.array([facility]), np.array([from_primary]))[0]
+            self.model.referred_to_lead(np.array([self.index]), np.array([facility]), np.array([from_primary]))[0]
         )
 
     def ask_for_bed(self, case: Case, facility: int) -> tuple[Requests, bool] | None:
@@ -189,7 +189,7 @@ class Patient(Agent):
         if not needs[0]:
             return None
         can_admit = bool(f.inpatient_capability[facility] >= case.severity)
-        ward = facility if can_admit else int(m._referral_inpatient[self.cell, case.severity])
+        ward = facility if can_admit else int(m.cells.referral_inpatient[self.cell, case.severity])
         request = Requests(
             resident=np.array([self.index], dtype=np.int64),
             facility=np.array([ward], dtype=np.int64),
@@ -214,15 +214,15 @@ class Patient(Agent):
         # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
         # primary care is already paid per head.
         capitated = m.policy.capitation_rate > 0 and bool(
-            is_capitated(signed, tier, f.consortium[facility], m._cell_consortium[self.cell])
+            is_capitated(signed, tier, f.consortium[facility], m.cells.consortium[self.cell])
         )
         return Claim(
             resident=i,
             facility=facility,
             tier=tier,
-            components=m._visit_components[visit],
-            bill=m._visit_bills[visit],
-            rate=claim_rates(m._outpatient_rates, scheme, tier, referred, signed),
+            components=m.tables.visit_components[visit],
+            bill=m.tables.visit_bills[visit],
+            rate=claim_rates(m.tables.outpatient_rates, scheme, tier, referred, signed),
             start_line=m.insurance.outpatient_start_line[scheme],
             cap=m.insurance.outpatient_cap[scheme],
             fixed=capitated,
@@ -244,8 +244,8 @@ class Patient(Agent):
         bill = payment.inpatient_bill(tier, w.intensity[at], severity, stay, m.year, s.prices)
         fixed = False
         inflation = (1.0 + s.prices.price_inflation) ** m.year
-        if m._case_price is not None and policy.drg_factor is not None and not w.transfer[slot]:
-            bill = m._case_price[tier, severity] * inflation
+        if m.tables.case_price.size > 0 and not w.transfer[slot]:
+            bill = m.tables.case_price[tier, severity] * inflation
             fixed = True
         if policy.per_diem_rate is not None and (pop.hypertension[i] | pop.diabetes[i]):
             if policy.per_diem_rate[tier[0]] > 0:
@@ -270,7 +270,7 @@ class Patient(Agent):
             tier=int(tier[0]),
             components=components[0],
             bill=row_sums(components)[0],
-            rate=claim_rates(m._inpatient_rates, scheme, tier[0], w.referred[slot], pop.signed[i]),
+            rate=claim_rates(m.tables.inpatient_rates, scheme, tier[0], w.referred[slot], pop.signed[i]),
             start_line=start_line[0],
             cap=m.insurance.inpatient_cap[scheme],
             fixed=fixed,

@@ -1,8 +1,9 @@
-"""`ReferenceModel`: the per-agent engine, each resident a `Patient` deciding for itself (the oracle).
+"""The per-agent engine, each resident a `Patient` deciding for itself (the oracle): `reference_model`.
 
-The day is `CareModel`'s phases (see `sim.model`): the year start, the settlement of claims, the
-year close and the daily record are the base class's; the three decision phases — discharge, seek
-care, admit — are loops over patients, one at a time, in the array engine's order:
+It is a `CareModel` built with other phases (composition, not a subclass): the year start, the
+settlement of claims, the year close and the daily record are the model's own; the three decision
+phases — discharge, seek care, admit — are `PatientDecisions`', loops over patients, one at a time,
+in the array engine's order:
 
 - discharge: stays ending today, in bed-slot order;
 - seek care: today's episodes in arrival order (the random order of their keys); then pass after
@@ -23,7 +24,7 @@ observations. This is for small populations (`MAX_RESIDENTS`): tests and benchma
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,11 +33,11 @@ from sim import care
 from sim.config import ScenarioError
 from sim.illness import Episodes
 from sim.insurance import split_claims
-from sim.model import MAX_CARE_PASSES, CareModel, Phase
+from sim.model import MAX_CARE_PASSES, CareModel
 from sim.parameters.illness import DAYS_PER_YEAR, FOLLOW_UP
 from sim.parameters.prices import COMPONENTS
 from sim.reference.agents import Case, Claim, Patient
-from sim.state import FREE_BED, Requests
+from sim.state import FREE_BED, Claims, Requests
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -46,53 +47,66 @@ MAX_RESIDENTS = 200_000
 (docs/performance.md), five simulated years of it take ≈6 minutes, and the default scale would take 15."""
 
 
-class ReferenceModel(CareModel):
-    """The simulated region with one `Patient` Mesa agent per resident, deciding one at a time.
+def reference_model(scenario: Scenario, *, seed: int | None = None) -> CareModel:
+    """The simulated region with one `Patient` Mesa agent per resident, deciding one at a time (the oracle).
+
+    A `CareModel` whose discharge, seek care and admit phases are `PatientDecisions`'.
 
     Args:
         scenario: A validated scenario, of at most `MAX_RESIDENTS` residents.
         seed: Run seed; defaults to the scenario's `run.seed`.
 
-    Attributes:
-        patients: The `Patient` agents, indexed by resident (also in `agents_by_type[Patient]`).
-
     Raises:
         ScenarioError: The scenario has more than `MAX_RESIDENTS` residents.
     """
+    residents = max(1, round(scenario.region.residents * scenario.run.scale))
+    if residents > MAX_RESIDENTS:
+        raise ScenarioError(
+            f"engine reference: {residents:,} residents is more than its limit of {MAX_RESIDENTS:,} "
+            f"(run.scale ≤ {MAX_RESIDENTS / scenario.region.residents:g}); use the array engine"
+        )
+    model = CareModel(scenario, seed=seed)
+    decisions = PatientDecisions(model)
+    model.replace_phase("discharge", decisions.discharge)
+    model.replace_phase("seek care", decisions.seek_care)
+    model.replace_phase("admit", decisions.admit)
+    return model
 
-    def __init__(self, scenario: Scenario, *, seed: int | None = None) -> None:
-        residents = max(1, round(scenario.region.residents * scenario.run.scale))
-        if residents > MAX_RESIDENTS:
-            raise ScenarioError(
-                f"engine reference: {residents:,} residents is more than its limit of {MAX_RESIDENTS:,} "
-                f"(run.scale ≤ {MAX_RESIDENTS / scenario.region.residents:g}); use the array engine"
-            )
-        super().__init__(scenario, seed=seed)
-        self.patients = [Patient(self, index) for index in range(len(self.population))]
 
-    @classmethod
-    def day_plan(cls) -> list[Phase]:
-        """`CareModel`'s phases, with discharge, seek care and admit decided patient by patient."""
-        per_patient = {
-            "discharge": cls._discharge_patients,
-            "seek care": cls._patients_seek_care_today,
-            "admit": cls._admit_patients_today,
-        }
-        return [
-            replace(phase, run=per_patient[phase.name]) if phase.name in per_patient else phase
-            for phase in super().day_plan()
-        ]
+class PatientDecisions:
+    """The day's three decision phases — discharge, seek care, admit — made patient by patient.
 
-    def _patients_seek_care_today(self) -> None:
-        self._requests = self._patients_seek_care(self._todays_episodes(self.day % DAYS_PER_YEAR))
+    Each resident is a `Patient` agent of the model (`model.agents_by_type[Patient]`); the phases
+    read and write the model through its public state, as the array engine's phases do.
 
-    def _admit_patients_today(self) -> None:
-        requests, self._requests = self._requests, Requests.empty()
+    Args:
+        model: The model whose residents decide.
+
+    Attributes:
+        model: That model.
+        patients: The `Patient` agents, indexed by resident.
+    """
+
+    def __init__(self, model: CareModel) -> None:
+        self.model = model
+        self.patients = [Patient(model, index) for index in range(len(model.population))]
+
+    def discharge(self, model: CareModel) -> None:
+        """Stays ending today end one by one (the "discharge" phase)."""
+        self._discharge_patients()
+
+    def seek_care(self, model: CareModel) -> None:
+        """Today's patients seek care one at a time (the "seek care" phase); their bed requests wait for admission."""
+        model.requests = self._patients_seek_care(model.todays_episodes(model.day % DAYS_PER_YEAR))
+
+    def admit(self, model: CareModel) -> None:
+        """The day's requests are admitted one at a time (the "admit" phase)."""
+        requests, model.requests = model.requests, Requests.empty()
         self._admit_patients(requests)
 
     # ------------------------------------------------------------------ money
     def _fund_settles_visits(self, claims: list[Claim], batch_ends: list[int], *, waive_start_line: bool) -> None:
-        """The fund settles visit claims (门诊统筹) batch after batch; they are paid and booked (`_settle`).
+        """The fund settles visit claims (门诊统筹) batch after batch; they are paid and booked (`settle`).
 
         A batch is settled as if its claims came at once: each resident's annual start-line and cap
         left are taken at the batch start and used up claim by claim in batch order (`split_claims`);
@@ -111,53 +125,54 @@ class ReferenceModel(CareModel):
             if waive_start_line:
                 start_left = np.zeros(end - begin)
             else:
-                start_left = np.maximum(0.0, c.start_line[part] - self._op_start_line_paid[who])
-            cap_left = np.maximum(0.0, c.cap[part] - self._op_fund_paid[who])
+                start_left = np.maximum(0.0, c.start_line[part] - self.model.outpatient_start_line_paid[who])
+            cap_left = np.maximum(0.0, c.cap[part] - self.model.outpatient_fund_paid[who])
             fund[part], oop[part], used = split_claims(c.bill[part], who, c.rate[part], start_left, None, cap_left)
             for resident, start_paid, paid in zip(who, used, fund[part], strict=True):  # each patient's year so far
-                self._op_start_line_paid[resident] += start_paid
-                self._op_fund_paid[resident] += paid
+                self.model.outpatient_start_line_paid[resident] += start_paid
+                self.model.outpatient_fund_paid[resident] += paid
             begin = end
         bounds = [0, *batch_ends]
-        self._settle(
-            c.facility, c.tier, c.components, c.bill, np.where(c.fixed, 0.0, fund), oop, fixed=c.fixed, bounds=bounds
+        paid_fund = np.where(c.fixed, 0.0, fund)
+        self.model.settle(
+            Claims(c.facility, c.tier, c.components, c.bill, paid_fund, oop, c.fixed, np.array(batch_ends))
         )
-        t = self._today
+        t = self.model.today
         t.add_by_tier("visits", c.tier)
         t.add_by_tier_batches(("visit_bills",), c.tier, c.bill[:, None], bounds)
 
     def _fund_settles_stays(self, claims: list[Claim]) -> _Batch:
         """The fund settles the day's stays as one batch (caps left as of its start); they are paid and booked."""
         c = _Batch.of(claims)
-        cap_left = np.maximum(0.0, c.cap - self._ip_fund_paid[c.resident])
+        cap_left = np.maximum(0.0, c.cap - self.model.inpatient_fund_paid[c.resident])
         fund, oop, _ = split_claims(c.bill, c.resident, c.rate, np.zeros(c.bill.size), c.start_line, cap_left)
         for resident, paid in zip(c.resident, fund, strict=True):
-            self._ip_fund_paid[resident] += paid
-        self._settle(c.facility, c.tier, c.components, c.bill, fund, oop, fixed=c.fixed)
+            self.model.inpatient_fund_paid[resident] += paid
+        self.model.settle(Claims(c.facility, c.tier, c.components, c.bill, fund, oop, c.fixed, np.full(1, c.bill.size)))
         return c
 
     # ------------------------------------------------------------------ 2. discharge
     def _discharge_patients(self) -> None:
         """Stays ending today end one by one, in bed-slot order: billed, transferred up or ended, referred down."""
-        w = self.wards
-        out = np.flatnonzero(w.discharge_day == self.day)
+        w = self.model.wards
+        out = np.flatnonzero(w.discharge_day == self.model.day)
         if out.size == 0:
             return
-        f, s, t, policy = self.facilities, self.scenario, self._today, self.policy
+        f, s, t, policy = self.model.facilities, self.model.scenario, self.model.today, self.model.policy
         patients = [self.patients[w.resident[slot]] for slot in out]
         stays = self._fund_settles_stays([p.present_stay(slot) for p, slot in zip(patients, out, strict=True)])
         ended = ~w.transfer[out]  # the other stays continue higher up
-        deflator = (1.0 + s.prices.price_inflation) ** self.year  # group prices are kept in year-0 yuan
+        deflator = (1.0 + s.prices.price_inflation) ** self.model.year  # group prices are kept in year-0 yuan
         for slot, tier, bill in zip(out[ended], stays.tier[ended], stays.bill[ended], strict=True):
-            self._case_bills[tier, w.severity[slot]] += bill / deflator
-            self._case_counts[tier, w.severity[slot]] += 1
+            self.model.case_bills[tier, w.severity[slot]] += bill / deflator
+            self.model.case_counts[tier, w.severity[slot]] += 1
         t.add_by_tier("discharges", stays.tier[ended])
         t.add_by_tier("stay_days", stays.tier[ended], w.stay[out[ended]].astype(np.float64))
         t.add_by_tier("stay_bills", stays.tier[ended], stays.bill[ended])
         start_line_paid = np.minimum(stays.bill, stays.start_line)
         t.chain_start_line_paid += float(start_line_paid.sum())
         for slot, paid in zip(out[~ended], start_line_paid[~ended], strict=True):
-            self._transfer_up(np.array([slot]), np.array([paid]))
+            self.model.transfer_up(np.array([slot]), np.array([paid]))
         w.discharge_day[out] = FREE_BED
 
         claims, origin = [], []
@@ -172,12 +187,12 @@ class ReferenceModel(CareModel):
             t.add_flow(f.tier[origin_at], f.tier[[c.facility for c in claims]])
             self._fund_settles_visits(claims, [len(claims)], waive_start_line=policy.no_start_line_after_down_referral)
             if policy.down_referral_bonus > 0:
-                self._pay_lump_sum(origin_at, np.full(origin_at.size, policy.down_referral_bonus))
+                self.model.pay_lump_sum(origin_at, np.full(origin_at.size, policy.down_referral_bonus))
 
     # ------------------------------------------------------------------ 3. seek care
     def _patients_seek_care(self, eps: Episodes) -> Requests:
         """Today's patients choose, queue, are seen, referred up or turned away, one at a time; their bed requests."""
-        t, f = self._today, self.facilities
+        t, f = self.model.today, self.model.facilities
         t.episodes = len(eps)
         if len(eps) == 0:
             f.backlog = care.end_of_day_backlog(f.backlog, f.outpatient_capacity)
@@ -197,7 +212,7 @@ class ReferenceModel(CareModel):
             if not pending:
                 break
             accepted, wait = np.zeros(len(pending), dtype=bool), np.zeros(len(pending))
-            if self.policy.priority:
+            if self.model.policy.priority:
                 # Priority (优先就诊) for patients referred to their lead hospital: they queue behind each other only.
                 first_in_line = np.array(
                     [self.patients[c.resident].referred_to_lead(c.target, c.from_primary) for c in pending]
@@ -251,7 +266,7 @@ class ReferenceModel(CareModel):
         waited = np.array([waited for *_, waited in visits], dtype=np.float64)
         t.add_by_tier("visit_wait_days", f.tier[seen_at], waited)
         t.add_by_tier("visit_waits", f.tier[seen_at])
-        f.expected_wait = self._learned(f.expected_wait, seen_at, waited)
+        f.expected_wait = self.model.learned(f.expected_wait, seen_at, waited)
 
         requests: list[Requests] = []
         for case, at in treated:
@@ -288,7 +303,7 @@ class ReferenceModel(CareModel):
             (F,) visits added to each queue, as the array engine folds them in ((start + n) − start),
             so that a place in a queue is the same floating-point number in both engines.
         """
-        arrived = np.zeros(len(self.facilities), dtype=np.int64)
+        arrived = np.zeros(len(self.model.facilities), dtype=np.int64)
         for j in members:
             case = pending[j]
             accepted[j], wait[j] = self.patients[case.resident].arrive(case, start[case.target] + arrived[case.target])
@@ -299,11 +314,11 @@ class ReferenceModel(CareModel):
     # ------------------------------------------------------------------ 4. admit
     def _admit_patients(self, new: Requests) -> None:
         """Waiting list, transfers, then new requests take free beds one by one; those who waited too long move on."""
-        s, t, w = self.scenario, self._today, self.wards
-        t.waiting_start = self._waiting.size
-        t.transfer_requests = self._transfers.size
-        queue = Requests.concat_all([self._waiting, self._transfers, new])
-        self._transfers = Requests.empty()
+        s, t, w = self.model.scenario, self.model.today, self.model.wards
+        t.waiting_start = self.model.waiting.size
+        t.transfer_requests = self.model.transfers.size
+        queue = Requests.concat_all([self.model.waiting, self.model.transfers, new])
+        self.model.transfers = Requests.empty()
         requests: list[Requests] = []
         for i in range(queue.size):
             request = queue.take(slice(i, i + 1))
@@ -315,10 +330,10 @@ class ReferenceModel(CareModel):
         # Reserved beds: qualifying patients first, to any free bed; then the others, to the free beds
         # not held for qualifying patients. Each group takes beds in turn from the list of free beds
         # as the group found it (`board`), as the array engine allocates a group at once.
-        qualified = [lead and self.policy.reserved_share > 0 for lead in to_lead]
+        qualified = [lead and self.model.policy.reserved_share > 0 for lead in to_lead]
         admitted = [False] * len(requests)
         for first in (True, False):
-            board = w.free_slots() if first else self._open_slots()
+            board = w.free_slots() if first else self.model.open_slots()
             facility, waited = [], []
             for j, request in enumerate(requests):
                 if qualified[j] != first:
@@ -332,11 +347,11 @@ class ReferenceModel(CareModel):
             self._learn_admission_waits(facility, waited)
 
         rest = [j for j in range(len(requests)) if not admitted[j]]
-        leaving = [j for j in rest if self.day - requests[j].since[0] >= s.care.admission_wait_tolerance_days]
+        leaving = [j for j in rest if self.model.day - requests[j].since[0] >= s.care.admission_wait_tolerance_days]
         if leaving:
             # The leavers all choose from the same board of open beds, then take beds from it in turn.
-            board = self._open_slots()
-            free = np.bincount(w.facility[board], minlength=len(self.facilities))
+            board = self.model.open_slots()
+            free = np.bincount(w.facility[board], minlength=len(self.model.facilities))
             facility, waited = [], []
             for j in leaving:
                 request = requests[j]
@@ -355,21 +370,21 @@ class ReferenceModel(CareModel):
                 facility.append(target)
             self._learn_admission_waits(facility, waited)
         gone = set(leaving)
-        self._waiting = Requests.concat_all([requests[j] for j in rest if j not in gone])
-        t.waiting_end = self._waiting.size
-        if self._reserved.any():
-            unused = self._reserved - w.occupied(len(self.facilities), qualified_only=True)
-            self._reserve_idle_days = np.where(unused > 0, self._reserve_idle_days + 1, 0)
+        self.model.waiting = Requests.concat_all([requests[j] for j in rest if j not in gone])
+        t.waiting_end = self.model.waiting.size
+        if self.model.reserved.any():
+            unused = self.model.reserved - w.occupied(len(self.model.facilities), qualified_only=True)
+            self.model.reserve_idle_days = np.where(unused > 0, self.model.reserve_idle_days + 1, 0)
         else:
-            self._reserve_idle_days = np.zeros_like(self._reserve_idle_days)
+            self.model.reserve_idle_days = np.zeros_like(self.model.reserve_idle_days)
 
     def _take_bed(self, request: Requests, slot: int, *, qualified: bool, to_lead: bool) -> float:
         """The patient of a one-request `request` takes bed `slot`; the days it waited."""
-        f, t, w, pop = self.facilities, self._today, self.wards, self.population
+        f, t, w, pop = self.model.facilities, self.model.today, self.model.wards, self.model.population
         resident, facility = request.resident[0], request.facility[0]
         tier = f.tier[request.facility]
         stay, transfer = self.patients[resident].course_in_ward(request, tier)
-        w.discharge_day[slot] = self.day + stay
+        w.discharge_day[slot] = self.model.day + stay
         w.resident[slot] = resident
         w.severity[slot] = request.severity[0]
         w.key[slot] = request.key[0]
@@ -381,7 +396,7 @@ class ReferenceModel(CareModel):
         chain = request.chain_consortium[0]
         w.chain_consortium[slot] = chain if chain >= 0 else f.consortium[facility]
         w.chain_paid[slot] = request.chain_paid[0]
-        waited = float(self.day - request.since[0])
+        waited = float(self.model.day - request.since[0])
         t.add_by_tier("admissions", tier)
         t.add_by_tier("admission_wait_days", tier, np.array([waited]))
         t.add_by_tier("referred_admissions", tier, request.referred.astype(np.float64))
@@ -390,7 +405,7 @@ class ReferenceModel(CareModel):
             t.add_by_tier("lead_referral_wait_days", tier, np.array([waited]))
         t.chronic_admissions += int(pop.hypertension[resident] | pop.diabetes[resident])
         home = pop.district[resident]
-        if self.region.district_is_county[home]:
+        if self.model.region.district_is_county[home]:
             t.county_admissions += 1
             t.county_admissions_in_county += int(f.district[facility] == home)
         return waited
@@ -399,8 +414,8 @@ class ReferenceModel(CareModel):
         """Expected admission waits move toward what one group of admitted patients waited (as in the array engine)."""
         if not facility:
             return
-        f = self.facilities
-        f.expected_admission_wait = self._learned(
+        f = self.model.facilities
+        f.expected_admission_wait = self.model.learned(
             f.expected_admission_wait, np.array(facility, dtype=np.int64), np.array(waited, dtype=np.float64)
         )
 
