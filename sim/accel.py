@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 try:
     import numba
 except ImportError:  # numba is a dependency, but the simulator must run without it
@@ -115,6 +117,22 @@ class PinTypeError(TypeError):
     """A pinned kernel was called with arguments of other types than those it was pinned for."""
 
 
+def _layout(value: Any) -> Any:
+    """What numba's type of an argument depends on, read cheaply.
+
+    A record's class and its fields', an array's dtype, dimensions, memory order and writability, a
+    scalar's type (and an `int`'s range).
+    """
+    if isinstance(value, tuple):
+        return (type(value), *map(_layout, value))
+    if isinstance(value, np.ndarray):
+        flags = value.flags
+        return (value.dtype.str, value.ndim, flags.c_contiguous, flags.f_contiguous, flags.writeable, flags.aligned)
+    if type(value) is int:
+        return int, -(2**63) <= value < 2**63
+    return type(value)
+
+
 class Pins:
     """Kernels' compiled versions resolved at their first call, then called directly, without typing the arguments.
 
@@ -122,38 +140,44 @@ class Pins:
     ≈20 µs a call for a phase's records of about a hundred arrays. A model builds its records with
     the same types day after day, so the version its first call found serves the next ones;
     `clear()` forgets them (the model clears them when a year's tables are rebuilt). With the
-    environment variable `TIERSIM_CHECK_PINS=1` (the test suite sets it) every call checks that its
-    arguments have the pinned types and raises `PinTypeError` if not. A copy or a pickle of a model
-    starts with no pins.
+    environment variable `TIERSIM_CHECK_PINS=1` (the test suite sets it) calls check that their
+    arguments are laid out as at the pin (`_layout`: what their numba types depend on) and raise
+    `PinTypeError` if not: the first `CHECK_ALL` calls after a pin, then one in `CHECK_EVERY` (a
+    check costs about as much as a small day's work). A copy or a pickle of a model starts with no pins.
     """
+
+    CHECK_ALL = 8
+    CHECK_EVERY = 16
 
     def __init__(self) -> None:
         self._entries: dict[Callable[..., Any], tuple[Callable[..., Any], tuple[Any, ...]]] = {}
         self._check = os.environ.get("TIERSIM_CHECK_PINS", "0") == "1"
+        self._calls = 0
 
     def __call__(self, kernel: Callable[..., Any], *args: Any) -> Any:
         """`kernel(*args)`, through its pinned compiled version once there is one."""
         pinned = self._entries.get(kernel)
         if pinned is not None:
-            entry, types = pinned
-            if self._check:
-                got = tuple(numba.typeof(arg) for arg in args)
-                if got != types:
-                    wrong = next(i for i, (a, b) in enumerate(zip(got, types, strict=True)) if a != b)
-                    raise PinTypeError(f"{kernel.__name__}: argument {wrong} is {got[wrong]}, pinned {types[wrong]}")
+            entry, layouts = pinned
+            self._calls += 1
+            if self._check and (self._calls <= self.CHECK_ALL or self._calls % self.CHECK_EVERY == 0):
+                got = tuple(map(_layout, args))
+                if got != layouts:
+                    wrong = next(i for i, (a, b) in enumerate(zip(got, layouts, strict=True)) if a != b)
+                    raise PinTypeError(f"{kernel.__name__}: argument {wrong} is {got[wrong]}, pinned {layouts[wrong]}")
             return entry(*args)
         result = kernel(*args)
         dispatcher = getattr(kernel, "dispatcher", lambda: None)()
         if dispatcher is not None:
-            types = tuple(dispatcher.typeof_pyval(arg) for arg in args)
-            overload = dispatcher.overloads.get(types)
+            overload = dispatcher.overloads.get(tuple(dispatcher.typeof_pyval(arg) for arg in args))
             if overload is not None:
-                self._entries[kernel] = (overload.entry_point, types)
+                self._entries[kernel] = (overload.entry_point, tuple(map(_layout, args)))
         return result
 
     def clear(self) -> None:
         """Forget every pin: the next call of each kernel resolves its version again."""
         self._entries.clear()
+        self._calls = 0
 
     def __reduce__(self) -> tuple[type[Pins], tuple[()]]:
         return Pins, ()

@@ -23,7 +23,7 @@ from sim import choice, insurance, metrics
 from sim.accel import helper, kernel
 from sim.arrays import rank_within
 from sim.parameters.illness import SEVERITIES
-from sim.rules import is_capitated, is_primary
+from sim.rules import is_capitated, is_primary, visit_row
 from sim.state import FREE_BED, Cells, Claims, DayTotals, Facilities, Wards, YearTables
 
 
@@ -676,7 +676,7 @@ def _bill_visits(
 ) -> Claims:
     """The visits of the care passes as claims, each pass a billing batch, added to the day's records."""
     seen, seen_at, ends = passes.seen, passes.seen_at, passes.pass_ends
-    n_sev, n_tiers = cells.referral_outpatient.shape[1], by_tier.shape[1]
+    n_tiers = by_tier.shape[1]
     visit_components, m = tables.visit_components, seen.size
     who, tier = np.empty(m, np.int64), np.empty(m, np.int64)
     their_scheme, their_signed = np.empty(m, seekers.scheme.dtype), np.empty(m, np.bool_)
@@ -689,7 +689,7 @@ def _bill_visits(
         if r < first_left.size:  # the first pass sees each episode at most once
             first_left[r] = seekers.start_line_left[e]
         tier[r] = facilities.tier[seen_at[r]]
-        visit = (seen_at[r] * n_sev + seekers.severity[e]) * 2 + seekers.kind[e]
+        visit = visit_row(seen_at[r], seekers.severity[e], seekers.kind[e])
         for c in range(visit_components.shape[1]):  # element by element: a row slice costs a view per visit
             components[r, c] = visit_components[visit, c]
         bill[r] = tables.visit_bills[visit]

@@ -18,7 +18,7 @@ from sim import care, insurance, rng
 from sim.accel import helper, kernel
 from sim.metrics import BY_TIER_FIELDS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
-from sim.rules import is_capitated, is_primary
+from sim.rules import is_capitated, is_primary, visit_row
 from sim.state import (
     FREE_BED,
     Accounts,
@@ -33,7 +33,6 @@ from sim.state import (
     YearTables,
 )
 
-_N_SEVERITIES = len(SEVERITIES)
 _MOST_SEVERE = len(SEVERITIES) - 1
 _DISCHARGES, _STAY_DAYS, _STAY_BILLS, _VISITS, _VISIT_BILLS = (
     BY_TIER_FIELDS.index(name) for name in ("discharges", "stay_days", "stay_bills", "visits", "visit_bills")
@@ -307,7 +306,7 @@ def _refer_down(
             origin[j], who_down[j], centre[j], centre_tier[j] = stays.claims.facility[i], who, c, facilities.tier[c]
             scheme_down[j], signed_down[j] = residents.scheme[who], residents.signed[who]
             flows[stays.claims.tier[i], facilities.tier[c]] += 1.0
-            visit = c * _N_SEVERITIES * 2 + FOLLOW_UP  # a follow-up visit of severity 0
+            visit = visit_row(c, 0, FOLLOW_UP)  # a follow-up visit of severity 0
             for part in range(3):
                 components[j, part] = tables.visit_components[visit, part]
             bill[j] = tables.visit_bills[visit]

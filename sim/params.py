@@ -89,6 +89,9 @@ LEVELS: tuple[str, ...] = ("primary", "secondary", "tertiary")
 TIER_LEVEL = (0, 0, 1, 2)
 """Index into LEVELS for each tier."""
 
+SEVERITIES: tuple[str, ...] = ("minor", "moderate", "severe", "complex")
+"""Severities of an episode, least first."""
+
 
 def by_tier(
     name: str,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.accel import helper
+from sim.params import SEVERITIES
 
 PRIMARY_TOP_TIER = 1
 """Village clinics (tier 0) and community or township health centres (tier 1) are primary care (基层)."""
@@ -28,3 +29,9 @@ def is_capitated(signed: bool, tier: int, facility_consortium: int, home_consort
     or by an unsigned resident, it pays per visit. Element-wise on arrays.
     """
     return signed & is_primary(tier) & (facility_consortium == home_consortium)
+
+
+@helper
+def visit_row(facility: int | np.ndarray, severity: int | np.ndarray, kind: int | np.ndarray) -> int | np.ndarray:
+    """Row of a visit in the year's visit tables, ordered by facility, then severity, then kind (acute, follow-up)."""
+    return (facility * len(SEVERITIES) + severity) * 2 + kind

@@ -239,7 +239,7 @@ def test_table_kernels_equal_loop() -> None:
     signed, trust = rng.random(residents) < 0.5, rng.random(residents).astype(np.float32)
     start_line = np.array([1800.0, 0.0])
     inputs += (insurance.home_codes(home_cell, scheme), signed, trust, start_line, paid)
-    (got, _), (want, _) = _both(insurance.expected_costs, *inputs)
+    (got, _), (want, _) = _both(insurance._expected_costs, *inputs)
     _assert_same(got, want)
     assert 0 < got[1].size < n * k  # some costs are tabulated, some computed
     # Tabulated or computed, each cost is the transform of the out-of-pocket cost itself.
@@ -472,11 +472,11 @@ def test_discharges_equal_loop(monkeypatch: pytest.MonkeyPatch) -> None:
         (got, gin), (want, win) = _both(compiled, *args)
         _assert_same(got, want)
         _assert_same(gin, win)  # freed beds, annual accounts, case mix and the day's records
-        stays += got.stays.fixed.size
-        fixed += int(got.stays.fixed.sum())
+        stays += got.stays.claims.fixed.size
+        fixed += int(got.stays.claims.fixed.sum())
         transfers += got.transfers.size
         downs += got.down.origin.size
-        capitated += int(got.down.visits.capitated.sum())
+        capitated += int(got.down.visits.fixed.sum())
     assert min(stays, fixed, transfers, downs, capitated) > 0  # every branch is exercised
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sim.params import StrictModel, by_tier, param, table_field
+from sim.params import SEVERITIES, StrictModel, by_tier, param, table_field
+
+__all__ = ["ACUTE", "DAYS_PER_YEAR", "FOLLOW_UP", "SEVERITIES"]
 
 ACUTE, FOLLOW_UP = 0, 1
-SEVERITIES = ("minor", "moderate", "severe", "complex")
 DAYS_PER_YEAR = 365
 
 

@@ -20,9 +20,9 @@ from sim.agents import Agent
 from sim.arrays import row_sums
 from sim.insurance import chain_start_line, claim_rates
 from sim.model import TRANSFER_AFTER_DAYS
-from sim.parameters.illness import FOLLOW_UP, SEVERITIES
+from sim.parameters.illness import FOLLOW_UP
 from sim.params import TIER_LEVEL
-from sim.rules import is_capitated, is_primary
+from sim.rules import is_capitated, is_primary, visit_row
 from sim.state import Requests
 
 if TYPE_CHECKING:
@@ -210,7 +210,7 @@ class Patient(Agent):
         f, pop = m.facilities, m.population
         tier = int(f.tier[facility])
         scheme, signed = pop.scheme[i], pop.signed[i]
-        visit = (facility * len(SEVERITIES) + severity) * 2 + kind
+        visit = visit_row(facility, severity, kind)
         # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
         # primary care is already paid per head.
         capitated = m.policy.capitation_rate > 0 and bool(
