@@ -126,8 +126,9 @@ def _layout(value: Any) -> Any:
     if isinstance(value, tuple):
         return (type(value), *map(_layout, value))
     if isinstance(value, np.ndarray):
-        flags = value.flags
-        return (value.dtype.str, value.ndim, flags.c_contiguous, flags.f_contiguous, flags.writeable, flags.aligned)
+        flags = value.flags  # numba's layout: C-contiguous first (a (1, k) array is both), then F, else any
+        layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
+        return value.dtype.str, value.ndim, layout, flags.writeable, flags.aligned
     if type(value) is int:
         return int, -(2**63) <= value < 2**63
     return type(value)

@@ -517,3 +517,13 @@ def test_a_pinned_kernel_gives_the_kernel_s_result_and_refuses_other_types(monke
     pins.clear()
     pins(care._learn_waits, args[0], args[1], args[2].astype(np.float32), *args[3:])  # pinned anew
     assert copy.deepcopy(pins)._entries == {} and pickle.loads(pickle.dumps(pins))._entries == {}
+
+
+def test_pins_hold_when_a_day_has_one_episode() -> None:
+    """A day of one episode makes (1, K) arrays, C- and F-contiguous at once: numba's type, and so the pin, is the same.
+
+    (The property tests found this: the pin's check once compared memory flags, not numba's layout.)
+    """
+    overrides = ["run.years=1", "run.scale=0.004", "run.warmup_days=0", "region.residents=1000"]
+    results = sim.run(sim.load_scenario(None, [*overrides, "illness.follow_up_rate=45.25"]))
+    assert (results.daily["episodes"] == 1).any()
