@@ -42,15 +42,16 @@ except ImportError:  # numba is a dependency, but the simulator must run without
 def _kernel_cache() -> Path:
     """The cache folder of this version of the compiled code; caches of other versions are removed.
 
-    The version is a digest of the modules that declare kernels or helpers (they import this one)
-    and of the parameter modules, whose domain constants kernels read as compile-time constants; so
-    editing, say, the report does not recompile every kernel.
+    The version is a digest of the modules that declare kernels or helpers, of the state records
+    kernels take, and of the parameter modules, whose domain constants kernels read as compile-time
+    constants; so editing, say, the model or the report does not recompile every kernel.
     """
     package = Path(__file__).resolve().parent
     digest = hashlib.blake2b(digest_size=8)
     for source in sorted(package.rglob("*.py")):
         text = source.read_bytes()
-        if source.name in ("accel.py", "params.py") or source.parent.name == "parameters" or b"from sim.accel" in text:
+        compiled = b"@kernel" in text or b"helper(" in text or b"@helper" in text
+        if source.name in ("accel.py", "params.py", "state.py") or source.parent.name == "parameters" or compiled:
             digest.update(text)
     folder = package / "__pycache__" / f"kernels-{digest.hexdigest()}"
     if not folder.exists():

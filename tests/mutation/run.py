@@ -1,7 +1,7 @@
 """Mutation testing of the money with cosmic-ray: plant small bugs one at a time, see which the tests miss.
 
     python -m pip install -e ".[mutation]"
-    python tests/mutation/run.py                  # everything in scope: about 2 hours on 2 cores
+    python tests/mutation/run.py                  # everything in scope: hours on 2 cores (see CONTRIBUTING.md)
     python tests/mutation/run.py --resume         # go on with a session that was stopped
     python tests/mutation/run.py --retest-survivors   # after new tests: only the mutants that survived
     python tests/mutation/run.py --report         # the last session's report again
@@ -12,8 +12,8 @@ changed, a condition negated — and the fast money tests run against it; a muta
 fail "survives". Every survivor must be killed by a new test or explained in `equivalent.toml`
 (it changes nothing the model can reach, e.g. a comparison whose two sides are never equal); an
 entry names the module, the operator, the original line and the mutated line, all stripped.
-Workers run in copies of the repository (mutations are made on disk), with the engine as plain
-Python (`TIERSIM_NUMBA=0`): a mutated kernel or helper runs as written, with nothing to recompile.
+Workers run in copies of the repository (mutations are made on disk), with the kernels compiled: a
+mutant of a kernel module is compiled afresh (the kernel cache is keyed by a digest of their source).
 
 Writes `results/mutation/session.sqlite` (cosmic-ray's work database) and `report.md` (score,
 survivors, each with its diff and, if listed, the reason it is equivalent); exits 1 while a
@@ -124,7 +124,7 @@ def _execute(session: Path, workers: int) -> None:
     """Run the pending mutants on `workers` copies of the repository."""
     ports = [_free_port() for _ in range(workers)]
     config = _session_config(ports)
-    env = {**os.environ, "TIERSIM_NUMBA": "0"}
+    env = dict(os.environ)
     with ExitStack() as stack:
         for port in ports:
             copy = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tiersim-mutant-"))) / "repo"
