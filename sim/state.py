@@ -166,9 +166,9 @@ class Requests(NamedTuple):
     @classmethod
     def new(cls, n: int, **given: np.ndarray) -> Requests:
         """`n` requests with the fields `given`; other fields at their declared initial value."""
-        arrays = _filled(cls, n)
-        arrays.update(given)
-        return cls(**arrays)
+        return cls(
+            **{name: given[name] if name in given else np.full(n, c.fill, c.dtype) for name, c in columns(cls).items()}
+        )
 
 
 _NO_REQUESTS = Requests(**_filled(Requests, 0))
