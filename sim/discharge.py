@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import care, insurance, rng
+from sim import insurance, rng
 from sim.accel import helper, kernel
 from sim.metrics import BY_TIER_FIELDS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
@@ -43,39 +43,21 @@ _split_claims = helper(insurance._split_claims.loop)
 _outpatient_batches = helper(insurance._outpatient_batches.loop)
 
 
-def transfer_targets(
-    cell: np.ndarray,
-    severity: np.ndarray,
-    origin_tier: np.ndarray,
-    cell_candidates: np.ndarray,
-    candidate_tier: np.ndarray,
-    candidate_preference: np.ndarray,
-    inpatient_capability: np.ndarray,
-    referral_inpatient: np.ndarray,
-) -> np.ndarray:
-    """Where patients transferred up (上转) ask for a bed: the preferred higher-tier candidate able to admit them.
+@helper
+def transfer_target(cell: int, severity: int, origin_tier: int, cells: Cells, inpatient_capability: np.ndarray) -> int:
+    """Where a patient transferred up (上转) asks for a bed: the preferred higher-tier candidate able to admit them.
 
-    Args:
-        cell: Home cell of each patient.
-        severity: Severity at the higher tier (one level more than in the first ward).
-        origin_tier: Tier of the ward they leave.
-        cell_candidates: (cells, K) candidate facilities of each cell (−1: none).
-        candidate_tier: (cells, K) their tiers.
-        candidate_preference: (cells, K) referral order (lower is preferred).
-        inpatient_capability: Highest severity each facility admits.
-        referral_inpatient: (cells, severities) where each cell's patients are referred up to otherwise.
-
-    Returns:
-        Facility per patient (−1: nowhere to go).
+    The first candidate of lowest referral preference (as argmin) of a higher tier than the ward left,
+    admitting `severity` (the severity at the higher tier); else where the cell's patients are
+    referred up to; −1: nowhere to go.
     """
-    cand = cell_candidates.take(cell, axis=0)
-    higher = (
-        (cand >= 0)
-        & (candidate_tier.take(cell, axis=0) > origin_tier[:, None])
-        & (inpatient_capability[np.maximum(cand, 0)] >= severity[:, None])
-    )
-    target = care.preferred(cand, candidate_preference.take(cell, axis=0), higher)
-    return np.where(target >= 0, target, referral_inpatient[cell, severity])
+    best, best_score = -1, np.inf
+    for k in range(cells.candidates.shape[1]):
+        c = cells.candidates[cell, k]
+        if c >= 0 and cells.candidate_tier[cell, k] > origin_tier and inpatient_capability[c] >= severity:
+            if cells.candidate_preference[cell, k] < best_score:
+                best, best_score = k, cells.candidate_preference[cell, k]
+    return cells.candidates[cell, best] if best >= 0 else cells.referral_inpatient[cell, severity]
 
 
 class Stays(NamedTuple):
@@ -244,18 +226,7 @@ def _transfers_up(
         who = wards.resident[s]
         sev = min(wards.severity[s] + 1, _MOST_SEVERE)
         cell = residents.cell[who]
-        # The preferred higher-tier candidate able to admit them (the first lowest preference, as argmin).
-        best, best_score = -1, np.inf
-        for k in range(cells.candidates.shape[1]):
-            c = cells.candidates[cell, k]
-            if (
-                c >= 0
-                and cells.candidate_tier[cell, k] > stays.claims.tier[i]
-                and facilities.inpatient_capability[c] >= sev
-            ):
-                if cells.candidate_preference[cell, k] < best_score:
-                    best, best_score = k, cells.candidate_preference[cell, k]
-        goes_to = cells.candidates[cell, best] if best >= 0 else cells.referral_inpatient[cell, sev]
+        goes_to = transfer_target(cell, sev, stays.claims.tier[i], cells, facilities.inpatient_capability)
         if goes_to >= 0:
             flows[stays.claims.tier[i], facilities.tier[goes_to]] += 1.0
         resident[j], target[j], severity[j] = who, goes_to, sev

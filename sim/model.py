@@ -698,11 +698,13 @@ class CareModel(mesa.Model):
         resident = w.resident[slots]
         severity = np.minimum(w.severity[slots] + 1, 3)
         origin = w.facility[slots]
-        target = discharge.transfer_targets(
-            self.population.cell[resident], severity, f.tier[origin], self.region.cell_candidates,
-            self.cells.candidate_tier, self.cells.candidate_preference, f.inpatient_capability,
-            self.cells.referral_inpatient,
-        )  # fmt: skip
+        target = np.array(
+            [
+                discharge.transfer_target(c, sev, tier, self.cells, f.inpatient_capability)
+                for c, sev, tier in zip(self.population.cell[resident], severity, f.tier[origin], strict=True)
+            ],
+            dtype=np.int64,
+        )
         self._ask_for_transfer(
             Requests.new(
                 resident.size,
