@@ -16,6 +16,10 @@ through the sweep machinery on local processes or a Dask cluster and every batch
 
 Targets name an indicator (any stored by a sweep, e.g. ``visits_per_capita`` or its mean over the
 years ``primary_visit_share_mean``) and either a figure of ``sim/data/published.toml`` or a value.
+
+A calibration file with ``method = "abc-smc"`` is run instead by likelihood-free inference
+(`sim.abc`): the same ranges are uniform priors, the same targets and loss the distance, and the
+result is a posterior ensemble of parameter sets rather than one optimum.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from sim.sweep import STATUS_OK, check_indicator, point_summary, sweep
 
 SHRINK = 0.5
 """Each round's box is this share of the previous one's width (per parameter)."""
+METHODS = ("surrogate", "abc-smc")
+"""`method` of a calibration file: the surrogate search here, or ABC-SMC (`sim.abc`)."""
 
 
 class Target(StrictModel):
@@ -63,12 +69,23 @@ class Target(StrictModel):
 class CalibrationSpec(ExperimentSpec):
     """A calibration file: an experiment (base, ranges, samples, replications) plus targets and rounds."""
 
+    method: str = Field("surrogate", description=f"One of {', '.join(METHODS)}.")
     design: str = Field("latin_hypercube", description="Round 0's design: latin_hypercube.")
     rounds: int = Field(3, ge=1, le=20, description="Search rounds after round 0's design.")
     targets: dict[str, Target] = Field(description="Indicator → target.")
+    population: int = Field(50, ge=4, le=100_000, description="abc-smc: particles per generation.")
+    generations: int = Field(4, ge=1, le=100, description="abc-smc: generations (a rerun asking more continues).")
+    minimum_epsilon: float = Field(
+        0.0, ge=0, le=1e6, description="abc-smc: stop once the tolerance (root of the loss) is at or below this."
+    )
+    min_acceptance: float = Field(
+        0.0, ge=0, le=1, description="abc-smc: stop after a generation that accepts fewer of its simulations."
+    )
 
     @model_validator(mode="after")
     def _calibration(self) -> CalibrationSpec:
+        if self.method not in METHODS:
+            raise ValueError(f"method {self.method!r} is unknown: allowed {', '.join(METHODS)}")
         if self.design != "latin_hypercube":
             raise ValueError("a calibration's design must be latin_hypercube")
         if not self.targets:
@@ -76,6 +93,8 @@ class CalibrationSpec(ExperimentSpec):
         for key, rng in self.parameters.items():
             if rng.values is not None:
                 raise ValueError(f"parameter {key}: calibration needs a range low/high, not values")
+        if self.method == "abc-smc":
+            return self
         needed = _terms(len(self.parameters))
         if self.samples < needed + 2:
             raise ValueError(
@@ -354,4 +373,8 @@ def load_calibration(path: str | Path, overrides: list[str] | None = None) -> Ca
     for corner in corners[:1024]:  # every corner of the box, up to 10 parameters
         where = f"{path}: parameters at {dict(zip(calibration.keys, corner, strict=True))}"
         validate(with_values(experiment.base, dict(zip(calibration.keys, corner.tolist(), strict=True)), where), where)
+    for key, low, high in zip(calibration.keys, calibration.low, calibration.high, strict=True):
+        for end, value in (("low", low), ("high", high)):  # each end of each range, however many parameters
+            where = f"{path}: parameters.{key}.{end}"
+            validate(with_values(experiment.base, {key: float(value)}, where), where)
     return calibration

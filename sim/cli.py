@@ -53,14 +53,18 @@ def _parser() -> argparse.ArgumentParser:
         "compare", help="compare scenarios with the first (baseline): replications, paired 95% intervals"
     )
     cmp.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help="scenario TOML files, baseline first")
-    cmp.add_argument("--replications", type=int, default=8, help="replications per scenario (default 8)")
+    cmp.add_argument(
+        "--replications", type=int, help="replications per scenario (default 8, or N of --parameter-draws)"
+    )
     cmp.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+    _add_draw_options(cmp)
     _add_run_options(cmp, seed_help="seed of replication 0; replication i uses seed + i", out_default="compare-<names>")
 
     swp = sub.add_parser("sweep", help="run an experiment's design (factorial, Latin hypercube, Sobol, Morris)")
     swp.add_argument("experiment", type=Path, help="experiment TOML file")
     _add_research_options(swp, "sweep-<name>")
     swp.add_argument("--retry-failed", action="store_true", help="run again the runs stored as failed")
+    _add_draw_options(swp)
 
     sens = sub.add_parser("sensitivity", help="Sobol' or Morris indices of an indicator (runs or resumes the sweep)")
     sens.add_argument("experiment", type=Path, help="experiment TOML file with design sobol or morris")
@@ -102,6 +106,19 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def _add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help_text)
+
+
+def _add_draw_options(parser: argparse.ArgumentParser) -> None:
+    """`--parameter-draws` and `--posterior` of `compare` and `sweep` (`sim.posterior`)."""
+    parser.add_argument(
+        "--parameter-draws",
+        type=int,
+        metavar="N",
+        help="N replications, replication i with seed + i and posterior parameter set i in every scenario",
+    )
+    parser.add_argument(
+        "--posterior", type=Path, metavar="FILE", help="posterior CSV (default: the shipped sim/data/posterior.csv)"
+    )
 
 
 def _add_run_options(parser: argparse.ArgumentParser, *, seed_help: str, out_default: str) -> None:
@@ -167,9 +184,11 @@ def _run_sweep(experiment: object, out: Path, args: argparse.Namespace, choice: 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiment import load_experiment
     from sim.presentation.research_report import write_sweep_outputs
-    from sim.sweep import STATUS_FAILED
+    from sim.sweep import STATUS_FAILED, with_parameter_draws
 
-    experiment = load_experiment(args.experiment, args.overrides)
+    experiment = with_parameter_draws(
+        load_experiment(args.experiment, args.overrides), args.parameter_draws, args.posterior
+    )
     choice = _executor_choice(args)
     out = _out(args, f"sweep-{experiment.name}")
     started = time.perf_counter()
@@ -188,6 +207,7 @@ def _sweep_table(experiment: object, summary: object, seconds: float, failed: in
     lines = [
         f"tiersim sweep: {e.name} — {len(e.points)} points × {len(e.seeds)} replications = {e.runs} runs "
         f"({e.spec.design}) on {choice.describe()}, {seconds:.1f} s{f'; {failed} failed' if failed else ''}",
+        *([f"replication i takes posterior parameter set i of {e.posterior}"] if e.parameter_draws else []),
         "mean over replications (first 20 points):",
     ]
     shown = s.head(20)[["point", *e.parameters, *HEADLINE]]
@@ -234,6 +254,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     calibration = load_calibration(args.calibration, args.overrides)
     choice = _executor_choice(args)
     out = _out(args, f"calibrate-{calibration.experiment.name}")
+    if calibration.spec.method == "abc-smc":
+        return _calibrate_abc(calibration, out, args, choice)
     started = time.perf_counter()
     with (
         open_executor(choice) as executor,  # type: ignore[arg-type]
@@ -255,6 +277,34 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         )  # type: ignore[attr-defined]
         print(result.fit_table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print(f"results: {out}/ (fitted.toml, fit.csv, search.csv, calibration.html, rounds/)")
+    return 0
+
+
+def _calibrate_abc(calibration: object, out: Path, args: argparse.Namespace, choice: object) -> int:
+    """`tiersim calibrate` of a file with method = "abc-smc" (`sim.abc`): a posterior ensemble."""
+    from tqdm import tqdm
+
+    from sim.abc import run_abc
+
+    c = calibration  # type: ignore[assignment]
+    started = time.perf_counter()
+    command = " ".join(["tiersim", *sys.argv[1:]]) if sys.argv[1:2] == ["calibrate"] else f"tiersim calibrate {c.path}"
+    with tqdm(total=c.spec.generations, unit="generation", disable=args.quiet, file=sys.stderr, leave=False) as bar:
+
+        def progress(done: int, generations: object) -> None:
+            bar.n = done
+            bar.set_description(f"ε {generations.epsilon.iloc[-1]:.4g}")  # type: ignore[attr-defined]
+
+        result = run_abc(c, out, choice, command=command, progress=progress)  # type: ignore[arg-type]
+    result.write(out)
+    if not args.quiet:
+        print(
+            f"tiersim calibrate: {c.experiment.name} (ABC-SMC) — {time.perf_counter() - started:.1f} s on "
+            f"{choice.describe()}; {len(result.generations)} generations, stopped: {result.stopped}"  # type: ignore[attr-defined]
+        )
+        print(result.generations.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(result.summary().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"results: {out}/ (posterior.csv, generations.csv, summary.csv, abc.db); run again to continue")
     return 0
 
 
@@ -336,18 +386,28 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.comparison import check_comparable, compare
+    from sim.posterior import parameter_draws, posterior_name
     from sim.presentation.comparison_report import write_comparison
 
     if args.workers < 1:
         raise ScenarioError(f"--workers = {args.workers} is invalid: allowed ≥ 1")
     scenarios = [load_scenario(path, _overrides(args)) for path in args.scenarios]
-    check_comparable(scenarios, args.replications)
+    replications = args.replications if args.replications is not None else (args.parameter_draws or 8)
+    check_comparable(scenarios, replications)
+    seed = scenarios[0].run.seed if args.seed is None else args.seed
+    draws = parameter_draws(args.parameter_draws, args.posterior, replications, seed)
     out = _out(args, "compare-" + "-".join(s.name for s in scenarios), replaces="comparison.csv")
     started = time.perf_counter()
-    total = len(scenarios) * args.replications
+    total = len(scenarios) * replications
     with tqdm(total=total, unit="run", desc="compare", disable=args.quiet, file=sys.stderr, leave=False) as bar:
         comparison = compare(
-            scenarios, replications=args.replications, seed=args.seed, workers=args.workers, progress=bar.update
+            scenarios,
+            replications=replications,
+            seed=seed,
+            workers=args.workers,
+            progress=bar.update,
+            parameter_draws=draws,
+            posterior=posterior_name(args.posterior),
         )
     if args.no_report:
         comparison.write(out)
@@ -381,6 +441,11 @@ def _comparison_table(comparison: object, seconds: float, out: Path) -> str:
         f"tiersim compare: {len(c.scenarios)} scenarios × {len(c.seeds)} replications (seeds {c.seeds[0]}–"
         f"{c.seeds[-1]}), {seconds:.1f} s; final year, difference from '{c.baseline}' [95% interval]",
     ]
+    if c.parameter_draws is not None:
+        lines.append(
+            f"intervals include parameter uncertainty: replication i takes posterior parameter set i of "
+            f"{c.posterior} ({len(c.parameter_draws)} draws), the same in every scenario"
+        )
     for scenario in [sc.name for sc in c.scenarios[1:]]:
         lines.append(f"  {scenario}")
         for indicator, label, kind in rows:

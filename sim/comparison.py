@@ -5,6 +5,11 @@ the same residents and the same illnesses (every draw is keyed by seed, stream a
 episode: `sim.rng`). The difference between a scenario and the baseline is then taken pair by pair,
 which removes most of the noise the two share; its 95% interval is a t-interval over the
 replications' paired differences.
+
+With parameter draws (`sim.posterior`), replication i of every scenario also takes posterior
+parameter set i: the level intervals then combine parameter uncertainty with run-to-run noise,
+while the paired differences share the parameter set, so the uncertainty largely cancels in them
+but for how the parameters change a lever's effect.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import pandas as pd
 
 from sim import metrics
 from sim.config import Scenario, ScenarioError
+from sim.posterior import apply
 from sim.runner import atomic_folder, failure_text, run
 
 KEYS = ("scenario", "replication", "seed", "year", "calendar_year")
@@ -100,6 +106,9 @@ class Comparison:
         failures: One row per failed run: scenario, replication, seed, error.
         daily: The first replication's daily table of each scenario (for daily charts); absent when
             that replication failed.
+        parameter_draws: The posterior parameter set of each replication (the same in every scenario),
+            or None when the scenarios' own values were run.
+        posterior: Where the parameter sets came from ("" without draws).
     """
 
     scenarios: list[Scenario]
@@ -108,6 +117,8 @@ class Comparison:
     summary: pd.DataFrame
     failures: pd.DataFrame
     daily: dict[str, pd.DataFrame] = field(default_factory=dict)
+    parameter_draws: list[dict[str, float]] | None = None
+    posterior: str = ""
 
     @property
     def baseline(self) -> str:
@@ -133,6 +144,9 @@ class Comparison:
     def write(self, out: str | Path, *, extra: Callable[[Path], None] | None = None) -> Path:
         """Write comparison.csv, runs.parquet, targets.csv, failures.csv and scenarios.json to the folder `out`.
 
+        scenarios.json holds the seeds, the scenarios and, with parameter draws, the posterior and each
+        replication's parameter set (`parameter_draws`).
+
         The folder is written as `sim.runner.Results.write` writes a run's, atomically, with `extra`
         called on it before it takes `out`'s place (`sim.presentation.comparison_report.write_comparison`
         adds report.html). Returns `out`.
@@ -148,7 +162,12 @@ class Comparison:
             self.failures.to_csv(tmp / "failures.csv", index=False)
             (tmp / "scenarios.json").write_text(
                 json.dumps(
-                    {"seeds": self.seeds, "scenarios": [s.model_dump(mode="json") for s in self.scenarios]},
+                    {
+                        "seeds": self.seeds,
+                        "scenarios": [s.model_dump(mode="json") for s in self.scenarios],
+                        "posterior": self.posterior,
+                        "parameter_draws": self.parameter_draws,
+                    },
                     indent=2,
                     ensure_ascii=False,
                 ),
@@ -206,6 +225,8 @@ def compare(
     workers: int = 1,
     executor: Executor | None = None,
     progress: Callable[[int], Any] | None = None,
+    parameter_draws: Sequence[dict[str, float]] | None = None,
+    posterior: str = "",
 ) -> Comparison:
     """Run `replications` of every scenario with common random numbers and compare with the first.
 
@@ -216,6 +237,9 @@ def compare(
         workers: Local processes (1: run in this process). Ignored when `executor` is given.
         executor: Any `concurrent.futures.Executor` (e.g. a Dask client's `get_executor()`).
         progress: Called with 1 after every finished run.
+        parameter_draws: One posterior parameter set per replication (`sim.posterior.parameter_draws`):
+            replication i of every scenario runs with set i. None: the scenarios' own values.
+        posterior: Where the parameter sets came from, for the report.
 
     Returns:
         The comparison; failed runs are listed in `failures` and left out of the summaries.
@@ -223,17 +247,23 @@ def compare(
     check_comparable(scenarios, replications)
     first = scenarios[0].run.seed if seed is None else seed
     seeds = [first + i for i in range(replications)]
+    if parameter_draws is not None and len(parameter_draws) != replications:
+        raise ScenarioError(f"{len(parameter_draws)} parameter draws for {replications} replications: allowed one each")
     jobs = [(s, r, seed_r) for s in scenarios for r, seed_r in enumerate(seeds)]
+    # Built before any run, so a parameter set a scenario cannot take stops the comparison up front.
+    runs_of = {(s.name, r): apply(s, None if parameter_draws is None else parameter_draws[r]) for s, r, _ in jobs}
     outcomes: dict[tuple[str, int], tuple[pd.DataFrame | None, pd.DataFrame | None, str | None]] = {}
     if executor is None and workers <= 1:
         for s, r, seed_r in jobs:
-            outcomes[(s.name, r)] = _run_one(s, seed_r, r == 0)
+            outcomes[(s.name, r)] = _run_one(runs_of[(s.name, r)], seed_r, r == 0)
             if progress is not None:
                 progress(1)
     else:
         pool = executor or ProcessPoolExecutor(max_workers=workers)
         try:
-            futures = {pool.submit(_run_one, s, seed_r, r == 0): (s.name, r) for s, r, seed_r in jobs}
+            futures = {
+                pool.submit(_run_one, runs_of[(s.name, r)], seed_r, r == 0): (s.name, r) for s, r, seed_r in jobs
+            }
             for future in as_completed(futures):
                 outcomes[futures[future]] = future.result()
                 if progress is not None:
@@ -265,4 +295,6 @@ def compare(
         summary=summary,
         failures=pd.DataFrame(failures, columns=["scenario", "replication", "seed", "error"]),
         daily=daily,
+        parameter_draws=None if parameter_draws is None else [dict(d) for d in parameter_draws],
+        posterior=posterior if parameter_draws is not None else "",
     )

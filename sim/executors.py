@@ -16,6 +16,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from sim.config import ScenarioError
 
@@ -71,40 +72,53 @@ def _distributed() -> ModuleType:
 
 
 @contextmanager
+def dask_client(choice: ExecutorChoice) -> Iterator[Any]:
+    """A `distributed.Client` for a choice that names a scheduler or a local cluster, closed on exit.
+
+    ABC-SMC (`sim.abc`) hands it to pyabc's Dask sampler; everything else uses `open_executor`.
+    A scheduler that cannot be reached fails here, before any run, with a one-line `ScenarioError`.
+    """
+    distributed = _distributed()
+    with ExitStack() as stack:
+        if choice.scheduler is not None:
+            try:
+                client = distributed.Client(choice.scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ScenarioError(
+                    f"--scheduler {choice.scheduler}: cannot reach the Dask scheduler ({reason})"
+                ) from None
+        else:
+            cluster = distributed.LocalCluster(
+                n_workers=choice.dask_local,
+                threads_per_worker=1,  # a run is single-threaded numpy; one run per core
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            stack.callback(cluster.close)
+            client = distributed.Client(cluster)
+        stack.callback(client.close)
+        yield client
+
+
+@contextmanager
 def open_executor(choice: ExecutorChoice) -> Iterator[Executor | None]:
     """The executor for `choice`, shut down on exit; None means run in this process.
 
     A scheduler that cannot be reached fails here, before any run, with a one-line `ScenarioError`.
     """
     choice.check()
-    with ExitStack() as stack:
-        if choice.scheduler is not None or choice.dask_local is not None:
-            distributed = _distributed()
-            if choice.scheduler is not None:
-                try:
-                    client = distributed.Client(choice.scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
-                except (OSError, TimeoutError, ValueError) as exc:
-                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    raise ScenarioError(
-                        f"--scheduler {choice.scheduler}: cannot reach the Dask scheduler ({reason})"
-                    ) from None
-            else:
-                cluster = distributed.LocalCluster(
-                    n_workers=choice.dask_local,
-                    threads_per_worker=1,  # a run is single-threaded numpy; one run per core
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-                stack.callback(cluster.close)
-                client = distributed.Client(cluster)
-            stack.callback(client.close)
+    if choice.scheduler is not None or choice.dask_local is not None:
+        with dask_client(choice) as client:
             yield client.get_executor(pure=False)  # pure=False: never merge two runs into one task
-            return
-        workers = choice.workers or os.cpu_count() or 1
-        if workers == 1:
-            yield None
-            return
-        pool = ProcessPoolExecutor(max_workers=workers)
-        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        return
+    workers = choice.workers or os.cpu_count() or 1
+    if workers == 1:
+        yield None
+        return
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
         yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

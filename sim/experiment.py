@@ -48,6 +48,7 @@ from scipy.stats import qmc
 
 from sim.config import Scenario, ScenarioError, apply_overrides, describe_error, read_toml, validate, with_values
 from sim.params import StrictModel
+from sim.posterior import apply
 
 DESIGNS = ("factorial", "latin_hypercube", "sobol", "morris")
 MORRIS_LEVELS = 4
@@ -137,6 +138,9 @@ class Experiment:
         base: Base scenario data (TOML dict, overrides applied), before the varied values.
         points: One row per design point, one column per varied parameter (dotted key).
         seeds: Seed of each replication.
+        parameter_draws: A posterior parameter set per replication, the same at every point
+            (`sim.sweep.with_parameter_draws`), or None: the base's own values.
+        posterior: Where the parameter sets came from ("" without draws).
     """
 
     def __init__(
@@ -151,6 +155,8 @@ class Experiment:
         first = base_scenario.run.seed if spec.seed is None else spec.seed
         self.seeds = [first + r for r in range(spec.replications)]
         self.points = design_points(spec) if points is None else points.reset_index(drop=True)
+        self.parameter_draws: list[dict[str, float]] | None = None
+        self.posterior = ""
         self._scenarios = [
             self._validated(i, f"{source}: design point {i} ({self.describe(row)})")
             for i, row in enumerate(self.points.itertuples(index=False))
@@ -174,6 +180,11 @@ class Experiment:
         """The validated scenario of one design point."""
         return self._scenarios[point]
 
+    def run_scenario(self, point: int, replication: int) -> Scenario:
+        """The scenario a run executes: the point's, with the replication's posterior parameter set if any."""
+        draws = self.parameter_draws
+        return apply(self.scenario(point), None if draws is None else draws[replication])
+
     def _validated(self, point: int, where: str) -> Scenario:
         values = {k: _plain(v) for k, v in self.points.iloc[point].items()}
         return validate(with_values(self.base, values, where), where)
@@ -184,16 +195,15 @@ class Experiment:
         return [(p * reps + r, p, r) for p in range(len(self.points)) for r in range(reps)]
 
     def fingerprint(self) -> str:
-        """What must match for a store to be resumed: base data, design points and seeds, as JSON."""
-        return json.dumps(
-            {
-                "base": self.base,
-                "points": self.points.to_dict(orient="list"),
-                "seeds": self.seeds,
-            },
-            sort_keys=True,
-            default=str,
-        )
+        """What must match for a store to be resumed: base data, design points, seeds (and draws), as JSON."""
+        content: dict[str, Any] = {
+            "base": self.base,
+            "points": self.points.to_dict(orient="list"),
+            "seeds": self.seeds,
+        }
+        if self.parameter_draws is not None:
+            content["parameter_draws"] = self.parameter_draws
+        return json.dumps(content, sort_keys=True, default=str)
 
 
 def _plain(v: Any) -> Value:

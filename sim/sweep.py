@@ -40,6 +40,7 @@ from sim.comparison import indicator_columns
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.experiment import Experiment
 from sim.model import CareModel
+from sim.posterior import parameter_draws, posterior_name
 from sim.provenance import code_version
 from sim.runner import failure_text, run
 from sim.store import RunStore
@@ -139,6 +140,39 @@ def _row(experiment: Experiment, run_id: int, point: int, replication: int, outc
     return row
 
 
+def with_parameter_draws(experiment: Experiment, count: int | None, posterior: str | Path | None) -> Experiment:
+    """The experiment run with parameter uncertainty (`--parameter-draws N`, `--posterior FILE`).
+
+    Every point then runs N replications (in place of the file's `replications`): replication i
+    with seed `seed + i` and posterior parameter set i (`sim.posterior.parameter_draws`), the same
+    at every point, so points are compared on the same residents, illnesses and parameters.
+    Without `count` the experiment is returned unchanged.
+
+    Raises:
+        ScenarioError: A bad count or posterior file, a posterior key that the design varies, or a
+            parameter set the base scenario cannot take (checked on the first point, before any run).
+    """
+    if count is None:
+        parameter_draws(count, posterior, 0, 0)  # rejects --posterior without --parameter-draws
+        return experiment
+    if count < 1:
+        raise ScenarioError(f"--parameter-draws = {count} is invalid: allowed ≥ 1")
+    spec = experiment.spec.model_copy(update={"replications": count})
+    varied = Experiment(spec, experiment.source, experiment.base, points=experiment.points)
+    draws = parameter_draws(count, posterior, count, varied.seeds[0])
+    assert draws is not None
+    both = sorted(set(draws[0]) & set(varied.parameters))
+    if both:
+        raise ScenarioError(
+            f"--parameter-draws: the posterior sets {both[0]}, which the experiment varies; allowed disjoint keys"
+        )
+    varied.parameter_draws = draws
+    varied.posterior = posterior_name(posterior)
+    for replication in range(count):
+        varied.run_scenario(0, replication)
+    return varied
+
+
 def sweep(
     experiment: Experiment,
     out: str | Path,
@@ -175,6 +209,7 @@ def sweep(
             "points": len(experiment.points),
             "replications": len(experiment.seeds),
             "code_version": code_version(),
+            **({"posterior": experiment.posterior} if experiment.parameter_draws is not None else {}),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
@@ -198,13 +233,18 @@ def sweep(
 
     if pending and executor is None and workers <= 1:
         for run_id, point, replication in pending:
-            keep(run_id, point, replication, _job(experiment.scenario(point), experiment.seeds[replication]))
+            keep(
+                run_id,
+                point,
+                replication,
+                _job(experiment.run_scenario(point, replication), experiment.seeds[replication]),
+            )
     elif pending:
         pool = executor or ProcessPoolExecutor(max_workers=workers)
         futures = {}
         try:
             for run_id, point, replication in pending:
-                future = pool.submit(_job, experiment.scenario(point), experiment.seeds[replication])
+                future = pool.submit(_job, experiment.run_scenario(point, replication), experiment.seeds[replication])
                 futures[future] = (run_id, point, replication)
             for future in as_completed(futures):
                 keep(*futures[future], future.result())

@@ -549,7 +549,7 @@ def _seeds_text(seeds: Sequence[int]) -> str:
 
 
 def _facts(comparison: Comparison, lab: Labels) -> list[tuple[str, str]]:
-    """The header's facts: scenarios (baseline marked), replications, seeds, scale, years, failed runs, time."""
+    """The header's facts: scenarios (baseline marked), replications, seeds, scale, years, draws, failures, time."""
     run = comparison.scenarios[0].run
     first, last = run.start_year, run.start_year + run.years - 1
     span = lab["meta_years_value" if run.years > 1 else "meta_year_value"]
@@ -563,6 +563,9 @@ def _facts(comparison: Comparison, lab: Labels) -> list[tuple[str, str]]:
         (lab["field.scale"], f"{run.scale:g}"),
         (lab["meta_years"], span.format(first=first, last=last, n=run.years)),
     ]
+    if comparison.parameter_draws is not None:
+        n, posterior = len(comparison.parameter_draws), comparison.posterior
+        facts.append((lab["meta_parameter_draws"], lab["meta_parameter_draws_value"].format(n=n, posterior=posterior)))
     if len(comparison.failures):
         facts.append((lab["meta_failed"], str(len(comparison.failures))))
     facts.append((lab["meta_generated"], report.generated()))
