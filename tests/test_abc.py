@@ -1,0 +1,113 @@
+"""ABC-SMC calibration (`sim.abc`): its checks, a posterior that reads back, resuming, and a Dask cluster."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import tiersim_here
+
+from sim.abc import Distance, particle_seed, run_abc
+from sim.calibration import load_calibration
+from sim.executors import ExecutorChoice
+from sim.posterior import load_posterior
+
+pytest.importorskip("pyabc")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SPEC = f"""
+name = "tiny_abc"
+method = "abc-smc"
+scenario = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"
+set = ["run.scale=0.002", "run.years=1", "run.warmup_days=10"]
+seed = 5
+population = 4
+generations = GENERATIONS
+
+[parameters."choice.cost"]
+low = -1.5
+high = -0.5
+
+[parameters."levers.family_doctor.management_effect"]
+low = 0.0
+high = 0.3
+
+[targets.primary_visit_share]
+value = 0.52
+"""
+
+
+def spec_file(folder: Path, generations: int, extra: str = "") -> Path:
+    path = folder / "abc.toml"
+    path.write_text(SPEC.replace("GENERATIONS", str(generations)) + extra, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('method = "abc-smc"', 'method = "mcmc"'), "method = 'mcmc' is invalid: method 'mcmc' is unknown"),
+        (("high = -0.5", "high = 0.5"), "parameters.choice.cost.high: choice.cost = 0.5 is invalid"),
+        (("population = 4", "population = 2"), "population = 2 is invalid"),
+        (("value = 0.52", "value = 0"), "value = 0 cannot be a target"),
+    ],
+)
+def test_bad_abc_file_is_one_line_and_exit_2(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    path = spec_file(tmp_path, 1)
+    path.write_text(path.read_text("utf-8").replace(*change), encoding="utf-8")
+    result = tiersim_here("calibrate", str(path), "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_distance_and_particle_seeds() -> None:
+    distance = Distance((("a", 0.5, 1.0), ("b", 2.0, 4.0)))
+    assert distance({"a": 0.55, "b": 2.0}, {}) == pytest.approx(0.1)
+    assert distance({"a": 0.5, "b": 2.2}, {}) == pytest.approx(0.2)
+    assert distance({"a": math.nan, "b": 2.0}, {}) == math.inf
+    values = {"choice.cost": -1.0, "x": 0.25}
+    assert particle_seed(1, values) == particle_seed(1, dict(reversed(values.items())))
+    assert particle_seed(1, values) != particle_seed(1, {"choice.cost": -1.0, "x": 0.2500001})
+    assert 1 <= particle_seed(1, values) < 1 + 2**31
+
+
+def test_resume_continues_the_stored_generations(tmp_path: Path) -> None:
+    first = tiersim_here("calibrate", str(spec_file(tmp_path, 1)), "--out", "out", "--workers", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    one = pd.read_csv(tmp_path / "out" / "generations.csv")
+    assert len(one) == 1
+    # Asking for two continues from the stored one (here on two local processes) instead of starting over.
+    second = tiersim_here("calibrate", str(spec_file(tmp_path, 2)), "--out", "out", "--workers", "2", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    two = pd.read_csv(tmp_path / "out" / "generations.csv")
+    assert len(two) == 2
+    pd.testing.assert_frame_equal(two.iloc[:1], one)
+    assert two.epsilon[1] <= two.epsilon[0]
+    posterior = load_posterior(tmp_path / "out" / "posterior.csv")
+    assert posterior.keys == ["choice.cost", "levers.family_doctor.management_effect"] and len(posterior) == 4
+    assert posterior.provenance["generations"].startswith("2; stopped: 2 generations done")
+    assert ((posterior.values[:, 0] >= -1.5) & (posterior.values[:, 0] <= -0.5)).all()
+    # Done: run again, it runs nothing and writes the same posterior.
+    again = tiersim_here("calibrate", str(spec_file(tmp_path, 2)), "--out", "out", cwd=tmp_path)
+    assert again.returncode == 0
+    np.testing.assert_array_equal(load_posterior(tmp_path / "out" / "posterior.csv").values, posterior.values)
+    # Another calibration's history is never continued.
+    other = spec_file(tmp_path, 2).read_text("utf-8").replace("value = 0.52", "value = 0.6")
+    (tmp_path / "other.toml").write_text(other, encoding="utf-8")
+    refused = tiersim_here("calibrate", "other.toml", "--out", "out", cwd=tmp_path)
+    assert refused.returncode == 2 and "holds another calibration" in refused.stderr
+
+
+@pytest.mark.slow
+def test_abc_runs_on_a_dask_cluster(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    calibration = load_calibration(spec_file(tmp_path, 1))
+    result = run_abc(calibration, tmp_path / "out", ExecutorChoice(dask_local=2))
+    assert len(result.generations) == 1 and len(result.particles) == 4
+    assert result.generations.simulations[0] >= 4
+    assert np.isclose(result.weights.sum(), 1.0)
