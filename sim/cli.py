@@ -1,4 +1,4 @@
-"""The `tiersim` command line: run, compare, sweep, sensitivity, calibrate, validate, params, app.
+"""The `tiersim` command line: run, compare, sweep, sensitivity, calibrate, evidence, validate, params, app.
 
 Every user error (bad scenario, bad flag, out-of-range value, an `--out` that cannot be written)
 prints one line to stderr and exits with status 2 before any work — no traceback, and no output
@@ -79,6 +79,23 @@ def _parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="fit parameters to published statistics; writes fitted.toml and fit.csv")
     cal.add_argument("calibration", type=Path, help="calibration TOML file (experiment keys plus [targets])")
     _add_research_options(cal, "calibrate-<name>")
+
+    evi = sub.add_parser(
+        "evidence", help="hold the model against published results: reform effects and levels; writes evidence.html"
+    )
+    evi.add_argument("--evidence", type=Path, help="evidence table TOML (default: the one shipped, sim/data)")
+    evi.add_argument("--split", choices=("fit", "holdout", "all"), default="all", help="figures to score (default all)")
+    evi.add_argument("--scale", type=float, default=0.1, help="share of the city simulated, 0 < F <= 1 (default 0.1)")
+    evi.add_argument("--years", type=int, default=3, help="simulated years, ≥ 2; reforms start in year 1 (default 3)")
+    evi.add_argument("--replications", type=int, default=6, help="paired replications, ≥ 2 (default 6)")
+    evi.add_argument("--seed", type=int, default=1, help="seed of replication 0 (default 1)")
+    _add_set_option(evi, "override a value of every design and the counterfactual, e.g. --set choice.cost_weight=1")
+    evi.add_argument("--out", type=Path, help="output folder (default: results/evidence)")
+    where = evi.add_argument_group("where runs execute (give at most one)")
+    where.add_argument("--workers", type=int, help="local processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, tcp://host:port")
+    where.add_argument("--dask-local", type=int, metavar="N", help="start a Dask LocalCluster with N workers")
+    evi.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
     val = sub.add_parser("validate", help="check a scenario file; exit 0 if valid, 2 with the field named")
     val.add_argument("scenario", type=Path)
@@ -308,6 +325,49 @@ def _calibrate_abc(calibration: object, out: Path, args: argparse.Namespace, cho
     return 0
 
 
+def _cmd_evidence(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.evidence import check_settings, evidence_scenarios, load_evidence, run_evidence
+    from sim.executors import open_executor
+    from sim.presentation.research_report import write_evidence_page
+
+    check_settings(args.split, args.years, args.replications)
+    evidence = load_evidence(args.evidence)
+    figures = evidence.select(args.split)
+    settings = [*args.overrides, f"run.scale={args.scale!r}", f"run.years={args.years}"]
+    scenarios = evidence_scenarios(evidence, figures, settings)  # every design checked before any run
+    choice = _executor_choice(args)
+    out = _out(args, "evidence", replaces="evidence.csv")
+    started = time.perf_counter()
+    total = len(scenarios) * args.replications
+    with (
+        open_executor(choice) as executor,  # type: ignore[arg-type]
+        tqdm(total=total, unit="run", desc="evidence", disable=args.quiet, file=sys.stderr, leave=False) as bar,
+    ):
+        result = run_evidence(
+            evidence,
+            split=args.split,
+            scale=args.scale,
+            years=args.years,
+            replications=args.replications,
+            seed=args.seed,
+            executor=executor,
+            overrides=args.overrides,
+            progress=bar.update,
+        )
+    result.write(out)
+    write_evidence_page(result, out)
+    if not args.quiet:
+        print(
+            f"tiersim evidence: {len(figures)} figures, {len(scenarios) - 1} reform designs × {args.replications} "
+            f"paired replications at scale {args.scale}, {time.perf_counter() - started:.1f} s on {choice.describe()}"  # type: ignore[attr-defined]
+        )
+        print(result.headline())
+        print(f"results: {out}/ (evidence.csv, score.csv, settings.json, evidence.html)")
+    return 1 if len(result.failures) == total else 0
+
+
 def _scenario_from(args: argparse.Namespace) -> object:
     return load_scenario(args.scenario, _overrides(args))
 
@@ -531,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": _cmd_sweep,
         "sensitivity": _cmd_sensitivity,
         "calibrate": _cmd_calibrate,
+        "evidence": _cmd_evidence,
         "validate": _cmd_validate,
         "params": _cmd_params,
         "app": _cmd_app,

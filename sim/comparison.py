@@ -38,7 +38,7 @@ def indicator_columns(annual: pd.DataFrame) -> list[str]:
     return [c for c in annual.columns if c in names or c.startswith("flow_")]
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
+def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
     """Mean and 95% t-interval of a sample (the interval collapses to the mean for one value)."""
     values = values[np.isfinite(values)]
     if values.size == 0:
@@ -74,8 +74,8 @@ def paired_summary(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
     for (scenario, indicator, year, calendar_year), group in long.groupby(
         ["scenario", "indicator", "year", "calendar_year"], sort=False
     ):
-        mean, lo, hi = _interval(group["value"].to_numpy(dtype=float))
-        diff, diff_lo, diff_hi = _interval(group["difference"].to_numpy(dtype=float))
+        mean, lo, hi = mean_interval(group["value"].to_numpy(dtype=float))
+        diff, diff_lo, diff_hi = mean_interval(group["difference"].to_numpy(dtype=float))
         rows.append(
             {
                 "scenario": scenario,

@@ -1,4 +1,4 @@
-"""Pages and tables of the research workflows: sweep, sensitivity, calibration.
+"""Pages and tables of the research workflows: sweep, sensitivity, calibration, evidence.
 
 Each page is one self-contained HTML file from `templates/research_page.html`, with the reports'
 page skeleton and style (`sim.presentation.page`): plotly.js inlined once, so it opens offline.
@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
+from sim.evidence import EFFECT_FACTOR, LEVEL_TOLERANCE, EvidenceResult
 from sim.metrics import TARGETS
 from sim.presentation import charts
 from sim.presentation.labels import labels
@@ -288,4 +289,94 @@ def write_calibration_report(result: CalibrationResult, path: Path) -> None:
         intro,
         {"fit": calibration_figure(result), "search": search_figure(result)},
         [_table_html(fitted), _table_html(result.fit_table())],
+    )
+
+
+def evidence_figure(table: pd.DataFrame) -> go.Figure:
+    """Every reform effect as simulated ÷ published, with its interval: 1 is a perfect match.
+
+    The band is the size tolerance (a factor `sim.evidence.EFFECT_FACTOR` either way); a dot left of
+    0 has the wrong direction. Ratios are drawn within [−2, 4] (beyond, at the edge).
+    """
+    effects = table[(table.kind == "effect") & table.simulated.notna()].iloc[::-1]
+    fig = go.Figure()
+    fig.add_vrect(x0=1 / EFFECT_FACTOR, x1=EFFECT_FACTOR, fillcolor=charts.rgba(_GREEN, 0.12), line_width=0)
+    fig.add_vline(x=0, line={"color": _RED, "width": 1})
+    fig.add_vline(x=1, line={"color": _GREEN, "width": 1, "dash": "dot"})
+    for split, colour in (("fit", _BLUE), ("holdout", _ORANGE)):
+        rows = effects[effects.split == split]
+        ratio = (rows.simulated / rows.published).clip(-2, 4)
+        lo = (np.minimum(rows.simulated_lo, rows.simulated_hi) / rows.published).clip(-2, 4)
+        hi = (np.maximum(rows.simulated_lo, rows.simulated_hi) / rows.published).clip(-2, 4)
+        low, high = np.minimum(lo, hi), np.maximum(lo, hi)
+        fig.add_trace(
+            go.Scatter(
+                x=ratio,
+                y=rows.id,
+                mode="markers",
+                marker={"size": 8, "color": colour},
+                error_x={"type": "data", "symmetric": False, "array": high - ratio, "arrayminus": ratio - low},
+                name=split,
+                text=[
+                    f"{r.reform}: published {r.published:.4g} {r.unit}, simulated {r.simulated:.4g} "
+                    f"[{r.simulated_lo:.4g}, {r.simulated_hi:.4g}]"
+                    for r in rows.itertuples()
+                ],
+                hovertemplate="%{y}<br>%{text}<br>ratio %{x:.2f}<extra></extra>",
+            )
+        )
+    fig = charts.style(fig, "Reform effects: simulated ÷ published (band: within size; left of 0: wrong direction)")
+    fig.update_layout(height=max(charts.HEIGHT, 22 * len(effects) + 160), hovermode="closest")
+    fig.update_xaxes(title_text="simulated ÷ published", range=[-2.1, 4.1], zeroline=False)
+    return fig
+
+
+def write_evidence_page(result: EvidenceResult, out: Path) -> None:
+    """Write evidence.html: the score, every figure held against the model, and the effects figure.
+
+    Args:
+        result: The model held against the evidence table.
+        out: The folder (evidence.html is written into it atomically).
+    """
+    s, table = result.settings, result.table
+
+    def mark(value: object) -> str:
+        return "—" if value is None or (isinstance(value, float) and np.isnan(value)) else "✓" if value else "✗"
+
+    def with_interval(value: float, lo: float, hi: float) -> str:
+        return f"{value:.4g}" + (f" [{lo:.4g}, {hi:.4g}]" if np.isfinite(lo) and np.isfinite(hi) else "")
+
+    shown = pd.DataFrame(
+        {
+            "id": table.id,
+            "split": table.split,
+            "reform": table.reform,
+            "measure": table.measure,
+            "unit": table.unit.str.slice(0, 40),
+            "published": [with_interval(r.published, r.published_lo, r.published_hi) for r in table.itertuples()],
+            "simulated": [with_interval(r.simulated, r.simulated_lo, r.simulated_hi) for r in table.itertuples()],
+            "direction": table.direction_ok.map(mark),
+            "size": table.size_ok.map(mark),
+        }
+    )
+    sources = table[["id", "indicator", "design", "place", "period", "citation"]].rename(
+        columns={"indicator": "model expression", "design": "design (sim/data/evidence)"}
+    )
+    score = result.score().assign(direction_ok=lambda s: s.direction_ok.map(lambda v: "—" if pd.isna(v) else int(v)))
+    intro = (
+        f"The model held against {len(table)} published figures of {s['evidence'].rsplit('/', 1)[-1]} "
+        f"({(table.kind == 'effect').sum()} reform effects, {(table.kind == 'level').sum()} levels): each reform "
+        f"design run against the counterfactual with {s['replications']} paired replications, "
+        f"{s['years']} years at scale {s['scale']}, reforms from year 1. An effect is consistent in direction "
+        f"when its sign is the published one and within size when it lies within a factor {EFFECT_FACTOR:g} of "
+        f"the published value (or the intervals overlap); a level is within size within "
+        f"{LEVEL_TOLERANCE:.0%}. Fit figures may be used to fit parameters; hold-out figures never are. "
+        + result.headline().replace("\n", "; ")
+    )
+    _page(
+        out / "evidence.html",
+        "Evidence: the model against published results",
+        intro,
+        {"effects": evidence_figure(table)},
+        [_table_html(score), _table_html(shown), _table_html(sources)],
     )
