@@ -9,7 +9,11 @@ Interface 6:187–202; the implementation of pyabc, Schälte et al. 2022, J. Ope
 - simulation: the base scenario with a particle's values (`sim.posterior.apply` sets them), run
   ``replications`` times; each particle's seeds are drawn from `sim.rng`, keyed by its values;
 - distance: the root of the calibration loss, the weighted sum of squared relative errors of the
-  targets (`sim.calibration.Calibration.loss`); a failed run's particle is at distance ∞;
+  targets (`sim.calibration.Calibration.loss`), plus, with ``evidence = "fit"``, ``evidence_weight``
+  times the mean squared standardized error of that split of the evidence table
+  (`sim.evidence.run_evidence` at the calibration's scale and years, the particle's values set in
+  every reform design and the counterfactual, ``replications`` ≥ 2 paired runs); a failed run's
+  particle is at distance ∞;
 - tolerance: pyabc's default, the weighted median of the previous generation's distances;
 - stop: after ``generations`` in all, or once the tolerance reaches ``minimum_epsilon`` or a
   generation accepts fewer than ``min_acceptance`` of its simulations.
@@ -51,7 +55,7 @@ from sim import rng
 from sim.calibration import Calibration
 from sim.config import Scenario, ScenarioError, validate, with_values
 from sim.executors import ExecutorChoice, dask_client
-from sim.posterior import to_text
+from sim.posterior import overrides, to_text
 from sim.provenance import code_version
 from sim.runner import atomic_file
 from sim.sweep import run_indicators
@@ -64,6 +68,8 @@ PARTICLE_STREAM = "calibration.particle"
 """The `sim.rng` stream of a particle's seeds."""
 PROPOSAL_STREAM = "calibration.proposals"
 """The `sim.rng` stream that seeds pyabc's proposals, generation by generation."""
+EVIDENCE = "evidence"
+"""The summary statistic of the evidence's mean squared standardized error."""
 SEED_SPAN = 2**31
 """A particle's seed offset is below this (seeds stay within `run.seed`'s range)."""
 
@@ -108,6 +114,9 @@ class Simulator:
     seed: int
     replications: int
     source: str
+    evidence: str | None = None
+    scale: float = 1.0
+    years: int = 1
 
     def scenario(self, parameters: dict[str, float]) -> Scenario:
         """The base scenario with a particle's values."""
@@ -124,9 +133,28 @@ class Simulator:
             scenario = self.scenario(parameters)
             first = particle_seed(self.seed, {k: float(parameters[k]) for k in self.keys})
             runs = [run_indicators(scenario, first + r) for r in range(self.replications)]
+            out = {k: float(np.mean([run[k] for run in runs])) for k in self.indicators}
+            if self.evidence is not None:
+                out[EVIDENCE] = self._evidence(parameters, first)
         except Exception:  # a particle whose run fails is rejected (distance ∞), the calibration goes on
-            return {k: math.nan for k in self.indicators}
-        return {k: float(np.mean([run[k] for run in runs])) for k in self.indicators}
+            return {k: math.nan for k in (*self.indicators, EVIDENCE)}
+        return out
+
+    def _evidence(self, parameters: dict[str, float], seed: int) -> float:
+        """Mean squared standardized error of the evidence split with the particle's values."""
+        from sim.evidence import load_evidence, run_evidence
+
+        values = {k: float(parameters[k]) for k in self.keys}
+        result = run_evidence(
+            load_evidence(),
+            split=str(self.evidence),
+            scale=self.scale,
+            years=self.years,
+            replications=max(2, self.replications),
+            seed=seed,
+            overrides=overrides(values),
+        )
+        return result.distance(None if self.evidence == "all" else self.evidence)
 
 
 @dataclass(frozen=True)
@@ -135,10 +163,17 @@ class Distance:
 
     targets: tuple[tuple[str, float, float], ...]
     """(indicator, target value, weight)."""
+    evidence_weight: float | None = None
+    """Weight of the evidence's mean squared standardized error (None: no evidence)."""
 
     def __call__(self, simulated: dict[str, float], observed: dict[str, float]) -> float:
         """Distance of simulated from observed summary statistics (pyabc's distance signature)."""
         total = 0.0
+        if self.evidence_weight is not None:
+            error = float(simulated[EVIDENCE])
+            if not math.isfinite(error):
+                return math.inf
+            total += self.evidence_weight * error
         for indicator, value, weight in self.targets:
             x = float(simulated[indicator])
             if not math.isfinite(x):
@@ -160,6 +195,7 @@ def fingerprint(calibration: Calibration) -> dict[str, Any]:
         "population": spec.population,
         "replications": spec.replications,
         "seed": _seed(calibration),
+        "evidence": [spec.evidence, spec.evidence_weight] if spec.evidence is not None else None,
     }
 
 
@@ -221,6 +257,11 @@ class AbcResult:
             f"{k} = {v:g}" + (f" (figure {spec.targets[k].figure})" if spec.targets[k].figure else "")
             for k, v in c.targets.items()
         )
+        evidence = (
+            f"{spec.evidence} of sim/data/evidence.toml (weight {spec.evidence_weight:g})"
+            if spec.evidence is not None
+            else "none (published figures of sim/data/published.toml)"
+        )
         return {
             "tiersim posterior": f"ABC-SMC calibration ({spec.name or c.experiment.name})",
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -228,10 +269,11 @@ class AbcResult:
             "code version": code_version(),
             "method": (
                 f"pyabc {metadata.version('pyabc')} ABC-SMC; uniform priors on the calibration file's ranges; "
-                "distance = root of the weighted sum of squared relative errors; tolerance = weighted median "
-                "of the previous generation's distances"
+                "distance = root of the weighted sum of squared relative errors of the targets"
+                f"{' plus the weighted evidence error' if spec.evidence is not None else ''}; "
+                "tolerance = weighted median of the previous generation's distances"
             ),
-            "targets": f"{targets}; evidence split: none (published figures of sim/data/published.toml)",
+            "targets": f"{targets or 'none'}; evidence split: {evidence}",
             "scale": f"{run.scale:g} of the city, {run.years} simulated year(s), {spec.replications} run(s) a particle",
             "population": f"{spec.population} particles a generation",
             "generations": f"{len(g)}; stopped: {self.stopped}",
@@ -316,6 +358,26 @@ def _check_store(out: Path, content: dict[str, Any]) -> bool:
     return database.exists()
 
 
+def check_evidence(calibration: Calibration) -> None:
+    """Check an evidence target before any run: the table, its split, the settings, every design at each prior end.
+
+    Raises:
+        ScenarioError: One line naming the file and the field.
+    """
+    from sim.evidence import SPLITS, evidence_scenarios, load_evidence
+
+    spec, run = calibration.spec, calibration.experiment.scenario(0).run
+    where = f"{calibration.path}: evidence = {spec.evidence!r}"
+    if spec.evidence not in (*SPLITS, "all"):
+        raise ScenarioError(f"{where} is invalid: allowed {', '.join(SPLITS)} or all")
+    if run.years < 2:
+        raise ScenarioError(f"{where} needs run.years ≥ 2 (reforms start in year 1); here {run.years}")
+    evidence = load_evidence()
+    figures = evidence.select(str(spec.evidence))
+    for end in (calibration.low, calibration.high):
+        evidence_scenarios(evidence, figures, overrides(dict(zip(calibration.keys, map(float, end), strict=True))))
+
+
 def run_abc(
     calibration: Calibration,
     out: str | Path,
@@ -337,13 +399,15 @@ def run_abc(
         ScenarioError: If `out` holds another calibration, or pyabc or Dask are missing.
     """
     pyabc = _pyabc()
+    spec, seed, run = calibration.spec, _seed(calibration), calibration.experiment.scenario(0).run
+    if spec.evidence is not None:
+        check_evidence(calibration)
     out = Path(out)
     content = fingerprint(calibration)
     resume = _check_store(out, content)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_file(out / FINGERPRINT) as tmp:
         tmp.write_text(json.dumps(content, indent=2, default=str, ensure_ascii=False), "utf-8")
-    spec, seed = calibration.spec, _seed(calibration)
     simulator = Simulator(
         base=calibration.experiment.base,
         keys=tuple(calibration.keys),
@@ -352,8 +416,14 @@ def run_abc(
         seed=seed,
         replications=spec.replications,
         source=str(calibration.path),
+        evidence=spec.evidence,
+        scale=run.scale,
+        years=run.years,
     )
-    distance = Distance(tuple((k, v, calibration.weights[k]) for k, v in calibration.targets.items()))
+    distance = Distance(
+        tuple((k, v, calibration.weights[k]) for k, v in calibration.targets.items()),
+        spec.evidence_weight if spec.evidence is not None else None,
+    )
     prior = pyabc.Distribution(
         **{
             k: pyabc.RV("uniform", float(lo), float(hi - lo))

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from scipy import optimize
 from scipy.stats import qmc
 
@@ -72,7 +72,7 @@ class CalibrationSpec(ExperimentSpec):
     method: str = Field("surrogate", description=f"One of {', '.join(METHODS)}.")
     design: str = Field("latin_hypercube", description="Round 0's design: latin_hypercube.")
     rounds: int = Field(3, ge=1, le=20, description="Search rounds after round 0's design.")
-    targets: dict[str, Target] = Field(description="Indicator → target.")
+    targets: dict[str, Target] = Field(default_factory=dict, description="Indicator → target.")
     population: int = Field(50, ge=4, le=100_000, description="abc-smc: particles per generation.")
     generations: int = Field(4, ge=1, le=100, description="abc-smc: generations (a rerun asking more continues).")
     minimum_epsilon: float = Field(
@@ -81,15 +81,29 @@ class CalibrationSpec(ExperimentSpec):
     min_acceptance: float = Field(
         0.0, ge=0, le=1, description="abc-smc: stop after a generation that accepts fewer of its simulations."
     )
+    evidence: str | None = Field(
+        None,
+        description="abc-smc: also fit this split of sim/data/evidence.toml (fit, holdout or all; `sim.evidence`).",
+    )
+    evidence_weight: float = Field(
+        1.0, gt=0, le=1e6, description="abc-smc: weight of the evidence's mean squared standardized error."
+    )
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, v: str) -> str:
+        if v not in METHODS:
+            raise ValueError(f"allowed {', '.join(METHODS)}")
+        return v
 
     @model_validator(mode="after")
     def _calibration(self) -> CalibrationSpec:
-        if self.method not in METHODS:
-            raise ValueError(f"method {self.method!r} is unknown: allowed {', '.join(METHODS)}")
         if self.design != "latin_hypercube":
             raise ValueError("a calibration's design must be latin_hypercube")
-        if not self.targets:
+        if not self.targets and (self.method != "abc-smc" or self.evidence is None):
             raise ValueError("no targets; add a [targets.<indicator>] table")
+        if self.evidence is not None and self.method != "abc-smc":
+            raise ValueError("evidence is a target source of method abc-smc only")
         for key, rng in self.parameters.items():
             if rng.values is not None:
                 raise ValueError(f"parameter {key}: calibration needs a range low/high, not values")

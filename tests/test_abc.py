@@ -50,10 +50,16 @@ def spec_file(folder: Path, generations: int, extra: str = "") -> Path:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (('method = "abc-smc"', 'method = "mcmc"'), "method = 'mcmc' is invalid: method 'mcmc' is unknown"),
-        (("high = -0.5", "high = 0.5"), "parameters.choice.cost.high: choice.cost = 0.5 is invalid"),
+        (('method = "abc-smc"', 'method = "mcmc"'), "method = 'mcmc' is invalid: allowed surrogate, abc-smc"),
+        (("high = -0.5", "high = 0.5"), "is invalid: input should be less than or equal to 0; allowed: ≥ -50 and ≤ 0"),
         (("population = 4", "population = 2"), "population = 2 is invalid"),
         (("value = 0.52", "value = 0"), "value = 0 cannot be a target"),
+        (("population = 4", 'population = 4\nevidence = "fit"'), "evidence = 'fit' needs run.years ≥ 2"),
+        (
+            ("population = 4", 'population = 4\nevidence = "fitt"'),
+            "evidence = 'fitt' is invalid: allowed fit, holdout or all",
+        ),
+        (('method = "abc-smc"', 'evidence = "fit"'), "evidence is a target source of method abc-smc only"),
     ],
 )
 def test_bad_abc_file_is_one_line_and_exit_2(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -111,3 +117,16 @@ def test_abc_runs_on_a_dask_cluster(tmp_path: Path) -> None:
     assert len(result.generations) == 1 and len(result.particles) == 4
     assert result.generations.simulations[0] >= 4
     assert np.isclose(result.weights.sum(), 1.0)
+
+
+@pytest.mark.slow
+def test_abc_fits_the_evidence_split(tmp_path: Path) -> None:
+    text = spec_file(tmp_path, 1).read_text("utf-8")
+    text = text.replace('"run.years=1"', '"run.years=2"').replace("population = 4", 'population = 4\nevidence = "fit"')
+    (tmp_path / "ev.toml").write_text(text.split("[targets")[0], encoding="utf-8")  # the evidence alone
+    result = tiersim_here("calibrate", "ev.toml", "--out", "out", "--workers", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    posterior = load_posterior(tmp_path / "out" / "posterior.csv")
+    assert len(posterior) == 4 and "evidence split: fit of sim/data/evidence.toml" in posterior.provenance["targets"]
+    generations = pd.read_csv(tmp_path / "out" / "generations.csv")
+    assert len(generations) == 1 and np.isfinite(generations.epsilon[0])
