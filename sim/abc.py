@@ -22,8 +22,9 @@ The runs execute in this process, on local processes (pyabc's `MulticoreEvalPara
 on a Dask cluster (`DaskDistributedSampler`), as `--workers`, `--dask-local` or `--scheduler` say.
 pyabc keeps every generation in a SQLite history in the output folder (``abc.db``), committed when
 the generation is complete; the same command run again, after a kill or with more ``generations``,
-loads it and continues from the last complete generation. Generations run one `ABCSMC.run` call
-each, so an uninterrupted calibration and a resumed one take the same path. pyabc draws its own
+loads it and continues from the last complete generation. Every generation is one `ABCSMC.run`
+of a new `ABCSMC` that loads the history, so an uninterrupted calibration and a resumed one take
+the same path. pyabc draws its own
 proposals from numpy's global generator, seeded here per generation from `sim.rng`, so a
 calibration in one process repeats exactly; with parallel samplers which particles are accepted
 first depends on timing.
@@ -433,19 +434,23 @@ def run_abc(
     database = f"sqlite:///{(out / DATABASE).resolve()}"
     uses_dask = choice.scheduler is not None or choice.dask_local is not None
     with dask_client(choice) if uses_dask else nullcontext() as client:
-        abc = pyabc.ABCSMC(
-            simulator,
-            prior,
-            distance,
-            population_size=spec.population,
-            sampler=_sampler(pyabc, choice, client),
-        )
-        history = abc.load(database, 1) if resume else abc.new(database, dict(calibration.targets))
+
+        def smc() -> Any:
+            # A new ABCSMC for every generation: pyabc caches the population it sets the tolerance
+            # from, so a second `run` of one object would keep the first generation's tolerance.
+            sampler = _sampler(pyabc, choice, client)
+            return pyabc.ABCSMC(simulator, prior, distance, population_size=spec.population, sampler=sampler)
+
+        history = smc().load(database, 1) if resume else smc().new(database, dict(calibration.targets))
         generations = _generations(history)
+        if progress is not None and len(generations):
+            progress(len(generations), generations)  # those a resumed calibration finds stored
         while (stopped := _stop_reason(calibration, generations)) is None:
             t = len(generations)
+            abc = smc()
+            abc.load(database, 1)
             np.random.seed(int(rng.stream_key(seed, f"{PROPOSAL_STREAM}.{t}")) % 2**32)
-            abc.run(max_nr_populations=1)
+            history = abc.run(max_nr_populations=1)
             generations = _generations(history)
             if len(generations) == t:  # pyabc stopped without a generation (e.g. the sampler gave up)
                 raise ScenarioError(f"{calibration.path}: ABC-SMC generation {t + 1} did not complete")
