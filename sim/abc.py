@@ -213,7 +213,7 @@ class AbcResult:
         calibration: The calibration.
         particles: The last generation's particles, one row each, one column per key.
         weights: Their importance weights (summing to 1).
-        generations: One row per generation: t, epsilon, simulations, particles, acceptance.
+        generations: One row per generation: t, epsilon, simulations, particles, acceptance, seconds.
         stopped: Why it stopped (generations done, tolerance reached, acceptance too low).
         command: The command that ran it, for the provenance.
     """
@@ -224,6 +224,8 @@ class AbcResult:
     generations: pd.DataFrame
     stopped: str
     command: str
+    prior_sample: tuple[int, float] = (0, 0.0)
+    """Simulations and seconds of pyabc's sample of the prior (before generation 0)."""
 
     def summary(self) -> pd.DataFrame:
         """Each parameter's prior range and posterior mean, standard deviation and 5/50/95% quantiles."""
@@ -280,7 +282,14 @@ class AbcResult:
             "generations": f"{len(g)}; stopped: {self.stopped}",
             "epsilon": ", ".join(f"{e:.4g}" for e in g.epsilon),
             "acceptance": ", ".join(f"{a:.3f}" for a in g.acceptance),
-            "simulations": f"{int(g.simulations.sum())} ({', '.join(str(int(s)) for s in g.simulations)})",
+            "simulations": (
+                f"{int(g.simulations.sum()) + self.prior_sample[0]} ({self.prior_sample[0]} from the prior for the "
+                f"first tolerance, then {', '.join(str(int(s)) for s in g.simulations)})"
+            ),
+            "compute": (
+                f"{g.seconds.sum() + self.prior_sample[1]:.0f} s of wall time "
+                f"({', '.join(f'{x:.0f}' for x in g.seconds)} s a generation)"
+            ),
             "calibration file": c.path.as_posix(),
         }
 
@@ -312,19 +321,28 @@ def _sampler(pyabc: Any, choice: ExecutorChoice, client: Any) -> Any:
     return pyabc.sampler.SingleCoreSampler()
 
 
-def _generations(history: Any) -> pd.DataFrame:
-    """One row per stored generation (pyabc's t = −1 calibration entry left out)."""
+def _populations(history: Any) -> pd.DataFrame:
+    """One row per stored population: t, epsilon, simulations, particles, acceptance, seconds.
+
+    t = −1 is pyabc's sample of the prior that the first tolerance comes from; generations start at 0.
+    """
     table = history.get_all_populations()
-    table = table[table.t >= 0]
     return pd.DataFrame(
         {
             "t": table.t.astype(int).to_numpy(),
             "epsilon": table.epsilon.astype(float).to_numpy(),
             "simulations": table.samples.astype(int).to_numpy(),
             "particles": table.particles.astype(int).to_numpy(),
-            "acceptance": (table.particles / table.samples).astype(float).to_numpy(),
+            "acceptance": (table.particles / table.samples.clip(lower=1)).astype(float).to_numpy(),
+            "seconds": pd.to_numeric(table.wall_time, errors="coerce").astype(float).to_numpy(),
         }
     )
+
+
+def _generations(history: Any) -> pd.DataFrame:
+    """The stored generations (t ≥ 0) of `_populations`."""
+    table = _populations(history)
+    return table[table.t >= 0].reset_index(drop=True)
 
 
 def _stop_reason(calibration: Calibration, generations: pd.DataFrame) -> str | None:
@@ -457,5 +475,7 @@ def run_abc(
             if progress is not None:
                 progress(len(generations), generations)
         particles, weights = history.get_distribution(m=0, t=history.max_t)
+        prior = _populations(history).query("t == -1")
     particles = particles.reset_index(drop=True)
-    return AbcResult(calibration, particles, np.asarray(weights, dtype=float), generations, stopped, command)
+    sample = (int(prior.simulations.sum()), float(prior.seconds.fillna(0).sum()))
+    return AbcResult(calibration, particles, np.asarray(weights, dtype=float), generations, stopped, command, sample)

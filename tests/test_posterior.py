@@ -129,10 +129,13 @@ def test_compare_takes_draw_i_in_replication_i_of_every_scenario(tmp_path: Path)
     twin = tmp_path / "twin.toml"
     twin.write_text(f'extends = "{BASELINE}"\nname = "twin"\n', encoding="utf-8")
     result = tiersim_here(
-        "compare", BASELINE, str(twin), *TINY, "--seed", "3", "--parameter-draws", "4", "--posterior",
+        "compare", BASELINE, str(twin), *TINY[:-2], "--seed", "3", "--parameter-draws", "4", "--posterior",
         "posterior.csv", "--out", "out", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    report = (tmp_path / "out" / "report.html").read_text("utf-8")
+    assert "Parameter uncertainty" in report and "parameter set i of 4 drawn from" in report
+    assert "intervals include parameter uncertainty" in result.stdout and "(4 draws)" in result.stdout
     stored = json.loads((tmp_path / "out" / "scenarios.json").read_text("utf-8"))
     draws = stored["parameter_draws"]
     assert stored["seeds"] == [3, 4, 5, 6] and stored["posterior"] == "posterior.csv"
