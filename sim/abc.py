@@ -280,6 +280,7 @@ class AbcResult:
             "scale": f"{run.scale:g} of the city, {run.years} simulated year(s), {spec.replications} run(s) a particle",
             "population": f"{spec.population} particles a generation",
             "generations": f"{len(g)}; stopped: {self.stopped}",
+            "effective sample size": f"{1 / float(np.sum(self.weights**2)):.1f} of {len(self.weights)} (1 / Σ weight²)",
             "epsilon": ", ".join(f"{e:.4g}" for e in g.epsilon),
             "acceptance": ", ".join(f"{a:.3f}" for a in g.acceptance),
             "simulations": (
