@@ -26,9 +26,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +37,7 @@ from markupsafe import Markup
 import sim
 from sim.comparison import Comparison, paired_summary
 from sim.config import Scenario, ScenarioError, parameter_rows
+from sim.evidence import load_evidence
 from sim.levers import Levers, Policy
 from sim.paths import WriteError, check_output
 from sim.presentation import charts
@@ -295,26 +294,25 @@ def _year(period: str) -> int | None:
 
 
 def published_levels() -> pd.DataFrame:
-    """National level figures of 2013–2023 from `sim/data/evidence.toml`.
+    """National level figures of 2013–2023 from the evidence table (`sim.evidence.load_evidence`).
 
     Returns:
         One row per figure: id, indicator, calendar_year, value, period, citation, split.
     """
-    text = resources.files("sim.data").joinpath("evidence.toml").read_text(encoding="utf-8")
     rows = []
-    for key, fig in tomllib.loads(text).items():
-        year = _year(str(fig["period"]))
-        if fig["kind"] != "level" or fig["place"] != NATIONAL or year is None or not FIRST_YEAR <= year <= LAST_YEAR:
+    for fig in load_evidence().levels():
+        year = _year(fig.period)
+        if fig.place != NATIONAL or year is None or not FIRST_YEAR <= year <= LAST_YEAR:
             continue
         rows.append(
             {
-                "id": key,
-                "indicator": fig["indicator"],
+                "id": fig.id,
+                "indicator": fig.indicator,
                 "calendar_year": year,
-                "value": float(fig["value"]),
-                "period": fig["period"],
-                "citation": f"{fig['authors']}, {fig['title']}, {fig['venue']}, {fig['year']}",
-                "split": fig["split"],
+                "value": fig.value,
+                "period": fig.period,
+                "citation": f"{fig.authors}, {fig.title}, {fig.venue}, {fig.year}",
+                "split": fig.split,
             }
         )
     return pd.DataFrame(rows)
