@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     evi.add_argument("--years", type=int, default=3, help="simulated years, ≥ 2; reforms start in year 1 (default 3)")
     evi.add_argument("--replications", type=int, default=6, help="paired replications, ≥ 2 (default 6)")
     evi.add_argument("--seed", type=int, default=1, help="seed of replication 0 (default 1)")
-    _add_set_option(evi, "override a value of every design and the counterfactual, e.g. --set choice.cost_weight=1")
+    _add_set_option(evi, "override a value of every design and the counterfactual, e.g. --set choice.cost=-2")
     evi.add_argument("--out", type=Path, help="output folder (default: results/evidence)")
     _add_where_options(evi)
 
