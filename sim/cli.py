@@ -89,13 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     evi.add_argument("--years", type=int, default=3, help="simulated years, ≥ 2; reforms start in year 1 (default 3)")
     evi.add_argument("--replications", type=int, default=6, help="paired replications, ≥ 2 (default 6)")
     evi.add_argument("--seed", type=int, default=1, help="seed of replication 0 (default 1)")
-    _add_set_option(evi, "override a value of every design and the counterfactual, e.g. --set choice.cost_weight=1")
+    _add_set_option(evi, "override a value of every design and the counterfactual, e.g. --set choice.cost=-2")
     evi.add_argument("--out", type=Path, help="output folder (default: results/evidence)")
-    where = evi.add_argument_group("where runs execute (give at most one)")
-    where.add_argument("--workers", type=int, help="local processes (default: one per core)")
-    where.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, tcp://host:port")
-    where.add_argument("--dask-local", type=int, metavar="N", help="start a Dask LocalCluster with N workers")
-    evi.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    _add_where_options(evi)
 
     val = sub.add_parser("validate", help="check a scenario file; exit 0 if valid, 2 with the field named")
     val.add_argument("scenario", type=Path)
@@ -154,6 +150,11 @@ def _add_research_options(parser: argparse.ArgumentParser, out_default: str) -> 
     """Options shared by `sweep`, `sensitivity` and `calibrate`: where results go and where runs execute."""
     parser.add_argument("--out", type=Path, help=f"store folder; run again to resume (default: results/{out_default})")
     _add_set_option(parser, "override a value of the base scenario, e.g. --set run.scale=0.04")
+    _add_where_options(parser)
+
+
+def _add_where_options(parser: argparse.ArgumentParser) -> None:
+    """Where runs execute (local processes or Dask), and --quiet."""
     where = parser.add_argument_group("where runs execute (give at most one)")
     where.add_argument("--workers", type=int, help="local processes (default: one per core)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, tcp://host:port")

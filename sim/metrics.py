@@ -64,6 +64,7 @@ DEFINITIONS: dict[str, str] = {
     "visits": "outpatient visits, all tiers (诊疗人次), including referral hops and down-referral follow-ups",
     "admissions": "admissions to a bed, all tiers, including transfers up",
     "visit_share": "visits at a tier ÷ all visits, by tier",
+    "admission_share": "admissions at a tier ÷ all admissions, by tier",
     "first_contact_share": "episodes whose first contact is at a tier ÷ all episodes, by tier (首诊)",
     "flow_<from>_to_<to>": "referrals from one tier to another (up: 上转 incl. inpatient transfers; down: 下转)",
     "visits_per_capita": "visits ÷ residents (mean over days)",
@@ -318,6 +319,7 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
     first = _tier_sum(row, "first_contacts")
     for t in TIERS:
         out[f"visit_share_{t}"] = _ratio(row[f"visits_{t}"], visits)
+        out[f"admission_share_{t}"] = _ratio(row[f"admissions_{t}"], out["admissions"])
         out[f"first_contact_share_{t}"] = _ratio(row[f"first_contacts_{t}"], first)
         out[f"cost_per_visit_{t}"] = _ratio(row[f"visit_bills_{t}"], row[f"visits_{t}"])
         out[f"cost_per_admission_{t}"] = _ratio(row[f"stay_bills_{t}"], row[f"discharges_{t}"])
