@@ -121,7 +121,7 @@ high = 5.0
         '[targets.visits_per_capita]\nfigure = "no_such_figure"\n': "no_such_figure",
         '[targets.visits_per_capita]\nvalue = 1\nfigure = "visits_per_capita"\n': "give either figure",
         "[targets.visits_per_cap]\nvalue = 5\n": "did you mean visits_per_capita",
-        "": "missing required key 'targets'",
+        "": r"no targets; add a \[targets.<indicator>\] table",
     }
     for extra, message in cases.items():
         path = tmp_path / "cal.toml"
