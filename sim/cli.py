@@ -76,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_research_options(sens, "sensitivity-<name>")
 
-    cal = sub.add_parser("calibrate", help="fit parameters to published statistics; writes fitted.toml and fit.csv")
+    cal = sub.add_parser(
+        "calibrate", help="fit parameters to published statistics: fitted.toml, or (abc-smc) a posterior ensemble"
+    )
     cal.add_argument("calibration", type=Path, help="calibration TOML file (experiment keys plus [targets])")
     _add_research_options(cal, "calibrate-<name>")
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiersim_here
+from conftest import tiersim, tiersim_here
 
 from sim.abc import Distance, particle_seed, run_abc
 from sim.calibration import load_calibration
@@ -130,3 +135,46 @@ def test_abc_fits_the_evidence_split(tmp_path: Path) -> None:
     assert len(posterior) == 4 and "evidence split: fit of sim/data/evidence.toml" in posterior.provenance["targets"]
     generations = pd.read_csv(tmp_path / "out" / "generations.csv")
     assert len(generations) == 1 and np.isfinite(generations.epsilon[0])
+
+
+def _stored_generations(out: Path) -> int:
+    """Complete generations in a calibration's history (0 before the first)."""
+    import pyabc
+
+    if not (out / "abc.db").exists():
+        return 0
+    try:
+        return pyabc.History(f"sqlite:///{out / 'abc.db'}").max_t + 1
+    except Exception:  # the history is being created
+        return 0
+
+
+@pytest.mark.slow
+def test_killed_calibration_resumes_to_the_uninterrupted_posterior(tmp_path: Path) -> None:
+    path = spec_file(tmp_path, 3)
+    reference = tiersim("calibrate", str(path), "--out", "reference", "--workers", "1", "--quiet", cwd=tmp_path)
+    assert reference.returncode == 0, reference.stderr
+
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "sim.cli", "calibrate", str(path), "--out", str(out), "--workers", "1", "--quiet"]
+    process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and _stored_generations(out) < 1:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # mid-way through generation 1
+    process.wait()
+    assert _stored_generations(out) == 1 and not (out / "posterior.csv").exists()
+
+    done = tiersim("calibrate", str(path), "--out", str(out), "--workers", "1", "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # In one process a calibration repeats exactly, so the resumed one is the uninterrupted one.
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "generations.csv").drop(columns="seconds"),
+        pd.read_csv(tmp_path / "reference" / "generations.csv").drop(columns="seconds"),
+    )
+    resumed, uninterrupted = (
+        load_posterior(out / "posterior.csv"),
+        load_posterior(tmp_path / "reference" / "posterior.csv"),
+    )
+    np.testing.assert_array_equal(resumed.values, uninterrupted.values)
+    np.testing.assert_array_equal(resumed.weights, uninterrupted.weights)

@@ -176,3 +176,6 @@ def test_sweep_takes_draw_i_in_replication_i_at_every_point(tmp_path: Path) -> N
     assert sorted(rates) == [rates[i] for i in order]
     again = tiersim_here(*args, cwd=tmp_path)  # resumes: nothing left to run
     assert again.returncode == 0 and "8 runs" in again.stdout
+    assert "replication i takes posterior parameter set i of posterior.csv" in again.stdout
+    page = (tmp_path / "results" / "sweep-exp" / "sweep.html").read_text("utf-8")
+    assert "the intervals include parameter uncertainty" in page

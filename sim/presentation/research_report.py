@@ -178,6 +178,11 @@ def write_sweep_outputs(experiment: Experiment, runs: pd.DataFrame, out: Path) -
         f"{experiment.seeds[-1]}, the same at every point), {failed} failed. Every run is in runs.parquet; "
         "means and intervals per point in summary.csv."
     )
+    if experiment.parameter_draws is not None:
+        intro += (
+            f" Replication i at every point takes parameter set i of {len(experiment.parameter_draws)} drawn from "
+            f"the posterior {experiment.posterior}: the intervals include parameter uncertainty."
+        )
     _page(out / "sweep.html", f"tiersim sweep: {experiment.name}", intro, figures, [])
     return summary
 
