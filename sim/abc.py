@@ -106,6 +106,9 @@ class Simulator:
         seed: Seed of the calibration; each particle's seeds derive from it and its values.
         replications: Runs per particle (their indicators are averaged).
         source: The calibration file, for messages.
+        evidence: Split of the evidence table also fitted (None: the targets alone).
+        scale: Share of the city the evidence's designs run at.
+        years: Simulated years of the evidence's designs.
     """
 
     base: dict[str, Any]
@@ -476,7 +479,7 @@ def run_abc(
             if progress is not None:
                 progress(len(generations), generations)
         particles, weights = history.get_distribution(m=0, t=history.max_t)
-        prior = _populations(history).query("t == -1")
+        first = _populations(history).query("t == -1")
     particles = particles.reset_index(drop=True)
-    sample = (int(prior.simulations.sum()), float(prior.seconds.fillna(0).sum()))
+    sample = (int(first.simulations.sum()), float(first.seconds.fillna(0).sum()))
     return AbcResult(calibration, particles, np.asarray(weights, dtype=float), generations, stopped, command, sample)
