@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     cmp = sub.add_parser(
-        "compare", help="compare scenarios with the first (baseline): replications, paired 95% intervals"
+        "compare", help="compare scenarios with the first (baseline): replications, paired 95%% intervals"
     )
     cmp.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help="scenario TOML files, baseline first")
     cmp.add_argument(

@@ -262,3 +262,12 @@ def test_sweep_whose_write_fails_late_keeps_its_store(tmp_path, monkeypatch, cap
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == sorted(
         ["experiment.json", "runs.parquet", "summary.csv", "sweep.html"]
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["", "run", "compare", "sweep", "sensitivity", "calibrate", "evidence", "validate", "app", "params"],
+)
+def test_every_help_page_prints(tmp_path, command):
+    p = tiersim_here(*([command] if command else []), "--help", cwd=tmp_path)
+    assert p.returncode == 0 and "usage: tiersim" in p.stdout, p.stderr
