@@ -158,7 +158,7 @@ class Simulator:
             seed=seed,
             overrides=overrides(values),
         )
-        return result.distance(None if self.evidence == "all" else self.evidence)
+        return result.distance(self.evidence)
 
 
 @dataclass(frozen=True)

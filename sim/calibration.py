@@ -83,7 +83,8 @@ class CalibrationSpec(ExperimentSpec):
     )
     evidence: str | None = Field(
         None,
-        description="abc-smc: also fit this split of sim/data/evidence.toml (fit, holdout or all; `sim.evidence`).",
+        description="abc-smc: also fit the fit split of sim/data/evidence.toml (`sim.evidence`); the hold-out "
+        "figures are never fitted.",
     )
     evidence_weight: float = Field(
         1.0, gt=0, le=1e6, description="abc-smc: weight of the evidence's mean squared standardized error."
@@ -102,6 +103,8 @@ class CalibrationSpec(ExperimentSpec):
             raise ValueError("a calibration's design must be latin_hypercube")
         if not self.targets and (self.method != "abc-smc" or self.evidence is None):
             raise ValueError("no targets; add a [targets.<indicator>] table")
+        if self.evidence not in (None, "fit"):
+            raise ValueError(f"evidence = {self.evidence!r} is invalid: allowed fit (hold-out is never fitted)")
         if self.evidence is not None and self.method != "abc-smc":
             raise ValueError("evidence is a target source of method abc-smc only")
         for key, rng in self.parameters.items():

@@ -62,7 +62,7 @@ def spec_file(folder: Path, generations: int, extra: str = "") -> Path:
         (("population = 4", 'population = 4\nevidence = "fit"'), "evidence = 'fit' needs run.years ≥ 2"),
         (
             ("population = 4", 'population = 4\nevidence = "fitt"'),
-            "evidence = 'fitt' is invalid: allowed fit, holdout or all",
+            "evidence = 'fitt' is invalid: allowed fit (hold-out is never fitted)",
         ),
         (('method = "abc-smc"', 'evidence = "fit"'), "evidence is a target source of method abc-smc only"),
     ],
