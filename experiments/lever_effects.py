@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -164,8 +165,14 @@ YEAR0_CHECK = ("primary_visit_share", "visits", "admissions", "medical_revenue",
 
 
 def scenario_files(folder: Path = SCENARIOS) -> list[Path]:
-    """The scenario files: the baseline first, then the others in name order."""
-    others = sorted(p for p in folder.glob("*.toml") if p.resolve() != BASELINE.resolve())
+    """The policy packages' files: the baseline first, then the others in name order.
+
+    The backtest files (`backtest_*.toml`) are left out: they set the region to another year's
+    conditions, so they are not packages to compare with today's baseline.
+    """
+    others = sorted(
+        p for p in folder.glob("*.toml") if p.resolve() != BASELINE.resolve() and not p.name.startswith("backtest_")
+    )
     return [BASELINE, *others]
 
 
@@ -286,6 +293,51 @@ def command_line(scale: float, years: int, seed: int, variants: bool = False) ->
     return command
 
 
+ENSEMBLE = (
+    ("primary share", "primary_visit_share", "share"),
+    ("revenue growth", "medical_revenue_growth", "share"),
+    ("OOP share", "oop_share", "share"),
+    ("in-county admissions", "in_county_rate", "share"),
+    ("fund balance (¥ m)", "fund_balance", "yuan"),
+)
+"""Rows of the ensemble table: label, indicator, format (final-year paired differences)."""
+
+
+def ensemble_table(scenarios: list[sim.Scenario], draws: int, seed: int) -> list[str]:
+    """Final-year differences from the baseline with 95% intervals: default parameters vs the posterior.
+
+    Both columns run `draws` replications of every scenario with seeds seed…seed+draws−1 (common
+    random numbers); in the second, replication i of every scenario also takes posterior parameter
+    set i (`sim.posterior`), so its interval holds parameter uncertainty as well as run noise.
+    """
+    from sim.comparison import compare
+    from sim.posterior import parameter_draws
+
+    sets = parameter_draws(draws, None, draws, seed)
+    runs = {
+        "default": compare(scenarios, replications=draws, seed=seed, workers=os.cpu_count() or 1).summary,
+        "ensemble": compare(
+            scenarios, replications=draws, seed=seed, workers=os.cpu_count() or 1, parameter_draws=sets
+        ).summary,
+    }
+
+    def cell(summary: pd.DataFrame, name: str, column: str, kind: str) -> str:
+        row = summary[(summary.scenario == name) & (summary.indicator == column)]
+        row = row[row.year == row.year.max()].iloc[0]
+        scale, unit = (100, " pp") if kind == "share" else (1e-6, " m")
+        return f"{row['diff'] * scale:+.1f}{unit} [{row.diff_lo * scale:+.1f}, {row.diff_hi * scale:+.1f}]"
+
+    lines = [
+        "| scenario | indicator | Δ, default parameters | Δ, calibrated ensemble |",
+        "|---|---|---:|---:|",
+    ]
+    for scenario in scenarios[1:]:
+        for label, column, kind in ENSEMBLE:
+            default, ensemble = (cell(runs[k], scenario.name, column, kind) for k in ("default", "ensemble"))
+            lines.append(f"| `{scenario.name}` | {label} | {default} | {ensemble} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every scenario against the baseline and print (and optionally write) the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -295,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown to this file")
     parser.add_argument(
         "--variants", action="store_true", help="run the baseline and the lever variants instead of the files"
+    )
+    parser.add_argument(
+        "--parameter-draws",
+        type=int,
+        metavar="N",
+        help="instead of the tables: final-year differences with 95%% intervals over N seeds, at the default "
+        "parameters and with N draws of the posterior ensemble (sim/data/posterior.csv)",
     )
     args = parser.parse_args(argv)
     if args.years < 2:
@@ -315,6 +374,23 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = [sim.load_scenario(path, [*overrides, *extra]) for _, path, extra in jobs]
     except sim.ScenarioError as exc:
         parser.exit(2, f"lever_effects: {exc}\n")
+
+    if args.parameter_draws is not None:
+        try:
+            lines = ensemble_table(scenarios, args.parameter_draws, args.seed)
+        except sim.ScenarioError as exc:
+            parser.exit(2, f"lever_effects: {exc}\n")
+        head = (
+            f"Scale {args.scale:g}, {args.years} simulated years, final year; {args.parameter_draws} paired "
+            f"replications (seeds {args.seed}–{args.seed + args.parameter_draws - 1}). Code: {version}.\n\n"
+            f"Regenerate with: `{command_line(args.scale, args.years, args.seed, False)}"
+            f" --parameter-draws {args.parameter_draws}`\n\n"
+        )
+        text = head + "\n".join(lines) + "\n"
+        print(text, end="")
+        if args.out is not None:
+            args.out.write_text(text, encoding="utf-8")
+        return 0
 
     runs: dict[str, pd.DataFrame] = {}
     descriptions: dict[str, tuple[str, str]] = {}
