@@ -6,6 +6,10 @@ runs. Replication i of every scenario uses seed `seed + i` (common random number
 once: a snapshot then holds every finished (scenario, replication, year) as a `Comparison`.
 Cancelling stops within a simulated day; the finished years stay.
 
+With parameter draws (`sim.posterior.parameter_draws`), replication i of every scenario also takes
+posterior parameter set i (put in by `sim.posterior.apply`, as `sim.compare` does), so the level
+intervals include parameter uncertainty and each paired difference shares its set.
+
 District figures come from the first replication: bed-days by district are summed day by day, and
 each facility's medical revenue is read when its year closes.
 """
@@ -22,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from sim.comparison import Comparison, check_comparable, indicator_columns, paired_summary
-from sim.config import Scenario
+from sim.config import Scenario, ScenarioError
 from sim.model import CareModel
+from sim.posterior import apply
 from sim.presentation.app.figures import district_boxes
 from sim.runner import collect, failure_text
 
@@ -126,14 +131,42 @@ class Job:
     Args:
         scenarios: Validated scenarios, baseline first; they must share region and run settings.
         replications: Replications of each.
+        parameter_draws: One posterior parameter set per replication (`sim.posterior.parameter_draws`):
+            replication i of every scenario runs with set i. None: the scenarios' own values.
+        posterior: Where the parameter sets came from, for the page.
+
+    Attributes:
+        parameter_draws: The parameter set of each replication, or None (as given).
+        posterior: Where they came from ("" without draws).
+        runs: The scenario each replication runs, per replication, baseline first: the scenarios with
+            that replication's parameter set put in.
 
     Raises:
-        ScenarioError: When the scenarios cannot be compared (before anything runs).
+        ScenarioError: When the scenarios cannot be compared, the draws are not one per replication,
+            or a scenario cannot take a parameter set (before anything runs).
     """
 
-    def __init__(self, scenarios: Sequence[Scenario], replications: int) -> None:
+    def __init__(
+        self,
+        scenarios: Sequence[Scenario],
+        replications: int,
+        *,
+        parameter_draws: Sequence[dict[str, float]] | None = None,
+        posterior: str = "",
+    ) -> None:
         check_comparable(scenarios, replications)
+        if parameter_draws is not None and len(parameter_draws) != replications:
+            raise ScenarioError(
+                f"{len(parameter_draws)} parameter draws for {replications} replications: allowed one each"
+            )
         self.scenarios = list(scenarios)
+        self.parameter_draws = None if parameter_draws is None else [dict(d) for d in parameter_draws]
+        self.posterior = posterior if parameter_draws is not None else ""
+        # Built before anything runs, so a parameter set a scenario cannot take stops the job up front.
+        self.runs = [
+            [apply(s, None if self.parameter_draws is None else self.parameter_draws[r]) for s in scenarios]
+            for r in range(replications)
+        ]
         self.years = scenarios[0].run.years
         first = scenarios[0].run.seed
         self.seeds = [first + r for r in range(replications)]
@@ -173,7 +206,7 @@ class Job:
     def _work(self) -> None:
         try:
             for r, seed in enumerate(self.seeds):
-                models = [CareModel(s, seed=seed) for s in self.scenarios]
+                models = [CareModel(s, seed=seed) for s in self.runs[r]]
                 self._boxes = district_boxes(models[0].region)
                 days = [_Days(self, m, track=r == 0) for m in models]
                 for _ in range(self.years):
@@ -258,4 +291,6 @@ class Job:
             summary=paired_summary(runs, self.scenarios[0].name),
             failures=pd.DataFrame(columns=["scenario", "replication", "seed", "error"]),
             daily=daily,
+            parameter_draws=self.parameter_draws,
+            posterior=self.posterior,
         )
