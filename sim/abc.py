@@ -1,6 +1,6 @@
 """Calibration with uncertainty: ABC-SMC (pyabc) over a calibration file's ranges, a posterior ensemble.
 
-A calibration file with ``method = "abc-smc"`` (e.g. ``experiments/calibrate_abc.toml``) is fitted by
+A calibration file with ``method = "abc-smc"`` (e.g. ``experiments/calibrate_evidence.toml``) is fitted by
 approximate Bayesian computation with sequential Monte Carlo (Toni et al. 2009, J. R. Soc.
 Interface 6:187–202; the implementation of pyabc, Schälte et al. 2022, J. Open Source Softw. 7:4304):
 

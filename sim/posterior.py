@@ -5,8 +5,8 @@ calibrated scenario key (dotted, as `--set` takes it, e.g. ``choice.cost``) and 
 ``weight`` (the particle's importance weight; the weights are positive and sum to 1). Comment
 lines at the top, ``# key: value``, give its provenance (date, command, targets, scale,
 generations, acceptance rates), as the other data files of `sim.data` give their sources. The
-ensemble of the last calibration ships as ``sim/data/posterior.csv`` (`tiersim calibrate
-experiments/calibrate_abc.toml` writes it).
+shipped ensemble is ``sim/data/posterior.csv`` (`tiersim calibrate
+experiments/calibrate_evidence.toml` writes it).
 
 Every value is checked as a scenario value (unknown key, value outside the parameter's allowed
 range) and the weights as weights, with a one-line `ScenarioError` naming the row and the field.
