@@ -116,7 +116,11 @@ def test_written_posterior_reads_back_with_its_provenance(tmp_path: Path) -> Non
 def test_shipped_posterior_is_valid_and_every_draw_applies_to_every_scenario() -> None:
     posterior = load_posterior()
     # At least twice the sets of a default `--parameter-draws 8`, and fitted to the evidence's fit split.
-    assert len(posterior) >= 16 and "evidence split: fit" in posterior.provenance["targets"] and {"choice.cost", "levers.family_doctor.management_effect"} <= set(posterior.keys)
+    assert (
+        len(posterior) >= 16
+        and "evidence split: fit" in posterior.provenance["targets"]
+        and {"choice.cost", "levers.family_doctor.management_effect"} <= set(posterior.keys)
+    )
     assert {"date", "command", "targets", "scale", "generations", "acceptance"} <= set(posterior.provenance)
     for path in sorted((ROOT / "scenarios").glob("*.toml")):
         scenario = load_scenario(path)
