@@ -89,9 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     evi.add_argument("--split", choices=("fit", "holdout", "all"), default="all", help="figures to score (default all)")
     evi.add_argument("--scale", type=float, default=0.1, help="share of the city simulated, 0 < F <= 1 (default 0.1)")
     evi.add_argument("--years", type=int, default=3, help="simulated years, ≥ 2; reforms start in year 1 (default 3)")
-    evi.add_argument("--replications", type=int, default=6, help="paired replications, ≥ 2 (default 6)")
+    evi.add_argument("--replications", type=int, help="paired replications, ≥ 2 (default 6, or N of --parameter-draws)")
     evi.add_argument("--seed", type=int, default=1, help="seed of replication 0 (default 1)")
     _add_set_option(evi, "override a value of every design and the counterfactual, e.g. --set choice.cost=-2")
+    _add_draw_options(evi)
     evi.add_argument("--out", type=Path, help="output folder (default: results/evidence)")
     _add_where_options(evi)
 
@@ -124,7 +125,7 @@ def _add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 
 def _add_draw_options(parser: argparse.ArgumentParser) -> None:
-    """`--parameter-draws` and `--posterior` of `compare` and `sweep` (`sim.posterior`)."""
+    """`--parameter-draws` and `--posterior` of `compare`, `sweep` and `evidence` (`sim.posterior`)."""
     parser.add_argument(
         "--parameter-draws",
         type=int,
@@ -333,9 +334,12 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
 
     from sim.evidence import check_settings, evidence_scenarios, load_evidence, run_evidence
     from sim.executors import open_executor
+    from sim.posterior import parameter_draws, posterior_name
     from sim.presentation.research_report import write_evidence_page
 
-    check_settings(args.split, args.years, args.replications)
+    replications = args.replications if args.replications is not None else (args.parameter_draws or 6)
+    check_settings(args.split, args.years, replications)
+    draws = parameter_draws(args.parameter_draws, args.posterior, replications, args.seed)
     evidence = load_evidence(args.evidence)
     figures = evidence.select(args.split)
     settings = [*args.overrides, f"run.scale={args.scale!r}", f"run.years={args.years}"]
@@ -343,7 +347,7 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
     choice = _executor_choice(args)
     out = _out(args, "evidence", replaces="evidence.csv")
     started = time.perf_counter()
-    total = len(scenarios) * args.replications
+    total = len(scenarios) * replications
     with (
         open_executor(choice) as executor,  # type: ignore[arg-type]
         tqdm(total=total, unit="run", desc="evidence", disable=args.quiet, file=sys.stderr, leave=False) as bar,
@@ -353,17 +357,19 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
             split=args.split,
             scale=args.scale,
             years=args.years,
-            replications=args.replications,
+            replications=replications,
             seed=args.seed,
             executor=executor,
             overrides=args.overrides,
             progress=bar.update,
+            parameter_draws=draws,
+            posterior=posterior_name(args.posterior) if draws is not None else "",
         )
     result.write(out)
     write_evidence_page(result, out)
     if not args.quiet:
         print(
-            f"tiersim evidence: {len(figures)} figures, {len(scenarios) - 1} reform designs × {args.replications} "
+            f"tiersim evidence: {len(figures)} figures, {len(scenarios) - 1} reform designs × {replications} "
             f"paired replications at scale {args.scale}, {time.perf_counter() - started:.1f} s on {choice.describe()}"  # type: ignore[attr-defined]
         )
         print(result.headline())

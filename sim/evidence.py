@@ -348,6 +348,8 @@ def run_evidence(
     executor: Executor | None = None,
     overrides: Sequence[str] = (),
     progress: Callable[[int], Any] | None = None,
+    parameter_draws: Sequence[dict[str, float]] | None = None,
+    posterior: str = "",
 ) -> EvidenceResult:
     """Run every reform design against the counterfactual and hold the results against the table.
 
@@ -363,6 +365,10 @@ def run_evidence(
         overrides: `--set` style overrides applied to every design and the counterfactual (e.g.
             behavioural parameters under calibration).
         progress: Called with 1 after every finished run.
+        parameter_draws: One posterior parameter set per replication (`sim.posterior.parameter_draws`):
+            replication i of every design and the counterfactual takes set i, so the intervals
+            hold parameter uncertainty as well as run noise.
+        posterior: The posterior's name, for the settings.
 
     Returns:
         The scored table.
@@ -375,7 +381,14 @@ def run_evidence(
     settings_overrides = [*overrides, f"run.scale={scale!r}", f"run.years={years}", f"run.seed={seed}"]
     scenarios = evidence_scenarios(evidence, figures, settings_overrides)
     comparison = compare(
-        scenarios, replications=replications, seed=seed, workers=workers, executor=executor, progress=progress
+        scenarios,
+        replications=replications,
+        seed=seed,
+        workers=workers,
+        executor=executor,
+        progress=progress,
+        parameter_draws=parameter_draws,
+        posterior=posterior,
     )
     runs = comparison.runs
     counterfactual = runs[runs.scenario == "counterfactual"]
@@ -421,6 +434,7 @@ def run_evidence(
         "replications": replications,
         "seed": seed,
         "overrides": list(overrides),
+        "parameter_draws": f"{len(parameter_draws)} draws of {posterior}" if parameter_draws is not None else None,
         "effect_factor": EFFECT_FACTOR,
         "level_tolerance": LEVEL_TOLERANCE,
     }

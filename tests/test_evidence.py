@@ -167,6 +167,22 @@ def test_the_command_writes_the_table_and_the_page(small_table, tmp_path):
     assert "drg_beijing_cost_per_admission_jian2015" in page and "fig-effects" in page
 
 
+def test_parameter_draws_widen_the_intervals_and_are_recorded(small_table, tmp_path):
+    # The same seeds with and without posterior draws: the draws add parameter uncertainty.
+    common = ("evidence", "--evidence", str(small_table), "--scale", "0.01", "--years", "2", "--workers", "1")
+    plain = tiersim_here(*common, "--replications", "3", "--out", str(tmp_path / "plain"), cwd=tmp_path)
+    drawn = tiersim_here(*common, "--parameter-draws", "3", "--out", str(tmp_path / "drawn"), cwd=tmp_path)
+    assert plain.returncode == 0 and drawn.returncode == 0, drawn.stderr
+    width = {}
+    for name in ("plain", "drawn"):
+        row = pd.read_csv(tmp_path / name / "evidence.csv").set_index("id").loc["visits_per_capita_2021"]
+        width[name] = row.simulated_hi - row.simulated_lo
+    assert width["drawn"] > 3 * width["plain"]
+    settings = (tmp_path / "drawn" / "settings.json").read_text(encoding="utf-8")
+    assert "3 draws of sim/data/posterior.csv" in settings
+    assert "posterior parameter set i" in (tmp_path / "drawn" / "evidence.html").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -195,6 +211,7 @@ def test_a_bad_table_is_one_line_and_exit_2(small_table, tmp_path, edit, message
         (("--years", "1"), "--years = 1 is invalid"),
         (("--scale", "2"), "run.scale"),
         (("--evidence", "missing.toml"), "evidence file missing.toml"),
+        (("--parameter-draws", "3", "--replications", "4"), "--parameter-draws = 3 is invalid"),
     ],
 )
 def test_bad_flags_are_one_line_and_exit_2(tmp_path, flags, message):

@@ -376,6 +376,12 @@ def write_evidence_page(result: EvidenceResult, out: Path) -> None:
         f"when its sign is the published one and within size when it lies within a factor {EFFECT_FACTOR:g} of "
         f"the published value (or the intervals overlap); a level is within size within "
         f"{LEVEL_TOLERANCE:.0%}. Fit figures may be used to fit parameters; hold-out figures never are. "
+        + (
+            f"Intervals include parameter uncertainty: replication i takes posterior parameter set i "
+            f"({s['parameter_draws']}), the same in every design. "
+            if s.get("parameter_draws")
+            else ""
+        )
         + result.headline().replace("\n", "; ")
     )
     _page(
