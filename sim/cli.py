@@ -332,18 +332,23 @@ def _calibrate_abc(calibration: object, out: Path, args: argparse.Namespace, cho
 def _cmd_evidence(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.evidence import check_settings, evidence_scenarios, load_evidence, run_evidence
+    from sim.evidence import load_evidence, planned_runs, run_evidence
     from sim.executors import open_executor
     from sim.posterior import parameter_draws, posterior_name
     from sim.presentation.research_report import write_evidence_page
 
     replications = args.replications if args.replications is not None else (args.parameter_draws or 6)
-    check_settings(args.split, args.years, replications)
-    draws = parameter_draws(args.parameter_draws, args.posterior, replications, args.seed)
     evidence = load_evidence(args.evidence)
-    figures = evidence.select(args.split)
-    settings = [*args.overrides, f"run.scale={args.scale!r}", f"run.years={args.years}"]
-    scenarios = evidence_scenarios(evidence, figures, settings)  # every design checked before any run
+    figures, scenarios = planned_runs(  # every setting and design checked before any run
+        evidence,
+        split=args.split,
+        scale=args.scale,
+        years=args.years,
+        replications=replications,
+        seed=args.seed,
+        overrides=args.overrides,
+    )
+    draws = parameter_draws(args.parameter_draws, args.posterior, replications, args.seed)
     choice = _executor_choice(args)
     out = _out(args, "evidence", replaces="evidence.csv")
     started = time.perf_counter()

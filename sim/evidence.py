@@ -326,7 +326,7 @@ def evidence_scenarios(evidence: Evidence, figures: Sequence[Figure], overrides:
     return [counterfactual, *designs]
 
 
-def check_settings(split: str, years: int, replications: int) -> None:
+def _check_settings(split: str, years: int, replications: int) -> None:
     """Fail before any run on a setting out of range (one-line `ScenarioError`)."""
     if split not in (*SPLITS, "all"):
         raise ScenarioError(f"--split = {split!r} is invalid: allowed fit, holdout or all")
@@ -334,6 +334,31 @@ def check_settings(split: str, years: int, replications: int) -> None:
         raise ScenarioError(f"--years = {years} is invalid: allowed ≥ 2 (reforms start in year 1)")
     if replications < 2:
         raise ScenarioError(f"--replications = {replications} is invalid: allowed ≥ 2 (intervals need two)")
+
+
+def planned_runs(
+    evidence: Evidence,
+    *,
+    split: str,
+    scale: float,
+    years: int,
+    replications: int,
+    seed: int,
+    overrides: Sequence[str] = (),
+) -> tuple[list[Figure], list[Scenario]]:
+    """The figures a run of the evidence scores and the scenarios it runs, every setting checked.
+
+    Returns:
+        The mapped figures of `split`, and the counterfactual followed by the designs they need,
+        each with `overrides` and the run settings.
+
+    Raises:
+        ScenarioError: A setting, a design or an override is invalid (one line), before any run.
+    """
+    _check_settings(split, years, replications)
+    figures = evidence.select(split)
+    settings = [*overrides, f"run.scale={scale!r}", f"run.years={years}", f"run.seed={seed}"]
+    return figures, evidence_scenarios(evidence, figures, settings)
 
 
 def run_evidence(
@@ -376,10 +401,9 @@ def run_evidence(
     Raises:
         ScenarioError: A setting is out of range or a design is invalid (one line), before any run.
     """
-    check_settings(split, years, replications)
-    figures = evidence.select(split)
-    settings_overrides = [*overrides, f"run.scale={scale!r}", f"run.years={years}", f"run.seed={seed}"]
-    scenarios = evidence_scenarios(evidence, figures, settings_overrides)
+    figures, scenarios = planned_runs(
+        evidence, split=split, scale=scale, years=years, replications=replications, seed=seed, overrides=overrides
+    )
     comparison = compare(
         scenarios,
         replications=replications,

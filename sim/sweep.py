@@ -152,15 +152,11 @@ def with_parameter_draws(experiment: Experiment, count: int | None, posterior: s
         ScenarioError: A bad count or posterior file, a posterior key that the design varies, or a
             parameter set the base scenario cannot take (checked on the first point, before any run).
     """
-    if count is None:
-        parameter_draws(count, posterior, 0, 0)  # rejects --posterior without --parameter-draws
+    draws = parameter_draws(count, posterior, count or 0, experiment.seeds[0])  # replication 0's seed
+    if draws is None:
         return experiment
-    if count < 1:
-        raise ScenarioError(f"--parameter-draws = {count} is invalid: allowed ≥ 1")
     spec = experiment.spec.model_copy(update={"replications": count})
     varied = Experiment(spec, experiment.source, experiment.base, points=experiment.points)
-    draws = parameter_draws(count, posterior, count, varied.seeds[0])
-    assert draws is not None
     both = sorted(set(draws[0]) & set(varied.parameters))
     if both:
         raise ScenarioError(
