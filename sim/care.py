@@ -23,6 +23,7 @@ from sim import choice, insurance, metrics
 from sim.accel import helper, kernel
 from sim.arrays import rank_within
 from sim.parameters.illness import SEVERITIES
+from sim.parameters.population import EMPLOYEE
 from sim.rules import is_capitated, is_primary, visit_row
 from sim.state import FREE_BED, Cells, Claims, DayTotals, Facilities, Wards, YearTables
 
@@ -553,9 +554,20 @@ _passes_loop = helper(outpatient_passes.loop)
 _claims_loop = helper(insurance._outpatient_batches.loop)
 _learn_waits_loop = helper(_learn_waits.loop)
 
-RECORD_ROWS = metrics.by_tier_rows("first_contacts", "visits", "visit_bills", "visit_wait_days", "visit_waits")
+RECORD_ROWS = metrics.by_tier_rows(
+    "first_contacts",
+    "visits",
+    "visit_bills",
+    "visit_wait_days",
+    "visit_waits",
+    "referred_visits",
+    "employee_visits",
+    "employee_referred_visits",
+)
 """Rows of `DayRecord.by_tier` that `outpatient_day` adds to."""
-_FIRST_CONTACTS, _VISITS, _VISIT_BILLS, _VISIT_WAIT_DAYS, _VISIT_WAITS = RECORD_ROWS
+_FIRST_CONTACTS, _VISITS, _VISIT_BILLS, _VISIT_WAIT_DAYS, _VISIT_WAITS, _REFERRED, _EMPLOYEE, _EMPLOYEE_REFERRED = (
+    RECORD_ROWS
+)
 
 
 class Seekers(NamedTuple):
@@ -570,7 +582,7 @@ class Seekers(NamedTuple):
         eligible: May be first in line at the lead hospital when referred there (signed, where
             the reserved-bed lever requires it).
         managed: A signed patient's chronic follow-up (医防融合): pulled to their family doctor.
-        log_cost: (n, K) `choice.log_cost` of the expected out-of-pocket payment at each candidate.
+        cost: (n, K) `choice.cost_value` of the expected out-of-pocket payment on each candidate's route.
         terms: The patients' utility terms besides costs (`choice.episode_terms`).
         shocks: (rows, K) taste shocks; `shock_row` the row of each episode.
         shock_row: Row of `shocks` of each episode.
@@ -586,7 +598,7 @@ class Seekers(NamedTuple):
     admission_draw: np.ndarray
     eligible: np.ndarray
     managed: np.ndarray
-    log_cost: np.ndarray
+    cost: np.ndarray
     terms: choice.EpisodeTerms
     shocks: np.ndarray
     shock_row: np.ndarray
@@ -649,7 +661,7 @@ def _utilities_today(
             cand[i, j] = cells.candidates[cell[i], j]
             shock[i, j] = seekers.shocks[seekers.shock_row[i], j]
     utility = _utilities_loop(
-        terms, cell, severity, cand, seekers.log_cost, facilities.expected_wait, facilities.expected_admission_wait,
+        terms, cell, severity, cand, seekers.cost, facilities.expected_wait, facilities.expected_admission_wait,
         p_admit, seekers.terms, shock,
     )  # fmt: skip
     pull = tables.managed_follow_up_pull
@@ -711,11 +723,19 @@ def _bill_visits(
             if capitated[r]:
                 fund[r] = 0.0
     counts, waits = np.zeros(n_tiers, np.int64), np.zeros(n_tiers)
+    by_route = np.zeros((3, n_tiers), np.int64)  # referred, employees', employees' referred
     for r in range(m):
         counts[tier[r]] += 1
         waits[tier[r]] += passes.seen_wait[r]
+        employee = their_scheme[r] == EMPLOYEE
+        by_route[0, tier[r]] += passes.seen_referred[r]
+        by_route[1, tier[r]] += employee
+        by_route[2, tier[r]] += employee and passes.seen_referred[r]
     for t in range(n_tiers):
         by_tier[_VISITS, t] += counts[t]
+        by_tier[_REFERRED, t] += by_route[0, t]
+        by_tier[_EMPLOYEE, t] += by_route[1, t]
+        by_tier[_EMPLOYEE_REFERRED, t] += by_route[2, t]
     bounds = np.zeros(ends.size + 1, np.int64)
     bounds[1:] = ends
     metrics.add_batches_loop(tier, bill.reshape(m, 1), bounds, by_tier, RECORD_ROWS[2:3])

@@ -81,6 +81,8 @@ DEFINITIONS: dict[str, str] = {
     "lead_referral_wait_days": "days from request to bed of patients their consortium's primary care referred to "
     "its lead hospital (signed residents, if reserved beds require it): those reserved beds are for",
     "referred_share_of_hospital_admissions": "referred admissions ÷ all admissions at secondary and tertiary hospitals",
+    "referred_visit_share": "visits at a hospital tier by patients referred up to it (上转) by the facility they saw "
+    "first ÷ visits at that tier, by hospital tier; `_employee_<tier>` and `_resident_<tier>` by insurance scheme",
     "oop_share": "out-of-pocket payments ÷ all bills of the facilities modelled (not total health expenditure)",
     "fund_balance": "cumulative fund contributions − claims paid since the start of the run, yuan",
     "bed_occupancy": "occupied bed-days ÷ available bed-days, by tier",
@@ -103,6 +105,9 @@ BY_TIER_FIELDS = (
     "visit_bills",
     "visit_wait_days",
     "visit_waits",
+    "referred_visits",
+    "employee_visits",
+    "employee_referred_visits",
     "admissions",
     "admission_wait_days",
     "referred_admissions",
@@ -326,6 +331,13 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         out[f"mean_length_of_stay_{t}"] = _ratio(row[f"stay_days_{t}"], row[f"discharges_{t}"])
         out[f"mean_wait_days_{t}"] = _ratio(row[f"visit_wait_days_{t}"], row[f"visit_waits_{t}"])
         out[f"mean_admission_wait_days_{t}"] = _ratio(row[f"admission_wait_days_{t}"], row[f"admissions_{t}"])
+    for t in HOSPITAL_TIERS:
+        referred, employee = row[f"referred_visits_{t}"], row[f"employee_referred_visits_{t}"]
+        out[f"referred_visit_share_{t}"] = _ratio(referred, row[f"visits_{t}"])
+        out[f"referred_visit_share_employee_{t}"] = _ratio(employee, row[f"employee_visits_{t}"])
+        out[f"referred_visit_share_resident_{t}"] = _ratio(
+            referred - employee, row[f"visits_{t}"] - row[f"employee_visits_{t}"]
+        )
     for t in BED_TIERS:
         out[f"bed_occupancy_{t}"] = _ratio(row[f"occupied_beds_{t}"], row[f"beds_{t}"])
     return out

@@ -318,6 +318,11 @@ class CareModel(mesa.Model):
         capable = f.inpatient_capability[safe][:, None, :] >= severity
         ward = np.where(capable, safe[:, None, :], self.cells.referral_inpatient[:, severity[0, :, 0], None]) % len(f)
         self._stay_key = ((ward * len(SEVERITIES) + severity) * 2 + capable) * 4 + patient
+        # Where each candidate refers each severity on (a route through it), and the key of that
+        # referred visit in the yearly table of onward visits (−1: the candidate treats it).
+        self._onward = choice.onward_targets(cand, f.outpatient_capability, self.cells.referral_outpatient)
+        onward = self._onward[:, severity[0, :, 0], :]
+        self._onward_key = np.where(onward >= 0, onward * _PATIENT_CASES + case, -1)
 
     # ------------------------------------------------------------------ public helpers
     def copy_under(self, scenario: Scenario) -> CareModel:
@@ -755,7 +760,7 @@ class CareModel(mesa.Model):
             admission_draw=eps.admission_draw,
             eligible=signed if self.policy.reserved_signed_only else np.ones(n, dtype=bool),
             managed=managed,
-            log_cost=costs.cost,
+            cost=costs.cost,
             terms=choice.episode_terms(s.choice, costs.trust, signed),
             shocks=shocks[0],
             shock_row=shocks[1],
@@ -812,14 +817,13 @@ class CareModel(mesa.Model):
         """
         s, f, table = self.scenario, self.facilities, self.insurance
         cand = self.region.cell_candidates
-        safe = np.maximum(cand, 0)
         self.choice_terms = choice.candidate_terms(
             s.choice,
-            tier=self.cells.candidate_tier,
-            quality=f.quality[safe],
-            capability=f.outpatient_capability[safe],
+            candidates=cand,
+            facility_tier=f.tier,
+            facility_quality=f.quality,
             hours=self.region.cell_travel_hours,
-            available=cand >= 0,
+            onward=self._onward,
             own_consortium=self.cells.own_consortium,
         )
         n_sev = len(SEVERITIES)
@@ -852,30 +856,43 @@ class CareModel(mesa.Model):
         stay_oop = np.minimum(stay_bill, start) + np.maximum(0.0, stay_bill - start) * (1 - rate)
         p_admit = s.illness.admission_probability.as_array()[severity]
         stay_cost = np.broadcast_to(p_admit * stay_oop, shape).ravel()
+        # A route referred on adds the referred visit where it is referred to (no unreferred cut; the
+        # annual outpatient start-line is left out of this expectation), beside the stay.
+        referred_rate = claim_rates(self._outpatient_rates, scheme, tier, True, signed)
+        onward_cost = np.broadcast_to(visit * visit_index[tier] * (1.0 - referred_rate), shape).ravel()
+        k = self.region.cell_candidates.shape[1]
+        route_stay = stay_cost[self._stay_key.reshape(-1, k)] + np.where(
+            self._onward_key >= 0, onward_cost[np.maximum(self._onward_key, 0)], 0.0
+        ).reshape(-1, k)
         # By (cell × case, K) rows, so a day's patients take whole rows; the parts of a row side by
         # side, so a patient's are read from neighbouring memory.
-        k = self.region.cell_candidates.shape[1]
         self._cost_table = cost_table_rows(
             visit_cost,
             visit_rate,
-            stay_cost,
-            choice.log_cost,
+            route_stay.ravel(),
+            self._cost_transform,
             visit_key=self._visit_key.reshape(-1, k),
-            stay_key=self._stay_key.reshape(-1, k),
+            stay_key=np.arange(route_stay.size).reshape(-1, k),
             out=self._cost_table,  # last year's, read no more
         )
 
-    def expected_costs(self, resident: np.ndarray, severity: np.ndarray, kind: np.ndarray) -> ExpectedCosts:
-        """`choice.log_cost` of what each patient expects to pay at each candidate: the visit, plus the stay if likely.
+    @property
+    def _cost_transform(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The cost term of the utilities under this scenario's choice parameters (`choice.cost_transform`)."""
+        return choice.cost_transform(self.scenario.choice, self.year)
 
-        A first contact is unreferred, so any cut for unreferred hospital care applies; a stay that
+    def expected_costs(self, resident: np.ndarray, severity: np.ndarray, kind: np.ndarray) -> ExpectedCosts:
+        """`choice.cost_value` of what each patient expects to pay on each candidate's route.
+
+        The route's visit, the referred visit where the candidate refers the episode on, and the stay
+        if likely. A first contact is unreferred, so any cut for unreferred hospital care applies; a stay that
         the candidate would refer up for is referred. The residents' home cells, signing and trust come with it.
         """
         pop = self.population
         return expected_costs(
             self._cost_table,
             _PATIENT_CASES,
-            choice.log_cost,
+            self._cost_transform,
             resident=resident,
             severity=severity,
             kind=kind,

@@ -25,9 +25,10 @@ QualityWeight = by_tier(
 
 TierConstant = by_tier(
     "TierConstant",
-    (0.3, 0.3, 0.0, 1.5),
+    (0.4, 0.5, 0.0, 1.8),
     "utility",
-    "calibrated to the visit shares by level [nhc-services-2019-10] (2019: primary 52%, tertiary 23%)",
+    "fitted to the visit shares by level [nhc-services-2019-10] (2019: primary 52%, secondary and other "
+    "hospitals 21%, tertiary 23%) by experiments/calibrate_baseline.toml; secondary is the reference (0)",
     "Alternative-specific constant of each tier (habit, prestige)",
     ge=-50,
     le=50,
@@ -62,11 +63,32 @@ class ChoiceParams(StrictModel):
         ge=-50,
         le=0,
     )
-    incapable: float = param(
-        -2.0,
+    cost_linear: float = param(
+        0.5,
+        "multiple of oop/¥100 added to ln(1 + oop/¥100)",
+        "willingness to pay ¥102.84 for travel under 30 minutes for a minor illness [jia-2020-ncd-dce]: with the "
+        "travel weight (−2 per hour) and cost weight (−1), ¥102.84 more than a ¥60 visit weighs 1.0 when the "
+        "linear part is 0.5 (the logarithm alone gives 0.5); sensitivity range 0.25–1",
+        "Weight of the linear part of the cost term: 0 is the pure logarithm; larger values keep costly stays' "
+        "price gaps from vanishing in the logarithm.",
+        ge=0,
+        le=10,
+    )
+    income_growth: float = param(
+        0.06,
+        "per year",
+        "assumption: near the growth of residents' per-capita disposable income in 2019–2023 (national "
+        "statistical communiqués; figure not verified here); sensitivity range 0.02–0.09",
+        "Yearly growth of the income patients weigh out-of-pocket payments against.",
+        ge=-0.5,
+        le=0.5,
+    )
+    referral_step: float = param(
+        -1.5,
         "utility",
-        "assumption: patients partly know what a clinic cannot treat",
-        "Penalty on a facility that cannot treat the episode's severity.",
+        "assumption: the extra visit, wait and paperwork of being referred (转诊手续); sensitivity range −4 to 0",
+        "Utility of a route on which the first facility refers the patient on (上转), besides the second "
+        "visit's travel, wait and cost.",
         ge=-50,
         le=0,
     )

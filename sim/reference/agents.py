@@ -109,7 +109,7 @@ class Patient(Agent):
             cell=pop.cell[i : i + 1],
             severity=np.array([severity], dtype=np.int64),
             candidates=cand[None, :],
-            log_cost=self.expected_costs(severity, kind)[None, :],
+            cost=self.expected_costs(severity, kind)[None, :],
             facility_wait=f.expected_wait,
             admission_wait=f.expected_admission_wait,
             admission_probability=s.illness.admission_probability.as_array()[[severity]],
@@ -129,7 +129,7 @@ class Patient(Agent):
         return case
 
     def expected_costs(self, severity: int, kind: int) -> np.ndarray:
-        """(K,) `choice.log_cost` of what the patient expects to pay at each candidate: visit, and stay if likely.
+        """(K,) `choice.cost_value` of what the patient expects to pay on each candidate's route.
 
         From this year's cost table; the outpatient start-line left is the patient's own so far this year.
         """

@@ -35,6 +35,7 @@ from sim.illness import Episodes
 from sim.insurance import split_claims
 from sim.model import MAX_CARE_PASSES, CareModel
 from sim.parameters.illness import DAYS_PER_YEAR, FOLLOW_UP
+from sim.parameters.population import EMPLOYEE
 from sim.parameters.prices import COMPONENTS
 from sim.reference.agents import Case, Claim, Patient
 from sim.state import FREE_BED, Claims, Requests
@@ -266,6 +267,11 @@ class PatientDecisions:
         waited = np.array([waited for *_, waited in visits], dtype=np.float64)
         t.add_by_tier("visit_wait_days", f.tier[seen_at], waited)
         t.add_by_tier("visit_waits", f.tier[seen_at])
+        referred = np.array([was_referred for _, _, was_referred, _ in visits], dtype=bool)
+        employee = self.model.population.scheme[[c.resident for c, *_ in visits]] == EMPLOYEE
+        t.add_by_tier("referred_visits", f.tier[seen_at[referred]])
+        t.add_by_tier("employee_visits", f.tier[seen_at[employee]])
+        t.add_by_tier("employee_referred_visits", f.tier[seen_at[employee & referred]])
         f.expected_wait = self.model.learned(f.expected_wait, seen_at, waited)
 
         requests: list[Requests] = []
