@@ -21,7 +21,7 @@ across scenarios: a policy that moves the deterministic part moves only the pati
 margin. Because ε is drawn once per candidate, a turned-away patient's second choice is simply the
 next-best candidate.
 
-Cost enters as c(oop) = ln(1 + oop/¥100) + cost_linear · oop/¥100, oop in the first year's yuan
+Cost enters as c(oop) = ln(1 + oop/¥100) + cost_linear[severity] · oop/¥100, oop in the first year's yuan
 deflated by income growth (`cost_value`): the logarithm
 makes ¥100 at the margin of a cheap visit weigh like 30 minutes of travel (the DCE evidence in
 `ChoiceParams`) and each extra yuan of a costly stay weigh less (diminishing sensitivity); the linear
@@ -32,7 +32,6 @@ between levels and routes that insurance sets are felt.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -188,7 +187,7 @@ def utilities(
     )
 
 
-def cost_value(oop: np.ndarray, linear: float, income_level: float) -> np.ndarray:
+def cost_value(oop: np.ndarray, linear: np.ndarray | float, income_level: float) -> np.ndarray:
     """ln(1 + x/¥100) + linear · x/¥100 of x = oop ÷ income_level: the utilities' cost term, in numpy (see `accel`).
 
     Payments are weighed against income: in the first year's yuan deflated by income growth, so bills
@@ -196,17 +195,23 @@ def cost_value(oop: np.ndarray, linear: float, income_level: float) -> np.ndarra
 
     Args:
         oop: Expected out-of-pocket payment, yuan.
-        linear: Weight of the linear part (`ChoiceParams.cost_linear`).
+        linear: Weight of the linear part (`ChoiceParams.cost_linear` of the episode's severity),
+            broadcast with `oop`.
         income_level: This year's income relative to the first year's.
     """
     scaled = oop / (100.0 * income_level)
     return np.log1p(scaled) + linear * scaled
 
 
-def cost_transform(params: ChoiceParams, year: int) -> Callable[[np.ndarray], np.ndarray]:
-    """`cost_value` with the scenario's linear weight and the year's income level (the cost tables' transform)."""
+def cost_transform(params: ChoiceParams, year: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """`cost_value` of (oop, severity) under the scenario's weights in `year` (the cost tables' transform)."""
+    linear = params.cost_linear.as_array()
     income_level = (1.0 + float(params.income_growth)) ** year
-    return partial(cost_value, linear=float(params.cost_linear), income_level=income_level)
+
+    def transform(oop: np.ndarray, severity: np.ndarray) -> np.ndarray:
+        return cost_value(oop, linear[severity], income_level)
+
+    return transform
 
 
 def episode_terms(params: ChoiceParams, trust: np.ndarray, signed: np.ndarray) -> EpisodeTerms:

@@ -292,8 +292,9 @@ def cost_table_rows(
     visit: np.ndarray,
     rate: np.ndarray,
     stay: np.ndarray,
-    transform: Callable[[np.ndarray], np.ndarray],
+    transform: Callable[[np.ndarray, np.ndarray], np.ndarray],
     *,
+    severity: np.ndarray,
     visit_key: np.ndarray | None = None,
     stay_key: np.ndarray | None = None,
     out: np.ndarray | None = None,
@@ -308,7 +309,9 @@ def cost_table_rows(
         visit: Visit bills: (R, K) rows, or a flat array that `visit_key` picks from.
         rate: Their reimbursement rates, likewise.
         stay: Expected out-of-pocket stays: (R, K) rows, or a flat array that `stay_key` picks from.
-        transform: Elementwise function of the out-of-pocket cost (numpy's: see `accel`).
+        transform: Function of the out-of-pocket cost and the episode's severity, elementwise with
+            broadcasting (numpy's: see `accel`).
+        severity: (R,) the severity of each row's patient case.
         visit_key: (R, K) where each entry's visit and rate are in the flat arrays.
         stay_key: (R, K) where each entry's stay is.
         out: Last year's table, written over if of the same shape (fresh memory is slow: see `arrays.Buffers`).
@@ -319,8 +322,8 @@ def cost_table_rows(
     shape = (visit_key.shape[0], len(COST_TABLE_PARTS), visit_key.shape[1])
     table = out if out is not None and out.shape == shape else np.empty(shape)
     unmet, met = _cost_table_parts(visit, rate, stay, visit_key, stay_key, table)
-    table[:, _UNMET] = transform(unmet)
-    table[:, _MET] = transform(met)
+    table[:, _UNMET] = transform(unmet, severity[:, None])
+    table[:, _MET] = transform(met, severity[:, None])
     return table
 
 
@@ -428,7 +431,7 @@ class ExpectedCosts:
 def expected_costs(
     table: np.ndarray,
     n_cases: int,
-    transform: Callable[[np.ndarray], np.ndarray],
+    transform: Callable[[np.ndarray, np.ndarray], np.ndarray],
     *,
     resident: np.ndarray,
     severity: np.ndarray,
@@ -452,7 +455,7 @@ def expected_costs(
     Args:
         table: (R, parts, K) this year's expected-cost table.
         n_cases: Patient cases per cell.
-        transform: Elementwise function of the out-of-pocket cost, the one the table was built with.
+        transform: Function of the out-of-pocket cost and the episode's severity, the one the table was built with.
         resident: (n,) patient of each episode.
         severity: (n,) the episode's severity.
         kind: (n,) ACUTE or FOLLOW_UP.
@@ -468,7 +471,7 @@ def expected_costs(
     value, pending, oop, *attributes = _expected_costs(
         table, n_cases, resident, severity, kind, home, signed, trust, start_line, start_line_paid
     )
-    value.ravel()[pending] = transform(oop)
+    value.ravel()[pending] = transform(oop, severity[pending // value.shape[1]])
     return ExpectedCosts(value, *attributes)
 
 

@@ -871,13 +871,14 @@ class CareModel(mesa.Model):
             visit_rate,
             route_stay.ravel(),
             self._cost_transform,
+            severity=np.tile(np.arange(_PATIENT_CASES) // 8, len(cand)),
             visit_key=self._visit_key.reshape(-1, k),
             stay_key=np.arange(route_stay.size).reshape(-1, k),
             out=self._cost_table,  # last year's, read no more
         )
 
     @property
-    def _cost_transform(self) -> Callable[[np.ndarray], np.ndarray]:
+    def _cost_transform(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """The cost term of the utilities under this scenario's choice parameters (`choice.cost_transform`)."""
         return choice.cost_transform(self.scenario.choice, self.year)
 

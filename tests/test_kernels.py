@@ -221,7 +221,13 @@ def test_table_kernels_equal_loop() -> None:
         rng.uniform(0, 500, (cells * 32, k)),
     )
     visit[:, 0] = 0.0
-    table = insurance.cost_table_rows(visit, rate, stay, choice.log_cost)
+    linear = np.array([0.5, 0.4, 0.1, 0.0])  # by severity
+
+    def transform(oop: np.ndarray, severity: np.ndarray) -> np.ndarray:
+        return choice.cost_value(oop, linear[severity], 1.06)
+
+    row_severity = np.arange(cells * 32) % 32 // 8
+    table = insurance.cost_table_rows(visit, rate, stay, transform, severity=row_severity)
     paid = rng.choice([0.0, 1800.0, 5000.0, 1500.0], residents) + np.where(
         rng.random(residents) < 0.5, rng.uniform(0, 300, residents), 0.0
     )
@@ -245,12 +251,13 @@ def test_table_kernels_equal_loop() -> None:
     # Tabulated or computed, each cost is the transform of the out-of-pocket cost itself.
     _, resident, severity, kind, home = inputs[1:6]
     costs = insurance.expected_costs(
-        table, 32, choice.log_cost, resident=resident, severity=severity, kind=kind, home=home, signed=signed,
+        table, 32, transform, resident=resident, severity=severity, kind=kind, home=home, signed=signed,
         trust=trust, start_line=start_line, start_line_paid=paid,
     )  # fmt: skip
     row = home_cell[resident] * 32 + ((severity * 2 + kind) * 2 + scheme[resident]) * 2 + signed[resident]
     start_left = np.maximum(0.0, start_line[scheme[resident]] - paid[resident])[:, None]
-    _assert_same(costs.cost, choice.log_cost(insurance.out_of_pocket(visit[row], rate[row], stay[row], start_left)))
+    oop = insurance.out_of_pocket(visit[row], rate[row], stay[row], start_left)
+    _assert_same(costs.cost, transform(oop, severity[:, None]))
     _assert_same(costs.trust, trust[resident])
     _assert_same(costs.cell, home_cell[resident])
     _assert_same(costs.scheme, scheme[resident])
@@ -261,7 +268,7 @@ def test_table_kernels_equal_loop() -> None:
     terms = choice.CandidateTerms(
         rng.normal(size=(cells * 4, k)),
         rng.normal(size=(cells, k)),
-        rng.normal(size=(cells * 4, k)),
+        np.where(rng.random((cells * 4, k)) < 0.3, rng.integers(0, n_fac, (cells * 4, k)), -1),  # routes referred on
         rng.random((cells, k)) < 0.5,
         rng.random((cells, k)) < 0.9,
         rng.random((cells, k)) < 0.5,

@@ -23,6 +23,23 @@ QualityWeight = by_tier(
     keys=SEVERITIES,
 )
 
+CostLinearWeight = by_tier(
+    "CostLinearWeight",
+    (0.5, 0.5, 0.0, 0.0),
+    "multiple of oop/¥100 added to ln(1 + oop/¥100)",
+    "minor: willingness to pay ¥102.84 for travel under 30 minutes for a minor illness [jia-2020-ncd-dce] — with the "
+    "travel weight (−2 per hour) and cost weight (−1), ¥102.84 more than a ¥60 visit weighs 1.0 when the linear part "
+    "is 0.5 (the logarithm alone gives 0.5); moderate: as minor (assumption); severe and complex: 0, fitted to the "
+    "admission shares by level [nhc-services-2019-10] (0.1 moved a sixth of tertiary admissions to secondary "
+    "hospitals; the rural DCE [liu-2019-rural-dce] finds severe cases' choice hardly moved by facility attributes); "
+    "sensitivity range 0–1",
+    "Weight of the linear part of the cost term, by severity of the episode: 0 is the pure logarithm; larger values "
+    "keep the yuan gaps between levels and routes from vanishing in the logarithm",
+    ge=0,
+    le=10,
+    keys=SEVERITIES,
+)
+
 TierConstant = by_tier(
     "TierConstant",
     (0.4, 0.5, 0.0, 1.8),
@@ -63,17 +80,7 @@ class ChoiceParams(StrictModel):
         ge=-50,
         le=0,
     )
-    cost_linear: float = param(
-        0.5,
-        "multiple of oop/¥100 added to ln(1 + oop/¥100)",
-        "willingness to pay ¥102.84 for travel under 30 minutes for a minor illness [jia-2020-ncd-dce]: with the "
-        "travel weight (−2 per hour) and cost weight (−1), ¥102.84 more than a ¥60 visit weighs 1.0 when the "
-        "linear part is 0.5 (the logarithm alone gives 0.5); sensitivity range 0.25–1",
-        "Weight of the linear part of the cost term: 0 is the pure logarithm; larger values keep costly stays' "
-        "price gaps from vanishing in the logarithm.",
-        ge=0,
-        le=10,
-    )
+    cost_linear: CostLinearWeight = table_field(CostLinearWeight)
     income_growth: float = param(
         0.06,
         "per year",
