@@ -423,7 +423,7 @@ class LongPrescription(Lever):
 
 
 class TestRecognition(Lever):
-    """Mutual recognition of test results (检查检验结果互认): a referred patient's hospital visit repeats no tests.
+    """Mutual recognition of test results (检查检验结果互认): a referred patient's hospital care repeats fewer tests.
 
     [liaocheng-plan-2024] 五(二): "检查检验结果互认共享…三级公立医院和80%以上二级公立医院实现跨机构检查检验
     结果互认共享";
@@ -434,8 +434,8 @@ class TestRecognition(Lever):
         0.3,
         "share of a visit's tests",
         "assumption: no estimate of repeated tests found; sweep 0.1–0.6",
-        "Share of the test component of a referred patient's visit at a hospital (secondary or tertiary) that is "
-        "no longer billed.",
+        "Share of the test component of a referred patient's visit or stay (billed item by item) at a hospital "
+        "(secondary or tertiary) that is no longer billed.",
         ge=0,
         le=1,
     )

@@ -285,7 +285,8 @@ class Patient(Agent):
         """The bill of the stay in bed `slot` ending today: per-diem, per case or item by item.
 
         Per-diem (按床日) for a chronic patient where the lever pays it; per case (DRG) for a stay that
-        ends here; a stay cut short by a transfer up is billed item by item. The start-line is the
+        ends here; a stay cut short by a transfer up is billed item by item, a referred one at a
+        hospital with part of its tests not repeated where results are recognised (检查结果互认). The start-line is the
         admission's own, less what the referral chain already paid where that rule is in force.
         """
         m, i = self.model, self.index
@@ -310,6 +311,9 @@ class Patient(Agent):
             components = payment.priced_components(
                 bill, tier, True, s.prices, policy.price_multiplier, f.component_volume.take(facility, axis=0)
             )
+            if m.tables.tests_avoided > 0 and w.referred[slot] and not is_primary(tier[0]):
+                # Results recognised (检查结果互认): the hospital repeats only part of the tests.
+                components[0, _TESTS] = recognised_tests(components[0, _TESTS], m.tables.tests_avoided)
         scheme = pop.scheme[i]
         start_line = chain_start_line(
             m.insurance.inpatient_start_line[[scheme], TIER_LEVEL[tier[0]]],
