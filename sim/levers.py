@@ -432,7 +432,7 @@ class TestRecognition(Lever):
 
     tests_avoided: float = param(
         0.3,
-        "share of a visit's tests",
+        "share of tests",
         "assumption: no estimate of repeated tests found; sweep 0.1–0.6",
         "Share of the test component of a referred patient's visit or stay (billed item by item) at a hospital "
         "(secondary or tertiary) that is no longer billed.",
