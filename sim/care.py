@@ -7,6 +7,10 @@ Pure functions over arrays; `model.CareModel` calls them in its daily order.
 - Outpatient queues: a facility sees `capacity` visits a day; arrivals beyond it wait (the wait in
   days is the backlog ahead of them over capacity); past `max_queue_days` of backlog the facility
   turns patients away and they go to their next-best candidate, or are recorded unmet.
+- Medicines: a facility stocks a share of chronic regimens (its formulary breadth); a chronic
+  follow-up whose regimen it does not stock is seen and referred up to the preferred higher-tier
+  candidate that stocks it. A tele-consultation with the lead hospital (远程会诊) can resolve at
+  primary care an episode somewhat beyond its capability.
 - Beds: each facility has a fixed number of beds, held as slots, so occupancy can never exceed
   capacity. A patient who finds no bed joins the facility's waiting list; after
   `admission_wait_tolerance_days` they go to another capable hospital with a free bed, or are
@@ -19,12 +23,21 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import choice, insurance, metrics
+from sim import choice, insurance, metrics, rng
 from sim.accel import helper, kernel
 from sim.arrays import rank_within
-from sim.parameters.illness import SEVERITIES
+from sim.parameters.illness import FOLLOW_UP, SEVERITIES
 from sim.parameters.population import EMPLOYEE
-from sim.rules import is_capitated, is_primary, visit_row
+from sim.parameters.prices import COMPONENTS
+from sim.rules import (
+    is_capitated,
+    is_primary,
+    recognised_tests,
+    remotely_resolved,
+    stocks,
+    visit_bill,
+    visit_row,
+)
 from sim.state import FREE_BED, Cells, Claims, DayTotals, Facilities, Wards, YearTables
 
 
@@ -51,6 +64,96 @@ def queue_outpatients(
     wait = position / np.maximum(capacity[facility], 1e-9)
     queued = queued + np.bincount(facility[accepted], minlength=queued.size)
     return accepted, np.where(accepted, wait, 0.0), queued
+
+
+class Stock(NamedTuple):
+    """What besides its capability decides whether a facility treats an episode: medicines and tele-consultation.
+
+    Attributes:
+        regimen: (n,) each episode's regimen draw (`rules.stocks`; −1: acute, needs no chronic regimen).
+        consulted: (n,) the episode's tele-consultation draw says a consultation resolves it
+            (`rules.remotely_resolved`).
+        cell: (n,) home cell of the episode's patient: its candidates are where a regimen is looked for.
+        breadth: (F,) formulary breadth of each facility.
+        severity_gap: Highest severity above a facility's capability a tele-consultation resolves.
+    """
+
+    regimen: np.ndarray
+    consulted: np.ndarray
+    cell: np.ndarray
+    breadth: np.ndarray
+    severity_gap: int
+
+
+@helper
+def stocking_target(
+    candidates: np.ndarray,
+    preference: np.ndarray,
+    candidate_tier: np.ndarray,
+    capability: np.ndarray,
+    breadth: np.ndarray,
+    tier: int,
+    severity: int,
+    regimen: float,
+) -> int:
+    """The preferred candidate above `tier` that treats `severity` and stocks the regimen (−1: none).
+
+    Args:
+        candidates: (K,) the patient's candidate facilities (−1: none).
+        preference: (K,) their referral order (`referral_preference`).
+        candidate_tier: (K,) their tiers.
+        capability: (F,) outpatient capability of each facility.
+        breadth: (F,) formulary breadth of each facility.
+        tier: Tier of the facility that refers.
+        severity: Severity of the episode.
+        regimen: The patient's regimen draw.
+    """
+    best, best_preference = -1, np.inf
+    for j in range(candidates.size):
+        g = candidates[j]
+        if g < 0 or candidate_tier[j] <= tier or capability[g] < severity or not stocks(regimen, breadth[g]):
+            continue
+        if preference[j] < best_preference:
+            best, best_preference = g, preference[j]
+    return best
+
+
+@helper
+def outpatient_outcome(
+    e: int,
+    f: int,
+    severity: np.ndarray,
+    referral_up: np.ndarray,
+    facilities: Facilities,
+    primary_facility: np.ndarray,
+    stock: Stock,
+    cells: Cells,
+) -> tuple[bool, int]:
+    """Whether facility `f` treats episode `e` as an outpatient, and where it refers the patient up otherwise.
+
+    Treated when the facility is capable of the severity (or a tele-consultation resolves it, see
+    `rules.remotely_resolved`) and stocks the regimen. An episode beyond its capability is referred
+    to `referral_up[e]`; a follow-up whose regimen it does not stock to `stocking_target`, and is
+    treated where it is when no candidate above stocks it. The target of a treated episode is
+    `referral_up[e]` (unused).
+    """
+    capability = facilities.outpatient_capability
+    capable = capability[f] >= severity[e] or remotely_resolved(
+        stock.consulted[e], primary_facility[f], facilities.consortium[f], severity[e], capability[f],
+        stock.severity_gap,
+    )  # fmt: skip
+    if not capable:
+        return False, referral_up[e]
+    if stocks(stock.regimen[e], stock.breadth[f]):
+        return True, referral_up[e]
+    c = stock.cell[e]
+    up = stocking_target(
+        cells.candidates[c], cells.candidate_preference[c], cells.candidate_tier[c], capability, stock.breadth,
+        facilities.tier[f], severity[e], stock.regimen[e],
+    )  # fmt: skip
+    if up < 0:
+        return True, referral_up[e]
+    return False, up
 
 
 class Passes(NamedTuple):
@@ -94,6 +197,8 @@ def outpatient_passes(
     max_queue_days: float,
     priority: bool,
     max_passes: int,
+    stock: Stock,
+    cells: Cells,
 ) -> Passes:
     """A day's outpatient care: first choices, queues, referrals up and second choices, pass by pass.
 
@@ -115,8 +220,11 @@ def outpatient_passes(
         max_queue_days: Backlog in days of capacity beyond which arrivals are turned away.
         priority: The priority lever is in force.
         max_passes: Passes before an episode still pending counts unmet.
+        stock: The episodes' regimens and tele-consultation draws, the facilities' formularies
+            (`outpatient_outcome`).
+        cells: Each cell's candidates and referral order (where a regimen is looked for).
     """
-    queued, capacity, capability = facilities.backlog, facilities.outpatient_capacity, facilities.outpatient_capability
+    queued, capacity = facilities.backlog, facilities.outpatient_capacity
     n, k = utility.shape
     n_fac = queued.size
     first = np.empty(n, np.int64)
@@ -187,8 +295,9 @@ def outpatient_passes(
             if accepted[i]:
                 e, f = pending[i], target[i]
                 seen[m], seen_at[m], seen_referred[m], seen_wait[m] = e, f, referred[e], wait[i]
-                treated[m] = capability[f] >= severity[e]
-                up_target[m] = referral_up[e]
+                treated[m], up_target[m] = outpatient_outcome(
+                    e, f, severity, referral_up, facilities, primary_facility, stock, cells
+                )
                 if not treated[m]:
                     referred[e] = True
                     from_primary[e] = primary_facility[f]
@@ -259,6 +368,31 @@ def allocate_beds(facility: np.ndarray, free_slots: np.ndarray, slot_facility: n
     slot = np.full(facility.size, -1, dtype=np.int64)
     slot[ok] = free_slots[first_free[facility[ok]] + rank[ok]]
     return slot
+
+
+def formulary_breadth(
+    tier_breadth: np.ndarray,
+    tier: np.ndarray,
+    consortium: np.ndarray,
+    consortium_lead: np.ndarray,
+    share_of_lead: float | None,
+) -> np.ndarray:
+    """Each facility's formulary breadth: its tier's, or under a unified drug list (统一药品目录) its lead's share.
+
+    Args:
+        tier_breadth: (tiers,) share of chronic regimens each tier stocks.
+        tier: (F,) tier of each facility.
+        consortium: (F,) consortium of each facility (−1: none).
+        consortium_lead: (consortia,) lead hospital of each consortium.
+        share_of_lead: Share of its lead's breadth a consortium's primary member stocks (None: the
+            lever is off); a member never stocks less than its tier's.
+    """
+    breadth = tier_breadth[tier]
+    if share_of_lead is None:
+        return breadth
+    member = is_primary(tier) & (consortium >= 0)
+    lead_breadth = breadth[consortium_lead[np.maximum(consortium, 0)]]
+    return np.where(member, np.maximum(breadth, share_of_lead * lead_breadth), breadth)
 
 
 def reserved_beds(is_lead: np.ndarray, beds: np.ndarray, share: float) -> np.ndarray:
@@ -554,6 +688,8 @@ _passes_loop = helper(outpatient_passes.loop)
 _claims_loop = helper(insurance._outpatient_batches.loop)
 _learn_waits_loop = helper(_learn_waits.loop)
 
+_TESTS = COMPONENTS.index("tests")
+
 RECORD_ROWS = metrics.by_tier_rows(
     "first_contacts",
     "visits",
@@ -579,6 +715,7 @@ class Seekers(NamedTuple):
         severity: Severity of the episode.
         kind: Acute episode or follow-up (`ACUTE`, `FOLLOW_UP`).
         admission_draw: Keyed uniform draw deciding whether the episode needs a bed.
+        key: The episode's key (its tele-consultation draw, `rules.CONSULT_STREAM`).
         eligible: May be first in line at the lead hospital when referred there (signed, where
             the reserved-bed lever requires it).
         managed: A signed patient's chronic follow-up (医防融合): pulled to their family doctor.
@@ -596,6 +733,7 @@ class Seekers(NamedTuple):
     severity: np.ndarray
     kind: np.ndarray
     admission_draw: np.ndarray
+    key: np.ndarray
     eligible: np.ndarray
     managed: np.ndarray
     cost: np.ndarray
@@ -647,9 +785,18 @@ class OutpatientDay(NamedTuple):
 
 @helper
 def _utilities_today(
-    seekers: Seekers, terms: choice.CandidateTerms, cells: Cells, facilities: Facilities, tables: YearTables
+    seekers: Seekers,
+    terms: choice.CandidateTerms,
+    cells: Cells,
+    facilities: Facilities,
+    tables: YearTables,
+    regimen: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(n, K) candidates and utilities of today's episodes, taste shocks and the managed pull included."""
+    """(n, K) candidates and utilities of today's episodes: taste shocks, the managed pull and medicines included.
+
+    A candidate that could treat a follow-up but does not stock its regimen (`regimen`, see
+    `rules.stocks`) takes `tables.unstocked_penalty`: the patient knows it would refer them on.
+    """
     cell, severity = seekers.cell, seekers.severity
     n, k = cell.size, cells.candidates.shape[1]
     cand = np.empty((n, k), cells.candidates.dtype)  # element by element: `take` of rows is slower
@@ -673,7 +820,37 @@ def _utilities_today(
             for j in range(k):
                 on_own_primary = is_primary(cells.candidate_tier[c, j]) and cells.own_consortium[c, j]
                 utility[i, j] += pull * (1.0 if on_own_primary else 0.0)
+    if tables.formulary_limited:
+        unstocked_penalty(utility, cand, severity, regimen, facilities.outpatient_capability, tables)
     return cand, utility
+
+
+@helper
+def unstocked_penalty(
+    utility: np.ndarray,
+    cand: np.ndarray,
+    severity: np.ndarray,
+    regimen: np.ndarray,
+    capability: np.ndarray,
+    tables: YearTables,
+) -> None:
+    """Add `tables.unstocked_penalty` to each capable candidate that does not stock the episode's regimen.
+
+    Args:
+        utility: (n, K) utilities, changed in place.
+        cand: (n, K) candidate facilities (−1: none).
+        severity: (n,) severity of each episode.
+        regimen: (n,) regimen draw of each episode (−1: acute).
+        capability: (F,) outpatient capability of each facility (an incapable candidate is valued as a route already).
+        tables: This year's formulary breadth and penalty.
+    """
+    for i in range(regimen.size):
+        if regimen[i] < 0.0:
+            continue
+        for j in range(cand.shape[1]):
+            g = cand[i, j]
+            if g >= 0 and capability[g] >= severity[i] and not stocks(regimen[i], tables.formulary_breadth[g]):
+                utility[i, j] += tables.unstocked_penalty
 
 
 @helper
@@ -705,6 +882,9 @@ def _bill_visits(
         for c in range(visit_components.shape[1]):  # element by element: a row slice costs a view per visit
             components[r, c] = visit_components[visit, c]
         bill[r] = tables.visit_bills[visit]
+        if tables.tests_avoided > 0 and passes.seen_referred[r] and not is_primary(tier[r]):
+            components[r, _TESTS] = recognised_tests(components[r, _TESTS], tables.tests_avoided)
+            bill[r] = visit_bill(components[r])
     claims = insurance.OutpatientClaims(
         bill, who, tier, passes.seen_referred, their_scheme, their_signed, np.zeros(m, np.bool_)
     )
@@ -817,7 +997,13 @@ def outpatient_day(
     """
     cell, severity = seekers.cell, seekers.severity
     n, n_fac, n_tiers = cell.size, facilities.tier.size, totals.by_tier.shape[1]
-    cand, utility = _utilities_today(seekers, terms, cells, facilities, tables)
+    regimen, consulted = np.full(n, -1.0), np.zeros(n, np.bool_)
+    for i in range(n):
+        if tables.formulary_limited and seekers.kind[i] == FOLLOW_UP:
+            regimen[i] = rng.keyed_unit_float(tables.regimen_stream, seekers.resident[i], 0.0)
+        if tables.consult_share > 0:
+            consulted[i] = rng.keyed_unit_float(tables.consult_stream, seekers.key[i], 0.0) < tables.consult_share
+    cand, utility = _utilities_today(seekers, terms, cells, facilities, tables, regimen)
     referral_up, lead = np.empty(n, np.int64), np.empty(n, np.int64)
     for i in range(n):
         referral_up[i] = cells.referral_outpatient[cell[i], severity[i]]
@@ -828,6 +1014,7 @@ def outpatient_day(
     passes = _passes_loop(
         utility, cand, severity, referral_up, lead, seekers.eligible, facilities, primary_facility,
         tables.max_queue_days, tables.priority, tables.max_care_passes,
+        Stock(regimen, consulted, cell, tables.formulary_breadth, tables.consult_severity_gap), cells,
     )  # fmt: skip
     first_contacts = np.zeros(n_tiers, np.int64)
     for i in range(n):

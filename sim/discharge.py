@@ -18,7 +18,7 @@ from sim import insurance, rng
 from sim.accel import helper, kernel
 from sim.metrics import BY_TIER_FIELDS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
-from sim.rules import is_capitated, is_primary, visit_row
+from sim.rules import is_capitated, is_primary, recognised_tests, visit_row
 from sim.state import (
     FREE_BED,
     Accounts,
@@ -125,7 +125,9 @@ def _bill_stays(
 ) -> Stays:
     """Each stay's bill and components, split between fund and patient as one batch (`insurance.split_claims`).
 
-    Inpatient caps are as of the batch start; the fund's part is added to the residents' accounts.
+    A referred stay at a hospital billed item by item repeats only part of its tests where results
+    are recognised (`rules.recognised_tests`). Inpatient caps are as of the batch start; the fund's
+    part is added to the residents' accounts.
     """
     n = out.size
     facility, tier, resident = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
@@ -158,6 +160,8 @@ def _bill_stays(
             components[i, 0] = service * facilities.component_volume[fac, 0] * tables.price_multiplier[0]
             components[i, 1] = drugs * facilities.component_volume[fac, 1] * tables.price_multiplier[1]
             components[i, 2] = tests * facilities.component_volume[fac, 2] * tables.price_multiplier[2]
+            if tables.tests_avoided > 0 and wards.referred[s] and not is_primary(tr):
+                components[i, 2] = recognised_tests(components[i, 2], tables.tests_avoided)
         bill[i] = components[i, 0] + components[i, 1] + components[i, 2]
         their_scheme = np.int64(residents.scheme[who])
         line = tables.inpatient_start_line[their_scheme, tables.tier_level[tr]]

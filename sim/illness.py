@@ -13,7 +13,7 @@ Two streams:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -51,6 +51,10 @@ class Episodes:
 
     def __len__(self) -> int:
         return int(self.resident.size)
+
+    def take(self, index: np.ndarray) -> Episodes:
+        """The episodes at `index`, in its order."""
+        return Episodes(*(getattr(self, f.name)[index] for f in fields(self)))
 
 
 RESIDENT_BITS = 28
@@ -655,6 +659,32 @@ def needs_admission(
     """
     discretion = np.where(severity == 1, propensity, 1.0)
     return draw < admission_probability[severity] * discretion
+
+
+PRESCRIPTION_STREAM = "illness.long_prescription"
+"""Stream of the keyed draw that decides whether a long prescription (长处方) makes a follow-up visit unnecessary."""
+
+
+def long_prescription_kept(
+    seed: int, key: np.ndarray, kind: np.ndarray, eligible: np.ndarray | None, visits_avoided: float
+) -> np.ndarray:
+    """Indices of the episodes still needing a visit under long prescriptions (长处方), in their order.
+
+    An eligible patient's follow-up visit is avoided when its keyed draw (`PRESCRIPTION_STREAM`, by
+    the episode's key) is below `visits_avoided`: a larger share avoids a superset, and the visits
+    kept are the baseline's. Acute episodes are all kept.
+
+    Args:
+        seed: Run seed.
+        key: (n,) the episodes' keys.
+        kind: (n,) ACUTE or FOLLOW_UP.
+        eligible: (n,) the patient may get long prescriptions (None: every patient).
+        visits_avoided: Share of eligible follow-up visits avoided.
+    """
+    avoided = (kind == FOLLOW_UP) & (rng.uniform(seed, PRESCRIPTION_STREAM, key) < visits_avoided)
+    if eligible is not None:
+        avoided &= eligible
+    return np.flatnonzero(~avoided)
 
 
 STAY_STREAM = "illness.stay"

@@ -377,6 +377,98 @@ class Sanming(Lever):
     )
 
 
+class UnifiedFormulary(Lever):
+    """A unified drug list within each consortium (统一药品目录, 用药衔接): primary members stock the lead's list.
+
+    [liaocheng-plan-2024] 三(二): "统一药品耗材目录"; 五(一): "促进上下级医疗卫生机构用药衔接";
+    [yangjiang-consortia-2017] 四(三): "不同级别医疗机构间高血压、糖尿病、肿瘤、重性精神病等慢性非传染性疾病的
+    药品衔接工作,保障基层医疗卫生机构的药品供应".
+    """
+
+    share_of_lead_list: float = param(
+        1.0,
+        "share of the lead hospital's formulary breadth",
+        f"{LIAOCHENG} 三(二): 统一药品耗材目录 (the whole list); below 1: assumption, sweep 0.7–1",
+        "Formulary breadth of a consortium's primary members relative to their lead hospital's (none stocks less "
+        "than before).",
+        ge=0,
+        le=1,
+    )
+
+
+class LongPrescription(Lever):
+    """Long prescriptions (长处方) for stable chronic patients: fewer follow-up visits.
+
+    [liaocheng-plan-2024] 五(三): "落实签约居民转诊、用药、医保等方面差异化政策"; a long-prescription policy letting
+    patients registered with family doctors get up to three months' drugs cut hypertensive patients' yearly visits
+    to community health centres by 2.47 [yu-2025-long-prescription].
+    """
+
+    visits_avoided: float = param(
+        0.2,
+        "share of follow-up visits",
+        "assumption anchored on [yu-2025-long-prescription] (2.47 fewer visits a year to community health centres "
+        "per eligible hypertensive patient); sweep 0.1–0.4",
+        "Share of an eligible chronic patient's follow-up visits a long prescription makes unnecessary.",
+        ge=0,
+        le=1,
+    )
+    signed_only: bool = param(
+        True,
+        "on/off",
+        f"{LIAOCHENG} 五(三): 签约居民…用药…差异化政策; [yu-2025-long-prescription]: patients registered with "
+        "family doctors",
+        "Only residents signed with a family doctor get long prescriptions.",
+    )
+
+
+class TestRecognition(Lever):
+    """Mutual recognition of test results (检查检验结果互认): a referred patient's hospital care repeats fewer tests.
+
+    [liaocheng-plan-2024] 五(二): "检查检验结果互认共享…三级公立医院和80%以上二级公立医院实现跨机构检查检验
+    结果互认共享";
+    [yangjiang-consortia-2017] 四(三): "实现医联体内服务供给一体化、医疗质量质控同质化和检查检验结果互认".
+    """
+
+    tests_avoided: float = param(
+        0.3,
+        "share of tests",
+        "assumption: no estimate of repeated tests found; sweep 0.1–0.6",
+        "Share of the test component of a referred patient's visit or stay (billed item by item) at a hospital "
+        "(secondary or tertiary) that is no longer billed.",
+        ge=0,
+        le=1,
+    )
+
+
+class Teleconsultation(Lever):
+    """Tele-consultation (远程会诊) from primary care to the lead hospital: some referrals up are avoided.
+
+    [yangjiang-consortia-2017] 二(四): "鼓励二级、三级医疗机构向基层医疗卫生机构提供远程会诊…鼓励医联体(医院集团)
+    和医共体的牵头单位建立远程会诊中心"; [liaocheng-plan-2024] 五(二): "拓展远程医疗服务…远程医疗服务覆盖中心村卫生室";
+    [chongqing-prevention-2020] 三(二)4: "利用远程医疗系统,为基层医生提供远程技术支持".
+    """
+
+    resolved_share: float = param(
+        0.15,
+        "share of referrals up",
+        "assumption: no estimate found; sweep 0.05–0.3",
+        "Share of a consortium primary facility's outpatient referrals up (of episodes within `severity_gap` of "
+        "its capability) resolved there with the lead hospital's remote help.",
+        ge=0,
+        le=1,
+    )
+    severity_gap: int = param(
+        1,
+        "severity levels",
+        "assumption: remote advice bridges one level (a moderate case at a village clinic, a serious one at a "
+        "health centre); sweep 1–3",
+        "Highest severity above the facility's capability that a tele-consultation can resolve.",
+        ge=1,
+        le=3,
+    )
+
+
 class ProviderResponse(StrictModel):
     """How facilities respond, once a year, to what their payment makes pay (bounded rationality).
 
@@ -433,6 +525,10 @@ class Levers(StrictModel):
     drg: Drg = Field(default_factory=Drg)
     family_doctor: FamilyDoctor = Field(default_factory=FamilyDoctor)
     sanming: Sanming = Field(default_factory=Sanming)
+    unified_formulary: UnifiedFormulary = Field(default_factory=UnifiedFormulary)
+    long_prescription: LongPrescription = Field(default_factory=LongPrescription)
+    test_recognition: TestRecognition = Field(default_factory=TestRecognition)
+    teleconsultation: Teleconsultation = Field(default_factory=Teleconsultation)
     response: ProviderResponse = Field(default_factory=ProviderResponse)
 
 
@@ -488,12 +584,19 @@ class Policy:
     capitation_station_share: float
     signing_progress: float
     signing_targets: tuple[float, float]
+    formulary_share_of_lead: float | None
+    prescription_visits_avoided: float
+    prescription_signed_only: bool
+    tests_avoided: float
+    consult_share: float
+    consult_severity_gap: int
     response: ProviderResponse
 
     @classmethod
     def for_year(cls, levers: Levers, year: int) -> Policy:
         """What is in force in `year`."""
         rb, sl, fd, sm = levers.reserved_beds, levers.start_line, levers.family_doctor, levers.sanming
+        uf, lp, tc = levers.unified_formulary, levers.long_prescription, levers.teleconsultation
         return cls(
             year=year,
             reserved_share=rb.share if rb.active(year) else 0.0,
@@ -523,6 +626,12 @@ class Policy:
             capitation_station_share=levers.capitation.station_share if levers.capitation.active(year) else 0.0,
             signing_progress=min(1.0, (year - fd.start_year + 1) / fd.years_to_target) if fd.active(year) else 0.0,
             signing_targets=(fd.target.all, fd.target.key_groups) if fd.active(year) else (0.0, 0.0),
+            formulary_share_of_lead=uf.share_of_lead_list if uf.active(year) else None,
+            prescription_visits_avoided=lp.visits_avoided if lp.active(year) else 0.0,
+            prescription_signed_only=lp.signed_only,
+            tests_avoided=levers.test_recognition.tests_avoided if levers.test_recognition.active(year) else 0.0,
+            consult_share=tc.resolved_share if tc.active(year) else 0.0,
+            consult_severity_gap=tc.severity_gap,
             response=levers.response,
         )
 

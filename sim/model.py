@@ -65,7 +65,7 @@ from sim.levers import GlobalBudget, Policy
 from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
-from sim.rules import is_primary
+from sim.rules import CONSULT_STREAM, REGIMEN_STREAM, is_primary
 from sim.state import (
     FREE_BED,
     Accounts,
@@ -438,7 +438,9 @@ class CareModel(mesa.Model):
 
     def _seek_care_today(self) -> None:
         day_of_year = self.day % DAYS_PER_YEAR
-        self.requests = self._seek_care(self.todays_episodes(day_of_year), self._todays_shocks(day_of_year))
+        episodes, kept = self._todays(day_of_year)
+        block, rows = self._todays_shocks(day_of_year)
+        self.requests = self._seek_care(episodes, (block, rows if kept is None else rows[kept]))
 
     def _admit_today(self) -> None:
         requests, self.requests = self.requests, Requests.empty()
@@ -507,6 +509,14 @@ class CareModel(mesa.Model):
         """This year's prices, insurance rules and care parameters as the day's phases read them (`YearTables`)."""
         s, policy, table = self.scenario, self.policy, self.insurance
         prices, care_params, illness_params = s.prices, s.care, s.illness
+        f = self.facilities
+        breadth = care.formulary_breadth(
+            care_params.formulary_breadth.as_array(),
+            f.tier,
+            f.consortium,
+            self.region.consortium_lead,
+            policy.formulary_share_of_lead,
+        )
         self.tables = YearTables(
             price_level=(1.0 + prices.price_inflation) ** self.year,
             price_multiplier=policy.price_multiplier,
@@ -544,6 +554,14 @@ class CareModel(mesa.Model):
             reserved_signed_only=bool(policy.reserved_signed_only),
             reserve_release_days=int(policy.reserved_release_days),
             admission_wait_tolerance=float(care_params.admission_wait_tolerance_days),
+            formulary_breadth=breadth,
+            formulary_limited=bool((breadth < 1.0).any()),
+            regimen_stream=rng.stream_key(self.seed, REGIMEN_STREAM),
+            unstocked_penalty=float(s.choice.referral_step),
+            consult_share=float(policy.consult_share),
+            consult_stream=rng.stream_key(self.seed, CONSULT_STREAM),
+            consult_severity_gap=int(policy.consult_severity_gap),
+            tests_avoided=float(policy.tests_avoided),
         )
 
     def _totals(self) -> DayTotals:
@@ -618,9 +636,23 @@ class CareModel(mesa.Model):
             f.beds = beds
 
     def todays_episodes(self, day_of_year: int) -> Episodes:
-        """The episodes of this year's day `day_of_year`, in arrival order."""
+        """The episodes of this year's day `day_of_year` that seek care, in arrival order (`_todays`)."""
+        return self._todays(day_of_year)[0]
+
+    def _todays(self, day_of_year: int) -> tuple[Episodes, np.ndarray | None]:
+        """Today's episodes that seek care, and which of the day's episodes they are (None: all).
+
+        Long prescriptions (长处方) make some chronic follow-up visits unnecessary
+        (`illness.long_prescription_kept`): the visits kept are the baseline's.
+        """
         assert self._episodes is not None
-        return self._episodes.days(day_of_year, day_of_year + 1)
+        episodes = self._episodes.days(day_of_year, day_of_year + 1)
+        avoided = self.policy.prescription_visits_avoided
+        if avoided <= 0:
+            return episodes, None
+        eligible = self.population.signed[episodes.resident] if self.policy.prescription_signed_only else None
+        kept = illness.long_prescription_kept(self.seed, episodes.key, episodes.kind, eligible, avoided)
+        return episodes.take(kept), kept
 
     def _todays_shocks(self, day_of_year: int) -> tuple[np.ndarray, np.ndarray]:
         """Taste shocks of today's episodes: a block of days' shocks (`SHOCK_BLOCK_EPISODES`) and today's rows of it.
@@ -758,6 +790,7 @@ class CareModel(mesa.Model):
             severity=severity,
             kind=eps.kind,
             admission_draw=eps.admission_draw,
+            key=eps.key,
             eligible=signed if self.policy.reserved_signed_only else np.ones(n, dtype=bool),
             managed=managed,
             cost=costs.cost,

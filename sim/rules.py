@@ -35,3 +35,48 @@ def is_capitated(signed: bool, tier: int, facility_consortium: int, home_consort
 def visit_row(facility: int | np.ndarray, severity: int | np.ndarray, kind: int | np.ndarray) -> int | np.ndarray:
     """Row of a visit in the year's visit tables, ordered by facility, then severity, then kind (acute, follow-up)."""
     return (facility * len(SEVERITIES) + severity) * 2 + kind
+
+
+REGIMEN_STREAM = "pop.regimen"
+"""Stream of each resident's chronic regimen draw, keyed by resident (`stocks`)."""
+
+CONSULT_STREAM = "care.teleconsult"
+"""Stream of each episode's tele-consultation draw, keyed by the episode's key (`remotely_resolved`)."""
+
+
+@helper
+def stocks(regimen: float, breadth: float) -> bool:
+    """Whether a facility stocks a patient's regimen: its keyed draw is below the facility's formulary breadth.
+
+    The same draw against a broader formulary stocks a superset of regimens (common random numbers).
+    An acute episode needs no chronic regimen: its draw is −1, stocked everywhere.
+    """
+    return regimen < breadth
+
+
+@helper
+def remotely_resolved(
+    consulted: bool, primary: bool, consortium: int, severity: int, capability: int, gap: int
+) -> bool:
+    """Whether a tele-consultation with the lead hospital (远程会诊) resolves an episode beyond its capability.
+
+    Only at primary care in a consortium (its lead gives the remote help), only for an episode at most
+    `gap` levels above the facility's capability, and only where the episode's keyed draw said so
+    (`consulted`). Element-wise on arrays.
+    """
+    return consulted & primary & (consortium >= 0) & (severity - capability <= gap)
+
+
+@helper
+def recognised_tests(tests: float, tests_avoided: float) -> float:
+    """Tests billed at a referred patient's hospital visit when results are recognised (检查结果互认).
+
+    A share of the tests is not repeated.
+    """
+    return tests * (1.0 - tests_avoided)
+
+
+@helper
+def visit_bill(components: np.ndarray) -> float:
+    """A visit's bill from its (3,) components: service, drugs and tests added in that order."""
+    return components[0] + components[1] + components[2]

@@ -294,6 +294,15 @@ class YearTables(NamedTuple):
         reserved_signed_only: Only signed residents qualify for reserved beds.
         reserve_release_days: Idle days after which a reserve is open to anyone.
         admission_wait_tolerance: Days of waiting for a bed after which a patient looks elsewhere.
+        formulary_breadth: (F,) share of chronic regimens each facility stocks (`rules.stocks`).
+        formulary_limited: Some facility stocks less than every regimen (else no regimen is drawn).
+        regimen_stream: Key of the residents' regimen draws (`rules.REGIMEN_STREAM`, by resident).
+        unstocked_penalty: Utility of a candidate that does not stock a follow-up's regimen (the
+            `referral_step` coefficient: the patient knows it will refer them on).
+        consult_share: Share of consortium primary care's referrals up resolved by tele-consultation (远程会诊).
+        consult_stream: Key of the episodes' tele-consultation draws (`rules.CONSULT_STREAM`, by episode key).
+        consult_severity_gap: Highest severity above a facility's capability a tele-consultation resolves.
+        tests_avoided: Share of the tests of a referred visit at a hospital not repeated (检查结果互认).
     """
 
     price_level: float
@@ -330,6 +339,14 @@ class YearTables(NamedTuple):
     reserved_signed_only: bool
     reserve_release_days: int
     admission_wait_tolerance: float
+    formulary_breadth: np.ndarray
+    formulary_limited: bool
+    regimen_stream: np.uint64
+    unstocked_penalty: float
+    consult_share: float
+    consult_stream: np.uint64
+    consult_severity_gap: int
+    tests_avoided: float
 
 
 class Reserves(NamedTuple):

@@ -50,6 +50,11 @@ def _grew(column: Callable[[pd.DataFrame], pd.Series]) -> Callable[[pd.DataFrame
     return lambda daily: bool(column(daily[daily.year == 1]).mean() > column(daily[daily.year == 0]).mean())
 
 
+def _fell(column: Callable[[pd.DataFrame], pd.Series]) -> Callable[[pd.DataFrame], bool]:
+    """The daily mean of a quantity is lower in year 1 (levers on) than in year 0."""
+    return lambda daily: bool(column(daily[daily.year == 1]).mean() < column(daily[daily.year == 0]).mean())
+
+
 def _service_share(daily: pd.DataFrame) -> pd.Series:
     revenue = daily.filter(regex="^revenue_(service|drugs|tests)_").sum(axis=1)
     return daily.filter(regex="^revenue_service_").sum(axis=1) / revenue
@@ -78,6 +83,19 @@ CASES = {
     "global_budget": ("global_budget.toml", [], _total("budget_settlement")),
     # Price changes toward 5:3:2, salary reform, the revenue cap.
     "sanming": ("sanming.toml", [], _grew(_service_share)),
+    # Formularies narrower than the baseline's, then a unified drug list, long prescriptions, recognised
+    # test results and tele-consultation (more of each than the scenario's, so each acts at this size).
+    "medicines": (
+        "medicines.toml",
+        [
+            "care.formulary_breadth.village=0.4",
+            "care.formulary_breadth.health_centre=0.6",
+            "levers.long_prescription.visits_avoided=0.5",
+            "levers.test_recognition.tests_avoided=0.8",
+            "levers.teleconsultation.resolved_share=0.5",
+        ],
+        _fell(lambda d: d.referrals_up),
+    ),
     # Reserved beds, gatekeeping rate cuts, cumulative start-lines, capitation, budgets (from year 1 here).
     "liaocheng_2024": ("liaocheng_2024.toml", ["levers.global_budget.start_year=1"], _total("capitation_paid")),
 }

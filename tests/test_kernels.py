@@ -89,10 +89,26 @@ def test_outpatient_passes_equal_loop(priority: bool, seed: int) -> None:
     cand = rng.integers(-1, n_fac, size=(n, k))
     utility = np.where(cand >= 0, rng.normal(size=(n, k)), -np.inf)
     capacity = rng.uniform(0.0, 15.0, n_fac)
+    tier = rng.integers(0, 4, n_fac)
     facilities = _facilities(
         n_fac, backlog=rng.uniform(0.0, 5.0, n_fac), outpatient_capacity=capacity,
-        outpatient_capability=rng.integers(0, 4, n_fac),
+        outpatient_capability=rng.integers(0, 4, n_fac), tier=tier, consortium=rng.integers(-1, 3, n_fac),
     )  # fmt: skip
+    # Follow-ups (a regimen draw) at facilities stocking some regimens; some episodes a tele-consultation resolves.
+    n_cells = 12
+    cell_candidates = rng.integers(-1, n_fac, size=(n_cells, k))
+    cells = _cells(
+        candidates=cell_candidates,
+        candidate_preference=rng.uniform(0.0, 10.0, (n_cells, k)),
+        candidate_tier=tier[np.maximum(cell_candidates, 0)],
+    )
+    stock = care.Stock(
+        np.where(rng.random(n) < 0.5, rng.random(n), -1.0),
+        rng.random(n) < 0.3,
+        rng.integers(0, n_cells, n),
+        rng.uniform(0.3, 1.0, n_fac),
+        1,
+    )
     (got, gin), (want, win) = _both(
         care.outpatient_passes,
         utility,
@@ -106,6 +122,8 @@ def test_outpatient_passes_equal_loop(priority: bool, seed: int) -> None:
         0.5,
         priority,
         MAX_PASSES,
+        stock,
+        cells,
     )
     _assert_same(got, want)
     _assert_same(gin, win)  # the utilities are struck out in the same places

@@ -61,6 +61,20 @@ TransferProbability = by_tier(
 )
 
 
+FormularyBreadth = by_tier(
+    "FormularyBreadth",
+    (0.6, 0.8, 1.0, 1.0),
+    "share of chronic regimens stocked",
+    "assumption anchored on [su-2017-antihypertensives]: of 3,362 primary sites 8.1% stocked no "
+    "antihypertensive and 33.8% all four routinely used classes, village clinics least; Yangjiang plan "
+    "[yangjiang-consortia-2017] 四(三): 慢性非传染性疾病的药品衔接工作,保障基层医疗卫生机构的药品供应; "
+    "sensitivity range 0.4–0.9 (village), 0.6–1.0 (health centre), 0.9–1.0 (hospitals)",
+    "Share of chronic patients' regimens a facility stocks; a follow-up whose regimen is not stocked is referred up",
+    ge=0,
+    le=1,
+)
+
+
 class CareParams(StrictModel):
     """Capability, quality and queueing rules."""
 
@@ -80,6 +94,7 @@ class CareParams(StrictModel):
     )
     down_referral_probability: DownReferralProbability = table_field(DownReferralProbability)
     transfer_probability: TransferProbability = table_field(TransferProbability)
+    formulary_breadth: FormularyBreadth = table_field(FormularyBreadth)
     wait_memory_days: float = param(
         30.0, "days", "assumption", "Horizon over which patients learn a facility's expected wait.", ge=1, le=3650
     )

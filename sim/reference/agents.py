@@ -21,12 +21,23 @@ from sim.arrays import row_sums
 from sim.insurance import chain_start_line, claim_rates
 from sim.model import TRANSFER_AFTER_DAYS
 from sim.parameters.illness import FOLLOW_UP
+from sim.parameters.prices import COMPONENTS
 from sim.params import TIER_LEVEL
-from sim.rules import is_capitated, is_primary, visit_row
+from sim.rules import (
+    CONSULT_STREAM,
+    REGIMEN_STREAM,
+    is_capitated,
+    is_primary,
+    recognised_tests,
+    visit_bill,
+    visit_row,
+)
 from sim.state import Requests
 
 if TYPE_CHECKING:
     from sim.model import CareModel
+
+_TESTS = COMPONENTS.index("tests")
 
 
 @dataclass
@@ -39,6 +50,8 @@ class Case:
         target: Facility the patient goes to in the current pass.
         referred: Referred up by a facility today, not the patient's own choice (上转).
         from_primary: Referred up by primary care.
+        regimen: The patient's regimen draw for a follow-up (`rules.stocks`; −1: none needed).
+        consulted: A tele-consultation would resolve the episode (`rules.remotely_resolved`).
     """
 
     resident: int
@@ -50,6 +63,8 @@ class Case:
     target: int
     referred: bool = False
     from_primary: bool = False
+    regimen: float = -1.0
+    consulted: bool = False
 
 
 @dataclass
@@ -123,8 +138,20 @@ class Patient(Agent):
             utility += m.policy.managed_follow_up_pull * (
                 managed[:, None] & is_primary(m.cells.candidate_tier[cell]) & own_consortium
             )
+        tables = m.tables
+        regimen = -1.0
+        if tables.formulary_limited and kind == FOLLOW_UP:
+            # The patient knows which candidates would not stock their regimen and refer them on.
+            regimen = float(rng.uniform(m.seed, REGIMEN_STREAM, np.array([i]))[0])
+            care.unstocked_penalty(
+                utility, cand[None, :], np.array([severity]), np.array([regimen]), f.outpatient_capability, tables
+            )
+        consulted = tables.consult_share > 0 and bool(
+            rng.uniform(m.seed, CONSULT_STREAM, np.array([key], dtype=np.uint64))[0] < tables.consult_share
+        )
         first = int(choice.choose(utility)[0])
-        case = Case(i, kind, severity, admission_draw, key, utility[0], int(cand[first]))
+        case = Case(i, kind, severity, admission_draw, key, utility[0], int(cand[first]), regimen=regimen)
+        case.consulted = consulted
         case.utility[first] = -np.inf
         return case
 
@@ -147,14 +174,34 @@ class Patient(Agent):
         return bool(accepted[0]), float(wait[0])
 
     def referral_up(self, case: Case) -> int | None:
-        """After being seen: None if the facility treats the episode, else the facility it refers the patient up to."""
+        """After being seen: None if the facility treats the episode, else the facility it refers the patient up to.
+
+        It refers up an episode beyond its capability that no tele-consultation resolves, and a
+        follow-up whose regimen it does not stock (`care.outpatient_outcome`).
+        """
         m, facility = self.model, case.target
-        f = m.facilities
-        if f.outpatient_capability[facility] >= case.severity:
+        f, tables = m.facilities, m.tables
+        treated, up = care.outpatient_outcome(
+            0,
+            facility,
+            np.array([case.severity]),
+            m.cells.referral_outpatient[self.cell, [case.severity]],
+            f.arrays(),
+            is_primary(f.tier),
+            care.Stock(
+                np.array([case.regimen]),
+                np.array([case.consulted]),
+                np.array([self.cell]),
+                tables.formulary_breadth,
+                tables.consult_severity_gap,
+            ),
+            m.cells,
+        )
+        if treated:
             return None
         case.referred = True
         case.from_primary = bool(is_primary(f.tier[facility]))
-        return int(m.cells.referral_outpatient[self.cell, case.severity])
+        return int(up)
 
     def choose_again(self, case: Case) -> bool:
         """Turned away: head for the next-best candidate not yet tried; False if none is left (unmet)."""
@@ -216,12 +263,18 @@ class Patient(Agent):
         capitated = m.policy.capitation_rate > 0 and bool(
             is_capitated(signed, tier, f.consortium[facility], m.cells.consortium[self.cell])
         )
+        components, bill = m.tables.visit_components[visit], m.tables.visit_bills[visit]
+        if m.tables.tests_avoided > 0 and referred and not is_primary(tier):
+            # Results recognised (检查结果互认): the hospital repeats only part of the tests.
+            components = components.copy()
+            components[_TESTS] = recognised_tests(components[_TESTS], m.tables.tests_avoided)
+            bill = visit_bill(components)
         return Claim(
             resident=i,
             facility=facility,
             tier=tier,
-            components=m.tables.visit_components[visit],
-            bill=m.tables.visit_bills[visit],
+            components=components,
+            bill=bill,
             rate=claim_rates(m.tables.outpatient_rates, scheme, tier, referred, signed),
             start_line=m.insurance.outpatient_start_line[scheme],
             cap=m.insurance.outpatient_cap[scheme],
@@ -232,7 +285,8 @@ class Patient(Agent):
         """The bill of the stay in bed `slot` ending today: per-diem, per case or item by item.
 
         Per-diem (按床日) for a chronic patient where the lever pays it; per case (DRG) for a stay that
-        ends here; a stay cut short by a transfer up is billed item by item. The start-line is the
+        ends here; a stay cut short by a transfer up is billed item by item, a referred one at a
+        hospital with part of its tests not repeated where results are recognised (检查结果互认). The start-line is the
         admission's own, less what the referral chain already paid where that rule is in force.
         """
         m, i = self.model, self.index
@@ -257,6 +311,9 @@ class Patient(Agent):
             components = payment.priced_components(
                 bill, tier, True, s.prices, policy.price_multiplier, f.component_volume.take(facility, axis=0)
             )
+            if m.tables.tests_avoided > 0 and w.referred[slot] and not is_primary(tier[0]):
+                # Results recognised (检查结果互认): the hospital repeats only part of the tests.
+                components[0, _TESTS] = recognised_tests(components[0, _TESTS], m.tables.tests_avoided)
         scheme = pop.scheme[i]
         start_line = chain_start_line(
             m.insurance.inpatient_start_line[[scheme], TIER_LEVEL[tier[0]]],
