@@ -113,7 +113,7 @@ class Patient(Agent):
             facility_wait=f.expected_wait,
             admission_wait=f.expected_admission_wait,
             admission_probability=s.illness.admission_probability.as_array()[[severity]],
-            trust=pop.trust[i : i + 1],
+            trust=m.trust[i : i + 1],
             signed=signed,
             shocks=choice.taste_shocks(m.seed, np.array([key], dtype=np.uint64), cand.size),
         )
@@ -123,6 +123,11 @@ class Patient(Agent):
             utility += m.policy.managed_follow_up_pull * (
                 managed[:, None] & is_primary(m.cells.candidate_tier[cell]) & own_consortium
             )
+        learning = m.learning()
+        if learning.enabled:
+            # What the patient's neighbours learned of each tier (word of mouth).
+            for j in range(cand.size):
+                utility[0, j] += care.reputation_term(learning, cell, int(m.cells.candidate_tier[cell, j]))
         first = int(choice.choose(utility)[0])
         case = Case(i, kind, severity, admission_draw, key, utility[0], int(cand[first]))
         case.utility[first] = -np.inf
