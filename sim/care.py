@@ -38,7 +38,7 @@ from sim.rules import (
     visit_bill,
     visit_row,
 )
-from sim.state import FREE_BED, Cells, Claims, DayTotals, Facilities, Wards, YearTables
+from sim.state import FREE_BED, Cells, Claims, DayTotals, Facilities, Learning, Wards, YearTables
 
 
 def queue_outpatients(
@@ -164,6 +164,7 @@ class Passes(NamedTuple):
         seen: Episode of each visit; `seen_at` facility, `seen_referred` whether it was referred
             (as of that visit), `seen_wait` days waited, `treated` whether the facility could treat it,
             `up_target` where it refers an untreated patient.
+        turned, turned_at: Episode and facility of each arrival turned away, in pass order.
         pass_ends: Where each pass's visits end in the seen rows (one entry per pass run).
         referred, from_primary: (n,) final referral state of each episode (referred up; by primary care).
         queued: (F,) visits queued at each facility after the passes.
@@ -177,6 +178,8 @@ class Passes(NamedTuple):
     seen_wait: np.ndarray
     treated: np.ndarray
     up_target: np.ndarray
+    turned: np.ndarray
+    turned_at: np.ndarray
     pass_ends: np.ndarray
     referred: np.ndarray
     from_primary: np.ndarray
@@ -246,8 +249,10 @@ def outpatient_passes(
     seen, seen_at, up_target = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
     seen_referred, treated = np.empty(size, np.bool_), np.empty(size, np.bool_)
     seen_wait = np.empty(size)
+    turned, turned_at = np.empty(size, np.int64), np.empty(size, np.int64)
     ends = np.empty(max_passes, np.int64)
     m = 0
+    n_turned = 0
     passes = 0
     unmet = 0
     arrived = np.zeros(n_fac, np.int64)
@@ -314,6 +319,8 @@ def outpatient_passes(
         for i in range(n_pending):
             if not accepted[i]:
                 e = pending[i]
+                turned[n_turned], turned_at[n_turned] = e, target[i]
+                n_turned += 1
                 best = 0
                 for j in range(1, k):
                     if utility[e, j] > utility[e, best]:
@@ -334,6 +341,8 @@ def outpatient_passes(
         seen_wait[:m],
         treated[:m],
         up_target[:m],
+        turned[:n_turned],
+        turned_at[:n_turned],
         ends[:passes],
         referred,
         from_primary,
@@ -678,6 +687,47 @@ def learn_waits(
     return _learn_waits(expected, facility, observed, group, float(memory_days))
 
 
+@kernel
+def learn_outcomes(
+    learning: Learning, resident: np.ndarray, cell: np.ndarray, tier: np.ndarray, resolved: np.ndarray
+) -> None:
+    """Trust and reputations after a day's visit outcomes, in place; both engines call this once a day.
+
+    Own experience: each outcome at primary care, in order, moves the resident's trust T by
+    T ← T + r · (outcome − T), r = `trust_rate`, outcome 1 if treated there, 0 if referred on (上转) or
+    turned away; trust is kept in float32, the step computed in float64. Word of mouth: each (home
+    cell, tier) with outcomes today moves its reputation R by R ← (1 − α) R + α · (resolved / outcomes),
+    α = `reputation_rate`; the others keep theirs. Counts are integers, so the result does not depend
+    on the order of a day's outcomes beyond the order of one resident's.
+
+    Args:
+        learning: The learned state (`trust` and `reputation` are updated in place).
+        resident: Resident of each outcome, in the day's order (visits in pass order, then turn-aways).
+        cell: Their home cell.
+        tier: Tier of the facility of the outcome.
+        resolved: Treated there (False: referred on or turned away).
+    """
+    trust, reputation = learning.trust, learning.reputation
+    rate, alpha = learning.trust_rate, learning.reputation_rate
+    n_tiers = reputation.shape[1]
+    count = np.zeros(reputation.size, np.int64)
+    good = np.zeros(reputation.size, np.int64)
+    for r in range(resident.size):
+        if is_primary(tier[r]):
+            w = resident[r]
+            before = float(trust[w])
+            trust[w] = before + rate * ((1.0 if resolved[r] else 0.0) - before)
+        key = cell[r] * n_tiers + tier[r]
+        count[key] += 1
+        good[key] += 1 if resolved[r] else 0
+    for r in range(resident.size):
+        key = cell[r] * n_tiers + tier[r]
+        if count[key] > 0:
+            c, t = cell[r], tier[r]
+            reputation[c, t] = (1 - alpha) * reputation[c, t] + alpha * (good[key] / count[key])
+            count[key] = 0
+
+
 # ---------------------------------------------------------------------- a day's outpatient care, fused
 # At city-district sizes a day's outpatient care would be some sixty numpy calls and six kernel
 # calls around choice, passes, billing and learning, each costing more in overhead than in
@@ -687,6 +737,7 @@ _utilities_loop = helper(choice._episode_utilities.loop)
 _passes_loop = helper(outpatient_passes.loop)
 _claims_loop = helper(insurance._outpatient_batches.loop)
 _learn_waits_loop = helper(_learn_waits.loop)
+_learn_outcomes_loop = helper(learn_outcomes.loop)
 
 _TESTS = COMPONENTS.index("tests")
 
@@ -791,8 +842,9 @@ def _utilities_today(
     facilities: Facilities,
     tables: YearTables,
     regimen: np.ndarray,
+    learning: Learning,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(n, K) candidates and utilities of today's episodes: taste shocks, the managed pull and medicines included.
+    """(n, K) candidates and utilities of today's episodes: taste shocks, the managed pull, medicines and reputations.
 
     A candidate that could treat a follow-up but does not stock its regimen (`regimen`, see
     `rules.stocks`) takes `tables.unstocked_penalty`: the patient knows it would refer them on.
@@ -822,6 +874,10 @@ def _utilities_today(
                 utility[i, j] += pull * (1.0 if on_own_primary else 0.0)
     if tables.formulary_limited:
         unstocked_penalty(utility, cand, severity, regimen, facilities.outpatient_capability, tables)
+    if learning.enabled:
+        for i in range(n):
+            for j in range(k):
+                utility[i, j] += reputation_term(learning, cell[i], cells.candidate_tier[cell[i], j])
     return cand, utility
 
 
@@ -851,6 +907,12 @@ def unstocked_penalty(
             g = cand[i, j]
             if g >= 0 and capability[g] >= severity[i] and not stocks(regimen[i], tables.formulary_breadth[g]):
                 utility[i, j] += tables.unstocked_penalty
+
+
+@helper
+def reputation_term(learning: Learning, cell: int, tier: int) -> float:
+    """Utility of a candidate of `tier` to a resident of `cell`: weight × (reputation − reference)."""
+    return learning.reputation_weight * (learning.reputation[cell, tier] - learning.reference[tier])
 
 
 @helper
@@ -966,6 +1028,30 @@ def _bed_requests(
     return requests, treated_outpatient, referrals_up
 
 
+@helper
+def _learn_from_passes(seekers: Seekers, passes: Passes, facilities: Facilities, learning: Learning) -> None:
+    """`learn_outcomes` of the day's visits (pass order; treated or referred on), then of those turned away."""
+    m, n_turned = passes.seen.size, passes.turned.size
+    resident, cell = np.empty(m + n_turned, np.int64), np.empty(m + n_turned, np.int64)
+    tier, resolved = np.empty(m + n_turned, np.int64), np.zeros(m + n_turned, np.bool_)
+    for r in range(m):
+        e = passes.seen[r]
+        resident[r], cell[r], tier[r], resolved[r] = (
+            seekers.resident[e],
+            seekers.cell[e],
+            facilities.tier[passes.seen_at[r]],
+            passes.treated[r],
+        )
+    for r in range(n_turned):
+        e = passes.turned[r]
+        resident[m + r], cell[m + r], tier[m + r] = (
+            seekers.resident[e],
+            seekers.cell[e],
+            facilities.tier[passes.turned_at[r]],
+        )
+    _learn_outcomes_loop(learning, resident, cell, tier, resolved)
+
+
 @kernel
 def outpatient_day(
     seekers: Seekers,
@@ -975,6 +1061,7 @@ def outpatient_day(
     tables: YearTables,
     annual_paid: np.ndarray,
     totals: DayTotals,
+    learning: Learning,
 ) -> OutpatientDay:
     """A day's outpatient care in one call: choice, care passes, billing, waits and bed requests.
 
@@ -984,7 +1071,8 @@ def outpatient_day(
     share zeroed), the day's by-tier records and referral flows (added in place to `totals`), the
     backlog after the day, expected waits learned (`learn_waits`), and the treated episodes that
     need a bed (`illness.needs_admission`) as requests where treated or where that facility refers
-    them up.
+    them up; with learning on, trust and reputations learned from the day's outcomes
+    (`learn_outcomes`: the visits in pass order, then those turned away).
 
     Args:
         seekers: Today's episodes.
@@ -994,6 +1082,7 @@ def outpatient_day(
         tables: This year's tables.
         annual_paid: (residents, 3) the residents' annual accounts (outpatient columns updated in place).
         totals: The day's sums, added to in place.
+        learning: Trust and reputations (learned in place when on); first contacts by cell are added to it.
     """
     cell, severity = seekers.cell, seekers.severity
     n, n_fac, n_tiers = cell.size, facilities.tier.size, totals.by_tier.shape[1]
@@ -1003,7 +1092,7 @@ def outpatient_day(
             regimen[i] = rng.keyed_unit_float(tables.regimen_stream, seekers.resident[i], 0.0)
         if tables.consult_share > 0:
             consulted[i] = rng.keyed_unit_float(tables.consult_stream, seekers.key[i], 0.0) < tables.consult_share
-    cand, utility = _utilities_today(seekers, terms, cells, facilities, tables, regimen)
+    cand, utility = _utilities_today(seekers, terms, cells, facilities, tables, regimen, learning)
     referral_up, lead = np.empty(n, np.int64), np.empty(n, np.int64)
     for i in range(n):
         referral_up[i] = cells.referral_outpatient[cell[i], severity[i]]
@@ -1018,7 +1107,9 @@ def outpatient_day(
     )  # fmt: skip
     first_contacts = np.zeros(n_tiers, np.int64)
     for i in range(n):
-        first_contacts[cells.candidate_tier[cell[i], passes.first[i]]] += 1
+        first_tier = cells.candidate_tier[cell[i], passes.first[i]]
+        first_contacts[first_tier] += 1
+        learning.first_contacts[cell[i], first_tier] += 1
     for t in range(n_tiers):
         totals.by_tier[_FIRST_CONTACTS, t] += first_contacts[t]
     claims = _bill_visits(seekers, passes, cells, facilities, tables, annual_paid, totals.by_tier)
@@ -1029,5 +1120,7 @@ def outpatient_day(
         facilities.expected_wait, passes.seen_at, passes.seen_wait, np.zeros(passes.seen.size, np.int64),
         tables.wait_memory_days,
     )  # fmt: skip
+    if learning.enabled:
+        _learn_from_passes(seekers, passes, facilities, learning)
     requests, treated_outpatient, referrals_up = _bed_requests(seekers, passes, cells, facilities, tables, totals.flows)
     return OutpatientDay(backlog, expected_wait, claims, requests, passes.unmet, treated_outpatient, referrals_up)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any, get_args
 
@@ -169,6 +170,8 @@ def _allowed(info: Any) -> str:
             return ""
         if info.annotation is bool:
             return "true or false"
+        if typing.get_origin(info.annotation) is typing.Literal:
+            return "one of " + ", ".join(map(str, typing.get_args(info.annotation)))
         return "text" if info.annotation is str else "a table (see docs)"
     left = f"{'>' if lo_open else '≥'} {_number(lo)}" if lo is not None else ""
     right = f"{'<' if hi_open else '≤'} {_number(hi)}" if hi is not None else ""

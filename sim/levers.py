@@ -11,7 +11,7 @@ steps read. A lever is active from simulated year `start_year` (0 = the first ye
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError
@@ -469,6 +469,44 @@ class Teleconsultation(Lever):
     )
 
 
+class Expansion(Lever):
+    """More beds (and outpatient capacity) at one hospital, or at every hospital of a tier, from `start_year`.
+
+    Not a reform clause: the counterfactual of the siphon effect (虹吸效应), hospitals that grow
+    drawing patients away from primary care, which `experiments/siphon.py` measures. The model adds
+    the shares to the hospital's beds (whole beds, rounded) and outpatient capacity on top of the
+    region's growth, every year from `start_year`.
+    """
+
+    tier: Literal["secondary", "tertiary"] = param(
+        "tertiary", "tier", "setting", "Tier of the hospital(s) that expand."
+    )
+    facility: int = param(
+        -1,
+        "facility index (−1: none)",
+        "setting: none, every hospital of the tier",
+        "The one hospital that expands (its index among all facilities; it must be of `tier`).",
+        ge=-1,
+        le=1_000_000,
+    )
+    beds_share: float = param(
+        0.2,
+        "share of beds",
+        "setting: the siphon experiment adds 20%",
+        "Beds added, as a share of the hospital's beds.",
+        ge=0,
+        le=5,
+    )
+    outpatient_share: float = param(
+        0.0,
+        "share of outpatient capacity",
+        "setting: beds only",
+        "Outpatient capacity added, as a share of the hospital's.",
+        ge=0,
+        le=5,
+    )
+
+
 class ProviderResponse(StrictModel):
     """How facilities respond, once a year, to what their payment makes pay (bounded rationality).
 
@@ -529,6 +567,7 @@ class Levers(StrictModel):
     long_prescription: LongPrescription = Field(default_factory=LongPrescription)
     test_recognition: TestRecognition = Field(default_factory=TestRecognition)
     teleconsultation: Teleconsultation = Field(default_factory=Teleconsultation)
+    expansion: Expansion = Field(default_factory=Expansion)
     response: ProviderResponse = Field(default_factory=ProviderResponse)
 
 

@@ -15,7 +15,8 @@ adds one), by default:
 3. seek care: today's episodes choose a facility (logit), queue (referred signed patients first
    where priority is in force), are seen and billed, referred up when the facility cannot treat
    them, or go to their next choice when turned away; unmet if nothing is left; the day's
-   outpatient capacity is used once, and expected outpatient waits move toward what patients met;
+   outpatient capacity is used once, and expected outpatient waits move toward what patients met
+   (with `care.learning` on, so do trust in primary care and each cell's reputation of each tier);
 4. admit: yesterday's waiting list, then transfers and today's requests, get free beds —
    patients qualifying for reserved beds first, others only to beds not held for them; patients
    who waited too long go to another capable hospital or are recorded unmet; expected admission
@@ -46,6 +47,7 @@ import numpy as np
 from sim import admission, care, choice, discharge, illness, payment, population, region, rng
 from sim.accel import Pins
 from sim.arrays import Buffers, row_sums
+from sim.config import ScenarioError
 from sim.draws import SharedDraws, SharedYear
 from sim.facilities import Facility, FacilityState
 from sim.illness import Episodes, YearEpisodes
@@ -72,6 +74,7 @@ from sim.state import (
     Cells,
     Claims,
     DayTotals,
+    Learning,
     Requests,
     Reserves,
     Residents,
@@ -246,6 +249,12 @@ class CareModel(mesa.Model):
         self._link_ledger()
         self._home[:] = home_codes(self.population.cell, self.population.scheme)
         self._trust[:] = self.population.trust  # read-only in the population, so never stale here
+        learning = scenario.care.learning
+        n_cells = self.region.cell_candidates.shape[0]
+        self._reputation_reference = learning.reputation_prior.as_array().astype(np.float64)
+        self.reputation = np.tile(self._reputation_reference, (n_cells, 1))
+        self.first_contacts_by_cell = np.zeros((n_cells, len(TIERS)), dtype=np.int64)
+        self._expansion_targets()  # a bad facility stops the run before it starts
         self.reserved = np.zeros(len(self.facilities), dtype=np.int64)
         self.reserve_idle_days = np.zeros(len(self.facilities), dtype=np.int64)
         self._slot_tier = self._tier_beds = self._tier_reserved = np.zeros(0)  # set each year
@@ -273,6 +282,43 @@ class CareModel(mesa.Model):
         self.annual_paid = self._ledger[:, :3]
         self.outpatient_start_line_paid, self.outpatient_fund_paid, self.inpatient_fund_paid = self.annual_paid.T
         self._home, self._trust = self._ledger.view(np.int32)[:, 6], self._ledger.view(np.float32)[:, 7]
+
+    @property
+    def trust(self) -> np.ndarray:
+        """(residents,) float32 trust in primary care now: as drawn at birth, then as learned (`learning`)."""
+        return self._trust
+
+    def learning(self) -> Learning:
+        """Trust, reputations and the first contacts by cell as the day's care passes read and learn them."""
+        lp = self.scenario.care.learning
+        return Learning(
+            enabled=bool(lp.enabled),
+            trust=self._trust,
+            reputation=self.reputation,
+            reference=self._reputation_reference,
+            trust_rate=float(lp.trust_rate),
+            reputation_rate=1.0 / float(lp.reputation_memory_days),
+            reputation_weight=float(lp.reputation_weight),
+            first_contacts=self.first_contacts_by_cell,
+        )
+
+    def _expansion_targets(self) -> np.ndarray:
+        """(F,) the facility expands when the expansion lever is active: its hospital, or its tier's.
+
+        Raises:
+            ScenarioError: The lever names a facility that does not exist or is not of its tier.
+        """
+        ex, f = self.scenario.levers.expansion, self.facilities
+        of_tier = f.tier == TIERS.index(ex.tier)
+        if ex.facility < 0:
+            return of_tier
+        if not (ex.facility < len(f) and of_tier[ex.facility]):
+            allowed = np.flatnonzero(of_tier)
+            raise ScenarioError(
+                f"levers.expansion.facility = {ex.facility} is invalid: allowed −1 (every {ex.tier} hospital) or "
+                f"a {ex.tier} hospital's index ({', '.join(map(str, allowed[:12]))}{' …' if allowed.size > 12 else ''})"
+            )
+        return np.arange(len(f)) == ex.facility
 
     def _make_facility_agents(self) -> None:
         """A `Facility` agent over each row of `facilities`, numbered from 1."""
@@ -622,7 +668,7 @@ class CareModel(mesa.Model):
 
     def _grow_capacity(self) -> None:
         """Scale beds and outpatient capacity to this year's size; occupied beds keep their patients."""
-        f = self.facilities
+        f, ex = self.facilities, self.scenario.levers.expansion
         growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year, 0)
         f.outpatient_capacity = self._base_outpatient_capacity * growth
         beds = np.zeros_like(self._base_beds)
@@ -630,6 +676,12 @@ class CareModel(mesa.Model):
             members = f.tier == tier
             base = self._base_beds[members]
             beds[members] = region.apportion(base.astype(np.float64), round(base.sum() * growth))
+        if ex.active(self.year):
+            grown = self._expansion_targets()  # from this scenario's lever: `copy_under` may have changed it
+            beds[grown] += np.round(beds[grown] * ex.beds_share).astype(beds.dtype)
+            f.outpatient_capacity = np.where(
+                grown, f.outpatient_capacity * (1.0 + ex.outpatient_share), f.outpatient_capacity
+            )
         beds = np.maximum(beds, self.occupied_beds())
         if not np.array_equal(beds, f.beds):
             self.wards = self.wards.resized(beds)
@@ -802,8 +854,9 @@ class CareModel(mesa.Model):
             start_line_left=costs.start_line_left,
         )
         day = self._pins(
-            care.outpatient_day, seekers, terms, self.cells, f.arrays(), self.tables, self.annual_paid, self._totals()
-        )
+            care.outpatient_day,
+            seekers, terms, self.cells, f.arrays(), self.tables, self.annual_paid, self._totals(), self.learning(),
+        )  # fmt: skip
         f.backlog, f.expected_wait = day.backlog, day.expected_wait
         # Each care pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
         self.settle(day.claims)

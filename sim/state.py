@@ -426,3 +426,27 @@ class DayTotals(NamedTuple):
 
     by_tier: np.ndarray
     flows: np.ndarray
+
+
+class Learning(NamedTuple):
+    """What residents learn from the outcomes of their visits, and the per-cell record of first contacts.
+
+    Attributes:
+        enabled: Learning is on (`LearningParams.enabled`); off, `trust` and `reputation` never change.
+        trust: (residents,) float32 trust in primary care (the model's ledger column), updated in place.
+        reputation: (cells, tiers) share of visits resolved that each cell expects of each tier, updated in place.
+        reference: (tiers,) the reputation the utility term is measured from (the prior).
+        trust_rate: Step of trust toward an outcome (`LearningParams.trust_rate`).
+        reputation_rate: Step of a reputation toward the day's share resolved (1 / memory days).
+        reputation_weight: Utility per unit of reputation above the reference.
+        first_contacts: (cells, tiers) first contacts by home cell and tier since the model began, added in place.
+    """
+
+    enabled: bool
+    trust: np.ndarray
+    reputation: np.ndarray
+    reference: np.ndarray
+    trust_rate: float
+    reputation_rate: float
+    reputation_weight: float
+    first_contacts: np.ndarray

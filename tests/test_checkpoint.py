@@ -32,6 +32,9 @@ EVERY_LEVER = [
     "levers.family_doctor.target.all=0.8",
     "levers.family_doctor.management_effect=0.5",
     "levers.sanming.salary_reform=0.9",
+    "levers.expansion.enabled=true",
+    "levers.expansion.facility=1350",  # the first tertiary hospital
+    "levers.expansion.outpatient_share=0.3",
     "levers.drg.price_factor=1.2",
 ]
 

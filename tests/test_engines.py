@@ -98,6 +98,12 @@ CASES = {
     ),
     # Reserved beds, gatekeeping rate cuts, cumulative start-lines, capitation, budgets (from year 1 here).
     "liaocheng_2024": ("liaocheng_2024.toml", ["levers.global_budget.start_year=1"], _total("capitation_paid")),
+    # Trust and reputations learned from outcomes (from the warm-up on); tertiary hospitals add beds in year 1.
+    "learning+expansion": (
+        "baseline.toml",
+        ["care.learning.enabled=true", "levers.expansion.enabled=true", "levers.expansion.beds_share=0.5"],
+        _grew(lambda d: d.beds_tertiary),
+    ),
 }
 
 

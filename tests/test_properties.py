@@ -46,7 +46,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 from unittest import mock
 
 import annotated_types
@@ -74,6 +74,7 @@ class SchemaField:
     lo_open: bool = False
     hi: float | None = None
     hi_open: bool = False
+    choices: tuple[Any, ...] = ()  # a `Literal`'s values
 
     @property
     def bounded(self) -> bool:
@@ -89,6 +90,8 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 def _scalar_kind(key: str, annotation: Any) -> type:
     options = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
     kinds = [o for o in options if o is not type(None)]
+    if get_origin(annotation) is Literal:
+        return type(get_args(annotation)[0])
     for kind in (bool, int, float, str):  # bool first: it is an int too
         if kinds == [kind]:
             return kind
@@ -117,6 +120,8 @@ def schema_fields(model: type[BaseModel] = Scenario, prefix: str = "") -> tuple[
                 bounds.update(hi=m.le, hi_open=False)
             elif isinstance(m, annotated_types.Lt):
                 bounds.update(hi=m.lt, hi_open=True)
+        if get_origin(info.annotation) is Literal:
+            bounds["choices"] = get_args(info.annotation)
         fields.append(SchemaField(key, _scalar_kind(key, info.annotation), **bounds))
     return fields, tables
 
@@ -134,6 +139,8 @@ COST_BOUNDS: dict[str, tuple[float, float]] = {
     "run.warmup_days": (0, 30),
     # The full-scale region no larger than the default city, so scale × residents stays ≤ 10,000.
     "region.residents": (1_000, 2_500_000),
+    # An index must name a hospital of the lever's tier, which depends on the region built: every hospital of the tier.
+    "levers.expansion.facility": (-1, -1),
 }
 """Narrower ranges for what makes a run expensive (within the schema's ranges: `test_cost_bounds_...`)."""
 
@@ -166,6 +173,8 @@ def in_range(f: SchemaField) -> st.SearchStrategy[Any]:
     """Allowed values of a field, its range's edges drawn often."""
     if f.kind is bool:
         return st.booleans()
+    if f.choices:
+        return st.sampled_from(f.choices)
     if f.kind is str:
         return st.one_of(st.text(max_size=20), st.text(TRICKY_CHARACTERS, max_size=4))
     if f.kind is int:

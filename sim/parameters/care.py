@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from sim.parameters.learning import LearningParams
 from sim.params import StrictModel, by_tier, param, table_field
 
 OutpatientCapability = by_tier(
@@ -98,3 +101,4 @@ class CareParams(StrictModel):
     wait_memory_days: float = param(
         30.0, "days", "assumption", "Horizon over which patients learn a facility's expected wait.", ge=1, le=3650
     )
+    learning: LearningParams = Field(default_factory=LearningParams, description=LearningParams.__doc__)

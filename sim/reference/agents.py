@@ -128,7 +128,7 @@ class Patient(Agent):
             facility_wait=f.expected_wait,
             admission_wait=f.expected_admission_wait,
             admission_probability=s.illness.admission_probability.as_array()[[severity]],
-            trust=pop.trust[i : i + 1],
+            trust=m.trust[i : i + 1],
             signed=signed,
             shocks=choice.taste_shocks(m.seed, np.array([key], dtype=np.uint64), cand.size),
         )
@@ -149,6 +149,11 @@ class Patient(Agent):
         consulted = tables.consult_share > 0 and bool(
             rng.uniform(m.seed, CONSULT_STREAM, np.array([key], dtype=np.uint64))[0] < tables.consult_share
         )
+        learning = m.learning()
+        if learning.enabled:
+            # What the patient's neighbours learned of each tier (word of mouth).
+            for j in range(cand.size):
+                utility[0, j] += care.reputation_term(learning, cell, int(m.cells.candidate_tier[cell, j]))
         first = int(choice.choose(utility)[0])
         case = Case(i, kind, severity, admission_draw, key, utility[0], int(cand[first]), regimen=regimen)
         case.consulted = consulted

@@ -38,7 +38,7 @@ from sim.parameters.illness import DAYS_PER_YEAR, FOLLOW_UP
 from sim.parameters.population import EMPLOYEE
 from sim.parameters.prices import COMPONENTS
 from sim.reference.agents import Case, Claim, Patient
-from sim.state import FREE_BED, Claims, Requests
+from sim.state import FREE_BED, Claims, Learning, Requests
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -203,12 +203,14 @@ class PatientDecisions:
             patient = self.patients[eps.resident[i]]
             case = patient.fall_ill(int(eps.kind[i]), int(eps.severity[i]), eps.admission_draw[i], eps.key[i])
             t.add_by_tier("first_contacts", f.tier[[case.target]])
+            self.model.first_contacts_by_cell[patient.cell, f.tier[case.target]] += 1
             pending.append(case)
 
         queued, ahead = f.backlog, np.zeros(len(f))
         passes: list[list[tuple[Case, int, bool, float]]] = []  # per pass, those seen: case, where, referred, wait
         treated: list[tuple[Case, int]] = []
         flows: list[tuple[int, int]] = []
+        turned_away: list[tuple[int, int]] = []  # resident, facility
         for _ in range(MAX_CARE_PASSES):
             if not pending:
                 break
@@ -233,6 +235,7 @@ class PatientDecisions:
             for case, ok, waited in zip(pending, accepted, wait, strict=True):
                 if not ok:
                     turned.append(case)
+                    turned_away.append((case.resident, case.target))
                     continue
                 seen.append((case, case.target, case.referred, waited))
                 up = self.patients[case.resident].referral_up(case)
@@ -273,6 +276,9 @@ class PatientDecisions:
         t.add_by_tier("employee_visits", f.tier[seen_at[employee]])
         t.add_by_tier("employee_referred_visits", f.tier[seen_at[employee & referred]])
         f.expected_wait = self.model.learned(f.expected_wait, seen_at, waited)
+        learning = self.model.learning()
+        if learning.enabled:
+            self._learn_outcomes(learning, visits, turned_away)
 
         requests: list[Requests] = []
         for case, at in treated:
@@ -292,6 +298,24 @@ class PatientDecisions:
         new = Requests.concat_all(requests)
         t.admission_requests = new.size
         return new
+
+    def _learn_outcomes(
+        self, learning: Learning, visits: list[tuple[Case, int, bool, float]], turned_away: list[tuple[int, int]]
+    ) -> None:
+        """Trust and reputations learn from the day's visits (treated or referred on), then from those turned away."""
+        f = self.model.facilities
+        resident = [c.resident for c, *_ in visits] + [who for who, _ in turned_away]
+        at = [at for _, at, *_ in visits] + [where for _, where in turned_away]
+        resolved = [bool(f.outpatient_capability[at] >= c.severity) for c, at, *_ in visits] + [False] * len(
+            turned_away
+        )
+        care.learn_outcomes(
+            learning,
+            np.array(resident, dtype=np.int64),
+            np.array([self.patients[who].cell for who in resident], dtype=np.int64),
+            f.tier[np.array(at, dtype=np.int64)],
+            np.array(resolved, dtype=bool),
+        )
 
     def _join_queues(
         self, pending: list[Case], members: Iterable[int], start: np.ndarray, accepted: np.ndarray, wait: np.ndarray

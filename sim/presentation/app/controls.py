@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -139,7 +139,7 @@ def _kind(info: FieldInfo, lo: float | None, hi: float | None, closed: bool) -> 
         return "switch"
     if info.annotation is int:
         return "integer"
-    if info.annotation is str:
+    if info.annotation is str or get_origin(info.annotation) is Literal:
         return "text"
     return "share" if (lo, hi) == (0, 1) and closed else "number"
 
