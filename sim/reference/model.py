@@ -211,6 +211,7 @@ class PatientDecisions:
         treated: list[tuple[Case, int]] = []
         flows: list[tuple[int, int]] = []
         turned_away: list[tuple[int, int]] = []  # resident, facility
+        resolved: list[bool] = []  # of each visit, in pass order: treated where seen
         for _ in range(MAX_CARE_PASSES):
             if not pending:
                 break
@@ -239,6 +240,7 @@ class PatientDecisions:
                     continue
                 seen.append((case, case.target, case.referred, waited))
                 up = self.patients[case.resident].referral_up(case)
+                resolved.append(up is None)
                 if up is None:
                     treated.append((case, case.target))
                 else:
@@ -278,7 +280,7 @@ class PatientDecisions:
         f.expected_wait = self.model.learned(f.expected_wait, seen_at, waited)
         learning = self.model.learning()
         if learning.enabled:
-            self._learn_outcomes(learning, visits, turned_away)
+            self._learn_outcomes(learning, visits, resolved, turned_away)
 
         requests: list[Requests] = []
         for case, at in treated:
@@ -300,21 +302,23 @@ class PatientDecisions:
         return new
 
     def _learn_outcomes(
-        self, learning: Learning, visits: list[tuple[Case, int, bool, float]], turned_away: list[tuple[int, int]]
+        self,
+        learning: Learning,
+        visits: list[tuple[Case, int, bool, float]],
+        resolved: list[bool],
+        turned_away: list[tuple[int, int]],
     ) -> None:
         """Trust and reputations learn from the day's visits (treated or referred on), then from those turned away."""
         f = self.model.facilities
         resident = [c.resident for c, *_ in visits] + [who for who, _ in turned_away]
         at = [at for _, at, *_ in visits] + [where for _, where in turned_away]
-        resolved = [bool(f.outpatient_capability[at] >= c.severity) for c, at, *_ in visits] + [False] * len(
-            turned_away
-        )
+        outcome = resolved + [False] * len(turned_away)
         care.learn_outcomes(
             learning,
             np.array(resident, dtype=np.int64),
             np.array([self.patients[who].cell for who in resident], dtype=np.int64),
             f.tier[np.array(at, dtype=np.int64)],
-            np.array(resolved, dtype=bool),
+            np.array(outcome, dtype=bool),
         )
 
     def _join_queues(
