@@ -42,10 +42,11 @@ CostLinearWeight = by_tier(
 
 TierConstant = by_tier(
     "TierConstant",
-    (0.4, 0.5, 0.0, 1.8),
+    (-0.1, 1.0, 0.0, 1.6),
     "utility",
-    "fitted to the visit shares by level [nhc-services-2019-10] (2019: primary 52%, secondary and other "
-    "hospitals 21%, tertiary 23%) by experiments/calibrate_baseline.toml; secondary is the reference (0)",
+    "fitted to the visit and admission shares by level [nhc-services-2019-10] (2019: visits primary 52%, "
+    "secondary and other hospitals 21%, tertiary 23%; admissions health centres 16%, tertiary 38%) by "
+    "experiments/calibrate_baseline.toml; secondary is the reference (0)",
     "Alternative-specific constant of each tier (habit, prestige)",
     ge=-50,
     le=50,
@@ -91,9 +92,11 @@ class ChoiceParams(StrictModel):
         le=0.5,
     )
     referral_step: float = param(
-        -1.5,
+        0.0,
         "utility",
-        "assumption: the extra visit, wait and paperwork of being referred (转诊手续); sensitivity range −4 to 0",
+        "fitted with the tier constants to the visit and admission shares by level [nhc-services-2019-10] "
+        "(experiments/calibrate_baseline.toml; at the edge of its range −3 to 0: the referred route's extra "
+        "travel, wait and visit cost, counted apart, are enough); sensitivity range −3 to 0",
         "Utility of a route on which the first facility refers the patient on (上转), besides the second "
         "visit's travel, wait and cost.",
         ge=-50,
