@@ -68,7 +68,7 @@ def test_sensitivity_needs_a_sobol_or_morris_design_and_a_known_indicator(tmp_pa
     assert not (tmp_path / "out").exists()
 
 
-TRUE = {"choice.tier_constant.tertiary": 1.5, "illness.acute_rate_adult": 3.6}
+TRUE = {"choice.tier_constant.tertiary": 1.6, "illness.acute_rate_adult": 3.6}  # the defaults
 
 
 def test_calibration_recovers_the_parameters_the_data_were_simulated_with(tmp_path: Path) -> None:
