@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim import __version__
-from sim.metrics import BED_TIERS, TARGETS
+from sim.metrics import BED_TIERS, HOSPITAL_TIERS, TARGETS
 from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS
 from sim.presentation import charts
@@ -618,6 +618,10 @@ def _headline_rows(lab: Labels) -> list[tuple[str, str, str]]:
         (lab["ind_signing_rate"], "signing_rate", "pct"),
         *((lab["ind_bed_occupancy"].format(tier=lab[f"tier_{t}"]), f"bed_occupancy_{t}", "pct") for t in BED_TIERS),
         (lab["ind_referrals_up"], "referrals_up", "count"),
+        *(
+            (lab["ind_referred_visit_share"].format(tier=lab[f"tier_{t}"]), f"referred_visit_share_{t}", "pct")
+            for t in HOSPITAL_TIERS
+        ),
         (lab["ind_referrals_down"], "referrals_down", "count"),
         (lab["ind_unmet_episodes"], "unmet_episodes", "count"),
     ]
