@@ -227,7 +227,7 @@ def outpatient_passes(
             (`outpatient_outcome`).
         cells: Each cell's candidates and referral order (where a regimen is looked for).
     """
-    queued, capacity = facilities.backlog, facilities.outpatient_capacity
+    queued, capacity, capability = facilities.backlog, facilities.outpatient_capacity, facilities.outpatient_capability
     n, k = utility.shape
     n_fac = queued.size
     first = np.empty(n, np.int64)
@@ -300,9 +300,12 @@ def outpatient_passes(
             if accepted[i]:
                 e, f = pending[i], target[i]
                 seen[m], seen_at[m], seen_referred[m], seen_wait[m] = e, f, referred[e], wait[i]
-                treated[m], up_target[m] = outpatient_outcome(
-                    e, f, severity, referral_up, facilities, primary_facility, stock, cells
-                )
+                if capability[f] >= severity[e] and stocks(stock.regimen[e], stock.breadth[f]):
+                    treated[m], up_target[m] = True, referral_up[e]  # `outpatient_outcome`'s first case, inline
+                else:
+                    treated[m], up_target[m] = outpatient_outcome(
+                        e, f, severity, referral_up, facilities, primary_facility, stock, cells
+                    )
                 if not treated[m]:
                     referred[e] = True
                     from_primary[e] = primary_facility[f]
