@@ -744,16 +744,7 @@ _learn_outcomes_loop = helper(learn_outcomes.loop)
 
 _TESTS = COMPONENTS.index("tests")
 
-RECORD_ROWS = metrics.by_tier_rows(
-    "first_contacts",
-    "visits",
-    "visit_bills",
-    "visit_wait_days",
-    "visit_waits",
-    "referred_visits",
-    "employee_visits",
-    "employee_referred_visits",
-)
+RECORD_ROWS = metrics.by_tier_rows(*metrics.OUTPATIENT_DAY_FIELDS)
 """Rows of `DayRecord.by_tier` that `outpatient_day` adds to."""
 _FIRST_CONTACTS, _VISITS, _VISIT_BILLS, _VISIT_WAIT_DAYS, _VISIT_WAITS, _REFERRED, _EMPLOYEE, _EMPLOYEE_REFERRED = (
     RECORD_ROWS

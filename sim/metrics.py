@@ -99,7 +99,7 @@ DEFINITIONS: dict[str, str] = {
 }
 """What each indicator means; `indicators()` is the one implementation."""
 
-BY_TIER_FIELDS = (
+OUTPATIENT_DAY_FIELDS = (
     "first_contacts",
     "visits",
     "visit_bills",
@@ -108,6 +108,11 @@ BY_TIER_FIELDS = (
     "referred_visits",
     "employee_visits",
     "employee_referred_visits",
+)
+"""By-tier fields a day's outpatient care adds to (`care.outpatient_day`), the first of `BY_TIER_FIELDS`."""
+
+BY_TIER_FIELDS = (
+    *OUTPATIENT_DAY_FIELDS,
     "admissions",
     "admission_wait_days",
     "referred_admissions",
