@@ -32,6 +32,7 @@ between levels and routes that insurance sets are felt.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -205,13 +206,13 @@ def cost_value(oop: np.ndarray, linear: np.ndarray | float, income_level: float)
 
 def cost_transform(params: ChoiceParams, year: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """`cost_value` of (oop, severity) under the scenario's weights in `year` (the cost tables' transform)."""
-    linear = params.cost_linear.as_array()
     income_level = (1.0 + float(params.income_growth)) ** year
+    return partial(_cost_by_severity, linear=params.cost_linear.as_array(), income_level=income_level)
 
-    def transform(oop: np.ndarray, severity: np.ndarray) -> np.ndarray:
-        return cost_value(oop, linear[severity], income_level)
 
-    return transform
+def _cost_by_severity(oop: np.ndarray, severity: np.ndarray, linear: np.ndarray, income_level: float) -> np.ndarray:
+    """`cost_value` with the linear weight of each entry's severity."""
+    return cost_value(oop, linear[severity], income_level)
 
 
 def episode_terms(params: ChoiceParams, trust: np.ndarray, signed: np.ndarray) -> EpisodeTerms:

@@ -339,15 +339,15 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
 
     replications = args.replications if args.replications is not None else (args.parameter_draws or 6)
     evidence = load_evidence(args.evidence)
-    figures, scenarios = planned_runs(  # every setting and design checked before any run
-        evidence,
-        split=args.split,
-        scale=args.scale,
-        years=args.years,
-        replications=replications,
-        seed=args.seed,
-        overrides=args.overrides,
-    )
+    settings = {
+        "split": args.split,
+        "scale": args.scale,
+        "years": args.years,
+        "replications": replications,
+        "seed": args.seed,
+        "overrides": args.overrides,
+    }
+    figures, scenarios = planned_runs(evidence, **settings)  # every setting and design checked before any run
     draws = parameter_draws(args.parameter_draws, args.posterior, replications, args.seed)
     choice = _executor_choice(args)
     out = _out(args, "evidence", replaces="evidence.csv")
@@ -359,13 +359,8 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
     ):
         result = run_evidence(
             evidence,
-            split=args.split,
-            scale=args.scale,
-            years=args.years,
-            replications=replications,
-            seed=args.seed,
+            **settings,
             executor=executor,
-            overrides=args.overrides,
             progress=bar.update,
             parameter_draws=draws,
             posterior=posterior_name(args.posterior) if draws is not None else "",

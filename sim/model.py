@@ -223,6 +223,7 @@ class CareModel(mesa.Model):
         self.choice_terms: choice.CandidateTerms | None = None
         self._visit_components = self._visit_bills = np.zeros(0)
         self._cost_table = np.zeros((0, len(COST_TABLE_PARTS), 0))
+        self._cost_transform = choice.cost_transform(scenario.choice, self.year)
         self.insurance = SchemeTable.from_params(scenario.insurance)
         self._outpatient_rates = self._inpatient_rates = np.zeros((2, len(TIER_LEVEL), 2, 2))  # set each year
         self._age0 = self.population.age.copy()
@@ -931,7 +932,8 @@ class CareModel(mesa.Model):
         visit_index, stay_index = (
             payment.price_index(inpatient, s.prices, self.policy.price_multiplier) for inpatient in (False, True)
         )
-        visit_cost = np.broadcast_to(visit * visit_index[tier], shape).ravel()
+        expected_visit = visit * visit_index[tier]
+        visit_cost = np.broadcast_to(expected_visit, shape).ravel()
         visit_rate = np.broadcast_to(claim_rates(self._outpatient_rates, scheme, tier, False, signed), shape).ravel()
         stay = s.illness.length_of_stay.as_array()[tier] * s.illness.severity_stay_factor.as_array()[severity]
         stay_bill = (
@@ -945,13 +947,14 @@ class CareModel(mesa.Model):
         # A route referred on adds the referred visit where it is referred to (no unreferred cut; the
         # annual outpatient start-line is left out of this expectation), beside the stay.
         referred_rate = claim_rates(self._outpatient_rates, scheme, tier, True, signed)
-        onward_cost = np.broadcast_to(visit * visit_index[tier] * (1.0 - referred_rate), shape).ravel()
+        onward_cost = np.broadcast_to(expected_visit * (1.0 - referred_rate), shape).ravel()
         k = self.region.cell_candidates.shape[1]
         route_stay = stay_cost[self._stay_key.reshape(-1, k)] + np.where(
             self._onward_key >= 0, onward_cost[np.maximum(self._onward_key, 0)], 0.0
         ).reshape(-1, k)
         # By (cell × case, K) rows, so a day's patients take whole rows; the parts of a row side by
         # side, so a patient's are read from neighbouring memory.
+        self._cost_transform = choice.cost_transform(s.choice, self.year)
         self._cost_table = cost_table_rows(
             visit_cost,
             visit_rate,
@@ -962,11 +965,6 @@ class CareModel(mesa.Model):
             stay_key=np.arange(route_stay.size).reshape(-1, k),
             out=self._cost_table,  # last year's, read no more
         )
-
-    @property
-    def _cost_transform(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-        """The cost term of the utilities under this scenario's choice parameters (`choice.cost_transform`)."""
-        return choice.cost_transform(self.scenario.choice, self.year)
 
     def expected_costs(self, resident: np.ndarray, severity: np.ndarray, kind: np.ndarray) -> ExpectedCosts:
         """`choice.cost_value` of what each patient expects to pay on each candidate's route.
