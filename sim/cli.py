@@ -441,10 +441,10 @@ def _table(results: object, seconds: float, out: Path) -> str:
     lines = [
         f"tiersim: {s['scenario']} — {s['residents']:,} residents, {s['facilities']} facilities, "
         f"{s['beds']:,} beds (scale {s['scale']:g}), seed {s['seed']}, {seconds:.1f} s",
-        " " * width + "".join(f"{y:>9}" for y in years),
+        " " * width + "".join(f" {y:>9}" for y in years),
     ]
-    for label, values, kind in rows:
-        cells = "".join(f"{_fmt(v, kind) if kind != 'n' else f'{v:,.0f}':>9}" for v in values)
+    for label, values, kind in rows:  # a space between columns: counts of a full city reach 9 characters
+        cells = "".join(f" {_fmt(v, kind) if kind != 'n' else f'{v:,.0f}':>9}" for v in values)
         lines.append(f"{label:<{width}}{cells}")
     written = sorted(p.name for p in out.iterdir())
     lines.append(f"results: {out}/ ({', '.join(written)})")
