@@ -164,13 +164,14 @@ def admit(
     for a in range(n):
         r, s, f = request[a], slot[a], where[a]
         t, k = facilities.tier[f], key[r]
-        mean[a] = tables.mean_stay[t] * tables.severity_stay_factor[severity[r]]
+        # `illness.mean_stay`, its products in the same order
+        mean[a] = tables.mean_stay[t] * tables.severity_stay_factor[severity[r]] * facilities.stay_length[f]
         draw[a] = keyed_unit_float(streams.stay, k, 0.5)
         p_transfer = tables.transfer_probability[t] if severity[r] < 3 else 0.0
         wards.resident[s] = resident[r]
         wards.severity[s] = severity[r]
         wards.key[s] = k
-        wards.intensity[s] = facilities.intensity[f]
+        wards.intensity[s] = facilities.inpatient_intensity[f]
         wards.qualified[s] = group[a] == 0
         wards.referred[s] = referred[r]
         wards.transfer[s] = keyed_unit_float(streams.transfer, k, 0.0) < p_transfer

@@ -38,7 +38,18 @@ from sim.rules import (
     visit_bill,
     visit_row,
 )
-from sim.state import FREE_BED, Cells, Claims, DayTotals, Facilities, Learning, Wards, YearTables
+from sim.state import (
+    FREE_BED,
+    OUTPATIENT_HEAD,
+    OUTPATIENT_ITEM,
+    Cells,
+    Claims,
+    DayTotals,
+    Facilities,
+    Learning,
+    Wards,
+    YearTables,
+)
 
 
 def queue_outpatients(
@@ -812,7 +823,7 @@ class OutpatientDay(NamedTuple):
     Attributes:
         backlog: (F,) visits still queued after the day.
         expected_wait: (F,) expected outpatient waits learned from today's visits.
-        claims: The visits as claims, a batch per care pass (`fixed`: capitated).
+        claims: The visits as claims, a batch per care pass (`basis`: item by item or per head).
         requests: Bed requests.
         unmet: Episodes left with no candidate or unseen after the last pass.
         treated_outpatient: Episodes treated without needing a bed.
@@ -950,13 +961,13 @@ def _bill_visits(
     )  # fmt: skip
     # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
     # primary care is already paid per head, so the facility is not paid it again per visit.
-    capitated = np.zeros(m, np.bool_)
+    basis = np.full(m, OUTPATIENT_ITEM, np.int8)
     if tables.capitation:
         for r in range(m):
-            capitated[r] = is_capitated(
+            if is_capitated(
                 their_signed[r], tier[r], facilities.consortium[seen_at[r]], cells.consortium[seekers.cell[seen[r]]]
-            )
-            if capitated[r]:
+            ):
+                basis[r] = OUTPATIENT_HEAD
                 fund[r] = 0.0
     counts, waits = np.zeros(n_tiers, np.int64), np.zeros(n_tiers)
     by_route = np.zeros((3, n_tiers), np.int64)  # referred, employees', employees' referred
@@ -978,7 +989,7 @@ def _bill_visits(
     for t in range(n_tiers):
         by_tier[_VISIT_WAIT_DAYS, t] += waits[t]
         by_tier[_VISIT_WAITS, t] += counts[t]
-    return Claims(seen_at, tier, components, bill, fund, oop, capitated, ends)
+    return Claims(seen_at, tier, components, bill, fund, oop, basis, ends)
 
 
 @helper

@@ -21,6 +21,11 @@ from sim.parameters.illness import FOLLOW_UP, SEVERITIES
 from sim.rules import is_capitated, is_primary, recognised_tests, visit_row
 from sim.state import (
     FREE_BED,
+    INPATIENT_CASE,
+    INPATIENT_DAY,
+    INPATIENT_ITEM,
+    OUTPATIENT_HEAD,
+    OUTPATIENT_ITEM,
     Accounts,
     Cells,
     Claims,
@@ -64,7 +69,7 @@ class Stays(NamedTuple):
     """The stays that end today, in bed-slot order.
 
     Attributes:
-        claims: Their claims, one billing batch (`fixed`: paid per case or per day).
+        claims: Their claims, one billing batch (`basis`: item by item, per case or per day).
         start_line_paid: Inpatient start-line the patient paid on each stay.
     """
 
@@ -77,7 +82,7 @@ class DownReferrals(NamedTuple):
 
     Attributes:
         origin: Hospital referring each patient down.
-        visits: The follow-up visits as claims, one batch (`fixed`: capitated).
+        visits: The follow-up visits as claims, one batch (`basis`: item by item or per head).
     """
 
     origin: np.ndarray
@@ -131,7 +136,7 @@ def _bill_stays(
     """
     n = out.size
     facility, tier, resident = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
-    bill, components, fixed = np.empty(n), np.empty((n, 3)), np.zeros(n, np.bool_)
+    bill, components, basis = np.empty(n), np.empty((n, 3)), np.full(n, INPATIENT_ITEM, np.int8)
     start_line, rate, cap_left = np.empty(n), np.empty(n), np.empty(n)
     level = tables.price_level
     use_case_price, use_per_diem = tables.case_price.size > 0, tables.per_diem_rate.size > 0
@@ -148,18 +153,18 @@ def _bill_stays(
         )  # fmt: skip
         if use_case_price and not wards.transfer[s]:
             b = tables.case_price[tr, sev] * level
-            fixed[i] = True
+            basis[i] = INPATIENT_CASE
         if use_per_diem and (residents.hypertension[who] or residents.diabetes[who]) and tables.per_diem_rate[tr] > 0:
             b = tables.per_diem_rate[tr] * wards.stay[s] * level
-            fixed[i] = True
+            basis[i] = INPATIENT_DAY
         drugs, tests = b * tables.drug_share_inpatient[tr], b * tables.test_share_inpatient[tr]
         service = b - drugs - tests
-        if fixed[i]:
+        if basis[i] != INPATIENT_ITEM:  # per-case and per-diem payments are the amounts paid
             components[i, 0], components[i, 1], components[i, 2] = service, drugs, tests
         else:
-            components[i, 0] = service * facilities.component_volume[fac, 0] * tables.price_multiplier[0]
-            components[i, 1] = drugs * facilities.component_volume[fac, 1] * tables.price_multiplier[1]
-            components[i, 2] = tests * facilities.component_volume[fac, 2] * tables.price_multiplier[2]
+            components[i, 0] = service * facilities.inpatient_volume[fac, 0] * tables.price_multiplier[0]
+            components[i, 1] = drugs * facilities.inpatient_volume[fac, 1] * tables.price_multiplier[1]
+            components[i, 2] = tests * facilities.inpatient_volume[fac, 2] * tables.price_multiplier[2]
             if tables.tests_avoided > 0 and wards.referred[s] and not is_primary(tr):
                 components[i, 2] = recognised_tests(components[i, 2], tables.tests_avoided)
         bill[i] = components[i, 0] + components[i, 1] + components[i, 2]
@@ -176,7 +181,7 @@ def _bill_stays(
     for i in range(n):
         annual_paid[resident[i], 2] += fund[i]
         start_line_paid[i] = min(bill[i], start_line[i])
-    return Stays(Claims(facility, tier, components, bill, fund, oop, fixed, np.full(1, n)), start_line_paid)
+    return Stays(Claims(facility, tier, components, bill, fund, oop, basis, np.full(1, n)), start_line_paid)
 
 
 @helper
@@ -297,16 +302,16 @@ def _refer_down(
     )  # fmt: skip
     # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
     # primary care is already paid per head, so the facility is not paid it again per visit.
-    capitated = np.zeros(n_down, np.bool_)
+    basis = np.full(n_down, OUTPATIENT_ITEM, np.int8)
     visit_sums = np.zeros((2, n_tiers))
     for j in range(n_down):
-        capitated[j] = tables.capitation and is_capitated(
+        if tables.capitation and is_capitated(
             signed_down[j],
             centre_tier[j],
             facilities.consortium[centre[j]],
             cells.consortium[residents.cell[who_down[j]]],
-        )
-        if capitated[j]:
+        ):
+            basis[j] = OUTPATIENT_HEAD
             fund[j] = 0.0
         visit_sums[0, centre_tier[j]] += 1.0
         visit_sums[1, centre_tier[j]] += bill[j]
@@ -314,7 +319,7 @@ def _refer_down(
         for t in range(n_tiers):
             totals.by_tier[_VISITS, t] += visit_sums[0, t]
             totals.by_tier[_VISIT_BILLS, t] += visit_sums[1, t]
-    return DownReferrals(origin, Claims(centre, centre_tier, components, bill, fund, oop, capitated, ends))
+    return DownReferrals(origin, Claims(centre, centre_tier, components, bill, fund, oop, basis, ends))
 
 
 @kernel

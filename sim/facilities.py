@@ -22,7 +22,7 @@ from sim.parameters.prices import COMPONENTS
 from sim.parameters.region import RegionParams
 from sim.params import TIERS
 from sim.region import Region
-from sim.state import Facilities
+from sim.state import PAYMENT_BASES, Facilities
 
 if TYPE_CHECKING:
     from sim.model import CareModel
@@ -31,8 +31,7 @@ _CLAIM_COLUMNS = (
     *COMPONENTS,
     "paid_by_fund",
     "paid_out_of_pocket",
-    "fee_for_service_billed",
-    "fixed_billed",
+    *(f"billed_{basis}" for basis in PAYMENT_BASES),
     "fund_claims",
 )
 """Ledger columns a claim is booked to, in `FacilityState._claims` order."""
@@ -51,7 +50,7 @@ def _book_claims(
     billed: np.ndarray,
     fund: np.ndarray,
     oop: np.ndarray,
-    fixed: np.ndarray,
+    basis: np.ndarray,
     bounds: np.ndarray,
     ledger: np.ndarray,
     scratch: np.ndarray,
@@ -65,6 +64,7 @@ def _book_claims(
     """
     booked, sums = _paid_components_loop(components, billed, fund, oop, bounds)
     n_components = booked.shape[1]
+    billed_column, fund_claims_column = n_components + 2, ledger.shape[1] - 1
     is_touched = np.zeros(ledger.shape[0], np.bool_)
     touched = np.empty(facility.size, np.int64)
     for b in range(bounds.size - 1):
@@ -82,9 +82,8 @@ def _book_claims(
                 scratch[f, c] += booked[i, c]
             scratch[f, n_components] += fund[i]
             scratch[f, n_components + 1] += oop[i]
-            scratch[f, n_components + 2] += 0.0 if fixed[i] else billed_i
-            scratch[f, n_components + 3] += billed_i if fixed[i] else 0.0
-            scratch[f, n_components + 4] += fund[i]
+            scratch[f, billed_column + basis[i]] += billed_i
+            scratch[f, fund_claims_column] += fund[i]
         for j in range(n_touched):  # untouched rows would add 0.0, which changes nothing
             f = touched[j]
             is_touched[f] = False
@@ -104,17 +103,20 @@ class FacilityState:
         outpatient_capacity: Visits seen per day (doctors × visits per doctor-day).
         quality: Perceived quality, 0–1.
         outpatient_capability, inpatient_capability: Highest severity treated / admitted.
-        intensity: Service intensity multiplier on prices (1 at the start).
+        outpatient_intensity, inpatient_intensity: Service intensity multiplier on the prices of visits
+            and of stays (1 at the start).
         backlog: Outpatient visits waiting.
         expected_wait, expected_admission_wait: Learned waits in days, what patients expect.
-        component_volume: (F, 3) volume of service, drugs and tests billed relative to the baseline mix.
+        outpatient_volume, inpatient_volume: (F, 3) volume of service, drugs and tests billed in
+            visits and in stays relative to the baseline mix.
         admission_propensity: Multiplier on moderate cases' admission probability (provider response).
         down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
+        stay_length: Multiplier on the mean length of stay (provider response).
         revenue: (F, 3) this year's billed revenue by component (service, drugs, tests), yuan.
         lump_sum: This year's lump-sum revenue (capitation, budget settlement, bonuses; may be < 0), yuan.
         paid_by_fund, paid_out_of_pocket: This year's revenue by payer, yuan.
-        fee_for_service_billed: This year's bills paid item by item (they rise with intensity).
-        fixed_billed: This year's care paid a fixed amount (per case, per day, capitated visits' fund part).
+        billed_by_basis: (F, 5) this year's bills by how they were paid (`state.PAYMENT_BASES`; a
+            capitated visit's booked part, what the patient paid).
         fund_claims: This year's claims paid by the fund (the spending a global budget covers).
         last_revenue: Last year's medical revenue (billed + lump sums), for the revenue-growth cap.
     """
@@ -134,13 +136,15 @@ class FacilityState:
             self.beds > 0, care.inpatient_capability.as_array()[tier].astype(np.int64), -1
         )
         n = tier.size
-        self.intensity = np.ones(n)
+        self.outpatient_intensity, self.inpatient_intensity = np.ones(n), np.ones(n)
         self.backlog = np.zeros(n)
         self.expected_wait = np.zeros(n)
         self.expected_admission_wait = np.zeros(n)
-        self.component_volume = np.ones((n, len(COMPONENTS)))
+        self.outpatient_volume = np.ones((n, len(COMPONENTS)))
+        self.inpatient_volume = np.ones((n, len(COMPONENTS)))
         self.admission_propensity = np.ones(n)
         self.down_referral_willingness = np.ones(n)
+        self.stay_length = np.ones(n)
         # The claim ledgers are columns of one matrix, so a batch of claims is booked in one bincount.
         self._claims = np.zeros((n, len(_CLAIM_COLUMNS)))
         self._booking = np.zeros_like(self._claims)  # `_book_claims`'s scratch
@@ -150,14 +154,11 @@ class FacilityState:
 
     def _link_ledgers(self) -> None:
         """The revenue and claim ledgers as views of the columns of `_claims`."""
-        self.revenue = self._claims[:, : len(COMPONENTS)]
-        (
-            self.paid_by_fund,
-            self.paid_out_of_pocket,
-            self.fee_for_service_billed,
-            self.fixed_billed,
-            self.fund_claims,
-        ) = self._claims[:, len(COMPONENTS) :].T
+        n = len(COMPONENTS)
+        self.revenue = self._claims[:, :n]
+        self.paid_by_fund, self.paid_out_of_pocket = self._claims[:, n : n + 2].T
+        self.billed_by_basis = self._claims[:, n + 2 : n + 2 + len(PAYMENT_BASES)]
+        self.fund_claims = self._claims[:, -1]
 
     def __setstate__(self, state: dict) -> None:
         # A copy (`copy.deepcopy`, pickle) copies each view on its own: make them views of `_claims` again.
@@ -165,25 +166,24 @@ class FacilityState:
         self._link_ledgers()
 
     def respond(self, incentives: payment.Incentives, prices: payment.PriceParams, response: ProviderResponse) -> None:
-        """Once a year, every facility adjusts to what its payment makes pay (`payment.respond_to_payment`).
+        """Once a year, every facility adjusts to what its payment makes pay, setting by setting.
 
-        Intensity, drug and test volumes, moderate-case admission propensity and down-referral
-        willingness move; `incentives` holds each facility's margins (arrays over facilities).
+        Visits' and stays' intensity and drug and test volumes move with the margin of their own
+        setting (`payment.respond_in_setting`), so a payment of stays leaves visits' prices and
+        volumes alone; moderate-case admission propensity, down-referral willingness and length of
+        stay move with how stays are paid (`payment.respond_in_wards`). `incentives` holds each
+        facility's margins (arrays over facilities).
         """
-        (
-            self.intensity,
-            self.admission_propensity,
-            self.down_referral_willingness,
-            self.component_volume,
-        ) = payment.respond_to_payment(
-            self.intensity,
-            self.admission_propensity,
-            self.down_referral_willingness,
-            self.component_volume,
-            self.tier,
-            incentives,
-            prices,
-            response,
+        self.outpatient_intensity, self.outpatient_volume = payment.respond_in_setting(
+            self.outpatient_intensity, self.outpatient_volume, self.tier, incentives.outpatient_margin,
+            incentives, prices, response,
+        )  # fmt: skip
+        self.inpatient_intensity, self.inpatient_volume = payment.respond_in_setting(
+            self.inpatient_intensity, self.inpatient_volume, self.tier, incentives.inpatient_margin,
+            incentives, prices, response,
+        )  # fmt: skip
+        self.admission_propensity, self.down_referral_willingness, self.stay_length = payment.respond_in_wards(
+            self.admission_propensity, self.down_referral_willingness, self.stay_length, incentives, response
         )
 
     def __len__(self) -> int:
@@ -198,10 +198,11 @@ class FacilityState:
             outpatient_capacity=self.outpatient_capacity,
             outpatient_capability=self.outpatient_capability,
             inpatient_capability=self.inpatient_capability,
-            intensity=self.intensity,
+            inpatient_intensity=self.inpatient_intensity,
             admission_propensity=self.admission_propensity,
             down_referral_willingness=self.down_referral_willingness,
-            component_volume=self.component_volume,
+            inpatient_volume=self.inpatient_volume,
+            stay_length=self.stay_length,
             backlog=self.backlog,
             expected_wait=self.expected_wait,
             expected_admission_wait=self.expected_admission_wait,
@@ -219,11 +220,11 @@ class FacilityState:
         fund: np.ndarray,
         oop: np.ndarray,
         *,
-        fixed: np.ndarray,
+        basis: np.ndarray,
         bounds: np.ndarray,
         by_tier: np.ndarray,
     ) -> np.ndarray:
-        """Book paid claims: revenue by component and by payer; `fixed` marks care paid a fixed amount.
+        """Book paid claims: revenue by component, by payer and by how each was paid (`basis`).
 
         When the fund pays less than its share (a capitated visit), the components are scaled so
         that booked revenue is exactly what was paid (`payment._paid_components`). Claims in
@@ -238,7 +239,7 @@ class FacilityState:
             billed: (n,) their row sums.
             fund: (n,) paid by the fund.
             oop: (n,) paid by the patient.
-            fixed: (n,) paid a fixed amount (per case, per day, capitated).
+            basis: (n,) how each claim was paid (`state.PAYMENT_BASES`).
             bounds: Where each batch of claims begins, then the end.
             by_tier: The day's `metrics.DayRecord.by_tier`, added to in place.
 
@@ -247,7 +248,7 @@ class FacilityState:
             booked amounts.
         """
         return _book_claims(
-            facility, tier, components, billed, fund, oop, fixed, bounds, self._claims, self._booking, by_tier,
+            facility, tier, components, billed, fund, oop, basis, bounds, self._claims, self._booking, by_tier,
             _REVENUE_ROWS,
         )  # fmt: skip
 
@@ -304,9 +305,10 @@ class Facility(Agent):
         return int(self.model.occupied_beds()[self.index])
 
     @property
-    def intensity(self) -> float:
-        """Service intensity multiplier."""
-        return float(self.state.intensity[self.index])
+    def intensity(self) -> dict[str, float]:
+        """Service intensity multiplier on the prices of visits and of stays."""
+        s, i = self.state, self.index
+        return {"outpatient": float(s.outpatient_intensity[i]), "inpatient": float(s.inpatient_intensity[i])}
 
     @property
     def revenue(self) -> dict[str, float]:

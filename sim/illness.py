@@ -691,11 +691,24 @@ STAY_STREAM = "illness.stay"
 """Stream of the keyed normal draws of lengths of stay."""
 
 
+def mean_stay(tier: np.ndarray, severity: np.ndarray, stay_length: np.ndarray, params: IllnessParams) -> np.ndarray:
+    """Mean days in bed: the tier's mean × the severity's factor × the facility's stay-length multiplier.
+
+    The multiplier is the provider's response to how stays are paid (`payment.respond_in_wards`).
+    """
+    return params.length_of_stay.as_array()[tier] * params.severity_stay_factor.as_array()[severity] * stay_length
+
+
 def length_of_stay(
-    seed: int, key: np.ndarray, tier: np.ndarray, severity: np.ndarray, params: IllnessParams
+    seed: int,
+    key: np.ndarray,
+    tier: np.ndarray,
+    severity: np.ndarray,
+    stay_length: np.ndarray,
+    params: IllnessParams,
 ) -> np.ndarray:
-    """Whole days in bed (≥1): lognormal around the tier's mean, keyed by episode."""
-    mean = params.length_of_stay.as_array()[tier] * params.severity_stay_factor.as_array()[severity]
+    """Whole days in bed (≥1): lognormal around the facility's mean (`mean_stay`), keyed by episode."""
+    mean = mean_stay(tier, severity, stay_length, params)
     days = lognormal_days(mean, rng.normal(seed, STAY_STREAM, key), params.stay_dispersion)
     return np.maximum(1, np.rint(days)).astype(np.int32)
 

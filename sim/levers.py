@@ -512,11 +512,14 @@ class ProviderResponse(StrictModel):
 
     A facility keeps a share m of each extra yuan of services it bills (1 under fee-for-service;
     less under a global budget, capitation, per-diem or per-case payment) and a share v of an extra
-    case's bill (1 but under a global budget). Each year: intensity × exp(ln(1 + drift)·m·(1 −
-    salary_reform) − restraint·(1 − m)); drug and test volumes × exp(−mix_response·(1 − m)) (drugs
-    also × exp(−mix_response) per 15% of mark-up removed); moderate-case admission propensity ×
-    exp(admission_response·(v − 1)); willingness to refer down × exp(down_referral_response·(1 − v +
-    bonus/mean stay bill)) (all bounded).
+    case's bill (1 but under a global budget). The margin m is that of the setting, visits or stays:
+    a payment of stays leaves visits' margin at 1. Each year, in each setting: intensity ×
+    exp(ln(1 + drift)·m·(1 − salary_reform) − restraint·(1 − m)); drug and test volumes ×
+    exp(−mix_response·(1 − m)) (drugs also × exp(−mix_response) per 15% of mark-up removed). In the
+    wards: moderate-case admission propensity × exp(admission_response·(v − 1)); willingness to refer
+    down × exp(down_referral_response·(1 − v + bonus/mean stay bill)); length of stay ×
+    exp(per_day_stay_response·d − per_case_stay_response·c), c and d the shares of the stays' bills
+    paid per case and per day (all bounded).
     """
 
     restraint: float = param(
@@ -541,6 +544,27 @@ class ProviderResponse(StrictModel):
         "— the rate applies in full at a 15% mark-up removed).",
         ge=0,
         le=2,
+    )
+    per_case_stay_response: float = param(
+        0.055,
+        "log length of stay per year, paid wholly per case",
+        "Beijing's 2022 DRG payment shortened mean stays by 5.35% against hospitals not paid by DRG in its "
+        "first year [beijing-drg-2022]: −ln(1 − 0.0535); sensitivity range 0–0.11 (no fall under Guangzhou's "
+        "DIP [guangzhou-dip-los-2023]; 10–20% within two years under Medicare's prospective payment "
+        "[medicare-pps-psychiatric-1989])",
+        "How fast stays shorten where stays are paid per case (DRG/DIP): a day more in bed earns nothing.",
+        ge=0,
+        le=1,
+    )
+    per_day_stay_response: float = param(
+        0.02,
+        "log length of stay per year, paid wholly per day",
+        "assumption: per-diem payment rewards the cheap last days of a stay [ellis-mcguire-1986]; no estimate "
+        "for Chinese acute care was found, and Beijing psychiatric stays did not lengthen after a move from "
+        "fee-for-service to per diem; sensitivity range 0–0.055 (at most the per-case response)",
+        "How fast stays lengthen where stays are paid per day (per diem, 按床日): late days earn most.",
+        ge=0,
+        le=1,
     )
     quality_per_investment: float = param(
         0.5,

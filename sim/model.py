@@ -741,7 +741,7 @@ class CareModel(mesa.Model):
         bounds = [0, *claims.ends.tolist()]
         sums = self.facilities.book_claims(
             claims.facility, claims.tier, claims.components, claims.bill, claims.fund, claims.oop,
-            fixed=claims.fixed, bounds=np.array(bounds, dtype=np.int64), by_tier=t.by_tier,
+            basis=claims.basis, bounds=np.array(bounds, dtype=np.int64), by_tier=t.by_tier,
         )  # fmt: skip
         for (fund_sum, oop_sum, booked_sum), begin, end in zip(sums.tolist(), bounds[:-1], bounds[1:], strict=True):
             if end > begin:  # an empty batch pays nothing
@@ -922,10 +922,10 @@ class CareModel(mesa.Model):
         scheme = np.arange(2).reshape(1, 1, 1, -1, 1)
         signed = np.array([False, True]).reshape(1, 1, 1, 1, -1)
         shape = (len(f), n_sev, 2, 2, 2)
-        visit = payment.outpatient_bill(tier, f.intensity[facility], severity, kind, self.year, s.prices)
+        visit = payment.outpatient_bill(tier, f.outpatient_intensity[facility], severity, kind, self.year, s.prices)
         rows = np.repeat(np.arange(len(f)), n_sev * 2)  # (facility, severity, kind) order
         self._visit_components = payment.priced_components(
-            visit.ravel(), f.tier[rows], False, s.prices, self.policy.price_multiplier, f.component_volume[rows]
+            visit.ravel(), f.tier[rows], False, s.prices, self.policy.price_multiplier, f.outpatient_volume[rows]
         )
         self._visit_bills = row_sums(self._visit_components)
         # What patients expect a bill to become under this year's component prices (at the baseline mix).
@@ -935,9 +935,10 @@ class CareModel(mesa.Model):
         expected_visit = visit * visit_index[tier]
         visit_cost = np.broadcast_to(expected_visit, shape).ravel()
         visit_rate = np.broadcast_to(claim_rates(self._outpatient_rates, scheme, tier, False, signed), shape).ravel()
-        stay = s.illness.length_of_stay.as_array()[tier] * s.illness.severity_stay_factor.as_array()[severity]
+        stay = illness.mean_stay(tier, severity, f.stay_length[facility], s.illness)
         stay_bill = (
-            payment.inpatient_bill(tier, f.intensity[facility], severity, stay, self.year, s.prices) * stay_index[tier]
+            payment.inpatient_bill(tier, f.inpatient_intensity[facility], severity, stay, self.year, s.prices)
+            * stay_index[tier]
         )
         start = table.inpatient_start_line[scheme, _TIER_LEVEL[tier]]
         rate = claim_rates(self._inpatient_rates, scheme, tier, ~capable, signed)
@@ -1049,11 +1050,9 @@ class CareModel(mesa.Model):
         f, policy = self.facilities, self.policy
         if policy.global_budget is not None:
             self._settle_budgets(policy.global_budget)
-        margin, volume_margin = self._margins()
         f.respond(
-            payment.Incentives(
-                margin=margin,
-                volume_margin=volume_margin,
+            replace(
+                self._margins(),
                 salary_reform=policy.salary_reform,
                 markup_removed=policy.markup_removed,
                 referral_bonus=payment.bonus_per_stay_bill(
@@ -1064,8 +1063,12 @@ class CareModel(mesa.Model):
             policy.response,
         )
         if policy.revenue_cap is not None:
-            f.intensity = payment.capped_intensity(
-                f.intensity, f.medical_revenue(), f.last_revenue, ~is_primary(f.tier), policy.revenue_cap
+            # The cap is on all medical revenue (医药总收入): a hospital over it cuts visits and stays alike.
+            hospital = ~is_primary(f.tier)
+            revenue = f.medical_revenue()
+            f.outpatient_intensity, f.inpatient_intensity = (
+                payment.capped_intensity(intensity, revenue, f.last_revenue, hospital, policy.revenue_cap)
+                for intensity in (f.outpatient_intensity, f.inpatient_intensity)
             )
         self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
         self.fund.close_year()
@@ -1093,11 +1096,11 @@ class CareModel(mesa.Model):
             quality_per_investment=r.quality_per_investment,
         )
 
-    def _margins(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per facility: share of an extra yuan of services kept, and of an extra case's bill kept."""
+    def _margins(self) -> payment.Incentives:
+        """Per facility: the margins of visits, stays and cases, and the shares of stays paid per case and per day."""
         f = self.facilities
         clawback = np.zeros(self._budget.size)
         if (gb := self.policy.global_budget) is not None:
             spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
             clawback = payment.budget_clawback(self._budget, spending, gb.surplus_kept, gb.overspend_borne)
-        return payment.margins(f.fee_for_service_billed, f.fixed_billed, f.fund_claims, clawback[f.consortium])
+        return payment.margins(f.billed_by_basis, f.fund_claims, clawback[f.consortium])

@@ -21,6 +21,7 @@ from sim.parameters.illness import FOLLOW_UP
 from sim.parameters.prices import (
     PriceParams,
 )
+from sim.state import INPATIENT_CASE, INPATIENT_DAY, INPATIENT_ITEM, OUTPATIENT_HEAD, OUTPATIENT_ITEM
 
 
 def outpatient_bill(
@@ -162,60 +163,96 @@ class Incentives:
     """What facilities' payments made pay at the margin over a year: per facility (arrays) or for all alike.
 
     Attributes:
-        margin: Share of an extra yuan of services a facility keeps (1 under fee-for-service).
+        outpatient_margin: Share of an extra yuan of services in a visit a facility keeps (1 under
+            fee-for-service).
+        inpatient_margin: The same in a stay.
         volume_margin: Share of an extra case's bill it keeps (less than 1 under a global budget).
+        per_case_share: Share of its stays' bills paid per case (DRG/DIP).
+        per_day_share: Share of its stays' bills paid per day (per diem).
         salary_reform: Share of the volume incentive removed by salary reform (Sanming).
         markup_removed: Drug price cut that removed the mark-up (药品零差率), 0 if none.
         referral_bonus: Down-referral bonus relative to a facility's mean stay bill.
     """
 
-    margin: np.ndarray | float = 1.0
+    outpatient_margin: np.ndarray | float = 1.0
+    inpatient_margin: np.ndarray | float = 1.0
     volume_margin: np.ndarray | float = 1.0
+    per_case_share: np.ndarray | float = 0.0
+    per_day_share: np.ndarray | float = 0.0
     salary_reform: float = 0.0
     markup_removed: float = 0.0
     referral_bonus: np.ndarray | float = 0.0
 
 
-def respond_to_payment(
+def respond_in_setting(
     intensity: np.ndarray,
-    propensity: np.ndarray,
-    willingness: np.ndarray,
     mix: np.ndarray,
     tier: np.ndarray,
+    margin: np.ndarray | float,
     incentives: Incentives,
     prices: PriceParams,
     response: ProviderResponse,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One year's provider response to what its payment makes pay (see `levers.ProviderResponse`).
+) -> tuple[np.ndarray, np.ndarray]:
+    """One year's response of the services billed in one setting (visits or stays) to that setting's margin.
 
     Args:
-        intensity: Service intensity multipliers.
-        propensity: Moderate-case admission propensities (1 = baseline).
-        willingness: Down-referral willingness multipliers (1 = baseline).
-        mix: (F, 3) volumes of service, drugs and tests relative to the baseline mix.
+        intensity: Service intensity multipliers of the setting.
+        mix: (F, 3) its volumes of service, drugs and tests relative to the baseline mix.
         tier: Facility tiers.
-        incentives: What the payment made pay at the margin.
+        margin: Share of an extra yuan of the setting's services a facility keeps (`margins`).
+        incentives: The year's other incentives (salary reform, mark-up removed).
         prices: Price parameters (the fee-for-service drift by tier).
         response: Response parameters.
 
     Returns:
-        (intensity, propensity, willingness, mix) after the year.
+        (intensity, mix) after the year.
     """
-    m, v = incentives.margin, incentives.volume_margin
     drift = prices.intensity_drift.as_array()[tier]
-    log_change = np.log1p(drift) * m * (1.0 - incentives.salary_reform) - response.restraint * (1.0 - m)
+    log_change = np.log1p(drift) * margin * (1.0 - incentives.salary_reform) - response.restraint * (1.0 - margin)
+    # Drugs and tests are what a fixed payment makes a cost and a zero mark-up makes unprofitable.
+    cut = response.mix_response * (1.0 - margin)
+    mix = mix.copy()
+    mix[:, 1] *= np.exp(-(cut + response.mix_response * incentives.markup_removed / 0.15))
+    mix[:, 2] *= np.exp(-cut)
+    mix[:, 1:] = np.clip(mix[:, 1:], 0.5, 1.0)
+    return intensity * np.exp(log_change), mix
+
+
+def respond_in_wards(
+    propensity: np.ndarray,
+    willingness: np.ndarray,
+    stay_length: np.ndarray,
+    incentives: Incentives,
+    response: ProviderResponse,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One year's response of admissions, down-referrals and lengths of stay to how stays are paid.
+
+    A global budget makes an extra case cost the facility part of its bill (volume margin v < 1):
+    fewer moderate cases are admitted, more patients are referred down. Paid per case, a day more
+    in bed earns nothing: stays shorten. Paid per day, a day more earns its rate, and the last days
+    of a stay, which need the fewest services, earn the most: stays lengthen.
+
+    Args:
+        propensity: Moderate-case admission propensities (1 = baseline).
+        willingness: Down-referral willingness multipliers (1 = baseline).
+        stay_length: Multipliers on the mean length of stay (1 = baseline).
+        incentives: What the payment made pay at the margin.
+        response: Response parameters.
+
+    Returns:
+        (propensity, willingness, stay_length) after the year.
+    """
+    v = incentives.volume_margin
     propensity = np.clip(propensity * np.exp(response.admission_response * (v - 1.0)), 0.5, 1.5)
     with np.errstate(over="ignore"):  # a bonus worth many stays overflows to inf, which the bound takes to 5
         willingness = np.clip(
             willingness * np.exp(response.down_referral_response * (1.0 - v + incentives.referral_bonus)), 1.0, 5.0
         )
-    # Drugs and tests are what a fixed payment makes a cost and a zero mark-up makes unprofitable.
-    cut = response.mix_response * (1.0 - m)
-    mix = mix.copy()
-    mix[:, 1] *= np.exp(-(cut + response.mix_response * incentives.markup_removed / 0.15))
-    mix[:, 2] *= np.exp(-cut)
-    mix[:, 1:] = np.clip(mix[:, 1:], 0.5, 1.0)
-    return intensity * np.exp(log_change), propensity, willingness, mix
+    log_change = (
+        response.per_day_stay_response * incentives.per_day_share
+        - response.per_case_stay_response * incentives.per_case_share
+    )
+    return propensity, willingness, np.clip(stay_length * np.exp(log_change), 0.5, 1.5)
 
 
 def budget_transfer(
@@ -383,27 +420,38 @@ def budget_clawback(
     return np.where(np.isfinite(budget), np.where(spending <= budget, surplus_kept, overspend_borne), 0.0)
 
 
-def margins(
-    fee_for_service_billed: np.ndarray, fixed_billed: np.ndarray, fund_claims: np.ndarray, clawback: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """What payment leaves a facility at the margin (`Incentives.margin` m and `volume_margin` v).
+def margins(billed_by_basis: np.ndarray, fund_claims: np.ndarray, clawback: np.ndarray) -> Incentives:
+    """What payment leaves each facility at the margin, setting by setting.
 
-    An item billed fee-for-service earns its bill; care paid a fixed amount (per case, per day,
-    capitated) earns nothing more for more services. So m is the fee-for-service share of the bills
-    (1 without bills). A global budget takes back `clawback` of each extra yuan the fund pays: v = 1 −
-    fund share of the bills × clawback, which scales m too.
+    An item billed fee-for-service earns its bill; care paid a fixed amount (per head, per case, per
+    day) earns nothing more for more services. So a setting's margin m is the share of its bills
+    paid item by item (1 without bills): a payment of stays leaves the margin of visits alone. A
+    global budget takes back `clawback` of each extra yuan the fund pays: the volume margin v = 1 −
+    fund share of all bills × clawback, which scales both margins.
 
     Args:
-        fee_for_service_billed: This year's bills paid item by item, per facility.
-        fixed_billed: This year's care paid a fixed amount, per facility.
+        billed_by_basis: (F, 5) this year's bills per facility by how they were paid (`state.PAYMENT_BASES`).
         fund_claims: This year's claims paid by the fund, per facility.
         clawback: Per facility, its consortium's `budget_clawback` (0 without a budget).
 
     Returns:
-        (m, v) per facility.
+        The margins (outpatient, inpatient, volume) and the shares of stays' bills paid per case and
+        per day; the other incentives at their defaults.
     """
-    billed = fee_for_service_billed + fixed_billed
+    b = billed_by_basis.T
+    billed = b.sum(axis=0)
     fund_share = np.divide(fund_claims, billed, out=np.zeros(billed.size), where=billed > 0)
     volume = 1.0 - fund_share * clawback
-    margin = np.divide(fee_for_service_billed, billed, out=np.ones(billed.size), where=billed > 0) * volume
-    return margin, volume
+    outpatient = b[OUTPATIENT_ITEM] + b[OUTPATIENT_HEAD]
+    inpatient = b[INPATIENT_ITEM] + b[INPATIENT_CASE] + b[INPATIENT_DAY]
+
+    def share(part: np.ndarray, whole: np.ndarray, none: float) -> np.ndarray:
+        return np.divide(part, whole, out=np.full(whole.size, none), where=whole > 0)
+
+    return Incentives(
+        outpatient_margin=share(b[OUTPATIENT_ITEM], outpatient, 1.0) * volume,
+        inpatient_margin=share(b[INPATIENT_ITEM], inpatient, 1.0) * volume,
+        volume_margin=volume,
+        per_case_share=share(b[INPATIENT_CASE], inpatient, 0.0),
+        per_day_share=share(b[INPATIENT_DAY], inpatient, 0.0),
+    )

@@ -35,6 +35,11 @@ from sim.arrays import rank_within
 FREE_BED = np.iinfo(np.int64).min
 """`Wards.discharge_day` of a free bed."""
 
+PAYMENT_BASES = ("outpatient_item", "outpatient_head", "inpatient_item", "inpatient_case", "inpatient_day")
+"""How a claim is paid (计费方式), by setting: item by item (fee-for-service), per head (capitation,
+按人头), per case (DRG/DIP, 按病种/按病组), per day (per diem, 按床日). `Claims.basis` holds the index."""
+OUTPATIENT_ITEM, OUTPATIENT_HEAD, INPATIENT_ITEM, INPATIENT_CASE, INPATIENT_DAY = range(len(PAYMENT_BASES))
+
 
 @dataclass(frozen=True)
 class Column:
@@ -204,10 +209,11 @@ class Facilities(NamedTuple):
         outpatient_capacity: Visits seen per day.
         outpatient_capability: Highest severity treated as outpatients.
         inpatient_capability: Highest severity admitted (−1: no beds).
-        intensity: Service intensity multiplier on prices.
+        inpatient_intensity: Service intensity multiplier on the prices of stays.
         admission_propensity: Multiplier on moderate cases' admission probability.
         down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
-        component_volume: (F, 3) volume of service, drugs and tests billed relative to the baseline mix.
+        inpatient_volume: (F, 3) volume of service, drugs and tests billed in stays relative to the baseline mix.
+        stay_length: Multiplier on the mean length of stay.
         backlog: Outpatient visits waiting.
         expected_wait: Learned outpatient wait in days.
         expected_admission_wait: Learned admission wait in days.
@@ -219,10 +225,11 @@ class Facilities(NamedTuple):
     outpatient_capacity: np.ndarray
     outpatient_capability: np.ndarray
     inpatient_capability: np.ndarray
-    intensity: np.ndarray
+    inpatient_intensity: np.ndarray
     admission_propensity: np.ndarray
     down_referral_willingness: np.ndarray
-    component_volume: np.ndarray
+    inpatient_volume: np.ndarray
+    stay_length: np.ndarray
     backlog: np.ndarray
     expected_wait: np.ndarray
     expected_admission_wait: np.ndarray
@@ -402,7 +409,7 @@ class Claims(NamedTuple):
         bill: Their row sums.
         fund: Paid by the fund (0 for a capitated visit: its fund part is paid per head, 按人头).
         oop: Paid by the patient.
-        fixed: Paid a fixed amount (per case, per day, or a capitated visit), not item by item.
+        basis: How each claim is paid (`PAYMENT_BASES`, int8).
         ends: Where each billing batch ends.
     """
 
@@ -412,7 +419,7 @@ class Claims(NamedTuple):
     bill: np.ndarray
     fund: np.ndarray
     oop: np.ndarray
-    fixed: np.ndarray
+    basis: np.ndarray
     ends: np.ndarray
 
 

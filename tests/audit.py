@@ -34,6 +34,7 @@ from sim.model import CareModel
 from sim.parameters.illness import DAYS_PER_YEAR
 from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS
+from sim.state import OUTPATIENT_HEAD, PAYMENT_BASES
 
 PRIMARY = 1
 """Tiers up to this are primary care (village clinics and stations, health centres)."""
@@ -71,14 +72,15 @@ class _Books:
     oop: np.ndarray = field(init=False)
     lump: np.ndarray = field(init=False)
     components: np.ndarray = field(init=False)
-    fixed: np.ndarray = field(init=False)
+    by_basis: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.clear()
 
     def clear(self) -> None:
-        self.fund, self.oop, self.lump, self.fixed = (np.zeros(self.n) for _ in range(4))
+        self.fund, self.oop, self.lump = (np.zeros(self.n) for _ in range(3))
         self.components = np.zeros((self.n, len(COMPONENTS)))
+        self.by_basis = np.zeros((self.n, len(PAYMENT_BASES)))
 
 
 class Audit:
@@ -104,7 +106,7 @@ class Audit:
         self.case_mix: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # by closed year
 
     # ---------------------------------------------------------------- spies
-    def _on_claims(self, facility, tier, components, billed, fund, oop, *, fixed, bounds, by_tier):
+    def _on_claims(self, facility, tier, components, billed, fund, oop, *, basis, bounds, by_tier):
         m = self.model
         n = facility.size
         require(
@@ -121,7 +123,7 @@ class Audit:
             # Only a capitated visit: primary care, capitation in force, the fund paying nothing per visit.
             require(m.policy.capitation_rate > 0, "bill ≠ fund + out-of-pocket without capitation")
             require(
-                fixed[unbalanced].all() and (tier[unbalanced] <= PRIMARY).all(),
+                (basis[unbalanced] == OUTPATIENT_HEAD).all() and (tier[unbalanced] <= PRIMARY).all(),
                 "bill ≠ fund + out-of-pocket for a claim that is not a capitated primary-care visit",
             )
             require(
@@ -133,14 +135,14 @@ class Audit:
         np.add.at(b.fund, facility, fund)
         np.add.at(b.oop, facility, oop)
         np.add.at(b.components, facility, components * scale[:, None])
-        np.add.at(b.fixed, facility, np.where(fixed, paid, 0.0))
+        np.add.at(b.by_basis, (facility, basis), paid)
         day = self.days[m.day]
         day["claims"] += n
         day["fund"] += float(fund.sum())
         day["oop"] += float(oop.sum())
         day["billed"] += float(billed.sum())
         return self._book_claims(
-            facility, tier, components, billed, fund, oop, fixed=fixed, bounds=bounds, by_tier=by_tier
+            facility, tier, components, billed, fund, oop, basis=basis, bounds=bounds, by_tier=by_tier
         )
 
     def _on_lump_sum(self, facility: np.ndarray, amount: np.ndarray) -> None:
@@ -188,7 +190,7 @@ class Audit:
             close(f.paid_by_fund, b.fund + b.lump, f"day {day}: paid by the fund per facility")
             close(f.paid_out_of_pocket, b.oop, f"day {day}: paid out of pocket per facility")
             close(f.fund_claims, b.fund, f"day {day}: fund claims per facility")
-            close(f.fixed_billed, b.fixed, f"day {day}: care paid a fixed amount per facility")
+            close(f.billed_by_basis, b.by_basis, f"day {day}: bills per facility by how they were paid")
             close(f.lump_sum, b.lump, f"day {day}: lump sums per facility")
             if day >= 0:
                 spending = float(b.fund.sum() + b.lump.sum())

@@ -20,6 +20,7 @@ from sim.model import CareModel
 from sim.parameters.illness import ACUTE, FOLLOW_UP
 from sim.parameters.insurance import InsuranceParams
 from sim.params import TIERS
+from sim.state import INPATIENT_CASE, OUTPATIENT_HEAD, OUTPATIENT_ITEM
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
@@ -260,15 +261,15 @@ def test_claims_booked_to_facility_ledgers_hand_worked():
     components = np.array([[50.0, 30.0, 20.0], [25.0, 15.0, 10.0], [0.0, 0.0, 0.0], [500.0, 300.0, 200.0]])
     billed, fund, oop = components.sum(axis=1), np.array([60.0, 0.0, 0.0, 700.0]), np.array([40.0, 20.0, 0.0, 300.0])
     facility, tier = np.array([0, 0, 1, 1]), f.tier[[0, 0, 1, 1]]
-    fixed = np.array([False, True, False, True])
+    basis = np.array([OUTPATIENT_ITEM, OUTPATIENT_HEAD, OUTPATIENT_ITEM, INPATIENT_CASE], np.int8)
     sums = f.book_claims(
-        facility, tier, components, billed, fund, oop, fixed=fixed, bounds=np.array([0, 2, 4]), by_tier=by_tier
+        facility, tier, components, billed, fund, oop, basis=basis, bounds=np.array([0, 2, 4]), by_tier=by_tier
     )
     assert sums.tolist() == [[60.0, 60.0, 120.0], [700.0, 300.0, 1_000.0]]  # fund, patients, booked per batch
     # The capitated visit books what was paid, ¥20, in its bill's proportions.
     assert f.revenue[:2].tolist() == [[50.0 + 10.0, 30.0 + 6.0, 20.0 + 4.0], [500.0, 300.0, 200.0]]
     assert f.paid_by_fund[:2].tolist() == [60.0, 700.0] and f.paid_out_of_pocket[:2].tolist() == [60.0, 300.0]
-    assert f.fee_for_service_billed[:2].tolist() == [100.0, 0.0] and f.fixed_billed[:2].tolist() == [20.0, 1_000.0]
+    assert f.billed_by_basis[:2].tolist() == [[100.0, 20.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1_000.0, 0.0]]
     assert f.fund_claims[:2].tolist() == [60.0, 700.0] and not f.revenue[2:].any()
     rows = [BY_TIER_FIELDS.index(f"revenue_{c}") for c in ("service", "drugs", "tests")]
     assert by_tier[rows].sum() == 1_120.0
@@ -280,7 +281,7 @@ def test_claims_booked_to_facility_ledgers_hand_worked():
     assert not f.paid_by_fund.any() and not f.fund_claims.any() and not f.lump_sum.any()
     # However small a capitated visit's bill, what is booked is what was paid: ¥0.20 of ¥0.80.
     one = np.array([0]), f.tier[[0]], np.array([[0.4, 0.24, 0.16]]), np.array([0.8]), np.zeros(1), np.array([0.2])
-    f.book_claims(*one, fixed=np.ones(1, dtype=bool), bounds=np.array([0, 1]), by_tier=by_tier)
+    f.book_claims(*one, basis=np.full(1, OUTPATIENT_HEAD, np.int8), bounds=np.array([0, 1]), by_tier=by_tier)
     assert f.revenue[0] == pytest.approx([0.1, 0.06, 0.04], rel=1e-15)
 
 
@@ -289,14 +290,17 @@ def test_margins_under_fee_for_service_fixed_payment_and_budgets_hand_worked():
     clawback = payment.budget_clawback(np.array([100.0, 100.0, np.nan]), np.array([80.0, 130.0, 50.0]), 0.75, 0.4)
     assert clawback.tolist() == [0.75, 0.4, 0.0]
     assert payment.budget_clawback(np.array([100.0]), np.array([100.0]), 0.75, 0.4).tolist() == [0.75]  # on budget
-    # A hospital billing ¥600 item by item and ¥400 per case, the fund paying ¥700 of it; a clinic with no bills.
-    ffs, fixed, fund = np.array([600.0, 600.0, 0.0]), np.array([400.0, 400.0, 0.0]), np.array([700.0, 700.0, 0.0])
-    m, v = payment.margins(ffs, fixed, fund, np.array([0.0, 0.4, 0.4]))
+    # A hospital billing ¥600 of stays item by item and ¥400 per case, the fund paying ¥700 of it; a clinic
+    # with no bills.
+    billed = np.array([[0, 0, 600.0, 400.0, 0], [0, 0, 600.0, 400.0, 0], [0, 0, 0, 0, 0]])
+    got = payment.margins(billed, np.array([700.0, 700.0, 0.0]), np.array([0.0, 0.4, 0.4]))
+    v = got.volume_margin
     assert v == pytest.approx([1.0, 1 - 0.7 * 0.4, 1.0], rel=1e-15)
-    assert m == pytest.approx([0.6, 0.6 * (1 - 0.7 * 0.4), 1.0], rel=1e-15)
+    assert got.inpatient_margin == pytest.approx([0.6, 0.6 * (1 - 0.7 * 0.4), 1.0], rel=1e-15)
+    assert got.outpatient_margin == pytest.approx(v, rel=1e-15)  # no visits billed: the volume margin alone
     # However small the bills: a station billing ¥0.25 item by item and ¥0.25 per head, the fund paying ¥0.25.
-    m, v = payment.margins(np.array([0.25]), np.array([0.25]), np.array([0.25]), np.array([0.4]))
-    assert v.tolist() == [0.8] and m.tolist() == [0.4]  # v = 1 − 0.25/0.5 × 0.4; m = 0.25/0.5 × v
+    got = payment.margins(np.array([[0.25, 0.25, 0, 0, 0]]), np.array([0.25]), np.array([0.4]))
+    assert got.volume_margin.tolist() == [0.8] and got.outpatient_margin.tolist() == [0.4]  # 1 − 0.25/0.5 × 0.4
 
 
 def test_claims_of_interleaved_residents_settle_each_in_their_own_order():

@@ -66,10 +66,11 @@ CASES = {
     # Priority in outpatient queues; half of lead hospitals' beds reserved, so some are (8 beds).
     "reserved_beds": ("reserved_beds.toml", ["levers.reserved_beds.share=0.5"], _total("reserved_beds_")),
     # Cumulative start-lines, down-referral bonus (a lump sum) and waiver, with per-case (DRG) and
-    # per-diem payment of stays.
+    # per-diem payment of stays; a third year, in which lengths of stay respond to how stays were paid.
     "cumulative_start_line+drg+per_diem": (
         "cumulative_start_line.toml",
         [
+            "run.years=3",
             "levers.drg.enabled=true",
             "levers.drg.start_year=1",
             "levers.per_diem.enabled=true",

@@ -22,7 +22,7 @@ import sim
 from sim import accel, admission, care, choice, discharge, facilities, insurance, metrics, payment
 from sim.arrays import pairwise_sum, stable_order
 from sim.model import CareModel
-from sim.state import Cells, Facilities, Wards
+from sim.state import INPATIENT_ITEM, OUTPATIENT_HEAD, Cells, Facilities, Wards
 
 pytestmark = pytest.mark.skipif(not accel.numba_enabled(), reason="numba is not installed")
 
@@ -58,7 +58,7 @@ def _both(kernel, *args):
 def _facilities(n: int, **given: np.ndarray) -> Facilities:
     """A `Facilities` record of `n` facilities: the fields `given`, the others ones (or zeros where counts)."""
     fields = {name: np.ones(n) for name in Facilities._fields}
-    fields.update(component_volume=np.ones((n, 3)), tier=np.zeros(n, np.int64))
+    fields.update(inpatient_volume=np.ones((n, 3)), tier=np.zeros(n, np.int64))
     return Facilities(**{**fields, **given})
 
 
@@ -497,11 +497,11 @@ def test_discharges_equal_loop(monkeypatch: pytest.MonkeyPatch) -> None:
         (got, gin), (want, win) = _both(compiled, *args)
         _assert_same(got, want)
         _assert_same(gin, win)  # freed beds, annual accounts, case mix and the day's records
-        stays += got.stays.claims.fixed.size
-        fixed += int(got.stays.claims.fixed.sum())
+        stays += got.stays.claims.basis.size
+        fixed += int((got.stays.claims.basis != INPATIENT_ITEM).sum())
         transfers += got.transfers.size
         downs += got.down.origin.size
-        capitated += int(got.down.visits.fixed.sum())
+        capitated += int((got.down.visits.basis == OUTPATIENT_HEAD).sum())
     assert min(stays, fixed, transfers, downs, capitated) > 0  # every branch is exercised
 
 

@@ -29,7 +29,15 @@ from sim.parameters.illness import DAYS_PER_YEAR
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (1, 2, 3)
 NO_RESPONSE = [
-    f"levers.response.{k}=0" for k in ("restraint", "mix_response", "admission_response", "down_referral_response")
+    f"levers.response.{k}=0"
+    for k in (
+        "restraint",
+        "mix_response",
+        "admission_response",
+        "down_referral_response",
+        "per_case_stay_response",
+        "per_day_stay_response",
+    )
 ]
 
 
@@ -109,37 +117,74 @@ def test_provider_response_hand_worked():
     """A year's response of a village clinic (m = 1), a secondary (m = 0.5, v = 0.8) and a tertiary hospital (m = 0)."""
     prices = sim.load_scenario().prices  # intensity drift: secondary 5.5%, tertiary 6.5% a year
     response = Levers().response  # restraint 0.04, admission 0.3, down-referral 1.0, mix 0.08
-    incentives = payment.Incentives(
-        margin=np.array([1.0, 0.5, 0.0]), volume_margin=np.array([1.0, 0.8, 1.0]), referral_bonus=np.array([0, 0, 0.1])
-    )
-    ones = np.ones(3)
-    intensity, propensity, willingness, mix = payment.respond_to_payment(
-        np.array([1.0, 1.0, 2.0]), ones, ones, np.ones((3, 3)), np.array([0, 2, 3]), incentives, prices, response
+    tier, ones = np.array([0, 2, 3]), np.ones(3)
+    incentives = payment.Incentives(volume_margin=np.array([1.0, 0.8, 1.0]), referral_bonus=np.array([0, 0, 0.1]))
+    margin = np.array([1.0, 0.5, 0.0])
+    intensity, mix = payment.respond_in_setting(
+        np.array([1.0, 1.0, 2.0]), np.ones((3, 3)), tier, margin, incentives, prices, response
     )
     # Intensity: exp(ln(1 + drift)·m − restraint·(1 − m)).
     assert intensity == pytest.approx([1.0, math.exp(0.5 * math.log(1.055) - 0.02), 2 * math.exp(-0.04)], rel=1e-14)
-    assert propensity == pytest.approx([1.0, math.exp(0.3 * -0.2), 1.0], rel=1e-14)  # exp(0.3·(v − 1))
-    assert willingness == pytest.approx([1.0, math.exp(0.2), math.exp(0.1)], rel=1e-14)  # exp(1.0·(1 − v + bonus))
     # Drug and test volumes: exp(−0.08·(1 − m)); service volume unchanged.
     np.testing.assert_allclose(mix, np.exp([[0, 0, 0], [0, -0.04, -0.04], [0, -0.08, -0.08]]), rtol=1e-14)
+    propensity, willingness, stay = payment.respond_in_wards(ones, ones, ones, incentives, response)
+    assert propensity == pytest.approx([1.0, math.exp(0.3 * -0.2), 1.0], rel=1e-14)  # exp(0.3·(v − 1))
+    assert willingness == pytest.approx([1.0, math.exp(0.2), math.exp(0.1)], rel=1e-14)  # exp(1.0·(1 − v + bonus))
+    assert (stay == 1.0).all()  # stays paid item by item: lengths unchanged
     # A drug mark-up of 15% removed (药品零差率) cuts drug volumes by a further exp(−0.08) a year, even at m = 1.
-    markup = payment.Incentives(margin=1.0, markup_removed=0.15)
-    _, _, _, mix = payment.respond_to_payment(
-        ones, ones, ones, np.ones((3, 3)), np.array([0, 2, 3]), markup, prices, response
-    )
+    markup = payment.Incentives(markup_removed=0.15)
+    _, mix = payment.respond_in_setting(ones, np.ones((3, 3)), tier, 1.0, markup, prices, response)
     assert mix[:, 1] == pytest.approx(np.full(3, math.exp(-0.08))) and (mix[:, [0, 2]] == 1).all()
-    # Bounded: propensity within 0.5–1.5, willingness to refer down within 1–5, drug and test volumes 0.5–1.
-    bounded = payment.respond_to_payment(
-        ones, np.array([0.52, 1.0, 1.0]), np.array([4.9, 1.0, 1.0]), np.full((3, 3), 0.51), np.array([0, 2, 3]),
-        payment.Incentives(margin=0.0, volume_margin=np.array([0.0, 1.0, 1.0])), prices, response,
+    # Bounded: propensity within 0.5–1.5, willingness to refer down within 1–5, drug and test volumes 0.5–1,
+    # stay lengths 0.5–1.5.
+    _, bounded_mix = payment.respond_in_setting(ones, np.full((3, 3), 0.51), tier, 0.0, markup, prices, response)
+    assert (bounded_mix[:, 1:] == 0.5).all()
+    bounded = payment.respond_in_wards(
+        np.array([0.52, 1.0, 1.0]), np.array([4.9, 1.0, 1.0]), np.array([0.51, 1.49, 1.0]),
+        payment.Incentives(volume_margin=np.array([0.0, 1.0, 1.0]), per_case_share=np.array([1.0, 0, 0]),
+                           per_day_share=np.array([0, 1.0, 0])),
+        response.model_copy(update={"per_case_stay_response": 0.5, "per_day_stay_response": 0.5}),
     )  # fmt: skip
-    assert bounded[1][0] == 0.5 and bounded[2][0] == 5.0 and (bounded[3][:, 1:] == 0.5).all()
+    assert bounded[0][0] == 0.5 and bounded[1][0] == 5.0 and bounded[2][:2].tolist() == [0.5, 1.5]
     # Salary reform removes its share of the drift.
-    reformed = payment.Incentives(margin=1.0, salary_reform=0.7)
-    intensity, *_ = payment.respond_to_payment(
-        ones, ones, ones, np.ones((3, 3)), np.array([0, 2, 3]), reformed, prices, response
-    )
+    reformed = payment.Incentives(salary_reform=0.7)
+    intensity, _ = payment.respond_in_setting(ones, np.ones((3, 3)), tier, 1.0, reformed, prices, response)
     assert intensity == pytest.approx([1.0, 1.055**0.3, 1.065**0.3], rel=1e-14)
+
+
+def test_stays_shorten_when_paid_per_case_and_lengthen_when_paid_per_day():
+    """Length of stay × exp(per_day_stay_response·d − per_case_stay_response·c), c, d the stays' shares paid so."""
+    response = Levers().response
+    ones = np.ones(4)
+    incentives = payment.Incentives(
+        per_case_share=np.array([0.0, 1.0, 0.0, 0.5]), per_day_share=np.array([0.0, 0.0, 1.0, 0.5])
+    )
+    *_, stay = payment.respond_in_wards(ones, ones, ones, incentives, response)
+    case, day = response.per_case_stay_response, response.per_day_stay_response
+    assert stay == pytest.approx([1.0, math.exp(-case), math.exp(day), math.exp((day - case) / 2)], rel=1e-14)
+    assert stay[1] < 1.0 < stay[2]
+
+
+def test_margins_are_those_of_each_setting():
+    """A payment of stays leaves the margin of visits alone, and the other way round."""
+    # Bills by basis: outpatient item, per head; inpatient item, per case, per day.
+    billed = np.array(
+        [
+            [100.0, 0.0, 300.0, 0.0, 0.0],  # all item by item
+            [100.0, 0.0, 0.0, 300.0, 0.0],  # stays per case (DRG)
+            [50.0, 50.0, 300.0, 0.0, 0.0],  # half the visits capitated
+            [0.0, 0.0, 100.0, 100.0, 200.0],  # no visits; stays by all three
+        ]
+    )
+    got = payment.margins(billed, fund_claims=np.zeros(4), clawback=np.zeros(4))
+    assert got.outpatient_margin.tolist() == [1.0, 1.0, 0.5, 1.0]
+    assert got.inpatient_margin.tolist() == [1.0, 0.0, 1.0, 0.25]
+    assert got.per_case_share.tolist() == [0.0, 1.0, 0.0, 0.25] and got.per_day_share.tolist() == [0, 0, 0, 0.5]
+    # A global budget's clawback scales both settings' margins by the volume margin.
+    budget = payment.margins(billed, fund_claims=np.full(4, 200.0), clawback=np.full(4, 0.5))
+    volume = 1 - 0.5 * 200 / billed.sum(axis=1)
+    np.testing.assert_allclose(budget.outpatient_margin, got.outpatient_margin * volume, rtol=1e-14)
+    np.testing.assert_allclose(budget.inpatient_margin, got.inpatient_margin * volume, rtol=1e-14)
 
 
 def test_policy_is_off_before_start_year():
@@ -286,7 +331,7 @@ def _closed_years(name: str, extra: list[str], years: int) -> list[tuple[np.ndar
         model.step()
         if model.day > 0 and model.day % DAYS_PER_YEAR == 0:
             f = model.facilities
-            closes.append((f.last_revenue.copy(), f.intensity.copy(), f.quality.copy()))
+            closes.append((f.last_revenue.copy(), f.inpatient_intensity.copy(), f.quality.copy()))
     return closes
 
 
@@ -326,16 +371,41 @@ def test_sanming_prices_salaries_and_mark_up_each_do_their_part():
 
 
 @pytest.mark.parametrize("lever", ["drg", "per_diem"])
-def test_fixed_payment_restrains_revenue_by_its_price_and_by_the_providers_response(lever):
+def test_fixed_payment_of_stays_restrains_revenue_by_its_price(lever):
     base = run_scenario("baseline")
     paid, no_response = (run_scenario("baseline", f"levers.{lever}.enabled=true", *x) for x in ([], NO_RESPONSE))
     growth = yearly(base, "medical_revenue_growth")
-    # Year 1: stays paid a fixed amount no longer bill the year's rise of intensity.
+    # Year 1: stays paid a fixed amount no longer bill the year's rise of intensity; the response comes after it.
     assert yearly(paid, "medical_revenue_growth")[1] == yearly(no_response, "medical_revenue_growth")[1]
-    assert -0.08 < yearly(paid, "medical_revenue_growth")[1] - growth[1] < -0.02  # −3.8 / −5.7 points here
-    # Year 2: providers cut what a fixed payment makes a cost.
-    response = yearly(paid, "medical_revenue_growth")[2] - yearly(no_response, "medical_revenue_growth")[2]
-    assert -0.04 < response < -0.008  # −2.1 / −1.7 points here
+    assert -0.08 < yearly(paid, "medical_revenue_growth")[1] - growth[1] < -0.02  # −3.9 / −5.9 points here
+
+
+NO_STAY_RESPONSE = ["levers.response.per_case_stay_response=0", "levers.response.per_day_stay_response=0"]
+
+
+def test_payment_per_case_shortens_stays_and_leaves_visits_alone():
+    """DRG pays a stay per case: stays shorten, the beds freed admit more; visits, paid item by item, do not move."""
+    base = run_scenario("baseline")
+    drg, control = (
+        run_scenario("baseline", "levers.drg.enabled=true"),
+        run_scenario("baseline", "levers.drg.enabled=true", *NO_STAY_RESPONSE),
+    )
+    for tier in ("secondary", "tertiary"):  # exp(−0.055): 5.4% shorter after one year's response
+        stay = yearly(drg, f"mean_length_of_stay_{tier}")[2] / yearly(control, f"mean_length_of_stay_{tier}")[2]
+        assert 0.92 < stay < 0.97  # 0.952 / 0.944 here
+    assert yearly(drg, "admissions")[2] > yearly(control, "admissions")[2] * 1.005  # +1.5% here
+    for tier in ("health_centre", "secondary", "tertiary"):
+        visit = yearly(drg, f"cost_per_visit_{tier}")[2] / yearly(base, f"cost_per_visit_{tier}")[2]
+        assert abs(visit - 1) < 0.02  # within 0.6% here: the providers' response to DRG is in the wards
+
+
+def test_payment_per_day_lengthens_stays():
+    """Per diem pays chronic patients' stays by the day: their hospitals keep them longer."""
+    per_diem = run_scenario("baseline", "levers.per_diem.enabled=true")
+    control = run_scenario("baseline", "levers.per_diem.enabled=true", *NO_STAY_RESPONSE)
+    for tier in ("secondary", "tertiary"):
+        stay = yearly(per_diem, f"mean_length_of_stay_{tier}")[2] / yearly(control, f"mean_length_of_stay_{tier}")[2]
+        assert 1.002 < stay < 1.03  # +0.6% / +0.8% here: a share of the stays is paid per day
 
 
 def test_resource_sinking_raises_primary_members_quality_from_the_lead_s_surplus():

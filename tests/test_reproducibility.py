@@ -141,7 +141,7 @@ def test_facility_agents_view_the_arrays(small_model):
         assert agent.name == f.name[i] and agent.beds == f.beds[i]
         assert agent.tier == ("village", "health_centre", "secondary", "tertiary")[f.tier[i]]
         assert agent.occupied_beds == small_model.occupied_beds()[i] <= agent.beds
-        assert agent.intensity == f.intensity[i]
+        assert agent.intensity == {"outpatient": f.outpatient_intensity[i], "inpatient": f.inpatient_intensity[i]}
         assert sum(agent.revenue.values()) == f.revenue[i].sum()
         assert repr(agent).startswith(f"Facility({i},")
 

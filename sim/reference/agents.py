@@ -32,7 +32,7 @@ from sim.rules import (
     visit_bill,
     visit_row,
 )
-from sim.state import Requests
+from sim.state import INPATIENT_CASE, INPATIENT_DAY, INPATIENT_ITEM, OUTPATIENT_HEAD, OUTPATIENT_ITEM, Requests
 
 if TYPE_CHECKING:
     from sim.model import CareModel
@@ -87,7 +87,7 @@ class Claim:
     rate: float
     start_line: float
     cap: float
-    fixed: bool
+    basis: int
 
 
 class Patient(Agent):
@@ -283,7 +283,7 @@ class Patient(Agent):
             rate=claim_rates(m.tables.outpatient_rates, scheme, tier, referred, signed),
             start_line=m.insurance.outpatient_start_line[scheme],
             cap=m.insurance.outpatient_cap[scheme],
-            fixed=capitated,
+            basis=OUTPATIENT_HEAD if capitated else OUTPATIENT_ITEM,
         )
 
     def present_stay(self, slot: int) -> Claim:
@@ -301,20 +301,20 @@ class Patient(Agent):
         tier = f.tier[facility]
         severity, stay = w.severity[at], w.stay[at]
         bill = payment.inpatient_bill(tier, w.intensity[at], severity, stay, m.year, s.prices)
-        fixed = False
+        basis = INPATIENT_ITEM
         inflation = (1.0 + s.prices.price_inflation) ** m.year
         if m.tables.case_price.size > 0 and not w.transfer[slot]:
             bill = m.tables.case_price[tier, severity] * inflation
-            fixed = True
+            basis = INPATIENT_CASE
         if policy.per_diem_rate is not None and (pop.hypertension[i] | pop.diabetes[i]):
             if policy.per_diem_rate[tier[0]] > 0:
                 bill = policy.per_diem_rate[tier] * stay * inflation
-                fixed = True
-        if fixed:  # per-case and per-diem payments are the amounts paid, whatever the components
+                basis = INPATIENT_DAY
+        if basis != INPATIENT_ITEM:  # per-case and per-diem payments are the amounts paid, whatever the components
             components = payment.split_components(bill, tier, True, s.prices)
         else:
             components = payment.priced_components(
-                bill, tier, True, s.prices, policy.price_multiplier, f.component_volume.take(facility, axis=0)
+                bill, tier, True, s.prices, policy.price_multiplier, f.inpatient_volume.take(facility, axis=0)
             )
             if m.tables.tests_avoided > 0 and w.referred[slot] and not is_primary(tier[0]):
                 # Results recognised (检查结果互认): the hospital repeats only part of the tests.
@@ -335,7 +335,7 @@ class Patient(Agent):
             rate=claim_rates(m.tables.inpatient_rates, scheme, tier[0], w.referred[slot], pop.signed[i]),
             start_line=start_line[0],
             cap=m.insurance.inpatient_cap[scheme],
-            fixed=fixed,
+            basis=basis,
         )
 
     def referred_down(self, slot: int) -> int:
@@ -359,7 +359,9 @@ class Patient(Agent):
         """(days in bed, whether the stay ends in a transfer up) of an admission, drawn by the episode's key."""
         m = self.model
         s = m.scenario
-        stay = illness.length_of_stay(m.seed, request.key, tier, request.severity, s.illness)
+        stay = illness.length_of_stay(
+            m.seed, request.key, tier, request.severity, m.facilities.stay_length[request.facility], s.illness
+        )
         p_transfer = s.care.transfer_probability.as_array()[tier] * (request.severity < 3)
         transfer = rng.uniform(m.seed, "care.transfer", request.key) < p_transfer
         stay = np.where(transfer, np.minimum(stay, TRANSFER_AFTER_DAYS), stay)

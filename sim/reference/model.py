@@ -38,7 +38,7 @@ from sim.parameters.illness import DAYS_PER_YEAR, FOLLOW_UP
 from sim.parameters.population import EMPLOYEE
 from sim.parameters.prices import COMPONENTS
 from sim.reference.agents import Case, Claim, Patient
-from sim.state import FREE_BED, Claims, Learning, Requests
+from sim.state import FREE_BED, OUTPATIENT_HEAD, Claims, Learning, Requests
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -134,9 +134,9 @@ class PatientDecisions:
                 self.model.outpatient_fund_paid[resident] += paid
             begin = end
         bounds = [0, *batch_ends]
-        paid_fund = np.where(c.fixed, 0.0, fund)
+        paid_fund = np.where(c.basis == OUTPATIENT_HEAD, 0.0, fund)
         self.model.settle(
-            Claims(c.facility, c.tier, c.components, c.bill, paid_fund, oop, c.fixed, np.array(batch_ends))
+            Claims(c.facility, c.tier, c.components, c.bill, paid_fund, oop, c.basis, np.array(batch_ends))
         )
         t = self.model.today
         t.add_by_tier("visits", c.tier)
@@ -149,7 +149,7 @@ class PatientDecisions:
         fund, oop, _ = split_claims(c.bill, c.resident, c.rate, np.zeros(c.bill.size), c.start_line, cap_left)
         for resident, paid in zip(c.resident, fund, strict=True):
             self.model.inpatient_fund_paid[resident] += paid
-        self.model.settle(Claims(c.facility, c.tier, c.components, c.bill, fund, oop, c.fixed, np.full(1, c.bill.size)))
+        self.model.settle(Claims(c.facility, c.tier, c.components, c.bill, fund, oop, c.basis, np.full(1, c.bill.size)))
         return c
 
     # ------------------------------------------------------------------ 2. discharge
@@ -423,7 +423,7 @@ class PatientDecisions:
         w.severity[slot] = request.severity[0]
         w.key[slot] = request.key[0]
         w.stay[slot] = stay
-        w.intensity[slot] = f.intensity[facility]
+        w.intensity[slot] = f.inpatient_intensity[facility]
         w.qualified[slot] = qualified
         w.referred[slot] = request.referred[0]
         w.transfer[slot] = transfer
@@ -466,7 +466,7 @@ class _Batch:
     rate: np.ndarray
     start_line: np.ndarray
     cap: np.ndarray
-    fixed: np.ndarray
+    basis: np.ndarray
 
     @classmethod
     def of(cls, claims: list[Claim]) -> _Batch:
@@ -479,5 +479,5 @@ class _Batch:
             rate=np.array([c.rate for c in claims], dtype=np.float64),
             start_line=np.array([c.start_line for c in claims], dtype=np.float64),
             cap=np.array([c.cap for c in claims], dtype=np.float64),
-            fixed=np.array([c.fixed for c in claims], dtype=bool),
+            basis=np.array([c.basis for c in claims], dtype=np.int8),
         )
