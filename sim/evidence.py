@@ -238,9 +238,10 @@ def _scored(figure: Figure, mean: float, lo: float, hi: float) -> tuple[bool | N
     direction = bool(np.sign(mean) == np.sign(published))
     ratio = mean / published
     within = bool((1 / EFFECT_FACTOR <= ratio <= EFFECT_FACTOR) or overlap)
-    # The error is measured on the log of the ratio where the signs agree (a factor 2 is one unit),
-    # and as a miss of at least one unit plus the shortfall where they do not.
-    error = np.log(ratio) / np.log(EFFECT_FACTOR) if ratio > 0 else 1.0 + abs(ratio)
+    # The error is measured on the log of the ratio where the signs agree (a factor 2 is one unit).
+    # An effect of the wrong sign, or none, is the largest miss: scored as less wrong than a small
+    # effect of the right sign, it would reward a mechanism for leaving an indicator alone.
+    error = np.log(ratio) / np.log(EFFECT_FACTOR) if ratio > 0 else -ERROR_CAP
     return direction, within, float(np.clip(error, -ERROR_CAP, ERROR_CAP))
 
 

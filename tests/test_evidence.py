@@ -11,7 +11,16 @@ import pandas as pd
 import pytest
 from conftest import tiersim, tiersim_here
 
-from sim.evidence import EFFECT_FACTOR, LEVEL_TOLERANCE, Figure, _measure, _scored, load_evidence, run_evidence
+from sim.evidence import (
+    EFFECT_FACTOR,
+    ERROR_CAP,
+    LEVEL_TOLERANCE,
+    Figure,
+    _measure,
+    _scored,
+    load_evidence,
+    run_evidence,
+)
 
 SHIPPED = Path(__file__).resolve().parents[1] / "sim" / "data" / "evidence.toml"
 
@@ -97,6 +106,15 @@ def test_effect_scores(value, simulated, interval, direction, within):
     d, w, error = _scored(_figure("effect", value, interval), simulated, lo, hi)
     assert (d, w) == (direction, within)
     assert (abs(error) <= 1) == (1 / EFFECT_FACTOR <= simulated / value <= EFFECT_FACTOR)
+    assert (error == -ERROR_CAP) == (not direction)
+
+
+def test_effect_error_never_rewards_a_wrong_sign():
+    """The error grows as the simulated effect shrinks toward zero and is largest at zero or beyond it."""
+    simulated = [-0.2, -0.1, -0.05, -0.01, -0.001, 0.0, 0.001, 0.05]
+    errors = [abs(_scored(_figure("effect", -0.1), s, s - 1e-4, s + 1e-4)[2]) for s in simulated]
+    assert errors[1] == 0.0 and errors == sorted(errors[:2], reverse=True) + sorted(errors[2:])
+    assert errors[-3:] == [ERROR_CAP] * 3
 
 
 def test_level_scores():
