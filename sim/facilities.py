@@ -22,7 +22,7 @@ from sim.parameters.prices import COMPONENTS
 from sim.parameters.region import RegionParams
 from sim.params import TIERS
 from sim.region import Region
-from sim.state import PAYMENT_BASES, Facilities
+from sim.state import OUTPATIENT_HEAD, PAYMENT_BASES, Facilities
 
 if TYPE_CHECKING:
     from sim.model import CareModel
@@ -33,6 +33,7 @@ _CLAIM_COLUMNS = (
     "paid_out_of_pocket",
     *(f"billed_{basis}" for basis in PAYMENT_BASES),
     "fund_claims",
+    "visits",
 )
 """Ledger columns a claim is booked to, in `FacilityState._claims` order."""
 _REVENUE_ROWS = metrics.by_tier_rows(*(f"revenue_{c}" for c in COMPONENTS))
@@ -64,7 +65,7 @@ def _book_claims(
     """
     booked, sums = _paid_components_loop(components, billed, fund, oop, bounds)
     n_components = booked.shape[1]
-    billed_column, fund_claims_column = n_components + 2, ledger.shape[1] - 1
+    billed_column, fund_claims_column, visits_column = n_components + 2, ledger.shape[1] - 2, ledger.shape[1] - 1
     is_touched = np.zeros(ledger.shape[0], np.bool_)
     touched = np.empty(facility.size, np.int64)
     for b in range(bounds.size - 1):
@@ -84,6 +85,7 @@ def _book_claims(
             scratch[f, n_components + 1] += oop[i]
             scratch[f, billed_column + basis[i]] += billed_i
             scratch[f, fund_claims_column] += fund[i]
+            scratch[f, visits_column] += 1.0 if basis[i] <= OUTPATIENT_HEAD else 0.0
         for j in range(n_touched):  # untouched rows would add 0.0, which changes nothing
             f = touched[j]
             is_touched[f] = False
@@ -92,6 +94,15 @@ def _book_claims(
                 scratch[f, c] = 0.0
     metrics.add_batches_loop(tier, booked, bounds, by_tier, rows)
     return sums
+
+
+def capacity_factor(use: np.ndarray, target: float, response: float, bound: float) -> np.ndarray:
+    """A year's factor on a hospital's beds or clinic sessions from how much of them it used.
+
+    exp(response × (use − target)), its logarithm within ±`bound`: a hospital fuller than the
+    target adds capacity, one emptier cuts it, relative to the region's growth.
+    """
+    return np.exp(np.clip(response * (use - target), -bound, bound))
 
 
 class FacilityState:
@@ -118,6 +129,8 @@ class FacilityState:
         billed_by_basis: (F, 5) this year's bills by how they were paid (`state.PAYMENT_BASES`; a
             capitated visit's booked part, what the patient paid).
         fund_claims: This year's claims paid by the fund (the spending a global budget covers).
+        visits: This year's outpatient visits billed.
+        bed_days: This year's occupied bed-days, counted on the recorded days (`recorded_days` of them).
         last_revenue: Last year's medical revenue (billed + lump sums), for the revenue-growth cap.
     """
 
@@ -151,6 +164,8 @@ class FacilityState:
         self._link_ledgers()
         self.lump_sum = np.zeros(n)
         self.last_revenue = np.full(n, np.nan)
+        self.bed_days = np.zeros(n)
+        self.recorded_days = 0
 
     def _link_ledgers(self) -> None:
         """The revenue and claim ledgers as views of the columns of `_claims`."""
@@ -158,7 +173,7 @@ class FacilityState:
         self.revenue = self._claims[:, :n]
         self.paid_by_fund, self.paid_out_of_pocket = self._claims[:, n : n + 2].T
         self.billed_by_basis = self._claims[:, n + 2 : n + 2 + len(PAYMENT_BASES)]
-        self.fund_claims = self._claims[:, -1]
+        self.fund_claims, self.visits = self._claims[:, -2], self._claims[:, -1]
 
     def __setstate__(self, state: dict) -> None:
         # A copy (`copy.deepcopy`, pickle) copies each view on its own: make them views of `_claims` again.
@@ -261,11 +276,28 @@ class FacilityState:
         """This year's medical revenue per facility: bills plus lump sums."""
         return self.revenue.sum(axis=1) + self.lump_sum
 
+    def record_day(self, occupied: np.ndarray) -> None:
+        """Count a recorded day's occupied beds per facility into the year's bed-days."""
+        self.bed_days += occupied
+        self.recorded_days += 1
+
+    def occupancy(self) -> np.ndarray:
+        """This year's bed occupancy per facility so far: bed-days ÷ (beds × days); 0 without beds or days."""
+        available = self.beds * float(self.recorded_days)
+        return np.divide(self.bed_days, available, out=np.zeros(len(self)), where=available > 0)
+
+    def clinic_use(self) -> np.ndarray:
+        """This year's outpatient visits ÷ (visits a day × days) per facility; 0 without capacity or days."""
+        available = self.outpatient_capacity * float(self.recorded_days)
+        return np.divide(self.visits, available, out=np.zeros(len(self)), where=available > 0)
+
     def close_year(self) -> None:
         """Start a new ledger year (the model has already recorded and responded to the closing one)."""
         self.last_revenue = self.medical_revenue()
         self._claims[...] = 0.0
         self.lump_sum[...] = 0.0
+        self.bed_days[...] = 0.0
+        self.recorded_days = 0
 
 
 class Facility(Agent):

@@ -566,6 +566,48 @@ class ProviderResponse(StrictModel):
         ge=0,
         le=1,
     )
+    bed_response: float = param(
+        0.0,
+        "log beds per year per unit of occupancy above the target",
+        "PENDING",
+        "How fast a hospital adds beds when fuller than `target_occupancy` (and cuts them when emptier), "
+        "relative to the region's growth.",
+        ge=0,
+        le=20,
+    )
+    clinic_response: float = param(
+        0.0,
+        "log clinic sessions per year per unit of use above the target",
+        "PENDING",
+        "How fast a hospital adds outpatient clinic sessions when its visits exceed `target_clinic_use` of "
+        "them (and cuts them when fewer), relative to the region's growth.",
+        ge=0,
+        le=20,
+    )
+    target_occupancy: float = param(
+        0.85,
+        "share of bed-days",
+        "PENDING",
+        "Bed occupancy at which a hospital's beds grow with the region's.",
+        ge=0.3,
+        le=1.2,
+    )
+    target_clinic_use: float = param(
+        0.85,
+        "visits ÷ clinic capacity",
+        "PENDING",
+        "Use of outpatient clinic sessions at which a hospital's clinics grow with the region's.",
+        ge=0.3,
+        le=1.2,
+    )
+    max_capacity_change: float = param(
+        0.1,
+        "log capacity per year",
+        "PENDING",
+        "Largest yearly change of a hospital's beds or clinic sessions from its response (either way).",
+        ge=0,
+        le=1,
+    )
     quality_per_investment: float = param(
         0.5,
         "quality per unit of investment ÷ member revenue",

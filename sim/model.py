@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import admission, care, choice, discharge, illness, payment, population, region, rng
+from sim import admission, care, choice, discharge, facilities, illness, payment, population, region, rng
 from sim.accel import Pins
 from sim.arrays import Buffers, row_sums
 from sim.config import ScenarioError
@@ -63,7 +63,7 @@ from sim.insurance import (
     expected_costs,
     home_codes,
 )
-from sim.levers import GlobalBudget, Policy
+from sim.levers import GlobalBudget, Policy, ProviderResponse
 from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
@@ -239,6 +239,9 @@ class CareModel(mesa.Model):
         self.wards = Wards.empty(self.facilities.beds)
         self._base_beds = self.facilities.beds.copy()
         self._base_outpatient_capacity = self.facilities.outpatient_capacity.copy()
+        # Hospitals' own growth of beds and clinic sessions (the supply response), compounded yearly.
+        self._bed_scale = np.ones(len(self.facilities))
+        self._clinic_scale = np.ones(len(self.facilities))
         self._init_cells()
         self.waiting = Requests.empty()
         self.transfers = Requests.empty()
@@ -671,12 +674,12 @@ class CareModel(mesa.Model):
         """Scale beds and outpatient capacity to this year's size; occupied beds keep their patients."""
         f, ex = self.facilities, self.scenario.levers.expansion
         growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year, 0)
-        f.outpatient_capacity = self._base_outpatient_capacity * growth
+        f.outpatient_capacity = self._base_outpatient_capacity * self._clinic_scale * growth
         beds = np.zeros_like(self._base_beds)
         for tier in np.unique(f.tier):  # each tier's total grows, shared by largest remainders
             members = f.tier == tier
-            base = self._base_beds[members]
-            beds[members] = region.apportion(base.astype(np.float64), round(base.sum() * growth))
+            base = self._base_beds[members] * self._bed_scale[members]
+            beds[members] = region.apportion(base, round(base.sum() * growth))
         if ex.active(self.year):
             grown = self._expansion_targets()  # from this scenario's lever: `copy_under` may have changed it
             beds[grown] += np.round(beds[grown] * ex.beds_share).astype(beds.dtype)
@@ -1045,6 +1048,7 @@ class CareModel(mesa.Model):
         t.signed = self._signed_count
         t.residents = len(self.population)
         self.recorder.append(self.day, self.year, t)
+        self.facilities.record_day(self.occupied_beds())
 
     def _close_year(self) -> None:
         f, policy = self.facilities, self.policy
@@ -1070,9 +1074,27 @@ class CareModel(mesa.Model):
                 payment.capped_intensity(intensity, revenue, f.last_revenue, hospital, policy.revenue_cap)
                 for intensity in (f.outpatient_intensity, f.inpatient_intensity)
             )
+        self._respond_with_capacity(policy.response)
         self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
         self.fund.close_year()
         f.close_year()
+
+    def _respond_with_capacity(self, response: ProviderResponse) -> None:
+        """Hospitals fuller than the targets add beds and clinic sessions for next year; emptier ones cut them.
+
+        Primary care's capacity follows the region's growth alone: it is planned and funded by
+        government (收支两条线), not grown from its own use.
+        """
+        f = self.facilities
+        hospital = ~is_primary(f.tier)
+        bound = response.max_capacity_change
+        if response.bed_response > 0:
+            factor = facilities.capacity_factor(f.occupancy(), response.target_occupancy, response.bed_response, bound)
+            self._bed_scale = np.where(hospital & (f.beds > 0), self._bed_scale * factor, self._bed_scale)
+        if response.clinic_response > 0:
+            use = f.clinic_use()
+            factor = facilities.capacity_factor(use, response.target_clinic_use, response.clinic_response, bound)
+            self._clinic_scale = np.where(hospital, self._clinic_scale * factor, self._clinic_scale)
 
     def _settle_budgets(self, gb: GlobalBudget) -> None:
         """Year-end settlement of each consortium's global budget (结余留用、合理超支分担), then resource sinking."""

@@ -1,0 +1,58 @@
+"""Hospitals' supply response: beds and clinic sessions that grow with their use (the siphon, 虹吸)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.facilities import capacity_factor
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def run(bed: float, clinic: float) -> sim.Results:
+    """The baseline at 50,000 residents for 3 years with the given responses of beds and clinics."""
+    overrides = [
+        "run.scale=0.02",
+        "run.years=3",
+        f"levers.response.bed_response={bed}",
+        f"levers.response.clinic_response={clinic}",
+    ]
+    return sim.run(sim.load_scenario(ROOT / "scenarios" / "baseline.toml", overrides))
+
+
+def yearly(results: sim.Results, column: str) -> np.ndarray:
+    return results.annual[column].to_numpy()
+
+
+def test_capacity_factor_hand_worked():
+    use = np.array([0.85, 0.95, 0.75, 1.5, 0.0])
+    factor = capacity_factor(use, target=0.85, response=2.0, bound=0.3)
+    # exp(2 × (use − 0.85)), its logarithm within ±0.3.
+    assert factor == pytest.approx(np.exp([0.0, 0.2, -0.2, 0.3, -0.3]), rel=1e-13)
+
+
+def test_full_hospitals_add_beds_and_primary_care_follows_the_plan():
+    on, off = run(2.0, 0.0), run(0.0, 0.0)
+    # Tertiary wards run ≈97% full, above the 85% target: they grow faster than the region's 3%.
+    assert yearly(on, "beds_tertiary")[2] > yearly(off, "beds_tertiary")[2] * 1.05
+    # Primary care's beds are planned: the same as without the response.
+    for tier in ("health_centre", "village"):
+        assert (yearly(on, f"beds_{tier}") == yearly(off, f"beds_{tier}")).all()
+    assert (yearly(on, "beds_tertiary")[0] == yearly(off, "beds_tertiary")[0]).all()  # year 0: no response yet
+
+
+def test_hospitals_clinics_growing_with_use_draw_patients_up_the_tiers():
+    """The siphon: full hospital clinics that add sessions take visits from primary care."""
+    clinics, beds_only, off = run(2.0, 2.0), run(2.0, 0.0), run(0.0, 0.0)
+    drop = yearly(clinics, "primary_visit_share")[2] - yearly(off, "primary_visit_share")[2]
+    assert -0.05 < drop < -0.01  # −2.4 points here
+    assert yearly(clinics, "unmet_episodes")[2] < 0.5 * yearly(off, "unmet_episodes")[2]  # fewer turned away
+    # Beds alone move the primary share far less (patients see beds only through the admission wait).
+    beds = yearly(beds_only, "primary_visit_share")[2] - yearly(off, "primary_visit_share")[2]
+    assert abs(beds) < abs(drop) / 4
