@@ -569,16 +569,20 @@ class ProviderResponse(StrictModel):
     bed_response: float = param(
         0.0,
         "log beds per year per unit of occupancy above the target",
-        "PENDING",
+        "assumption: off (0); fitted with the clinics' response to the 2019 visit shares [nhc-services-2019-10] "
+        "it goes to 0, the lower edge of 0–3, but they barely depend on it (beds by hospital grade 2013–2019, "
+        "its natural target, were not found); sensitivity range 0–2",
         "How fast a hospital adds beds when fuller than `target_occupancy` (and cuts them when emptier), "
         "relative to the region's growth.",
         ge=0,
         le=20,
     )
     clinic_response: float = param(
-        0.0,
+        0.28,
         "log clinic sessions per year per unit of use above the target",
-        "PENDING",
+        "fitted: the backtest region from 2013 to 2019 reaches the 2019 primary-care and tertiary shares of "
+        "visits, 0.5217 and 0.2276 [nhc-services-2019-10] (0.526 and 0.228 at 0.277; "
+        "experiments/calibrate_supply.toml); sensitivity range 0–0.6",
         "How fast a hospital adds outpatient clinic sessions when its visits exceed `target_clinic_use` of "
         "them (and cuts them when fewer), relative to the region's growth.",
         ge=0,
@@ -587,7 +591,8 @@ class ProviderResponse(StrictModel):
     target_occupancy: float = param(
         0.85,
         "share of bed-days",
-        "PENDING",
+        "assumption: no national occupancy rule for new beds was found (provincial plans set their own); "
+        "sensitivity range 0.75–0.95",
         "Bed occupancy at which a hospital's beds grow with the region's.",
         ge=0.3,
         le=1.2,
@@ -595,7 +600,7 @@ class ProviderResponse(StrictModel):
     target_clinic_use: float = param(
         0.85,
         "visits ÷ clinic capacity",
-        "PENDING",
+        "assumption: as the bed target; sensitivity range 0.75–0.95",
         "Use of outpatient clinic sessions at which a hospital's clinics grow with the region's.",
         ge=0.3,
         le=1.2,
@@ -603,7 +608,7 @@ class ProviderResponse(StrictModel):
     max_capacity_change: float = param(
         0.1,
         "log capacity per year",
-        "PENDING",
+        "assumption: a hospital adds or closes at most a tenth of its capacity a year; sensitivity range 0.05–0.2",
         "Largest yearly change of a hospital's beds or clinic sessions from its response (either way).",
         ge=0,
         le=1,

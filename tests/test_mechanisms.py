@@ -129,7 +129,7 @@ def test_length_of_stay_positive_and_by_tier():
     params = sim.load_scenario().illness
     key = np.arange(20000, dtype=np.uint64)
     tiers = np.full(key.size, 3)
-    stays = illness.length_of_stay(1, key, tiers, np.full(key.size, 2), params)
+    stays = illness.length_of_stay(1, key, tiers, np.full(key.size, 2), np.ones(key.size), params)
     assert stays.min() >= 1
     assert abs(stays.mean() - params.length_of_stay.tertiary) < 0.5
 
