@@ -168,7 +168,7 @@ PANELS = (
         ("primary_visit_share",),
         "share",
         "supply growth by tier and the patients' response to it: tertiary hospitals grew fastest after 2013 and "
-        "drew patients up, while the model grows every tier's capacity at one rate and holds quality fixed",
+        "drew patients up (the model's hospitals grow their clinics with their use; quality is fixed)",
     ),
     Panel(
         "visit_share_tertiary",
@@ -269,6 +269,15 @@ PANELS = (
         ("bed_occupancy_secondary", "bed_occupancy_tertiary"),
         "share",
         "beds growing faster than admissions",
+    ),
+    Panel(
+        "beds_per_1000",
+        "Hospital beds per 1,000 residents",
+        (),
+        ("beds_per_1000_secondary", "beds_per_1000_tertiary"),
+        "per_capita",
+        "hospitals' beds growing with their occupancy (fitted off: the visit shares do not ask for it)",
+        "no national series of beds by hospital grade for 2013–2019 was found; the model's are shown alone",
     ),
     Panel(
         "revenue_structure_drugs",

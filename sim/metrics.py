@@ -86,6 +86,7 @@ DEFINITIONS: dict[str, str] = {
     "oop_share": "out-of-pocket payments ÷ all bills of the facilities modelled (not total health expenditure)",
     "fund_balance": "cumulative fund contributions − claims paid since the start of the run, yuan",
     "bed_occupancy": "occupied bed-days ÷ available bed-days, by tier",
+    "beds_per_1000": "beds per 1,000 residents (mean over days), by tier",
     "mean_wait_days": "outpatient queue ahead of a patient on arrival, in days of the facility's capacity, by tier",
     "mean_admission_wait_days": "days from admission request to bed, by tier of the admitting facility",
     "in_county_rate": "admissions of rural-county residents in a facility of their own county ÷ all their admissions",
@@ -345,11 +346,12 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         )
     for t in BED_TIERS:
         out[f"bed_occupancy_{t}"] = _ratio(row[f"occupied_beds_{t}"], row[f"beds_{t}"])
+        out[f"beds_per_1000_{t}"] = _ratio(1000.0 * row[f"beds_{t}"], row["residents"] * row["days"])
     return out
 
 
 def aggregate(daily: pd.DataFrame, by: str | None = "year") -> pd.DataFrame:
-    """Period sums of the daily table: flows summed, stock levels averaged over days.
+    """Period sums of the daily table: flows summed, stock levels averaged over days, and the days counted.
 
     Bed occupancy is the ratio of occupied to available bed-days, so both are summed.
     """
@@ -358,10 +360,12 @@ def aggregate(daily: pd.DataFrame, by: str | None = "year") -> pd.DataFrame:
     if by is None:
         sums = daily[flows].sum().to_frame().T
         sums[stock] = daily[stock].mean().to_numpy()
+        sums["days"] = float(len(daily))
         return sums
     grouped = daily.groupby(by, sort=True)
     out = grouped[flows].sum()
     out[stock] = grouped[stock].mean()
+    out["days"] = grouped.size().astype(np.float64)
     return out.reset_index()
 
 
