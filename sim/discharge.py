@@ -39,8 +39,9 @@ from sim.state import (
 )
 
 _MOST_SEVERE = len(SEVERITIES) - 1
-_DISCHARGES, _STAY_DAYS, _STAY_BILLS, _VISITS, _VISIT_BILLS = (
-    BY_TIER_FIELDS.index(name) for name in ("discharges", "stay_days", "stay_bills", "visits", "visit_bills")
+_DISCHARGES, _STAY_DAYS, _STAY_BILLS, _STAY_OOP, _VISITS, _VISIT_BILLS = (
+    BY_TIER_FIELDS.index(name)
+    for name in ("discharges", "stay_days", "stay_bills", "stay_oop", "visits", "visit_bills")
 )
 """Rows of `DayRecord.by_tier` the phase adds to."""
 
@@ -190,7 +191,7 @@ def _count_ended(
 ) -> None:
     """The case mix and the day's records of the stays that end here (not in a transfer up)."""
     n, n_tiers = out.size, by_tier.shape[1]
-    ended_sums = np.zeros((3, n_tiers))
+    ended_sums = np.zeros((4, n_tiers))
     for i in range(n):
         if wards.transfer[out[i]]:
             continue
@@ -200,11 +201,13 @@ def _count_ended(
         ended_sums[0, tier] += 1.0
         ended_sums[1, tier] += np.float64(wards.stay[out[i]])
         ended_sums[2, tier] += bill
+        ended_sums[3, tier] += stays.claims.oop[i]
     if n:
         for t in range(n_tiers):
             by_tier[_DISCHARGES, t] += ended_sums[0, t]
             by_tier[_STAY_DAYS, t] += ended_sums[1, t]
             by_tier[_STAY_BILLS, t] += ended_sums[2, t]
+            by_tier[_STAY_OOP, t] += ended_sums[3, t]
 
 
 @helper

@@ -97,6 +97,8 @@ DEFINITIONS: dict[str, str] = {
     "cost_per_visit": "outpatient bills ÷ visits, yuan, by tier",
     "cost_per_admission": "inpatient bills of discharged stays ÷ discharges, yuan, by tier",
     "mean_length_of_stay": "bed-days of discharged stays ÷ discharges, by tier",
+    "oop_per_admission": "out-of-pocket payments of discharged stays ÷ discharges, yuan; also by tier "
+    "(`oop_per_admission_<tier>`)",
 }
 """What each indicator means; `indicators()` is the one implementation."""
 
@@ -122,6 +124,7 @@ BY_TIER_FIELDS = (
     "discharges",
     "stay_days",
     "stay_bills",
+    "stay_oop",
     "occupied_beds",
     "beds",
     "reserved_beds",
@@ -315,6 +318,7 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         "unmet_episodes": float(row["unmet_outpatient"] + row["unmet_inpatient"]),
         "fund_income": float(row["fund_income"]),
         "fund_spending": float(row["fund_paid"]),
+        "oop_per_admission": _ratio(_tier_sum(row, "stay_oop"), _tier_sum(row, "discharges")),
     }
     billed = sum(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS) for c in COMPONENTS)
     for c in COMPONENTS:
@@ -347,6 +351,7 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
     for t in BED_TIERS:
         out[f"bed_occupancy_{t}"] = _ratio(row[f"occupied_beds_{t}"], row[f"beds_{t}"])
         out[f"beds_per_1000_{t}"] = _ratio(1000.0 * row[f"beds_{t}"], row["residents"] * row["days"])
+        out[f"oop_per_admission_{t}"] = _ratio(row[f"stay_oop_{t}"], row[f"discharges_{t}"])
     return out
 
 

@@ -142,15 +142,19 @@ class PatientDecisions:
         t.add_by_tier("visits", c.tier)
         t.add_by_tier_batches(("visit_bills",), c.tier, c.bill[:, None], bounds)
 
-    def _fund_settles_stays(self, claims: list[Claim]) -> _Batch:
-        """The fund settles the day's stays as one batch (caps left as of its start); they are paid and booked."""
+    def _fund_settles_stays(self, claims: list[Claim]) -> tuple[_Batch, np.ndarray]:
+        """The fund settles the day's stays as one batch (caps left as of its start); they are paid and booked.
+
+        Returns:
+            The stays, and what each patient paid.
+        """
         c = _Batch.of(claims)
         cap_left = np.maximum(0.0, c.cap - self.model.inpatient_fund_paid[c.resident])
         fund, oop, _ = split_claims(c.bill, c.resident, c.rate, np.zeros(c.bill.size), c.start_line, cap_left)
         for resident, paid in zip(c.resident, fund, strict=True):
             self.model.inpatient_fund_paid[resident] += paid
         self.model.settle(Claims(c.facility, c.tier, c.components, c.bill, fund, oop, c.basis, np.full(1, c.bill.size)))
-        return c
+        return c, oop
 
     # ------------------------------------------------------------------ 2. discharge
     def _discharge_patients(self) -> None:
@@ -161,7 +165,7 @@ class PatientDecisions:
             return
         f, s, t, policy = self.model.facilities, self.model.scenario, self.model.today, self.model.policy
         patients = [self.patients[w.resident[slot]] for slot in out]
-        stays = self._fund_settles_stays([p.present_stay(slot) for p, slot in zip(patients, out, strict=True)])
+        stays, oop = self._fund_settles_stays([p.present_stay(slot) for p, slot in zip(patients, out, strict=True)])
         ended = ~w.transfer[out]  # the other stays continue higher up
         deflator = (1.0 + s.prices.price_inflation) ** self.model.year  # group prices are kept in year-0 yuan
         for slot, tier, bill in zip(out[ended], stays.tier[ended], stays.bill[ended], strict=True):
@@ -170,6 +174,7 @@ class PatientDecisions:
         t.add_by_tier("discharges", stays.tier[ended])
         t.add_by_tier("stay_days", stays.tier[ended], w.stay[out[ended]].astype(np.float64))
         t.add_by_tier("stay_bills", stays.tier[ended], stays.bill[ended])
+        t.add_by_tier("stay_oop", stays.tier[ended], oop[ended])
         start_line_paid = np.minimum(stays.bill, stays.start_line)
         t.chain_start_line_paid += float(start_line_paid.sum())
         for slot, paid in zip(out[~ended], start_line_paid[~ended], strict=True):
