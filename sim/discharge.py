@@ -18,7 +18,7 @@ from sim import insurance, rng
 from sim.accel import helper, kernel
 from sim.metrics import BY_TIER_FIELDS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
-from sim.rules import is_capitated, is_primary, recognised_tests, visit_row
+from sim.rules import covered_rate, is_capitated, is_primary, recognised_tests, visit_row
 from sim.state import (
     FREE_BED,
     INPATIENT_CASE,
@@ -175,7 +175,9 @@ def _bill_stays(
             line = max(0.0, line - wards.chain_paid[s])
         start_line[i] = line
         referred, signed = 1 if wards.referred[s] else 0, 1 if residents.signed[who] else 0
-        rate[i] = tables.inpatient_rates[their_scheme, tr, referred, signed]
+        rate[i] = covered_rate(
+            tables.inpatient_rates[their_scheme, tr, referred, signed], facilities.self_paid_share[fac]
+        )
         cap_left[i] = max(0.0, tables.inpatient_cap[their_scheme] - annual_paid[who, 2])
     fund, oop, _ = _split_claims(bill, resident, rate, np.zeros(n), start_line, cap_left)
     start_line_paid = np.empty(n)

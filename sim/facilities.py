@@ -123,6 +123,8 @@ class FacilityState:
         admission_propensity: Multiplier on moderate cases' admission probability (provider response).
         down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
         stay_length: Multiplier on the mean length of stay (provider response).
+        self_paid_share: Share of stays' bills for items outside the benefit list (目录外), which patients pay
+            in full (provider response: cost shifting under a budget).
         revenue: (F, 3) this year's billed revenue by component (service, drugs, tests), yuan.
         lump_sum: This year's lump-sum revenue (capitation, budget settlement, bonuses; may be < 0), yuan.
         paid_by_fund, paid_out_of_pocket: This year's revenue by payer, yuan.
@@ -158,6 +160,7 @@ class FacilityState:
         self.admission_propensity = np.ones(n)
         self.down_referral_willingness = np.ones(n)
         self.stay_length = np.ones(n)
+        self.self_paid_share = np.zeros(n)
         # The claim ledgers are columns of one matrix, so a batch of claims is booked in one bincount.
         self._claims = np.zeros((n, len(_CLAIM_COLUMNS)))
         self._booking = np.zeros_like(self._claims)  # `_book_claims`'s scratch
@@ -197,8 +200,18 @@ class FacilityState:
             self.inpatient_intensity, self.inpatient_volume, self.tier, incentives.inpatient_margin,
             incentives, prices, response,
         )  # fmt: skip
-        self.admission_propensity, self.down_referral_willingness, self.stay_length = payment.respond_in_wards(
-            self.admission_propensity, self.down_referral_willingness, self.stay_length, incentives, response
+        (
+            self.admission_propensity,
+            self.down_referral_willingness,
+            self.stay_length,
+            self.self_paid_share,
+        ) = payment.respond_in_wards(
+            self.admission_propensity,
+            self.down_referral_willingness,
+            self.stay_length,
+            self.self_paid_share,
+            incentives,
+            response,
         )
 
     def __len__(self) -> int:
@@ -218,6 +231,7 @@ class FacilityState:
             down_referral_willingness=self.down_referral_willingness,
             inpatient_volume=self.inpatient_volume,
             stay_length=self.stay_length,
+            self_paid_share=self.self_paid_share,
             backlog=self.backlog,
             expected_wait=self.expected_wait,
             expected_admission_wait=self.expected_admission_wait,

@@ -566,6 +566,18 @@ class ProviderResponse(StrictModel):
         ge=0,
         le=1,
     )
+    cost_shift_response: float = param(
+        0.23,
+        "share of a stay's bill per year per unit of (1 − v)",
+        "fitted: the evidence table's fit-split figure, out-of-pocket payment per admission +¥188.06 under a "
+        "rural county's global budget against a control county [global-budget-rural-2017], is met in the "
+        "evidence design's mean over the reform's years (+¥177 at 0.23; +¥242 at 0.3); sensitivity range "
+        "0–0.6",
+        "How fast a facility under a global budget moves its stays' bills to items outside the benefit list "
+        "(目录外), which patients pay in full and the budget does not bear.",
+        ge=0,
+        le=1,
+    )
     bed_response: float = param(
         0.0,
         "log beds per year per unit of occupancy above the target",

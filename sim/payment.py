@@ -222,25 +222,28 @@ def respond_in_wards(
     propensity: np.ndarray,
     willingness: np.ndarray,
     stay_length: np.ndarray,
+    self_paid_share: np.ndarray,
     incentives: Incentives,
     response: ProviderResponse,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One year's response of admissions, down-referrals and lengths of stay to how stays are paid.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One year's response of admissions, down-referrals, lengths of stay and self-paid items to how stays are paid.
 
     A global budget makes an extra case cost the facility part of its bill (volume margin v < 1):
-    fewer moderate cases are admitted, more patients are referred down. Paid per case, a day more
-    in bed earns nothing: stays shorten. Paid per day, a day more earns its rate, and the last days
-    of a stay, which need the fewest services, earn the most: stays lengthen.
+    fewer moderate cases are admitted, more patients are referred down, and more of a stay's bill
+    goes to items outside the benefit list, which the patient pays and the budget does not bear.
+    Paid per case, a day more in bed earns nothing: stays shorten. Paid per day, a day more earns its
+    rate, and the last days of a stay, which need the fewest services, earn the most: stays lengthen.
 
     Args:
         propensity: Moderate-case admission propensities (1 = baseline).
         willingness: Down-referral willingness multipliers (1 = baseline).
         stay_length: Multipliers on the mean length of stay (1 = baseline).
+        self_paid_share: Shares of stays' bills outside the benefit list (0 = baseline).
         incentives: What the payment made pay at the margin.
         response: Response parameters.
 
     Returns:
-        (propensity, willingness, stay_length) after the year.
+        (propensity, willingness, stay_length, self_paid_share) after the year.
     """
     v = incentives.volume_margin
     propensity = np.clip(propensity * np.exp(response.admission_response * (v - 1.0)), 0.5, 1.5)
@@ -252,7 +255,8 @@ def respond_in_wards(
         response.per_day_stay_response * incentives.per_day_share
         - response.per_case_stay_response * incentives.per_case_share
     )
-    return propensity, willingness, np.clip(stay_length * np.exp(log_change), 0.5, 1.5)
+    shifted = np.clip(self_paid_share + response.cost_shift_response * (1.0 - v), 0.0, 1.0)
+    return propensity, willingness, np.clip(stay_length * np.exp(log_change), 0.5, 1.5), shifted
 
 
 def budget_transfer(

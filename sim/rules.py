@@ -22,6 +22,15 @@ def is_primary(tier: int | np.ndarray) -> bool | np.ndarray:
 
 
 @helper
+def covered_rate(rate: float, self_paid_share: float) -> float:
+    """The fund's rate on a bill of which a share is for items outside the benefit list (目录外), paid by the patient.
+
+    Element-wise on arrays.
+    """
+    return rate * (1.0 - self_paid_share)
+
+
+@helper
 def is_capitated(signed: bool, tier: int, facility_consortium: int, home_consortium: int) -> bool:
     """Whether capitation (按人头) already pays the fund's part of a visit, which is then not paid again.
 

@@ -214,6 +214,7 @@ class Facilities(NamedTuple):
         down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
         inpatient_volume: (F, 3) volume of service, drugs and tests billed in stays relative to the baseline mix.
         stay_length: Multiplier on the mean length of stay.
+        self_paid_share: Share of a stay's bill for items outside the benefit list (目录外), paid by the patient.
         backlog: Outpatient visits waiting.
         expected_wait: Learned outpatient wait in days.
         expected_admission_wait: Learned admission wait in days.
@@ -230,6 +231,7 @@ class Facilities(NamedTuple):
     down_referral_willingness: np.ndarray
     inpatient_volume: np.ndarray
     stay_length: np.ndarray
+    self_paid_share: np.ndarray
     backlog: np.ndarray
     expected_wait: np.ndarray
     expected_admission_wait: np.ndarray

@@ -127,10 +127,13 @@ def test_provider_response_hand_worked():
     assert intensity == pytest.approx([1.0, math.exp(0.5 * math.log(1.055) - 0.02), 2 * math.exp(-0.04)], rel=1e-14)
     # Drug and test volumes: exp(−0.08·(1 − m)); service volume unchanged.
     np.testing.assert_allclose(mix, np.exp([[0, 0, 0], [0, -0.04, -0.04], [0, -0.08, -0.08]]), rtol=1e-14)
-    propensity, willingness, stay = payment.respond_in_wards(ones, ones, ones, incentives, response)
+    shares = np.array([0.0, 0.1, 0.0])
+    propensity, willingness, stay, self_paid = payment.respond_in_wards(ones, ones, ones, shares, incentives, response)
     assert propensity == pytest.approx([1.0, math.exp(0.3 * -0.2), 1.0], rel=1e-14)  # exp(0.3·(v − 1))
     assert willingness == pytest.approx([1.0, math.exp(0.2), math.exp(0.1)], rel=1e-14)  # exp(1.0·(1 − v + bonus))
     assert (stay == 1.0).all()  # stays paid item by item: lengths unchanged
+    # Self-paid items: + cost_shift_response·(1 − v), only where a budget takes back part of the fund's claims.
+    assert self_paid == pytest.approx([0.0, 0.1 + response.cost_shift_response * 0.2, 0.0], rel=1e-14)
     # A drug mark-up of 15% removed (药品零差率) cuts drug volumes by a further exp(−0.08) a year, even at m = 1.
     markup = payment.Incentives(markup_removed=0.15)
     _, mix = payment.respond_in_setting(ones, np.ones((3, 3)), tier, 1.0, markup, prices, response)
@@ -140,12 +143,13 @@ def test_provider_response_hand_worked():
     _, bounded_mix = payment.respond_in_setting(ones, np.full((3, 3), 0.51), tier, 0.0, markup, prices, response)
     assert (bounded_mix[:, 1:] == 0.5).all()
     bounded = payment.respond_in_wards(
-        np.array([0.52, 1.0, 1.0]), np.array([4.9, 1.0, 1.0]), np.array([0.51, 1.49, 1.0]),
+        np.array([0.52, 1.0, 1.0]), np.array([4.9, 1.0, 1.0]), np.array([0.51, 1.49, 1.0]), np.array([0.99, 0, 0]),
         payment.Incentives(volume_margin=np.array([0.0, 1.0, 1.0]), per_case_share=np.array([1.0, 0, 0]),
                            per_day_share=np.array([0, 1.0, 0])),
         response.model_copy(update={"per_case_stay_response": 0.5, "per_day_stay_response": 0.5}),
     )  # fmt: skip
     assert bounded[0][0] == 0.5 and bounded[1][0] == 5.0 and bounded[2][:2].tolist() == [0.5, 1.5]
+    assert bounded[3].tolist() == [1.0, 0.0, 0.0]  # a share, at most the whole bill
     # Salary reform removes its share of the drift.
     reformed = payment.Incentives(salary_reform=0.7)
     intensity, _ = payment.respond_in_setting(ones, np.ones((3, 3)), tier, 1.0, reformed, prices, response)
@@ -159,7 +163,7 @@ def test_stays_shorten_when_paid_per_case_and_lengthen_when_paid_per_day():
     incentives = payment.Incentives(
         per_case_share=np.array([0.0, 1.0, 0.0, 0.5]), per_day_share=np.array([0.0, 0.0, 1.0, 0.5])
     )
-    *_, stay = payment.respond_in_wards(ones, ones, ones, incentives, response)
+    _, _, stay, _ = payment.respond_in_wards(ones, ones, ones, np.zeros(4), incentives, response)
     case, day = response.per_case_stay_response, response.per_day_stay_response
     assert stay == pytest.approx([1.0, math.exp(-case), math.exp(day), math.exp((day - case) / 2)], rel=1e-14)
     assert stay[1] < 1.0 < stay[2]
@@ -306,6 +310,17 @@ def test_cumulative_start_line_saves_transferred_patients_the_start_line_paid_be
     # (¥200–800): the saving per transfer, out-of-consortium transfers included, is of that order.
     saving = year1[1].chain_start_line_paid.sum() - year1[0].chain_start_line_paid.sum()
     assert 50 < saving / transfers < 300  # ¥94–104 here
+
+
+def test_global_budget_shifts_costs_to_patients_through_self_paid_items():
+    """Under a budget, stays' bills move to items outside the benefit list: patients pay more per admission."""
+    budget = run_scenario("global_budget")
+    control = run_scenario("global_budget", "levers.response.cost_shift_response=0")
+    # Year 1 is the same (the response acts from the year after); then the patients' part rises.
+    assert yearly(budget, "oop_per_admission")[1] == yearly(control, "oop_per_admission")[1]
+    shifted = yearly(budget, "oop_per_admission")[2] - yearly(control, "oop_per_admission")[2]
+    assert 100 < shifted < 800  # ¥438 here
+    assert yearly(budget, "oop_share")[2] > yearly(control, "oop_share")[2]
 
 
 def test_global_budget_restrains_growth_through_settlements_and_provider_response():

@@ -26,6 +26,7 @@ from sim.params import TIER_LEVEL
 from sim.rules import (
     CONSULT_STREAM,
     REGIMEN_STREAM,
+    covered_rate,
     is_capitated,
     is_primary,
     recognised_tests,
@@ -332,7 +333,10 @@ class Patient(Agent):
             tier=int(tier[0]),
             components=components[0],
             bill=row_sums(components)[0],
-            rate=claim_rates(m.tables.inpatient_rates, scheme, tier[0], w.referred[slot], pop.signed[i]),
+            rate=covered_rate(
+                claim_rates(m.tables.inpatient_rates, scheme, tier[0], w.referred[slot], pop.signed[i]),
+                f.self_paid_share[facility[0]],
+            ),
             start_line=start_line[0],
             cap=m.insurance.inpatient_cap[scheme],
             basis=basis,
