@@ -507,6 +507,32 @@ class Expansion(Lever):
     )
 
 
+class ScaleCap(Lever):
+    """Hospitals grow no faster than the plan: their own expansion is capped (控制公立医院规模).
+
+    [liaocheng-plan-2024] 二(一): "科学配置公立医院特别是三级公立综合医院数量和规模,加强多院区建设管理,
+    防止超规划、超功能或超定位盲目扩张".
+    For a year from `start_year` on, a capped hospital may not raise its beds or clinic sessions
+    above the region's planned growth by more than `max_growth` through its supply response
+    (`ProviderResponse`); it may still cut them.
+    """
+
+    tertiary_only: bool = param(
+        True,
+        "on/off",
+        f"{LIAOCHENG} 二(一): 特别是三级公立综合医院",
+        "Only tertiary hospitals are capped (off: every secondary and tertiary hospital).",
+    )
+    max_growth: float = param(
+        0.0,
+        "log capacity per year",
+        "setting: 0, no growth beyond the plan",
+        "Largest yearly rise of a capped hospital's own scale of beds and clinic sessions.",
+        ge=0,
+        le=1,
+    )
+
+
 class ProviderResponse(StrictModel):
     """How facilities respond, once a year, to what their payment makes pay (bounded rationality).
 
@@ -651,6 +677,7 @@ class Levers(StrictModel):
     test_recognition: TestRecognition = Field(default_factory=TestRecognition)
     teleconsultation: Teleconsultation = Field(default_factory=Teleconsultation)
     expansion: Expansion = Field(default_factory=Expansion)
+    scale_cap: ScaleCap = Field(default_factory=ScaleCap)
     response: ProviderResponse = Field(default_factory=ProviderResponse)
 
 

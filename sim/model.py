@@ -1085,15 +1085,22 @@ class CareModel(mesa.Model):
         Primary care's capacity follows the region's growth alone: it is planned and funded by
         government (收支两条线), not grown from its own use.
         """
-        f = self.facilities
+        f, cap = self.facilities, self.scenario.levers.scale_cap
         hospital = ~is_primary(f.tier)
         bound = response.max_capacity_change
+        # The scale cap (控制规模) of next year, the year these changes are for, bounds the rise.
+        ceiling = np.full(len(f), np.inf)
+        if cap.active(self.year + 1):
+            capped = (f.tier == TIERS.index("tertiary")) if cap.tertiary_only else hospital
+            ceiling[capped] = np.exp(cap.max_growth)
         if response.bed_response > 0:
             factor = facilities.capacity_factor(f.occupancy(), response.target_occupancy, response.bed_response, bound)
+            factor = np.minimum(factor, ceiling)
             self._bed_scale = np.where(hospital & (f.beds > 0), self._bed_scale * factor, self._bed_scale)
         if response.clinic_response > 0:
             use = f.clinic_use()
             factor = facilities.capacity_factor(use, response.target_clinic_use, response.clinic_response, bound)
+            factor = np.minimum(factor, ceiling)
             self._clinic_scale = np.where(hospital, self._clinic_scale * factor, self._clinic_scale)
 
     def _settle_budgets(self, gb: GlobalBudget) -> None:

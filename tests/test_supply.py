@@ -15,13 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @cache
-def run(bed: float, clinic: float) -> sim.Results:
+def run(bed: float, clinic: float, *extra: str) -> sim.Results:
     """The baseline at 50,000 residents for 3 years with the given responses of beds and clinics."""
     overrides = [
         "run.scale=0.02",
         "run.years=3",
         f"levers.response.bed_response={bed}",
         f"levers.response.clinic_response={clinic}",
+        *extra,
     ]
     return sim.run(sim.load_scenario(ROOT / "scenarios" / "baseline.toml", overrides))
 
@@ -56,3 +57,18 @@ def test_hospitals_clinics_growing_with_use_draw_patients_up_the_tiers():
     # Beds alone move the primary share far less (patients see beds only through the admission wait).
     beds = yearly(beds_only, "primary_visit_share")[2] - yearly(off, "primary_visit_share")[2]
     assert abs(beds) < abs(drop) / 4
+
+
+CAP = ("levers.scale_cap.enabled=true", "levers.scale_cap.start_year=2")
+
+
+def test_scale_cap_holds_tertiary_hospitals_to_the_plan():
+    """控制规模: capped tertiary hospitals grow only with the plan, so the siphon stops; others still grow."""
+    free, capped = run(2.0, 2.0), run(2.0, 2.0, *CAP)
+    # The cap acts on the capacity of year 2 onward: year 1 is the same run.
+    assert (yearly(capped, "beds_tertiary")[:2] == yearly(free, "beds_tertiary")[:2]).all()
+    assert yearly(capped, "beds_tertiary")[2] < yearly(free, "beds_tertiary")[2]
+    assert yearly(capped, "beds_secondary")[2] == yearly(free, "beds_secondary")[2]  # tertiary only
+    assert yearly(capped, "primary_visit_share")[2] > yearly(free, "primary_visit_share")[2] + 0.002
+    # Without the supply response there is no expansion to cap: the lever changes nothing.
+    assert (run(0.0, 0.0, *CAP).daily == run(0.0, 0.0).daily).all().all()
