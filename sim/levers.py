@@ -604,6 +604,15 @@ class ProviderResponse(StrictModel):
         ge=0,
         le=1,
     )
+    max_self_paid_share: float = param(
+        0.1,
+        "share of a stay's bill",
+        "assumption: insurers audit spending outside the benefit list, so cost shifting levels off; no "
+        "national ceiling was found; sensitivity range 0.05–0.3",
+        "Largest share of a stay's bill a facility moves outside the benefit list.",
+        ge=0,
+        le=1,
+    )
     bed_response: float = param(
         0.0,
         "log beds per year per unit of occupancy above the target",

@@ -255,7 +255,7 @@ def respond_in_wards(
         response.per_day_stay_response * incentives.per_day_share
         - response.per_case_stay_response * incentives.per_case_share
     )
-    shifted = np.clip(self_paid_share + response.cost_shift_response * (1.0 - v), 0.0, 1.0)
+    shifted = np.clip(self_paid_share + response.cost_shift_response * (1.0 - v), 0.0, response.max_self_paid_share)
     return propensity, willingness, np.clip(stay_length * np.exp(log_change), 0.5, 1.5), shifted
 
 

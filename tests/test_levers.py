@@ -127,13 +127,13 @@ def test_provider_response_hand_worked():
     assert intensity == pytest.approx([1.0, math.exp(0.5 * math.log(1.055) - 0.02), 2 * math.exp(-0.04)], rel=1e-14)
     # Drug and test volumes: exp(−0.08·(1 − m)); service volume unchanged.
     np.testing.assert_allclose(mix, np.exp([[0, 0, 0], [0, -0.04, -0.04], [0, -0.08, -0.08]]), rtol=1e-14)
-    shares = np.array([0.0, 0.1, 0.0])
+    shares = np.array([0.0, 0.05, 0.0])
     propensity, willingness, stay, self_paid = payment.respond_in_wards(ones, ones, ones, shares, incentives, response)
     assert propensity == pytest.approx([1.0, math.exp(0.3 * -0.2), 1.0], rel=1e-14)  # exp(0.3·(v − 1))
     assert willingness == pytest.approx([1.0, math.exp(0.2), math.exp(0.1)], rel=1e-14)  # exp(1.0·(1 − v + bonus))
     assert (stay == 1.0).all()  # stays paid item by item: lengths unchanged
     # Self-paid items: + cost_shift_response·(1 − v), only where a budget takes back part of the fund's claims.
-    assert self_paid == pytest.approx([0.0, 0.1 + response.cost_shift_response * 0.2, 0.0], rel=1e-14)
+    assert self_paid == pytest.approx([0.0, 0.05 + response.cost_shift_response * 0.2, 0.0], rel=1e-14)
     # A drug mark-up of 15% removed (药品零差率) cuts drug volumes by a further exp(−0.08) a year, even at m = 1.
     markup = payment.Incentives(markup_removed=0.15)
     _, mix = payment.respond_in_setting(ones, np.ones((3, 3)), tier, 1.0, markup, prices, response)
@@ -149,7 +149,7 @@ def test_provider_response_hand_worked():
         response.model_copy(update={"per_case_stay_response": 0.5, "per_day_stay_response": 0.5}),
     )  # fmt: skip
     assert bounded[0][0] == 0.5 and bounded[1][0] == 5.0 and bounded[2][:2].tolist() == [0.5, 1.5]
-    assert bounded[3].tolist() == [1.0, 0.0, 0.0]  # a share, at most the whole bill
+    assert bounded[3].tolist() == [response.max_self_paid_share, 0.0, 0.0]  # at most the ceiling
     # Salary reform removes its share of the drift.
     reformed = payment.Incentives(salary_reform=0.7)
     intensity, _ = payment.respond_in_setting(ones, np.ones((3, 3)), tier, 1.0, reformed, prices, response)
