@@ -239,9 +239,12 @@ class CareModel(mesa.Model):
         self.wards = Wards.empty(self.facilities.beds)
         self._base_beds = self.facilities.beds.copy()
         self._base_outpatient_capacity = self.facilities.outpatient_capacity.copy()
-        # Hospitals' own growth of beds and clinic sessions (the supply response), compounded yearly.
+        # Hospitals' own growth of beds and clinic sessions (the supply response), compounded yearly:
+        # the factors a year's close asks for, applied at the next year's start under its levers.
         self._bed_scale = np.ones(len(self.facilities))
         self._clinic_scale = np.ones(len(self.facilities))
+        self._asked_bed_factor = np.ones(len(self.facilities))
+        self._asked_clinic_factor = np.ones(len(self.facilities))
         self._init_cells()
         self.waiting = Requests.empty()
         self.transfers = Requests.empty()
@@ -674,6 +677,15 @@ class CareModel(mesa.Model):
         """Scale beds and outpatient capacity to this year's size; occupied beds keep their patients."""
         f, ex = self.facilities, self.scenario.levers.expansion
         growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year, 0)
+        # The scale cap (控制规模) in force this year bounds the rise the hospitals asked for.
+        ceiling = np.full(len(f), np.inf)
+        if (cap := self.scenario.levers.scale_cap).active(self.year):
+            capped = (f.tier == TIERS.index("tertiary")) if cap.tertiary_only else ~is_primary(f.tier)
+            ceiling[capped] = np.exp(cap.max_growth)
+        self._bed_scale = self._bed_scale * np.minimum(self._asked_bed_factor, ceiling)
+        self._clinic_scale = self._clinic_scale * np.minimum(self._asked_clinic_factor, ceiling)
+        self._asked_bed_factor = np.ones(len(f))
+        self._asked_clinic_factor = np.ones(len(f))
         f.outpatient_capacity = self._base_outpatient_capacity * self._clinic_scale * growth
         beds = np.zeros_like(self._base_beds)
         for tier in np.unique(f.tier):  # each tier's total grows, shared by largest remainders
@@ -1080,28 +1092,22 @@ class CareModel(mesa.Model):
         f.close_year()
 
     def _respond_with_capacity(self, response: ProviderResponse) -> None:
-        """Hospitals fuller than the targets add beds and clinic sessions for next year; emptier ones cut them.
+        """Hospitals fuller than the targets ask for more beds and clinic sessions next year; emptier ones for fewer.
 
-        Primary care's capacity follows the region's growth alone: it is planned and funded by
-        government (收支两条线), not grown from its own use.
+        The factors are applied at the next year's start (`_grow_capacity`), under that year's
+        levers. Primary care's capacity follows the region's growth alone: it is planned and funded
+        by government (收支两条线), not grown from its own use.
         """
-        f, cap = self.facilities, self.scenario.levers.scale_cap
+        f = self.facilities
         hospital = ~is_primary(f.tier)
         bound = response.max_capacity_change
-        # The scale cap (控制规模) of next year, the year these changes are for, bounds the rise.
-        ceiling = np.full(len(f), np.inf)
-        if cap.active(self.year + 1):
-            capped = (f.tier == TIERS.index("tertiary")) if cap.tertiary_only else hospital
-            ceiling[capped] = np.exp(cap.max_growth)
         if response.bed_response > 0:
             factor = facilities.capacity_factor(f.occupancy(), response.target_occupancy, response.bed_response, bound)
-            factor = np.minimum(factor, ceiling)
-            self._bed_scale = np.where(hospital & (f.beds > 0), self._bed_scale * factor, self._bed_scale)
+            self._asked_bed_factor = np.where(hospital & (f.beds > 0), factor, 1.0)
         if response.clinic_response > 0:
             use = f.clinic_use()
             factor = facilities.capacity_factor(use, response.target_clinic_use, response.clinic_response, bound)
-            factor = np.minimum(factor, ceiling)
-            self._clinic_scale = np.where(hospital, self._clinic_scale * factor, self._clinic_scale)
+            self._asked_clinic_factor = np.where(hospital, factor, 1.0)
 
     def _settle_budgets(self, gb: GlobalBudget) -> None:
         """Year-end settlement of each consortium's global budget (结余留用、合理超支分担), then resource sinking."""
