@@ -260,7 +260,8 @@ PANELS = (
         ("mean_length_of_stay_hospitals (proposed; all hospital tiers pooled)",),
         ("mean_length_of_stay_secondary", "mean_length_of_stay_tertiary"),
         "days",
-        "hospitals shortening stays (lengths of stay are fixed by severity in the model)",
+        "hospitals shortening stays under fee-for-service too (in the model stays respond only to per-case and "
+        "per-diem payment)",
     ),
     Panel(
         "bed_occupancy",
