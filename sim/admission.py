@@ -17,6 +17,7 @@ from sim import care, illness
 from sim.accel import helper, kernel
 from sim.metrics import by_tier_rows
 from sim.rng import keyed_unit_float
+from sim.rules import mean_stay
 from sim.state import FREE_BED, Cells, DayTotals, Facilities, Requests, Reserves, Residents, Streams, Wards, YearTables
 
 TRANSFER_STREAM = "care.transfer"
@@ -164,8 +165,7 @@ def admit(
     for a in range(n):
         r, s, f = request[a], slot[a], where[a]
         t, k = facilities.tier[f], key[r]
-        # `illness.mean_stay`, its products in the same order
-        mean[a] = tables.mean_stay[t] * tables.severity_stay_factor[severity[r]] * facilities.stay_length[f]
+        mean[a] = mean_stay(tables.mean_stay[t], tables.severity_stay_factor[severity[r]], facilities.stay_length[f])
         draw[a] = keyed_unit_float(streams.stay, k, 0.5)
         p_transfer = tables.transfer_probability[t] if severity[r] < 3 else 0.0
         wards.resident[s] = resident[r]

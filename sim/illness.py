@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim import rng
+from sim import rng, rules
 from sim.accel import kernel
 from sim.arrays import Buffers
 from sim.parameters.illness import (
@@ -692,11 +692,10 @@ STAY_STREAM = "illness.stay"
 
 
 def mean_stay(tier: np.ndarray, severity: np.ndarray, stay_length: np.ndarray, params: IllnessParams) -> np.ndarray:
-    """Mean days in bed: the tier's mean × the severity's factor × the facility's stay-length multiplier.
-
-    The multiplier is the provider's response to how stays are paid (`payment.respond_in_wards`).
-    """
-    return params.length_of_stay.as_array()[tier] * params.severity_stay_factor.as_array()[severity] * stay_length
+    """Mean days in bed at facilities of `tier` with their `stay_length` (`rules.mean_stay`)."""
+    return rules.mean_stay(
+        params.length_of_stay.as_array()[tier], params.severity_stay_factor.as_array()[severity], stay_length
+    )
 
 
 def length_of_stay(

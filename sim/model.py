@@ -264,7 +264,7 @@ class CareModel(mesa.Model):
         self._expansion_targets()  # a bad facility stops the run before it starts
         self.reserved = np.zeros(len(self.facilities), dtype=np.int64)
         self.reserve_idle_days = np.zeros(len(self.facilities), dtype=np.int64)
-        self._slot_tier = self._tier_beds = self._tier_reserved = np.zeros(0)  # set each year
+        self._tier_beds = self._tier_reserved = np.zeros(0)  # set each year
         self._budget = np.full(n_consortia, np.nan)
         self._last_fund_claims = np.full(n_consortia, np.nan)
         self.case_bills = np.zeros((4, 4))
@@ -520,7 +520,6 @@ class CareModel(mesa.Model):
         self._year_tables()
         self.reserved = care.reserved_beds(self._is_lead, f.beds, policy.reserved_share)
         # Beds and reserves change only here: their daily by-tier records are this year's totals.
-        self._slot_tier = f.tier[self.wards.facility]
         self._tier_beds, self._tier_reserved = (
             np.bincount(f.tier, weights=beds.astype(np.float64), minlength=len(TIERS))
             for beds in (f.beds, self.reserved)
@@ -1053,14 +1052,15 @@ class CareModel(mesa.Model):
     # ------------------------------------------------------------------ 5. close year, 6. record
     def _record(self) -> None:
         t = self.today
-        busy = self.wards.discharge_day != FREE_BED
-        t.add_tier_totals("occupied_beds", np.bincount(self._slot_tier[busy], minlength=len(TIERS)))
+        occupied = self.occupied_beds()
+        f = self.facilities
+        t.add_tier_totals("occupied_beds", np.bincount(f.tier, weights=occupied, minlength=len(TIERS)))
         t.add_tier_totals("beds", self._tier_beds)
         t.add_tier_totals("reserved_beds", self._tier_reserved)
         t.signed = self._signed_count
         t.residents = len(self.population)
         self.recorder.append(self.day, self.year, t)
-        self.facilities.record_day(self.occupied_beds())
+        f.record_day(occupied)
 
     def _close_year(self) -> None:
         f, policy = self.facilities, self.policy

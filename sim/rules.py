@@ -22,6 +22,16 @@ def is_primary(tier: int | np.ndarray) -> bool | np.ndarray:
 
 
 @helper
+def mean_stay(tier_mean: float, severity_factor: float, stay_length: float) -> float:
+    """Mean days in bed: the admitting tier's mean × the severity's factor × the facility's stay-length multiplier.
+
+    The multiplier is the provider's response to how stays are paid (`payment.respond_in_wards`).
+    Element-wise on arrays.
+    """
+    return tier_mean * severity_factor * stay_length
+
+
+@helper
 def covered_rate(rate: float, self_paid_share: float) -> float:
     """The fund's rate on a bill of which a share is for items outside the benefit list (目录外), paid by the patient.
 
