@@ -545,7 +545,10 @@ class ProviderResponse(StrictModel):
     wards: moderate-case admission propensity × exp(admission_response·(v − 1)); willingness to refer
     down × exp(down_referral_response·(1 − v + bonus/mean stay bill)); length of stay ×
     exp(per_day_stay_response·d − per_case_stay_response·c), c and d the shares of the stays' bills
-    paid per case and per day (all bounded).
+    paid per case and per day; the share of stays' bills outside the benefit list +
+    cost_shift_response·(1 − v) (all bounded). Hospitals also grow their beds and clinic sessions
+    with their use: × exp(bed_response·(occupancy − target_occupancy)) and
+    × exp(clinic_response·(visits ÷ sessions − target_clinic_use)) for the next year.
     """
 
     restraint: float = param(
