@@ -212,6 +212,25 @@ class GlobalBudget(Lever):
         ge=0,
         le=1,
     )
+    per_head: bool = param(
+        False,
+        "on/off",
+        "setting: off, budgets on claims at the consortium's members. On: the capitation-prepaid county consortium "
+        "evaluated in [anhui-ichc-2019] (按人头总额预付), with [sanming-six-projects-2021] 主要任务(一): "
+        "主要以县级行政区域为单位…做实区域健康管护体系…完善医保支付改革",
+        "Budget per resident of the consortium (residents whose nearest primary facility is a member), out of "
+        "which it pays its residents' care anywhere: last year's fund payments for them × (1 + growth).",
+    )
+    specialty_share: float = param(
+        0.3,
+        "share",
+        f"{LIAOCHENG} 二(三) 提升县级医院能力: 按照强核心专科、抓重点专病、补薄弱专业路径; share: assumption, as "
+        "`reinvest_share`, sensitivity range 0–0.6",
+        "Under a per-head budget, share of the lead's kept surplus invested in its own specialties (重点专科): "
+        "its quality rises, as a member's does under resource sinking.",
+        ge=0,
+        le=1,
+    )
 
 
 class Capitation(Lever):
@@ -561,6 +580,17 @@ class ProviderResponse(StrictModel):
     )
     admission_response: float = param(
         0.3, "× (m − 1) per year", "assumption", "Change of moderate-case admission propensity.", ge=0, le=5
+    )
+    retention_response: float = param(
+        0.5,
+        "share of transfers up kept per unit of the share of an extra yuan borne",
+        "assumption: no estimate of how much a per-head budget cuts a county hospital's transfers up was "
+        "found ([anhui-ichc-2019] reports the outside-county share of inpatients, not transfers); "
+        "sensitivity range 0–1",
+        "Under a per-head budget a transfer up out of the consortium is paid from its budget, so its "
+        "hospitals keep 1 − retention_response × surplus_kept of the transfers they would make.",
+        ge=0,
+        le=1,
     )
     down_referral_response: float = param(
         1.0, "× (1 − m) per year", "assumption", "Rise of the willingness to refer down.", ge=0, le=20

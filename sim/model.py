@@ -267,6 +267,7 @@ class CareModel(mesa.Model):
         self._tier_beds = self._tier_reserved = np.zeros(0)  # set each year
         self._budget = np.full(n_consortia, np.nan)
         self._last_fund_claims = np.full(n_consortia, np.nan)
+        self._last_resident_claims = np.full(n_consortia, np.nan)
         self.case_bills = np.zeros((4, 4))
         self.case_counts = np.zeros((4, 4))
         self._case_price: np.ndarray | None = None
@@ -506,6 +507,7 @@ class CareModel(mesa.Model):
         self.facilities.close_year()
         self.facilities.last_revenue[:] = np.nan
         self._last_fund_claims[:] = np.nan
+        self._last_resident_claims[:] = np.nan
 
     def _start_year(self) -> None:
         s, pop, f = self.scenario, self.population, self.facilities
@@ -528,9 +530,10 @@ class CareModel(mesa.Model):
             self._case_price = payment.group_prices(self.case_bills, self.case_counts, policy.drg_factor)
         self.case_bills[:] = 0.0  # group prices come from last year's completed stays
         self.case_counts[:] = 0.0
+        gb = policy.global_budget
         self._budget = (
-            self._last_fund_claims * (1.0 + policy.global_budget.growth)
-            if policy.global_budget is not None
+            (self._last_resident_claims if gb.per_head else self._last_fund_claims) * (1.0 + gb.growth)
+            if gb is not None
             else (np.full_like(self._budget, np.nan))
         )
         self._sign_up()
@@ -594,7 +597,12 @@ class CareModel(mesa.Model):
             capitation=bool(policy.capitation_rate > 0),
             admission_probability=illness_params.admission_probability.as_array(),
             down_referral_probability=care_params.down_referral_probability.as_array(),
-            transfer_probability=care_params.transfer_probability.as_array(),
+            transfer_probability=payment.transfer_probability(
+                care_params.transfer_probability.as_array()[f.tier],
+                per_head_member=self._per_head_hospitals(),
+                retention_response=policy.response.retention_response,
+                surplus_kept=0.0 if policy.global_budget is None else policy.global_budget.surplus_kept,
+            ),
             mean_stay=illness_params.length_of_stay.as_array(),
             severity_stay_factor=illness_params.severity_stay_factor.as_array(),
             managed_follow_up_pull=float(policy.managed_follow_up_pull),
@@ -1088,6 +1096,7 @@ class CareModel(mesa.Model):
             )
         self._respond_with_capacity(policy.response)
         self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+        self._last_resident_claims = self._resident_claims()
         self.fund.close_year()
         f.close_year()
 
@@ -1112,7 +1121,7 @@ class CareModel(mesa.Model):
     def _settle_budgets(self, gb: GlobalBudget) -> None:
         """Year-end settlement of each consortium's global budget (结余留用、合理超支分担), then resource sinking."""
         f, r = self.facilities, self.policy.response
-        spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+        spending = self._consortium_spending(gb)
         has_budget = np.isfinite(self._budget)
         transfer = np.where(
             has_budget, payment.budget_transfer(self._budget, spending, gb.surplus_kept, gb.overspend_borne), 0.0
@@ -1130,12 +1139,53 @@ class CareModel(mesa.Model):
             revenue=f.medical_revenue(),
             quality_per_investment=r.quality_per_investment,
         )
+        if gb.per_head:
+            # Its residents' care elsewhere is paid from its budget: the lead builds its own specialties (重点专科).
+            f.quality = payment.sinking_quality(
+                f.quality,
+                invest=gb.specialty_share * np.maximum(0.0, amount[self.region.consortium_lead]),
+                consortium=f.consortium,
+                member=self._is_lead,
+                revenue=f.medical_revenue(),
+                quality_per_investment=r.quality_per_investment,
+            )
+
+    def _per_head_hospitals(self) -> np.ndarray:
+        """(F,) hospitals whose transfers up leave their consortium's per-head budget this year.
+
+        Hospitals of a consortium led below the top tier (a county medical community, 县域医共体)
+        transfer up to a tertiary hospital outside it; within a city medical group the lead receives them.
+        """
+        gb, f = self.policy.global_budget, self.facilities
+        if gb is None or not gb.per_head:
+            return np.zeros(len(f), dtype=bool)
+        lead_tier = f.tier[self.region.consortium_lead][np.maximum(f.consortium, 0)]
+        return (f.consortium >= 0) & ~is_primary(f.tier) & (lead_tier < TIERS.index("tertiary"))
+
+    def _consortium_spending(self, gb: GlobalBudget) -> np.ndarray:
+        """This year's fund spending each consortium's budget bears: on claims at its members, or per head.
+
+        Per head (按人头总额预付), a consortium bears the fund's payments for its residents (those whose
+        nearest primary facility is a member) wherever they were treated, as their annual accounts
+        count them; otherwise the fund's claims at its members.
+        """
+        if gb.per_head:
+            return self._resident_claims()
+        f = self.facilities
+        return np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+
+    def _resident_claims(self) -> np.ndarray:
+        """(consortia,) the fund's payments this year for each consortium's residents, wherever they were treated."""
+        home = self.cells.consortium[self.population.cell]
+        resident = home >= 0
+        paid = self.outpatient_fund_paid[resident] + self.inpatient_fund_paid[resident]
+        return np.bincount(home[resident], weights=paid, minlength=self._budget.size)
 
     def _margins(self) -> payment.Incentives:
         """Per facility: the margins of visits, stays and cases, and the shares of stays paid per case and per day."""
         f = self.facilities
         clawback = np.zeros(self._budget.size)
         if (gb := self.policy.global_budget) is not None:
-            spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+            spending = self._consortium_spending(gb)
             clawback = payment.budget_clawback(self._budget, spending, gb.surplus_kept, gb.overspend_borne)
         return payment.margins(f.billed_by_basis, f.fund_claims, clawback[f.consortium])

@@ -82,6 +82,8 @@ CASES = {
     "family_doctor": ("family_doctor.toml", [], _grew(lambda d: d.signed)),
     # Budget settlement at the end of year 1, resource sinking into primary quality.
     "global_budget": ("global_budget.toml", [], _total("budget_settlement")),
+    # Per-head budgets: county hospitals keep some transfers up; settlement on residents' payments anywhere.
+    "per_head_budget": ("per_head_budget.toml", [], _total("budget_settlement")),
     # Price changes toward 5:3:2, salary reform, the revenue cap.
     "sanming": ("sanming.toml", [], _grew(_service_share)),
     # Formularies narrower than the baseline's, then a unified drug list, long prescriptions, recognised
