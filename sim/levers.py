@@ -703,6 +703,42 @@ class ProviderResponse(StrictModel):
     )
 
 
+class SendingDown(Lever):
+    """Sending down (下沉): each consortium's lead hospital rotates a share of its doctors to its lower-tier members.
+
+    [liaocheng-plan-2024] 四(四): "将指导基层、下沉服务作为县级以上公立医院基本职责…严格落实执业医师晋升副高级职称之前
+    到基层服务政策…每年下沉医务人员规模保持在280人次以上"; [yangjiang-consortia-2017] 四: "通过建设发展医院集团主动将
+    优秀医务人员和优质医疗资源下沉到基层医疗卫生机构". Acts through `workforce` (it needs `workforce.enabled`).
+    """
+
+    rotated_share: float = param(
+        0.05,
+        "share of the lead hospital's doctor-time",
+        f"{LIAOCHENG} 四(四): 每年下沉医务人员规模保持在280人次以上 (a count, not a share); size: assumption, "
+        "range 0.01–0.15",
+        "Share of a lead hospital's doctors working at its consortium's lower-tier members during the year.",
+        ge=0,
+        le=0.5,
+    )
+
+
+class PrimaryPay(Lever):
+    """两个允许 at primary care: primary doctors' pay raised toward county hospitals' for the same grade.
+
+    [liaocheng-plan-2024] 六(四): "落实“两个允许”要求…合理核定基层医疗卫生机构绩效工资总量和水平,逐步达到县级医院同职级
+    人员水平". Narrows the pay gap that drives migration up the tiers (`workforce`; it needs `workforce.enabled`).
+    """
+
+    gap_closed: float = param(
+        1.0,
+        "share of the hospital–primary pay gap",
+        f"{LIAOCHENG} 六(四): 逐步达到县级医院同职级人员水平 (parity: 1); below 1: assumption, sweep 0.3–1",
+        "Share of the pay gap between hospital and primary doctors closed while the lever is in force.",
+        ge=0,
+        le=1,
+    )
+
+
 class Levers(StrictModel):
     """All policy levers (each off by default)."""
 
@@ -721,6 +757,8 @@ class Levers(StrictModel):
     expansion: Expansion = Field(default_factory=Expansion)
     scale_cap: ScaleCap = Field(default_factory=ScaleCap)
     response: ProviderResponse = Field(default_factory=ProviderResponse)
+    sending_down: SendingDown = Field(default_factory=SendingDown)
+    primary_pay: PrimaryPay = Field(default_factory=PrimaryPay)
 
 
 def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
@@ -782,6 +820,8 @@ class Policy:
     consult_share: float
     consult_severity_gap: int
     response: ProviderResponse
+    sending_down_share: float
+    primary_pay_gap_closed: float
 
     @classmethod
     def for_year(cls, levers: Levers, year: int) -> Policy:
@@ -824,6 +864,8 @@ class Policy:
             consult_share=tc.resolved_share if tc.active(year) else 0.0,
             consult_severity_gap=tc.severity_gap,
             response=levers.response,
+            sending_down_share=levers.sending_down.rotated_share if levers.sending_down.active(year) else 0.0,
+            primary_pay_gap_closed=levers.primary_pay.gap_closed if levers.primary_pay.active(year) else 0.0,
         )
 
     def insurance(self, rules: InsuranceParams) -> InsuranceParams:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import admission, care, choice, discharge, facilities, illness, payment, population, region, rng
+from sim import admission, care, choice, discharge, facilities, illness, payment, population, region, rng, workforce
 from sim.accel import Pins
 from sim.arrays import Buffers, row_sums
 from sim.config import ScenarioError
@@ -67,7 +67,7 @@ from sim.levers import GlobalBudget, Policy, ProviderResponse
 from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
-from sim.rules import CONSULT_STREAM, REGIMEN_STREAM, is_primary
+from sim.rules import CONSULT_STREAM, REGIMEN_STREAM, is_primary, staffed_capability, staffed_quality
 from sim.state import (
     FREE_BED,
     Accounts,
@@ -214,6 +214,12 @@ class CareModel(mesa.Model):
         self.region, self.population = _residents(scenario.region, scenario.population, scenario.run.scale, seed)
         self.facilities = FacilityState(self.region, scenario.region, scenario.care)
         self._make_facility_agents()
+        # Doctors per facility (`sim.workforce`); quality and outpatient capability follow their skill.
+        self.staff = workforce.build(
+            self.region.facility_doctors, self.facilities.tier, scenario.workforce, len(self.population)
+        )
+        self._tier_capability = self.facilities.outpatient_capability.copy()
+        self._tier_doctors, self._gps = np.zeros(len(TIERS)), 0.0  # set each year
         self.fund = Fund()
         self.recorder = Recorder()
         self.day = -scenario.run.warmup_days
@@ -519,6 +525,7 @@ class CareModel(mesa.Model):
             claim_rate_table(rate, _TIER_LEVEL, policy.rate_cut, policy.gatekeeping_cut)
             for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
         )
+        self._staff_year()
         self._year_tables()
         self.reserved = care.reserved_beds(self._is_lead, f.beds, policy.reserved_share)
         # Beds and reserves change only here: their daily by-tier records are this year's totals.
@@ -559,6 +566,32 @@ class CareModel(mesa.Model):
         self._draw_year()
         self._tabulate_year()
         self._pins.clear()  # this year's tables may be of other types (a lever's table in force or not)
+
+    def _staff_year(self) -> None:
+        """This year's doctors (`sim.workforce`): last year's flows, then sending down; quality and capability follow.
+
+        With `workforce.enabled` off, the doctors stay as built and quality and capability their tier's.
+        """
+        wp, f, policy = self.scenario.workforce, self.facilities, self.policy
+        if wp.enabled:
+            staff = self.staff
+            if self.year >= 1:  # year 0 is the build's
+                ratio = workforce.pay_ratio(wp, policy.salary_reform, policy.primary_pay_gap_closed)
+                staff = workforce.advance(
+                    staff, wp, tier=f.tier, district=f.district, ratio=ratio, residents=len(self.population)
+                )
+            staff = workforce.rotate(
+                staff, policy.sending_down_share, tier=f.tier, consortium=f.consortium, lead=self.region.consortium_lead
+            )
+            before, after = self.staff.effective_skill, staff.effective_skill
+            f.quality = staffed_quality(f.quality, before, after, wp.quality_per_skill)
+            capability = staffed_capability(self._tier_capability, f.tier, staff.effective_skill, wp.skill.as_array())
+            self.staff = staff
+            if not np.array_equal(capability, f.outpatient_capability):
+                f.outpatient_capability = capability
+                self._init_cells()  # referral targets and routes follow capability
+        self._tier_doctors = np.bincount(f.tier, weights=self.staff.doctors, minlength=len(TIERS))
+        self._gps = float(self.staff.gps.sum())
 
     def _tabulate_year(self) -> None:
         """This year's prices, insurance rules and care parameters as the day's phases read them (`YearTables`)."""
@@ -1065,6 +1098,8 @@ class CareModel(mesa.Model):
         t.add_tier_totals("occupied_beds", np.bincount(f.tier, weights=occupied, minlength=len(TIERS)))
         t.add_tier_totals("beds", self._tier_beds)
         t.add_tier_totals("reserved_beds", self._tier_reserved)
+        t.add_tier_totals("doctors", self._tier_doctors)
+        t.gps = self._gps
         t.signed = self._signed_count
         t.residents = len(self.population)
         self.recorder.append(self.day, self.year, t)

@@ -114,6 +114,13 @@ CASES = {
         ],
         _grew(lambda d: d.beds_tertiary),
     ),
+    # Doctors' flows from year 1, sending down from year 0 (villages reach a health centre's
+    # capability, so referral routes are rebuilt), Sanming and primary pay narrowing the pay gap.
+    "workforce": (
+        "workforce.toml",
+        ["levers.sending_down.start_year=0", "levers.sending_down.rotated_share=0.3"],
+        _grew(lambda d: d.gps),
+    ),
 }
 
 
