@@ -739,6 +739,33 @@ class PrimaryPay(Lever):
     )
 
 
+class CountySpecialties(Lever):
+    """County hospitals that lead a county medical community build specialties for the gravest cases (重点专科).
+
+    [liaocheng-plan-2024] 二(三): "提升县级医院能力…按照强核心专科、抓重点专病、补薄弱专业路径,
+    重点提升急危重症患者抢救能力"; the target: [liaocheng-plan-2024] 二(三) "县域内患者就诊率力争在90%以上".
+    From `start_year` these hospitals admit and treat every severity up to `severity`, so such cases
+    need not leave the county, and patients see them as of `quality` at least.
+    """
+
+    severity: int = param(
+        3,
+        "highest severity (0 minor … 3 complex)",
+        f"{LIAOCHENG} 二(三): 重点提升急危重症患者抢救能力 (complex cases, as tertiary hospitals)",
+        "Highest severity the county lead hospitals admit and treat as outpatients.",
+        ge=2,
+        le=3,
+    )
+    quality: float = param(
+        0.85,
+        "0–1 score",
+        "assumption: between a county hospital's 0.70 and a tertiary hospital's 1.0; sensitivity range 0.7–1.0",
+        "Perceived quality the county lead hospitals reach (kept if already higher).",
+        ge=0,
+        le=1,
+    )
+
+
 class Levers(StrictModel):
     """All policy levers (each off by default)."""
 
@@ -759,6 +786,7 @@ class Levers(StrictModel):
     response: ProviderResponse = Field(default_factory=ProviderResponse)
     sending_down: SendingDown = Field(default_factory=SendingDown)
     primary_pay: PrimaryPay = Field(default_factory=PrimaryPay)
+    county_specialties: CountySpecialties = Field(default_factory=CountySpecialties)
 
 
 def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
@@ -822,6 +850,7 @@ class Policy:
     response: ProviderResponse
     sending_down_share: float
     primary_pay_gap_closed: float
+    county_specialties: CountySpecialties | None
 
     @classmethod
     def for_year(cls, levers: Levers, year: int) -> Policy:
@@ -866,6 +895,7 @@ class Policy:
             response=levers.response,
             sending_down_share=levers.sending_down.rotated_share if levers.sending_down.active(year) else 0.0,
             primary_pay_gap_closed=levers.primary_pay.gap_closed if levers.primary_pay.active(year) else 0.0,
+            county_specialties=levers.county_specialties if levers.county_specialties.active(year) else None,
         )
 
     def insurance(self, rules: InsuranceParams) -> InsuranceParams:

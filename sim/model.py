@@ -526,6 +526,7 @@ class CareModel(mesa.Model):
             for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
         )
         self._staff_year()
+        self._build_county_specialties()
         self._year_tables()
         self.reserved = care.reserved_beds(self._is_lead, f.beds, policy.reserved_share)
         # Beds and reserves change only here: their daily by-tier records are this year's totals.
@@ -1185,17 +1186,38 @@ class CareModel(mesa.Model):
                 quality_per_investment=r.quality_per_investment,
             )
 
+    def _county_communities(self) -> np.ndarray:
+        """(consortia,) consortia led below the top tier: county medical communities (县域医共体), not city groups."""
+        return self.facilities.tier[self.region.consortium_lead] < TIERS.index("tertiary")
+
     def _per_head_hospitals(self) -> np.ndarray:
         """(F,) hospitals whose transfers up leave their consortium's per-head budget this year.
 
-        Hospitals of a consortium led below the top tier (a county medical community, 县域医共体)
-        transfer up to a tertiary hospital outside it; within a city medical group the lead receives them.
+        Hospitals of a county medical community transfer up to a tertiary hospital outside it; within
+        a city medical group the lead receives them.
         """
         gb, f = self.policy.global_budget, self.facilities
         if gb is None or not gb.per_head:
             return np.zeros(len(f), dtype=bool)
-        lead_tier = f.tier[self.region.consortium_lead][np.maximum(f.consortium, 0)]
-        return (f.consortium >= 0) & ~is_primary(f.tier) & (lead_tier < TIERS.index("tertiary"))
+        county = self._county_communities()[np.maximum(f.consortium, 0)]
+        return (f.consortium >= 0) & ~is_primary(f.tier) & county
+
+    def _build_county_specialties(self) -> None:
+        """County medical communities' lead hospitals treat up to the lever's severity (重点专科), from its start.
+
+        Referral targets and routes follow capability (`_init_cells`).
+        """
+        lever, f = self.policy.county_specialties, self.facilities
+        if lever is None:
+            return
+        leads = self.region.consortium_lead[self._county_communities()]
+        f.quality[leads] = np.maximum(f.quality[leads], lever.quality)
+        raised = False
+        for capability in (f.inpatient_capability, f.outpatient_capability):
+            raised |= bool((capability[leads] < lever.severity).any())
+            capability[leads] = np.maximum(capability[leads], lever.severity)
+        if raised:
+            self._init_cells()
 
     def _consortium_spending(self, gb: GlobalBudget) -> np.ndarray:
         """This year's fund spending each consortium's budget bears: on claims at its members, or per head.

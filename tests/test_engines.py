@@ -84,6 +84,8 @@ CASES = {
     "global_budget": ("global_budget.toml", [], _total("budget_settlement")),
     # Per-head budgets: county hospitals keep some transfers up; settlement on residents' payments anywhere.
     "per_head_budget": ("per_head_budget.toml", [], _total("budget_settlement")),
+    # County lead hospitals treat complex cases from year 1: referral targets and routes are rebuilt.
+    "county_specialties": ("county_specialties.toml", [], _fell(lambda d: d.admissions_tertiary)),
     # Price changes toward 5:3:2, salary reform, the revenue cap.
     "sanming": ("sanming.toml", [], _grew(_service_share)),
     # Formularies narrower than the baseline's, then a unified drug list, long prescriptions, recognised

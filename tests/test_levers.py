@@ -377,6 +377,20 @@ def test_per_head_budget_bears_its_residents_care_anywhere():
     assert paid_by_year[1] > paid_by_year[0] > 0
 
 
+def test_county_specialties_keep_complex_cases_in_the_county():
+    """County lead hospitals that treat complex cases admit them at home: the in-county rate rises."""
+    built = run_scenario("county_specialties", years=2)
+    base = run_scenario("baseline", years=2)
+    pd.testing.assert_frame_equal(built.daily[built.daily.year == 0], base.daily[base.daily.year == 0])
+    assert yearly(built, "in_county_rate")[1] > yearly(base, "in_county_rate")[1] + 0.005  # +1.2 points here
+    assert yearly(built, "admissions_tertiary")[1] < yearly(base, "admissions_tertiary")[1]
+    # The mechanism is capability: at the severity they already treat, with their own quality, nothing changes.
+    same = run_scenario(
+        "county_specialties", "levers.county_specialties.severity=2", "levers.county_specialties.quality=0"
+    )
+    assert_same_run(same, run_scenario("baseline"))
+
+
 def _closed_years(name: str, extra: list[str], years: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """A model's facilities' (last year's revenue, intensity, quality) at each of its year closes."""
     model = CareModel(sim.load_scenario(ROOT / "scenarios" / f"{name}.toml", ["run.scale=0.02", *extra]))
