@@ -763,12 +763,11 @@ class CareModel(mesa.Model):
             return
         plan = self._base_beds * self._bed_scale * growth
         own = self._base_beds * self._bed_scale * last_growth  # last year's plan × the supply response
-        if policy.primary_beds_first:
-            plan = plan * facilities.primary_beds_first(plan, own, f.tier)
+        factor = facilities.primary_beds_first(plan, own, f.tier) if policy.primary_beds_first else np.ones(len(f))
         residents_k = len(self.population) / 1000.0
         tier_beds = np.bincount(f.tier, weights=f.beds.astype(np.float64), minlength=len(TIERS))
-        factor = facilities.standard_beds(
-            plan,
+        factor = factor * facilities.standard_beds(
+            plan * factor,
             np.minimum(own, last_plan),
             f.tier,
             over=tier_beds >= policy.bed_ceiling * residents_k,
@@ -776,8 +775,7 @@ class CareModel(mesa.Model):
             floor=policy.bed_floor * residents_k,
             build_up=policy.bed_build_up,
         )
-        planned = self._base_beds > 0
-        self._bed_scale[planned] = (plan * factor)[planned] / (self._base_beds[planned] * growth)
+        self._bed_scale = self._bed_scale * factor
 
     def todays_episodes(self, day_of_year: int) -> Episodes:
         """The episodes of this year's day `day_of_year` that seek care, in arrival order (`_todays`)."""
