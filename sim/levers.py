@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field, ValidationError
 
 from sim.parameters.insurance import InsuranceParams, SchemeRules
-from sim.params import StrictModel, by_level, by_tier, deep_merge, param, table_field
+from sim.params import TIERS, StrictModel, by_level, by_tier, deep_merge, param, table_field
 
 # The policy texts, by their docs/references.md keys; a citation adds the text's section and the clause.
 GUIZHOU = "Guizhou plan interpretation [guizhou-city-groups-2024]"
@@ -739,6 +739,53 @@ class PrimaryPay(Lever):
     )
 
 
+BedStandardPer1000 = by_tier(
+    "BedStandardPer1000",
+    (1.2, 1.8, 1.35),
+    "beds per 1,000 residents",
+    "[health-system-plan-2015] (国办发〔2015〕14号) 2020 allocation by level, as attributed and not found in a "
+    "reproduction (its total, 6 per 1,000, and at least 1.5 at non-public hospitals were): 基层医疗卫生机构 1.2, "
+    "县办医院 1.8, 市办 0.9 + 省办及以上 0.45 for the tertiary tier; public hospitals' levels, while the region's "
+    "tiers hold every bed: assumption, ranges 0.9–1.5, 1.5–3, 1–3",
+    "Planning standard of inpatient beds per 1,000 residents",
+    ge=0,
+    le=50,
+    keys=("health_centre", "secondary", "tertiary"),
+)
+
+
+class BedStandard(Lever):
+    """Beds per 1,000 residents by tier: a ceiling on hospitals, a floor built up at primary care (床位配置标准).
+
+    [health-system-plan-2015] sets beds per 1,000 residents by level of institution for 2020;
+    [liaocheng-plan-2024] 二(一): "强化区域卫生规划和医疗机构设置规划等规范约束作用…防止超规划、超功能或超定位盲目扩张".
+    From `start_year`, hospitals of a tier at or above its standard get no growth, neither the plan's nor
+    their own supply response's (they may still cut beds), until they fall back under it, and a tier under
+    it grows at most up to it; health centres under theirs are built up toward it at `build_up_share` of
+    the gap a year.
+    """
+
+    standard: BedStandardPer1000 = table_field(BedStandardPer1000)
+    build_up_share: float = param(
+        0.2,
+        "share of the gap a year",
+        "assumption: the plan gave five years (2015–2020) to reach its standards; range 0.1–1",
+        "Share of the gap between health centres' planned beds and their standard added in a year.",
+        ge=0,
+        le=1,
+    )
+
+
+class PrimaryBedsFirst(Lever):
+    """New beds only at primary care: the region's planned growth of hospital beds goes to health centres.
+
+    [liaocheng-plan-2024] 二(一): "精准增加床位等医疗资源配置,增量资源重点保障基层或者区域重点需求".
+    From `start_year`, hospitals keep their beds (the plan adds none; their own supply response, which
+    `scale_cap` caps, still acts) and the beds the plan would have added to them that year are shared among
+    the health centres in proportion to their beds.
+    """
+
+
 class CountySpecialties(Lever):
     """County hospitals that lead a county medical community build specialties for the gravest cases (重点专科).
 
@@ -786,6 +833,8 @@ class Levers(StrictModel):
     response: ProviderResponse = Field(default_factory=ProviderResponse)
     sending_down: SendingDown = Field(default_factory=SendingDown)
     primary_pay: PrimaryPay = Field(default_factory=PrimaryPay)
+    bed_standard: BedStandard = Field(default_factory=BedStandard)
+    primary_beds_first: PrimaryBedsFirst = Field(default_factory=PrimaryBedsFirst)
     county_specialties: CountySpecialties = Field(default_factory=CountySpecialties)
 
 
@@ -850,6 +899,10 @@ class Policy:
     response: ProviderResponse
     sending_down_share: float
     primary_pay_gap_closed: float
+    bed_ceiling: np.ndarray
+    bed_floor: np.ndarray
+    bed_build_up: float
+    primary_beds_first: bool
     county_specialties: CountySpecialties | None
 
     @classmethod
@@ -895,6 +948,10 @@ class Policy:
             response=levers.response,
             sending_down_share=levers.sending_down.rotated_share if levers.sending_down.active(year) else 0.0,
             primary_pay_gap_closed=levers.primary_pay.gap_closed if levers.primary_pay.active(year) else 0.0,
+            bed_ceiling=_bed_standards(levers.bed_standard, year, ("secondary", "tertiary"), np.inf),
+            bed_floor=_bed_standards(levers.bed_standard, year, ("health_centre",), 0.0),
+            bed_build_up=levers.bed_standard.build_up_share if levers.bed_standard.active(year) else 0.0,
+            primary_beds_first=levers.primary_beds_first.active(year),
             county_specialties=levers.county_specialties if levers.county_specialties.active(year) else None,
         )
 
@@ -909,3 +966,12 @@ class Policy:
             baseline_all + self.signing_progress * max(0.0, target_all - baseline_all),
             baseline_key + self.signing_progress * max(0.0, target_key - baseline_key),
         )
+
+
+def _bed_standards(lever: BedStandard, year: int, tiers: tuple[str, ...], none: float) -> np.ndarray:
+    """(4,) beds per 1,000 residents by tier: the standard of `tiers` while the lever is active, else `none`."""
+    out = np.full(len(TIERS), none)
+    if lever.active(year):
+        for tier in tiers:
+            out[TIERS.index(tier)] = getattr(lever.standard, tier)
+    return out

@@ -518,8 +518,8 @@ class CareModel(mesa.Model):
     def _start_year(self) -> None:
         s, pop, f = self.scenario, self.population, self.facilities
         pop.age[:] = population.ages_in(self._age0, self.year)
-        self._grow_capacity()
         self.policy = policy = Policy.for_year(s.levers, self.year)
+        self._grow_capacity()
         self.insurance = SchemeTable.from_params(policy.insurance(s.insurance))
         self._outpatient_rates, self._inpatient_rates = (
             claim_rate_table(rate, _TIER_LEVEL, policy.rate_cut, policy.gatekeeping_cut)
@@ -718,12 +718,15 @@ class CareModel(mesa.Model):
         """Scale beds and outpatient capacity to this year's size; occupied beds keep their patients."""
         f, ex = self.facilities, self.scenario.levers.expansion
         growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year, 0)
+        last_growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year - 1, 0)
         # The scale cap (控制规模) in force this year bounds the rise the hospitals asked for.
         ceiling = np.full(len(f), np.inf)
         if (cap := self.scenario.levers.scale_cap).active(self.year):
             capped = (f.tier == TIERS.index("tertiary")) if cap.tertiary_only else ~is_primary(f.tier)
             ceiling[capped] = np.exp(cap.max_growth)
+        last_plan = self._base_beds * self._bed_scale * last_growth  # before this year's response and planning
         self._bed_scale = self._bed_scale * np.minimum(self._asked_bed_factor, ceiling)
+        self._plan_beds(last_plan, growth, last_growth)
         self._clinic_scale = self._clinic_scale * np.minimum(self._asked_clinic_factor, ceiling)
         self._asked_bed_factor = np.ones(len(f))
         self._asked_clinic_factor = np.ones(len(f))
@@ -743,6 +746,37 @@ class CareModel(mesa.Model):
         if not np.array_equal(beds, f.beds):
             self.wards = self.wards.resized(beds)
             f.beds = beds
+
+    def _plan_beds(self, last_plan: np.ndarray, growth: float, last_growth: float) -> None:
+        """The bed planning levers in force rescale this year's planned beds (`_bed_scale`) before tiers share them.
+
+        `primary_beds_first` moves the hospitals' planned growth of the year to the health centres;
+        `bed_standard` holds hospital tiers to their ceilings and builds health centres up to their floor.
+        A change of scale stays: the plan grows from the beds it gave, with no catching up later.
+
+        Args:
+            last_plan: (F,) last year's planned beds of each facility.
+            growth: This year's planned growth of the region's capacity since year 0.
+            last_growth: Last year's.
+        """
+        policy, f = self.policy, self.facilities
+        if not policy.primary_beds_first and policy.bed_build_up == 0 and np.isinf(policy.bed_ceiling).all():
+            return
+        plan = self._base_beds * self._bed_scale * growth
+        own = self._base_beds * self._bed_scale * last_growth  # last year's plan × the supply response
+        factor = facilities.primary_beds_first(plan, own, f.tier) if policy.primary_beds_first else np.ones(len(f))
+        residents_k = len(self.population) / 1000.0
+        tier_beds = np.bincount(f.tier, weights=f.beds.astype(np.float64), minlength=len(TIERS))
+        factor = factor * facilities.standard_beds(
+            plan * factor,
+            np.minimum(own, last_plan),
+            f.tier,
+            over=tier_beds >= policy.bed_ceiling * residents_k,
+            ceiling=policy.bed_ceiling * residents_k,
+            floor=policy.bed_floor * residents_k,
+            build_up=policy.bed_build_up,
+        )
+        self._bed_scale = self._bed_scale * factor
 
     def todays_episodes(self, day_of_year: int) -> Episodes:
         """The episodes of this year's day `day_of_year` that seek care, in arrival order (`_todays`)."""

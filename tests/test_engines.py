@@ -116,6 +116,19 @@ CASES = {
         ],
         _grew(lambda d: d.beds_tertiary),
     ),
+    # Bed planning from year 1: the hospitals' planned growth moved to health centres (ten times the
+    # default growth, so whole beds move at this size), hospital tiers held to their standards whatever
+    # their own response asks, health centres built up toward a standard above them.
+    "bed_standard+primary_beds_first": (
+        "primary_beds_first.toml",
+        [
+            "region.capacity_growth=0.3",
+            "levers.bed_standard.enabled=true",
+            "levers.bed_standard.standard.health_centre=5",
+            "levers.response.bed_response=2",
+        ],
+        lambda daily: _grew(lambda d: d.beds_health_centre)(daily) and not _grew(lambda d: d.beds_tertiary)(daily),
+    ),
     # Doctors' flows from year 1, sending down from year 0 (villages reach a health centre's
     # capability, so referral routes are rebuilt), Sanming and primary pay narrowing the pay gap.
     "workforce": (
