@@ -788,6 +788,7 @@ class Seekers(NamedTuple):
         scheme: The patient's insurance scheme.
         signed: The patient is signed with a family doctor.
         start_line_left: The patient's annual outpatient start-line not yet paid.
+        fund_paid: What the fund has paid for the patient's outpatient care this year, before today.
     """
 
     resident: np.ndarray
@@ -805,6 +806,7 @@ class Seekers(NamedTuple):
     scheme: np.ndarray
     signed: np.ndarray
     start_line_left: np.ndarray
+    fund_paid: np.ndarray
 
 
 class BedRequests(NamedTuple):
@@ -943,6 +945,7 @@ def _bill_visits(
     who, tier = np.empty(m, np.int64), np.empty(m, np.int64)
     their_scheme, their_signed = np.empty(m, seekers.scheme.dtype), np.empty(m, np.bool_)
     first_left = np.empty(ends[0] if ends.size else 0)
+    first_paid = np.empty(first_left.size)
     components, bill = np.empty((m, visit_components.shape[1])), np.empty(m)
     for r in range(m):
         e = seen[r]
@@ -950,6 +953,7 @@ def _bill_visits(
         their_scheme[r], their_signed[r] = seekers.scheme[e], seekers.signed[e]
         if r < first_left.size:  # the first pass sees each episode at most once
             first_left[r] = seekers.start_line_left[e]
+            first_paid[r] = seekers.fund_paid[e]
         tier[r] = facilities.tier[seen_at[r]]
         visit = visit_row(seen_at[r], seekers.severity[e], seekers.kind[e])
         for c in range(visit_components.shape[1]):  # element by element: a row slice costs a view per visit
@@ -963,7 +967,7 @@ def _bill_visits(
     )
     fund, oop = _claims_loop(
         claims, tables.outpatient_rates, tables.outpatient_start_line, tables.outpatient_cap, ends,
-        annual_paid[:, 0], annual_paid[:, 1], first_left,
+        annual_paid[:, 0], annual_paid[:, 1], first_left, first_paid,
     )  # fmt: skip
     # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
     # primary care is already paid per head, so the facility is not paid it again per visit.
