@@ -303,7 +303,7 @@ def _refer_down(
     ends = np.full(1, n_down)
     fund, oop = _outpatient_batches(
         claims, tables.outpatient_rates, tables.outpatient_start_line, tables.outpatient_cap, ends,
-        annual_paid[:, 0], annual_paid[:, 1], np.zeros(0),
+        annual_paid[:, 0], annual_paid[:, 1], np.zeros(0), np.zeros(0),
     )  # fmt: skip
     # Capitation (按人头): the fund's share of a signed resident's visit to their own consortium's
     # primary care is already paid per head, so the facility is not paid it again per visit.

@@ -205,11 +205,14 @@ def _outpatient_batches(
     start_line_paid: np.ndarray,
     fund_paid: np.ndarray,
     first_start_left: np.ndarray,
+    first_fund_paid: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`settle_outpatient_batches`, the first batch's start-line left optionally given.
+    """`settle_outpatient_batches`, the first batch's start-line left and fund paid optionally given.
 
     `first_start_left`, per claim of the first batch: the start-line its resident had left,
     max(0, start-line − paid), as the caller read it; empty: read from `start_line_paid` here.
+    `first_fund_paid`, likewise: what the fund had paid its resident (`fund_paid`); empty: read here.
+    A caller that has read the residents' accounts already saves a second read of a city's rows.
     """
     bill, resident, tier, referred, scheme, signed, waive_start_line = claims
     n = bill.size
@@ -226,6 +229,7 @@ def _outpatient_batches(
         order = begin + stable_order(resident[begin:end])
         _within_resident_running(bill, resident, order, cum, prev)
         given = begin == 0 and first_start_left.size > 0
+        given_paid = begin == 0 and first_fund_paid.size > 0
         for i in range(begin, end):
             if waive_start_line[i]:
                 left = 0.0
@@ -237,7 +241,7 @@ def _outpatient_batches(
             eligible[i] = (bill[i] - used[i]) * rate[i]
         _within_resident_running(eligible, resident, order, cum, prev)
         for i in range(begin, end):
-            cap_left = max(0.0, cap[i] - fund_paid[resident[i]])
+            cap_left = max(0.0, cap[i] - (first_fund_paid[i] if given_paid else fund_paid[resident[i]]))
             fund[i] = min(max(min(cum[i], cap_left) - min(prev[i], cap_left), 0.0), eligible[i])
             oop[i] = bill[i] - fund[i]
         for i in range(begin, end):
@@ -275,7 +279,9 @@ def settle_outpatient_batches(
     """
     # No start-line left given for the first batch: it is read from `start_line_paid`. (The day's
     # outpatient kernel gives it: `ExpectedCosts.start_line_left`, the same value, read once.)
-    return _outpatient_batches(claims, rates, start_line, cap, ends, start_line_paid, fund_paid, np.zeros(0))
+    return _outpatient_batches(
+        claims, rates, start_line, cap, ends, start_line_paid, fund_paid, np.zeros(0), np.zeros(0)
+    )
 
 
 COST_TABLE_PARTS = ("visit", "start_line_unmet", "start_line_met", "rate", "stay")
@@ -371,13 +377,14 @@ def _expected_costs(
     trust: np.ndarray,
     start_line: np.ndarray,
     start_line_paid: np.ndarray,
+    fund_paid: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     n, k = resident.size, table.shape[2]
     # Residents' attributes first, in a loop of its own: its loads are independent, so the CPU
     # overlaps their cache misses (a city's arrays do not fit in cache).
     cell, their_scheme = np.empty(n, np.int32), np.empty(n, np.int8)
     their_signed, their_trust = np.empty(n, np.bool_), np.empty(n, trust.dtype)
-    row, start_left = np.empty(n, np.int64), np.empty(n)
+    row, start_left, their_fund_paid = np.empty(n, np.int64), np.empty(n), np.empty(n)
     for i in range(n):
         who = resident[i]
         h = np.int64(home[who])
@@ -385,6 +392,7 @@ def _expected_costs(
         cell[i], their_scheme[i], their_signed[i], their_trust[i] = c, s, signed[who], trust[who]
         row[i] = c * n_cases + ((severity[i] * 2 + kind[i]) * 2 + s) * 2 + (1 if signed[who] else 0)
         start_left[i] = max(0.0, start_line[s] - start_line_paid[who])
+        their_fund_paid[i] = fund_paid[who]
     value = np.empty((n, k))
     pending, oop = np.empty(n * k, np.int64), np.empty(n * k)
     m = 0
@@ -401,7 +409,7 @@ def _expected_costs(
                 pending[m] = i * k + j
                 oop[m] = (visit - max(0.0, visit - left) * table[r, _RATE, j]) + table[r, _STAY, j]
                 m += 1
-    return value, pending[:m], oop[:m], cell, their_scheme, their_signed, their_trust, start_left
+    return value, pending[:m], oop[:m], cell, their_scheme, their_signed, their_trust, start_left, their_fund_paid
 
 
 @dataclass(frozen=True)
@@ -418,6 +426,7 @@ class ExpectedCosts:
         signed: (n,) the resident is signed with a family doctor.
         trust: (n,) the resident's trust in primary care.
         start_line_left: (n,) the resident's annual outpatient start-line (起付线) not yet paid.
+        fund_paid: (n,) what the fund has paid for the resident's outpatient care this year.
     """
 
     cost: np.ndarray
@@ -426,6 +435,7 @@ class ExpectedCosts:
     signed: np.ndarray
     trust: np.ndarray
     start_line_left: np.ndarray
+    fund_paid: np.ndarray
 
 
 def expected_costs(
@@ -441,6 +451,7 @@ def expected_costs(
     trust: np.ndarray,
     start_line: np.ndarray,
     start_line_paid: np.ndarray,
+    fund_paid: np.ndarray,
 ) -> ExpectedCosts:
     """What patients expect to pay at each candidate (the visit after start-line and rate, plus the stay), transformed.
 
@@ -449,8 +460,8 @@ def expected_costs(
     transformed cost for patients whose outpatient start-line (起付线) left covers the whole visit
     and for those with none left, so `transform` (a logarithm, kept in numpy: see `accel`) runs
     only for the few visits that the start-line left covers in part. The residents' home cells,
-    schemes, signing, trust and start-line left are read in the same pass over their city-sized
-    arrays, for the rest of the day to use.
+    schemes, signing, trust, start-line left and outpatient fund payments are read in the same pass
+    over their city-sized arrays, for the rest of the day to use.
 
     Args:
         table: (R, parts, K) this year's expected-cost table.
@@ -464,12 +475,13 @@ def expected_costs(
         trust: (N,) every resident's trust in primary care.
         start_line: Annual outpatient start-line of each scheme.
         start_line_paid: (N,) start-line each resident has paid so far this year.
+        fund_paid: (N,) what the fund has paid for each resident's outpatient care so far this year.
 
     Returns:
         The transformed costs and the residents' attributes, per episode.
     """
     value, pending, oop, *attributes = _expected_costs(
-        table, n_cases, resident, severity, kind, home, signed, trust, start_line, start_line_paid
+        table, n_cases, resident, severity, kind, home, signed, trust, start_line, start_line_paid, fund_paid
     )
     value.ravel()[pending] = transform(oop, severity[pending // value.shape[1]])
     return ExpectedCosts(value, *attributes)

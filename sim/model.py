@@ -943,6 +943,7 @@ class CareModel(mesa.Model):
             scheme=costs.scheme,
             signed=signed,
             start_line_left=costs.start_line_left,
+            fund_paid=costs.fund_paid,
         )
         day = self._pins(
             care.outpatient_day,
@@ -1077,6 +1078,7 @@ class CareModel(mesa.Model):
             trust=self._trust,
             start_line=self.insurance.outpatient_start_line,
             start_line_paid=self.outpatient_start_line_paid,
+            fund_paid=self.outpatient_fund_paid,
         )
 
     def learned(

@@ -192,7 +192,7 @@ def test_the_first_outpatient_batch_takes_the_start_line_left_its_caller_read():
     )  # fmt: skip
     fund, _ = insurance._outpatient_batches(
         claims, rates, table.outpatient_start_line, table.outpatient_cap, np.array([1, 3]), start_line_paid,
-        fund_paid, np.array([60.0]),
+        fund_paid, np.array([60.0]), np.zeros(0),
     )  # fmt: skip
     # ¥50 all start-line (60 left); then ¥10 start-line, 0.55 × 20 = 11, and 0.55 × 100 = 55.
     assert fund == pytest.approx([0.0, 11.0, 55.0], rel=1e-15) and start_line_paid.tolist() == [100.0]

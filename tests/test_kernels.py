@@ -161,7 +161,8 @@ def test_admissions_equal_loop(reserve: bool, seed: int) -> None:
 def test_outpatient_claim_batches_equal_loop(seed: int) -> None:
     """Several claims of one resident in one batch and across batches use up start-lines and caps alike.
 
-    The first batch's start-line left, given as the caller read it, gives what reading the accounts gives.
+    The first batch's start-line left and fund paid, given as the caller read them, give what reading the
+    accounts gives.
     """
     rng = np.random.default_rng(seed)
     n, residents = 300, 40
@@ -187,8 +188,10 @@ def test_outpatient_claim_batches_equal_loop(seed: int) -> None:
     first = resident[: ends[0]]
     given = np.maximum(0.0, start_line[scheme[first]] - paid_start[first])
     results = []
-    for first_start_left in (np.zeros(0), given):
-        (got, gin), (want, win) = _both(insurance._outpatient_batches, *claims, paid_start, paid_fund, first_start_left)
+    for first_start_left, first_fund_paid in ((np.zeros(0), np.zeros(0)), (given, paid_fund[first])):
+        (got, gin), (want, win) = _both(
+            insurance._outpatient_batches, *claims, paid_start, paid_fund, first_start_left, first_fund_paid
+        )
         _assert_same(got, want)
         _assert_same(gin, win)  # the residents' running totals
         results.append((got, gin[5:7]))
@@ -262,7 +265,8 @@ def test_table_kernels_equal_loop() -> None:
     )
     signed, trust = rng.random(residents) < 0.5, rng.random(residents).astype(np.float32)
     start_line = np.array([1800.0, 0.0])
-    inputs += (insurance.home_codes(home_cell, scheme), signed, trust, start_line, paid)
+    fund_paid = rng.uniform(0, 2_000, residents)
+    inputs += (insurance.home_codes(home_cell, scheme), signed, trust, start_line, paid, fund_paid)
     (got, _), (want, _) = _both(insurance._expected_costs, *inputs)
     _assert_same(got, want)
     assert 0 < got[1].size < n * k  # some costs are tabulated, some computed
@@ -270,7 +274,7 @@ def test_table_kernels_equal_loop() -> None:
     _, resident, severity, kind, home = inputs[1:6]
     costs = insurance.expected_costs(
         table, 32, transform, resident=resident, severity=severity, kind=kind, home=home, signed=signed,
-        trust=trust, start_line=start_line, start_line_paid=paid,
+        trust=trust, start_line=start_line, start_line_paid=paid, fund_paid=fund_paid,
     )  # fmt: skip
     row = home_cell[resident] * 32 + ((severity * 2 + kind) * 2 + scheme[resident]) * 2 + signed[resident]
     start_left = np.maximum(0.0, start_line[scheme[resident]] - paid[resident])[:, None]
@@ -281,6 +285,7 @@ def test_table_kernels_equal_loop() -> None:
     _assert_same(costs.scheme, scheme[resident])
     _assert_same(costs.signed, signed[resident])
     _assert_same(costs.start_line_left, start_left.ravel())
+    _assert_same(costs.fund_paid, fund_paid[resident])
     cell = rng.integers(0, cells, n)
     n_fac = 40
     terms = choice.CandidateTerms(
