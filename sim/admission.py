@@ -167,7 +167,7 @@ def admit(
         t, k = facilities.tier[f], key[r]
         mean[a] = mean_stay(tables.mean_stay[t], tables.severity_stay_factor[severity[r]], facilities.stay_length[f])
         draw[a] = keyed_unit_float(streams.stay, k, 0.5)
-        p_transfer = tables.transfer_probability[t] if severity[r] < 3 else 0.0
+        p_transfer = tables.transfer_probability[f] if severity[r] < 3 else 0.0
         wards.resident[s] = resident[r]
         wards.severity[s] = severity[r]
         wards.key[s] = k

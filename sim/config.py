@@ -27,6 +27,7 @@ from sim.parameters.insurance import InsuranceParams
 from sim.parameters.population import PopulationParams
 from sim.parameters.prices import PriceParams
 from sim.parameters.region import RegionParams
+from sim.parameters.workforce import WorkforceParams
 from sim.params import StrictModel, deep_merge, param
 
 DEFAULT_SCALE = 1.0
@@ -95,6 +96,7 @@ class Scenario(StrictModel):
     insurance: InsuranceParams = Field(default_factory=InsuranceParams)
     prices: PriceParams = Field(default_factory=PriceParams)
     levers: Levers = Field(default_factory=Levers)
+    workforce: WorkforceParams = Field(default_factory=WorkforceParams)
 
     @model_validator(mode="before")
     @classmethod

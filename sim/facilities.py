@@ -118,6 +118,68 @@ def spare_beds(occupancy: np.ndarray, target: float) -> np.ndarray:
     return spare
 
 
+def primary_beds_first(plan: np.ndarray, own: np.ndarray, tier: np.ndarray) -> np.ndarray:
+    """(F,) factors on this year's planned beds that move the hospitals' planned growth to the health centres.
+
+    增量资源重点保障基层: a hospital's plan loses the year's growth and keeps its own supply response
+    (`own`), and the beds it would have gained are shared among the health centres in proportion to
+    their planned beds. Without health centres' beds to add to, the plan is unchanged.
+
+    Args:
+        plan: (F,) this year's planned beds.
+        own: (F,) the same without the year's planned growth: last year's plan × the supply response.
+        tier: (F,) tier of each facility.
+    """
+    factor = np.ones(plan.size)
+    hospital = (tier >= TIERS.index("secondary")) & (plan > 0)
+    centre = tier == TIERS.index("health_centre")
+    centre_beds = plan[centre].sum()
+    if centre_beds <= 0:
+        return factor
+    factor[hospital] = own[hospital] / plan[hospital]
+    factor[centre] = 1.0 + (plan[hospital] - own[hospital]).sum() / centre_beds
+    return factor
+
+
+def standard_beds(
+    plan: np.ndarray,
+    held: np.ndarray,
+    tier: np.ndarray,
+    over: np.ndarray,
+    ceiling: np.ndarray,
+    floor: np.ndarray,
+    build_up: float,
+) -> np.ndarray:
+    """(F,) factors on this year's planned beds under bed standards by tier (床位配置标准).
+
+    A tier `over` its ceiling gets no growth: each facility's plan is what it `held`. A tier under
+    it grows at most to it: its planned total is scaled down to the ceiling. A tier under its
+    floor adds `build_up` of the gap between its planned total and the floor.
+
+    Args:
+        plan: (F,) this year's planned beds.
+        held: (F,) beds planned with no growth: last year's plan, or less where the supply response cuts.
+        tier: (F,) tier of each facility.
+        over: (tiers,) whether the tier's beds are at or above its ceiling.
+        ceiling: (tiers,) most beds of each tier (inf: none).
+        floor: (tiers,) beds each tier is built up toward (0: none).
+        build_up: Share of the gap to the floor added this year.
+    """
+    factor = np.ones(plan.size)
+    for t in range(ceiling.size):
+        members = (tier == t) & (plan > 0)
+        total = plan[members].sum()
+        if total <= 0:
+            continue
+        if over[t]:
+            factor[members] = held[members] / plan[members]
+        elif total > ceiling[t]:
+            factor[members] = ceiling[t] / total
+        elif total < floor[t]:
+            factor[members] = 1.0 + build_up * (floor[t] - total) / total
+    return factor
+
+
 class FacilityState:
     """All facilities' state as arrays, one row per facility.
 

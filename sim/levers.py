@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field, ValidationError
 
 from sim.parameters.insurance import InsuranceParams, SchemeRules
-from sim.params import StrictModel, by_level, by_tier, deep_merge, param, table_field
+from sim.params import TIERS, StrictModel, by_level, by_tier, deep_merge, param, table_field
 
 # The policy texts, by their docs/references.md keys; a citation adds the text's section and the clause.
 GUIZHOU = "Guizhou plan interpretation [guizhou-city-groups-2024]"
@@ -209,6 +209,25 @@ class GlobalBudget(Lever):
         "share",
         f"{GUIZHOU} 三(二): 推动医疗资源共享下沉; share: assumption",
         "Share of the lead's kept surplus invested in its primary members (resource sinking, 资源下沉).",
+        ge=0,
+        le=1,
+    )
+    per_head: bool = param(
+        False,
+        "on/off",
+        "setting: off, budgets on claims at the consortium's members. On: the capitation-prepaid county consortium "
+        "evaluated in [anhui-ichc-2019] (按人头总额预付), with [sanming-six-projects-2021] 主要任务(一): "
+        "主要以县级行政区域为单位…做实区域健康管护体系…完善医保支付改革",
+        "Budget per resident of the consortium (residents whose nearest primary facility is a member), out of "
+        "which it pays its residents' care anywhere: last year's fund payments for them × (1 + growth).",
+    )
+    specialty_share: float = param(
+        0.3,
+        "share",
+        f"{LIAOCHENG} 二(三) 提升县级医院能力: 按照强核心专科、抓重点专病、补薄弱专业路径; share: assumption, as "
+        "`reinvest_share`, sensitivity range 0–0.6",
+        "Under a per-head budget, share of the lead's kept surplus invested in its own specialties (重点专科): "
+        "its quality rises, as a member's does under resource sinking.",
         ge=0,
         le=1,
     )
@@ -566,6 +585,17 @@ class ProviderResponse(StrictModel):
     admission_response: float = param(
         0.3, "× (m − 1) per year", "assumption", "Change of moderate-case admission propensity.", ge=0, le=5
     )
+    retention_response: float = param(
+        0.5,
+        "share of transfers up kept per unit of the share of an extra yuan borne",
+        "assumption: no estimate of how much a per-head budget cuts a county hospital's transfers up was "
+        "found ([anhui-ichc-2019] reports the outside-county share of inpatients, not transfers); "
+        "sensitivity range 0–1",
+        "Under a per-head budget a transfer up out of the consortium is paid from its budget, so its "
+        "hospitals keep 1 − retention_response × surplus_kept of the transfers they would make.",
+        ge=0,
+        le=1,
+    )
     down_referral_response: float = param(
         1.0, "× (1 − m) per year", "assumption", "Rise of the willingness to refer down.", ge=0, le=20
     )
@@ -707,6 +737,116 @@ class ProviderResponse(StrictModel):
     )
 
 
+class SendingDown(Lever):
+    """Sending down (下沉): each consortium's lead hospital rotates a share of its doctors to its lower-tier members.
+
+    [liaocheng-plan-2024] 四(四): "将指导基层、下沉服务作为县级以上公立医院基本职责…严格落实执业医师晋升副高级职称之前
+    到基层服务政策…每年下沉医务人员规模保持在280人次以上"; [yangjiang-consortia-2017] 四: "通过建设发展医院集团主动将
+    优秀医务人员和优质医疗资源下沉到基层医疗卫生机构". Acts through `workforce` (it needs `workforce.enabled`).
+    """
+
+    rotated_share: float = param(
+        0.05,
+        "share of the lead hospital's doctor-time",
+        f"{LIAOCHENG} 四(四): 每年下沉医务人员规模保持在280人次以上 (a count, not a share); size: assumption, "
+        "range 0.01–0.15",
+        "Share of a lead hospital's doctors working at its consortium's lower-tier members during the year.",
+        ge=0,
+        le=0.5,
+    )
+
+
+class PrimaryPay(Lever):
+    """两个允许 at primary care: primary doctors' pay raised toward county hospitals' for the same grade.
+
+    [liaocheng-plan-2024] 六(四): "落实“两个允许”要求…合理核定基层医疗卫生机构绩效工资总量和水平,逐步达到县级医院同职级
+    人员水平". Narrows the pay gap that drives migration up the tiers (`workforce`; it needs `workforce.enabled`).
+    """
+
+    gap_closed: float = param(
+        1.0,
+        "share of the hospital–primary pay gap",
+        f"{LIAOCHENG} 六(四): 逐步达到县级医院同职级人员水平 (parity: 1); below 1: assumption, sweep 0.3–1",
+        "Share of the pay gap between hospital and primary doctors closed while the lever is in force.",
+        ge=0,
+        le=1,
+    )
+
+
+BedStandardPer1000 = by_tier(
+    "BedStandardPer1000",
+    (1.2, 1.8, 1.35),
+    "beds per 1,000 residents",
+    "[health-system-plan-2015] (国办发〔2015〕14号) 2020 allocation by level, as attributed and not found in a "
+    "reproduction (its total, 6 per 1,000, and at least 1.5 at non-public hospitals were): 基层医疗卫生机构 1.2, "
+    "县办医院 1.8, 市办 0.9 + 省办及以上 0.45 for the tertiary tier; public hospitals' levels, while the region's "
+    "tiers hold every bed: assumption, ranges 0.9–1.5, 1.5–3, 1–3",
+    "Planning standard of inpatient beds per 1,000 residents",
+    ge=0,
+    le=50,
+    keys=("health_centre", "secondary", "tertiary"),
+)
+
+
+class BedStandard(Lever):
+    """Beds per 1,000 residents by tier: a ceiling on hospitals, a floor built up at primary care (床位配置标准).
+
+    [health-system-plan-2015] sets beds per 1,000 residents by level of institution for 2020;
+    [liaocheng-plan-2024] 二(一): "强化区域卫生规划和医疗机构设置规划等规范约束作用…防止超规划、超功能或超定位盲目扩张".
+    From `start_year`, hospitals of a tier at or above its standard get no growth, neither the plan's nor
+    their own supply response's (they may still cut beds), until they fall back under it, and a tier under
+    it grows at most up to it; health centres under theirs are built up toward it at `build_up_share` of
+    the gap a year.
+    """
+
+    standard: BedStandardPer1000 = table_field(BedStandardPer1000)
+    build_up_share: float = param(
+        0.2,
+        "share of the gap a year",
+        "assumption: the plan gave five years (2015–2020) to reach its standards; range 0.1–1",
+        "Share of the gap between health centres' planned beds and their standard added in a year.",
+        ge=0,
+        le=1,
+    )
+
+
+class PrimaryBedsFirst(Lever):
+    """New beds only at primary care: the region's planned growth of hospital beds goes to health centres.
+
+    [liaocheng-plan-2024] 二(一): "精准增加床位等医疗资源配置,增量资源重点保障基层或者区域重点需求".
+    From `start_year`, hospitals keep their beds (the plan adds none; their own supply response, which
+    `scale_cap` caps, still acts) and the beds the plan would have added to them that year are shared among
+    the health centres in proportion to their beds.
+    """
+
+
+class CountySpecialties(Lever):
+    """County hospitals that lead a county medical community build specialties for the gravest cases (重点专科).
+
+    [liaocheng-plan-2024] 二(三): "提升县级医院能力…按照强核心专科、抓重点专病、补薄弱专业路径,
+    重点提升急危重症患者抢救能力"; the target: [liaocheng-plan-2024] 二(三) "县域内患者就诊率力争在90%以上".
+    From `start_year` these hospitals admit and treat every severity up to `severity`, so such cases
+    need not leave the county, and patients see them as of `quality` at least.
+    """
+
+    severity: int = param(
+        3,
+        "highest severity (0 minor … 3 complex)",
+        f"{LIAOCHENG} 二(三): 重点提升急危重症患者抢救能力 (complex cases, as tertiary hospitals)",
+        "Highest severity the county lead hospitals admit and treat as outpatients.",
+        ge=2,
+        le=3,
+    )
+    quality: float = param(
+        0.85,
+        "0–1 score",
+        "assumption: between a county hospital's 0.70 and a tertiary hospital's 1.0; sensitivity range 0.7–1.0",
+        "Perceived quality the county lead hospitals reach (kept if already higher).",
+        ge=0,
+        le=1,
+    )
+
+
 class Levers(StrictModel):
     """All policy levers (each off by default)."""
 
@@ -725,6 +865,11 @@ class Levers(StrictModel):
     expansion: Expansion = Field(default_factory=Expansion)
     scale_cap: ScaleCap = Field(default_factory=ScaleCap)
     response: ProviderResponse = Field(default_factory=ProviderResponse)
+    sending_down: SendingDown = Field(default_factory=SendingDown)
+    primary_pay: PrimaryPay = Field(default_factory=PrimaryPay)
+    bed_standard: BedStandard = Field(default_factory=BedStandard)
+    primary_beds_first: PrimaryBedsFirst = Field(default_factory=PrimaryBedsFirst)
+    county_specialties: CountySpecialties = Field(default_factory=CountySpecialties)
 
 
 def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
@@ -786,6 +931,13 @@ class Policy:
     consult_share: float
     consult_severity_gap: int
     response: ProviderResponse
+    sending_down_share: float
+    primary_pay_gap_closed: float
+    bed_ceiling: np.ndarray
+    bed_floor: np.ndarray
+    bed_build_up: float
+    primary_beds_first: bool
+    county_specialties: CountySpecialties | None
 
     @classmethod
     def for_year(cls, levers: Levers, year: int) -> Policy:
@@ -828,6 +980,13 @@ class Policy:
             consult_share=tc.resolved_share if tc.active(year) else 0.0,
             consult_severity_gap=tc.severity_gap,
             response=levers.response,
+            sending_down_share=levers.sending_down.rotated_share if levers.sending_down.active(year) else 0.0,
+            primary_pay_gap_closed=levers.primary_pay.gap_closed if levers.primary_pay.active(year) else 0.0,
+            bed_ceiling=_bed_standards(levers.bed_standard, year, ("secondary", "tertiary"), np.inf),
+            bed_floor=_bed_standards(levers.bed_standard, year, ("health_centre",), 0.0),
+            bed_build_up=levers.bed_standard.build_up_share if levers.bed_standard.active(year) else 0.0,
+            primary_beds_first=levers.primary_beds_first.active(year),
+            county_specialties=levers.county_specialties if levers.county_specialties.active(year) else None,
         )
 
     def insurance(self, rules: InsuranceParams) -> InsuranceParams:
@@ -841,3 +1000,12 @@ class Policy:
             baseline_all + self.signing_progress * max(0.0, target_all - baseline_all),
             baseline_key + self.signing_progress * max(0.0, target_key - baseline_key),
         )
+
+
+def _bed_standards(lever: BedStandard, year: int, tiers: tuple[str, ...], none: float) -> np.ndarray:
+    """(4,) beds per 1,000 residents by tier: the standard of `tiers` while the lever is active, else `none`."""
+    out = np.full(len(TIERS), none)
+    if lever.active(year):
+        for tier in tiers:
+            out[TIERS.index(tier)] = getattr(lever.standard, tier)
+    return out

@@ -57,6 +57,11 @@ TARGETS: dict[str, dict[str, object]] = {
         "direction": ">=",
         "source": "Liaocheng plan [liaocheng-plan-2024] 五(三): 到2025年…全人群签约率达到60%以上",
     },
+    "gps_per_10000": {
+        "value": 4.0,
+        "direction": ">=",
+        "source": "Liaocheng plan [liaocheng-plan-2024] 四(一): 到2025年…每万人口全科医生…达到4人",
+    },
 }
 """Policy targets with the policy clause each comes from (keys of docs/references.md)."""
 
@@ -97,6 +102,8 @@ DEFINITIONS: dict[str, str] = {
     "cost_per_visit": "outpatient bills ÷ visits, yuan, by tier",
     "cost_per_admission": "inpatient bills of discharged stays ÷ discharges, yuan, by tier",
     "mean_length_of_stay": "bed-days of discharged stays ÷ discharges, by tier",
+    "gps_per_10000": "general practitioners (全科医生) per 10,000 residents (means over days)",
+    "doctors_per_1000": "doctors employed per 1,000 residents (mean over days), by tier",
     "oop_per_admission": "out-of-pocket payments of discharged stays ÷ discharges, yuan; also by tier "
     "(`oop_per_admission_<tier>`)",
 }
@@ -130,8 +137,9 @@ BY_TIER_FIELDS = (
     "reserved_beds",
     *(f"revenue_{c}" for c in COMPONENTS),
     "revenue_lump_sum",
+    "doctors",
 )
-STOCK_FIELDS = ("signed", "residents", "waiting_start", "waiting_end")
+STOCK_FIELDS = ("signed", "residents", "waiting_start", "waiting_end", "gps")
 """Daily levels rather than flows: a period's value is their mean over days. (Beds and occupied beds
 are levels too, but are summed: their sums are bed-days, the terms of bed occupancy.)"""
 
@@ -200,6 +208,7 @@ class DayRecord:
     county_admissions_in_county: int = 0
     signed: int = 0
     residents: int = 0
+    gps: float = 0.0
     by_tier: np.ndarray = field(default_factory=lambda: np.zeros((len(BY_TIER_FIELDS), len(TIERS))))
     flows: np.ndarray = field(default_factory=lambda: np.zeros((len(TIERS), len(TIERS))))
 
@@ -341,6 +350,8 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         out[f"mean_length_of_stay_{t}"] = _ratio(row[f"stay_days_{t}"], row[f"discharges_{t}"])
         out[f"mean_wait_days_{t}"] = _ratio(row[f"visit_wait_days_{t}"], row[f"visit_waits_{t}"])
         out[f"mean_admission_wait_days_{t}"] = _ratio(row[f"admission_wait_days_{t}"], row[f"admissions_{t}"])
+        out[f"doctors_per_1000_{t}"] = _ratio(1000.0 * row[f"doctors_{t}"], row["residents"] * row["days"])
+    out["gps_per_10000"] = _ratio(10_000.0 * row["gps"], row["residents"])
     for t in HOSPITAL_TIERS:
         referred, employee = row[f"referred_visits_{t}"], row[f"employee_referred_visits_{t}"]
         out[f"referred_visit_share_{t}"] = _ratio(referred, row[f"visits_{t}"])
@@ -408,6 +419,7 @@ SUMMARY_SCALARS = (
     "transfers_up",
     "lead_referral_wait_days",
     "referred_share_of_hospital_admissions",
+    "gps_per_10000",
 )
 SUMMARY_BY_TIER = {
     "bed_occupancy": BED_TIERS,

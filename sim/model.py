@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import admission, care, choice, discharge, facilities, illness, payment, population, region, rng
+from sim import admission, care, choice, discharge, facilities, illness, payment, population, region, rng, workforce
 from sim.accel import Pins
 from sim.arrays import Buffers, row_sums
 from sim.config import ScenarioError
@@ -67,7 +67,7 @@ from sim.levers import GlobalBudget, Policy, ProviderResponse
 from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
-from sim.rules import CONSULT_STREAM, REGIMEN_STREAM, is_primary
+from sim.rules import CONSULT_STREAM, REGIMEN_STREAM, is_primary, staffed_capability, staffed_quality
 from sim.state import (
     FREE_BED,
     Accounts,
@@ -214,6 +214,12 @@ class CareModel(mesa.Model):
         self.region, self.population = _residents(scenario.region, scenario.population, scenario.run.scale, seed)
         self.facilities = FacilityState(self.region, scenario.region, scenario.care)
         self._make_facility_agents()
+        # Doctors per facility (`sim.workforce`); quality and outpatient capability follow their skill.
+        self.staff = workforce.build(
+            self.region.facility_doctors, self.facilities.tier, scenario.workforce, len(self.population)
+        )
+        self._tier_capability = self.facilities.outpatient_capability.copy()
+        self._tier_doctors, self._gps = np.zeros(len(TIERS)), 0.0  # set each year
         self.fund = Fund()
         self.recorder = Recorder()
         self.day = -scenario.run.warmup_days
@@ -269,6 +275,7 @@ class CareModel(mesa.Model):
         self._tier_beds = self._tier_reserved = np.zeros(0)  # set each year
         self._budget = np.full(n_consortia, np.nan)
         self._last_fund_claims = np.full(n_consortia, np.nan)
+        self._last_resident_claims = np.full(n_consortia, np.nan)
         self.case_bills = np.zeros((4, 4))
         self.case_counts = np.zeros((4, 4))
         self._case_price: np.ndarray | None = None
@@ -508,17 +515,20 @@ class CareModel(mesa.Model):
         self.facilities.close_year()
         self.facilities.last_revenue[:] = np.nan
         self._last_fund_claims[:] = np.nan
+        self._last_resident_claims[:] = np.nan
 
     def _start_year(self) -> None:
         s, pop, f = self.scenario, self.population, self.facilities
         pop.age[:] = population.ages_in(self._age0, self.year)
-        self._grow_capacity()
         self.policy = policy = Policy.for_year(s.levers, self.year)
+        self._grow_capacity()
         self.insurance = SchemeTable.from_params(policy.insurance(s.insurance))
         self._outpatient_rates, self._inpatient_rates = (
             claim_rate_table(rate, _TIER_LEVEL, policy.rate_cut, policy.gatekeeping_cut)
             for rate in (self.insurance.outpatient_rate, self.insurance.inpatient_rate)
         )
+        self._staff_year()
+        self._build_county_specialties()
         self._year_tables()
         self.reserved = care.reserved_beds(self._is_lead, f.beds, policy.reserved_share)
         # Beds and reserves change only here: their daily by-tier records are this year's totals.
@@ -530,9 +540,10 @@ class CareModel(mesa.Model):
             self._case_price = payment.group_prices(self.case_bills, self.case_counts, policy.drg_factor)
         self.case_bills[:] = 0.0  # group prices come from last year's completed stays
         self.case_counts[:] = 0.0
+        gb = policy.global_budget
         self._budget = (
-            self._last_fund_claims * (1.0 + policy.global_budget.growth)
-            if policy.global_budget is not None
+            (self._last_resident_claims if gb.per_head else self._last_fund_claims) * (1.0 + gb.growth)
+            if gb is not None
             else (np.full_like(self._budget, np.nan))
         )
         self._sign_up()
@@ -558,6 +569,32 @@ class CareModel(mesa.Model):
         self._draw_year()
         self._tabulate_year()
         self._pins.clear()  # this year's tables may be of other types (a lever's table in force or not)
+
+    def _staff_year(self) -> None:
+        """This year's doctors (`sim.workforce`): last year's flows, then sending down; quality and capability follow.
+
+        With `workforce.enabled` off, the doctors stay as built and quality and capability their tier's.
+        """
+        wp, f, policy = self.scenario.workforce, self.facilities, self.policy
+        if wp.enabled:
+            staff = self.staff
+            if self.year >= 1:  # year 0 is the build's
+                ratio = workforce.pay_ratio(wp, policy.salary_reform, policy.primary_pay_gap_closed)
+                staff = workforce.advance(
+                    staff, wp, tier=f.tier, district=f.district, ratio=ratio, residents=len(self.population)
+                )
+            staff = workforce.rotate(
+                staff, policy.sending_down_share, tier=f.tier, consortium=f.consortium, lead=self.region.consortium_lead
+            )
+            before, after = self.staff.effective_skill, staff.effective_skill
+            f.quality = staffed_quality(f.quality, before, after, wp.quality_per_skill)
+            capability = staffed_capability(self._tier_capability, f.tier, staff.effective_skill, wp.skill.as_array())
+            self.staff = staff
+            if not np.array_equal(capability, f.outpatient_capability):
+                f.outpatient_capability = capability
+                self._init_cells()  # referral targets and routes follow capability
+        self._tier_doctors = np.bincount(f.tier, weights=self.staff.doctors, minlength=len(TIERS))
+        self._gps = float(self.staff.gps.sum())
 
     def _tabulate_year(self) -> None:
         """This year's prices, insurance rules and care parameters as the day's phases read them (`YearTables`)."""
@@ -596,7 +633,12 @@ class CareModel(mesa.Model):
             capitation=bool(policy.capitation_rate > 0),
             admission_probability=illness_params.admission_probability.as_array(),
             down_referral_probability=care_params.down_referral_probability.as_array(),
-            transfer_probability=care_params.transfer_probability.as_array(),
+            transfer_probability=payment.transfer_probability(
+                care_params.transfer_probability.as_array()[f.tier],
+                per_head_member=self._per_head_hospitals(),
+                retention_response=policy.response.retention_response,
+                surplus_kept=0.0 if policy.global_budget is None else policy.global_budget.surplus_kept,
+            ),
             mean_stay=illness_params.length_of_stay.as_array(),
             severity_stay_factor=illness_params.severity_stay_factor.as_array(),
             managed_follow_up_pull=float(policy.managed_follow_up_pull),
@@ -678,12 +720,15 @@ class CareModel(mesa.Model):
         """Scale beds and outpatient capacity to this year's size; occupied beds keep their patients."""
         f, ex = self.facilities, self.scenario.levers.expansion
         growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year, 0)
+        last_growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year - 1, 0)
         # The scale cap (控制规模) in force this year bounds the rise the hospitals asked for.
         ceiling = np.full(len(f), np.inf)
         if (cap := self.scenario.levers.scale_cap).active(self.year):
             capped = (f.tier == TIERS.index("tertiary")) if cap.tertiary_only else ~is_primary(f.tier)
             ceiling[capped] = np.exp(cap.max_growth)
+        last_plan = self._base_beds * self._bed_scale * last_growth  # before this year's response and planning
         self._bed_scale = self._bed_scale * np.minimum(self._asked_bed_factor, ceiling)
+        self._plan_beds(last_plan, growth, last_growth)
         self._clinic_scale = self._clinic_scale * np.minimum(self._asked_clinic_factor, ceiling)
         self._asked_bed_factor = np.ones(len(f))
         self._asked_clinic_factor = np.ones(len(f))
@@ -703,6 +748,37 @@ class CareModel(mesa.Model):
         if not np.array_equal(beds, f.beds):
             self.wards = self.wards.resized(beds)
             f.beds = beds
+
+    def _plan_beds(self, last_plan: np.ndarray, growth: float, last_growth: float) -> None:
+        """The bed planning levers in force rescale this year's planned beds (`_bed_scale`) before tiers share them.
+
+        `primary_beds_first` moves the hospitals' planned growth of the year to the health centres;
+        `bed_standard` holds hospital tiers to their ceilings and builds health centres up to their floor.
+        A change of scale stays: the plan grows from the beds it gave, with no catching up later.
+
+        Args:
+            last_plan: (F,) last year's planned beds of each facility.
+            growth: This year's planned growth of the region's capacity since year 0.
+            last_growth: Last year's.
+        """
+        policy, f = self.policy, self.facilities
+        if not policy.primary_beds_first and policy.bed_build_up == 0 and np.isinf(policy.bed_ceiling).all():
+            return
+        plan = self._base_beds * self._bed_scale * growth
+        own = self._base_beds * self._bed_scale * last_growth  # last year's plan × the supply response
+        factor = facilities.primary_beds_first(plan, own, f.tier) if policy.primary_beds_first else np.ones(len(f))
+        residents_k = len(self.population) / 1000.0
+        tier_beds = np.bincount(f.tier, weights=f.beds.astype(np.float64), minlength=len(TIERS))
+        factor = factor * facilities.standard_beds(
+            plan * factor,
+            np.minimum(own, last_plan),
+            f.tier,
+            over=tier_beds >= policy.bed_ceiling * residents_k,
+            ceiling=policy.bed_ceiling * residents_k,
+            floor=policy.bed_floor * residents_k,
+            build_up=policy.bed_build_up,
+        )
+        self._bed_scale = self._bed_scale * factor
 
     def todays_episodes(self, day_of_year: int) -> Episodes:
         """The episodes of this year's day `day_of_year` that seek care, in arrival order (`_todays`)."""
@@ -1059,6 +1135,8 @@ class CareModel(mesa.Model):
         t.add_tier_totals("occupied_beds", np.bincount(f.tier, weights=occupied, minlength=len(TIERS)))
         t.add_tier_totals("beds", self._tier_beds)
         t.add_tier_totals("reserved_beds", self._tier_reserved)
+        t.add_tier_totals("doctors", self._tier_doctors)
+        t.gps = self._gps
         t.signed = self._signed_count
         t.residents = len(self.population)
         self.recorder.append(self.day, self.year, t)
@@ -1090,6 +1168,7 @@ class CareModel(mesa.Model):
             )
         self._respond_with_capacity(policy.response)
         self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+        self._last_resident_claims = self._resident_claims()
         self.fund.close_year()
         f.close_year()
 
@@ -1139,7 +1218,7 @@ class CareModel(mesa.Model):
     def _settle_budgets(self, gb: GlobalBudget) -> None:
         """Year-end settlement of each consortium's global budget (结余留用、合理超支分担), then resource sinking."""
         f, r = self.facilities, self.policy.response
-        spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+        spending = self._consortium_spending(gb)
         has_budget = np.isfinite(self._budget)
         transfer = np.where(
             has_budget, payment.budget_transfer(self._budget, spending, gb.surplus_kept, gb.overspend_borne), 0.0
@@ -1157,12 +1236,74 @@ class CareModel(mesa.Model):
             revenue=f.medical_revenue(),
             quality_per_investment=r.quality_per_investment,
         )
+        if gb.per_head:
+            # Its residents' care elsewhere is paid from its budget: the lead builds its own specialties (重点专科).
+            f.quality = payment.sinking_quality(
+                f.quality,
+                invest=gb.specialty_share * np.maximum(0.0, amount[self.region.consortium_lead]),
+                consortium=f.consortium,
+                member=self._is_lead,
+                revenue=f.medical_revenue(),
+                quality_per_investment=r.quality_per_investment,
+            )
+
+    def _county_communities(self) -> np.ndarray:
+        """(consortia,) consortia led below the top tier: county medical communities (县域医共体), not city groups."""
+        return self.facilities.tier[self.region.consortium_lead] < TIERS.index("tertiary")
+
+    def _per_head_hospitals(self) -> np.ndarray:
+        """(F,) hospitals whose transfers up leave their consortium's per-head budget this year.
+
+        Hospitals of a county medical community transfer up to a tertiary hospital outside it; within
+        a city medical group the lead receives them.
+        """
+        gb, f = self.policy.global_budget, self.facilities
+        if gb is None or not gb.per_head:
+            return np.zeros(len(f), dtype=bool)
+        county = self._county_communities()[np.maximum(f.consortium, 0)]
+        return (f.consortium >= 0) & ~is_primary(f.tier) & county
+
+    def _build_county_specialties(self) -> None:
+        """County medical communities' lead hospitals treat up to the lever's severity (重点专科), from its start.
+
+        Referral targets and routes follow capability (`_init_cells`).
+        """
+        lever, f = self.policy.county_specialties, self.facilities
+        if lever is None:
+            return
+        leads = self.region.consortium_lead[self._county_communities()]
+        f.quality[leads] = np.maximum(f.quality[leads], lever.quality)
+        raised = False
+        for capability in (f.inpatient_capability, f.outpatient_capability):
+            raised |= bool((capability[leads] < lever.severity).any())
+            capability[leads] = np.maximum(capability[leads], lever.severity)
+        if raised:
+            self._init_cells()
+
+    def _consortium_spending(self, gb: GlobalBudget) -> np.ndarray:
+        """This year's fund spending each consortium's budget bears: on claims at its members, or per head.
+
+        Per head (按人头总额预付), a consortium bears the fund's payments for its residents (those whose
+        nearest primary facility is a member) wherever they were treated, as their annual accounts
+        count them; otherwise the fund's claims at its members.
+        """
+        if gb.per_head:
+            return self._resident_claims()
+        f = self.facilities
+        return np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+
+    def _resident_claims(self) -> np.ndarray:
+        """(consortia,) the fund's payments this year for each consortium's residents, wherever they were treated."""
+        home = self.cells.consortium[self.population.cell]
+        resident = home >= 0
+        paid = self.outpatient_fund_paid[resident] + self.inpatient_fund_paid[resident]
+        return np.bincount(home[resident], weights=paid, minlength=self._budget.size)
 
     def _margins(self) -> payment.Incentives:
         """Per facility: the margins of visits, stays and cases, and the shares of stays paid per case and per day."""
         f = self.facilities
         clawback = np.zeros(self._budget.size)
         if (gb := self.policy.global_budget) is not None:
-            spending = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+            spending = self._consortium_spending(gb)
             clawback = payment.budget_clawback(self._budget, spending, gb.surplus_kept, gb.overspend_borne)
         return payment.margins(f.billed_by_basis, f.fund_claims, clawback[f.consortium])

@@ -259,6 +259,25 @@ def respond_in_wards(
     return propensity, willingness, np.clip(stay_length * np.exp(log_change), 0.5, 1.5), shifted
 
 
+def transfer_probability(
+    by_tier: np.ndarray, per_head_member: np.ndarray, retention_response: float, surplus_kept: float
+) -> np.ndarray:
+    """(F,) probability that a stay below the top severity ends in a transfer up, per facility.
+
+    A hospital whose transfers up leave its consortium's per-head budget (its residents' care
+    elsewhere is paid from it) keeps 1 − `retention_response` × `surplus_kept` of them: each one
+    would cost the budget a stay at a higher tier's prices, of which the consortium bears
+    `surplus_kept` while under budget.
+
+    Args:
+        by_tier: (F,) the tier's transfer probability at each facility.
+        per_head_member: (F,) hospitals whose transfers up leave a per-head budget.
+        retention_response: Share kept per unit of the share of an extra yuan borne.
+        surplus_kept: Share of an under-spend the consortium keeps.
+    """
+    return by_tier * np.where(per_head_member, 1.0 - retention_response * surplus_kept, 1.0)
+
+
 def budget_transfer(
     budget: np.ndarray, spending: np.ndarray, surplus_kept: float, overspend_borne: float
 ) -> np.ndarray:

@@ -99,3 +99,34 @@ def recognised_tests(tests: float, tests_avoided: float) -> float:
 def visit_bill(components: np.ndarray) -> float:
     """A visit's bill from its (3,) components: service, drugs and tests added in that order."""
     return components[0] + components[1] + components[2]
+
+
+def staffed_quality(
+    quality: np.ndarray, skill_before: np.ndarray, skill_after: np.ndarray, per_skill: float
+) -> np.ndarray:
+    """A facility's quality after its doctors' effective skill changed: moved by `per_skill` × the change, within 0–1.
+
+    The skill of a tier's doctors at the build gives the tier's quality, so quality moves only as
+    skill moves away from it (a resource-sinking gain already in `quality` is kept); an unchanged
+    skill leaves quality exactly as it was.
+    """
+    return np.clip(quality + per_skill * (skill_after - skill_before), 0.0, 1.0)
+
+
+def staffed_capability(base: np.ndarray, tier: np.ndarray, skill: np.ndarray, tier_skill: np.ndarray) -> np.ndarray:
+    """Outpatient capability from the doctors' effective skill: the tier's, one severity up or down at a threshold.
+
+    One severity up where the facility's doctors are as skilled as the next tier's at the build, one
+    down where they are no more skilled than the tier's below (from 0 minor to 3 complex).
+
+    Args:
+        base: (F,) the tier's capability (`care.outpatient_capability`).
+        tier: (F,) tier of each facility.
+        skill: (F,) effective skill of each facility's doctors.
+        tier_skill: (tiers,) skill of each tier's doctors at the build (`workforce.skill`).
+    """
+    top = tier_skill.size - 1
+    above = np.where(tier < top, tier_skill[np.minimum(tier + 1, top)], np.inf)
+    below = np.where(tier > 0, tier_skill[np.maximum(tier - 1, 0)], -np.inf)
+    step = (skill >= above).astype(np.int64) - (skill <= below).astype(np.int64)
+    return np.clip(base + step, 0, len(SEVERITIES) - 1)

@@ -291,7 +291,7 @@ class YearTables(NamedTuple):
         capitation: Capitation is in force (the fund does not pay a signed resident's own primary care).
         admission_probability: (severities,) probability an episode needs a bed.
         down_referral_probability: (tiers,) probability a discharged patient is referred down.
-        transfer_probability: (tiers,) probability a stay below the top severity ends in a transfer up.
+        transfer_probability: (F,) probability a stay below the top severity at each facility ends in a transfer up.
         mean_stay: (tiers,) mean length of stay.
         severity_stay_factor: (severities,) factor of the mean stay.
         managed_follow_up_pull: Utility pull of a managed follow-up to the family doctor (医防融合).

@@ -15,7 +15,8 @@ fund's ledger and the daily table:
 - residents' annual accounts: zero at each year start (so the first day's holds at most that day's
   bills), never negative, never above the caps;
 - capitation = rate × signed residents, paid to primary care; budget settlements = the surplus kept
-  or the overspend borne of each consortium's own spending against its budget;
+  or the overspend borne of each consortium's own spending against its budget (per head: its
+  residents' annual fund accounts);
 - the case mix per-case prices are set from: each year's completed stays and their bills, by tier;
 - beds: occupied today − yesterday = admissions − discharges − transfers up, every day.
 
@@ -176,9 +177,7 @@ class Audit:
             require(not f.revenue.any() and not f.lump_sum.any(), "the ledgers start the new year at zero")
             self._check_settlement(day)
             self.case_mix[year] = tuple(a.copy() for a in m.case_mix())
-            self.consortium_spending[year] = np.bincount(
-                f.consortium, weights=b.fund, minlength=m.region.consortium_lead.size
-            )
+            self.consortium_spending[year] = self._spending_borne(b.fund)
             # The balance carries over; this year's income and spending start again from zero.
             self.fund_balance += self.contributions(year) - float(b.fund.sum() + b.lump.sum())
             close(m.fund.balance, self.fund_balance, f"year {year}: fund balance carried over")
@@ -257,6 +256,21 @@ class Audit:
                 ),
             )
 
+    def _spending_borne(self, fund: np.ndarray) -> np.ndarray:
+        """The year's fund spending each consortium's budget bears: claims at its members, or per head.
+
+        Per head, the fund's payments for its residents wherever treated, as their annual accounts
+        (checked above against the caps and the year start) hold them at the year's close.
+        """
+        m = self.model
+        n = m.region.consortium_lead.size
+        if not m.scenario.levers.global_budget.per_head:
+            return np.bincount(m.facilities.consortium, weights=fund, minlength=n)
+        accounts = m.annual_accounts()
+        home = m.cells.consortium[m.population.cell]
+        paid = (accounts["outpatient_fund_paid"] + accounts["inpatient_fund_paid"])[home >= 0]
+        return np.bincount(home[home >= 0], weights=paid, minlength=n)
+
     def _check_settlement(self, day: int) -> None:
         """A closing year's budget settlement: each consortium keeps or pays back its share of the gap."""
         m = self.model
@@ -266,7 +280,7 @@ class Audit:
             return
         f, b = m.facilities, self.books
         n = m.region.consortium_lead.size
-        spending = np.bincount(f.consortium, weights=b.fund, minlength=n)
+        spending = self._spending_borne(b.fund)
         last = self.consortium_spending.get(year - 1)
         budget = np.full(n, np.nan) if last is None else last * (1 + gb.growth)
         gap = budget - spending

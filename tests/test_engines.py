@@ -82,6 +82,10 @@ CASES = {
     "family_doctor": ("family_doctor.toml", [], _grew(lambda d: d.signed)),
     # Budget settlement at the end of year 1, resource sinking into primary quality.
     "global_budget": ("global_budget.toml", [], _total("budget_settlement")),
+    # Per-head budgets: county hospitals keep some transfers up; settlement on residents' payments anywhere.
+    "per_head_budget": ("per_head_budget.toml", [], _total("budget_settlement")),
+    # County lead hospitals treat complex cases from year 1: referral targets and routes are rebuilt.
+    "county_specialties": ("county_specialties.toml", [], _fell(lambda d: d.admissions_tertiary)),
     # Price changes toward 5:3:2, salary reform, the revenue cap.
     "sanming": ("sanming.toml", [], _grew(_service_share)),
     # Formularies narrower than the baseline's, then a unified drug list, long prescriptions, recognised
@@ -113,6 +117,26 @@ CASES = {
             "levers.response.fill_beds=true",
         ],
         _grew(lambda d: d.beds_tertiary),
+    ),
+    # Bed planning from year 1: the hospitals' planned growth moved to health centres (ten times the
+    # default growth, so whole beds move at this size), hospital tiers held to their standards whatever
+    # their own response asks, health centres built up toward a standard above them.
+    "bed_standard+primary_beds_first": (
+        "primary_beds_first.toml",
+        [
+            "region.capacity_growth=0.3",
+            "levers.bed_standard.enabled=true",
+            "levers.bed_standard.standard.health_centre=5",
+            "levers.response.bed_response=2",
+        ],
+        lambda daily: _grew(lambda d: d.beds_health_centre)(daily) and not _grew(lambda d: d.beds_tertiary)(daily),
+    ),
+    # Doctors' flows from year 1, sending down from year 0 (villages reach a health centre's
+    # capability, so referral routes are rebuilt), Sanming and primary pay narrowing the pay gap.
+    "workforce": (
+        "workforce.toml",
+        ["levers.sending_down.start_year=0", "levers.sending_down.rotated_share=0.3"],
+        _grew(lambda d: d.gps),
     ),
 }
 

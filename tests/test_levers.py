@@ -338,6 +338,59 @@ def test_global_budget_restrains_growth_through_settlements_and_provider_respons
     assert_same_run(run_scenario("global_budget", *stake), base)
 
 
+def test_per_head_budget_keeps_transfers_up_in_the_county():
+    """A county hospital whose transfers up are paid from its consortium's per-head budget keeps some."""
+    per_head = run_scenario("per_head_budget", years=2)
+    no_keep = run_scenario("per_head_budget", "levers.response.retention_response=0", years=2)
+    pd.testing.assert_frame_equal(per_head.daily[per_head.daily.year == 0], no_keep.daily[no_keep.daily.year == 0])
+    assert yearly(per_head, "transfers_up")[1] < 0.9 * yearly(no_keep, "transfers_up")[1]
+    # Fewer county residents are admitted outside their county; those kept fill county beds longer, so
+    # at this size the in-county rate itself moves within noise (+0.2 points at 250,000 residents).
+    outside = [
+        yearly(r, "county_admissions")[1] - yearly(r, "county_admissions_in_county")[1] for r in (per_head, no_keep)
+    ]
+    assert outside[0] < outside[1]
+    # Under a budget on claims at its members a transfer out costs the consortium nothing: none is kept.
+    claims = run_scenario("global_budget", years=2)
+    assert_same_run(claims, run_scenario("global_budget", "levers.response.retention_response=0", years=2))
+
+
+def test_per_head_budget_bears_its_residents_care_anywhere():
+    """Settled in full both ways, the fund pays 1.05 × the residents' payments last year − this year's."""
+    overrides = [
+        "run.scale=0.01",
+        "levers.global_budget.surplus_kept=1",
+        "levers.global_budget.overspend_borne=1",
+        "levers.global_budget.growth=0.05",
+    ]
+    model = CareModel(sim.load_scenario(ROOT / "scenarios" / "per_head_budget.toml", overrides))
+    home = model.cells.consortium[model.population.cell]
+    paid_by_year = []
+    while len(paid_by_year) < 2:
+        model.step()
+        if model.day > 0 and model.day % DAYS_PER_YEAR == 0:  # the step that closed a year
+            accounts = model.annual_accounts()
+            paid = accounts["outpatient_fund_paid"] + accounts["inpatient_fund_paid"]
+            paid_by_year.append(paid[home >= 0].sum())
+    settled = model.today.budget_settlement
+    assert settled == pytest.approx(1.05 * paid_by_year[0] - paid_by_year[1], rel=1e-9)
+    assert paid_by_year[1] > paid_by_year[0] > 0
+
+
+def test_county_specialties_keep_complex_cases_in_the_county():
+    """County lead hospitals that treat complex cases admit them at home: the in-county rate rises."""
+    built = run_scenario("county_specialties", years=2)
+    base = run_scenario("baseline", years=2)
+    pd.testing.assert_frame_equal(built.daily[built.daily.year == 0], base.daily[base.daily.year == 0])
+    assert yearly(built, "in_county_rate")[1] > yearly(base, "in_county_rate")[1] + 0.005  # +1.2 points here
+    assert yearly(built, "admissions_tertiary")[1] < yearly(base, "admissions_tertiary")[1]
+    # The mechanism is capability: at the severity they already treat, with their own quality, nothing changes.
+    same = run_scenario(
+        "county_specialties", "levers.county_specialties.severity=2", "levers.county_specialties.quality=0"
+    )
+    assert_same_run(same, run_scenario("baseline"))
+
+
 def _closed_years(name: str, extra: list[str], years: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """A model's facilities' (last year's revenue, intensity, quality) at each of its year closes."""
     model = CareModel(sim.load_scenario(ROOT / "scenarios" / f"{name}.toml", ["run.scale=0.02", *extra]))

@@ -366,7 +366,7 @@ class Patient(Agent):
         stay = illness.length_of_stay(
             m.seed, request.key, tier, request.severity, m.facilities.stay_length[request.facility], s.illness
         )
-        p_transfer = s.care.transfer_probability.as_array()[tier] * (request.severity < 3)
+        p_transfer = m.tables.transfer_probability[request.facility] * (request.severity < 3)
         transfer = rng.uniform(m.seed, "care.transfer", request.key) < p_transfer
         stay = np.where(transfer, np.minimum(stay, TRANSFER_AFTER_DAYS), stay)
         return int(stay[0]), bool(transfer[0])
