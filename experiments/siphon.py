@@ -12,6 +12,7 @@ the expansion draw more patients away.
 Usage:
     python experiments/siphon.py --out results/siphon                       # scale 0.2, 4 years, 6 replications
     python experiments/siphon.py --scale 0.1 --years 3 --replications 4 --out results/siphon_small
+    python experiments/siphon.py --set levers.response.fill_beds=false --out results/siphon_unfilled
 
 Writes `runs.csv` (one row per run and year), `summary.csv` and `summary.md` into `--out`; each run
 is kept in `--out/runs/` as it finishes, so an interrupted experiment resumes where it stopped.
@@ -162,9 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         "--facility", type=int, default=None, help="tertiary hospital's index (default: the largest catchment's)"
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for runs.csv, summary.csv and summary.md")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter in every run (repeatable)"
+    )
     args = parser.parse_args(argv)
     check(args, parser)
-    common = [f"run.scale={args.scale}", f"run.years={args.years}"]
+    common = [f"run.scale={args.scale}", f"run.years={args.years}", *args.set]
     expansion = [
         "levers.expansion.enabled=true",
         f"levers.expansion.start_year={args.start_year}",

@@ -105,6 +105,19 @@ def capacity_factor(use: np.ndarray, target: float, response: float, bound: floa
     return np.exp(np.clip(response * (use - target), -bound, bound))
 
 
+def spare_beds(occupancy: np.ndarray, target: float) -> np.ndarray:
+    """ln(target ÷ occupancy) where a hospital's beds ran emptier than the target; 0 where not, or without use.
+
+    The log-ratio of the beds a hospital has to the beds its use fills at the target occupancy:
+    what a hospital that fills its beds (Roemer's law) works to fill. A facility with no occupied
+    bed-days (no beds, or no recorded days) has nothing to fill them from.
+    """
+    spare = np.zeros(occupancy.shape)
+    emptier = (occupancy > 0) & (occupancy < target)
+    spare[emptier] = np.log(target / occupancy[emptier])
+    return spare
+
+
 def primary_beds_first(plan: np.ndarray, own: np.ndarray, tier: np.ndarray) -> np.ndarray:
     """(F,) factors on this year's planned beds that move the hospitals' planned growth to the health centres.
 

@@ -567,7 +567,11 @@ class ProviderResponse(StrictModel):
     paid per case and per day; the share of stays' bills outside the benefit list +
     cost_shift_response·(1 − v) (all bounded). Hospitals also grow their beds and clinic sessions
     with their use: × exp(bed_response·(occupancy − target_occupancy)) and
-    × exp(clinic_response·(visits ÷ sessions − target_clinic_use)) for the next year.
+    × exp(clinic_response·(visits ÷ sessions − target_clinic_use)) for the next year. With `fill_beds`
+    they work to fill their beds: clinic sessions × (beds ÷ beds a year before)^fill_clinic_elasticity
+    for the next year (beds as a hospital's own scale × the expansion lever's), and, where beds ran
+    emptier than the target, s = ln(target_occupancy ÷ occupancy) > 0, moderate-case admission
+    propensity × exp(fill_admission_elasticity·s) (bounded as the ward response).
     """
 
     restraint: float = param(
@@ -700,6 +704,36 @@ class ProviderResponse(StrictModel):
         "Quality gained by primary members per yuan invested relative to their yearly revenue.",
         ge=0,
         le=10,
+    )
+    fill_beds: bool = param(
+        True,
+        "on/off",
+        "setting: on, part of the supply response; its sizes are cited below (off: beds enter choice only "
+        "through the admission wait)",
+        "Hospitals work to fill the beds they have (Roemer's law, a bed built is a bed filled): clinic sessions "
+        "follow added beds, and a hospital with beds emptier than `target_occupancy` admits more moderate cases.",
+    )
+    fill_admission_elasticity: float = param(
+        0.4,
+        "log admission propensity per log of spare beds (target ÷ occupancy) per year",
+        "[ginsburg-koretz-1983]: 10% more hospital beds per capita, about 4% more hospital use by Medicare "
+        "enrollees (estimates range from none to one-to-one; Feldstein's elasticity of hospital days to beds "
+        "0.53); Chinese public hospitals that expanded induced admissions [zhou-2021-hospital-expansion]; "
+        "sensitivity range 0–1",
+        "How far a hospital with spare beds raises its moderate cases' admission propensity in a year.",
+        ge=0,
+        le=5,
+    )
+    fill_clinic_elasticity: float = param(
+        1.0,
+        "log clinic sessions per log of beds added",
+        "[moh-staffing-norms-1978]: a general hospital's staff are set per bed (1.3–1.7 staff a bed, doctors "
+        "25% of its health workers), so its doctors, who also run its clinics, grow at least in proportion to "
+        "its beds: 1; higher densities of hospitals and doctors go with less use of primary care "
+        "[zhang-2020-patient-choice]; sensitivity range 0–1 (0: clinics grow with their use alone)",
+        "How far a hospital's clinic sessions follow the beds it added (the next year, on top of the use response).",
+        ge=0,
+        le=5,
     )
 
 

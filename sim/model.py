@@ -251,6 +251,8 @@ class CareModel(mesa.Model):
         self._clinic_scale = np.ones(len(self.facilities))
         self._asked_bed_factor = np.ones(len(self.facilities))
         self._asked_clinic_factor = np.ones(len(self.facilities))
+        # The level of beds (its own scale × the expansion lever's) each hospital's clinics were staffed for.
+        self._staffed_beds = np.ones(len(self.facilities))
         self._init_cells()
         self.waiting = Requests.empty()
         self.transfers = Requests.empty()
@@ -1177,7 +1179,8 @@ class CareModel(mesa.Model):
 
         The factors are applied at the next year's start (`_grow_capacity`), under that year's
         levers. Primary care's capacity follows the region's growth alone: it is planned and funded
-        by government (收支两条线), not grown from its own use.
+        by government (收支两条线), not grown from its own use. With `fill_beds` hospitals also work
+        to fill their beds (`_fill_beds`).
         """
         f = self.facilities
         hospital = ~is_primary(f.tier)
@@ -1189,6 +1192,30 @@ class CareModel(mesa.Model):
             use = f.clinic_use()
             factor = facilities.capacity_factor(use, response.target_clinic_use, response.clinic_response, bound)
             self._asked_clinic_factor = np.where(hospital, factor, 1.0)
+        if response.fill_beds:
+            self._fill_beds(response, hospital)
+
+    def _fill_beds(self, response: ProviderResponse, hospital: np.ndarray) -> None:
+        """Hospitals fill the beds they have (Roemer's law): clinics staffed with the beds, milder cases admitted.
+
+        A hospital staffs its clinic sessions with its beds (staff are set per bed), so beds it added
+        since the last close ask for sessions in proportion next year, on top of the use response
+        (outpatients are where inpatients come from). A hospital whose beds ran emptier than
+        `target_occupancy` admits more moderate cases from now on (`facilities.spare_beds`).
+        """
+        f, ex = self.facilities, self.scenario.levers.expansion
+        level = self._bed_scale.copy()
+        if ex.active(self.year):
+            level[self._expansion_targets()] *= 1.0 + ex.beds_share
+        added = np.where(hospital, np.log(level / self._staffed_beds), 0.0)
+        self._asked_clinic_factor = self._asked_clinic_factor * np.exp(response.fill_clinic_elasticity * added)
+        self._staffed_beds = level
+        spare = np.where(hospital, facilities.spare_beds(f.occupancy(), response.target_occupancy), 0.0)
+        f.admission_propensity = np.where(
+            spare > 0,
+            np.clip(f.admission_propensity * np.exp(response.fill_admission_elasticity * spare), 0.5, 1.5),
+            f.admission_propensity,
+        )
 
     def _settle_budgets(self, gb: GlobalBudget) -> None:
         """Year-end settlement of each consortium's global budget (结余留用、合理超支分担), then resource sinking."""

@@ -104,7 +104,8 @@ CASES = {
     # Reserved beds, gatekeeping rate cuts, cumulative start-lines, capitation, budgets (from year 1 here).
     "liaocheng_2024": ("liaocheng_2024.toml", ["levers.global_budget.start_year=1"], _total("capitation_paid")),
     # Trust and reputations learned from outcomes (from the warm-up on); tertiary hospitals add beds in
-    # year 1; hospitals grow beds and clinics with their use from year 1.
+    # year 1; hospitals grow beds and clinics with their use from year 1, and fill their beds (clinics
+    # follow the beds added, emptier wards admit more moderate cases).
     "learning+expansion+supply": (
         "baseline.toml",
         [
@@ -113,6 +114,7 @@ CASES = {
             "levers.expansion.beds_share=0.5",
             "levers.response.bed_response=2",
             "levers.response.clinic_response=2",
+            "levers.response.fill_beds=true",
         ],
         _grew(lambda d: d.beds_tertiary),
     ),

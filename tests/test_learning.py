@@ -160,6 +160,7 @@ def _siphon():
         (["--replications", "1"], "--replications = 1 is invalid: allowed 2–100"),
         (["--start-year", "4", "--years", "4"], "--start-year = 4 is invalid: allowed 0–3"),
         (["--facility", "0", "--scale", "0.002"], "levers.expansion.facility = 0 is invalid"),
+        (["--set", "levers.response.fill_beds=maybe", "--scale", "0.002"], "levers.response.fill_beds = 'maybe'"),
     ],
 )
 def test_siphon_refuses_bad_input_in_one_line(tmp_path, capsys, args, expect):

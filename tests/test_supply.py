@@ -59,10 +59,14 @@ def test_hospitals_clinics_growing_with_use_draw_patients_up_the_tiers():
     """The siphon: full hospital clinics that add sessions take visits from primary care."""
     clinics, beds_only, off = run(2.0, 2.0), run(2.0, 0.0), run(0.0, 0.0)
     drop = yearly(clinics, "primary_visit_share")[2] - yearly(off, "primary_visit_share")[2]
-    assert -0.05 < drop < -0.01  # −2.4 points here
+    assert -0.05 < drop < -0.01  # −2.7 points here
     assert yearly(clinics, "unmet_episodes")[2] < 0.5 * yearly(off, "unmet_episodes")[2]  # fewer turned away
-    # Beds alone move the primary share far less (patients see beds only through the admission wait).
+    # Beds growing with occupancy draw patients too, through the clinic sessions staffed with them
+    # (`fill_beds`); without those, patients see beds only through the admission wait and barely move.
     beds = yearly(beds_only, "primary_visit_share")[2] - yearly(off, "primary_visit_share")[2]
+    assert -0.03 < beds < -0.005  # −1.2 points here
+    unfilled = run(2.0, 0.0, "levers.response.fill_beds=false"), run(0.0, 0.0, "levers.response.fill_beds=false")
+    beds = yearly(unfilled[0], "primary_visit_share")[2] - yearly(unfilled[1], "primary_visit_share")[2]
     assert abs(beds) < abs(drop) / 4
 
 
