@@ -18,7 +18,7 @@ from sim import insurance, rng
 from sim.accel import helper, kernel
 from sim.metrics import BY_TIER_FIELDS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
-from sim.rules import covered_rate, is_capitated, is_primary, recognised_tests, visit_row
+from sim.rules import coded_severity, covered_rate, is_capitated, is_primary, recognised_tests, visit_row
 from sim.state import (
     FREE_BED,
     INPATIENT_CASE,
@@ -39,9 +39,9 @@ from sim.state import (
 )
 
 _MOST_SEVERE = len(SEVERITIES) - 1
-_DISCHARGES, _STAY_DAYS, _STAY_BILLS, _STAY_OOP, _VISITS, _VISIT_BILLS = (
+_DISCHARGES, _STAY_DAYS, _STAY_BILLS, _STAY_OOP, _VISITS, _VISIT_BILLS, _CASE_WEIGHTS = (
     BY_TIER_FIELDS.index(name)
-    for name in ("discharges", "stay_days", "stay_bills", "stay_oop", "visits", "visit_bills")
+    for name in ("discharges", "stay_days", "stay_bills", "stay_oop", "visits", "visit_bills", "case_weights")
 )
 """Rows of `DayRecord.by_tier` the phase adds to."""
 
@@ -72,10 +72,12 @@ class Stays(NamedTuple):
     Attributes:
         claims: Their claims, one billing batch (`basis`: item by item, per case or per day).
         start_line_paid: Inpatient start-line the patient paid on each stay.
+        group: Severity group each stay is coded in: its own, or one higher where upcoded (per case).
     """
 
     claims: Claims
     start_line_paid: np.ndarray
+    group: np.ndarray
 
 
 class DownReferrals(NamedTuple):
@@ -128,14 +130,17 @@ def _bill_stays(
     facilities: Facilities,
     tables: YearTables,
     annual_paid: np.ndarray,
+    upcoding_word: np.uint64,
 ) -> Stays:
     """Each stay's bill and components, split between fund and patient as one batch (`insurance.split_claims`).
 
-    A referred stay at a hospital billed item by item repeats only part of its tests where results
-    are recognised (`rules.recognised_tests`). Inpatient caps are as of the batch start; the fund's
-    part is added to the residents' accounts.
+    A stay paid per case is paid its coded group's price (`rules.coded_severity`, by a draw keyed by
+    the episode); what upcoding adds is counted per facility. A referred stay at a hospital billed
+    item by item repeats only part of its tests where results are recognised (`rules.recognised_tests`).
+    Inpatient caps are as of the batch start; the fund's part is added to the residents' accounts.
     """
     n = out.size
+    group = np.empty(n, np.int64)
     facility, tier, resident = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     bill, components, basis = np.empty(n), np.empty((n, 3)), np.full(n, INPATIENT_ITEM, np.int8)
     start_line, rate, cap_left = np.empty(n), np.empty(n), np.empty(n)
@@ -147,17 +152,24 @@ def _bill_stays(
         tr = facilities.tier[fac]
         who = wards.resident[s]
         sev = wards.severity[s]
-        facility[i], tier[i], resident[i] = fac, tr, who
+        facility[i], tier[i], resident[i], group[i] = fac, tr, who, sev
         b = (
             tables.inpatient_price_per_day[tr] * tables.severity_price_factor[sev] * wards.stay[s]
             * wards.intensity[s] * level
         )  # fmt: skip
+        coded = sev
         if use_case_price and not wards.transfer[s]:
-            b = tables.case_price[tr, sev] * level
+            share = facilities.upcoding_share[fac]
+            draw = rng.keyed_unit_float(upcoding_word, wards.key[s], 0.0) if share > 0 else 1.0
+            coded = coded_severity(sev, share, draw)
+            b = tables.case_price[tr, coded] * level
             basis[i] = INPATIENT_CASE
         if use_per_diem and (residents.hypertension[who] or residents.diabetes[who]) and tables.per_diem_rate[tr] > 0:
             b = tables.per_diem_rate[tr] * wards.stay[s] * level
             basis[i] = INPATIENT_DAY
+        if basis[i] == INPATIENT_CASE and coded != sev:
+            group[i] = coded
+            facilities.upcoded[fac] += b - tables.case_price[tr, sev] * level
         drugs, tests = b * tables.drug_share_inpatient[tr], b * tables.test_share_inpatient[tr]
         service = b - drugs - tests
         if basis[i] != INPATIENT_ITEM:  # per-case and per-diem payments are the amounts paid
@@ -184,16 +196,19 @@ def _bill_stays(
     for i in range(n):
         annual_paid[resident[i], 2] += fund[i]
         start_line_paid[i] = min(bill[i], start_line[i])
-    return Stays(Claims(facility, tier, components, bill, fund, oop, basis, np.full(1, n)), start_line_paid)
+    return Stays(Claims(facility, tier, components, bill, fund, oop, basis, np.full(1, n)), start_line_paid, group)
 
 
 @helper
 def _count_ended(
-    out: np.ndarray, stays: Stays, wards: Wards, level: float, accounts: Accounts, by_tier: np.ndarray
+    out: np.ndarray, stays: Stays, wards: Wards, tables: YearTables, accounts: Accounts, by_tier: np.ndarray
 ) -> None:
-    """The case mix and the day's records of the stays that end here (not in a transfer up)."""
-    n, n_tiers = out.size, by_tier.shape[1]
-    ended_sums = np.zeros((4, n_tiers))
+    """The case mix and the day's records of the stays that end here (not in a transfer up).
+
+    The day's case weights are those of the groups the stays are coded in (`YearTables.case_weight`).
+    """
+    n, n_tiers, level = out.size, by_tier.shape[1], tables.price_level
+    ended_sums = np.zeros((5, n_tiers))
     for i in range(n):
         if wards.transfer[out[i]]:
             continue
@@ -204,12 +219,14 @@ def _count_ended(
         ended_sums[1, tier] += np.float64(wards.stay[out[i]])
         ended_sums[2, tier] += bill
         ended_sums[3, tier] += stays.claims.oop[i]
+        ended_sums[4, tier] += tables.case_weight[stays.group[i]]
     if n:
         for t in range(n_tiers):
             by_tier[_DISCHARGES, t] += ended_sums[0, t]
             by_tier[_STAY_DAYS, t] += ended_sums[1, t]
             by_tier[_STAY_BILLS, t] += ended_sums[2, t]
             by_tier[_STAY_OOP, t] += ended_sums[3, t]
+            by_tier[_CASE_WEIGHTS, t] += ended_sums[4, t]
 
 
 @helper
@@ -349,16 +366,17 @@ def discharges(
         day: Today.
         wards: The bed slots (the freed beds are written in place).
         residents: The residents (conditions, scheme, signing, home cell).
-        facilities: The facilities (tier, consortium, volumes, willingness to refer down, capability).
+        facilities: The facilities (tier, consortium, volumes, willingness to refer down, capability, upcoding
+            share; what upcoding added is written in place).
         cells: Each cell's candidates and referral targets.
         tables: This year's prices and insurance rules.
         accounts: The residents' annual accounts and the case mix (updated in place).
-        streams: Keys of the down-referral and transfer draws.
+        streams: Keys of the down-referral, transfer and coding draws.
         totals: The day's sums, added to in place.
     """
     out = _ending_today(day, wards.discharge_day)
-    stays = _bill_stays(out, wards, residents, facilities, tables, accounts.annual_paid)
-    _count_ended(out, stays, wards, tables.price_level, accounts, totals.by_tier)
+    stays = _bill_stays(out, wards, residents, facilities, tables, accounts.annual_paid, streams.upcoding)
+    _count_ended(out, stays, wards, tables, accounts, totals.by_tier)
     transfers = _transfers_up(day, out, stays, wards, residents, facilities, cells, streams.transfer_key, totals.flows)
     for i in range(out.size):
         wards.discharge_day[out[i]] = FREE_BED

@@ -200,6 +200,8 @@ class FacilityState:
         stay_length: Multiplier on the mean length of stay (provider response).
         self_paid_share: Share of stays' bills for items outside the benefit list (目录外), which patients pay
             in full (provider response: cost shifting under a budget).
+        upcoding_share: Share of stays paid per case coded one severity group higher (provider response).
+        upcoded: This year's per-case bills added by upcoding, yuan.
         revenue: (F, 3) this year's billed revenue by component (service, drugs, tests), yuan.
         lump_sum: This year's lump-sum revenue (capitation, budget settlement, bonuses; may be < 0), yuan.
         paid_by_fund, paid_out_of_pocket: This year's revenue by payer, yuan.
@@ -236,6 +238,8 @@ class FacilityState:
         self.down_referral_willingness = np.ones(n)
         self.stay_length = np.ones(n)
         self.self_paid_share = np.zeros(n)
+        self.upcoding_share = np.zeros(n)
+        self.upcoded = np.zeros(n)
         # The claim ledgers are columns of one matrix, so a batch of claims is booked in one bincount.
         self._claims = np.zeros((n, len(_CLAIM_COLUMNS)))
         self._booking = np.zeros_like(self._claims)  # `_book_claims`'s scratch
@@ -264,7 +268,8 @@ class FacilityState:
         Visits' and stays' intensity and drug and test volumes move with the margin of their own
         setting (`payment.respond_in_setting`), so a payment of stays leaves visits' prices and
         volumes alone; moderate-case admission propensity, down-referral willingness and length of
-        stay move with how stays are paid (`payment.respond_in_wards`). `incentives` holds each
+        stay move with how stays are paid (`payment.respond_in_wards`), and so does the share of stays
+        coded a group higher (`payment.upcoded_share`). `incentives` holds each
         facility's margins (arrays over facilities).
         """
         self.outpatient_intensity, self.outpatient_volume = payment.respond_in_setting(
@@ -288,6 +293,7 @@ class FacilityState:
             incentives,
             response,
         )
+        self.upcoding_share = payment.upcoded_share(self.upcoding_share, incentives.per_case_share, response)
 
     def __len__(self) -> int:
         return int(self.tier.size)
@@ -310,6 +316,8 @@ class FacilityState:
             backlog=self.backlog,
             expected_wait=self.expected_wait,
             expected_admission_wait=self.expected_admission_wait,
+            upcoding_share=self.upcoding_share,
+            upcoded=self.upcoded,
         )
 
     def _add(self, array: np.ndarray, facility: np.ndarray, amount: np.ndarray) -> None:
@@ -386,6 +394,7 @@ class FacilityState:
         self._claims[...] = 0.0
         self.lump_sum[...] = 0.0
         self.bed_days[...] = 0.0
+        self.upcoded[...] = 0.0
         self.recorded_days = 0
 
 

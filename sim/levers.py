@@ -571,7 +571,10 @@ class ProviderResponse(StrictModel):
     they work to fill their beds: clinic sessions × (beds ÷ beds a year before)^fill_clinic_elasticity
     for the next year (beds as a hospital's own scale × the expansion lever's), and, where beds ran
     emptier than the target, s = ln(target_occupancy ÷ occupancy) > 0, moderate-case admission
-    propensity × exp(fill_admission_elasticity·s) (bounded as the ward response).
+    propensity × exp(fill_admission_elasticity·s) (bounded as the ward response). Paid per case, a
+    hospital codes a share u of its stays one severity group higher than their true severity
+    (upcoding): u + upcoding_response·c, at most max_upcoding_share, c measured at the true groups'
+    prices; coding changes what is paid and the case-mix index, not the care.
     """
 
     restraint: float = param(
@@ -734,6 +737,30 @@ class ProviderResponse(StrictModel):
         "How far a hospital's clinic sessions follow the beds it added (the next year, on top of the use response).",
         ge=0,
         le=5,
+    )
+    upcoding_response: float = param(
+        0.35,
+        "share of stays coded a group higher, per year, paid wholly per case",
+        "fitted: the evidence table's two fit-split figures, the case-mix index's monthly slope +0.008 in "
+        "secondary and +0.022 in tertiary hospitals after Tai'an's DIP [taian-dip-cmi-2024], are approached "
+        "as the response rises until the upcoded share reaches `max_upcoding_share` in the first year paid per "
+        "case (+0.0041 and +0.0031 at 0.2; +0.0062 and +0.0048 from 0.35 on); sensitivity range 0–1",
+        "How fast a hospital paid per case (DRG/DIP) learns to code stays one severity group higher than their "
+        "true severity (upcoding, DRG creep): each year its upcoded share grows by this × the share of its "
+        "stays' bills paid per case.",
+        ge=0,
+        le=1,
+    )
+    max_upcoding_share: float = param(
+        0.3,
+        "share of stays paid per case",
+        "assumption: coding audits bound upcoding; the share of Medicare pneumonia admissions coded in the most "
+        "generous group rose by 10 points at not-for-profit hospitals, 23 at for-profit ones and 37 at converting "
+        "ones over 1989–96 [silverman-skinner-2004]; coding made a third of Medicare's case-mix index rise of "
+        "1986–87 and half of 1987–88's [carter-drg-creep-1990] [carter-drg-creep-1991]; sensitivity range 0.1–0.37",
+        "Largest share of its stays a hospital codes one group higher than their severity.",
+        ge=0,
+        le=1,
     )
 
 

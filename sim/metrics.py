@@ -106,6 +106,8 @@ DEFINITIONS: dict[str, str] = {
     "doctors_per_1000": "doctors employed per 1,000 residents (mean over days), by tier",
     "oop_per_admission": "out-of-pocket payments of discharged stays ÷ discharges, yuan; also by tier "
     "(`oop_per_admission_<tier>`)",
+    "case_mix_index": "case-mix index (CMI): mean relative weight of the groups discharged stays are coded in "
+    "(a severe stay weighs 1; `payment.group_weights`), all tiers; also by tier (`case_mix_index_<tier>`)",
 }
 """What each indicator means; `indicators()` is the one implementation."""
 
@@ -138,6 +140,7 @@ BY_TIER_FIELDS = (
     *(f"revenue_{c}" for c in COMPONENTS),
     "revenue_lump_sum",
     "doctors",
+    "case_weights",
 )
 STOCK_FIELDS = ("signed", "residents", "waiting_start", "waiting_end", "gps")
 """Daily levels rather than flows: a period's value is their mean over days. (Beds and occupied beds
@@ -363,6 +366,8 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         out[f"bed_occupancy_{t}"] = _ratio(row[f"occupied_beds_{t}"], row[f"beds_{t}"])
         out[f"beds_per_1000_{t}"] = _ratio(1000.0 * row[f"beds_{t}"], row["residents"] * row["days"])
         out[f"oop_per_admission_{t}"] = _ratio(row[f"stay_oop_{t}"], row[f"discharges_{t}"])
+        out[f"case_mix_index_{t}"] = _ratio(row[f"case_weights_{t}"], row[f"discharges_{t}"])
+    out["case_mix_index"] = _ratio(_tier_sum(row, "case_weights"), _tier_sum(row, "discharges"))
     return out
 
 

@@ -67,7 +67,14 @@ from sim.levers import GlobalBudget, Policy, ProviderResponse
 from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
-from sim.rules import CONSULT_STREAM, REGIMEN_STREAM, is_primary, staffed_capability, staffed_quality
+from sim.rules import (
+    CONSULT_STREAM,
+    REGIMEN_STREAM,
+    UPCODING_STREAM,
+    is_primary,
+    staffed_capability,
+    staffed_quality,
+)
 from sim.state import (
     FREE_BED,
     Accounts,
@@ -287,6 +294,7 @@ class CareModel(mesa.Model):
             transfer_key=rng.stream_key(seed, "care.transfer_key"),
             stay=rng.stream_key(seed, illness.STAY_STREAM),
             transfer=rng.stream_key(seed, admission.TRANSFER_STREAM),
+            upcoding=rng.stream_key(seed, UPCODING_STREAM),
         )
         self.tables: YearTables | None = None  # set at each year start (`_tabulate_year`)
         self._pins = Pins()  # the day's kernels, called without typing their records each day
@@ -658,6 +666,11 @@ class CareModel(mesa.Model):
             consult_stream=rng.stream_key(self.seed, CONSULT_STREAM),
             consult_severity_gap=int(policy.consult_severity_gap),
             tests_avoided=float(policy.tests_avoided),
+            case_weight=payment.group_weights(
+                prices.inpatient_severity_factor.as_array(),
+                illness_params.severity_stay_factor.as_array(),
+                SEVERITIES.index("severe"),
+            ),
         )
 
     def _totals(self) -> DayTotals:
@@ -1308,4 +1321,5 @@ class CareModel(mesa.Model):
         if (gb := self.policy.global_budget) is not None:
             spending = self._consortium_spending(gb)
             clawback = payment.budget_clawback(self._budget, spending, gb.surplus_kept, gb.overspend_borne)
-        return payment.margins(f.billed_by_basis, f.fund_claims, clawback[f.consortium])
+        billed = payment.true_group_bills(f.billed_by_basis, f.upcoded)
+        return payment.margins(billed, f.fund_claims, clawback[f.consortium])

@@ -478,3 +478,41 @@ def margins(billed_by_basis: np.ndarray, fund_claims: np.ndarray, clawback: np.n
         per_case_share=share(b[INPATIENT_CASE], inpatient, 0.0),
         per_day_share=share(b[INPATIENT_DAY], inpatient, 0.0),
     )
+
+
+def group_weights(severity_price_factor: np.ndarray, severity_stay_factor: np.ndarray, reference: int) -> np.ndarray:
+    """(severities,) relative weights of the per-case groups, for the case-mix index (CMI).
+
+    A group's weight is its expected bill at baseline prices relative to that of the `reference`
+    severity at the same tier: the per-day price factor × the length-of-stay factor (a tier's price
+    per day and mean stay cancel). Fixed for the run, as a DRG scheme's published weights are within
+    the years an evaluation compares.
+    """
+    cost = severity_price_factor * severity_stay_factor
+    return cost / cost[reference]
+
+
+def upcoded_share(share: np.ndarray, per_case_share: np.ndarray | float, response: ProviderResponse) -> np.ndarray:
+    """One year's growth of the share of stays each facility codes one group higher (upcoding, DRG creep).
+
+    The share grows by `upcoding_response` × the share of the facility's stays' bills paid per case,
+    up to `max_upcoding_share`; it does not shrink (coding habits and software stay).
+    """
+    grown = np.minimum(share + response.upcoding_response * per_case_share, response.max_upcoding_share)
+    return np.maximum(share, grown)
+
+
+def true_group_bills(billed_by_basis: np.ndarray, upcoded: np.ndarray) -> np.ndarray:
+    """(F, 5) bills by payment basis with the per-case bills at their true groups' prices.
+
+    Upcoding raises what a hospital is paid per case, not how it is paid: the shares of its stays'
+    bills paid per case and per day that its stay response reads (`margins`) are those of the care
+    it gave.
+
+    Args:
+        billed_by_basis: (F, 5) this year's bills by how they were paid.
+        upcoded: (F,) what upcoding added to its per-case bills this year.
+    """
+    out = billed_by_basis.copy()
+    out[:, INPATIENT_CASE] -= upcoded
+    return out

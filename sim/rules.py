@@ -130,3 +130,20 @@ def staffed_capability(base: np.ndarray, tier: np.ndarray, skill: np.ndarray, ti
     below = np.where(tier > 0, tier_skill[np.maximum(tier - 1, 0)], -np.inf)
     step = (skill >= above).astype(np.int64) - (skill <= below).astype(np.int64)
     return np.clip(base + step, 0, len(SEVERITIES) - 1)
+
+
+UPCODING_STREAM = "care.upcoding"
+"""Stream of each stay's coding draw, keyed by the episode's key (`coded_severity`)."""
+
+
+@helper
+def coded_severity(severity: int, upcoding_share: float, draw: float) -> int:
+    """The severity group a stay paid per case is coded in: one above its own where its keyed draw is below the share.
+
+    Upcoding (DRG creep): the hospital codes a share of its stays one group higher, never above the
+    top group. The draw is the stay's own (`UPCODING_STREAM`), so a larger share codes a superset
+    of stays higher (common random numbers).
+    """
+    if severity < len(SEVERITIES) - 1 and draw < upcoding_share:
+        return severity + 1
+    return severity

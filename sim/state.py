@@ -218,6 +218,8 @@ class Facilities(NamedTuple):
         backlog: Outpatient visits waiting.
         expected_wait: Learned outpatient wait in days.
         expected_admission_wait: Learned admission wait in days.
+        upcoding_share: Share of stays paid per case coded one group higher (`rules.coded_severity`).
+        upcoded: This year's per-case bills added by upcoding, yuan (added to in place).
     """
 
     tier: np.ndarray
@@ -235,6 +237,8 @@ class Facilities(NamedTuple):
     backlog: np.ndarray
     expected_wait: np.ndarray
     expected_admission_wait: np.ndarray
+    upcoding_share: np.ndarray
+    upcoded: np.ndarray
 
 
 class Cells(NamedTuple):
@@ -312,6 +316,7 @@ class YearTables(NamedTuple):
         consult_stream: Key of the episodes' tele-consultation draws (`rules.CONSULT_STREAM`, by episode key).
         consult_severity_gap: Highest severity above a facility's capability a tele-consultation resolves.
         tests_avoided: Share of the tests of a referred visit at a hospital not repeated (检查结果互认).
+        case_weight: (severities,) relative weight of each per-case group (`payment.group_weights`).
     """
 
     price_level: float
@@ -356,6 +361,7 @@ class YearTables(NamedTuple):
     consult_stream: np.uint64
     consult_severity_gap: int
     tests_avoided: float
+    case_weight: np.ndarray
 
 
 class Reserves(NamedTuple):
@@ -393,12 +399,14 @@ class Streams(NamedTuple):
         transfer_key: The key of a transfer up's new request.
         stay: A stay's length.
         transfer: A stay ends in a transfer up.
+        upcoding: A stay paid per case is coded a group higher (`rules.UPCODING_STREAM`).
     """
 
     down_referral: np.uint64
     transfer_key: np.uint64
     stay: np.uint64
     transfer: np.uint64
+    upcoding: np.uint64
 
 
 class Claims(NamedTuple):

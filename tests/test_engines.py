@@ -78,6 +78,21 @@ CASES = {
         ],
         _total("revenue_lump_sum_"),
     ),
+    # Per-case payment from year 1; from year 2 hospitals code a share of stays a group higher (upcoding).
+    "drg+upcoding": (
+        "baseline.toml",
+        [
+            "run.years=3",
+            "levers.drg.enabled=true",
+            "levers.drg.start_year=1",
+            "levers.response.upcoding_response=0.5",
+            "levers.response.max_upcoding_share=0.5",
+        ],
+        lambda daily: bool(
+            (daily.case_weights_tertiary / daily.discharges_tertiary)[daily.year == 2].mean()
+            > (daily.case_weights_tertiary / daily.discharges_tertiary)[daily.year == 1].mean()
+        ),
+    ),
     # Signing rises; disease management thins episodes and pulls follow-ups to the family doctor.
     "family_doctor": ("family_doctor.toml", [], _grew(lambda d: d.signed)),
     # Budget settlement at the end of year 1, resource sinking into primary quality.

@@ -472,7 +472,7 @@ def test_kernel_cache_is_per_version_of_the_source() -> None:
 
 def test_discharges_equal_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """A month of a small run's discharges with every lever that changes them: per case, per-diem, chain
-    start-lines, capitation, down-referral without start-line; transfers up and referrals down."""
+    start-lines, capitation, down-referral without start-line, upcoding; transfers up and referrals down."""
     levers = ("drg", "per_diem", "capitation", "start_line")
     scenario = sim.load_scenario(
         ROOT / "scenarios" / "capitation.toml",
@@ -487,6 +487,7 @@ def test_discharges_equal_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     model = CareModel(scenario)
     while model.day < 0:
         model.step()
+    model.facilities.upcoding_share[:] = 0.5  # half the stays paid per case coded a group higher
     days = []
     compiled = discharge.discharges
 
@@ -508,6 +509,7 @@ def test_discharges_equal_loop(monkeypatch: pytest.MonkeyPatch) -> None:
         downs += got.down.origin.size
         capitated += int((got.down.visits.basis == OUTPATIENT_HEAD).sum())
     assert min(stays, fixed, transfers, downs, capitated) > 0  # every branch is exercised
+    assert model.facilities.upcoded.sum() > 0  # upcoding too
 
 
 def test_whole_run_identical_as_plain_python(tmp_path: Path) -> None:

@@ -83,6 +83,8 @@ def _indicator_label(column: str, lab: Labels) -> str:
     for t in TIERS:
         if column == f"bed_occupancy_{t}":
             return lab["ind_bed_occupancy"].format(tier=lab[f"tier_{t}"])
+        if column == f"case_mix_index_{t}":
+            return lab["ind_case_mix_index_tier"].format(tier=lab[f"tier_{t}"])
     for c in COMPONENTS:
         if column == f"revenue_structure_{c}":
             return lab["ind_revenue_share"].format(component=lab[f"component_{c}"])

@@ -26,6 +26,8 @@ from sim.params import TIER_LEVEL
 from sim.rules import (
     CONSULT_STREAM,
     REGIMEN_STREAM,
+    UPCODING_STREAM,
+    coded_severity,
     covered_rate,
     is_capitated,
     is_primary,
@@ -291,9 +293,10 @@ class Patient(Agent):
         """The bill of the stay in bed `slot` ending today: per-diem, per case or item by item.
 
         Per-diem (按床日) for a chronic patient where the lever pays it; per case (DRG) for a stay that
-        ends here; a stay cut short by a transfer up is billed item by item, a referred one at a
-        hospital with part of its tests not repeated where results are recognised (检查结果互认). The start-line is the
-        admission's own, less what the referral chain already paid where that rule is in force.
+        ends here, at the price of the group it is coded in (`coded_group`); a stay cut short by a
+        transfer up is billed item by item, a referred one at a hospital with part of its tests not
+        repeated where results are recognised (检查结果互认). The start-line is the admission's own, less
+        what the referral chain already paid where that rule is in force.
         """
         m, i = self.model, self.index
         s, f, pop, w, policy = m.scenario, m.facilities, m.population, m.wards, m.policy
@@ -305,7 +308,7 @@ class Patient(Agent):
         basis = INPATIENT_ITEM
         inflation = (1.0 + s.prices.price_inflation) ** m.year
         if m.tables.case_price.size > 0 and not w.transfer[slot]:
-            bill = m.tables.case_price[tier, severity] * inflation
+            bill = m.tables.case_price[tier, self.coded_group(slot)] * inflation
             basis = INPATIENT_CASE
         if policy.per_diem_rate is not None and (pop.hypertension[i] | pop.diabetes[i]):
             if policy.per_diem_rate[tier[0]] > 0:
@@ -341,6 +344,17 @@ class Patient(Agent):
             cap=m.insurance.inpatient_cap[scheme],
             basis=basis,
         )
+
+    def coded_group(self, slot: int) -> int:
+        """The severity group the stay in bed `slot` is coded in when paid per case: its own, or one higher.
+
+        The hospital codes a share of its stays one group higher (upcoding, `rules.coded_severity`), by
+        a draw keyed by the episode.
+        """
+        m, w = self.model, self.model.wards
+        share = m.facilities.upcoding_share[w.facility[slot]]
+        draw = rng.uniform(m.seed, UPCODING_STREAM, w.key[slot : slot + 1])[0] if share > 0 else 1.0
+        return int(coded_severity(int(w.severity[slot]), share, draw))
 
     def referred_down(self, slot: int) -> int:
         """At the end of the stay in bed `slot`: the health centre the patient is referred down to (下转), or −1.

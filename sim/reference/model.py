@@ -38,7 +38,7 @@ from sim.parameters.illness import DAYS_PER_YEAR, FOLLOW_UP
 from sim.parameters.population import EMPLOYEE
 from sim.parameters.prices import COMPONENTS
 from sim.reference.agents import Case, Claim, Patient
-from sim.state import FREE_BED, OUTPATIENT_HEAD, Claims, Learning, Requests
+from sim.state import FREE_BED, INPATIENT_CASE, OUTPATIENT_HEAD, Claims, Learning, Requests
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -168,6 +168,18 @@ class PatientDecisions:
         stays, oop = self._fund_settles_stays([p.present_stay(slot) for p, slot in zip(patients, out, strict=True)])
         ended = ~w.transfer[out]  # the other stays continue higher up
         deflator = (1.0 + s.prices.price_inflation) ** self.model.year  # group prices are kept in year-0 yuan
+        # The group each stay is coded in: one higher than its severity where paid per case and upcoded.
+        group = np.array(
+            [
+                p.coded_group(slot) if basis == INPATIENT_CASE else w.severity[slot]
+                for p, slot, basis in zip(patients, out, stays.basis, strict=True)
+            ],
+            dtype=np.int64,
+        )
+        prices, level = self.model.tables.case_price, self.model.tables.price_level
+        for slot, tier, coded in zip(out, stays.tier, group, strict=True):
+            if coded != w.severity[slot]:
+                f.upcoded[w.facility[slot]] += prices[tier, coded] * level - prices[tier, w.severity[slot]] * level
         for slot, tier, bill in zip(out[ended], stays.tier[ended], stays.bill[ended], strict=True):
             self.model.case_bills[tier, w.severity[slot]] += bill / deflator
             self.model.case_counts[tier, w.severity[slot]] += 1
@@ -175,6 +187,7 @@ class PatientDecisions:
         t.add_by_tier("stay_days", stays.tier[ended], w.stay[out[ended]].astype(np.float64))
         t.add_by_tier("stay_bills", stays.tier[ended], stays.bill[ended])
         t.add_by_tier("stay_oop", stays.tier[ended], oop[ended])
+        t.add_by_tier("case_weights", stays.tier[ended], self.model.tables.case_weight[group[ended]])
         start_line_paid = np.minimum(stays.bill, stays.start_line)
         t.chain_start_line_paid += float(start_line_paid.sum())
         for slot, paid in zip(out[~ended], start_line_paid[~ended], strict=True):
