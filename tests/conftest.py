@@ -8,11 +8,13 @@ unchecked without anyone noticing.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import os
 import signal
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,20 @@ def plausibility_results() -> sim.Results:
 @pytest.fixture()
 def small_model(small_scenario: sim.Scenario) -> CareModel:
     return CareModel(small_scenario)
+
+
+def experiment(name: str) -> types.ModuleType:
+    """The script experiments/<name>.py as a module (registered in `sys.modules`: its dataclasses look it up there)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).resolve().parents[1] / "experiments" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def tiersim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

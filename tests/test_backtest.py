@@ -3,19 +3,14 @@ timeline's levers are in force in the right calendar years, and bad flags stop i
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import experiment
 
 ROOT = Path(__file__).resolve().parents[1]
-_SPEC = importlib.util.spec_from_file_location("backtest", ROOT / "experiments" / "backtest.py")
-assert _SPEC is not None and _SPEC.loader is not None
-backtest = importlib.util.module_from_spec(_SPEC)
-sys.modules["backtest"] = backtest  # its dataclasses look their module up there
-_SPEC.loader.exec_module(backtest)
+backtest = experiment("backtest")
 
 
 def test_backtest_writes_model_and_published_series(tmp_path, capsys):

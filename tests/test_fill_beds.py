@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import experiment
 
 import sim
 from sim.facilities import spare_beds
@@ -27,19 +26,10 @@ BEDS_ONLY = [
 ]
 
 
-def _siphon():
-    spec = importlib.util.spec_from_file_location("siphon", ROOT / "experiments" / "siphon.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["siphon"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @cache
 def catchment_primary_share(fill: bool, expansion: bool) -> np.ndarray:
     """(years,) primary share of the first contacts of the hospital's catchment, seed 1."""
-    siphon = _siphon()
+    siphon = experiment("siphon")
     overrides = [*COMMON, f"levers.response.fill_beds={str(fill).lower()}", *(BEDS_ONLY if expansion else [])]
     scenario = sim.load_scenario(overrides=overrides)
     area = siphon.catchment(CareModel(scenario), HOSPITAL)
@@ -54,7 +44,7 @@ def test_spare_beds_hand_worked():
 
 def test_the_catchment_is_the_largest():
     model = CareModel(sim.load_scenario(overrides=COMMON))
-    assert _siphon().largest_catchment(model) == HOSPITAL
+    assert experiment("siphon").largest_catchment(model) == HOSPITAL
     assert model.facilities.tier[HOSPITAL] == TIERS.index("tertiary")
 
 

@@ -5,14 +5,12 @@ The two engines' agreement with learning on is `tests/test_engines.py`'s case "l
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiersim_here
+from conftest import experiment, tiersim_here
 
 import sim
 from sim import care
@@ -144,15 +142,6 @@ def test_expansion_of_a_facility_not_of_its_tier_is_refused(tmp_path):
     assert "levers.expansion.facility = 0 is invalid" in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
-def _siphon():
-    spec = importlib.util.spec_from_file_location("siphon", ROOT / "experiments" / "siphon.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["siphon"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(
     ("args", "expect"),
     [
@@ -165,7 +154,7 @@ def _siphon():
 )
 def test_siphon_refuses_bad_input_in_one_line(tmp_path, capsys, args, expect):
     with pytest.raises(SystemExit) as exit_:
-        _siphon().main([*args, "--out", str(tmp_path / "out")])
+        experiment("siphon").main([*args, "--out", str(tmp_path / "out")])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert expect in err and len(err.strip().splitlines()) == 1, err
