@@ -32,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports errors as one line and exit status 2 (its own default), no usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"tiersim: error: {message} (see 'tiersim {self.prog.split()[-1]} --help')\n")
+        command = " ".join(self.prog.split()[1:])  # the subcommand, or none for the top-level parser
+        self.exit(EXIT_USAGE, f"tiersim: error: {message} (see 'tiersim {command + ' ' if command else ''}--help')\n")
 
 
 def _parser() -> argparse.ArgumentParser:
