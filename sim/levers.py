@@ -874,6 +874,35 @@ class CountySpecialties(Lever):
     )
 
 
+class Assessment(Lever):
+    """Consortia assessed on tiered care, with money attached (医联体绩效考核, 考核结果与医保支付挂钩).
+
+    [liaocheng-plan-2024] 六(五): "增加分级诊疗相关指标的权重…将绩效考核结果作为…医保政策调整…的重要依据";
+    [yangjiang-consortia-2017] 五(五): "建立与医联体相适应的绩效考核机制". From `start_year` the fund holds
+    back `withheld_share` of each year's claims at a consortium's members (a quality deposit) and pays
+    it at the year's close in proportion to the consortium's score: the primary-care share of the visits
+    its members gave, over `target_primary_share` (at most 1). What a visit moved down to primary care
+    is worth in score money then counts, for its hospitals, as a bonus on each patient referred down.
+    """
+
+    withheld_share: float = param(
+        0.05,
+        "share of fund claims",
+        "assumption: the texts tie insurance payment to the assessment without a size; sensitivity range 0.02–0.1",
+        "Share of the fund's claims at a consortium's members held back and paid in proportion to its score.",
+        ge=0,
+        le=0.5,
+    )
+    target_primary_share: float = param(
+        0.65,
+        "share of visits",
+        f"{YANGJIANG} 一: 基层医疗卫生机构诊疗量占总诊疗量比例达到65%以上",
+        "Primary-care share of a consortium's visits at which its score is full.",
+        gt=0,
+        le=1,
+    )
+
+
 class Levers(StrictModel):
     """All policy levers (each off by default)."""
 
@@ -897,6 +926,7 @@ class Levers(StrictModel):
     bed_standard: BedStandard = Field(default_factory=BedStandard)
     primary_beds_first: PrimaryBedsFirst = Field(default_factory=PrimaryBedsFirst)
     county_specialties: CountySpecialties = Field(default_factory=CountySpecialties)
+    assessment: Assessment = Field(default_factory=Assessment)
 
 
 def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
@@ -965,6 +995,7 @@ class Policy:
     bed_build_up: float
     primary_beds_first: bool
     county_specialties: CountySpecialties | None
+    assessment: Assessment | None
 
     @classmethod
     def for_year(cls, levers: Levers, year: int) -> Policy:
@@ -1014,6 +1045,7 @@ class Policy:
             bed_build_up=levers.bed_standard.build_up_share if levers.bed_standard.active(year) else 0.0,
             primary_beds_first=levers.primary_beds_first.active(year),
             county_specialties=levers.county_specialties if levers.county_specialties.active(year) else None,
+            assessment=levers.assessment if levers.assessment.active(year) else None,
         )
 
     def insurance(self, rules: InsuranceParams) -> InsuranceParams:

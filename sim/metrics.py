@@ -212,6 +212,7 @@ class DayRecord:
     signed: int = 0
     residents: int = 0
     gps: float = 0.0
+    assessment_paid: float = 0.0
     by_tier: np.ndarray = field(default_factory=lambda: np.zeros((len(BY_TIER_FIELDS), len(TIERS))))
     flows: np.ndarray = field(default_factory=lambda: np.zeros((len(TIERS), len(TIERS))))
 

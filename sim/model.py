@@ -63,7 +63,7 @@ from sim.insurance import (
     expected_costs,
     home_codes,
 )
-from sim.levers import GlobalBudget, Policy, ProviderResponse
+from sim.levers import Assessment, GlobalBudget, Policy, ProviderResponse
 from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
@@ -1159,6 +1159,7 @@ class CareModel(mesa.Model):
 
     def _close_year(self) -> None:
         f, policy = self.facilities, self.policy
+        visit_worth = self._assess(policy.assessment) if policy.assessment is not None else 0.0
         if policy.global_budget is not None:
             self._settle_budgets(policy.global_budget)
         f.respond(
@@ -1166,8 +1167,9 @@ class CareModel(mesa.Model):
                 self._margins(),
                 salary_reform=policy.salary_reform,
                 markup_removed=policy.markup_removed,
+                # A patient referred down moves at least their next follow-up visit to primary care.
                 referral_bonus=payment.bonus_per_stay_bill(
-                    policy.down_referral_bonus, self.case_bills, self.case_counts, f.tier
+                    policy.down_referral_bonus + visit_worth, self.case_bills, self.case_counts, f.tier
                 ),
             ),
             self.scenario.prices,
@@ -1229,6 +1231,21 @@ class CareModel(mesa.Model):
             np.clip(f.admission_propensity * np.exp(response.fill_admission_elasticity * spare), 0.5, 1.5),
             f.admission_propensity,
         )
+
+    def _assess(self, lever: Assessment) -> np.ndarray:
+        """The year's assessment of consortia (绩效考核): members pay back the deposit their score does not earn.
+
+        Returns:
+            (F,) yuan a visit moved down to primary care is worth to each facility's consortium.
+        """
+        f = self.facilities
+        paid, worth = payment.assessment(
+            f.visits, f.fund_claims, is_primary(f.tier), f.consortium, lever.withheld_share, lever.target_primary_share
+        )
+        payee = np.flatnonzero(paid)
+        self.pay_lump_sum(payee, paid[payee])
+        self.today.assessment_paid = float(paid.sum())
+        return worth
 
     def _settle_budgets(self, gb: GlobalBudget) -> None:
         """Year-end settlement of each consortium's global budget (结余留用、合理超支分担), then resource sinking."""

@@ -416,14 +416,56 @@ def group_prices(case_bills: np.ndarray, case_counts: np.ndarray, factor: float)
     return np.where(case_counts > 0, mean, fallback) * factor
 
 
-def bonus_per_stay_bill(bonus: float, case_bills: np.ndarray, case_counts: np.ndarray, tier: np.ndarray) -> np.ndarray:
+def assessment(
+    visits: np.ndarray,
+    fund_claims: np.ndarray,
+    primary: np.ndarray,
+    consortium: np.ndarray,
+    withheld_share: float,
+    target_primary_share: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A year's assessment of consortia on their primary-care share of visits (绩效考核), with money attached.
+
+    A consortium's score is min(1, primary visits ÷ visits at its members ÷ target). The fund held back
+    `withheld_share` of each member's claims and keeps (1 − score) of it: the member pays that back.
+    Below the target, one more visit at primary care instead of a hospital raises the score by
+    1 ÷ (target × visits) and is worth withheld × claims ÷ (target × visits) to the consortium.
+
+    Args:
+        visits: This year's visits per facility.
+        fund_claims: This year's fund claims per facility.
+        primary: Which facilities are primary care.
+        consortium: Consortium of each facility (−1: none, not assessed).
+        withheld_share: Share of claims held back.
+        target_primary_share: Primary share of visits at which the score is full.
+
+    Returns:
+        (per facility amount the fund pays, ≤ 0; per hospital yuan a visit it moves to primary care is
+        worth to its consortium).
+    """
+    member = consortium >= 0
+    n = int(consortium.max(initial=-1)) + 1
+    c = np.maximum(consortium, 0)
+    all_visits = np.bincount(consortium[member], weights=visits[member], minlength=n)
+    primary_visits = np.bincount(consortium[member], weights=np.where(primary, visits, 0.0)[member], minlength=n)
+    claims = np.bincount(consortium[member], weights=fund_claims[member], minlength=n)
+    share = np.divide(primary_visits, all_visits, out=np.ones(n), where=all_visits > 0)
+    score = np.minimum(1.0, share / target_primary_share)
+    paid = np.where(member, -withheld_share * fund_claims * (1.0 - score[c]), 0.0)
+    worth = np.divide(withheld_share * claims, target_primary_share * all_visits, out=np.zeros(n), where=all_visits > 0)
+    return paid, np.where(member & ~primary & (score[c] < 1.0), worth[c], 0.0)
+
+
+def bonus_per_stay_bill(
+    bonus: float | np.ndarray, case_bills: np.ndarray, case_counts: np.ndarray, tier: np.ndarray
+) -> np.ndarray:
     """A down-referral bonus relative to the mean bill of a stay completed this year at each facility's tier.
 
     What a bonus is worth against the care a hospital gives up by referring a patient down (0 where
     no stay ended at the tier).
 
     Args:
-        bonus: Yuan per down-referral.
+        bonus: Yuan per down-referral (for all, or per facility).
         case_bills: (tiers, severities) this year's bills of completed stays.
         case_counts: (tiers, severities) those stays.
         tier: Each facility's tier.

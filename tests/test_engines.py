@@ -101,6 +101,8 @@ CASES = {
     "per_head_budget": ("per_head_budget.toml", [], _total("budget_settlement")),
     # County lead hospitals treat complex cases from year 1: referral targets and routes are rebuilt.
     "county_specialties": ("county_specialties.toml", [], _fell(lambda d: d.admissions_tertiary)),
+    # Consortia assessed from year 1; the money's pull on down-referrals acts from year 2.
+    "assessment": ("assessment.toml", ["run.years=3"], _total("assessment_paid")),
     # Price changes toward 5:3:2, salary reform, the revenue cap.
     "sanming": ("sanming.toml", [], _grew(_service_share)),
     # Formularies narrower than the baseline's, then a unified drug list, long prescriptions, recognised

@@ -391,6 +391,44 @@ def test_county_specialties_keep_complex_cases_in_the_county():
     assert_same_run(same, run_scenario("baseline"))
 
 
+def test_assessment_pays_by_score_and_makes_hospitals_below_target_more_willing_to_refer_down():
+    """Consortia below the primary-share target pay back deposit; their hospitals value a referral down more."""
+    assessed = run_scenario("assessment", years=2)
+    base = run_scenario("baseline", years=2)
+    paid = assessed.daily.groupby("year").assessment_paid.sum().to_numpy()
+    assert paid[0] == 0 and paid[1] < 0  # the deposit the scores did not earn, settled at year 1's close
+    pd.testing.assert_frame_equal(  # the same care until then
+        assessed.daily.drop(columns=["assessment_paid"]).iloc[:-1],
+        base.daily.drop(columns=["assessment_paid"]).iloc[:-1],
+    )
+    willing = [_closed_facilities("assessment", [], 2), _closed_facilities("baseline", [], 2)]
+    more = willing[0].down_referral_willingness > willing[1].down_referral_willingness
+    hospital = willing[0].tier >= 2
+    assert more.any() and not (more & ~hospital).any()
+    # The mechanism is the money: with nothing withheld the assessment changes nothing.
+    assert_same_run(run_scenario("assessment", "levers.assessment.withheld_share=0", years=2), base)
+
+
+def _closed_facilities(name: str, extra: list[str], years: int) -> object:
+    """A model's facilities after `years` year closes (scale 0.02, seed 1)."""
+    model = CareModel(sim.load_scenario(ROOT / "scenarios" / f"{name}.toml", ["run.scale=0.02", *extra]))
+    while model.day < years * DAYS_PER_YEAR:
+        model.step()
+    return model.facilities
+
+
+def test_assessment_scores_hand_worked():
+    visits = np.array([60.0, 40.0, 100.0, 50.0])
+    claims = np.array([100.0, 1000.0, 500.0, 80.0])
+    primary = np.array([True, False, True, False])
+    consortium = np.array([0, 0, 1, -1])
+    paid, worth = payment.assessment(visits, claims, primary, consortium, 0.1, 0.75)
+    # Consortium 0: 60% primary, score 0.8; its members pay back 0.1 × claims × 0.2. Consortium 1 is full.
+    np.testing.assert_allclose(paid, [-2.0, -20.0, 0.0, 0.0])
+    # A visit moved to primary care is worth 0.1 × 1,100 ÷ (0.75 × 100) in consortium 0; none at full score.
+    np.testing.assert_allclose(worth, [0.0, 1100 * 0.1 / 75, 0.0, 0.0])  # to its hospital
+
+
 def _closed_years(name: str, extra: list[str], years: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """A model's facilities' (last year's revenue, intensity, quality) at each of its year closes."""
     model = CareModel(sim.load_scenario(ROOT / "scenarios" / f"{name}.toml", ["run.scale=0.02", *extra]))
