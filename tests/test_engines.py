@@ -158,7 +158,14 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", CASES)
+# Mechanisms all of whose code is the year start or close both engines share: their agreement is
+# checked in the slow suite (`pytest -m slow`), to keep the default suite's time.
+SHARED_CODE_ONLY = ("workforce", "bed_standard+primary_beds_first", "assessment")
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=pytest.mark.slow) if c in SHARED_CODE_ONLY else c for c in CASES]
+)
 def test_engines_identical(case):
     file, overrides, exercised = CASES[case]
     scenario = sim.load_scenario(ROOT / "scenarios" / file, overrides=[*SMALL, *overrides])
