@@ -1184,7 +1184,9 @@ class CareModel(mesa.Model):
                 for intensity in (f.outpatient_intensity, f.inpatient_intensity)
             )
         self._respond_with_capacity(policy.response)
-        self._last_fund_claims = np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+        # Both bases, whatever the lever: a beginning shared with runs of other levers (`sim.checkpoint`)
+        # must not depend on it.
+        self._last_fund_claims = self._member_claims()
         self._last_resident_claims = self._resident_claims()
         self.fund.close_year()
         f.close_year()
@@ -1319,8 +1321,10 @@ class CareModel(mesa.Model):
         nearest primary facility is a member) wherever they were treated, as their annual accounts
         count them; otherwise the fund's claims at its members.
         """
-        if gb.per_head:
-            return self._resident_claims()
+        return self._resident_claims() if gb.per_head else self._member_claims()
+
+    def _member_claims(self) -> np.ndarray:
+        """(consortia,) the fund's claims this year at each consortium's members."""
         f = self.facilities
         return np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
 
