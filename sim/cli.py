@@ -13,6 +13,8 @@ command starts without them.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import signal
 import sys
 import time
@@ -104,6 +106,17 @@ def _parser() -> argparse.ArgumentParser:
     app = sub.add_parser("app", help="start the planner dashboard in the browser (local, offline)")
     app.add_argument("scenario", nargs="?", type=Path, help="scenario TOML the page starts from (default: baseline)")
     app.add_argument("--port", type=int, default=8050, help="TCP port on this machine (default 8050)")
+    app.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1, this machine only; 0.0.0.0 shares it on the network)",
+    )
+    app.add_argument(
+        "--max-runs",
+        type=int,
+        default=1,
+        help="runs simulated at once, of all users together; the others queue (default 1)",
+    )
     app.add_argument("--lang", choices=("en", "zh"), default="en", help="page language (default en)")
 
     params = sub.add_parser("params", help="list every scenario parameter with default, unit, range, source")
@@ -554,13 +567,24 @@ def _cmd_app(args: argparse.Namespace) -> int:
         validate(read_toml(args.scenario), str(args.scenario))  # a bad file stops here, before serving
     if not 1 <= args.port <= 65535:
         raise ScenarioError(f"--port = {args.port} is invalid: allowed 1–65535")
-    with socket.socket() as probe:
+    cores = os.cpu_count() or 1
+    if not 1 <= args.max_runs <= cores:
+        raise ScenarioError(f"--max-runs = {args.max_runs} is invalid: allowed 1–{cores} (this machine's cores)")
+    try:
+        family = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0][0]
+    except (OSError, UnicodeError):
+        raise ScenarioError(f"--host {args.host!r}: not an address; e.g. 127.0.0.1 or 0.0.0.0") from None
+    with socket.socket(family) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: a closed port is free
         try:
-            probe.bind(("127.0.0.1", args.port))
-        except OSError:
-            raise ScenarioError(f"--port {args.port}: already in use; choose another port") from None
-    serve(args.scenario, port=args.port, lang=args.lang)
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ScenarioError(f"--port {args.port}: already in use; choose another port") from None
+            raise ScenarioError(
+                f"--host {args.host!r}: cannot listen there ({exc.strerror}); e.g. 127.0.0.1 or 0.0.0.0"
+            ) from None
+    serve(args.scenario, port=args.port, lang=args.lang, host=args.host, max_runs=args.max_runs)
     return 0
 
 

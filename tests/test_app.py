@@ -28,7 +28,7 @@ from sim.config import ScenarioError
 from sim.levers import Levers
 from sim.presentation.app import controls as ctl
 from sim.presentation.app import jobs
-from sim.presentation.app.jobs import Job
+from sim.presentation.app.jobs import Job, RunQueue
 from sim.presentation.app.server import _baseline, create_app
 from sim.presentation.labels import labels
 
@@ -131,6 +131,24 @@ def test_job_streams_years_pairs_replications_and_cancels():
     assert stopped.progress().state == "cancelled"
 
 
+def test_run_queue_runs_jobs_one_at_a_time_in_order_and_cancels_a_waiting_one():
+    scenario = sim.config.validate(TINY, "t")
+    queue = RunQueue(1)
+    first, second, third = (queue.submit(Job([_baseline(scenario, "en"), scenario], 1)) for _ in range(3))
+    assert first.progress().state == "running"
+    assert [(j.progress().state, j.progress().ahead) for j in (second, third)] == [("queued", 1), ("queued", 2)]
+    third.cancel()
+    assert third.progress().state == "cancelled" and not third.running and third.snapshot().comparison is None
+    assert second.progress().ahead == 1
+    first.wait(120)
+    second.wait(120)
+    assert first.progress().state == second.progress().state == "done"
+    assert second._started >= first._ended  # the second began only when the first had ended
+    assert third.progress().state == "cancelled" and third._days == 0  # never ran
+    with pytest.raises(ValueError, match="slots = 0"):
+        RunQueue(0)
+
+
 def _failing_once(monkeypatch) -> list[str]:
     """The dashboard's next model fails to build, as a run that meets a bug or runs out of memory would;
     the models after it are the real ones. Returns the failures raised so far."""
@@ -170,7 +188,14 @@ def test_app_builds_in_both_languages():
 def test_cli_app_rejects_bad_input_in_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[levers.reserved_beds]\nshare = 2\n", encoding="utf-8")
-    for args in ((str(bad),), ("--lang", "fr"), ("--port", "0"), (str(tmp_path / "missing.toml"),)):
+    for args in (
+        (str(bad),),
+        ("--lang", "fr"),
+        ("--port", "0"),
+        (str(tmp_path / "missing.toml"),),
+        ("--max-runs", "0"),
+        ("--host", "no.such.host.invalid"),
+    ):
         done = tiersim_here("app", *args, cwd=tmp_path)
         assert done.returncode == 2, done
         assert done.stderr.count("\n") == 1 and done.stderr.startswith("tiersim: error:"), done.stderr
@@ -337,3 +362,30 @@ def test_dashboard_shows_a_failed_run_and_the_next_run_works(monkeypatch, tmp_pa
     finally:
         server.shutdown()
     assert problems == []
+
+
+@browser_only
+def test_two_users_share_the_app_each_with_their_own_run_in_turn(app_url):
+    """Two pages (two users) run at once: the second waits its turn, neither cancels the other's run."""
+    if MISSING is not None:
+        pytest.fail(f"TIERSIM_REQUIRE_ALL=1 but {MISSING}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        pages = [browser.new_context(viewport={"width": 1400, "height": 1000}).new_page() for _ in range(2)]
+        for page in pages:
+            page.set_default_timeout(180_000)
+            page.goto(app_url)
+            page.wait_for_selector("#run")
+            replications = page.locator("#replications")
+            replications.fill("1")
+            replications.press("Enter")
+        first, second = pages
+        first.click("#run")
+        first.wait_for_function("document.querySelector('#status').innerText.startsWith('Running')")
+        second.click("#run")
+        second.wait_for_function("document.querySelector('#status').innerText.startsWith('Waiting: 1 run')")
+        second.screenshot(path=ARTIFACTS / "app_queued.png")
+        for page in pages:
+            page.wait_for_function("document.querySelector('#status').innerText.startsWith('Finished')")
+            page.wait_for_selector("#kpis table")
+        browser.close()

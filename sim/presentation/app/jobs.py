@@ -1,10 +1,12 @@
 """Runs behind the dashboard: a scenario and its baseline, paired replications, year by year, cancellable.
 
 A `Job` runs in a background thread of the app's process, so the page keeps answering while it
-runs. Replication i of every scenario uses seed `seed + i` (common random numbers, as in
-`sim.compare`), and each model advances one year at a time, so each finished year is published at
-once: a snapshot then holds every finished (scenario, replication, year) as a `Comparison`.
-Cancelling stops within a simulated day; the finished years stay.
+runs. Jobs are submitted to a `RunQueue`, which runs a set number at once (one by default: a
+simulation takes a core and up to a few GiB) and starts the others in the order they came, so users
+sharing one app do not overload the machine. Replication i of every scenario uses seed `seed + i`
+(common random numbers, as in `sim.compare`), and each model advances one year at a time, so each
+finished year is published at once: a snapshot then holds every finished (scenario, replication,
+year) as a `Comparison`. Cancelling stops within a simulated day; the finished years stay.
 
 With parameter draws (`sim.posterior.parameter_draws`), replication i of every scenario also takes
 posterior parameter set i (put in by `sim.posterior.apply`, as `sim.compare` does), so the level
@@ -46,7 +48,7 @@ class Progress:
     """How far a job is (cheap to take: the page asks for it several times a second).
 
     Attributes:
-        state: "running", "done", "cancelled" or "failed".
+        state: "queued", "running", "done", "cancelled" or "failed".
         error: The failure, as one line ("" unless failed).
         done: Share of all simulated days finished, 0–1.
         scenario: Name of the scenario running now.
@@ -54,6 +56,7 @@ class Progress:
         calendar_year: Calendar year running now.
         seconds: Time since the job started.
         version: Counts published years and the end; a page redraws only when it changes.
+        ahead: Jobs that start before this one (0 unless queued).
     """
 
     state: str
@@ -64,6 +67,7 @@ class Progress:
     calendar_year: int
     seconds: float
     version: int
+    ahead: int = 0
 
 
 @dataclass
@@ -179,29 +183,43 @@ class Job:
         self._daily: dict[str, pd.DataFrame] = {}
         self._districts: dict[str, list[pd.DataFrame]] = {s.name: [] for s in scenarios}
         self._now = (scenarios[0].name, 1, run.start_year)
-        self._state, self._error, self._version = "running", "", 0
+        self._state, self._error, self._version = "queued", "", 0
         self._started = time.monotonic()
         self._ended: float | None = None
         self._boxes: pd.DataFrame | None = None
+        self._queue: RunQueue | None = None
+        self._finished = threading.Event()
         self._thread = threading.Thread(target=self._work, name="tiersim-job", daemon=True)
 
     def start(self) -> Job:
-        """Start the runs in the background; returns the job."""
+        """Start the runs in the background now, outside any queue; returns the job."""
+        with self._lock:
+            self._state, self._started = "running", time.monotonic()
         self._thread.start()
         return self
 
     def cancel(self) -> None:
-        """Stop at the end of the day being simulated; finished years are kept."""
+        """Stop at the end of the day being simulated (a queued job never starts); finished years are kept."""
         self._cancel.set()
+        if self._queue is not None and self._queue.withdraw(self):
+            self._end("cancelled")
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait until the job has ended (or `timeout` seconds)."""
-        self._thread.join(timeout)
+        self._finished.wait(timeout)
 
     @property
     def running(self) -> bool:
-        """Whether the job is still running."""
-        return self._thread.is_alive()
+        """Whether the job is queued or running."""
+        return not self._finished.is_set()
+
+    def _end(self, state: str) -> None:
+        with self._lock:
+            self._state, self._ended = state, time.monotonic()
+            self._version += 1
+        self._finished.set()
+        if self._queue is not None:
+            self._queue.ended(self)
 
     def _work(self) -> None:
         try:
@@ -224,9 +242,7 @@ class Job:
             state = "cancelled"
         except Exception as exc:  # shown in the page as one line; the app goes on
             state, self._error = "failed", failure_text(exc)
-        with self._lock:
-            self._state, self._ended = state, time.monotonic()
-            self._version += 1
+        self._end(state)
 
     def _publish(self, name: str, replication: int, model: CareModel, counter: _Days) -> None:
         results = collect(model)
@@ -251,8 +267,9 @@ class Job:
             scenario=scenario,
             replication=replication,
             calendar_year=calendar_year,
-            seconds=(ended or time.monotonic()) - self._started,
+            seconds=(ended or time.monotonic()) - self._started if state != "queued" else 0.0,
             version=version,
+            ahead=self._queue.ahead(self) if self._queue is not None and state == "queued" else 0,
         )
 
     def snapshot(self) -> Snapshot:
@@ -294,3 +311,59 @@ class Job:
             parameter_draws=self.parameter_draws,
             posterior=self.posterior,
         )
+
+
+class RunQueue:
+    """Runs submitted jobs, at most `slots` at once, the others in the order they came (first in, first out).
+
+    Args:
+        slots: Jobs that may run at the same time (each takes a core while it runs).
+
+    Raises:
+        ValueError: If `slots` is below 1.
+    """
+
+    def __init__(self, slots: int = 1) -> None:
+        if slots < 1:
+            raise ValueError(f"slots = {slots}: allowed 1 or more")
+        self.slots = slots
+        self._lock = threading.Lock()
+        self._waiting: list[Job] = []
+        self._running: set[Job] = set()
+
+    def submit(self, job: Job) -> Job:
+        """Queue a job (it starts at once when a slot is free); returns the job."""
+        job._queue = self
+        with self._lock:
+            self._waiting.append(job)
+        self._start_next()
+        return job
+
+    def ahead(self, job: Job) -> int:
+        """Jobs that start before a queued `job`: those running and those queued before it."""
+        with self._lock:
+            return len(self._running) + self._waiting.index(job) if job in self._waiting else 0
+
+    def withdraw(self, job: Job) -> bool:
+        """Take a job out of the queue before it starts; False if it has started (or was never queued)."""
+        with self._lock:
+            if job not in self._waiting:
+                return False
+            self._waiting.remove(job)
+            return True
+
+    def ended(self, job: Job) -> None:
+        """Called by a job when it ends: its slot goes to the next job in the queue."""
+        with self._lock:
+            self._running.discard(job)
+        self._start_next()
+
+    def _start_next(self) -> None:
+        with self._lock:
+            starting = []
+            while self._waiting and len(self._running) < self.slots:
+                job = self._waiting.pop(0)
+                self._running.add(job)
+                starting.append(job)
+        for job in starting:
+            job.start()

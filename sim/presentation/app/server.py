@@ -5,6 +5,11 @@ schema), Run / Cancel, the replications and whether they draw posterior paramete
 save; on the right, the indicators, the targets table, the comparison with the baseline, the
 report's charts of the scenario and the district map. A run is a `sim.presentation.app.jobs.Job` in
 a background thread; the page polls it and redraws when a simulated year has finished.
+
+Several people can share one app (`tiersim app --host 0.0.0.0`): each page load is its own session
+with its own run, and the runs of all sessions wait their turn in one `RunQueue` (`--max-runs` at
+once), so a new run replaces only the same page's run and the machine is not overloaded. The app is
+served by waitress, a production WSGI server.
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ from __future__ import annotations
 import base64
 import copy
 import html as html_text
-import logging
 import math
 import re
+import threading
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
+import waitress
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
 
 from sim.comparison import Comparison
@@ -29,12 +36,14 @@ from sim.posterior import parameter_draws, posterior_name
 from sim.presentation import charts, comparison_report, report
 from sim.presentation.app.controls import Control, apply, controls, read_text, sections, to_toml
 from sim.presentation.app.figures import METRICS, district_figure
-from sim.presentation.app.jobs import Job, Progress, Snapshot
+from sim.presentation.app.jobs import Job, Progress, RunQueue, Snapshot
 from sim.presentation.labels import labels
 from sim.presentation.page import style_sheet
 
 POLL_MS = 1000
 MAX_REPLICATIONS = 50
+MAX_SESSIONS = 64
+"""Pages whose last run the app keeps; beyond it the longest unused page without a run going is forgotten."""
 CHARTS = {
     "fig-primary-share": report.primary_share_figure,
     "fig-revenue": report.revenue_figure,
@@ -93,11 +102,34 @@ _INDEX = """<!DOCTYPE html>
 
 
 class _Session:
-    """The one job of this local app (a new run cancels the last one), and its last snapshot."""
+    """One page's job (a new run from the page cancels its last one) and its last snapshot."""
 
     def __init__(self) -> None:
         self.job: Job | None = None
         self.last: Snapshot | None = None
+
+
+class _Sessions:
+    """The pages served, each by the id its page load was given, and the queue their runs share.
+
+    Args:
+        queue: Where every page's runs wait their turn.
+    """
+
+    def __init__(self, queue: RunQueue) -> None:
+        self.queue = queue
+        self._lock = threading.Lock()
+        self._pages: dict[str, _Session] = {}
+
+    def __getitem__(self, page: str) -> _Session:
+        """The page's session (new if the page is new or was forgotten), now the most recently used."""
+        with self._lock:
+            session = self._pages.pop(page, None) or _Session()
+            self._pages[page] = session  # dicts keep insertion order: the first key is the longest unused
+            idle = [k for k, v in self._pages.items() if k != page and not (v.job is not None and v.job.running)]
+            for key in idle[: max(0, len(self._pages) - MAX_SESSIONS)]:
+                del self._pages[key]
+            return session
 
 
 def _empty(title: str) -> go.Figure:
@@ -248,6 +280,7 @@ def _layout(base: dict[str, Any], scenario: Scenario, lang: str, source: str) ->
     )
     return html.Div(
         [
+            dcc.Store(id="page", data=uuid.uuid4().hex),
             dcc.Store(id="base", data=base),
             dcc.Store(id="seen", data=-1),
             dcc.Interval(id="poll", interval=POLL_MS, disabled=True),
@@ -362,6 +395,8 @@ def _intervals_note(comparison: Comparison, lang: str) -> str:
 def _status(snap: Progress, job: Job, lang: str) -> str:
     lab = labels(lang)
     percent = f"{100 * snap.done:.0f}"
+    if snap.state == "queued":
+        return lab["progress_queued"].format(ahead=snap.ahead)
     if snap.state == "running":
         return lab["progress_running"].format(
             scenario=snap.scenario,
@@ -390,16 +425,16 @@ def _district_map(snap: Snapshot | None, metric: str, lang: str) -> Any:
     return district_figure(snap.boxes, snap.districts, metric, lang)
 
 
-def _add_run_and_cancel(app: Dash, session: _Session, lang: str) -> None:
+def _add_run_and_cancel(app: Dash, sessions: _Sessions, lang: str) -> None:
     """Adds the callbacks of the Run and Cancel buttons.
 
     Run checks the controls and replications, starts a job of the baseline and the scenario (with
     one posterior parameter set per replication when the parameter-uncertainty switch is on) and
-    starts the polling; Cancel stops the running job.
+    queues it and starts the polling; Cancel stops the page's job, queued or running.
 
     Args:
         app: The dashboard.
-        session: The app's job, replaced by each run.
+        sessions: The pages' jobs (each replaced by its page's next run) and their queue.
         lang: "en" or "zh".
     """
     lab = labels(lang)
@@ -416,10 +451,17 @@ def _add_run_and_cancel(app: Dash, session: _Session, lang: str) -> None:
         State("base", "data"),
         State("replications", "value"),
         State("draws", "value"),
+        State("page", "data"),
         prevent_initial_call=True,
     )
     def run(
-        _: int, values: list[Any], ids: list[dict[str, str]], data: dict, replications: Any, switch: list[str] | None
+        _: int,
+        values: list[Any],
+        ids: list[dict[str, str]],
+        data: dict,
+        replications: Any,
+        switch: list[str] | None,
+        page: str,
     ) -> tuple:
         try:
             _, chosen = apply(data, _values(ids, values))
@@ -433,9 +475,10 @@ def _add_run_and_cancel(app: Dash, session: _Session, lang: str) -> None:
             job = Job([_baseline(chosen, lang), chosen], n, parameter_draws=draws, posterior=posterior_name(None))
         except ScenarioError as exc:
             return _error(str(exc), lang), "msg error", no_update, no_update
+        session = sessions[page]
         if session.job is not None:
             session.job.cancel()
-        session.job = job.start()
+        session.job = sessions.queue.submit(job)
         text = lab["app_started"].format(scenario=chosen.name, replications=n, years=chosen.run.years)
         if draws is not None:
             text += " " + lab["app_started_draws"].format(posterior=posterior_name(None))
@@ -445,23 +488,25 @@ def _add_run_and_cancel(app: Dash, session: _Session, lang: str) -> None:
         Output("message", "children", allow_duplicate=True),
         Output("message", "className", allow_duplicate=True),
         Input("cancel", "n_clicks"),
+        State("page", "data"),
         prevent_initial_call=True,
     )
-    def cancel(_: int) -> tuple:
+    def cancel(_: int, page: str) -> tuple:
+        session = sessions[page]
         if session.job is None or not session.job.running:
             return lab["app_nothing_to_cancel"], "msg ok"
         session.job.cancel()
         return lab["app_cancelling"], "msg ok"
 
 
-def _add_progress(app: Dash, session: _Session, lang: str) -> None:
+def _add_progress(app: Dash, sessions: _Sessions, lang: str) -> None:
     """Adds the poll's callback: the progress bar, the status line and the buttons' states.
 
     A new version of the job's results is passed on to the redraw through the `seen` store.
 
     Args:
         app: The dashboard.
-        session: The app's job.
+        sessions: The pages' jobs.
         lang: "en" or "zh".
     """
     lab = labels(lang)
@@ -477,15 +522,16 @@ def _add_progress(app: Dash, session: _Session, lang: str) -> None:
         Output("message", "className", allow_duplicate=True),
         Input("poll", "n_intervals"),
         State("seen", "data"),
+        State("page", "data"),
         prevent_initial_call=True,
     )
-    def poll(_: int, seen: int) -> tuple:
+    def poll(_: int, seen: int, page: str) -> tuple:
         # Cheap on purpose: a poll answered after the next one started is dropped by the page.
-        job = session.job
+        job = sessions[page].job
         if job is None:
             return no_update, no_update, no_update, True, False, True, no_update, no_update
         now = job.progress()
-        ended = now.state != "running"
+        ended = now.state not in ("queued", "running")
         version = now.version if now.version != seen else no_update
         # A failed run's error replaces the "Started" note, as one line; Run is enabled again for the next run.
         failed = now.state == "failed"
@@ -493,12 +539,12 @@ def _add_progress(app: Dash, session: _Session, lang: str) -> None:
         return {"width": f"{100 * now.done:.1f}%"}, _status(now, job, lang), version, ended, not ended, ended, *message
 
 
-def _add_results(app: Dash, session: _Session, lang: str) -> None:
+def _add_results(app: Dash, sessions: _Sessions, lang: str) -> None:
     """Adds the callbacks that draw the results: the indicators, targets, charts and district map.
 
     Args:
         app: The dashboard.
-        session: The app's job and its last snapshot, kept for recolouring the map.
+        sessions: The pages' jobs and last snapshots, kept for recolouring the map.
         lang: "en" or "zh".
     """
 
@@ -511,9 +557,11 @@ def _add_results(app: Dash, session: _Session, lang: str) -> None:
         Output("fig-districts", "figure"),
         Input("seen", "data"),
         State("map-metric", "value"),
+        State("page", "data"),
         prevent_initial_call=True,
     )
-    def redraw(_: int, metric: str) -> tuple:
+    def redraw(_: int, metric: str, page: str) -> tuple:
+        session = sessions[page]
         snap = session.last = session.job.snapshot() if session.job is not None else None
         n_outputs = 4 + len(SIDE_BY_SIDE) + len(CHARTS)
         if snap is None or snap.comparison is None:
@@ -539,10 +587,11 @@ def _add_results(app: Dash, session: _Session, lang: str) -> None:
     @app.callback(
         Output("fig-districts", "figure", allow_duplicate=True),
         Input("map-metric", "value"),
+        State("page", "data"),
         prevent_initial_call=True,
     )
-    def recolour(metric: str) -> Any:
-        return _district_map(session.last, metric, lang)
+    def recolour(metric: str, page: str) -> Any:
+        return _district_map(sessions[page].last, metric, lang)
 
 
 def _add_save(app: Dash, lang: str) -> None:
@@ -615,7 +664,12 @@ def _add_load(app: Dash, lang: str, folders: Sequence[Path]) -> None:
 
 
 def create_app(
-    base: dict[str, Any], *, lang: str = "en", source: str = "built-in baseline", folders: Sequence[Path] = ()
+    base: dict[str, Any],
+    *,
+    lang: str = "en",
+    source: str = "built-in baseline",
+    folders: Sequence[Path] = (),
+    max_runs: int = 1,
 ) -> Dash:
     """The dashboard as a Dash app.
 
@@ -624,9 +678,10 @@ def create_app(
         lang: "en" or "zh".
         source: Where `base` came from, shown in the page.
         folders: Where an uploaded file's `extends` is looked up.
+        max_runs: Runs (of all pages together) simulated at once; the others wait in a queue.
 
     Returns:
-        The app; `app.run(port=...)` serves it.
+        The app; `app.server` is its WSGI application.
 
     Raises:
         ScenarioError: If `base` is not a valid scenario.
@@ -642,24 +697,26 @@ def create_app(
         assets_folder=str(Path(__file__).parent / "no-assets"),
     )
     app.index_string = _INDEX.format(lang=lab["html_lang"], css=style_sheet() + _APP_CSS)
-    app.layout = _layout(base, scenario, lang, source)
-    session = _Session()
-    _add_run_and_cancel(app, session, lang)
-    _add_progress(app, session, lang)
-    _add_results(app, session, lang)
+    # A function: each page load gets its own page id, so each page has its own run.
+    app.layout = lambda: _layout(base, scenario, lang, source)
+    sessions = _Sessions(RunQueue(max_runs))
+    _add_run_and_cancel(app, sessions, lang)
+    _add_progress(app, sessions, lang)
+    _add_results(app, sessions, lang)
     _add_save(app, lang)
     _add_load(app, lang, folders)
     return app
 
 
-def serve(path: Path | None, *, port: int = 8050, lang: str = "en", host: str = "127.0.0.1") -> None:
-    """Start the dashboard and serve it until interrupted.
+def serve(path: Path | None, *, port: int = 8050, lang: str = "en", host: str = "127.0.0.1", max_runs: int = 1) -> None:
+    """Start the dashboard and serve it with waitress until interrupted.
 
     Args:
         path: Scenario TOML the page starts from (None: the built-in baseline).
         port: TCP port.
         lang: "en" or "zh".
-        host: Interface to listen on (default: this machine only).
+        host: Interface to listen on (default: this machine only; "0.0.0.0": every interface, to share it).
+        max_runs: Runs simulated at once; the others wait their turn.
 
     Raises:
         ScenarioError: If the scenario file is invalid (before anything is served).
@@ -670,7 +727,8 @@ def serve(path: Path | None, *, port: int = 8050, lang: str = "en", host: str = 
     else:
         base, source = read_toml(Path(path)), str(path)
         folders = [Path(path).resolve().parent, Path.cwd()]
-    app = create_app(base, lang=lang, source=source, folders=folders)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not one log line per poll
-    print(f"tiersim dashboard: http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
-    app.run(host=host, port=port, debug=False)
+    app = create_app(base, lang=lang, source=source, folders=folders, max_runs=max_runs)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"tiersim dashboard: http://{shown}:{port}/ (Ctrl-C to stop)", flush=True)
+    # Requests are short (polls, redraws) and the runs have their own threads and queue.
+    waitress.serve(app.server, host=host, port=port, threads=8, ident="tiersim")
