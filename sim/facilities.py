@@ -293,7 +293,9 @@ class FacilityState:
             incentives,
             response,
         )
-        self.upcoding_share = payment.upcoded_share(self.upcoding_share, incentives.per_case_share, response)
+        self.upcoding_share = payment.upcoded_share(
+            self.upcoding_share, incentives.per_case_share, incentives.coding_gain, response
+        )
 
     def __len__(self) -> int:
         return int(self.tier.size)

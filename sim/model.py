@@ -666,11 +666,15 @@ class CareModel(mesa.Model):
             consult_stream=rng.stream_key(self.seed, CONSULT_STREAM),
             consult_severity_gap=int(policy.consult_severity_gap),
             tests_avoided=float(policy.tests_avoided),
-            case_weight=payment.group_weights(
-                prices.inpatient_severity_factor.as_array(),
-                illness_params.severity_stay_factor.as_array(),
-                SEVERITIES.index("severe"),
-            ),
+            case_weight=self._case_weights(),
+        )
+
+    def _case_weights(self) -> np.ndarray:
+        """(severities,) the per-case groups' weights for the case-mix index (`payment.group_weights`)."""
+        return payment.group_weights(
+            self.scenario.prices.inpatient_severity_factor.as_array(),
+            self.scenario.illness.severity_stay_factor.as_array(),
+            SEVERITIES.index("severe"),
         )
 
     def _totals(self) -> DayTotals:
@@ -1162,19 +1166,17 @@ class CareModel(mesa.Model):
         visit_worth = self._assess(policy.assessment) if policy.assessment is not None else 0.0
         if policy.global_budget is not None:
             self._settle_budgets(policy.global_budget)
-        f.respond(
-            replace(
-                self._margins(),
-                salary_reform=policy.salary_reform,
-                markup_removed=policy.markup_removed,
-                # A patient referred down moves at least their next follow-up visit to primary care.
-                referral_bonus=payment.bonus_per_stay_bill(
-                    policy.down_referral_bonus + visit_worth, self.case_bills, self.case_counts, f.tier
-                ),
+        incentives = replace(
+            self._margins(),
+            salary_reform=policy.salary_reform,
+            markup_removed=policy.markup_removed,
+            # A patient referred down moves at least their next follow-up visit to primary care.
+            referral_bonus=payment.bonus_per_stay_bill(
+                policy.down_referral_bonus + visit_worth, self.case_bills, self.case_counts, f.tier
             ),
-            self.scenario.prices,
-            policy.response,
+            coding_gain=payment.coding_gain(self.case_counts, self._case_weights())[f.tier],
         )
+        f.respond(incentives, self.scenario.prices, policy.response)
         if policy.revenue_cap is not None:
             # The cap is on all medical revenue (医药总收入): a hospital over it cuts visits and stays alike.
             hospital = ~is_primary(f.tier)
