@@ -726,7 +726,8 @@ class ProviderResponse(StrictModel):
         "enrollees (estimates range from none to one-to-one; Feldstein's elasticity of hospital days to beds "
         "0.53); Chinese public hospitals that expanded induced admissions [zhou-2021-hospital-expansion]; "
         "sensitivity range 0–1",
-        "How far a hospital with spare beds raises its moderate cases' admission propensity in a year.",
+        "How far a hospital with spare beds raises its moderate cases' admission propensity in a year, at a "
+        "volume margin of 1 (fee-for-service, per case, per day; scaled by the margin under a budget).",
         ge=0,
         le=5,
     )
