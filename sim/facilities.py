@@ -118,6 +118,21 @@ def spare_beds(occupancy: np.ndarray, target: float) -> np.ndarray:
     return spare
 
 
+def filled_propensity(
+    propensity: np.ndarray, spare: np.ndarray, volume_margin: np.ndarray | float, elasticity: float
+) -> np.ndarray:
+    """Moderate-case admission propensity after a year of filling spare beds (supplier-induced admissions).
+
+    A hospital admits more moderate cases by exp(`elasticity` × v × `spare`), v the share of an extra
+    case's bill it keeps (`payment.Incentives.volume_margin`): fee-for-service or per-case payment
+    pays every admission (v = 1); under a budget that takes back what the fund pays for an extra case,
+    an admission to fill a bed earns only what is kept, and at v = 0 nothing. Bounded as the ward
+    response (0.5–1.5); hospitals without spare beds keep theirs.
+    """
+    raised = np.clip(propensity * np.exp(elasticity * volume_margin * spare), 0.5, 1.5)
+    return np.where(spare > 0, raised, propensity)
+
+
 def primary_beds_first(plan: np.ndarray, own: np.ndarray, tier: np.ndarray) -> np.ndarray:
     """(F,) factors on this year's planned beds that move the hospitals' planned growth to the health centres.
 
@@ -293,7 +308,9 @@ class FacilityState:
             incentives,
             response,
         )
-        self.upcoding_share = payment.upcoded_share(self.upcoding_share, incentives.per_case_share, response)
+        self.upcoding_share = payment.upcoded_share(
+            self.upcoding_share, incentives.per_case_share, incentives.coding_gain, response
+        )
 
     def __len__(self) -> int:
         return int(self.tier.size)

@@ -571,10 +571,13 @@ class ProviderResponse(StrictModel):
     they work to fill their beds: clinic sessions × (beds ÷ beds a year before)^fill_clinic_elasticity
     for the next year (beds as a hospital's own scale × the expansion lever's), and, where beds ran
     emptier than the target, s = ln(target_occupancy ÷ occupancy) > 0, moderate-case admission
-    propensity × exp(fill_admission_elasticity·s) (bounded as the ward response). Paid per case, a
-    hospital codes a share u of its stays one severity group higher than their true severity
-    (upcoding): u + upcoding_response·c, at most max_upcoding_share, c measured at the true groups'
-    prices; coding changes what is paid and the case-mix index, not the care.
+    propensity × exp(fill_admission_elasticity·v·s) (bounded as the ward response): induced
+    admissions pay only as far as an extra case does. Paid per case, a hospital codes a share u of
+    its stays one severity group higher than their true severity
+    (upcoding): u + coding_creep·c ÷ g, at most max_upcoding_share, c measured at the true groups'
+    prices and g the rise of its tier's case-mix index per unit of u (`payment.coding_gain`), so
+    coding raises the case-mix index by coding_creep·c a year; coding changes what is paid and the
+    case-mix index, not the care.
     """
 
     restraint: float = param(
@@ -723,7 +726,8 @@ class ProviderResponse(StrictModel):
         "enrollees (estimates range from none to one-to-one; Feldstein's elasticity of hospital days to beds "
         "0.53); Chinese public hospitals that expanded induced admissions [zhou-2021-hospital-expansion]; "
         "sensitivity range 0–1",
-        "How far a hospital with spare beds raises its moderate cases' admission propensity in a year.",
+        "How far a hospital with spare beds raises its moderate cases' admission propensity in a year, at a "
+        "volume margin of 1 (fee-for-service, per case, per day; scaled by the margin under a budget).",
         ge=0,
         le=5,
     )
@@ -738,16 +742,17 @@ class ProviderResponse(StrictModel):
         ge=0,
         le=5,
     )
-    upcoding_response: float = param(
-        0.35,
-        "share of stays coded a group higher, per year, paid wholly per case",
-        "fitted: the evidence table's two fit-split figures, the case-mix index's monthly slope +0.008 in "
-        "secondary and +0.022 in tertiary hospitals after Tai'an's DIP [taian-dip-cmi-2024], are approached "
-        "as the response rises until the upcoded share reaches `max_upcoding_share` in the first year paid per "
-        "case (+0.0041 and +0.0031 at 0.2; +0.0062 and +0.0048 from 0.35 on); sensitivity range 0–1",
-        "How fast a hospital paid per case (DRG/DIP) learns to code stays one severity group higher than their "
-        "true severity (upcoding, DRG creep): each year its upcoded share grows by this × the share of its "
-        "stays' bills paid per case.",
+    coding_creep: float = param(
+        0.0165,
+        "relative rise of the case-mix index per year, paid wholly per case",
+        "half of the 3.3% rise of Medicare's case-mix index from 1987 to 1988 was coding [carter-drg-creep-1991] "
+        "(a third of the 1986–87 rise [carter-drg-creep-1990]; about half of its change over 1980–86 "
+        "[medicare-case-mix-1992], coding's part waning by 1986); sensitivity range 0–0.033 (at most the whole "
+        "1987–88 rise, coding and real change together). Tai'an's DIP slopes [taian-dip-cmi-2024] do not "
+        "separate coding from patients moving between tiers",
+        "How fast a hospital paid per case (DRG/DIP) codes stays one severity group higher than their true "
+        "severity (upcoding, DRG creep): each year coding raises its case-mix index by this × the share of its "
+        "stays' bills paid per case, through a growing share of stays coded a group higher.",
         ge=0,
         le=1,
     )

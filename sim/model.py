@@ -666,11 +666,15 @@ class CareModel(mesa.Model):
             consult_stream=rng.stream_key(self.seed, CONSULT_STREAM),
             consult_severity_gap=int(policy.consult_severity_gap),
             tests_avoided=float(policy.tests_avoided),
-            case_weight=payment.group_weights(
-                prices.inpatient_severity_factor.as_array(),
-                illness_params.severity_stay_factor.as_array(),
-                SEVERITIES.index("severe"),
-            ),
+            case_weight=self._case_weights(),
+        )
+
+    def _case_weights(self) -> np.ndarray:
+        """(severities,) the per-case groups' weights for the case-mix index (`payment.group_weights`)."""
+        return payment.group_weights(
+            self.scenario.prices.inpatient_severity_factor.as_array(),
+            self.scenario.illness.severity_stay_factor.as_array(),
+            SEVERITIES.index("severe"),
         )
 
     def _totals(self) -> DayTotals:
@@ -1162,19 +1166,17 @@ class CareModel(mesa.Model):
         visit_worth = self._assess(policy.assessment) if policy.assessment is not None else 0.0
         if policy.global_budget is not None:
             self._settle_budgets(policy.global_budget)
-        f.respond(
-            replace(
-                self._margins(),
-                salary_reform=policy.salary_reform,
-                markup_removed=policy.markup_removed,
-                # A patient referred down moves at least their next follow-up visit to primary care.
-                referral_bonus=payment.bonus_per_stay_bill(
-                    policy.down_referral_bonus + visit_worth, self.case_bills, self.case_counts, f.tier
-                ),
+        incentives = replace(
+            self._margins(),
+            salary_reform=policy.salary_reform,
+            markup_removed=policy.markup_removed,
+            # A patient referred down moves at least their next follow-up visit to primary care.
+            referral_bonus=payment.bonus_per_stay_bill(
+                policy.down_referral_bonus + visit_worth, self.case_bills, self.case_counts, f.tier
             ),
-            self.scenario.prices,
-            policy.response,
+            coding_gain=payment.coding_gain(self.case_counts, self._case_weights())[f.tier],
         )
+        f.respond(incentives, self.scenario.prices, policy.response)
         if policy.revenue_cap is not None:
             # The cap is on all medical revenue (医药总收入): a hospital over it cuts visits and stays alike.
             hospital = ~is_primary(f.tier)
@@ -1183,7 +1185,7 @@ class CareModel(mesa.Model):
                 payment.capped_intensity(intensity, revenue, f.last_revenue, hospital, policy.revenue_cap)
                 for intensity in (f.outpatient_intensity, f.inpatient_intensity)
             )
-        self._respond_with_capacity(policy.response)
+        self._respond_with_capacity(policy.response, incentives.volume_margin)
         # Both bases, whatever the lever: a beginning shared with runs of other levers (`sim.checkpoint`)
         # must not depend on it.
         self._last_fund_claims = self._member_claims()
@@ -1191,13 +1193,13 @@ class CareModel(mesa.Model):
         self.fund.close_year()
         f.close_year()
 
-    def _respond_with_capacity(self, response: ProviderResponse) -> None:
+    def _respond_with_capacity(self, response: ProviderResponse, volume_margin: np.ndarray | float) -> None:
         """Hospitals fuller than the targets ask for more beds and clinic sessions next year; emptier ones for fewer.
 
         The factors are applied at the next year's start (`_grow_capacity`), under that year's
         levers. Primary care's capacity follows the region's growth alone: it is planned and funded
         by government (收支两条线), not grown from its own use. With `fill_beds` hospitals also work
-        to fill their beds (`_fill_beds`).
+        to fill their beds (`_fill_beds`), as far as an extra case pays (`volume_margin`).
         """
         f = self.facilities
         hospital = ~is_primary(f.tier)
@@ -1210,15 +1212,17 @@ class CareModel(mesa.Model):
             factor = facilities.capacity_factor(use, response.target_clinic_use, response.clinic_response, bound)
             self._asked_clinic_factor = np.where(hospital, factor, 1.0)
         if response.fill_beds:
-            self._fill_beds(response, hospital)
+            self._fill_beds(response, hospital, volume_margin)
 
-    def _fill_beds(self, response: ProviderResponse, hospital: np.ndarray) -> None:
+    def _fill_beds(self, response: ProviderResponse, hospital: np.ndarray, volume_margin: np.ndarray | float) -> None:
         """Hospitals fill the beds they have (Roemer's law): clinics staffed with the beds, milder cases admitted.
 
         A hospital staffs its clinic sessions with its beds (staff are set per bed), so beds it added
         since the last close ask for sessions in proportion next year, on top of the use response
         (outpatients are where inpatients come from). A hospital whose beds ran emptier than
-        `target_occupancy` admits more moderate cases from now on (`facilities.spare_beds`).
+        `target_occupancy` admits more moderate cases from now on (`facilities.spare_beds`), as far as
+        an extra case pays it (`facilities.filled_propensity`: not at all under a budget that takes
+        back all of an extra case's bill).
         """
         f, ex = self.facilities, self.scenario.levers.expansion
         level = self._bed_scale.copy()
@@ -1228,10 +1232,8 @@ class CareModel(mesa.Model):
         self._asked_clinic_factor = self._asked_clinic_factor * np.exp(response.fill_clinic_elasticity * added)
         self._staffed_beds = level
         spare = np.where(hospital, facilities.spare_beds(f.occupancy(), response.target_occupancy), 0.0)
-        f.admission_propensity = np.where(
-            spare > 0,
-            np.clip(f.admission_propensity * np.exp(response.fill_admission_elasticity * spare), 0.5, 1.5),
-            f.admission_propensity,
+        f.admission_propensity = facilities.filled_propensity(
+            f.admission_propensity, spare, volume_margin, response.fill_admission_elasticity
         )
 
     def _assess(self, lever: Assessment) -> np.ndarray:

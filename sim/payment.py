@@ -172,6 +172,7 @@ class Incentives:
         salary_reform: Share of the volume incentive removed by salary reform (Sanming).
         markup_removed: Drug price cut that removed the mark-up (药品零差率), 0 if none.
         referral_bonus: Down-referral bonus relative to a facility's mean stay bill.
+        coding_gain: Rise of a facility's case-mix index per unit of upcoded share (`coding_gain`).
     """
 
     outpatient_margin: np.ndarray | float = 1.0
@@ -182,6 +183,7 @@ class Incentives:
     salary_reform: float = 0.0
     markup_removed: float = 0.0
     referral_bonus: np.ndarray | float = 0.0
+    coding_gain: np.ndarray | float = 0.0
 
 
 def respond_in_setting(
@@ -534,14 +536,43 @@ def group_weights(severity_price_factor: np.ndarray, severity_stay_factor: np.nd
     return cost / cost[reference]
 
 
-def upcoded_share(share: np.ndarray, per_case_share: np.ndarray | float, response: ProviderResponse) -> np.ndarray:
+def coding_gain(case_counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(tiers,) relative rise of each tier's case-mix index per unit of upcoded share, at its severity mix.
+
+    A stay coded one group higher adds the next group's weight less its own (the top group cannot be
+    coded higher); over a tier's stays that is Σ n·(w[s+1] − w[s]) ÷ Σ n·w[s]. 0 where no stay
+    ended at the tier.
+
+    Args:
+        case_counts: (tiers, severities) stays completed this year, by true severity.
+        weights: (severities,) group weights (`group_weights`).
+    """
+    step = np.append(np.diff(weights), 0.0)
+    added, cmi = case_counts @ step, case_counts @ weights
+    return np.divide(added, cmi, out=np.zeros(cmi.size), where=cmi > 0)
+
+
+def upcoded_share(
+    share: np.ndarray,
+    per_case_share: np.ndarray | float,
+    gain: np.ndarray | float,
+    response: ProviderResponse,
+) -> np.ndarray:
     """One year's growth of the share of stays each facility codes one group higher (upcoding, DRG creep).
 
-    The share grows by `upcoding_response` × the share of the facility's stays' bills paid per case,
-    up to `max_upcoding_share`; it does not shrink (coding habits and software stay).
+    Coding raises a facility's case-mix index by `coding_creep` × the share of its stays' bills paid
+    per case each year: its upcoded share grows by that ÷ `gain`, the rise of its case-mix index per
+    unit of share, up to `max_upcoding_share`; it does not shrink (coding habits and software stay).
+    Where no stay can be coded higher (`gain` 0) it stays.
+
+    Args:
+        share: (F,) upcoded share of stays paid per case.
+        per_case_share: Share of each facility's stays' bills paid per case (at their true groups' prices).
+        gain: Each facility's `coding_gain` (its tier's).
+        response: Response parameters.
     """
-    grown = np.minimum(share + response.upcoding_response * per_case_share, response.max_upcoding_share)
-    return np.maximum(share, grown)
+    step = np.divide(response.coding_creep * per_case_share, gain, out=np.zeros(np.shape(share)), where=gain > 0)
+    return np.maximum(share, np.minimum(share + step, response.max_upcoding_share))
 
 
 def true_group_bills(billed_by_basis: np.ndarray, upcoded: np.ndarray) -> np.ndarray:

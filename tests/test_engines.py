@@ -85,7 +85,7 @@ CASES = {
             "run.years=3",
             "levers.drg.enabled=true",
             "levers.drg.start_year=1",
-            "levers.response.upcoding_response=0.5",
+            "levers.response.coding_creep=0.2",
             "levers.response.max_upcoding_share=0.5",
         ],
         lambda daily: bool(

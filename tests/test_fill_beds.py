@@ -10,7 +10,7 @@ import pytest
 from conftest import experiment
 
 import sim
-from sim.facilities import spare_beds
+from sim.facilities import filled_propensity, spare_beds
 from sim.model import CareModel
 from sim.params import TIERS
 
@@ -72,3 +72,47 @@ def test_hospitals_with_spare_beds_admit_more_moderate_cases():
     assert raised.any()
     assert (f.tier[raised] >= TIERS.index("secondary")).all()
     np.testing.assert_array_equal(models[False].facilities.admission_propensity, 1.0)
+
+
+def test_filling_spare_beds_pays_only_as_far_as_an_extra_case_does():
+    propensity = np.array([1.0, 1.0, 1.0, 1.2, 1.4])
+    spare = np.array([0.5, 0.5, 0.5, 0.0, 1.0])
+    margin = np.array([1.0, 0.5, 0.0, 1.0, 1.0])
+    filled = filled_propensity(propensity, spare, margin, 0.4)
+    # Fee-for-service or per case; half of an extra case's bill kept; none kept; no spare beds; the bound.
+    assert filled == pytest.approx([np.exp(0.2), np.exp(0.1), 1.0, 1.2, 1.5], rel=1e-15)
+
+
+@cache
+def _propensity(budget: bool, fill: bool) -> np.ndarray:
+    """Admission propensities after two years, a budget taking back all of an extra case's fund share from year 1."""
+    overrides = [
+        "run.scale=0.02",
+        "run.years=2",
+        f"levers.response.fill_beds={str(fill).lower()}",
+        "levers.response.fill_admission_elasticity=0.2",  # small: the 1.5 bound must not bind
+    ]
+    if budget:
+        overrides += [
+            "levers.global_budget.enabled=true",
+            "levers.global_budget.start_year=1",
+            "levers.global_budget.surplus_kept=1",
+            "levers.global_budget.overspend_borne=1",
+        ]
+    model = CareModel(sim.load_scenario(overrides=overrides))
+    model.run_years(2)
+    return model.facilities.admission_propensity.copy()
+
+
+def test_a_budget_that_takes_back_an_extra_case_stops_hospitals_filling_their_beds():
+    """Under the budget the beds' pull on admissions weakens against fee-for-service; with filling off (the control)
+    the budget's own admission restraint is all that differs."""
+    ffs_on, budget_on = _propensity(False, True), _propensity(True, True)
+    ffs_off, budget_off = _propensity(False, False), _propensity(True, False)
+    filled = (ffs_on > ffs_off) & (ffs_on < 1.5)  # hospitals that filled beds, below the bound
+    assert filled.sum() >= 3, filled.sum()
+    with_fill = np.log(budget_on / ffs_on)[filled]
+    without = np.log(budget_off / ffs_off)[filled]
+    assert (without < 0).all()  # the budget's admission restraint, the same with or without filling
+    # and less filling at the year-1 close, when the budget took back the fund's share of an extra case
+    assert (with_fill - without).mean() < -0.01, (with_fill - without, np.log(ffs_on[filled]))
