@@ -45,8 +45,16 @@ VisitsPerDoctorDay = by_tier(
 
 
 class RegionParams(StrictModel):
-    """Size and layout of the embedded default region."""
+    """Size and layout of the embedded default region, or the folder of a region in files."""
 
+    files: str = param(
+        "",
+        "folder",
+        "setting: empty for the embedded city; a planner's region in files (docs/region-format.md)",
+        "Folder of a region in files; in a scenario file, relative to it. Empty: the embedded city, laid out by "
+        "the parameters below (which a region in files does not use, but for the speeds and access time of its "
+        "computed travel times, the visits per doctor-day and the capacity growth).",
+    )
     residents: int = param(
         2_500_000,
         "residents",
