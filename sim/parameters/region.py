@@ -51,9 +51,9 @@ class RegionParams(StrictModel):
         "",
         "folder",
         "setting: empty for the embedded city; a planner's region in files (docs/region-format.md)",
-        "Folder of a region in files; in a scenario file, relative to it. Empty: the embedded city, laid out by "
-        "the parameters below (which a region in files does not use, but for the speeds and access time of its "
-        "computed travel times, the visits per doctor-day and the capacity growth).",
+        "Folder of a region in files (relative to the scenario file naming it); empty: the embedded city. A region "
+        "in files uses of the parameters below only the speeds and access time (for the travel times it does not "
+        "give), the visits per doctor-day and the capacity growth.",
     )
     residents: int = param(
         2_500_000,
