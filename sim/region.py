@@ -70,6 +70,10 @@ class Region:
         cell_xy: Where each cell's residents live (km): trips to its candidates start there.
         cell_residents: Residents of each cell at full scale (not multiplied by the scale).
         cell_weight: Share of the region's residents living in each cell.
+        cell_age_shares: (cells, 2) share of each cell's residents aged 0–14 and 65 or over; NaN:
+            the national age structure's (`data.age_structure`).
+        cell_employee_share: Share of each cell's adults in the employee scheme; NaN: the
+            population parameters' urban or rural share.
         cell_candidates: (cells, CANDIDATES) facility indices; -1 where absent.
         cell_travel_hours: (cells, CANDIDATES) travel time to each candidate.
         scale: Scale factor the region was built at.
@@ -98,6 +102,8 @@ class Region:
     cell_xy: np.ndarray
     cell_residents: np.ndarray
     cell_weight: np.ndarray
+    cell_age_shares: np.ndarray
+    cell_employee_share: np.ndarray
     cell_candidates: np.ndarray
     cell_travel_hours: np.ndarray
     scale: float
@@ -443,6 +449,8 @@ def build_full(params: RegionParams) -> Region:
         cell_xy=cell_xy,
         cell_residents=np.array(b.cell_residents, dtype=np.float64),
         cell_weight=np.zeros(0),  # set by `at_scale`
+        cell_age_shares=np.full((cell_station.size, 2), np.nan),
+        cell_employee_share=np.full(cell_station.size, np.nan),
         cell_candidates=candidates,
         cell_travel_hours=travel_hours(candidates, xy, cell_xy, cell_urban, cell_district, fdistrict, params),
         scale=1.0,

@@ -60,6 +60,9 @@ GRADES = (
 EARTH_RADIUS_KM = 6371.0088
 """Mean radius of the Earth, for the projection of lon/lat to km."""
 
+AREA_SHARES = ("share_0_14", "share_65_plus", "employee_share")
+"""Optional columns of areas.csv: shares of residents aged 0–14 and 65+, share of adults in the employee scheme."""
+
 TOML_KEYS = ("version", "name", "description", "coordinates")
 REQUIRED = ("region.toml", "districts.csv", "consortia.csv", "facilities.csv", "areas.csv")
 OPTIONAL = ("travel_times.csv", "boundaries.geojson")
@@ -102,6 +105,13 @@ def _number(value: str, allowed: str) -> float:
         raise _Bad(allowed) from None
     if not math.isfinite(x):
         raise _Bad(allowed)
+    return x
+
+
+def _share(value: str) -> float:
+    x = _number(value, "a share from 0 to 1, or blank")
+    if not 0 <= x <= 1:
+        raise _Bad("a share from 0 to 1, or blank")
     return x
 
 
@@ -202,7 +212,7 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "districts.csv": (("id", "name", "kind"), ()),
     "consortia.csv": (("id", "name", "lead"), ()),
     "facilities.csv": (("id", "name", "tier", "district", "consortium", "beds", "doctors"), ("grade",)),
-    "areas.csv": (("id", "name", "district", "kind", "residents", "station", "centre"), ()),
+    "areas.csv": (("id", "name", "district", "kind", "residents", "station", "centre"), AREA_SHARES),
     "travel_times.csv": (("area", "facility", "hours"), ()),
 }
 _LOCATED = ("facilities.csv", "areas.csv")
@@ -381,6 +391,12 @@ def _parse(folder: Path, problems: list[str]) -> _Parsed | None:
         "area_x": areas.column(cx, px, blank=math.nan),
         "area_y": areas.column(cy, py, blank=math.nan),
     }
+    for name in AREA_SHARES:
+        values[name] = areas.column(name, _share, blank=math.nan) if name in areas.frame else [math.nan] * len(areas)
+    for row, (young, old) in enumerate(zip(values["share_0_14"], values["share_65_plus"], strict=True)):
+        if young is not None and old is not None and young + old > 1:
+            areas.bad(row, "share_65_plus", areas.frame["share_65_plus"][row], f"at most {1 - young:g}: with "
+                      f"share_0_14 = {young:g} the shares of 0–14 and 65+ add up to more than 1")  # fmt: skip
     if "grade" in facilities.frame:
         facilities.column("grade", _choice(GRADES), blank="")
     if travel is not None:
@@ -585,6 +601,8 @@ def _region(folder: Path, params: RegionParams) -> tuple[Region | None, list[str
         cell_xy=area_xy,
         cell_residents=np.array(v["area_residents"], dtype=np.float64),
         cell_weight=np.zeros(0),
+        cell_age_shares=np.column_stack([v["share_0_14"], v["share_65_plus"]]).astype(np.float64),
+        cell_employee_share=np.array(v["employee_share"], dtype=np.float64),
         cell_candidates=candidates,
         cell_travel_hours=hours,
         scale=1.0,
@@ -706,13 +724,17 @@ def write(region: Region, folder: str | Path, *, name: str, description: str = "
         ),
     )  # fmt: skip
     cand = region.cell_candidates
+    shares = np.column_stack([region.cell_age_shares, region.cell_employee_share])
+    given = [k for k in range(len(AREA_SHARES)) if not np.isnan(shares[:, k]).all()]  # optional: only if given
     _write_csv(
         folder / "areas.csv",
-        ("id", "name", "district", "kind", "residents", "station", "centre", "x", "y"),
+        ("id", "name", "district", "kind", "residents", "station", "centre", "x", "y",
+         *(AREA_SHARES[k] for k in given)),
         (
             (region.area_id[c], region.area_name[c], did[region.cell_district[c]],
              "urban" if region.cell_urban[c] else "rural", _format(region.cell_residents[c]), fid[cand[c, 0]],
-             fid[cand[c, 1]], _format(region.cell_xy[c, 0]), _format(region.cell_xy[c, 1]))
+             fid[cand[c, 1]], _format(region.cell_xy[c, 0]), _format(region.cell_xy[c, 1]),
+             *("" if np.isnan(shares[c, k]) else _format(shares[c, k]) for k in given))
             for c in range(region.n_cells)
         ),
     )  # fmt: skip

@@ -15,7 +15,8 @@ import pytest
 from conftest import tiersim, tiersim_here
 
 import sim
-from sim import region, regionfiles
+from sim import population, region, regionfiles
+from sim.parameters.population import EMPLOYEE
 from sim.parameters.region import RegionParams
 
 SMALL = RegionParams(residents=200_000, urban_districts=1, rural_counties=2, tertiary_hospitals=2)
@@ -29,9 +30,11 @@ def _same(a: region.Region, b: region.Region) -> list[str]:
     differ = []
     for name, x in vars(a).items():
         y = getattr(b, name)
-        same = (
-            x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
-        )
+        if isinstance(x, np.ndarray):
+            nan = x.dtype.kind == "f"  # NaN marks a value not given (e.g. an area's age shares)
+            same = x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y, equal_nan=nan)
+        else:
+            same = x == y
         if not same:
             differ.append(name)
     return differ
@@ -149,6 +152,30 @@ def test_lonlat_and_given_travel_times(small, tmp_path):
     assert np.array_equal(np.delete(timed.cell_travel_hours, 0, axis=0), np.delete(lonlat.cell_travel_hours, 0, axis=0))
 
 
+def test_areas_age_and_scheme_shares_shape_their_residents(small, tmp_path):
+    folder = tmp_path / "old"
+    shutil.copytree(small, folder)
+    rows = _rows(folder / "areas.csv")
+    for r in rows:
+        r["share_0_14"], r["share_65_plus"], r["employee_share"] = "", "", ""
+    rural = next(r for r in rows if r["kind"] == "rural")
+    rural.update(share_0_14="0.1", share_65_plus="0.35", employee_share="1")
+    _write_rows(folder / "areas.csv", rows)
+    params = sim.load_scenario().population
+    base = population.build(regionfiles.load(RegionParams(files=str(small)), 0.5), params, 1)
+    changed = population.build(regionfiles.load(RegionParams(files=str(folder)), 0.5), params, 1)
+    home = _rows(folder / "areas.csv").index(rural)
+    here = changed.cell == home
+    assert here.sum() > 100 and np.array_equal(base.cell, changed.cell)
+    assert abs((changed.age[here] >= 65).mean() - 0.35) < 0.06 and abs((changed.age[here] < 15).mean() - 0.1) < 0.05
+    assert (base.age[here] >= 65).mean() < 0.2
+    adults = here & (changed.age >= 18)
+    assert (changed.scheme[adults] == EMPLOYEE).all() and (base.scheme[adults] == EMPLOYEE).mean() < 0.3
+    elsewhere = ~here  # residents of other areas are drawn as before, resident by resident
+    assert np.array_equal(base.age[elsewhere], changed.age[elsewhere])
+    assert np.array_equal(base.scheme[elsewhere], changed.scheme[elsewhere])
+
+
 # ------------------------------------------------------------------------------------------ broken files
 
 
@@ -217,6 +244,15 @@ def _grade(rows: list[dict[str, str]]) -> None:
     for r in rows:
         r["grade"] = ""
     rows[-1]["grade"] = "特等"
+
+
+def _shares(column: str, value: str, **more: str) -> Callable[[Path], None]:
+    def change(rows: list[dict[str, str]]) -> None:
+        for r in rows:
+            r.update({name: "" for name in ("share_0_14", "share_65_plus", "employee_share")})
+        rows[1].update({column: value, **more})
+
+    return _edit("areas.csv", change)
 
 
 def _travel(hours: str) -> Callable[[Path], None]:
@@ -300,6 +336,10 @@ BROKEN: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
                                                        "a facility of tier village")),
     "station in no consortium": (_station_without_consortium, ("facilities.csv: row", "column consortium",
                                                                "a consortium id")),
+    "share out of range": (_shares("employee_share", "1.5"),
+                           ("areas.csv: row 2 (line 3), column employee_share", "a share from 0 to 1")),
+    "age shares above 1": (_shares("share_0_14", "0.6", share_65_plus="0.5"),
+                           ("areas.csv: row 2 (line 3), column share_65_plus", "at most 0.4")),
     "unknown grade": (_edit("facilities.csv", _grade), ("column grade", "'特等'", "三级甲等")),
     "negative travel time": (_travel("-1"), ("travel_times.csv: row 1 (line 2), column hours", "a number > 0")),
     "travel time given twice": (_travel_twice, ("travel_times.csv: row 2 (line 3), column facility",
