@@ -582,6 +582,10 @@ def _cmd_region(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    if scenario.region.files:  # the region it names is part of it
+        from sim import regionfiles
+
+        regionfiles.read(scenario.region.files, scenario.region)
     print(f"{args.scenario}: valid scenario '{scenario.name}'")
     return 0
 

@@ -16,6 +16,7 @@ from conftest import tiersim, tiersim_here
 
 import sim
 from sim import population, region, regionfiles
+from sim.checkpoint import prefix_key
 from sim.parameters.population import EMPLOYEE
 from sim.parameters.region import RegionParams
 
@@ -106,6 +107,13 @@ def test_scenario_names_a_region_relative_to_itself(city, tmp_path):
         scenario = sim.load_scenario(tmp_path / "plans" / name)
         assert Path(scenario.region.files).resolve() == (tmp_path / "county").resolve()
     assert sim.load_scenario().region.files == ""
+    ok = tiersim_here("validate", "plans/mine.toml", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    key = prefix_key(scenario, 1, 1)
+    _set("facilities.csv", 1, "beds", "-1")(tmp_path / "county")
+    assert prefix_key(scenario, 1, 1) != key  # a kept beginning of a run is not reused for edited files
+    bad = tiersim_here("validate", "plans/mine.toml", cwd=tmp_path)
+    assert bad.returncode == 2 and "facilities.csv: row 1 (line 2), column beds" in bad.stderr
 
 
 def test_an_edited_bed_count_changes_the_results(city, tmp_path):
