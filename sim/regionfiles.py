@@ -391,6 +391,12 @@ def _parse(folder: Path, problems: list[str]) -> _Parsed | None:
         "area_x": areas.column(cx, px, blank=math.nan),
         "area_y": areas.column(cy, py, blank=math.nan),
     }
+    for row, (x, y) in enumerate(zip(values["area_x"], values["area_y"], strict=True)):
+        if x is not None and y is not None and math.isnan(x) != math.isnan(y):
+            column = cy if math.isnan(y) else cx
+            areas.bad(
+                row, column, "", f"a number, as {cx} and {cy} are both given or both blank (blank: at its station)"
+            )
     for name in AREA_SHARES:
         values[name] = areas.column(name, _share, blank=math.nan) if name in areas.frame else [math.nan] * len(areas)
     for row, (young, old) in enumerate(zip(values["share_0_14"], values["share_65_plus"], strict=True)):

@@ -334,6 +334,8 @@ BROKEN: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
     "header only": (_write("districts.csv", "id,name,kind\n"), ("districts.csv: no rows",)),
     "NaN location": (_set("facilities.csv", 5, "x", "nan"), ("facilities.csv: row 5 (line 6), column x", "'nan'",
                                                              "a number (km)")),
+    "half a location": (_set("areas.csv", 3, "y", ""), ("areas.csv: row 3 (line 4), column y",
+                                                        "both given or both blank")),
     "unknown column": (_edit("facilities.csv", lambda rows: rows[0].__setitem__("bedz", "")),
                        ("facilities.csv: unknown column bedz", "allowed:")),
     "a value too many": (_extra_value, ("districts.csv: row 2 (line 3)", "4 values", "allowed: 3")),
