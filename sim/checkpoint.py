@@ -30,6 +30,7 @@ from sim.draws import SharedDraws
 from sim.levers import Lever
 from sim.model import CareModel
 from sim.parameters.illness import DAYS_PER_YEAR
+from sim.regionfiles import digest as region_digest
 
 
 def shared_years(scenario: Scenario, years: int) -> int:
@@ -43,9 +44,11 @@ def prefix_key(scenario: Scenario, seed: int, years: int) -> str:
 
     That is the scenario without its name, description, seed and length, with each lever reduced to
     the values it acts through before its start year (`Lever.acts_before_start`), plus the seed and
-    the number of shared years.
+    the number of shared years, and a region in files' digest (an edited file is another region).
     """
     data = scenario.model_dump(mode="json", exclude={"name": True, "description": True, "run": {"seed", "years"}})
+    if scenario.region.files:
+        data["region"]["files"] = [scenario.region.files, region_digest(scenario.region.files)]
     for name, lever in _levers(scenario).items():
         data["levers"][name] = {field: data["levers"][name][field] for field in lever.acts_before_start}
     return json.dumps([data, int(seed), shared_years(scenario, years)], sort_keys=True)

@@ -1,4 +1,4 @@
-"""The `tiersim` command line: run, compare, sweep, sensitivity, calibrate, evidence, validate, params, app.
+"""The `tiersim` command line: run, compare, sweep, sensitivity, calibrate, evidence, validate, region, params, app.
 
 Every user error (bad scenario, bad flag, out-of-range value, an `--out` that cannot be written)
 prints one line to stderr and exits with status 2 before any work — no traceback, and no output
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.config import ScenarioError, load_scenario, parameter_rows
+from sim.config import ScenarioError, load_scenario, parameter_rows, toml_value
 from sim.paths import WriteError, check_output
 
 EXIT_USAGE = 2
@@ -119,6 +119,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     app.add_argument("--lang", choices=("en", "zh"), default="en", help="page language (default en)")
 
+    reg = sub.add_parser("region", help="a region in files: write the embedded city as files, or check a folder")
+    reg_sub = reg.add_subparsers(dest="region_command", required=True, parser_class=_Parser)
+    init = reg_sub.add_parser("init", help="write the embedded city (full scale) as region files into a new folder")
+    init.add_argument("folder", type=Path, help="folder to write (must not hold a region already)")
+    _add_set_option(init, "lay out another embedded city, e.g. --set region.rural_counties=4")
+    chk = reg_sub.add_parser("check", help="check a region folder: exit 0 with a summary, or 2 with every problem")
+    chk.add_argument("folder", type=Path, help="region folder (docs/region-format.md)")
+
     params = sub.add_parser("params", help="list every scenario parameter with default, unit, range, source")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.add_argument("--section", default="", help="only keys starting with this, e.g. insurance or choice")
@@ -131,6 +139,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
         value = getattr(args, flag, None)
         if value is not None:
             overrides.append(f"{key}={value}")
+    if getattr(args, "region", None) is not None:
+        overrides.append(f"region.files={toml_value(str(args.region.absolute()))}")
     return overrides
 
 
@@ -155,7 +165,13 @@ def _add_run_options(parser: argparse.ArgumentParser, *, seed_help: str, out_def
     """Options shared by `run` and `compare`."""
     parser.add_argument("--years", type=int, help="simulated years (default: the scenario's run.years, 5)")
     parser.add_argument("--seed", type=int, help=seed_help)
-    parser.add_argument("--scale", type=float, help="share of the 2.5-million city to simulate, 0 < F <= 1")
+    parser.add_argument("--scale", type=float, help="share of the region's residents to simulate, 0 < F <= 1")
+    parser.add_argument(
+        "--region",
+        type=Path,
+        metavar="FOLDER",
+        help="a region in files (docs/region-format.md); default: the embedded city",
+    )
     _add_set_option(parser, "override a scenario value, e.g. --set insurance.resident.outpatient_cap=4000")
     parser.add_argument("--out", type=Path, help=f"output folder (default: results/{out_default})")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
@@ -551,8 +567,38 @@ def _comparison_table(comparison: object, seconds: float, out: Path) -> str:
     return "\n".join(lines)
 
 
+def _cmd_region(args: argparse.Namespace) -> int:
+    from sim import regionfiles
+
+    if args.region_command == "check":
+        problems, summary = regionfiles.check(args.folder)
+        if problems:
+            raise regionfiles.RegionError(problems)
+        print(summary)
+        return 0
+    scenario = load_scenario(None, args.overrides)
+    folder = args.folder
+    if folder.exists() and not folder.is_dir():
+        raise ScenarioError(f"{folder}: is a file; give a new or empty folder")
+    held = [name for name in (*regionfiles.REQUIRED, *regionfiles.OPTIONAL) if (folder / name).exists()]
+    if held:
+        raise ScenarioError(f"{folder}: already holds {', '.join(held)}; give a new or empty folder")
+    try:
+        regionfiles.write_embedded(scenario.region, folder)
+    except OSError as exc:
+        raise ScenarioError(f"{folder}: cannot write: {exc.strerror or exc}") from None
+    _, summary = regionfiles.check(folder, scenario.region)
+    print(f"wrote {summary.removeprefix(f'{folder}: valid ')}")
+    print(f"run it: tiersim run --region {folder}")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    if scenario.region.files:  # the region it names is part of it
+        from sim import regionfiles
+
+        regionfiles.read(scenario.region.files, scenario.region)
     print(f"{args.scenario}: valid scenario '{scenario.name}'")
     return 0
 
@@ -627,13 +673,15 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _cmd_calibrate,
         "evidence": _cmd_evidence,
         "validate": _cmd_validate,
+        "region": _cmd_region,
         "params": _cmd_params,
         "app": _cmd_app,
     }
     try:
         return commands[args.command](args)
     except ScenarioError as exc:
-        print(f"tiersim: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # a region's problems: one line each
+            print(f"tiersim: error: {line}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return 0

@@ -2,7 +2,9 @@
 
 A scenario file is TOML. Every key is optional (defaults are the embedded baseline); unknown keys
 are errors. A file may start with `extends = "other.toml"` (relative to itself) to take another
-scenario and change a few values. `--set dotted.key=value` overrides a loaded scenario.
+scenario and change a few values, and may name a region in files, `region = "folder"` (also
+relative to itself; the table `[region]` with `files = "folder"` says the same).
+`--set dotted.key=value` overrides a loaded scenario.
 
 Every failure — unreadable or malformed file, unknown key, value out of range, bad `--set` — is a
 `ScenarioError` whose message is one line naming the field and the allowed range.
@@ -102,7 +104,14 @@ class Scenario(StrictModel):
     @classmethod
     def _complete_lever_rules(cls, data: Any) -> Any:
         """A start-line lever's scheme tables start from the scenario's own insurance rules."""
-        return merge_scheme_rules(data) if isinstance(data, dict) else data
+        return merge_scheme_rules(_region_table(data)) if isinstance(data, dict) else data
+
+
+def _region_table(data: dict[str, Any]) -> dict[str, Any]:
+    """Scenario data with `region = "DIR"` written as the table `region.files = "DIR"` (a copy if changed)."""
+    if isinstance(data.get("region"), str):
+        return {**data, "region": {"files": data["region"]}}
+    return data
 
 
 class ScenarioError(ValueError):
@@ -236,6 +245,11 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise not_utf8(str(path), exc) from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    raw = _region_table(raw)
+    region = raw.get("region")
+    if isinstance(region, dict) and isinstance(region.get("files"), str) and region["files"]:
+        # A region folder named in a scenario file is relative to that file.
+        raw["region"] = {**region, "files": str(path.parent / region["files"])}
     parent = raw.pop("extends", None)
     if parent is None:
         return raw

@@ -67,6 +67,8 @@ from sim.levers import Assessment, GlobalBudget, Policy, ProviderResponse
 from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
 from sim.params import TIER_LEVEL, TIERS
+from sim.regionfiles import digest as region_digest
+from sim.regionfiles import load as load_region
 from sim.rules import (
     CONSULT_STREAM,
     REGIMEN_STREAM,
@@ -166,13 +168,14 @@ def _mesa_attributes() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def _built(
-    region_json: str, population_json: str, scale: float, seed: int
+    region_json: str, region_files: str, population_json: str, scale: float, seed: int
 ) -> tuple[region.Region, population.Population]:
     """The region and its residents, kept for the next model of this process with the same inputs.
 
-    What models do not change is made read-only: they share it (see `_residents`).
+    `region_files` is a digest of the region's files (empty for the embedded city): an edited file
+    is another region. What models do not change is made read-only: they share it (see `_residents`).
     """
-    built = region.build(region.RegionParams.model_validate_json(region_json), scale)
+    built = load_region(region.RegionParams.model_validate_json(region_json), scale)
     residents = population.build(built, population.PopulationParams.model_validate_json(population_json), seed)
     for f in fields(residents):
         if f.name not in _CHANGING_RESIDENT_FIELDS:
@@ -189,7 +192,8 @@ def _residents(
     them once per process: drawing 100,000 residents takes longer than 20 simulated days. Only
     the changing arrays are copied: fresh memory is slow (see `arrays.Buffers`).
     """
-    built, residents = _built(region_params.model_dump_json(), population_params.model_dump_json(), scale, seed)
+    files = region_digest(region_params.files) if region_params.files else ""
+    built, residents = _built(region_params.model_dump_json(), files, population_params.model_dump_json(), scale, seed)
     changed = {name: getattr(residents, name).copy() for name in _CHANGING_RESIDENT_FIELDS}
     return built, replace(residents, **changed)
 

@@ -370,6 +370,41 @@ def build(region: Region, params: PopulationParams, seed: int) -> Population:
     return Population(**everyone)
 
 
+AGE_GROUPS = (15, 65)
+"""First ages of the census's broad age groups after 0–14: 15–64 and 65 or over."""
+
+
+def age_profiles(cell_shares: np.ndarray, age_lo: np.ndarray, share: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each cell's age profile: the national band shares, or those reweighted to the cell's broad groups.
+
+    A cell that gives its share of residents aged 0–14 and/or 65 or over (`Region.cell_age_shares`,
+    NaN where not given) has each band of a broad group (0–14, 15–64, 65+) scaled so that the
+    group has the given share; the bands keep their national proportions within the group.
+
+    Args:
+        cell_shares: (cells, 2) share aged 0–14 and 65+, NaN where not given.
+        age_lo: First age of each national band (the groups' bounds are band bounds).
+        share: National share of each band.
+
+    Returns:
+        Each cell's profile index, and the band shares of each profile (profile 0: the national ones).
+    """
+    group = np.searchsorted(np.array(AGE_GROUPS), age_lo, side="right")
+    national = np.bincount(group, weights=share, minlength=3)
+    profiles = [share]
+    index = np.zeros(cell_shares.shape[0], dtype=np.int64)
+    given = ~np.isnan(cell_shares).all(axis=1)
+    if given.any():
+        young = np.where(np.isnan(cell_shares[:, 0]), national[0], cell_shares[:, 0])
+        old = np.where(np.isnan(cell_shares[:, 1]), national[2], cell_shares[:, 1])
+        pairs, inverse = np.unique(np.column_stack([young, old])[given], axis=0, return_inverse=True)
+        index[given] = 1 + inverse.ravel()
+        for y, o in pairs:
+            wanted = np.array([y, 1.0 - y - o, o])
+            profiles.append(share * np.divide(wanted, national, out=np.zeros(3), where=national > 0)[group])
+    return index, profiles
+
+
 def _draw(region: Region, params: PopulationParams, seed: int, ids: np.ndarray) -> Population:
     """The residents `ids` (int64) of a region, drawn as `build` says."""
     cell = _categories(np.cumsum(region.cell_weight), rng.uniform(seed, "pop.cell", ids))
@@ -377,12 +412,21 @@ def _draw(region: Region, params: PopulationParams, seed: int, ids: np.ndarray) 
     urban = region.cell_urban[cell]
 
     age_lo, age_hi, share = data.age_structure()
-    band = np.minimum(_categories(np.cumsum(share), rng.uniform(seed, "pop.age_band", ids)), share.size - 1)
+    u_band = rng.uniform(seed, "pop.age_band", ids)
+    band = np.empty(ids.size, dtype=np.int64)
+    profile, shares = age_profiles(region.cell_age_shares, age_lo, share)
+    home_profile = profile[cell]
+    for k, profile_shares in enumerate(shares):
+        members = home_profile == k
+        band[members] = _categories(np.cumsum(profile_shares), u_band[members])
+    band = np.minimum(band, share.size - 1)
     width = age_hi[band] - age_lo[band] + 1
     age = (age_lo[band] + np.floor(rng.uniform(seed, "pop.age", ids) * width)).astype(np.int16)
 
     adult = age >= 18
     p_employee = np.where(urban, params.employee_share_urban_adults, params.employee_share_rural_adults)
+    given = region.cell_employee_share[cell]
+    p_employee = np.where(np.isnan(given), p_employee, given)
     scheme = np.where(adult & (rng.uniform(seed, "pop.scheme", ids) < p_employee), EMPLOYEE, RESIDENT)
 
     c_lo, c_hi, p_hyp, p_dia = data.chronic_prevalence()

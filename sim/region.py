@@ -14,17 +14,18 @@ urban facilities nearest to it, the grid layout of [guizhou-city-groups-2024] �
 Residents live in *cells*: the catchment of one village clinic or community station. A cell has a
 fixed list of `CANDIDATES` facilities a resident may choose among, with travel times.
 
-`--scale F` multiplies residents by F and shrinks every facility's capacity (beds, doctors) with
-them; the map — which facilities exist, where, and who is near what — is the full city's at every
-scale, so choices and referral paths do not change with the scale. Beds are whole: each tier's
-total is shared among its facilities by largest remainders, so at small scales some health
-centres have no bed (and refer their inpatients up).
+The region is built at full scale; `at_scale` shrinks it for `--scale F`, for this region and for
+one read from files (`sim.regionfiles`) alike: residents are multiplied by F and so is every
+facility's capacity (beds, doctors); the map — which facilities exist, where, and who is near
+what — is the full region's at every scale, so choices and referral paths do not change with the
+scale. Beds are whole: each tier's total is shared among its facilities by largest remainders, so
+at small scales some health centres have no bed (and refer their inpatients up).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -36,37 +37,54 @@ from sim.parameters.region import (
     VILLAGE,
     RegionParams,
 )
+from sim.params import TIERS
 
 
 @dataclass(frozen=True)
 class Region:
     """A built region: districts, facilities, consortia and cells, all as arrays.
 
+    Rows are in file order for a region read from files (`sim.regionfiles`); the ids are the files'
+    ids, stable labels of rows for results.
+
     Attributes:
+        district_id: Id of each district/county.
         district_names: Name of each district/county.
         district_is_county: True for rural counties (县), False for urban districts (区).
-        district_residents: Residents living in each district.
+        district_residents: Residents living in each district, at the built scale.
+        facility_id: Id of each facility.
         facility_tier: Tier index (0 village … 3 tertiary) per facility.
         facility_district: District each facility lies in.
         facility_consortium: Consortium (医联体/医共体) each facility belongs to, -1 for none.
         facility_xy: Facility position (km).
-        facility_beds: Inpatient beds per facility.
-        facility_doctors: Outpatient doctors per facility (fractional at small scale).
+        facility_beds: Inpatient beds per facility, at the built scale.
+        facility_doctors: Outpatient doctors per facility, at the built scale (fractional).
         facility_name: Human-readable facility name.
+        consortium_id: Id of each consortium.
         consortium_lead: Facility index of each consortium's lead hospital.
         consortium_name: Consortium names.
+        area_id: Id of each cell's residential area (a village, a community).
+        area_name: Name of each cell's area.
         cell_district: District of each cell.
         cell_urban: Whether a cell is urban (core district or county seat).
+        cell_xy: Where each cell's residents live (km): trips to its candidates start there.
+        cell_residents: Residents of each cell at full scale (not multiplied by the scale).
         cell_weight: Share of the region's residents living in each cell.
+        cell_age_shares: (cells, 2) share of each cell's residents aged 0–14 and 65 or over; NaN:
+            the national age structure's (`data.age_structure`).
+        cell_employee_share: Share of each cell's adults in the employee scheme; NaN: the
+            population parameters' urban or rural share.
         cell_candidates: (cells, CANDIDATES) facility indices; -1 where absent.
         cell_travel_hours: (cells, CANDIDATES) travel time to each candidate.
         scale: Scale factor the region was built at.
         residents: Residents to simulate.
     """
 
+    district_id: tuple[str, ...]
     district_names: tuple[str, ...]
     district_is_county: np.ndarray
     district_residents: np.ndarray
+    facility_id: tuple[str, ...]
     facility_tier: np.ndarray
     facility_district: np.ndarray
     facility_consortium: np.ndarray
@@ -74,11 +92,18 @@ class Region:
     facility_beds: np.ndarray
     facility_doctors: np.ndarray
     facility_name: tuple[str, ...]
+    consortium_id: tuple[str, ...]
     consortium_lead: np.ndarray
     consortium_name: tuple[str, ...]
+    area_id: tuple[str, ...]
+    area_name: tuple[str, ...]
     cell_district: np.ndarray
     cell_urban: np.ndarray
+    cell_xy: np.ndarray
+    cell_residents: np.ndarray
     cell_weight: np.ndarray
+    cell_age_shares: np.ndarray
+    cell_employee_share: np.ndarray
     cell_candidates: np.ndarray
     cell_travel_hours: np.ndarray
     scale: float
@@ -109,6 +134,7 @@ class _Builder:
         self.cell_district: list[int] = []
         self.cell_urban: list[bool] = []
         self.cell_residents: list[float] = []
+        self.cell_name: list[str] = []
 
     def facility(self, tier: int, district: int, xy: tuple[float, float], name: str, served: float) -> int:
         self.tier.append(tier)
@@ -118,7 +144,8 @@ class _Builder:
         self.served.append(served)
         return len(self.tier) - 1
 
-    def cell(self, station: int, centre: int, district: int, urban: bool, residents: float) -> None:
+    def cell(self, station: int, centre: int, district: int, urban: bool, residents: float, name: str) -> None:
+        self.cell_name.append(name)
         self.cell_station.append(station)
         self.cell_centre.append(centre)
         self.cell_district.append(district)
@@ -162,23 +189,23 @@ def _primary_area(
     per_station: float,
     box: tuple[float, float, float, float],
     urban: bool,
-    scale: float,
 ) -> None:
-    """Lay out health centres, each with its stations or village clinics and their cells."""
+    """Lay out health centres, each with its stations or village clinics and their cells (full scale)."""
     x0, y0, w, h = box
     n_centres = _count(residents_full / per_centre)
     centre_points = _grid_points(n_centres, x0, y0, w, h)
     n_stations = max(n_centres, _count(residents_full / per_station))
     centre_kind = "community centre" if urban else "township centre"
     station_kind = "station" if urban else "village clinic"
+    area_kind = "community" if urban else "village"
     for c, (cx, cy) in enumerate(centre_points):
-        share = residents_full * scale / n_centres
+        share = residents_full / n_centres
         centre = b.facility(HEALTH_CENTRE, district, (cx, cy), f"{label} {centre_kind} {c + 1}", share)
         k_here = n_stations // n_centres + (1 if c < n_stations % n_centres else 0)
         sub_w, sub_h = w / math.ceil(math.sqrt(n_centres)), h / math.ceil(math.sqrt(n_centres))
         for s, (sx, sy) in enumerate(_grid_points(k_here, cx - sub_w / 2, cy - sub_h / 2, sub_w, sub_h)):
             station = b.facility(VILLAGE, district, (sx, sy), f"{label} {station_kind} {c + 1}.{s + 1}", share / k_here)
-            b.cell(station, centre, district, urban, share / k_here)
+            b.cell(station, centre, district, urban, share / k_here, f"{label} {area_kind} {c + 1}.{s + 1}")
 
 
 @dataclass(frozen=True)
@@ -239,7 +266,7 @@ def _grid(params: RegionParams) -> _Grid:
     )
 
 
-def _lay_out_urban_core(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams, scale: float) -> None:
+def _lay_out_urban_core(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams) -> None:
     """Lays out the urban districts, each a vertical strip of the middle tile, with their primary care.
 
     Args:
@@ -247,7 +274,6 @@ def _lay_out_urban_core(b: _Builder, districts: _Districts, grid: _Grid, params:
         districts: Districts laid out so far; the urban districts are added.
         grid: Grid of tiles.
         params: Region parameters.
-        scale: Fraction of the full-scale residents to simulate.
     """
     tile, mid, strip = grid.tile, grid.middle, grid.strip
     core_full = params.residents * params.urban_core_share
@@ -263,11 +289,10 @@ def _lay_out_urban_core(b: _Builder, districts: _Districts, grid: _Grid, params:
             params.residents_per_station,
             (mid * tile + d * strip, mid * tile, strip, tile),
             True,
-            scale,
         )
 
 
-def _lay_out_counties(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams, scale: float) -> None:
+def _lay_out_counties(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams) -> None:
     """Lays out the rural counties, one a tile: an urban county seat in the middle, townships around it.
 
     Args:
@@ -275,7 +300,6 @@ def _lay_out_counties(b: _Builder, districts: _Districts, grid: _Grid, params: R
         districts: Districts laid out so far; the counties are added after the urban districts.
         grid: Grid of tiles.
         params: Region parameters.
-        scale: Fraction of the full-scale residents to simulate.
     """
     tile = grid.tile
     county_full = params.residents * (1 - params.urban_core_share) / params.rural_counties
@@ -294,7 +318,6 @@ def _lay_out_counties(b: _Builder, districts: _Districts, grid: _Grid, params: R
                 params.residents_per_station,
                 (x0 + 0.4 * tile, y0 + 0.4 * tile, seat_side, seat_side),
                 True,
-                scale,
             )
         _primary_area(
             b,
@@ -305,11 +328,10 @@ def _lay_out_counties(b: _Builder, districts: _Districts, grid: _Grid, params: R
             params.residents_per_village,
             (x0, y0, tile, tile),
             False,
-            scale,
         )
 
 
-def _lay_out_hospitals(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams, scale: float) -> None:
+def _lay_out_hospitals(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams) -> None:
     """Lays out the secondary hospitals of every district and the tertiary hospitals spread over the core.
 
     Args:
@@ -317,7 +339,6 @@ def _lay_out_hospitals(b: _Builder, districts: _Districts, grid: _Grid, params: 
         districts: All districts and counties.
         grid: Grid of tiles.
         params: Region parameters.
-        scale: Fraction of the full-scale residents to simulate.
     """
     for d, (cx, cy) in enumerate(districts.centre):
         for s in range(params.secondary_per_district):
@@ -327,14 +348,14 @@ def _lay_out_hospitals(b: _Builder, districts: _Districts, grid: _Grid, params: 
                 d,
                 (cx + offset, cy + offset),
                 f"{districts.names[d]} hospital {s + 1}",
-                districts.residents_full[d] * scale / params.secondary_per_district,
+                districts.residents_full[d] / params.secondary_per_district,
             )
     core_x0 = grid.middle * grid.tile
     n_tertiary = params.tertiary_hospitals
     for t, (tx, ty) in enumerate(_grid_points(n_tertiary, core_x0, core_x0, grid.tile, grid.tile)):
         # A tertiary hospital belongs to the urban district whose strip it stands in.
         d = min(int((tx - core_x0) // grid.strip), params.urban_districts - 1)
-        b.facility(TERTIARY, d, (tx, ty), f"Tertiary hospital {t + 1}", params.residents * scale / n_tertiary)
+        b.facility(TERTIARY, d, (tx, ty), f"Tertiary hospital {t + 1}", params.residents / n_tertiary)
 
 
 def _beds_and_doctors(tier: np.ndarray, served: np.ndarray, params: RegionParams) -> tuple[np.ndarray, np.ndarray]:
@@ -342,7 +363,7 @@ def _beds_and_doctors(tier: np.ndarray, served: np.ndarray, params: RegionParams
 
     Args:
         tier: Tier index of each facility.
-        served: Residents each facility serves, at the built scale.
+        served: Residents each facility serves, at full scale.
         params: Region parameters.
 
     Returns:
@@ -351,13 +372,16 @@ def _beds_and_doctors(tier: np.ndarray, served: np.ndarray, params: RegionParams
     """
     beds_density = params.beds_per_1000.as_array()
     doctors_density = params.doctors_per_1000.as_array()
-    exact_beds = served * beds_density[tier] / 1000
+    return _whole_beds(tier, served * beds_density[tier] / 1000), served * doctors_density[tier] / 1000
+
+
+def _whole_beds(tier: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Whole beds from fractional ones: each tier's rounded total shared by largest remainders."""
     beds = np.zeros(tier.size, dtype=np.int64)
-    for t in range(len(beds_density)):
+    for t in range(len(TIERS)):
         members = tier == t
-        beds[members] = apportion(exact_beds[members], round(exact_beds[members].sum()))
-    doctors = served * doctors_density[tier] / 1000
-    return beds, doctors
+        beds[members] = apportion(exact[members], round(exact[members].sum()))
+    return beds
 
 
 def build(params: RegionParams, scale: float) -> Region:
@@ -370,13 +394,25 @@ def build(params: RegionParams, scale: float) -> Region:
     Returns:
         The built region.
     """
+    return at_scale(build_full(params), scale)
+
+
+def build_full(params: RegionParams) -> Region:
+    """Build the default region at full scale (what `tiersim region init` writes).
+
+    Args:
+        params: Region parameters.
+
+    Returns:
+        The built region, scale 1.
+    """
     b = _Builder()
     grid = _grid(params)
     districts = _Districts()
     # Facilities are numbered in the order they are laid out: primary care first, then hospitals.
-    _lay_out_urban_core(b, districts, grid, params, scale)
-    _lay_out_counties(b, districts, grid, params, scale)
-    _lay_out_hospitals(b, districts, grid, params, scale)
+    _lay_out_urban_core(b, districts, grid, params)
+    _lay_out_counties(b, districts, grid, params)
+    _lay_out_hospitals(b, districts, grid, params)
 
     tier = np.array(b.tier, dtype=np.int8)
     fdistrict = np.array(b.district, dtype=np.int32)
@@ -388,14 +424,14 @@ def build(params: RegionParams, scale: float) -> Region:
     cell_centre = np.array(b.cell_centre, dtype=np.int64)
     cell_district = np.array(b.cell_district, dtype=np.int32)
     cell_urban = np.array(b.cell_urban, dtype=bool)
-    cell_residents = np.array(b.cell_residents, dtype=np.float64)
-    candidates = _candidates(cell_station, cell_centre, cell_district, tier, fdistrict, xy)
-    travel = _travel_hours(candidates, xy, cell_station, cell_urban, cell_district, fdistrict, params)
-
-    return Region(
+    cell_xy = xy[cell_station]
+    candidates = candidate_facilities(cell_station, cell_centre, cell_district, cell_xy, tier, fdistrict, xy)
+    full = Region(
+        district_id=tuple(f"D{d + 1:02d}" for d in range(len(districts.names))),
         district_names=tuple(districts.names),
         district_is_county=np.array(districts.is_county, dtype=bool),
-        district_residents=np.bincount(cell_district, weights=cell_residents, minlength=len(districts.names)),
+        district_residents=np.zeros(0),  # set by `at_scale`
+        facility_id=tuple(f"F{f + 1:04d}" for f in range(tier.size)),
         facility_tier=tier,
         facility_district=fdistrict,
         facility_consortium=consortium,
@@ -403,15 +439,51 @@ def build(params: RegionParams, scale: float) -> Region:
         facility_beds=beds,
         facility_doctors=doctors,
         facility_name=tuple(b.name),
+        consortium_id=tuple(f"C{c + 1:02d}" for c in range(lead.size)),
         consortium_lead=lead,
         consortium_name=tuple(consortium_names),
+        area_id=tuple(f"A{c + 1:04d}" for c in range(cell_station.size)),
+        area_name=tuple(b.cell_name),
         cell_district=cell_district,
         cell_urban=cell_urban,
-        cell_weight=cell_residents / cell_residents.sum(),
+        cell_xy=cell_xy,
+        cell_residents=np.array(b.cell_residents, dtype=np.float64),
+        cell_weight=np.zeros(0),  # set by `at_scale`
+        cell_age_shares=np.full((cell_station.size, 2), np.nan),
+        cell_employee_share=np.full(cell_station.size, np.nan),
         cell_candidates=candidates,
-        cell_travel_hours=travel,
+        cell_travel_hours=travel_hours(candidates, xy, cell_xy, cell_urban, cell_district, fdistrict, params),
+        scale=1.0,
+        residents=0,  # set by `at_scale`
+    )
+    return at_scale(full, 1.0)
+
+
+def at_scale(full: Region, scale: float) -> Region:
+    """A full-scale region (the embedded one or one read from files) with a share of its residents.
+
+    Residents, beds and doctors shrink by `scale`; each tier's beds stay whole (its rounded total
+    shared by largest remainders). The map, the candidates and each cell's share of residents do
+    not change.
+
+    Args:
+        full: A region with full-scale beds, doctors and cell residents (its `scale` is ignored).
+        scale: Fraction of the residents to simulate (0 < scale ≤ 1).
+
+    Returns:
+        The region at `scale`.
+    """
+    total = full.cell_residents.sum()
+    return replace(
+        full,
+        district_residents=np.bincount(
+            full.cell_district, weights=full.cell_residents * scale, minlength=len(full.district_names)
+        ),
+        facility_beds=_whole_beds(full.facility_tier, full.facility_beds * scale),
+        facility_doctors=full.facility_doctors * scale,
+        cell_weight=full.cell_residents / total,
         scale=scale,
-        residents=max(1, round(params.residents * scale)),
+        residents=max(1, round(total * scale)),
     )
 
 
@@ -440,21 +512,38 @@ def _consortia(
     return consortium, np.array(leads, dtype=np.int64), labels
 
 
-def _candidates(
+def candidate_facilities(
     station: np.ndarray,
     centre: np.ndarray,
     cell_district: np.ndarray,
+    pos: np.ndarray,
     tier: np.ndarray,
     district: np.ndarray,
     xy: np.ndarray,
 ) -> np.ndarray:
-    """The CANDIDATES facilities of each cell; -1 marks a slot with no facility (e.g. one tertiary)."""
+    """The CANDIDATES facilities of each cell; -1 marks a slot with no facility (e.g. one tertiary).
+
+    Args:
+        station: Each cell's village clinic or community station.
+        centre: Each cell's health centre.
+        cell_district: Each cell's district.
+        pos: Where each cell's residents live (km).
+        tier: Tier of each facility.
+        district: District of each facility.
+        xy: Position of each facility (km).
+
+    Returns:
+        (cells, CANDIDATES) facility indices: station, centre, the nearest secondary hospital of
+        the cell's district (or the nearest one if it has none) and the next nearest, the two
+        nearest tertiary hospitals.
+    """
     out = np.full((station.size, CANDIDATES), -1, dtype=np.int64)
     out[:, 0] = station
     out[:, 1] = centre
-    pos = xy[station]
     for slot, t in ((2, SECONDARY), (4, TERTIARY)):
         pool = np.flatnonzero(tier == t)
+        if pool.size == 0:
+            continue
         dist = np.linalg.norm(pos[:, None, :] - xy[None, pool, :], axis=2)
         if t == SECONDARY:
             # Own district's hospital comes first: that is the hospital of the resident's consortium.
@@ -473,10 +562,10 @@ def _candidates(
     return out
 
 
-def _travel_hours(
+def travel_hours(
     candidates: np.ndarray,
     xy: np.ndarray,
-    station: np.ndarray,
+    origin: np.ndarray,
     urban: np.ndarray,
     cell_district: np.ndarray,
     facility_district: np.ndarray,
@@ -486,8 +575,19 @@ def _travel_hours(
 
     Trips inside an urban area run at the urban speed; trips in the countryside and between
     districts (e.g. a county seat to the city) at the rural road speed.
+
+    Args:
+        candidates: (cells, CANDIDATES) facility indices, -1 for none.
+        xy: Position of each facility (km).
+        origin: Where each cell's residents live (km).
+        urban: Whether each cell is urban.
+        cell_district: Each cell's district.
+        facility_district: Each facility's district.
+        params: Region parameters (the speeds and the access time).
+
+    Returns:
+        (cells, CANDIDATES) hours, infinite where there is no candidate.
     """
-    origin = xy[station]
     safe = np.maximum(candidates, 0)
     km = 1.3 * np.linalg.norm(xy[safe] - origin[:, None, :], axis=2)
     local_urban = urban[:, None] & (facility_district[safe] == cell_district[:, None])

@@ -45,8 +45,16 @@ VisitsPerDoctorDay = by_tier(
 
 
 class RegionParams(StrictModel):
-    """Size and layout of the embedded default region."""
+    """Size and layout of the embedded default region, or the folder of a region in files."""
 
+    files: str = param(
+        "",
+        "folder",
+        "setting: empty for the embedded city; a planner's region in files (docs/region-format.md)",
+        "Folder of a region in files (relative to the scenario file naming it); empty: the embedded city. A region "
+        "in files uses of the parameters below only the speeds and access time (for the travel times it does not "
+        "give), the visits per doctor-day and the capacity growth.",
+    )
     residents: int = param(
         2_500_000,
         "residents",

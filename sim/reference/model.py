@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import care
+from sim import care, regionfiles
 from sim.config import ScenarioError
 from sim.illness import Episodes
 from sim.insurance import split_claims
@@ -60,11 +60,11 @@ def reference_model(scenario: Scenario, *, seed: int | None = None) -> CareModel
     Raises:
         ScenarioError: The scenario has more than `MAX_RESIDENTS` residents.
     """
-    residents = max(1, round(scenario.region.residents * scenario.run.scale))
-    if residents > MAX_RESIDENTS:
+    region = regionfiles.load(scenario.region, scenario.run.scale)
+    if region.residents > MAX_RESIDENTS:
         raise ScenarioError(
-            f"engine reference: {residents:,} residents is more than its limit of {MAX_RESIDENTS:,} "
-            f"(run.scale ≤ {MAX_RESIDENTS / scenario.region.residents:g}); use the array engine"
+            f"engine reference: {region.residents:,} residents is more than its limit of {MAX_RESIDENTS:,} "
+            f"(run.scale ≤ {MAX_RESIDENTS / region.cell_residents.sum():g}); use the array engine"
         )
     model = CareModel(scenario, seed=seed)
     decisions = PatientDecisions(model)
