@@ -1332,7 +1332,8 @@ class CareModel(mesa.Model):
     def _member_claims(self) -> np.ndarray:
         """(consortia,) the fund's claims this year at each consortium's members."""
         f = self.facilities
-        return np.bincount(f.consortium, weights=f.fund_claims, minlength=self._budget.size)
+        member = f.consortium >= 0  # a hospital of a region from files may belong to no consortium
+        return np.bincount(f.consortium[member], weights=f.fund_claims[member], minlength=self._budget.size)
 
     def _resident_claims(self) -> np.ndarray:
         """(consortia,) the fund's payments this year for each consortium's residents, wherever they were treated."""
@@ -1349,4 +1350,5 @@ class CareModel(mesa.Model):
             spending = self._consortium_spending(gb)
             clawback = payment.budget_clawback(self._budget, spending, gb.surplus_kept, gb.overspend_borne)
         billed = payment.true_group_bills(f.billed_by_basis, f.upcoded)
-        return payment.margins(billed, f.fund_claims, clawback[f.consortium])
+        # A hospital in no consortium is under no budget.
+        return payment.margins(billed, f.fund_claims, np.where(f.consortium >= 0, clawback[f.consortium], 0.0))

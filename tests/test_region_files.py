@@ -131,6 +131,27 @@ def test_an_edited_bed_count_changes_the_results(city, tmp_path):
     assert after["beds_tertiary"].iloc[-1] < before["beds_tertiary"].iloc[-1]
 
 
+def test_a_hospital_in_no_consortium_is_under_no_budget(small, tmp_path):
+    folder = tmp_path / "outside"
+    shutil.copytree(small, folder)
+    rows = _rows(folder / "facilities.csv")
+    leads = {r["lead"] for r in _rows(folder / "consortia.csv")}
+    outside = next(r for r in rows if r["tier"] == "secondary" and r["id"] not in leads)
+    outside["consortium"] = ""
+    _write_rows(folder / "facilities.csv", rows)
+    run = ["run.scale=0.05", "run.years=2", "levers.global_budget.enabled=true", "levers.global_budget.start_year=0"]
+    model = sim.CareModel(sim.load_scenario(overrides=[*run, f"region.files={str(folder)!r}"]))
+    model.run_years(1)  # the year's close settles budgets per consortium: the outside hospital's claims are none's
+    for _ in range(100):
+        model.step()
+    f = model.facilities
+    here = f.consortium < 0
+    assert here.sum() == 1 and f.fund_claims[here].sum() > 0
+    margin = model._margins().volume_margin
+    assert margin[here] == 1.0  # its extra cases cost no budget
+    assert (margin[~here & (f.tier >= 2)] < 1.0).all()
+
+
 @pytest.mark.slow
 def test_reference_engine_runs_the_files_as_the_embedded_city(city):
     tiny = ["run.scale=0.0004", "run.years=1", "run.warmup_days=10"]
