@@ -722,12 +722,12 @@ class ProviderResponse(StrictModel):
         "region's planned growth, which then applies to primary care alone.",
     )
     surplus_response: float = param(
-        1.6,
+        1.15,
         "log beds per year per unit of operating margin",
         "fitted: with no planned hospital growth, the backtest region's hospital beds per 1,000 grow 2013→2019 as "
-        "the nation's beds per 1,000, × 6.30 / 4.55 [nhfpc-statistics-2013] [nhc-bulletin-2019] (3.40 → 4.74 at "
-        "1.6, 4.28 at 1, 5.00 at 2; 50,000 residents, seed 1; hospital beds by grade were not found); "
-        "sensitivity range 1–2",
+        "the nation's beds per 1,000, × 6.30 / 4.55 [nhfpc-statistics-2013] [nhc-bulletin-2019], 3.40 → 4.71 "
+        "(4.56 at 1, 4.84 at 1.3, 5.13 at 1.6; 500,000 residents; hospital beds by grade were not found); "
+        "sensitivity range 0.8–1.6",
         "Share of a year's surplus (÷ revenue) a hospital turns into beds, as log beds: surplus invested ÷ the "
         "cost of a bed's capital relative to its yearly running cost.",
         ge=0,
