@@ -105,6 +105,19 @@ def capacity_factor(use: np.ndarray, target: float, response: float, bound: floa
     return np.exp(np.clip(response * (use - target), -bound, bound))
 
 
+def investment_factor(margin: np.ndarray, occupancy: np.ndarray, response: ProviderResponse) -> np.ndarray:
+    """A year's factor on a hospital's beds from its surplus and its occupancy (`ProviderResponse.invest_from_surplus`).
+
+    exp(surplus_response × max(margin, 0) + bed_response × (occupancy − target_occupancy)), its
+    logarithm within ±`max_capacity_change`. A surplus is invested in beds; a deficit invests
+    nothing but closes no bed (a public hospital's losses are covered by its owner and beds once
+    built are kept), so beds are cut only where they run emptier than the target.
+    """
+    use = response.bed_response * (occupancy - response.target_occupancy)
+    bound = response.max_capacity_change
+    return np.exp(np.clip(response.surplus_response * np.maximum(margin, 0.0) + use, -bound, bound))
+
+
 def spare_beds(occupancy: np.ndarray, target: float) -> np.ndarray:
     """ln(target ÷ occupancy) where a hospital's beds ran emptier than the target; 0 where not, or without use.
 
@@ -200,7 +213,8 @@ class FacilityState:
 
     Attributes:
         tier, district, consortium: From the region.
-        beds: Inpatient beds (they grow each year with `region.capacity_growth`; the model's bed slots follow).
+        beds: Inpatient beds (they grow each year with `region.capacity_growth`, or from a hospital's surplus and
+            use; the model's bed slots follow).
         outpatient_capacity: Visits seen per day (doctors × visits per doctor-day).
         quality: Perceived quality, 0–1.
         outpatient_capability, inpatient_capability: Highest severity treated / admitted.
@@ -226,6 +240,8 @@ class FacilityState:
         visits: This year's outpatient visits billed.
         bed_days: This year's occupied bed-days, counted on the recorded days (`recorded_days` of them).
         last_revenue: Last year's medical revenue (billed + lump sums), for the revenue-growth cap.
+        bed_day_cost, clinic_day_cost: Running costs per bed and per visit a day of clinic capacity, per
+            recorded day at price level and intensity 1 (set at the first year's close; NaN before), yuan.
     """
 
     def __init__(self, region: Region, region_params: RegionParams, care: CareParams) -> None:
@@ -263,6 +279,10 @@ class FacilityState:
         self.last_revenue = np.full(n, np.nan)
         self.bed_days = np.zeros(n)
         self.recorded_days = 0
+        # Running costs (staff, upkeep) per bed and per visit a day of clinic capacity, per recorded day at
+        # price level and intensity 1: set at the first year's close (`set_running_costs`), NaN before.
+        self.bed_day_cost = np.full(n, np.nan)
+        self.clinic_day_cost = np.full(n, np.nan)
 
     def _link_ledgers(self) -> None:
         """The revenue and claim ledgers as views of the columns of `_claims`."""
@@ -404,6 +424,48 @@ class FacilityState:
         """This year's outpatient visits ÷ (visits a day × days) per facility; 0 without capacity or days."""
         available = self.outpatient_capacity * float(self.recorded_days)
         return np.divide(self.visits, available, out=np.zeros(len(self)), where=available > 0)
+
+    def drug_costs(self, markup: float) -> np.ndarray:
+        """This year's cost of the drugs billed: their revenue less the mark-up in force (a share of the cost)."""
+        return self.revenue[:, COMPONENTS.index("drugs")] / (1.0 + markup)
+
+    def running_costs(self, price_level: float) -> np.ndarray:
+        """This year's running costs of each facility's beds and clinic sessions, yuan (0 before they are set).
+
+        They rise with the price level and with the intensity of the care given in each setting: the
+        services a hospital adds to a visit or a stay take its staff's time and supplies.
+        """
+        per_day = (
+            self.bed_day_cost * self.beds * self.inpatient_intensity
+            + self.clinic_day_cost * self.outpatient_capacity * self.outpatient_intensity
+        )
+        return np.nan_to_num(per_day) * price_level * float(self.recorded_days)
+
+    def set_running_costs(self, margin: float, markup: float, price_level: float) -> None:
+        """Running costs per bed-day and per clinic-capacity-day at which this year's surplus is `margin` of revenue.
+
+        What the revenue leaves after the drugs' cost and the margin is the year's running cost, shared
+        between the wards and the clinics as their bills are; a facility keeps these unit costs (at
+        the price level and intensity) as its beds and clinics change. Call it before the year's
+        response changes intensity.
+        """
+        running = (1.0 - margin) * self.medical_revenue() - self.drug_costs(markup)
+        inpatient = self.billed_by_basis[:, OUTPATIENT_HEAD + 1 :].sum(axis=1)
+        billed = inpatient + self.billed_by_basis[:, : OUTPATIENT_HEAD + 1].sum(axis=1)
+        ward_share = np.divide(inpatient, billed, out=np.zeros(len(self)), where=billed > 0)
+        days = float(self.recorded_days) * price_level
+        bed_days = self.beds * self.inpatient_intensity * days
+        clinic_days = self.outpatient_capacity * self.outpatient_intensity * days
+        self.bed_day_cost = np.divide(running * ward_share, bed_days, out=np.zeros(len(self)), where=bed_days > 0)
+        self.clinic_day_cost = np.divide(
+            running * (1.0 - ward_share), clinic_days, out=np.zeros(len(self)), where=clinic_days > 0
+        )
+
+    def operating_margin(self, markup: float, price_level: float) -> np.ndarray:
+        """This year's surplus ÷ medical revenue per facility: revenue less drugs' and running costs (0 without any)."""
+        revenue = self.medical_revenue()
+        surplus = revenue - self.drug_costs(markup) - self.running_costs(price_level)
+        return np.divide(surplus, revenue, out=np.zeros(len(self)), where=revenue > 0)
 
     def close_year(self) -> None:
         """Start a new ledger year (the model has already recorded and responded to the closing one)."""

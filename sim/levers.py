@@ -567,7 +567,11 @@ class ProviderResponse(StrictModel):
     paid per case and per day; the share of stays' bills outside the benefit list +
     cost_shift_response·(1 − v) (all bounded). Hospitals also grow their beds and clinic sessions
     with their use: × exp(bed_response·(occupancy − target_occupancy)) and
-    × exp(clinic_response·(visits ÷ sessions − target_clinic_use)) for the next year. With `fill_beds`
+    × exp(clinic_response·(visits ÷ sessions − target_clinic_use)) for the next year. With
+    `invest_from_surplus` their beds follow their surplus instead of the region's plan: × exp(surplus_response·
+    max(margin, 0) + bed_response·(occupancy − target_occupancy)), margin the year's revenue less its drugs'
+    cost and its running costs (set at the first year's close to leave `start_margin`, then per bed-day
+    and clinic session at the price level and intensity), ÷ revenue. With `fill_beds`
     they work to fill their beds: clinic sessions × (beds ÷ beds a year before)^fill_clinic_elasticity
     for the next year (beds as a hospital's own scale × the expansion lever's), and, where beds ran
     emptier than the target, s = ln(target_occupancy ÷ occupancy) > 0, moderate-case admission
@@ -711,6 +715,37 @@ class ProviderResponse(StrictModel):
         ge=0,
         le=10,
     )
+    invest_from_surplus: bool = param(
+        False,
+        "on/off",
+        "setting: off in the baseline, whose hospitals grow with the region's plan (the 2015 plan's bed standards "
+        "[health-system-plan-2015] and the scale controls of [liaocheng-plan-2024] 二(一)); on in the 2013 "
+        "backtest, when public hospitals expanded on their own revenue [zhou-2021-hospital-expansion]",
+        "Hospitals' beds grow from their surplus and occupancy (`surplus_response`, `bed_response`) instead of the "
+        "region's planned growth, which then applies to primary care alone.",
+    )
+    surplus_response: float = param(
+        1.15,
+        "log beds per year per unit of operating margin",
+        "fitted: with no planned hospital growth, the backtest region's hospital beds per 1,000 grow 2013→2019 as "
+        "the nation's beds per 1,000, × 6.30 / 4.55 [nhfpc-statistics-2013] [nhc-bulletin-2019], 3.40 → 4.71 "
+        "(4.56 at 1, 4.84 at 1.3, 5.13 at 1.6; 500,000 residents; hospital beds by grade were not found); "
+        "sensitivity range 0.8–1.6",
+        "Share of a year's surplus (÷ revenue) a hospital turns into beds, as log beds: surplus invested ÷ the "
+        "cost of a bed's capital relative to its yearly running cost.",
+        ge=0,
+        le=20,
+    )
+    start_margin: float = param(
+        0.03,
+        "share of revenue",
+        "assumption: public hospitals ran small surpluses before the 2017 reform; no national margin by tier was "
+        "found; sensitivity range 0–0.08",
+        "Operating margin (surplus ÷ revenue) every facility has in the first year: it sets each facility's "
+        "running costs per bed-day and per clinic session, which then stay (at the price level).",
+        ge=-0.5,
+        le=0.5,
+    )
     fill_beds: bool = param(
         True,
         "on/off",
@@ -852,6 +887,27 @@ class PrimaryBedsFirst(Lever):
     """
 
 
+class Upgrade(Lever):
+    """Secondary hospitals that reach a tertiary hospital's size become tertiary (医院等级评审, 级别等次动态调整).
+
+    [liaocheng-plan-2024] 二(一): "建立健全公立医院级别等次动态调整机制". From `start_year`, at a year's start
+    (after its beds have changed) a secondary hospital with at least `min_beds` becomes tertiary: its
+    prices, insurance rates, transfer probability, capability and quality become its new tier's (quality
+    and capability are kept where higher), and referral routes follow (`CareModel._init_cells`). The
+    grading standard's other criteria (departments, equipment, teaching, research) are not modelled.
+    """
+
+    min_beds: float = param(
+        500.0,
+        "beds at full scale",
+        "[moh-hospital-grading-1989]: a tertiary hospital has more than 500 beds, a secondary one 100–500 "
+        "(scaled by the run's scale); sensitivity range 400–800",
+        "Beds at which a secondary hospital is graded tertiary.",
+        ge=1,
+        le=100_000,
+    )
+
+
 class CountySpecialties(Lever):
     """County hospitals that lead a county medical community build specialties for the gravest cases (重点专科).
 
@@ -932,6 +988,7 @@ class Levers(StrictModel):
     primary_beds_first: PrimaryBedsFirst = Field(default_factory=PrimaryBedsFirst)
     county_specialties: CountySpecialties = Field(default_factory=CountySpecialties)
     assessment: Assessment = Field(default_factory=Assessment)
+    upgrade: Upgrade = Field(default_factory=Upgrade)
 
 
 def merge_scheme_rules(data: dict[str, Any]) -> dict[str, Any]:
@@ -1001,6 +1058,7 @@ class Policy:
     primary_beds_first: bool
     county_specialties: CountySpecialties | None
     assessment: Assessment | None
+    upgrade: Upgrade | None
 
     @classmethod
     def for_year(cls, levers: Levers, year: int) -> Policy:
@@ -1051,6 +1109,7 @@ class Policy:
             primary_beds_first=levers.primary_beds_first.active(year),
             county_specialties=levers.county_specialties if levers.county_specialties.active(year) else None,
             assessment=levers.assessment if levers.assessment.active(year) else None,
+            upgrade=levers.upgrade if levers.upgrade.active(year) else None,
         )
 
     def insurance(self, rules: InsuranceParams) -> InsuranceParams:

@@ -534,6 +534,7 @@ class CareModel(mesa.Model):
         pop.age[:] = population.ages_in(self._age0, self.year)
         self.policy = policy = Policy.for_year(s.levers, self.year)
         self._grow_capacity()
+        self._upgrade_hospitals()
         self.insurance = SchemeTable.from_params(policy.insurance(s.insurance))
         self._outpatient_rates, self._inpatient_rates = (
             claim_rate_table(rate, _TIER_LEVEL, policy.rate_cut, policy.gatekeeping_cut)
@@ -621,7 +622,7 @@ class CareModel(mesa.Model):
             policy.formulary_share_of_lead,
         )
         self.tables = YearTables(
-            price_level=(1.0 + prices.price_inflation) ** self.year,
+            price_level=self._price_level(),
             price_multiplier=policy.price_multiplier,
             inpatient_price_per_day=prices.inpatient_price_per_day.as_array(),
             severity_price_factor=prices.inpatient_severity_factor.as_array(),
@@ -740,8 +741,7 @@ class CareModel(mesa.Model):
     def _grow_capacity(self) -> None:
         """Scale beds and outpatient capacity to this year's size; occupied beds keep their patients."""
         f, ex = self.facilities, self.scenario.levers.expansion
-        growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year, 0)
-        last_growth = (1.0 + self.scenario.region.capacity_growth) ** max(self.year - 1, 0)
+        growth, last_growth = self._planned_growth(self.year), self._planned_growth(self.year - 1)
         # The scale cap (控制规模) in force this year bounds the rise the hospitals asked for.
         ceiling = np.full(len(f), np.inf)
         if (cap := self.scenario.levers.scale_cap).active(self.year):
@@ -758,7 +758,7 @@ class CareModel(mesa.Model):
         for tier in np.unique(f.tier):  # each tier's total grows, shared by largest remainders
             members = f.tier == tier
             base = self._base_beds[members] * self._bed_scale[members]
-            beds[members] = region.apportion(base, round(base.sum() * growth))
+            beds[members] = region.apportion(base, round(base.sum() * growth[members][0]))  # a tier's growth is one
         if ex.active(self.year):
             grown = self._expansion_targets()  # from this scenario's lever: `copy_under` may have changed it
             beds[grown] += np.round(beds[grown] * ex.beds_share).astype(beds.dtype)
@@ -770,7 +770,41 @@ class CareModel(mesa.Model):
             self.wards = self.wards.resized(beds)
             f.beds = beds
 
-    def _plan_beds(self, last_plan: np.ndarray, growth: float, last_growth: float) -> None:
+    def _planned_growth(self, year: int) -> np.ndarray:
+        """(F,) each facility's planned growth of capacity from year 0 to `year` (`region.capacity_growth`).
+
+        Hospitals that invest from their surplus (`response.invest_from_surplus`) have no planned growth.
+        """
+        f = self.facilities
+        growth = (1.0 + self.scenario.region.capacity_growth) ** max(year, 0)
+        if not self.policy.response.invest_from_surplus:
+            return np.full(len(f), growth)
+        return np.where(is_primary(f.tier), growth, 1.0)
+
+    def _upgrade_hospitals(self) -> None:
+        """Secondary hospitals with the upgrade lever's beds become tertiary (医院等级评审); routes follow.
+
+        Prices, insurance rates and transfer probabilities are read by tier each year; capability and
+        quality become the tertiary tier's where higher.
+        """
+        lever, f, care_params = self.policy.upgrade, self.facilities, self.scenario.care
+        if lever is None:
+            return
+        up = np.flatnonzero((f.tier == TIERS.index("secondary")) & (f.beds >= lever.min_beds * self.scenario.run.scale))
+        if up.size == 0:
+            return
+        tertiary = TIERS.index("tertiary")
+        f.tier[up] = tertiary
+        f.quality[up] = np.maximum(f.quality[up], care_params.quality.as_array()[tertiary])
+        for capability, tier_values in (
+            (f.outpatient_capability, care_params.outpatient_capability),
+            (f.inpatient_capability, care_params.inpatient_capability),
+            (self._tier_capability, care_params.outpatient_capability),
+        ):
+            capability[up] = np.maximum(capability[up], int(tier_values.as_array()[tertiary]))
+        self._init_cells()
+
+    def _plan_beds(self, last_plan: np.ndarray, growth: np.ndarray, last_growth: np.ndarray) -> None:
         """The bed planning levers in force rescale this year's planned beds (`_bed_scale`) before tiers share them.
 
         `primary_beds_first` moves the hospitals' planned growth of the year to the health centres;
@@ -779,8 +813,8 @@ class CareModel(mesa.Model):
 
         Args:
             last_plan: (F,) last year's planned beds of each facility.
-            growth: This year's planned growth of the region's capacity since year 0.
-            last_growth: Last year's.
+            growth: (F,) this year's planned growth of each facility's capacity since year 0.
+            last_growth: (F,) last year's.
         """
         policy, f = self.policy, self.facilities
         if not policy.primary_beds_first and policy.bed_build_up == 0 and np.isinf(policy.bed_ceiling).all():
@@ -1170,6 +1204,7 @@ class CareModel(mesa.Model):
         visit_worth = self._assess(policy.assessment) if policy.assessment is not None else 0.0
         if policy.global_budget is not None:
             self._settle_budgets(policy.global_budget)
+        margin = self._operating_margin(policy.response)  # at this year's intensity, before the response changes it
         incentives = replace(
             self._margins(),
             salary_reform=policy.salary_reform,
@@ -1189,7 +1224,7 @@ class CareModel(mesa.Model):
                 payment.capped_intensity(intensity, revenue, f.last_revenue, hospital, policy.revenue_cap)
                 for intensity in (f.outpatient_intensity, f.inpatient_intensity)
             )
-        self._respond_with_capacity(policy.response, incentives.volume_margin)
+        self._respond_with_capacity(policy.response, margin, incentives.volume_margin)
         # Both bases, whatever the lever: a beginning shared with runs of other levers (`sim.checkpoint`)
         # must not depend on it.
         self._last_fund_claims = self._member_claims()
@@ -1197,18 +1232,36 @@ class CareModel(mesa.Model):
         self.fund.close_year()
         f.close_year()
 
-    def _respond_with_capacity(self, response: ProviderResponse, volume_margin: np.ndarray | float) -> None:
+    def _operating_margin(self, response: ProviderResponse) -> np.ndarray:
+        """(F,) this year's surplus ÷ revenue of each facility; the first year's close sets their running costs.
+
+        The running costs are set whatever the response: a beginning shared with runs of other
+        settings (`sim.checkpoint`) must not depend on it.
+        """
+        f = self.facilities
+        if f.recorded_days > 0 and np.isnan(f.bed_day_cost).all():
+            f.set_running_costs(response.start_margin, self._drug_markup(), self._price_level())
+        return f.operating_margin(self._drug_markup(), self._price_level())
+
+    def _respond_with_capacity(
+        self, response: ProviderResponse, margin: np.ndarray, volume_margin: np.ndarray | float
+    ) -> None:
         """Hospitals fuller than the targets ask for more beds and clinic sessions next year; emptier ones for fewer.
 
         The factors are applied at the next year's start (`_grow_capacity`), under that year's
-        levers. Primary care's capacity follows the region's growth alone: it is planned and funded
-        by government (收支两条线), not grown from its own use. With `fill_beds` hospitals also work
-        to fill their beds (`_fill_beds`), as far as an extra case pays (`volume_margin`).
+        levers. With `invest_from_surplus` a hospital's beds follow its surplus (`margin`, this year's
+        surplus ÷ revenue) and occupancy (`facilities.investment_factor`) instead of the region's plan.
+        Primary care's capacity follows the region's growth alone: it is planned and funded by
+        government (收支两条线), not grown from its own use. With `fill_beds` hospitals also work to
+        fill their beds (`_fill_beds`), as far as an extra case pays (`volume_margin`).
         """
         f = self.facilities
         hospital = ~is_primary(f.tier)
         bound = response.max_capacity_change
-        if response.bed_response > 0:
+        if response.invest_from_surplus:
+            factor = facilities.investment_factor(margin, f.occupancy(), response)
+            self._asked_bed_factor = np.where(hospital & (f.beds > 0), factor, 1.0)
+        elif response.bed_response > 0:
             factor = facilities.capacity_factor(f.occupancy(), response.target_occupancy, response.bed_response, bound)
             self._asked_bed_factor = np.where(hospital & (f.beds > 0), factor, 1.0)
         if response.clinic_response > 0:
@@ -1217,6 +1270,15 @@ class CareModel(mesa.Model):
             self._asked_clinic_factor = np.where(hospital, factor, 1.0)
         if response.fill_beds:
             self._fill_beds(response, hospital, volume_margin)
+
+    def _drug_markup(self) -> float:
+        """The mark-up of drug prices over their cost in force this year: the scenario's, less the price levers' cut."""
+        markup = self.scenario.prices.drug_markup
+        return max(0.0, (1.0 + markup) * (1.0 - self.policy.markup_removed) - 1.0)
+
+    def _price_level(self) -> float:
+        """This year's level of prices (and of facilities' running costs) relative to year 0."""
+        return (1.0 + self.scenario.prices.price_inflation) ** self.year
 
     def _fill_beds(self, response: ProviderResponse, hospital: np.ndarray, volume_margin: np.ndarray | float) -> None:
         """Hospitals fill the beds they have (Roemer's law): clinics staffed with the beds, milder cases admitted.

@@ -48,7 +48,9 @@ def test_the_timeline_levers_start_in_their_calendar_years():
     assert backtest.active_levers(scenario.levers, 2021) == ["family_doctor", "sanming", "reserved_beds", "start_line"]
     assert "drg" in backtest.active_levers(scenario.levers, 2022)
     assert all(backtest.active_levers(counterfactual.levers, y) == [] for y in range(2013, 2024))
-    # Everything but the levers is the same 2013 region.
+    # Everything but the levers is the same 2013 region, with the same providers (hospitals invest).
+    assert counterfactual.levers.response == scenario.levers.response
+    assert counterfactual.levers.response.invest_from_surplus
     assert counterfactual.model_dump(exclude={"levers", "name", "description"}) == scenario.model_dump(
         exclude={"levers", "name", "description"}
     )

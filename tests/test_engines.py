@@ -148,6 +148,10 @@ CASES = {
         ],
         lambda daily: _grew(lambda d: d.beds_health_centre)(daily) and not _grew(lambda d: d.beds_tertiary)(daily),
     ),
+    # Hospitals' beds grow from their surplus and occupancy, not the plan (running costs set at year 0's
+    # close); from year 1 the urban secondary hospitals, of tertiary size, are graded tertiary: prices,
+    # capability and referral routes follow.
+    "hospital_investment": ("hospital_investment.toml", [], _grew(lambda d: d.beds_tertiary)),
     # Doctors' flows from year 1, sending down from year 0 (villages reach a health centre's
     # capability, so referral routes are rebuilt), Sanming and primary pay narrowing the pay gap.
     "workforce": (
@@ -160,7 +164,7 @@ CASES = {
 
 # Mechanisms all of whose code is the year start or close both engines share: their agreement is
 # checked in the slow suite (`pytest -m slow`), to keep the default suite's time.
-SHARED_CODE_ONLY = ("workforce", "bed_standard+primary_beds_first", "assessment")
+SHARED_CODE_ONLY = ("workforce", "bed_standard+primary_beds_first", "assessment", "hospital_investment")
 
 
 @pytest.mark.parametrize(

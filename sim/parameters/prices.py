@@ -136,6 +136,15 @@ class PriceParams(StrictModel):
     price_inflation: float = param(
         0.02, "per year", "assumption: CPI-like", "Yearly rise of all prices.", ge=-0.5, le=0.5
     )
+    drug_markup: float = param(
+        0.0,
+        "share of the drugs' cost",
+        "public hospitals sell drugs at cost since the zero mark-up of 2017 [public-hospital-reform-2017]",
+        "Mark-up of facilities' drug prices over what the drugs cost them (before any price lever): what a "
+        "facility's surplus keeps of its drug revenue.",
+        ge=0,
+        le=1,
+    )
 
     @model_validator(mode="after")
     def _bills_keep_a_service_part(self) -> PriceParams:
