@@ -30,6 +30,7 @@ from sim.parameters.illness import FOLLOW_UP, SEVERITIES
 from sim.parameters.population import EMPLOYEE
 from sim.parameters.prices import COMPONENTS
 from sim.rules import (
+    declined_by_restraint,
     is_capitated,
     is_primary,
     recognised_tests,
@@ -659,6 +660,62 @@ def referral_targets(candidates: np.ndarray, preference: np.ndarray, capability:
     return np.stack([preferred(candidates, preference, cap >= s) for s in range(len(SEVERITIES))], axis=1)
 
 
+@helper
+def ward_above(cells: Cells, cell: int, tier: int, capability: np.ndarray, severity: int) -> int:
+    """The cell's preferred candidate above `tier` that admits the severity (`referral_preference`); −1 if none.
+
+    Where a patient a facility of that tier declines to admit asks for a bed next: a county hospital's
+    patient goes to the city's tertiary hospital, a health centre's to its county hospital.
+    """
+    best, top = -1, np.inf
+    for j in range(cells.candidates.shape[1]):
+        c = cells.candidates[cell, j]
+        if c >= 0 and cells.candidate_tier[cell, j] > tier and capability[c] >= severity:
+            if cells.candidate_preference[cell, j] < top:
+                best, top = c, cells.candidate_preference[cell, j]
+    return best
+
+
+@helper
+def declined_ward(
+    draw: float,
+    probability: float,
+    propensity: float,
+    key: np.uint64,
+    seek_share: float,
+    stream: np.uint64,
+    cells: Cells,
+    cell: int,
+    tier: int,
+    capability: np.ndarray,
+    severity: int,
+) -> int:
+    """Where an episode not admitted where treated asks for a bed instead (推诿); −1: it is treated as an outpatient.
+
+    Only an episode declined by restraint (`rules.declined_by_restraint`) looks further, and then with
+    probability `seek_share` (its keyed draw, `rules.DECLINED_STREAM`), at the next tier up
+    (`ward_above`). At the baseline propensity no episode is declined and no draw is made.
+
+    Args:
+        draw: The episode's admission draw.
+        probability: Its severity's admission probability.
+        propensity: The treating facility's admission propensity for the severity (1 where not discretionary).
+        key: The episode's key.
+        seek_share: Probability a declined episode asks for a bed higher up (`CareParams.declined_seek_bed`).
+        stream: Key of the draws' stream.
+        cells: Each cell's candidates and referral order.
+        cell: The patient's home cell.
+        tier: The treating facility's tier.
+        capability: (F,) highest severity each facility admits.
+        severity: The episode's severity.
+    """
+    if not declined_by_restraint(draw, probability, propensity):
+        return -1
+    if not rng.keyed_unit_float(stream, key, 0.0) < seek_share:
+        return -1
+    return ward_above(cells, cell, tier, capability, severity)
+
+
 @kernel
 def _learn_waits(
     expected: np.ndarray, facility: np.ndarray, observed: np.ndarray, group: np.ndarray, memory_days: float
@@ -777,7 +834,8 @@ class Seekers(NamedTuple):
         severity: Severity of the episode.
         kind: Acute episode or follow-up (`ACUTE`, `FOLLOW_UP`).
         admission_draw: Keyed uniform draw deciding whether the episode needs a bed.
-        key: The episode's key (its tele-consultation draw, `rules.CONSULT_STREAM`).
+        key: The episode's key (its tele-consultation and declined-bed draws, `rules.CONSULT_STREAM`,
+            `rules.DECLINED_STREAM`).
         eligible: May be first in line at the lead hospital when referred there (signed, where
             the reserved-bed lever requires it).
         managed: A signed patient's chronic follow-up (医防融合): pulled to their family doctor.
@@ -1008,6 +1066,8 @@ def _bed_requests(
 ) -> tuple[BedRequests, int, int]:
     """Treated episodes that need a bed ask where treated or where that facility refers them up.
 
+    A moderate case declined by restraint may ask at the next tier up on its own (`declined_ward`).
+
     Returns:
         The requests, in the order of the seen rows; the episodes treated as outpatients; and those
         referred up (untreated, or treated where they cannot be admitted).
@@ -1022,8 +1082,20 @@ def _bed_requests(
             continue
         e, f = seen[r], seen_at[r]
         discretion = facilities.admission_propensity[f] if severity[e] == 1 else 1.0
-        if not seekers.admission_draw[e] < tables.admission_probability[severity[e]] * discretion:
-            treated_outpatient += 1
+        probability = tables.admission_probability[severity[e]]
+        if not seekers.admission_draw[e] < probability * discretion:
+            elsewhere = declined_ward(
+                seekers.admission_draw[e], probability, discretion, seekers.key[e], tables.declined_seek_bed,
+                tables.declined_stream, cells, seekers.cell[e], facility_tier[f], facilities.inpatient_capability,
+                severity[e],
+            )  # fmt: skip
+            if elsewhere < 0:
+                treated_outpatient += 1
+                continue
+            # The patient goes on their own, not referred: their referral state is unchanged.
+            episode[n_req], ward[n_req] = e, elsewhere
+            referred[n_req], from_primary[n_req] = passes.referred[e], passes.from_primary[e]
+            n_req += 1
             continue
         can_admit = facilities.inpatient_capability[f] >= severity[e]
         episode[n_req] = e

@@ -221,6 +221,15 @@ class GlobalBudget(Lever):
         "Budget per resident of the consortium (residents whose nearest primary facility is a member), out of "
         "which it pays its residents' care anywhere: last year's fund payments for them × (1 + growth).",
     )
+    weigh_let_go: bool = param(
+        True,
+        "on/off",
+        "setting: derived from the per-head budget's rule (its residents' stays anywhere are paid from it) and "
+        "model quantities (this year's moderate stay bills by tier, fund shares, `care.declined_seek_bed`)",
+        "Under a per-head budget, a consortium's members count what a moderate case they decline costs the "
+        "budget if the patient is admitted at the next tier up (`payment.admission_margin`); off: they weigh "
+        "only the claim of the stay they would give.",
+    )
     specialty_share: float = param(
         0.3,
         "share",
@@ -561,7 +570,8 @@ class ProviderResponse(StrictModel):
     a payment of stays leaves visits' margin at 1. Each year, in each setting: intensity ×
     exp(ln(1 + drift)·m·(1 − salary_reform) − restraint·(1 − m)); drug and test volumes ×
     exp(−mix_response·(1 − m)) (drugs also × exp(−mix_response) per 15% of mark-up removed). In the
-    wards: moderate-case admission propensity × exp(admission_response·(v − 1)); willingness to refer
+    wards: moderate-case admission propensity × exp(admission_response·(a − 1)), a = v but under a
+    per-head budget (`payment.admission_margin`); willingness to refer
     down × exp(down_referral_response·(1 − v + bonus/mean stay bill)); length of stay ×
     exp(per_day_stay_response·d − per_case_stay_response·c), c and d the shares of the stays' bills
     paid per case and per day; the share of stays' bills outside the benefit list +

@@ -71,6 +71,7 @@ from sim.regionfiles import digest as region_digest
 from sim.regionfiles import load as load_region
 from sim.rules import (
     CONSULT_STREAM,
+    DECLINED_STREAM,
     REGIMEN_STREAM,
     UPCODING_STREAM,
     is_primary,
@@ -670,6 +671,8 @@ class CareModel(mesa.Model):
             consult_share=float(policy.consult_share),
             consult_stream=rng.stream_key(self.seed, CONSULT_STREAM),
             consult_severity_gap=int(policy.consult_severity_gap),
+            declined_seek_bed=float(care_params.declined_seek_bed),
+            declined_stream=rng.stream_key(self.seed, DECLINED_STREAM),
             tests_avoided=float(policy.tests_avoided),
             case_weight=self._case_weights(),
         )
@@ -1412,5 +1415,25 @@ class CareModel(mesa.Model):
             spending = self._consortium_spending(gb)
             clawback = payment.budget_clawback(self._budget, spending, gb.surplus_kept, gb.overspend_borne)
         billed = payment.true_group_bills(f.billed_by_basis, f.upcoded)
-        # A hospital in no consortium is under no budget.
-        return payment.margins(billed, f.fund_claims, np.where(f.consortium >= 0, clawback[f.consortium], 0.0))
+        own_clawback = np.where(f.consortium >= 0, clawback[f.consortium], 0.0)  # in no consortium: no budget
+        incentives = payment.margins(billed, f.fund_claims, own_clawback)
+        if gb is None or not gb.per_head or not gb.weigh_let_go:
+            return incentives
+        # A moderate case a member lets go is admitted, if at all, a tier up — within the consortium (a
+        # health centre's at its county hospital) or outside it (a county hospital's at a tertiary
+        # hospital) — and paid from the budget either way.
+        ratio = payment.let_go_claim_ratio(
+            self.case_bills,
+            self.case_counts,
+            f.fund_claims,
+            billed.sum(axis=1),
+            f.tier,
+            self.scenario.care.inpatient_capability.as_array() >= SEVERITIES.index("moderate"),
+        )
+        admission = payment.admission_margin(
+            incentives.volume_margin,
+            own_clawback,
+            self.scenario.care.declined_seek_bed,
+            ratio[f.tier],
+        )
+        return replace(incentives, admission_margin=admission)

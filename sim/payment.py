@@ -173,6 +173,8 @@ class Incentives:
         markup_removed: Drug price cut that removed the mark-up (药品零差率), 0 if none.
         referral_bonus: Down-referral bonus relative to a facility's mean stay bill.
         coding_gain: Rise of a facility's case-mix index per unit of upcoded share (`coding_gain`).
+        admission_margin: Share of a moderate case's bill a facility keeps by admitting it rather than
+            declining it (`admission_margin`); None: the volume margin.
     """
 
     outpatient_margin: np.ndarray | float = 1.0
@@ -184,6 +186,7 @@ class Incentives:
     markup_removed: float = 0.0
     referral_bonus: np.ndarray | float = 0.0
     coding_gain: np.ndarray | float = 0.0
+    admission_margin: np.ndarray | float | None = None
 
 
 def respond_in_setting(
@@ -231,8 +234,10 @@ def respond_in_wards(
     """One year's response of admissions, down-referrals, lengths of stay and self-paid items to how stays are paid.
 
     A global budget makes an extra case cost the facility part of its bill (volume margin v < 1):
-    fewer moderate cases are admitted, more patients are referred down, and more of a stay's bill
-    goes to items outside the benefit list, which the patient pays and the budget does not bear.
+    fewer moderate cases are admitted (they move with the admission margin: v, unless a per-head
+    budget also counts what a case let go costs it, `admission_margin`), more patients are referred
+    down, and more of a stay's bill goes to items outside the benefit list, which the patient pays
+    and the budget does not bear.
     Paid per case, a day more in bed earns nothing: stays shorten. Paid per day, a day more earns its
     rate, and the last days of a stay, which need the fewest services, earn the most: stays lengthen.
 
@@ -248,7 +253,8 @@ def respond_in_wards(
         (propensity, willingness, stay_length, self_paid_share) after the year.
     """
     v = incentives.volume_margin
-    propensity = np.clip(propensity * np.exp(response.admission_response * (v - 1.0)), 0.5, 1.5)
+    admit = v if incentives.admission_margin is None else incentives.admission_margin
+    propensity = np.clip(propensity * np.exp(response.admission_response * (admit - 1.0)), 0.5, 1.5)
     with np.errstate(over="ignore"):  # a bonus worth many stays overflows to inf, which the bound takes to 5
         willingness = np.clip(
             willingness * np.exp(response.down_referral_response * (1.0 - v + incentives.referral_bonus)), 1.0, 5.0
@@ -278,6 +284,68 @@ def transfer_probability(
         surplus_kept: Share of an under-spend the consortium keeps.
     """
     return by_tier * np.where(per_head_member, 1.0 - retention_response * surplus_kept, 1.0)
+
+
+def let_go_claim_ratio(
+    case_bills: np.ndarray,
+    case_counts: np.ndarray,
+    fund_claims: np.ndarray,
+    billed: np.ndarray,
+    tier: np.ndarray,
+    admits_moderate: np.ndarray,
+) -> np.ndarray:
+    """(tiers,) the fund's expected claim for a moderate stay at the next tier up ÷ a moderate stay's bill at each tier.
+
+    What a moderate case a hospital lets go costs the fund if the patient is admitted higher up
+    (`care.ward_above`), per yuan of the bill the hospital would have earned: the mean bill of the
+    moderate stays completed this year at the lowest higher tier that admits them × that tier's fund
+    share of its bills, ÷ the mean bill of moderate stays at the tier. 0 where a tier has no tier
+    above it that admits moderate cases, or either tier completed no moderate stay.
+
+    Args:
+        case_bills: (tiers, severities) this year's bills of completed stays.
+        case_counts: (tiers, severities) those stays.
+        fund_claims: (F,) this year's fund claims per facility.
+        billed: (F,) this year's bills per facility.
+        tier: (F,) each facility's tier.
+        admits_moderate: (tiers,) the tier admits moderate cases.
+    """
+    n = case_bills.shape[0]
+    moderate = 1
+    mean_bill = np.divide(
+        case_bills[:, moderate], case_counts[:, moderate], out=np.zeros(n), where=case_counts[:, moderate] > 0
+    )
+    fund, bills = (np.bincount(tier, weights=x, minlength=n) for x in (fund_claims, billed))
+    fund_share = np.divide(fund, bills, out=np.zeros(n), where=bills > 0)
+    ratio = np.zeros(n)
+    for t in range(n):
+        above = [u for u in range(t + 1, n) if admits_moderate[u]]
+        if above and mean_bill[t] > 0:
+            ratio[t] = fund_share[above[0]] * mean_bill[above[0]] / mean_bill[t]
+    return ratio
+
+
+def admission_margin(
+    volume_margin: np.ndarray, clawback: np.ndarray, seek_share: float, let_go_ratio: np.ndarray
+) -> np.ndarray:
+    """Share of a moderate case's bill a facility on a per-head budget keeps by admitting it rather than letting it go.
+
+    Admitting earns its bill and costs the budget `clawback` of the fund's claim: the volume margin v.
+    Declining saves that claim, but with probability `seek_share` the patient is admitted at the
+    next tier up (`care.ward_above`), where the budget, paying for its residents wherever treated,
+    still bears `clawback` of the fund's claim (`let_go_claim_ratio` per yuan of the bill here).
+    Keeping the case is worth that too: v + clawback × seek_share × ratio, above 1 when a stay let go
+    costs the budget more than one kept. As in v, the facility weighs the budget's share of claims
+    against its own bill only, not the bill another member would earn.
+
+    Args:
+        volume_margin: (F,) each facility's volume margin v.
+        clawback: (F,) share of an extra yuan of its residents' fund claims its consortium bears (0:
+            no per-head budget).
+        seek_share: Probability a declined patient asks for a bed higher up (`CareParams.declined_seek_bed`).
+        let_go_ratio: (F,) `let_go_claim_ratio` of its tier.
+    """
+    return volume_margin + clawback * seek_share * let_go_ratio
 
 
 def budget_transfer(

@@ -62,6 +62,20 @@ REGIMEN_STREAM = "pop.regimen"
 CONSULT_STREAM = "care.teleconsult"
 """Stream of each episode's tele-consultation draw, keyed by the episode's key (`remotely_resolved`)."""
 
+DECLINED_STREAM = "care.declined_seek_bed"
+"""Stream of the draw deciding whether a patient declined by restraint seeks a bed higher up, by episode key."""
+
+
+@helper
+def declined_by_restraint(draw: float, probability: float, propensity: float) -> bool:
+    """Whether an episode is not admitted only because its facility's admission propensity is below 1.
+
+    At the baseline propensity (1) a draw below `probability` needs a bed; restraint (propensity < 1)
+    declines the draws between `probability` × propensity and `probability`. The baseline's outpatients
+    (draws above `probability`) are not declined. Element-wise on arrays.
+    """
+    return (draw >= probability * propensity) & (draw < probability)
+
 
 @helper
 def stocks(regimen: float, breadth: float) -> bool:

@@ -315,6 +315,8 @@ class YearTables(NamedTuple):
         consult_share: Share of consortium primary care's referrals up resolved by tele-consultation (远程会诊).
         consult_stream: Key of the episodes' tele-consultation draws (`rules.CONSULT_STREAM`, by episode key).
         consult_severity_gap: Highest severity above a facility's capability a tele-consultation resolves.
+        declined_seek_bed: Probability a moderate case declined by restraint asks for a bed at the next tier up.
+        declined_stream: Key of the draws deciding it (`rules.DECLINED_STREAM`, by episode key).
         tests_avoided: Share of the tests of a referred visit at a hospital not repeated (检查结果互认).
         case_weight: (severities,) relative weight of each per-case group (`payment.group_weights`).
     """
@@ -360,6 +362,8 @@ class YearTables(NamedTuple):
     consult_share: float
     consult_stream: np.uint64
     consult_severity_gap: int
+    declined_seek_bed: float
+    declined_stream: np.uint64
     tests_avoided: float
     case_weight: np.ndarray
 

@@ -55,6 +55,17 @@ def _fell(column: Callable[[pd.DataFrame], pd.Series]) -> Callable[[pd.DataFrame
     return lambda daily: bool(column(daily[daily.year == 1]).mean() < column(daily[daily.year == 0]).mean())
 
 
+def _fewer_in_year_2_than_with(column: str, file: str, overrides: list[str]) -> Callable[[pd.DataFrame], bool]:
+    """Year 2 has less of `column` than the array engine's run of `file` with `overrides` added (a control)."""
+
+    def check(daily: pd.DataFrame) -> bool:
+        control = sim.load_scenario(ROOT / "scenarios" / file, overrides=[*SMALL, *overrides])
+        other = sim.run(control, engine="array").daily
+        return bool(daily[daily.year == 2][column].sum() < other[other.year == 2][column].sum())
+
+    return check
+
+
 def _service_share(daily: pd.DataFrame) -> pd.Series:
     revenue = daily.filter(regex="^revenue_(service|drugs|tests)_").sum(axis=1)
     return daily.filter(regex="^revenue_service_").sum(axis=1) / revenue
@@ -99,6 +110,17 @@ CASES = {
     "global_budget": ("global_budget.toml", [], _total("budget_settlement")),
     # Per-head budgets: county hospitals keep some transfers up; settlement on residents' payments anywhere.
     "per_head_budget": ("per_head_budget.toml", [], _total("budget_settlement")),
+    # Restraint from year 2 (strong, so it acts at this size): every moderate case declined asks for a
+    # bed at the next tier up instead of being treated as an outpatient (control: none does).
+    "global_budget+declined_seek_bed": (
+        "global_budget.toml",
+        ["run.years=3", "levers.response.admission_response=5", "care.declined_seek_bed=1"],
+        _fewer_in_year_2_than_with(
+            "treated_outpatient",
+            "global_budget.toml",
+            ["run.years=3", "levers.response.admission_response=5", "care.declined_seek_bed=0"],
+        ),
+    ),
     # County lead hospitals treat complex cases from year 1: referral targets and routes are rebuilt.
     "county_specialties": ("county_specialties.toml", [], _fell(lambda d: d.admissions_tertiary)),
     # Consortia assessed from year 1; the money's pull on down-referrals acts from year 2.

@@ -98,6 +98,19 @@ class CareParams(StrictModel):
     down_referral_probability: DownReferralProbability = table_field(DownReferralProbability)
     transfer_probability: TransferProbability = table_field(TransferProbability)
     formulary_breadth: FormularyBreadth = table_field(FormularyBreadth)
+    declined_seek_bed: float = param(
+        0.5,
+        "probability",
+        "assumption: no estimate was found of how many patients a hospital declines to admit under a budget "
+        "(推诿) then ask for a bed elsewhere; clinicians report hospitals under global-budget cost control "
+        "accepting fewer critically ill patients and patients visiting hospitals more often "
+        "[yan-2019-global-budget-survey] (no share); sensitivity range 0.2–0.8",
+        "Probability that a moderate case a hospital declines to admit out of budget restraint (the part of the "
+        "admission probability its propensity < 1 removes) asks for a bed at the next tier up instead of being "
+        "treated as an outpatient.",
+        ge=0,
+        le=1,
+    )
     wait_memory_days: float = param(
         30.0, "days", "assumption", "Horizon over which patients learn a facility's expected wait.", ge=1, le=3650
     )

@@ -230,33 +230,51 @@ class Patient(Agent):
         """Treated at `facility`: None if no bed is needed, else (admission request, referred up for it).
 
         The bed is asked for where treated, or, if that facility cannot admit the severity, at its
-        inpatient referral target (a referral up; −1 if there is none).
+        inpatient referral target (a referral up; −1 if there is none). A moderate case the facility
+        declines out of restraint may ask at the next tier up on its own, not referred (`care.declined_ward`).
         """
         m = self.model
         f = m.facilities
         severity = np.array([case.severity], dtype=np.int64)
+        probability = m.scenario.illness.admission_probability.as_array()
         needs = illness.needs_admission(
-            np.array([case.admission_draw]),
-            severity,
-            f.admission_propensity[[facility]],
-            m.scenario.illness.admission_probability.as_array(),
+            np.array([case.admission_draw]), severity, f.admission_propensity[[facility]], probability
         )
         if not needs[0]:
-            return None
+            elsewhere = care.declined_ward(
+                case.admission_draw,
+                probability[case.severity],
+                f.admission_propensity[facility] if case.severity == 1 else 1.0,
+                case.key,
+                m.tables.declined_seek_bed,
+                m.tables.declined_stream,
+                m.cells,
+                self.cell,
+                int(f.tier[facility]),
+                f.inpatient_capability,
+                case.severity,
+            )
+            if elsewhere < 0:
+                return None
+            return self._request(case, elsewhere, case.referred, case.from_primary), False
         can_admit = bool(f.inpatient_capability[facility] >= case.severity)
         ward = facility if can_admit else int(m.cells.referral_inpatient[self.cell, case.severity])
-        request = Requests(
+        from_primary = case.from_primary if can_admit else bool(is_primary(f.tier[facility]))
+        return self._request(case, ward, case.referred or not can_admit, from_primary), not can_admit
+
+    def _request(self, case: Case, ward: int, referred: bool, from_primary: bool) -> Requests:
+        """The case's request for a bed at `ward`, asked today."""
+        return Requests(
             resident=np.array([self.index], dtype=np.int64),
             facility=np.array([ward], dtype=np.int64),
-            severity=severity,
+            severity=np.array([case.severity], dtype=np.int64),
             key=np.array([case.key], dtype=np.uint64),
-            since=np.array([m.day], dtype=np.int64),
-            referred=np.array([case.referred or not can_admit]),
-            from_primary=np.array([case.from_primary if can_admit else bool(is_primary(f.tier[facility]))]),
+            since=np.array([self.model.day], dtype=np.int64),
+            referred=np.array([referred]),
+            from_primary=np.array([from_primary]),
             chain_consortium=np.full(1, -1, dtype=np.int64),
             chain_paid=np.zeros(1),
         )
-        return request, not can_admit
 
     # ------------------------------------------------------------------ bills
     def present_visit(self, facility: int, severity: int, kind: int, referred: bool) -> Claim:
