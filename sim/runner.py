@@ -42,6 +42,8 @@ class Results:
         daily: One row per simulated day (raw counts and sums; see `metrics.DayRecord`).
         annual: One row per simulated year: sums and every indicator.
         summary: The summary.json content (headline indicators, yearly lists).
+        facilities: One row per facility and year (`places.Places.facility_table`; docs/outputs.md).
+        areas: One row per residential area (cell) and year (`places.Places.area_table`; docs/outputs.md).
     """
 
     scenario: Scenario
@@ -49,6 +51,8 @@ class Results:
     daily: pd.DataFrame
     annual: pd.DataFrame
     summary: dict[str, Any]
+    facilities: pd.DataFrame
+    areas: pd.DataFrame
 
     @property
     def targets(self) -> pd.DataFrame:
@@ -56,7 +60,7 @@ class Results:
         return metrics.target_checks(self.annual)
 
     def write(self, out: str | Path, *, extra: Callable[[Path], None] | None = None) -> Path:
-        """Write summary.json, annual.csv, daily.parquet and scenario.json into a folder, atomically.
+        """Write summary.json, annual.csv, daily.parquet, facilities.parquet, areas.parquet, scenario.json, atomically.
 
         Args:
             out: The output folder; an earlier one is replaced only once every file is written.
@@ -70,6 +74,8 @@ class Results:
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, ensure_ascii=False), "utf-8")
             self.annual.to_csv(tmp / "annual.csv", index=False)
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
+            self.facilities.to_parquet(tmp / "facilities.parquet", index=False)
+            self.areas.to_parquet(tmp / "areas.parquet", index=False)
             (tmp / "scenario.json").write_text(self.scenario.model_dump_json(indent=2), "utf-8")
             if extra is not None:
                 extra(tmp)
@@ -205,4 +211,13 @@ def collect(model: CareModel) -> Results:
         "calendar_years": [int(y) for y in annual["calendar_year"]],
         **metrics.summary(annual),
     }
-    return Results(scenario=scenario, seed=model.seed, daily=daily, annual=annual, summary=summary)
+    start = scenario.run.start_year
+    return Results(
+        scenario=scenario,
+        seed=model.seed,
+        daily=daily,
+        annual=annual,
+        summary=summary,
+        facilities=model.places.facility_table(model.region, start),
+        areas=model.places.area_table(model.region, start),
+    )
