@@ -15,6 +15,7 @@ import pytest
 import sim
 from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS
+from sim.presentation import maps
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +129,25 @@ def test_run_writes_the_tables(results, tmp_path):
     results.write(tmp_path / "out")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "facilities.parquet"), results.facilities)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "areas.parquet"), results.areas)
+
+
+def test_compare_keeps_every_replications_tables_and_ranks_the_changes(tmp_path):
+    small = ["run.scale=0.01", "run.years=1", "run.warmup_days=60"]
+    base = sim.load_scenario("scenarios/baseline.toml", small)
+    alt = sim.load_scenario("scenarios/start_line_gap.toml", small)
+    comparison = sim.compare([base, alt], replications=2)
+    f = comparison.facilities
+    assert list(f.columns[:3]) == ["scenario", "replication", "seed"]
+    assert f.groupby(["scenario", "replication"]).size().tolist() == [f.facility_id.nunique()] * 4
+    comparison.write(tmp_path / "cmp")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cmp" / "facilities.parquet"), f)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cmp" / "areas.parquet"), comparison.areas)
+
+    moved = maps.gains_and_losses(f, "baseline", "start_line_gap", n=5)
+    means = f.groupby(["scenario", "name"]).visits.mean()
+    change = means["start_line_gap"] - means["baseline"]
+    np.testing.assert_allclose(moved.visits, change[moved.name].to_numpy())
+    gains, losses = moved[moved.visits > 0], moved[moved.visits < 0]
+    assert len(gains) == 5 and len(losses) == 5
+    assert gains.visits.iloc[0] == change.max() and losses.visits.iloc[-1] == change.min()
+    assert moved.visits.is_monotonic_decreasing

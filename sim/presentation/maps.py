@@ -198,10 +198,14 @@ def changes(
         indicators: Columns to compare.
 
     Returns:
-        One row per place: its descriptive columns, then `<indicator>` (the change, scenario − baseline),
-        `<indicator>_baseline` and `<indicator>_scenario`; empty when either scenario has no row.
+        One row per place in the last year both scenarios have: its descriptive columns, then
+        `<indicator>` (the change, scenario − baseline), `<indicator>_baseline` and
+        `<indicator>_scenario`; empty when either scenario has no row.
     """
-    year = table["year"].max()
+    if table.empty or not table["scenario"].isin([baseline, scenario]).any():
+        return pd.DataFrame()
+    # The last year both have finished (the dashboard shows years as they finish).
+    year = min(table.loc[table["scenario"] == name, "year"].max() for name in (baseline, scenario))
     rows = table[table["year"] == year]
     text = [c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])]
     descriptive = [*text, "x_km", "y_km", "calendar_year"]
@@ -209,7 +213,7 @@ def changes(
     columns = list(indicators)
     means = {name: rows[rows["scenario"] == name].groupby(id_column)[columns].mean() for name in (baseline, scenario)}
     if means[baseline].empty or means[scenario].empty:
-        return pd.DataFrame(columns=[*descriptive, *indicators])
+        return pd.DataFrame()
     places = rows[rows["scenario"] == scenario].drop_duplicates(id_column).set_index(id_column)[descriptive[1:]]
     out = places.copy()
     for name in indicators:
@@ -222,7 +226,10 @@ def changes(
 def change_maps(
     facilities: pd.DataFrame, areas: pd.DataFrame, baseline: str, scenario: str, lang: str = "en"
 ) -> dict[str, go.Figure]:
-    """The maps of a scenario's change from the baseline in the final year: "facility-changes" and "area-changes"."""
+    """The maps of a scenario's change from the baseline in the final year: "facility-changes" and "area-changes".
+
+    A map is left out while either scenario has no finished year (the dashboard shows years as they finish).
+    """
     lab = labels(lang)
     out = {}
     moved = changes(facilities, baseline, scenario, "facility_id", list(FACILITY_INDICATORS))
@@ -231,6 +238,8 @@ def change_maps(
             year=_calendar_year(moved), scenario=scenario, baseline=baseline
         )
         out["facility-changes"] = place_map(moved, FACILITY_INDICATORS, title, lang, change=True)
+    if areas.empty:
+        return out
     area_moved = changes(area_indicators(areas), baseline, scenario, "area_id", list(AREA_INDICATORS))
     if len(area_moved):
         title = lab["map_area_changes_title"].format(
@@ -247,10 +256,12 @@ def gains_and_losses(facilities: pd.DataFrame, baseline: str, scenario: str, n: 
     district, visits_baseline, visits_scenario, visits (the change), share (the change ÷ baseline
     visits, NaN from none); gainers first, largest first, then losers, largest loss last.
     """
+    columns = ["name", "tier", "district", "visits_baseline", "visits_scenario", "visits", "share"]
     moved = changes(facilities, baseline, scenario, "facility_id", ["visits"])
+    if moved.empty:
+        return pd.DataFrame(columns=columns)
     moved = moved[moved["visits"] != 0].sort_values("visits", ascending=False, kind="stable")
     base = moved["visits_baseline"]
     moved = moved.assign(share=moved["visits"] / base.where(base > 0))
     gainers, losers = moved[moved["visits"] > 0].head(n), moved[moved["visits"] < 0].tail(n)
-    columns = ["name", "tier", "district", "visits_baseline", "visits_scenario", "visits", "share"]
     return pd.concat([gainers, losers])[columns].reset_index(drop=True)
