@@ -134,7 +134,7 @@ def test_run_writes_the_tables(results, tmp_path):
 def test_compare_keeps_every_replications_tables_and_ranks_the_changes(tmp_path):
     small = ["run.scale=0.01", "run.years=1", "run.warmup_days=60"]
     base = sim.load_scenario("scenarios/baseline.toml", small)
-    alt = sim.load_scenario("scenarios/start_line_gap.toml", small)
+    alt = sim.load_scenario("scenarios/start_line_gap.toml", [*small, "levers.start_line.start_year=0"])
     comparison = sim.compare([base, alt], replications=2)
     f = comparison.facilities
     assert list(f.columns[:3]) == ["scenario", "replication", "seed"]
