@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import care, illness
+from sim import care, illness, places
 from sim.accel import helper, kernel
 from sim.metrics import by_tier_rows
 from sim.rng import keyed_unit_float
@@ -123,8 +123,8 @@ def admit(
     hospital to go to are unmet. Patients referred by their consortium's primary care to its lead
     hospital (signed residents only, where `tables.reserved_signed_only`) qualify for reserved beds
     where `tables.reserve` is in force. Admitted patients take their beds — all but the stay's end,
-    which `begin_stays` writes — and are counted by tier; expected admission waits move toward what
-    each allocation group waited, group after group.
+    which `begin_stays` writes — and are counted by tier, facility and home cell; expected admission
+    waits move toward what each allocation group waited, group after group.
 
     Args:
         waiting: Yesterday's waiting list.
@@ -162,6 +162,7 @@ def admit(
     lead_admissions = np.zeros(n_tiers, np.int64)
     lead_wait_days = np.zeros(n_tiers)
     n_chronic = n_county = n_in_county = 0
+    by_facility, by_cell = totals.by_facility, totals.by_cell
     for a in range(n):
         r, s, f = request[a], slot[a], where[a]
         t, k = facilities.tier[f], key[r]
@@ -180,6 +181,9 @@ def admit(
         waited[a] = np.float64(day - since[r])
         admissions[t] += 1
         wait_days[t] += waited[a]
+        by_facility[places.ADMISSIONS, f] += 1.0
+        by_facility[places.ADMISSION_WAIT_DAYS, f] += waited[a]
+        by_cell[places.CELL_ADMISSIONS, cell[r]] += 1.0
         referred_admissions[t] += 1.0 if referred[r] else 0.0
         if to_lead[r] and group[a] < 2:
             lead_admissions[t] += 1
@@ -189,8 +193,10 @@ def admit(
         home = residents.district[resident[r]]
         if cells.district_is_county[home]:
             n_county += 1
+            by_cell[places.CELL_COUNTY_ADMISSIONS, cell[r]] += 1.0
             if facilities.district[f] == home:
                 n_in_county += 1
+                by_cell[places.CELL_IN_COUNTY, cell[r]] += 1.0
     by_tier = totals.by_tier
     for t in range(n_tiers):
         by_tier[_ADMISSIONS, t] += admissions[t]

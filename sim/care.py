@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import choice, insurance, metrics, rng
+from sim import choice, insurance, metrics, places, rng
 from sim.accel import helper, kernel
 from sim.arrays import rank_within
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
@@ -995,19 +995,20 @@ def _bill_visits(
     tables: YearTables,
     annual_paid: np.ndarray,
     by_tier: np.ndarray,
+    by_facility: np.ndarray,
 ) -> Claims:
-    """The visits of the care passes as claims, each pass a billing batch, added to the day's records."""
+    """The visits of the care passes as claims, each pass a billing batch, added to the day's and year's records."""
     seen, seen_at, ends = passes.seen, passes.seen_at, passes.pass_ends
     n_tiers = by_tier.shape[1]
     visit_components, m = tables.visit_components, seen.size
-    who, tier = np.empty(m, np.int64), np.empty(m, np.int64)
+    who, tier, home = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
     their_scheme, their_signed = np.empty(m, seekers.scheme.dtype), np.empty(m, np.bool_)
     first_left = np.empty(ends[0] if ends.size else 0)
     first_paid = np.empty(first_left.size)
     components, bill = np.empty((m, visit_components.shape[1])), np.empty(m)
     for r in range(m):
         e = seen[r]
-        who[r] = seekers.resident[e]
+        who[r], home[r] = seekers.resident[e], seekers.cell[e]
         their_scheme[r], their_signed[r] = seekers.scheme[e], seekers.signed[e]
         if r < first_left.size:  # the first pass sees each episode at most once
             first_left[r] = seekers.start_line_left[e]
@@ -1042,6 +1043,8 @@ def _bill_visits(
     for r in range(m):
         counts[tier[r]] += 1
         waits[tier[r]] += passes.seen_wait[r]
+        by_facility[places.VISIT_WAIT_DAYS, seen_at[r]] += passes.seen_wait[r]
+        by_facility[places.VISIT_WAITS, seen_at[r]] += 1.0
         employee = their_scheme[r] == EMPLOYEE
         by_route[0, tier[r]] += passes.seen_referred[r]
         by_route[1, tier[r]] += employee
@@ -1057,23 +1060,24 @@ def _bill_visits(
     for t in range(n_tiers):
         by_tier[_VISIT_WAIT_DAYS, t] += waits[t]
         by_tier[_VISIT_WAITS, t] += counts[t]
-    return Claims(seen_at, tier, components, bill, fund, oop, basis, ends)
+    return Claims(seen_at, tier, components, bill, fund, oop, basis, ends, home)
 
 
 @helper
 def _bed_requests(
-    seekers: Seekers, passes: Passes, cells: Cells, facilities: Facilities, tables: YearTables, flows: np.ndarray
+    seekers: Seekers, passes: Passes, cells: Cells, facilities: Facilities, tables: YearTables, totals: DayTotals
 ) -> tuple[BedRequests, int, int]:
     """Treated episodes that need a bed ask where treated or where that facility refers them up.
 
     A moderate case declined by restraint may ask at the next tier up on its own (`declined_ward`).
+    Referrals to a facility are added to the day's flows by tier and to the year's by facility (`totals`).
 
     Returns:
         The requests, in the order of the seen rows; the episodes treated as outpatients; and those
         referred up (untreated, or treated where they cannot be admitted).
     """
     seen, seen_at, treated, severity = passes.seen, passes.seen_at, passes.treated, seekers.severity
-    facility_tier, m = facilities.tier, seen.size
+    facility_tier, m, flows, by_facility = facilities.tier, seen.size, totals.flows, totals.by_facility
     episode, ward = np.empty(m, np.int64), np.empty(m, np.int64)
     referred, from_primary = np.empty(m, np.bool_), np.empty(m, np.bool_)
     n_req = treated_outpatient = referrals_up = 0
@@ -1106,11 +1110,15 @@ def _bed_requests(
             referrals_up += 1
             if ward[n_req] >= 0:  # a request with nowhere to go is recorded unmet at admission
                 flows[facility_tier[f], facility_tier[ward[n_req]]] += 1
+                by_facility[places.REFERRALS_OUT, f] += 1.0
+                by_facility[places.REFERRALS_IN, ward[n_req]] += 1.0
         n_req += 1
     for r in range(m):
         if not treated[r]:
             referrals_up += 1
             flows[facility_tier[seen_at[r]], facility_tier[passes.up_target[r]]] += 1
+            by_facility[places.REFERRALS_OUT, seen_at[r]] += 1.0
+            by_facility[places.REFERRALS_IN, passes.up_target[r]] += 1.0
     requests = BedRequests(episode[:n_req], ward[:n_req], referred[:n_req], from_primary[:n_req])
     return requests, treated_outpatient, referrals_up
 
@@ -1199,7 +1207,7 @@ def outpatient_day(
         learning.first_contacts[cell[i], first_tier] += 1
     for t in range(n_tiers):
         totals.by_tier[_FIRST_CONTACTS, t] += first_contacts[t]
-    claims = _bill_visits(seekers, passes, cells, facilities, tables, annual_paid, totals.by_tier)
+    claims = _bill_visits(seekers, passes, cells, facilities, tables, annual_paid, totals.by_tier, totals.by_facility)
     backlog = np.empty(n_fac)
     for f in range(n_fac):
         backlog[f] = max(0.0, passes.queued[f] - facilities.outpatient_capacity[f])
@@ -1209,5 +1217,5 @@ def outpatient_day(
     )  # fmt: skip
     if learning.enabled:
         _learn_from_passes(seekers, passes, facilities, learning)
-    requests, treated_outpatient, referrals_up = _bed_requests(seekers, passes, cells, facilities, tables, totals.flows)
+    requests, treated_outpatient, referrals_up = _bed_requests(seekers, passes, cells, facilities, tables, totals)
     return OutpatientDay(backlog, expected_wait, claims, requests, passes.unmet, treated_outpatient, referrals_up)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -109,6 +109,9 @@ class Comparison:
         parameter_draws: The posterior parameter set of each replication (the same in every scenario),
             or None when the scenarios' own values were run.
         posterior: Where the parameter sets came from ("" without draws).
+        facilities: One row per finished (scenario, replication, facility, year) (`Results.facilities`
+            with the keys scenario, replication, seed first).
+        areas: Likewise per residential area (`Results.areas`).
     """
 
     scenarios: list[Scenario]
@@ -119,6 +122,8 @@ class Comparison:
     daily: dict[str, pd.DataFrame] = field(default_factory=dict)
     parameter_draws: list[dict[str, float]] | None = None
     posterior: str = ""
+    facilities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    areas: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def baseline(self) -> str:
@@ -142,7 +147,10 @@ class Comparison:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     def write(self, out: str | Path, *, extra: Callable[[Path], None] | None = None) -> Path:
-        """Write comparison.csv, runs.parquet, targets.csv, failures.csv and scenarios.json to the folder `out`.
+        """Write the comparison's files to the folder `out`.
+
+        They are comparison.csv, runs.parquet, facilities.parquet, areas.parquet, targets.csv,
+        failures.csv and scenarios.json.
 
         scenarios.json holds the seeds, the scenarios and, with parameter draws, the posterior and each
         replication's parameter set (`parameter_draws`).
@@ -154,6 +162,8 @@ class Comparison:
         with atomic_folder(out) as tmp:
             self.summary.to_csv(tmp / "comparison.csv", index=False)
             self.runs.to_parquet(tmp / "runs.parquet", index=False)
+            self.facilities.to_parquet(tmp / "facilities.parquet", index=False)
+            self.areas.to_parquet(tmp / "areas.parquet", index=False)
             targets = self.targets
             if not targets.empty:
                 targets.assign(goal=targets["goal"].astype(str), value=targets["value"].astype(str)).to_csv(
@@ -202,10 +212,18 @@ def check_comparable(scenarios: Sequence[Scenario], replications: int) -> None:
                     )
 
 
-def _run_one(
-    scenario: Scenario, seed: int, keep_daily: bool
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str | None]:
-    """One replication (top level, so process pools can pickle it): (annual, daily or None, error).
+class _Outcome(NamedTuple):
+    """What one replication sends back: its tables, or its error."""
+
+    annual: pd.DataFrame | None = None
+    daily: pd.DataFrame | None = None
+    facilities: pd.DataFrame | None = None
+    areas: pd.DataFrame | None = None
+    error: str | None = None
+
+
+def _run_one(scenario: Scenario, seed: int, keep_daily: bool) -> _Outcome:
+    """One replication (top level, so process pools can pickle it).
 
     Only the replication whose daily table is kept sends it back: it is large and the others'
     are not used.
@@ -213,8 +231,17 @@ def _run_one(
     try:
         results = run(scenario, seed=seed)
     except Exception as exc:  # a failed run is recorded, the others go on
-        return None, None, failure_text(exc)
-    return results.annual, results.daily if keep_daily else None, None
+        return _Outcome(error=failure_text(exc))
+    daily = results.daily if keep_daily else None
+    return _Outcome(results.annual, daily, results.facilities, results.areas)
+
+
+def keyed(table: pd.DataFrame, scenario: str, replication: int, seed: int) -> pd.DataFrame:
+    """A run's table with the keys scenario, replication and seed as its first columns."""
+    return pd.concat(
+        [pd.DataFrame({"scenario": scenario, "replication": replication, "seed": seed}, index=table.index), table],
+        axis=1,
+    )
 
 
 def compare(
@@ -252,7 +279,7 @@ def compare(
     jobs = [(s, r, seed_r) for s in scenarios for r, seed_r in enumerate(seeds)]
     # Built before any run, so a parameter set a scenario cannot take stops the comparison up front.
     runs_of = {(s.name, r): apply(s, None if parameter_draws is None else parameter_draws[r]) for s, r, _ in jobs}
-    outcomes: dict[tuple[str, int], tuple[pd.DataFrame | None, pd.DataFrame | None, str | None]] = {}
+    outcomes: dict[tuple[str, int], _Outcome] = {}
     if executor is None and workers <= 1:
         for s, r, seed_r in jobs:
             outcomes[(s.name, r)] = _run_one(runs_of[(s.name, r)], seed_r, r == 0)
@@ -272,13 +299,15 @@ def compare(
             if executor is None:
                 pool.shutdown()
 
-    frames, failures, daily = [], [], {}
+    frames, failures, daily, facilities, areas = [], [], {}, [], []
     for s, r, seed_r in jobs:  # job order, not completion order: results do not depend on workers
-        annual, days, error = outcomes[(s.name, r)]
+        annual, days, places, cells, error = outcomes[(s.name, r)]
         if error is not None:
             failures.append({"scenario": s.name, "replication": r, "seed": seed_r, "error": error})
             continue
-        assert annual is not None
+        assert annual is not None and places is not None and cells is not None
+        facilities.append(keyed(places, s.name, r, seed_r))
+        areas.append(keyed(cells, s.name, r, seed_r))
         table = annual[["year", "calendar_year", *indicator_columns(annual)]].copy()
         table.insert(0, "scenario", s.name)
         table.insert(1, "replication", r)
@@ -297,4 +326,6 @@ def compare(
         daily=daily,
         parameter_draws=None if parameter_draws is None else [dict(d) for d in parameter_draws],
         posterior=posterior if parameter_draws is not None else "",
+        facilities=pd.concat(facilities, ignore_index=True) if facilities else pd.DataFrame(),
+        areas=pd.concat(areas, ignore_index=True) if areas else pd.DataFrame(),
     )

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import insurance, rng
+from sim import insurance, places, rng
 from sim.accel import helper, kernel
 from sim.metrics import BY_TIER_FIELDS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
@@ -142,6 +142,7 @@ def _bill_stays(
     n = out.size
     group = np.empty(n, np.int64)
     facility, tier, resident = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    home = np.empty(n, np.int64)
     bill, components, basis = np.empty(n), np.empty((n, 3)), np.full(n, INPATIENT_ITEM, np.int8)
     start_line, rate, cap_left = np.empty(n), np.empty(n), np.empty(n)
     level = tables.price_level
@@ -152,7 +153,7 @@ def _bill_stays(
         tr = facilities.tier[fac]
         who = wards.resident[s]
         sev = wards.severity[s]
-        facility[i], tier[i], resident[i], group[i] = fac, tr, who, sev
+        facility[i], tier[i], resident[i], group[i], home[i] = fac, tr, who, sev, residents.cell[who]
         b = (
             tables.inpatient_price_per_day[tr] * tables.severity_price_factor[sev] * wards.stay[s]
             * wards.intensity[s] * level
@@ -196,7 +197,8 @@ def _bill_stays(
     for i in range(n):
         annual_paid[resident[i], 2] += fund[i]
         start_line_paid[i] = min(bill[i], start_line[i])
-    return Stays(Claims(facility, tier, components, bill, fund, oop, basis, np.full(1, n)), start_line_paid, group)
+    claims = Claims(facility, tier, components, bill, fund, oop, basis, np.full(1, n), home)
+    return Stays(claims, start_line_paid, group)
 
 
 @helper
@@ -239,9 +241,10 @@ def _transfers_up(
     facilities: Facilities,
     cells: Cells,
     transfer_word: np.uint64,
-    flows: np.ndarray,
+    totals: DayTotals,
 ) -> Requests:
     """Stays cut short by a transfer up ask for a bed at the preferred higher tier, one level more severe."""
+    flows, by_facility = totals.flows, totals.by_facility
     n_up = 0
     for i in range(out.size):
         if wards.transfer[out[i]]:
@@ -260,6 +263,8 @@ def _transfers_up(
         goes_to = transfer_target(cell, sev, stays.claims.tier[i], cells, facilities.inpatient_capability)
         if goes_to >= 0:
             flows[stays.claims.tier[i], facilities.tier[goes_to]] += 1.0
+            by_facility[places.REFERRALS_OUT, stays.claims.facility[i]] += 1.0
+            by_facility[places.REFERRALS_IN, goes_to] += 1.0
         resident[j], target[j], severity[j] = who, goes_to, sev
         chain_consortium[j] = facilities.consortium[stays.claims.facility[i]]
         key[j] = rng.hash_word(transfer_word, wards.key[s])
@@ -308,6 +313,8 @@ def _refer_down(
             origin[j], who_down[j], centre[j], centre_tier[j] = stays.claims.facility[i], who, c, facilities.tier[c]
             scheme_down[j], signed_down[j] = residents.scheme[who], residents.signed[who]
             flows[stays.claims.tier[i], facilities.tier[c]] += 1.0
+            totals.by_facility[places.REFERRALS_OUT, origin[j]] += 1.0
+            totals.by_facility[places.REFERRALS_IN, c] += 1.0
             visit = visit_row(c, 0, FOLLOW_UP)  # a follow-up visit of severity 0
             for part in range(3):
                 components[j, part] = tables.visit_components[visit, part]
@@ -341,7 +348,10 @@ def _refer_down(
         for t in range(n_tiers):
             totals.by_tier[_VISITS, t] += visit_sums[0, t]
             totals.by_tier[_VISIT_BILLS, t] += visit_sums[1, t]
-    return DownReferrals(origin, Claims(centre, centre_tier, components, bill, fund, oop, basis, ends))
+    home = np.empty(n_down, np.int64)
+    for j in range(n_down):
+        home[j] = residents.cell[who_down[j]]
+    return DownReferrals(origin, Claims(centre, centre_tier, components, bill, fund, oop, basis, ends, home))
 
 
 @kernel
@@ -377,7 +387,7 @@ def discharges(
     out = _ending_today(day, wards.discharge_day)
     stays = _bill_stays(out, wards, residents, facilities, tables, accounts.annual_paid, streams.upcoding)
     _count_ended(out, stays, wards, tables, accounts, totals.by_tier)
-    transfers = _transfers_up(day, out, stays, wards, residents, facilities, cells, streams.transfer_key, totals.flows)
+    transfers = _transfers_up(day, out, stays, wards, residents, facilities, cells, streams.transfer_key, totals)
     for i in range(out.size):
         wards.discharge_day[out[i]] = FREE_BED
     down = _refer_down(

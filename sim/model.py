@@ -44,7 +44,20 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import admission, care, choice, discharge, facilities, illness, payment, population, region, rng, workforce
+from sim import (
+    admission,
+    care,
+    choice,
+    discharge,
+    facilities,
+    illness,
+    payment,
+    places,
+    population,
+    region,
+    rng,
+    workforce,
+)
 from sim.accel import Pins
 from sim.arrays import Buffers, row_sums
 from sim.config import ScenarioError
@@ -66,6 +79,7 @@ from sim.insurance import (
 from sim.levers import Assessment, GlobalBudget, Policy, ProviderResponse
 from sim.metrics import DayRecord, Recorder
 from sim.parameters.illness import ACUTE, DAYS_PER_YEAR, FOLLOW_UP, SEVERITIES
+from sim.parameters.prices import COMPONENTS
 from sim.params import TIER_LEVEL, TIERS
 from sim.regionfiles import digest as region_digest
 from sim.regionfiles import load as load_region
@@ -281,6 +295,7 @@ class CareModel(mesa.Model):
         self._reputation_reference = learning.reputation_prior.as_array().astype(np.float64)
         self.reputation = np.tile(self._reputation_reference, (n_cells, 1))
         self.first_contacts_by_cell = np.zeros((n_cells, len(TIERS)), dtype=np.int64)
+        self.places = places.Places(self.region, COMPONENTS)
         self._expansion_targets()  # a bad facility stops the run before it starts
         self.reserved = np.zeros(len(self.facilities), dtype=np.int64)
         self.reserve_idle_days = np.zeros(len(self.facilities), dtype=np.int64)
@@ -527,6 +542,7 @@ class CareModel(mesa.Model):
         self.fund = Fund()
         self.facilities.close_year()
         self.facilities.last_revenue[:] = np.nan
+        self.places.restart(self.first_contacts_by_cell)
         self._last_fund_claims[:] = np.nan
         self._last_resident_claims[:] = np.nan
 
@@ -687,7 +703,7 @@ class CareModel(mesa.Model):
 
     def _totals(self) -> DayTotals:
         """Today's sums the phases add to."""
-        return DayTotals(self.today.by_tier, self.today.flows)
+        return DayTotals(self.today.by_tier, self.today.flows, self.places.by_facility, self.places.by_cell)
 
     def _residents(self) -> Residents:
         """The residents' attributes the day's phases read."""
@@ -893,6 +909,7 @@ class CareModel(mesa.Model):
             claims.facility, claims.tier, claims.components, claims.bill, claims.fund, claims.oop,
             basis=claims.basis, bounds=np.array(bounds, dtype=np.int64), by_tier=t.by_tier,
         )  # fmt: skip
+        places.book_cells(claims.cell, claims.tier, claims.bill, claims.oop, claims.basis, self.places.by_cell)
         for (fund_sum, oop_sum, booked_sum), begin, end in zip(sums.tolist(), bounds[:-1], bounds[1:], strict=True):
             if end > begin:  # an empty batch pays nothing
                 self.fund.pay(fund_sum)
@@ -961,6 +978,7 @@ class CareModel(mesa.Model):
         )
         routed = target >= 0
         self.today.add_flow(f.tier[origin[routed]], f.tier[target[routed]])
+        self.places.add_referrals(origin[routed], target[routed])
 
     def _ask_for_transfer(self, asked: Requests) -> None:
         """Queue transfers up (上转) for the day's admission step, with their chain's consortium and start-line paid."""
@@ -1201,6 +1219,12 @@ class CareModel(mesa.Model):
         t.residents = len(self.population)
         self.recorder.append(self.day, self.year, t)
         f.record_day(occupied)
+        self.places.by_facility[places.BED_DAYS] += occupied
+        if last_day_of_a_recorded_year(self):
+            self.places.close_year(
+                self.year, DAYS_PER_YEAR, f.beds, self.first_contacts_by_cell,
+                np.bincount(self.population.cell, minlength=self.region.n_cells),
+            )  # fmt: skip
 
     def _close_year(self) -> None:
         f, policy = self.facilities, self.policy
@@ -1233,6 +1257,7 @@ class CareModel(mesa.Model):
         self._last_fund_claims = self._member_claims()
         self._last_resident_claims = self._resident_claims()
         self.fund.close_year()
+        self.places.keep_ledgers(f)
         f.close_year()
 
     def _operating_margin(self, response: ProviderResponse) -> np.ndarray:

@@ -8,6 +8,8 @@ differences against the first (baseline) scenario. Both write their files atomic
 
 from __future__ import annotations
 
+import copy
+import functools
 import gc
 import json
 import os
@@ -15,7 +17,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,9 @@ from sim.checkpoint import PrefixCache
 from sim.config import Scenario
 from sim.model import CareModel
 from sim.paths import writing
+from sim.places import Places
 from sim.reference import reference_model
+from sim.region import Region
 
 ENGINES: dict[str, Callable[..., CareModel]] = {"array": CareModel, "reference": reference_model}
 """Engines `run` can use: residents as arrays (fast, the default), or one Mesa agent each (small populations)."""
@@ -42,6 +46,9 @@ class Results:
         daily: One row per simulated day (raw counts and sums; see `metrics.DayRecord`).
         annual: One row per simulated year: sums and every indicator.
         summary: The summary.json content (headline indicators, yearly lists).
+        places: The run's sums by facility and area (`facilities` and `areas` tabulate them when first asked:
+            a sweep, which keeps indicators only, never pays for the tables).
+        region: The region the run simulated (the places' names, tiers and positions).
     """
 
     scenario: Scenario
@@ -49,6 +56,18 @@ class Results:
     daily: pd.DataFrame
     annual: pd.DataFrame
     summary: dict[str, Any]
+    places: Places = field(repr=False)
+    region: Region = field(repr=False)
+
+    @functools.cached_property
+    def facilities(self) -> pd.DataFrame:
+        """One row per facility and year (`places.Places.facility_table`; docs/outputs.md)."""
+        return self.places.facility_table(self.region, self.scenario.run.start_year)
+
+    @functools.cached_property
+    def areas(self) -> pd.DataFrame:
+        """One row per residential area (cell) and year (`places.Places.area_table`; docs/outputs.md)."""
+        return self.places.area_table(self.region, self.scenario.run.start_year)
 
     @property
     def targets(self) -> pd.DataFrame:
@@ -56,7 +75,7 @@ class Results:
         return metrics.target_checks(self.annual)
 
     def write(self, out: str | Path, *, extra: Callable[[Path], None] | None = None) -> Path:
-        """Write summary.json, annual.csv, daily.parquet and scenario.json into a folder, atomically.
+        """Write summary.json, annual.csv, daily.parquet, facilities.parquet, areas.parquet, scenario.json, atomically.
 
         Args:
             out: The output folder; an earlier one is replaced only once every file is written.
@@ -70,6 +89,8 @@ class Results:
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, ensure_ascii=False), "utf-8")
             self.annual.to_csv(tmp / "annual.csv", index=False)
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
+            self.facilities.to_parquet(tmp / "facilities.parquet", index=False)
+            self.areas.to_parquet(tmp / "areas.parquet", index=False)
             (tmp / "scenario.json").write_text(self.scenario.model_dump_json(indent=2), "utf-8")
             if extra is not None:
                 extra(tmp)
@@ -205,4 +226,12 @@ def collect(model: CareModel) -> Results:
         "calendar_years": [int(y) for y in annual["calendar_year"]],
         **metrics.summary(annual),
     }
-    return Results(scenario=scenario, seed=model.seed, daily=daily, annual=annual, summary=summary)
+    return Results(
+        scenario=scenario,
+        seed=model.seed,
+        daily=daily,
+        annual=annual,
+        summary=summary,
+        places=copy.deepcopy(model.places),  # the model's goes on (the dashboard collects year by year)
+        region=model.region,
+    )

@@ -14,7 +14,7 @@ shared, not copied, so a kernel writes the model's state in place):
 - `YearTables`: this year's prices, insurance rules and care parameters;
 - `Accounts`: the residents' annual accounts and the case mix;
 - `Streams`: keys of the random streams of the phases (`sim.rng`);
-- `DayTotals`: the day's by-tier sums and referral flows (`metrics.DayRecord`);
+- `DayTotals`: the day's by-tier sums and referral flows (`metrics.DayRecord`), the year's by place;
 - `Claims`: a phase's paid claims, which the model books (`CareModel.settle_claims`).
 
 Adding a field to `Wards` or `Requests` is one line here; the records are allocated, grown,
@@ -425,6 +425,7 @@ class Claims(NamedTuple):
         oop: Paid by the patient.
         basis: How each claim is paid (`PAYMENT_BASES`, int8).
         ends: Where each billing batch ends.
+        cell: Home cell of each claim's patient (`places.book_cells`).
     """
 
     facility: np.ndarray
@@ -435,18 +436,23 @@ class Claims(NamedTuple):
     oop: np.ndarray
     basis: np.ndarray
     ends: np.ndarray
+    cell: np.ndarray
 
 
 class DayTotals(NamedTuple):
-    """The day's sums the phases add to in place (`metrics.DayRecord`).
+    """The sums the phases add to in place: the day's by tier (`metrics.DayRecord`), the year's by place (`places`).
 
     Attributes:
         by_tier: (len(BY_TIER_FIELDS), tiers) by-tier sums.
         flows: (tiers, tiers) referrals from one tier (row) to another (column).
+        by_facility: (len(places.FACILITY_SUMS), facilities) this year's sums by facility.
+        by_cell: (len(places.CELL_SUMS), cells) this year's sums by the patient's home cell.
     """
 
     by_tier: np.ndarray
     flows: np.ndarray
+    by_facility: np.ndarray
+    by_cell: np.ndarray
 
 
 class Learning(NamedTuple):

@@ -124,6 +124,10 @@ def test_job_streams_years_pairs_replications_and_cancels():
     assert set(snap.comparison.targets["scenario"]) == {"baseline", "tiny"}
     assert snap.districts["tiny"]["occupancy"].between(0, 1).all()
     assert len(snap.boxes) == 10
+    for table in (snap.comparison.facilities, snap.comparison.areas):  # every finished run's, each year
+        assert set(zip(table.scenario, table.replication, table.year, strict=True)) == set(
+            zip(runs.scenario, runs.replication, runs.year, strict=True)
+        )
 
     stopped = Job([_baseline(scenario, "en"), scenario], 2).start()
     stopped.cancel()
@@ -301,6 +305,10 @@ def test_dashboard_runs_compares_and_saves(app_url, tmp_path):
             ".map(d => d.parentElement.id || d.id)"
         )
         assert len(drawn) >= 7, drawn
+        # The maps of facilities and areas against the baseline: every place drawn, offline.
+        for name, places in (("facility-changes", 1355), ("area-changes", 1258)):
+            points = page.evaluate(f"() => document.querySelectorAll('#fig-{name} .scatterlayer .point').length")
+            assert points == places, name
         page.screenshot(path=ARTIFACTS / "app_run.png", full_page=True)
         page.locator(".layout").screenshot(path=ARTIFACTS / "app_top.png")
 

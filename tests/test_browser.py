@@ -18,7 +18,7 @@ from conftest import REQUIRE_ALL
 
 import sim
 from sim.comparison import Comparison, compare
-from sim.presentation import comparison_report, report
+from sim.presentation import comparison_report, maps, report
 
 try:
     from playwright.sync_api import BrowserContext, sync_playwright
@@ -62,6 +62,8 @@ _PLOTS = """() => Array.from(document.querySelectorAll("figure .plotly-graph-div
     drawn: d.classList.contains("js-plotly-plot") && d.querySelector("svg.main-svg") !== null,
     traces: (d.data || []).length,
     sankey_nodes: d.querySelectorAll(".sankey-node").length,
+    points: d.querySelectorAll(".scatterlayer .point").length,
+    menus: d.querySelectorAll(".updatemenu-container").length,
     width: d.getBoundingClientRect().width,
 }))"""
 
@@ -152,6 +154,11 @@ def test_run_report_renders(browser, results, tmp_path):
     _check(state, order)
     assert sorted(order) == sorted(names)
     assert next(p for p in state if p["id"] == "fig-patient-flows")["sankey_nodes"] > 0
+    # The maps: a marker for every facility and area, and the menu that picks the colouring indicator.
+    maps = {p["id"]: p for p in state if p["id"] in ("fig-facility-map", "fig-area-map")}
+    assert maps["fig-facility-map"]["points"] == results.summary["facilities"]
+    assert maps["fig-area-map"]["points"] == results.areas["area_id"].nunique()
+    assert all(p["menus"] == 1 for p in maps.values())
     assert (ARTIFACTS / "report_en.png").stat().st_size > 10_000
 
 
@@ -166,4 +173,12 @@ def test_comparison_report_renders(browser, comparison, tmp_path, lang):
     flows = [p for p in state if p["id"].startswith("fig-flows-")]
     assert len(flows) == len(comparison.scenarios)
     assert all(p["sankey_nodes"] > 0 for p in flows)
+    # The maps of the scenario against the baseline, and the table of facilities that gain and lose most.
+    facilities = comparison.facilities["facility_id"].nunique()
+    assert next(p for p in state if p["id"] == "fig-facility-changes-1")["points"] == facilities
+    assert next(p for p in state if p["id"] == "fig-area-changes-1")["points"] > 0
+    page = path.read_text(encoding="utf-8")
+    assert page.count('<table class="gains">') == len(comparison.scenarios) - 1
+    moved = maps.gains_and_losses(comparison.facilities, comparison.baseline, comparison.scenarios[1].name)
+    assert len(moved) > 0 and all(f'<td class="scenario">{name}</td>' in page for name in moved["name"])
     assert (ARTIFACTS / f"comparison_{lang}.png").stat().st_size > 10_000

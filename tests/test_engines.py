@@ -4,7 +4,7 @@
 admission) one patient at a time, with the pure functions of `choice`, `care`, `illness` and
 `insurance` on one-patient arrays and the same keyed random streams, in the array engine's order
 (docs/ODD.md, "Reference engine"). So the comparison is exact, tolerance 0, for every column of the
-daily table — counts and money — and hence of the annual one:
+daily table — counts and money — and hence of the annual one, and of the facility and area tables:
 
 - counts are exact because each patient makes the same decision from the same state;
 - money is exact because the sums are made in the same order: the fund settles a batch of claims
@@ -201,6 +201,8 @@ def test_engines_identical(case):
     pd.testing.assert_frame_equal(reference.daily, array.daily, check_exact=True)
     pd.testing.assert_frame_equal(reference.annual, array.annual, check_exact=True)
     assert reference.summary == array.summary
+    pd.testing.assert_frame_equal(reference.facilities, array.facilities, check_exact=True)
+    pd.testing.assert_frame_equal(reference.areas, array.areas, check_exact=True)
 
 
 def test_one_patient_agent_per_resident():

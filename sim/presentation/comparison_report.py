@@ -25,7 +25,7 @@ from sim.comparison import KEYS, Comparison, paired_summary
 from sim.metrics import BED_TIERS, TARGETS
 from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS
-from sim.presentation import charts, report
+from sim.presentation import charts, maps, report
 from sim.presentation.labels import Labels, labels
 from sim.presentation.page import Figure, figure, render, write_page
 
@@ -426,7 +426,61 @@ def _comparison_figures(v: _View) -> dict[str, go.Figure]:
     figs["beds"] = _beds_figure(v)
     figs["waits"] = _waits_figure(v)
     figs["money"] = _money_figure(v)
+    figs.update(_place_figures(v))
     return figs
+
+
+def _altered(v: _View) -> dict[str, int]:
+    """The scenarios other than the baseline with facility tables of the baseline and their own, by their place."""
+    facilities = v.comparison.facilities
+    if facilities.empty or not (facilities["scenario"] == v.baseline).any():
+        return {}
+    order = [s.name for s in v.comparison.scenarios]
+    return {
+        name: order.index(name) for name in v.names if name != v.baseline and (facilities["scenario"] == name).any()
+    }
+
+
+def _place_figures(v: _View) -> dict[str, go.Figure]:
+    """Each scenario's maps of change from the baseline: `facility-changes-<i>` and `area-changes-<i>`."""
+    c, figs = v.comparison, {}
+    for name, i in _altered(v).items():
+        for key, fig in maps.change_maps(c.facilities, c.areas, v.baseline, name, v.lang).items():
+            figs[f"{key}-{i}"] = fig
+    return figs
+
+
+def _gains_tables(v: _View) -> list[dict[str, Any]]:
+    """Each scenario's table of the facilities that gain and lose most visits against the baseline."""
+    lab, tables = v.lab, []
+    for name in _altered(v):
+        rows = maps.gains_and_losses(v.comparison.facilities, v.baseline, name)
+        tables.append(
+            {
+                "title": lab["gains_title"].format(year=v.calendar_year),
+                "scenario": name,
+                "columns": [
+                    lab["col_facility"],
+                    lab["col_tier"],
+                    lab["col_district"],
+                    lab["col_baseline_visits"].format(baseline=v.baseline),
+                    lab["col_scenario_visits"].format(scenario=name),
+                    lab["col_change"],
+                ],
+                "rows": [
+                    [
+                        r.name,
+                        lab[f"tier_{r.tier}"],
+                        r.district,
+                        f"{r.visits_baseline:,.1f}",
+                        f"{r.visits_scenario:,.1f}",
+                        f"{r.visits:+,.1f}" + (f" ({r.share:+.0%})" if charts.finite(r.share) else ""),
+                    ]
+                    for r in rows.itertuples()
+                ],
+            }
+        )
+    return tables
 
 
 def comparison_figures(comparison: Comparison, lang: str = "en") -> dict[str, go.Figure]:
@@ -438,7 +492,8 @@ def comparison_figures(comparison: Comparison, lang: str = "en") -> dict[str, go
 
     Returns:
         Figures by name: "series", "differences", "flows-<i>" (one Sankey per scenario, i its place in
-        the comparison), "revenue-structure", "beds", "waits", "money"; none when no run finished.
+        the comparison), "revenue-structure", "beds", "waits", "money", and for each scenario but the
+        baseline the maps "facility-changes-<i>" and "area-changes-<i>"; none when no run finished.
     """
     v = _view(comparison, lang)
     return {} if v is None else _comparison_figures(v)
@@ -456,6 +511,8 @@ def _comparison_captions(v: _View) -> dict[str, str]:
         "waits": f"{lab['caption_cmp_bars']} {lab['caption_waits']}",
         "money": lab["caption_cmp_money"],
     }
+    for i in _altered(v).values():
+        captions[f"area-changes-{i}"] = lab["caption_place_changes"]
     for name, fig_id in _flows_ids(v).items():
         mean = lab["flows_mean"].format(n=v.replications(name))
         first = mean if first_in_runs else lab["flows_first"]
@@ -585,8 +642,9 @@ def _figure_sections(v: _View) -> dict[str, list[Figure]]:
         "revenue": ("revenue-structure",),
         "beds_waits": ("beds", "waits"),
         "money": ("money",),
+        "places": tuple(i for i in figs if i.startswith(("facility-changes-", "area-changes-"))),
     }
-    return {section: [figure(i, figs[i], captions.get(i)) for i in ids] for section, ids in groups.items()}
+    return {section: [figure(i, figs[i], captions.get(i)) for i in ids] for section, ids in groups.items() if ids}
 
 
 def write_comparison_report(comparison: Comparison, path: Path, lang: str = "en") -> None:
@@ -623,6 +681,7 @@ def write_comparison_report(comparison: Comparison, path: Path, lang: str = "en"
         baseline=comparison.baseline,
         summary=_summary(comparison, v),
         figures=figures,
+        gains=[] if v is None else _gains_tables(v),
         failures=list(comparison.failures.itertuples()),
         version=__version__,
     )

@@ -25,7 +25,7 @@ from sim import __version__
 from sim.metrics import BED_TIERS, HOSPITAL_TIERS, TARGETS
 from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS
-from sim.presentation import charts
+from sim.presentation import charts, maps
 from sim.presentation.labels import Labels, labels
 from sim.presentation.page import figure, write_page
 from sim.runner import Results
@@ -38,6 +38,7 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("money", ("fund", "payments")),
     ("costs", ("costs",)),
     ("flows", ("referrals", "patient-flows", "coverage")),
+    ("places", ("facility-map", "area-map")),
 )
 """Report sections after the tables, each with the ids of its figures (keys of `figures`)."""
 
@@ -568,6 +569,8 @@ def figures(results: Results, lang: str = "en") -> dict[str, go.Figure]:
     """
     out = {key: build(results.annual, lang) for key, build in _ANNUAL_FIGURES.items()}
     out["daily-beds"] = daily_beds_figure(results.daily, lang)
+    out["facility-map"] = maps.facility_map_figure(results.facilities, lang)
+    out["area-map"] = maps.area_map_figure(results.areas, lang)
     return out
 
 
@@ -586,6 +589,7 @@ def captions(lab: Labels) -> dict[str, str]:
         "costs": lab["caption_costs"],
         "patient-flows": lab["caption_flows"],
         "coverage": f"{target('in_county_rate')} {target('signing_rate')}",
+        "area-map": lab["caption_places"],
     }
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import care, regionfiles
+from sim import care, places, regionfiles
 from sim.config import ScenarioError
 from sim.illness import Episodes
 from sim.insurance import split_claims
@@ -135,8 +135,9 @@ class PatientDecisions:
             begin = end
         bounds = [0, *batch_ends]
         paid_fund = np.where(c.basis == OUTPATIENT_HEAD, 0.0, fund)
+        home = self.model.population.cell[c.resident]
         self.model.settle(
-            Claims(c.facility, c.tier, c.components, c.bill, paid_fund, oop, c.basis, np.array(batch_ends))
+            Claims(c.facility, c.tier, c.components, c.bill, paid_fund, oop, c.basis, np.array(batch_ends), home)
         )
         t = self.model.today
         t.add_by_tier("visits", c.tier)
@@ -153,7 +154,9 @@ class PatientDecisions:
         fund, oop, _ = split_claims(c.bill, c.resident, c.rate, np.zeros(c.bill.size), c.start_line, cap_left)
         for resident, paid in zip(c.resident, fund, strict=True):
             self.model.inpatient_fund_paid[resident] += paid
-        self.model.settle(Claims(c.facility, c.tier, c.components, c.bill, fund, oop, c.basis, np.full(1, c.bill.size)))
+        home = self.model.population.cell[c.resident]
+        ends = np.full(1, c.bill.size)
+        self.model.settle(Claims(c.facility, c.tier, c.components, c.bill, fund, oop, c.basis, ends, home))
         return c, oop
 
     # ------------------------------------------------------------------ 2. discharge
@@ -204,6 +207,7 @@ class PatientDecisions:
             origin_at = np.array(origin, dtype=np.int64)
             t.referrals_down += len(claims)
             t.add_flow(f.tier[origin_at], f.tier[[c.facility for c in claims]])
+            self.model.places.add_referrals(origin_at, np.array([c.facility for c in claims], dtype=np.int64))
             self._fund_settles_visits(claims, [len(claims)], waive_start_line=policy.no_start_line_after_down_referral)
             if policy.down_referral_bonus > 0:
                 self.model.pay_lump_sum(origin_at, np.full(origin_at.size, policy.down_referral_bonus))
@@ -290,6 +294,9 @@ class PatientDecisions:
         waited = np.array([waited for *_, waited in visits], dtype=np.float64)
         t.add_by_tier("visit_wait_days", f.tier[seen_at], waited)
         t.add_by_tier("visit_waits", f.tier[seen_at])
+        by_facility = self.model.places.by_facility
+        np.add.at(by_facility[places.VISIT_WAIT_DAYS], seen_at, waited)  # one visit after another, in pass order
+        np.add.at(by_facility[places.VISIT_WAITS], seen_at, 1.0)
         referred = np.array([was_referred for _, _, was_referred, _ in visits], dtype=bool)
         employee = self.model.population.scheme[[c.resident for c, *_ in visits]] == EMPLOYEE
         t.add_by_tier("referred_visits", f.tier[seen_at[referred]])
@@ -315,6 +322,7 @@ class PatientDecisions:
         if flows:
             origin, target = np.array(flows, dtype=np.int64).T
             t.add_flow(f.tier[origin], f.tier[target])
+            self.model.places.add_referrals(origin, target)
         new = Requests.concat_all(requests)
         t.admission_requests = new.size
         return new
@@ -456,10 +464,16 @@ class PatientDecisions:
             t.add_by_tier("lead_referral_admissions", tier)
             t.add_by_tier("lead_referral_wait_days", tier, np.array([waited]))
         t.chronic_admissions += int(pop.hypertension[resident] | pop.diabetes[resident])
+        by_facility, by_cell, cell = self.model.places.by_facility, self.model.places.by_cell, pop.cell[resident]
+        by_facility[places.ADMISSIONS, facility] += 1.0
+        by_facility[places.ADMISSION_WAIT_DAYS, facility] += waited
+        by_cell[places.CELL_ADMISSIONS, cell] += 1.0
         home = pop.district[resident]
         if self.model.region.district_is_county[home]:
             t.county_admissions += 1
             t.county_admissions_in_county += int(f.district[facility] == home)
+            by_cell[places.CELL_COUNTY_ADMISSIONS, cell] += 1.0
+            by_cell[places.CELL_IN_COUNTY, cell] += float(f.district[facility] == home)
         return waited
 
     def _learn_admission_waits(self, facility: list[int], waited: list[float]) -> None:

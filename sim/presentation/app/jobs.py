@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.comparison import Comparison, check_comparable, indicator_columns, paired_summary
+from sim.comparison import Comparison, check_comparable, indicator_columns, keyed, paired_summary
 from sim.config import Scenario, ScenarioError
 from sim.model import CareModel
 from sim.posterior import apply
@@ -180,6 +180,7 @@ class Job:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._annual: dict[tuple[str, int], pd.DataFrame] = {}
+        self._places: dict[tuple[str, int], tuple[pd.DataFrame, pd.DataFrame]] = {}
         self._daily: dict[str, pd.DataFrame] = {}
         self._districts: dict[str, list[pd.DataFrame]] = {s.name: [] for s in scenarios}
         self._now = (scenarios[0].name, 1, run.start_year)
@@ -249,6 +250,7 @@ class Job:
         districts = counter.close_year() if counter.track else None
         with self._lock:
             self._annual[(name, replication)] = results.annual
+            self._places[(name, replication)] = (results.facilities, results.areas)
             if replication == 0:
                 self._daily[name] = results.daily
                 assert districts is not None
@@ -276,25 +278,31 @@ class Job:
         """What has finished so far, as a comparison against the baseline."""
         with self._lock:
             annual = dict(self._annual)
+            places = dict(self._places)
             daily = dict(self._daily)
             districts = {k: pd.concat(v, ignore_index=True) for k, v in self._districts.items() if v}
             version = self._version
         return Snapshot(
-            version=version, comparison=self._comparison(annual, daily), districts=districts, boxes=self._boxes
+            version=version, comparison=self._comparison(annual, daily, places), districts=districts, boxes=self._boxes
         )
 
     def _comparison(
-        self, annual: dict[tuple[str, int], pd.DataFrame], daily: dict[str, pd.DataFrame]
+        self,
+        annual: dict[tuple[str, int], pd.DataFrame],
+        daily: dict[str, pd.DataFrame],
+        places: dict[tuple[str, int], tuple[pd.DataFrame, pd.DataFrame]],
     ) -> Comparison | None:
         """The finished years as a `Comparison` (paired differences where both members of a pair finished)."""
         if not annual:
             return None
-        frames = []
+        frames, facilities, areas = [], [], []
         for s in self.scenarios:
             for r, seed in enumerate(self.seeds):
                 table = annual.get((s.name, r))
                 if table is None:
                     continue
+                facilities.append(keyed(places[(s.name, r)][0], s.name, r, seed))
+                areas.append(keyed(places[(s.name, r)][1], s.name, r, seed))
                 rows = table[["year", "calendar_year", *indicator_columns(table)]].copy()
                 rows.insert(0, "scenario", s.name)
                 rows.insert(1, "replication", r)
@@ -310,6 +318,8 @@ class Job:
             daily=daily,
             parameter_draws=self.parameter_draws,
             posterior=self.posterior,
+            facilities=pd.concat(facilities, ignore_index=True),
+            areas=pd.concat(areas, ignore_index=True),
         )
 
 
