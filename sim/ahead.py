@@ -1,4 +1,4 @@
-"""A model's years of episodes, each drawn on a second thread while the year before it runs.
+"""Draws made on a second thread while the days before them run: a year's episodes, and blocks of taste shocks.
 
 Drawing a year's episodes (`illness.draw_year`) is about a tenth of a full city's run, done at each
 year start while the days run on one core. What the draw reads of the model is known a year early:
@@ -8,16 +8,22 @@ start: this year's sign-ups are the guess). So a year start also starts next yea
 — its kernels and numpy's loops release the GIL — into a second set of arrays, and next year's start
 takes it if it was drawn from that year's inputs, or else draws anew. Either way a year's episodes
 are `illness.draw_year`'s, bit for bit.
+
+Taste shocks are keyed by episode (`choice.taste_shocks`), a block of days' episodes at a time
+(`BlockShocks`): while one block's days run, the next block's are drawn on a thread, and taken when
+the next block's keys are those.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from sim import illness
+from sim import choice, illness
 from sim.accel import numba_enabled
 from sim.arrays import Buffers
 from sim.illness import YearEpisodes
@@ -48,26 +54,24 @@ class _Inputs:
         )
 
 
-class _Ahead:
-    """A draw running on its own thread; `episodes` is set when it succeeded."""
+class _Job:
+    """A function called on its own thread; `result()` waits for its value."""
 
-    def __init__(self, inputs: _Inputs, scratch: Buffers, out: Buffers) -> None:
-        self.inputs = inputs
-        self.episodes: YearEpisodes | None = None
-        self._thread = threading.Thread(target=self._draw, args=(scratch, out), name="tiersim-draw-ahead")
+    def __init__(self, name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self._value: Any = None
+        self._thread = threading.Thread(target=self._call, args=(function, args, kwargs), name=name)
         self._thread.start()
 
-    def _draw(self, scratch: Buffers, out: Buffers) -> None:
-        i = self.inputs
+    def _call(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         try:
-            self.episodes = illness.draw_year(
-                i.seed, i.year, i.age, i.chronic, i.params, i.keep, first_day=i.first_day, buffers=scratch, out=out
-            )
-        except Exception:  # the year start draws again and raises it there, if its inputs are the same
-            self.episodes = None
+            self._value = function(*args, **kwargs)
+        except Exception:  # the caller draws again and raises it there, if its inputs are the same
+            self._value = None
 
-    def join(self) -> None:
+    def result(self) -> Any:
+        """The function's value once it has returned, or None if it raised."""
         self._thread.join()
+        return self._value
 
 
 class YearDraws:
@@ -85,7 +89,7 @@ class YearDraws:
         self._scratch = Buffers()
         self._sets = (Buffers(), Buffers())
         self._now = 0  # the set this year's episodes are in
-        self._ahead: _Ahead | None = None
+        self._ahead: tuple[_Inputs, _Job] | None = None
 
     def __reduce__(self) -> tuple[type[YearDraws], tuple[()]]:
         return YearDraws, ()
@@ -106,11 +110,10 @@ class YearDraws:
         """
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
-            ahead.join()
-            inputs = _Inputs(seed, year, age, chronic, params, keep, first_day)
-            if ahead.episodes is not None and ahead.inputs.same(inputs):
+            drawn, episodes = ahead[0], ahead[1].result()
+            if episodes is not None and drawn.same(_Inputs(seed, year, age, chronic, params, keep, first_day)):
                 self._now = 1 - self._now
-                return ahead.episodes
+                return episodes
         return illness.draw_year(
             seed,
             year,
@@ -138,21 +141,69 @@ class YearDraws:
         The arrays given are the draw's: the caller must not change them. Without compiled kernels
         (`accel.numba_enabled`) nothing is drawn ahead: plain Python loops hold the GIL.
         """
-        self.wait()
+        self.drop()
         if numba_enabled():
-            inputs = _Inputs(seed, year, age, chronic, params, keep, first_day)
-            self._ahead = _Ahead(inputs, self._scratch, self._sets[1 - self._now])
+            i = _Inputs(seed, year, age, chronic, params, keep, first_day)
+            job = _Job(
+                "tiersim-draw-ahead",
+                illness.draw_year,
+                *(i.seed, i.year, i.age, i.chronic, i.params, i.keep),
+                first_day=i.first_day,
+                buffers=self._scratch,
+                out=self._sets[1 - self._now],
+            )
+            self._ahead = (i, job)
 
     def buffers(self) -> Buffers:
         """Where this year's episodes are written when the model makes them itself (by thinning shared draws).
 
         A draw ahead is dropped first: it writes into the draws' arrays.
         """
-        self.wait()
-        self._ahead = None
+        self.drop()
         return self._sets[self._now]
 
-    def wait(self) -> None:
-        """Wait for a draw ahead to end (its result is kept for `draw`)."""
+    def drop(self) -> None:
+        """Forget the draw ahead, once it has ended."""
         if self._ahead is not None:
-            self._ahead.join()
+            self._ahead[1].result()
+            self._ahead = None
+
+
+class BlockShocks:
+    """Taste shocks of a block of episodes (`choice.taste_shocks`), each next block drawn ahead on a thread.
+
+    A copy or a pickle starts with no block drawn ahead.
+    """
+
+    def __init__(self) -> None:
+        self._ahead: tuple[np.ndarray, int, int, _Job] | None = None
+
+    def __reduce__(self) -> tuple[type[BlockShocks], tuple[()]]:
+        return BlockShocks, ()
+
+    def draw(self, seed: int, key: np.ndarray, n_candidates: int) -> np.ndarray:
+        """`choice.taste_shocks(seed, key, n_candidates)`: drawn ahead if drawn for these keys, or drawn now."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            drawn_key, drawn_seed, drawn_candidates, job = ahead
+            shocks = job.result()
+            same = (drawn_seed, drawn_candidates) == (seed, n_candidates) and np.array_equal(drawn_key, key)
+            if shocks is not None and same:
+                return shocks
+        return choice.taste_shocks(seed, key, n_candidates)
+
+    def draw_ahead(self, seed: int, key: np.ndarray, n_candidates: int) -> None:
+        """Start drawing the shocks of the next block's episodes `key` on a thread (the caller must not change `key`).
+
+        Without compiled kernels (`accel.numba_enabled`) nothing is drawn ahead.
+        """
+        self.drop()
+        if numba_enabled():
+            job = _Job("tiersim-shocks-ahead", choice.taste_shocks, seed, key, n_candidates)
+            self._ahead = (key, seed, n_candidates, job)
+
+    def drop(self) -> None:
+        """Forget the block drawn ahead, once its thread has ended (before its keys' memory is written)."""
+        if self._ahead is not None:
+            self._ahead[3].result()
+            self._ahead = None

@@ -46,7 +46,7 @@ import numpy as np
 
 from sim import admission, care, choice, discharge, facilities, illness, payment, population, region, rng, workforce
 from sim.accel import Pins
-from sim.ahead import YearDraws
+from sim.ahead import BlockShocks, YearDraws
 from sim.arrays import row_sums
 from sim.config import ScenarioError
 from sim.draws import SharedDraws, SharedYear
@@ -248,6 +248,7 @@ class CareModel(mesa.Model):
         self._episode_year: int | None = None
         self._shocks = np.zeros((0, self.region.cell_candidates.shape[1]))  # see `_todays_shocks`
         self._shock_range = (-1, -1)  # episodes of this year whose shocks `_shocks` holds
+        self._shock_blocks = BlockShocks()  # the next block's shocks are drawn while this block's days run
         self.shared_draws: SharedDraws | None = None
         self._shared_year: SharedYear | None = None  # this year's shared draws, if any
         self._kept: np.ndarray | None = None  # the rows of the shared year this run's episodes are (None: all)
@@ -696,6 +697,7 @@ class CareModel(mesa.Model):
             else None
         )
         self._episodes = None  # its arrays are overwritten by this year's
+        self._shock_blocks.drop()  # it reads them
         if self._shared_year is not None:
             self._episodes, self._kept = illness.thin(self._shared_year.unthinned, keep, self._draws.buffers())
         else:
@@ -842,13 +844,21 @@ class CareModel(mesa.Model):
             return self._shared_year.shocks, rows
         first, last = self._shock_range
         if not first <= begin <= end <= last:
-            # Whole days up to the block size, and at least today.
-            days = np.searchsorted(bounds, begin + SHOCK_BLOCK_EPISODES, side="right") - 1
-            first, last = begin, bounds[max(days, day_of_year + 1)]
-            k = self.region.cell_candidates.shape[1]
-            self._shocks = choice.taste_shocks(self.seed, self._episodes.key[first:last], k)
+            first, last = self._shock_block(day_of_year)
+            k, key = self.region.cell_candidates.shape[1], self._episodes.key
+            self._shocks = self._shock_blocks.draw(self.seed, key[first:last], k)
             self._shock_range = (first, last)
+            following = np.searchsorted(bounds, last, side="right") - 1  # the day the next block starts
+            if following < DAYS_PER_YEAR:
+                self._shock_blocks.draw_ahead(self.seed, key[slice(*self._shock_block(following))], k)
         return self._shocks, np.arange(begin - first, end - first)
+
+    def _shock_block(self, day_of_year: int) -> tuple[int, int]:
+        """The episodes whose shocks are drawn with the day's: whole days from it up to the block size, at least it."""
+        assert self._episodes is not None
+        bounds = self._episodes.start
+        days = np.searchsorted(bounds, bounds[day_of_year] + SHOCK_BLOCK_EPISODES, side="right") - 1
+        return int(bounds[day_of_year]), int(bounds[max(days, day_of_year + 1)])
 
     # ------------------------------------------------------------------ money
     def settle(self, claims: Claims) -> None:

@@ -7,12 +7,14 @@ import pickle
 import threading
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import sim
-from sim import accel, illness
-from sim.ahead import YearDraws
+from sim import accel, choice, illness, rng
+from sim import model as care_model
+from sim.ahead import BlockShocks, YearDraws
 from sim.model import CareModel
 
 pytestmark = pytest.mark.skipif(not accel.numba_enabled(), reason="nothing is drawn ahead without compiled kernels")
@@ -34,20 +36,44 @@ def spy_on_draws(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     return calls
 
 
+def spy_on_shocks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The thread of each `choice.taste_shocks` call from now on."""
+    calls: list[str] = []
+    taste_shocks = choice.taste_shocks
+
+    def spy(*args: object) -> object:
+        calls.append(threading.current_thread().name)
+        return taste_shocks(*args)
+
+    monkeypatch.setattr(choice, "taste_shocks", spy)
+    return calls
+
+
+def draw_nothing_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(YearDraws, "draw_ahead", lambda *args: None)
+    monkeypatch.setattr(BlockShocks, "draw_ahead", lambda *args: None)
+
+
 def daily_of(scenario: sim.Scenario, years: int) -> pd.DataFrame:
     model = CareModel(scenario)
     model.run_years(years)
     return model.recorder.daily()
 
 
-def test_a_run_takes_each_years_draw_ahead_and_equals_a_run_drawing_at_year_starts(monkeypatch):
+def test_a_run_takes_each_draw_ahead_and_equals_a_run_drawing_nothing_ahead(monkeypatch):
     scenario = sim.load_scenario(overrides=SMALL)
-    calls = spy_on_draws(monkeypatch)
+    monkeypatch.setattr(
+        care_model, "SHOCK_BLOCK_EPISODES", 1 << 12
+    )  # a few days' episodes (shocks are keyed by episode)
+    calls, shocks = spy_on_draws(monkeypatch), spy_on_shocks(monkeypatch)
     ahead = daily_of(scenario, 3)
     # The warm-up's year is drawn as the model is made, each later year while the one before runs,
     # and each is taken (a year not taken would be drawn again on the main thread); none beyond the run.
     assert calls == [("tiersim-draw-ahead", year) for year in range(-1, 3)]
-    monkeypatch.setattr(YearDraws, "draw_ahead", lambda *args: None)
+    # Of each year's blocks of shocks only the first is drawn when needed.
+    assert shocks.count("MainThread") == 4
+    assert shocks.count("tiersim-shocks-ahead") > 2 * 4
+    draw_nothing_ahead(monkeypatch)
     pd.testing.assert_frame_equal(ahead, daily_of(scenario, 3), check_exact=True)
 
 
@@ -60,7 +86,7 @@ def test_a_draw_ahead_from_other_inputs_is_drawn_again(monkeypatch):
     now = [year for thread, year in calls if thread == "MainThread"]
     assert now == [1, 2, 3]
     assert [year for thread, year in calls if thread != "MainThread"] == [-1, 0, 1, 2, 3, 4]
-    monkeypatch.setattr(YearDraws, "draw_ahead", lambda *args: None)
+    draw_nothing_ahead(monkeypatch)
     pd.testing.assert_frame_equal(ahead, daily_of(scenario, 5), check_exact=True)
 
 
@@ -81,3 +107,12 @@ def test_a_model_copied_while_next_year_is_drawn_goes_on_exactly(how):
     (twin,) = copies
     twin.run_years(2)
     pd.testing.assert_frame_equal(twin.recorder.daily(), model.recorder.daily(), check_exact=True)
+
+
+def test_shocks_drawn_ahead_for_other_episodes_are_drawn_again():
+    key = rng.bits(5, "test.keys", np.arange(1000))
+    shocks = BlockShocks()
+    shocks.draw_ahead(5, key[:500], 6)
+    np.testing.assert_array_equal(shocks.draw(5, key[500:], 6), choice.taste_shocks(5, key[500:], 6))
+    shocks.draw_ahead(5, key[:500], 6)
+    np.testing.assert_array_equal(shocks.draw(5, key[:500], 6), choice.taste_shocks(5, key[:500], 6))
