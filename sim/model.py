@@ -833,8 +833,9 @@ class CareModel(mesa.Model):
         """Taste shocks of today's episodes: a block of days' shocks (`SHOCK_BLOCK_EPISODES`) and today's rows of it.
 
         Shocks are keyed by episode, so drawing a block of days at once gives each day the same
-        shocks in one call where small days would each make a dozen. With shared draws, the block
-        is the year's (`sim.draws`).
+        shocks in one call where small days would each make a dozen; the next block's are drawn on
+        another thread while this block's days run (`sim.ahead.BlockShocks`). With shared draws,
+        the block is the year's (`sim.draws`).
         """
         assert self._episodes is not None
         bounds = self._episodes.start
