@@ -262,6 +262,7 @@ def draw_year(
     *,
     first_day: int = 0,
     buffers: Buffers | None = None,
+    out: Buffers | None = None,
 ) -> YearEpisodes:
     """All episodes of one simulated year from `first_day` on, sorted by day.
 
@@ -278,6 +279,8 @@ def draw_year(
             warm-up starts late in year −1). The later episodes are the same.
         buffers: Where to write the episodes and the draws on the way; default new arrays. The
             episodes of a `draw_year` with the same buffers are overwritten.
+        out: Where to write the episodes, if not in `buffers` (`sim.ahead` draws next year's episodes
+            in other arrays than this year's).
 
     Returns:
         The year's episodes.
@@ -287,7 +290,8 @@ def draw_year(
     """
     buffers = Buffers() if buffers is None else buffers
     acute, follow_up = _candidates(seed, year, age, chronic, params, buffers)
-    return _by_arrival(acute, follow_up, _draws(seed, year, age, params, keep, buffers), first_day, seed, buffers)
+    draws = _draws(seed, year, age, params, keep, buffers)
+    return _by_arrival(acute, follow_up, draws, first_day, seed, buffers if out is None else out)
 
 
 def _candidates(

@@ -59,7 +59,8 @@ from sim import (
     workforce,
 )
 from sim.accel import Pins
-from sim.arrays import Buffers, row_sums
+from sim.ahead import BlockShocks, YearDraws
+from sim.arrays import row_sums
 from sim.config import ScenarioError
 from sim.draws import SharedDraws, SharedYear
 from sim.facilities import Facility, FacilityState
@@ -261,10 +262,12 @@ class CareModel(mesa.Model):
         self._age0 = self.population.age.copy()
         self._signing_draw: np.ndarray | None = None  # drawn when a lever first raises signing (a city's is 20 MB)
         self._episodes: YearEpisodes | None = None
-        self._episode_buffers = Buffers()  # each year's episodes are drawn into the last year's memory
+        self._draws = YearDraws()  # next year's episodes are drawn while this year runs
+        self._last_day = self.day  # of the days `run_years` was last asked for: no year is drawn ahead beyond it
         self._episode_year: int | None = None
         self._shocks = np.zeros((0, self.region.cell_candidates.shape[1]))  # see `_todays_shocks`
         self._shock_range = (-1, -1)  # episodes of this year whose shocks `_shocks` holds
+        self._shock_blocks = BlockShocks()  # the next block's shocks are drawn while this block's days run
         self.shared_draws: SharedDraws | None = None
         self._shared_year: SharedYear | None = None  # this year's shared draws, if any
         self._kept: np.ndarray | None = None  # the rows of the shared year this run's episodes are (None: all)
@@ -319,6 +322,7 @@ class CareModel(mesa.Model):
         self.tables: YearTables | None = None  # set at each year start (`_tabulate_year`)
         self._pins = Pins()  # the day's kernels, called without typing their records each day
         self.phases = self.day_plan()
+        self._draw_ahead(self.year, self.day % DAYS_PER_YEAR)  # the warm-up's year, while its start's rules are made
 
     # ------------------------------------------------------------------ set-up
     def _link_ledger(self) -> None:
@@ -475,6 +479,7 @@ class CareModel(mesa.Model):
                 included (`run.warmup_days + 365 × years` calls from a new model).
         """
         end = (max(self.day, 0) // DAYS_PER_YEAR + years) * DAYS_PER_YEAR
+        self._last_day = end - 1
         while self.day < end:
             self.step()
             if progress is not None:
@@ -712,31 +717,43 @@ class CareModel(mesa.Model):
 
     def _draw_year(self) -> None:
         """This year's episodes (common random numbers; disease management thins them) and their taste shocks."""
-        s, pop, policy = self.scenario, self.population, self.policy
-        managed = pop.signed & pop.chronic
-        keep = np.where(managed, 1.0 - policy.management_effect, 1.0) if policy.management_effect > 0 else None
+        s, pop = self.scenario, self.population
+        keep = self._keep(self.policy)
         self._shared_year = (
             self.shared_draws.year(self.year, pop.age, pop.chronic, s.illness, len(self._episodes or ()))
             if self.shared_draws is not None and self.day % DAYS_PER_YEAR == 0
             else None
         )
         self._episodes = None  # its arrays are overwritten by this year's
+        self._shock_blocks.drop()  # it reads them
         if self._shared_year is not None:
-            self._episodes, self._kept = illness.thin(self._shared_year.unthinned, keep, self._episode_buffers)
+            self._episodes, self._kept = illness.thin(self._shared_year.unthinned, keep, self._draws.buffers())
         else:
             self._kept = None
-            self._episodes = illness.draw_year(
-                self.seed,
-                self.year,
-                pop.age,
-                pop.chronic,
-                s.illness,
-                keep=keep,
-                first_day=self.day % DAYS_PER_YEAR,  # the warm-up starts late in its year
-                buffers=self._episode_buffers,
-            )
+            first_day = self.day % DAYS_PER_YEAR  # the warm-up starts late in its year
+            self._episodes = self._draws.draw(self.seed, self.year, pop.age, pop.chronic, s.illness, keep, first_day)
+            if self.shared_draws is None and (self.year + 1) * DAYS_PER_YEAR <= self._last_day:
+                self._draw_ahead(self.year + 1, 0)
         self._episode_year = self.year
         self._shock_range = (-1, -1)  # last year's shocks are not this year's episodes'
+
+    def _draw_ahead(self, year: int, first_day: int) -> None:
+        """Start drawing the episodes of `year` on another thread (`sim.ahead`): its ages and lever, today's sign-ups.
+
+        Its year start takes them if its ages, chronic conditions and thinning are those (sign-ups
+        change only at a year start, and not at all without a lever raising them).
+        """
+        s = self.scenario
+        age = population.ages_in(self._age0, year)
+        keep = self._keep(Policy.for_year(s.levers, year))
+        self._draws.draw_ahead(self.seed, year, age, self.population.chronic, s.illness, keep, first_day)
+
+    def _keep(self, policy: Policy) -> np.ndarray | None:
+        """Each resident's acceptance probability of acute episodes under `policy`'s disease management (None: 1)."""
+        if policy.management_effect <= 0:
+            return None
+        managed = self.population.signed & self.population.chronic
+        return np.where(managed, 1.0 - policy.management_effect, 1.0)
 
     def _sign_up(self) -> None:
         """Family-doctor signing rises toward the lever's targets (key groups first); nobody unsigns.
@@ -877,8 +894,9 @@ class CareModel(mesa.Model):
         """Taste shocks of today's episodes: a block of days' shocks (`SHOCK_BLOCK_EPISODES`) and today's rows of it.
 
         Shocks are keyed by episode, so drawing a block of days at once gives each day the same
-        shocks in one call where small days would each make a dozen. With shared draws, the block
-        is the year's (`sim.draws`).
+        shocks in one call where small days would each make a dozen; the next block's are drawn on
+        another thread while this block's days run (`sim.ahead.BlockShocks`). With shared draws,
+        the block is the year's (`sim.draws`).
         """
         assert self._episodes is not None
         bounds = self._episodes.start
@@ -888,13 +906,21 @@ class CareModel(mesa.Model):
             return self._shared_year.shocks, rows
         first, last = self._shock_range
         if not first <= begin <= end <= last:
-            # Whole days up to the block size, and at least today.
-            days = np.searchsorted(bounds, begin + SHOCK_BLOCK_EPISODES, side="right") - 1
-            first, last = begin, bounds[max(days, day_of_year + 1)]
-            k = self.region.cell_candidates.shape[1]
-            self._shocks = choice.taste_shocks(self.seed, self._episodes.key[first:last], k)
+            first, last = self._shock_block(day_of_year)
+            k, key = self.region.cell_candidates.shape[1], self._episodes.key
+            self._shocks = self._shock_blocks.draw(self.seed, key[first:last], k)
             self._shock_range = (first, last)
+            following = np.searchsorted(bounds, last, side="right") - 1  # the day the next block starts
+            if following < DAYS_PER_YEAR:
+                self._shock_blocks.draw_ahead(self.seed, key[slice(*self._shock_block(following))], k)
         return self._shocks, np.arange(begin - first, end - first)
+
+    def _shock_block(self, day_of_year: int) -> tuple[int, int]:
+        """The episodes whose shocks are drawn with the day's: whole days from it up to the block size, at least it."""
+        assert self._episodes is not None
+        bounds = self._episodes.start
+        days = np.searchsorted(bounds, bounds[day_of_year] + SHOCK_BLOCK_EPISODES, side="right") - 1
+        return int(bounds[day_of_year]), int(bounds[max(days, day_of_year + 1)])
 
     # ------------------------------------------------------------------ money
     def settle(self, claims: Claims) -> None:
