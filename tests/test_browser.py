@@ -162,6 +162,20 @@ def test_run_report_renders(browser, results, tmp_path):
     assert (ARTIFACTS / "report_en.png").stat().st_size > 10_000
 
 
+def test_the_example_county_runs_and_its_report_maps_its_facilities(browser, tmp_path):
+    """The example real region (scenarios/regions/pingli, a county from its census) runs, and its map shows it."""
+    pingli = Path(__file__).resolve().parent.parent / "scenarios" / "regions" / "pingli"
+    results = sim.run(sim.load_scenario(overrides=[*SMALL, f"region.files={str(pingli)!r}", "run.scale=0.1"]))
+    names = (results.facilities["name"].unique()).tolist()
+    assert len(names) == results.summary["facilities"] == 25 and any("平利县中医医院" in n for n in names)
+    path = tmp_path / "report.html"
+    report.write_report(results, path)
+    state, problems = _render(browser, path, "report_pingli.png", len(report.figures(results)))
+    assert problems == []
+    maps = {p["id"]: p for p in state if p["id"] in ("fig-facility-map", "fig-area-map")}
+    assert maps["fig-facility-map"]["points"] == 25 and maps["fig-area-map"]["points"] == 21
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_comparison_report_renders(browser, comparison, tmp_path, lang):
     path = tmp_path / "comparison.html"
