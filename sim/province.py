@@ -1,7 +1,10 @@
 """A province: several cities (prefectures, 市/州) side by side, with provincial centres in the capital.
 
-Each city is laid out by the embedded city's rules (`region.city`), its size from the province's
-residents shared as among Guizhou's 9 prefectures (`GUIZHOU_PREFECTURES`, the capital first): the
+The default is Guizhou: 9 prefectures and 38.6 million residents in the 2020 census
+[guizhou-census-2020-2], the province whose plan asks of every prefecture
+[guizhou-city-groups-2024] 三(一): "相关市(州)均明确建设方案". Each city is laid out by the embedded
+city's rules (`region.city`), its size from the province's residents shared as among Guizhou's 9
+prefectures (`GUIZHOU_PREFECTURES`, the capital first): the
 urban core holds `urban_core_share` of its residents in districts of about
 `residents_per_district`, the rest live in counties of about `residents_per_county`, and it has
 round(residents / `residents_per_tertiary`) tertiary hospitals — none in a small city.

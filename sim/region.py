@@ -609,10 +609,11 @@ def _tertiary_with_provincial(
     """The two tertiary candidates of each cell in a region with provincial centres (a province).
 
     The first is the nearest tertiary hospital of the cell's own city (a provincial centre is no
-    city's), or the nearest provincial centre if its city has none; the second the nearest provincial centre other than the first,
-    or the next nearest of its own city if there is none. A severe case of any city can so reach
-    a provincial centre, and is referred to one (the nearest candidate able to treat it,
-    `care.referral_targets`) where its city has no tertiary hospital.
+    city's), or the nearest provincial centre if its city has none; the second the nearest
+    provincial centre other than the first, or the next nearest of its own city if there is none.
+    A severe case of any city can so reach a provincial centre, and is referred to one (the
+    preferred candidate able to treat it, `care.referral_targets`) where its city has no tertiary
+    hospital, not to a neighbouring city's.
 
     Args:
         dist: (cells, tertiary hospitals) distances.
