@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import tiersim_here
 
@@ -147,3 +148,11 @@ def test_severe_cases_of_a_city_without_tertiary_go_to_the_provincial_centres(tm
     assert marked["City 3"][0] > 0.9  # no tertiary hospital at home: the provincial centres take its complex cases
     assert unmarked["City 3"][0] < 0.5  # the control: without the rule, most go to City 2's nearer hospital
     assert marked["City 2"][0] < 0.3  # a city with its own tertiary hospital keeps them
+
+
+@pytest.mark.slow
+def test_reference_engine_runs_the_province_alike(small):
+    tiny = ["run.scale=0.004", "run.years=1", "run.warmup_days=10", f"region.files={str(small)!r}"]
+    array = sim.run(sim.load_scenario(overrides=tiny)).daily
+    reference = sim.run(sim.load_scenario(overrides=tiny), engine="reference").daily
+    pd.testing.assert_frame_equal(array, reference, check_exact=True)
