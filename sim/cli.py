@@ -19,11 +19,15 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.config import ScenarioError, load_scenario, parameter_rows, toml_value
 from sim.paths import WriteError, check_output
+
+if TYPE_CHECKING:
+    from sim.parameters.region import ProvinceParams
 
 EXIT_USAGE = 2
 ENGINE_NAMES = ("array", "reference")
@@ -123,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
     reg_sub = reg.add_subparsers(dest="region_command", required=True, parser_class=_Parser)
     init = reg_sub.add_parser("init", help="write the embedded city (full scale) as region files into a new folder")
     init.add_argument("folder", type=Path, help="folder to write (must not hold a region already)")
+    init.add_argument(
+        "--province",
+        action="store_true",
+        help="write a province instead: cities side by side, provincial centres in the capital (sim/province.py)",
+    )
+    init.add_argument("--cities", type=int, help="with --province: number of cities (default 9, Guizhou's)")
+    init.add_argument("--residents", type=int, help="with --province: residents in all (default 38,562,148)")
     _add_set_option(init, "lay out another embedded city, e.g. --set region.rural_counties=4")
     chk = reg_sub.add_parser("check", help="check a region folder: exit 0 with a summary, or 2 with every problem")
     chk.add_argument("folder", type=Path, help="region folder (docs/region-format.md)")
@@ -567,6 +578,20 @@ def _comparison_table(comparison: object, seconds: float, out: Path) -> str:
     return "\n".join(lines)
 
 
+def _province_params(args: argparse.Namespace) -> ProvinceParams:
+    """The province of `region init --province`, from --cities and --residents (one-line error if out of range)."""
+    from pydantic import ValidationError
+
+    from sim.config import describe_error
+    from sim.parameters.region import ProvinceParams
+
+    given = {key: value for key in ("cities", "residents") if (value := getattr(args, key)) is not None}
+    try:
+        return ProvinceParams(**given)
+    except ValidationError as exc:
+        raise ScenarioError(describe_error(exc, "region init --province", ProvinceParams)) from None
+
+
 def _cmd_region(args: argparse.Namespace) -> int:
     from sim import regionfiles
 
@@ -576,6 +601,8 @@ def _cmd_region(args: argparse.Namespace) -> int:
             raise regionfiles.RegionError(problems)
         print(summary)
         return 0
+    if not args.province and (args.cities is not None or args.residents is not None):
+        raise ScenarioError("region init: --cities and --residents are options of --province; add --province")
     scenario = load_scenario(None, args.overrides)
     folder = args.folder
     if folder.exists() and not folder.is_dir():
@@ -584,7 +611,10 @@ def _cmd_region(args: argparse.Namespace) -> int:
     if held:
         raise ScenarioError(f"{folder}: already holds {', '.join(held)}; give a new or empty folder")
     try:
-        regionfiles.write_embedded(scenario.region, folder)
+        if args.province:
+            regionfiles.write_province(_province_params(args), scenario.region, folder)
+        else:
+            regionfiles.write_embedded(scenario.region, folder)
     except OSError as exc:
         raise ScenarioError(f"{folder}: cannot write: {exc.strerror or exc}") from None
     _, summary = regionfiles.check(folder, scenario.region)

@@ -76,6 +76,9 @@ class Region:
             population parameters' urban or rural share.
         cell_candidates: (cells, CANDIDATES) facility indices; -1 where absent.
         cell_travel_hours: (cells, CANDIDATES) travel time to each candidate.
+        district_city: City (prefecture, 市/州) of each district; all blank in a region of one city.
+        facility_provincial: True for a provincial centre (省级医院, a tertiary hospital the whole
+            province refers to; `candidate_facilities`).
         scale: Scale factor the region was built at.
         residents: Residents to simulate.
     """
@@ -106,6 +109,8 @@ class Region:
     cell_employee_share: np.ndarray
     cell_candidates: np.ndarray
     cell_travel_hours: np.ndarray
+    district_city: tuple[str, ...]
+    facility_provincial: np.ndarray
     scale: float
     residents: int
 
@@ -153,7 +158,7 @@ class _Builder:
         self.cell_residents.append(residents)
 
 
-def _grid_points(n: int, x0: float, y0: float, width: float, height: float) -> list[tuple[float, float]]:
+def grid_points(n: int, x0: float, y0: float, width: float, height: float) -> list[tuple[float, float]]:
     """`n` points spread on a near-square grid over a rectangle (deterministic layout)."""
     cols = max(1, math.ceil(math.sqrt(n * width / max(height, 1e-9))))
     rows = max(1, math.ceil(n / cols))
@@ -193,7 +198,7 @@ def _primary_area(
     """Lay out health centres, each with its stations or village clinics and their cells (full scale)."""
     x0, y0, w, h = box
     n_centres = _count(residents_full / per_centre)
-    centre_points = _grid_points(n_centres, x0, y0, w, h)
+    centre_points = grid_points(n_centres, x0, y0, w, h)
     n_stations = max(n_centres, _count(residents_full / per_station))
     centre_kind = "community centre" if urban else "township centre"
     station_kind = "station" if urban else "village clinic"
@@ -203,7 +208,7 @@ def _primary_area(
         centre = b.facility(HEALTH_CENTRE, district, (cx, cy), f"{label} {centre_kind} {c + 1}", share)
         k_here = n_stations // n_centres + (1 if c < n_stations % n_centres else 0)
         sub_w, sub_h = w / math.ceil(math.sqrt(n_centres)), h / math.ceil(math.sqrt(n_centres))
-        for s, (sx, sy) in enumerate(_grid_points(k_here, cx - sub_w / 2, cy - sub_h / 2, sub_w, sub_h)):
+        for s, (sx, sy) in enumerate(grid_points(k_here, cx - sub_w / 2, cy - sub_h / 2, sub_w, sub_h)):
             station = b.facility(VILLAGE, district, (sx, sy), f"{label} {station_kind} {c + 1}.{s + 1}", share / k_here)
             b.cell(station, centre, district, urban, share / k_here, f"{label} {area_kind} {c + 1}.{s + 1}")
 
@@ -264,6 +269,12 @@ def _grid(params: RegionParams) -> _Grid:
     return _Grid(
         tile=params.tile_km, middle=mid, strip=params.tile_km / params.urban_districts, county_tiles=tuple(ring)
     )
+
+
+def core_origin(params: RegionParams) -> float:
+    """The coordinate (km, both x and y) of the lower-left corner of the urban core's tile (the middle tile)."""
+    grid = _grid(params)
+    return grid.middle * grid.tile
 
 
 def _lay_out_urban_core(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams) -> None:
@@ -331,7 +342,7 @@ def _lay_out_counties(b: _Builder, districts: _Districts, grid: _Grid, params: R
         )
 
 
-def _lay_out_hospitals(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams) -> None:
+def _lay_out_hospitals(b: _Builder, districts: _Districts, grid: _Grid, params: RegionParams, n_tertiary: int) -> None:
     """Lays out the secondary hospitals of every district and the tertiary hospitals spread over the core.
 
     Args:
@@ -339,6 +350,7 @@ def _lay_out_hospitals(b: _Builder, districts: _Districts, grid: _Grid, params: 
         districts: All districts and counties.
         grid: Grid of tiles.
         params: Region parameters.
+        n_tertiary: Tertiary hospitals (none: the city's residents use another city's).
     """
     for d, (cx, cy) in enumerate(districts.centre):
         for s in range(params.secondary_per_district):
@@ -351,8 +363,7 @@ def _lay_out_hospitals(b: _Builder, districts: _Districts, grid: _Grid, params: 
                 districts.residents_full[d] / params.secondary_per_district,
             )
     core_x0 = grid.middle * grid.tile
-    n_tertiary = params.tertiary_hospitals
-    for t, (tx, ty) in enumerate(_grid_points(n_tertiary, core_x0, core_x0, grid.tile, grid.tile)):
+    for t, (tx, ty) in enumerate(grid_points(n_tertiary, core_x0, core_x0, grid.tile, grid.tile)):
         # A tertiary hospital belongs to the urban district whose strip it stands in.
         d = min(int((tx - core_x0) // grid.strip), params.urban_districts - 1)
         b.facility(TERTIARY, d, (tx, ty), f"Tertiary hospital {t + 1}", params.residents / n_tertiary)
@@ -406,13 +417,27 @@ def build_full(params: RegionParams) -> Region:
     Returns:
         The built region, scale 1.
     """
+    return city(params, params.tertiary_hospitals)
+
+
+def city(params: RegionParams, n_tertiary: int) -> Region:
+    """A city laid out by the embedded region's rules with a given number of tertiary hospitals.
+
+    Args:
+        params: Region parameters (`tertiary_hospitals` is not read).
+        n_tertiary: Tertiary hospitals in the urban core; 0 for a city without any (a province's
+            city whose residents use the provincial centres, `sim.province`).
+
+    Returns:
+        The city at full scale, scale 1, with ids numbered from 1 in layout order.
+    """
     b = _Builder()
     grid = _grid(params)
     districts = _Districts()
     # Facilities are numbered in the order they are laid out: primary care first, then hospitals.
     _lay_out_urban_core(b, districts, grid, params)
     _lay_out_counties(b, districts, grid, params)
-    _lay_out_hospitals(b, districts, grid, params)
+    _lay_out_hospitals(b, districts, grid, params, n_tertiary)
 
     tier = np.array(b.tier, dtype=np.int8)
     fdistrict = np.array(b.district, dtype=np.int32)
@@ -453,6 +478,8 @@ def build_full(params: RegionParams) -> Region:
         cell_employee_share=np.full(cell_station.size, np.nan),
         cell_candidates=candidates,
         cell_travel_hours=travel_hours(candidates, xy, cell_xy, cell_urban, cell_district, fdistrict, params),
+        district_city=("",) * len(districts.names),
+        facility_provincial=np.zeros(tier.size, dtype=bool),
         scale=1.0,
         residents=0,  # set by `at_scale`
     )
@@ -490,7 +517,11 @@ def at_scale(full: Region, scale: float) -> Region:
 def _consortia(
     tier: np.ndarray, district: np.ndarray, xy: np.ndarray, urban_districts: int, names: list[str]
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """County medical communities led by county hospital 1; city groups led by tertiary hospitals."""
+    """County medical communities led by county hospital 1; city groups led by tertiary hospitals.
+
+    A city without tertiary hospitals has a city medical group per urban district, led by its
+    hospital 1, as a county's community is.
+    """
     consortium = np.full(tier.size, -1, dtype=np.int32)
     leads: list[int] = []
     labels: list[str] = []
@@ -500,15 +531,16 @@ def _consortia(
         leads.append(int(t))
         labels.append(f"City medical group {len(leads)}")
     urban = np.flatnonzero((district < urban_districts) & (tier < TERTIARY))
-    if urban.size:
+    if urban.size and tertiary.size:
         dist = np.linalg.norm(xy[urban, None, :] - xy[None, tertiary, :], axis=2)
         consortium[urban] = consortium[tertiary[np.argmin(dist, axis=1)]]
-    for d in range(urban_districts, len(names)):
+    first = urban_districts if tertiary.size else 0
+    for d in range(first, len(names)):
         members = np.flatnonzero(district == d)
         hospitals = members[tier[members] == SECONDARY]
         consortium[members] = len(leads)
         leads.append(int(hospitals[0]))
-        labels.append(f"{names[d]} medical community")
+        labels.append(f"{names[d]} medical {'community' if d >= urban_districts else 'group'}")
     return consortium, np.array(leads, dtype=np.int64), labels
 
 
@@ -520,6 +552,8 @@ def candidate_facilities(
     tier: np.ndarray,
     district: np.ndarray,
     xy: np.ndarray,
+    city: np.ndarray | None = None,
+    provincial: np.ndarray | None = None,
 ) -> np.ndarray:
     """The CANDIDATES facilities of each cell; -1 marks a slot with no facility (e.g. one tertiary).
 
@@ -531,11 +565,14 @@ def candidate_facilities(
         tier: Tier of each facility.
         district: District of each facility.
         xy: Position of each facility (km).
+        city: City of each district (any integer labels); None: one city.
+        provincial: Whether each facility is a provincial centre; None: none is.
 
     Returns:
         (cells, CANDIDATES) facility indices: station, centre, the nearest secondary hospital of
         the cell's district (or the nearest one if it has none) and the next nearest, the two
-        nearest tertiary hospitals.
+        nearest tertiary hospitals — or, in a region with provincial centres, the tertiary
+        hospitals of `_tertiary_with_provincial`.
     """
     out = np.full((station.size, CANDIDATES), -1, dtype=np.int64)
     out[:, 0] = station
@@ -554,12 +591,51 @@ def candidate_facilities(
             dist[np.arange(station.size), first] = np.inf
             second = np.argmin(dist, axis=1)
             out[:, slot + 1] = np.where(np.isfinite(dist.min(axis=1)), pool[second], -1)
+        elif provincial is not None and provincial.any():
+            cities = city if city is not None else np.zeros(int(district.max()) + 1, dtype=np.int64)
+            own = (cities[district[pool]][None, :] == cities[cell_district][:, None]) & ~provincial[pool][None, :]
+            out[:, slot:] = _tertiary_with_provincial(dist, pool, own, provincial[pool])
         else:
             order = np.argsort(dist, axis=1, kind="stable")
             out[:, slot] = pool[order[:, 0]]
             if pool.size > 1:
                 out[:, slot + 1] = pool[order[:, 1]]
     return out
+
+
+def _tertiary_with_provincial(
+    dist: np.ndarray, pool: np.ndarray, own: np.ndarray, provincial: np.ndarray
+) -> np.ndarray:
+    """The two tertiary candidates of each cell in a region with provincial centres (a province).
+
+    The first is the nearest tertiary hospital of the cell's own city (a provincial centre is no
+    city's), or the nearest provincial centre if its city has none; the second the nearest
+    provincial centre other than the first, or the next nearest of its own city if there is none.
+    A severe case of any city can so reach a provincial centre, and is referred to one (the
+    preferred candidate able to treat it, `care.referral_targets`) where its city has no tertiary
+    hospital, not to a neighbouring city's.
+
+    Args:
+        dist: (cells, tertiary hospitals) distances.
+        pool: Facility index of each tertiary hospital.
+        own: (cells, tertiary hospitals) whether the hospital is a city hospital of the cell's city.
+        provincial: Whether each tertiary hospital is a provincial centre.
+
+    Returns:
+        (cells, 2) facility indices, -1 where there is none.
+    """
+    rows = np.arange(dist.shape[0])
+    first_score = np.where(own, dist, np.where(provincial[None, :], dist + 1e6, np.inf))
+    first = np.argmin(first_score, axis=1)
+    second_score = np.where(provincial[None, :], dist, np.where(own, dist + 1e6, np.inf))
+    second_score[rows, first] = np.inf
+    second = np.argmin(second_score, axis=1)
+    return np.column_stack(
+        [
+            np.where(np.isfinite(first_score[rows, first]), pool[first], -1),
+            np.where(np.isfinite(second_score[rows, second]), pool[second], -1),
+        ]
+    )
 
 
 def travel_hours(

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ScenarioError
-from sim.parameters.region import HEALTH_CENTRE, SECONDARY, TERTIARY, VILLAGE, RegionParams
+from sim.parameters.region import HEALTH_CENTRE, SECONDARY, TERTIARY, VILLAGE, ProvinceParams, RegionParams
 from sim.params import TIERS
 from sim.region import Region, at_scale, build, build_full, candidate_facilities, travel_hours
 
@@ -56,6 +56,10 @@ GRADES = (
     "未定级",
 )
 """Hospital grades (医院等级) a facility's optional `grade` may hold."""
+
+LEVELS = ("provincial",)
+"""Facility levels (optional column `level`): a provincial centre (省级医院), which every city's
+residents can reach (`region.candidate_facilities`)."""
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean radius of the Earth, for the projection of lon/lat to km."""
@@ -209,9 +213,9 @@ class _Table:
 
 _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # file: (required columns, optional columns); the location columns are added by the coordinates.
-    "districts.csv": (("id", "name", "kind"), ()),
+    "districts.csv": (("id", "name", "kind"), ("city",)),
     "consortia.csv": (("id", "name", "lead"), ()),
-    "facilities.csv": (("id", "name", "tier", "district", "consortium", "beds", "doctors"), ("grade",)),
+    "facilities.csv": (("id", "name", "tier", "district", "consortium", "beds", "doctors"), ("grade", "level")),
     "areas.csv": (("id", "name", "district", "kind", "residents", "station", "centre"), AREA_SHARES),
     "travel_times.csv": (("area", "facility", "hours"), ()),
 }
@@ -405,6 +409,11 @@ def _parse(folder: Path, problems: list[str]) -> _Parsed | None:
                       f"share_0_14 = {young:g} the shares of 0–14 and 65+ add up to more than 1")  # fmt: skip
     if "grade" in facilities.frame:
         facilities.column("grade", _choice(GRADES), blank="")
+    level = facilities.column("level", _choice(LEVELS), blank="") if "level" in facilities.frame else []
+    values["facility_provincial"] = [x == "provincial" for x in level] or [False] * len(facilities)
+    values["district_city"] = (
+        districts.column("city", _text, blank="") if "city" in districts.frame else [""] * len(districts)
+    )
     if travel is not None:
         values["travel_area"] = travel.reference("area", area_ids, "areas.csv")
         values["travel_facility"] = travel.reference("facility", facility_ids, "facilities.csv")
@@ -464,6 +473,10 @@ def _check_links(p: _Parsed, problems: list[str]) -> None:
         elif tier[lead] < SECONDARY:
             allowed = f"a secondary or tertiary hospital (it is {TIERS[tier[lead]]})"
             p.consortia.bad(row, "lead", fac["id"][lead], allowed)
+    for f in np.flatnonzero(np.array(v["facility_provincial"]) & (tier != TERTIARY)):
+        p.facilities.bad(
+            int(f), "level", "provincial", f"blank (a provincial centre is tertiary; this is {TIERS[tier[f]]})"
+        )
     for t in (SECONDARY, TERTIARY):
         if not (tier == t).any():
             problems.append(
@@ -575,7 +588,12 @@ def _region(folder: Path, params: RegionParams) -> tuple[Region | None, list[str
     centre = np.array(v["area_centre"], dtype=np.int64)
     cell_district = np.array(v["area_district"], dtype=np.int32)
     urban = np.array([k == "urban" for k in v["area_kind"]], dtype=bool)
-    candidates = candidate_facilities(station, centre, cell_district, area_xy, tier, facility_district, facility_xy)
+    cities = {name: k for k, name in enumerate(dict.fromkeys(v["district_city"]))}
+    city = np.array([cities[name] for name in v["district_city"]], dtype=np.int64)
+    provincial = np.array(v["facility_provincial"], dtype=bool)
+    candidates = candidate_facilities(
+        station, centre, cell_district, area_xy, tier, facility_district, facility_xy, city, provincial
+    )
     hours = travel_hours(candidates, facility_xy, area_xy, urban, cell_district, facility_district, params)
     if p.travel is not None:
         given = _check_travel(p)
@@ -611,6 +629,8 @@ def _region(folder: Path, params: RegionParams) -> tuple[Region | None, list[str
         cell_employee_share=np.array(v["employee_share"], dtype=np.float64),
         cell_candidates=candidates,
         cell_travel_hours=hours,
+        district_city=tuple(v["district_city"]),
+        facility_provincial=provincial,
         scale=1.0,
         residents=0,
     )
@@ -708,11 +728,17 @@ def write(region: Region, folder: str | Path, *, name: str, description: str = "
     (folder / "region.toml").write_text("\n".join(toml) + "\n", encoding="utf-8")
     fid, did, cid = region.facility_id, region.district_id, region.consortium_id
     kind = ("district", "county")
+    cities = any(region.district_city)  # optional columns only where given
     _write_csv(
         folder / "districts.csv",
-        ("id", "name", "kind"),
-        zip(did, region.district_names, (kind[int(c)] for c in region.district_is_county), strict=True),
-    )
+        ("id", "name", "kind", *(("city",) if cities else ())),
+        (
+            (did[d], region.district_names[d], kind[int(region.district_is_county[d])],
+             *((region.district_city[d],) if cities else ()))
+            for d in range(len(did))
+        ),
+    )  # fmt: skip
+    levels = bool(region.facility_provincial.any())
     _write_csv(
         folder / "consortia.csv",
         ("id", "name", "lead"),
@@ -720,12 +746,13 @@ def write(region: Region, folder: str | Path, *, name: str, description: str = "
     )
     _write_csv(
         folder / "facilities.csv",
-        ("id", "name", "tier", "district", "consortium", "x", "y", "beds", "doctors"),
+        ("id", "name", "tier", "district", "consortium", "x", "y", "beds", "doctors", *(("level",) if levels else ())),
         (
             (fid[f], region.facility_name[f], TIERS[region.facility_tier[f]], did[region.facility_district[f]],
              cid[region.facility_consortium[f]] if region.facility_consortium[f] >= 0 else "",
              _format(region.facility_xy[f, 0]), _format(region.facility_xy[f, 1]), str(region.facility_beds[f]),
-             _format(region.facility_doctors[f]))
+             _format(region.facility_doctors[f]),
+             *(("provincial" if region.facility_provincial[f] else "",) if levels else ()))
             for f in range(region.n_facilities)
         ),
     )  # fmt: skip
@@ -755,6 +782,23 @@ def write_embedded(params: RegionParams, folder: str | Path) -> None:
         description=(
             f"The embedded grid city: {params.urban_districts} urban districts and {params.rural_counties} rural "
             f"counties, {params.residents:,} residents (written by tiersim region init)"
+        ),
+    )
+
+
+def write_province(province: ProvinceParams, params: RegionParams, folder: str | Path) -> None:
+    """Write a province (`sim.province`), at full scale, as region files (`tiersim region init --province`)."""
+    from sim.province import build_province, city_residents
+
+    write(
+        build_province(province, params),
+        folder,
+        name="tiersim province",
+        description=(
+            f"A province of {province.cities} cities side by side, sized as Guizhou's prefectures (2020 census), "
+            f"{province.residents:,} residents ({', '.join(f'{r:,}' for r in city_residents(province))}), "
+            f"{province.provincial_centres} provincial centres in city 1, the capital (written by tiersim region init "
+            "--province)"
         ),
     )
 

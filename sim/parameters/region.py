@@ -157,3 +157,72 @@ class RegionParams(StrictModel):
     access_minutes: float = param(
         10.0, "minutes", "assumption", "Fixed time to reach and enter any facility.", ge=0, le=240
     )
+
+
+GUIZHOU_PREFECTURES: tuple[tuple[str, int], ...] = (
+    ("贵阳市", 5_987_018),
+    ("毕节市", 6_899_636),
+    ("遵义市", 6_606_675),
+    ("黔东南州", 3_758_622),
+    ("黔南州", 3_494_385),
+    ("铜仁市", 3_298_468),
+    ("六盘水市", 3_031_602),
+    ("黔西南州", 3_015_112),
+    ("安顺市", 2_470_630),
+)
+"""Residents of Guizhou's 9 prefectures (市/州) on 1 November 2020 [guizhou-census-2020-2], the
+capital (贵阳市) first: a province's city k has the share of the k-th (cycled beyond 9)."""
+
+
+class ProvinceParams(StrictModel):
+    """Size of the province `tiersim region init --province` writes (`sim.province`)."""
+
+    cities: int = param(
+        9,
+        "cities",
+        "Guizhou's 9 prefectures (市/州) [guizhou-census-2020-2]",
+        "Cities (prefectures, 市/州).",
+        ge=1,
+        le=30,
+    )
+    residents: int = param(
+        38_562_148,
+        "residents",
+        "Guizhou's 9 prefectures together, 2020 census [guizhou-census-2020-2]",
+        "Residents of the province, shared among the cities in proportion to Guizhou's prefectures.",
+        ge=10_000,
+        le=60_000_000,
+    )
+    provincial_centres: int = param(
+        4,
+        "hospitals",
+        "assumption (sensitivity range 2–8): a province's few provincial-level general and university hospitals",
+        "Provincial tertiary centres (省级医院) in the capital, which every city's residents can reach.",
+        ge=1,
+        le=20,
+    )
+    residents_per_tertiary: float = param(
+        500_000,
+        "residents",
+        "assumption (range 250,000–1,000,000): the embedded city's 5 tertiary hospitals for 2.5 million",
+        "Residents per city tertiary hospital (rounded per city: a small city has none); also the size of a "
+        "provincial centre (its beds and doctors are the tertiary densities × these residents).",
+        ge=50_000,
+        le=10_000_000,
+    )
+    residents_per_county: float = param(
+        300_000,
+        "residents",
+        "assumption (range 150,000–600,000): rural residents per county",
+        "Residents outside the urban core per rural county (县), rounded per city (1–24 counties).",
+        ge=20_000,
+        le=5_000_000,
+    )
+    residents_per_district: float = param(
+        450_000,
+        "residents",
+        "assumption (range 200,000–900,000): the embedded city's core, 0.9 million in 2 districts",
+        "Residents of the urban core per urban district (区), rounded per city (1–6 districts).",
+        ge=20_000,
+        le=5_000_000,
+    )
