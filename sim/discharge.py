@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import insurance, places, rng
+from sim import care, insurance, places, rng
 from sim.accel import helper, kernel
 from sim.metrics import BY_TIER_FIELDS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
@@ -57,13 +57,8 @@ def transfer_target(cell: int, severity: int, origin_tier: int, cells: Cells, in
     admitting `severity` (the severity at the higher tier); else where the cell's patients are
     referred up to; −1: nowhere to go.
     """
-    best, best_score = -1, np.inf
-    for k in range(cells.candidates.shape[1]):
-        c = cells.candidates[cell, k]
-        if c >= 0 and cells.candidate_tier[cell, k] > origin_tier and inpatient_capability[c] >= severity:
-            if cells.candidate_preference[cell, k] < best_score:
-                best, best_score = k, cells.candidate_preference[cell, k]
-    return cells.candidates[cell, best] if best >= 0 else cells.referral_inpatient[cell, severity]
+    best = care.ward_above(cells, cell, origin_tier, inpatient_capability, severity)
+    return best if best >= 0 else cells.referral_inpatient[cell, severity]
 
 
 class Stays(NamedTuple):
