@@ -26,9 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from run_time import machine, report
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the commit recorded is this checkout's, not that of an installed tiersim
+
+from run_time import machine, report  # noqa: E402
 
 
 def tiersim(*args: str) -> subprocess.Popen:
