@@ -91,14 +91,14 @@ def _run_on_page(app: Dash, replications: int, switch: list[str]) -> tuple[str, 
 
     Returns the Run message, the indicators' children and the note under the side-by-side figures.
     """
-    message, kind, _, _ = _callback(app, "run")(1, [], [], TINY, replications, switch)
+    message, kind, _, _ = _callback(app, "run")(1, [], [], TINY, replications, switch, "page")
     assert kind == "msg ok", message
     poll = _callback(app, "poll")
     deadline = time.monotonic() + 120
-    while not poll(0, -1)[3]:  # the poll switches itself off when the job has ended
+    while not poll(0, -1, "page")[3]:  # the poll switches itself off when the job has ended
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    kpis, side_note, *_ = _callback(app, "seen")(0, "occupancy")
+    kpis, side_note, *_ = _callback(app, "seen")(0, "occupancy", "page")
     return message, kpis, side_note
 
 

@@ -127,6 +127,9 @@ def schema_fields(model: type[BaseModel] = Scenario, prefix: str = "") -> tuple[
 
 
 FIELDS, TABLES = schema_fields()
+# A region folder is a path that must exist and is read relative to the scenario file: tested in
+# tests/test_region_files.py, not drawn as free text.
+FIELDS = [f for f in FIELDS if f.key != "region.files"]
 FIELD_BY_KEY = {f.key: f for f in FIELDS}
 DEFAULTS = Scenario()
 

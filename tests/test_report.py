@@ -62,7 +62,7 @@ def test_single_self_contained_file(results, page_en):
 
 def test_every_figure_has_its_div_and_title(results, page_en):
     figs = report.figures(results)
-    assert len(figs) == 13
+    assert len(figs) == 15
     assert page_en.count("Plotly.newPlot(") == len(figs)
     for name, fig in figs.items():
         assert f'id="fig-{name}"' in page_en, name
@@ -220,7 +220,8 @@ def test_comparison_self_contained(comparison, cmp_en):
 def test_comparison_every_figure(comparison, cmp_en):
     figs = comparison_report.comparison_figures(comparison)
     flows = [f"flows-{i}" for i in range(len(comparison.scenarios))]
-    assert list(figs) == ["series", "differences", *flows, "revenue-structure", "beds", "waits", "money"]
+    places = [f"{kind}-changes-{i}" for i in range(1, len(comparison.scenarios)) for kind in ("facility", "area")]
+    assert list(figs) == ["series", "differences", *flows, "revenue-structure", "beds", "waits", "money", *places]
     assert cmp_en.count("Plotly.newPlot(") == len(figs)
     for name, fig in figs.items():
         assert f'id="fig-{name}"' in cmp_en, name
