@@ -31,8 +31,8 @@ from sim.parameters.illness import IllnessParams
 
 
 @dataclass(frozen=True)
-class _Inputs:
-    """What a year's draw reads (`illness.draw_year`'s arguments)."""
+class YearInputs:
+    """What a year's draw of episodes reads (`illness.draw_year`'s arguments)."""
 
     seed: int
     year: int
@@ -42,7 +42,7 @@ class _Inputs:
     keep: np.ndarray | None
     first_day: int
 
-    def same(self, other: _Inputs) -> bool:
+    def same(self, other: YearInputs) -> bool:
         """Whether `other`'s draw gives these inputs' episodes: the same arguments."""
         return (
             (self.seed, self.year, self.first_day) == (other.seed, other.year, other.first_day)
@@ -51,6 +51,20 @@ class _Inputs:
             and np.array_equal(self.chronic, other.chronic)
             and (self.keep is None) == (other.keep is None)
             and (self.keep is None or np.array_equal(self.keep, other.keep))
+        )
+
+    def draw(self, buffers: Buffers, out: Buffers) -> YearEpisodes:
+        """`illness.draw_year` of these inputs, its working arrays in `buffers` and its episodes in `out`."""
+        return illness.draw_year(
+            self.seed,
+            self.year,
+            self.age,
+            self.chronic,
+            self.params,
+            self.keep,
+            first_day=self.first_day,
+            buffers=buffers,
+            out=out,
         )
 
 
@@ -89,70 +103,34 @@ class YearDraws:
         self._scratch = Buffers()
         self._sets = (Buffers(), Buffers())
         self._now = 0  # the set this year's episodes are in
-        self._ahead: tuple[_Inputs, _Job] | None = None
+        self._ahead: tuple[YearInputs, _Job] | None = None
 
     def __reduce__(self) -> tuple[type[YearDraws], tuple[()]]:
         return YearDraws, ()
 
-    def draw(
-        self,
-        seed: int,
-        year: int,
-        age: np.ndarray,
-        chronic: np.ndarray,
-        params: IllnessParams,
-        keep: np.ndarray | None,
-        first_day: int,
-    ) -> YearEpisodes:
-        """This year's episodes (`illness.draw_year`'s arguments): drawn ahead from the same inputs, or drawn now.
+    def draw(self, inputs: YearInputs) -> YearEpisodes:
+        """This year's episodes: drawn ahead from the same inputs, or drawn now.
 
         The episodes of the year before are overwritten.
         """
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             drawn, episodes = ahead[0], ahead[1].result()
-            if episodes is not None and drawn.same(_Inputs(seed, year, age, chronic, params, keep, first_day)):
+            if episodes is not None and drawn.same(inputs):
                 self._now = 1 - self._now
                 return episodes
-        return illness.draw_year(
-            seed,
-            year,
-            age,
-            chronic,
-            params,
-            keep,
-            first_day=first_day,
-            buffers=self._scratch,
-            out=self._sets[self._now],
-        )
+        return inputs.draw(self._scratch, self._sets[self._now])
 
-    def draw_ahead(
-        self,
-        seed: int,
-        year: int,
-        age: np.ndarray,
-        chronic: np.ndarray,
-        params: IllnessParams,
-        keep: np.ndarray | None,
-        first_day: int,
-    ) -> None:
-        """Start drawing the episodes of `year` (the next to be drawn) on a thread, for its `draw`.
+    def draw_ahead(self, inputs: YearInputs) -> None:
+        """Start drawing the episodes of `inputs.year` (the next to be drawn) on a thread, for its `draw`.
 
         The arrays given are the draw's: the caller must not change them. Without compiled kernels
         (`accel.numba_enabled`) nothing is drawn ahead: plain Python loops hold the GIL.
         """
         self.drop()
         if numba_enabled():
-            i = _Inputs(seed, year, age, chronic, params, keep, first_day)
-            job = _Job(
-                "tiersim-draw-ahead",
-                illness.draw_year,
-                *(i.seed, i.year, i.age, i.chronic, i.params, i.keep),
-                first_day=i.first_day,
-                buffers=self._scratch,
-                out=self._sets[1 - self._now],
-            )
-            self._ahead = (i, job)
+            job = _Job("tiersim-draw-ahead", inputs.draw, self._scratch, self._sets[1 - self._now])
+            self._ahead = (inputs, job)
 
     def buffers(self) -> Buffers:
         """Where this year's episodes are written when the model makes them itself (by thinning shared draws).

@@ -59,7 +59,7 @@ from sim import (
     workforce,
 )
 from sim.accel import Pins
-from sim.ahead import BlockShocks, YearDraws
+from sim.ahead import BlockShocks, YearDraws, YearInputs
 from sim.arrays import row_sums
 from sim.config import ScenarioError
 from sim.draws import SharedDraws, SharedYear
@@ -731,7 +731,8 @@ class CareModel(mesa.Model):
         else:
             self._kept = None
             first_day = self.day % DAYS_PER_YEAR  # the warm-up starts late in its year
-            self._episodes = self._draws.draw(self.seed, self.year, pop.age, pop.chronic, s.illness, keep, first_day)
+            inputs = YearInputs(self.seed, self.year, pop.age, pop.chronic, s.illness, keep, first_day)
+            self._episodes = self._draws.draw(inputs)
             if self.shared_draws is None and (self.year + 1) * DAYS_PER_YEAR <= self._last_day:
                 self._draw_ahead(self.year + 1, 0)
         self._episode_year = self.year
@@ -746,7 +747,7 @@ class CareModel(mesa.Model):
         s = self.scenario
         age = population.ages_in(self._age0, year)
         keep = self._keep(Policy.for_year(s.levers, year))
-        self._draws.draw_ahead(self.seed, year, age, self.population.chronic, s.illness, keep, first_day)
+        self._draws.draw_ahead(YearInputs(self.seed, year, age, self.population.chronic, s.illness, keep, first_day))
 
     def _keep(self, policy: Policy) -> np.ndarray | None:
         """Each resident's acceptance probability of acute episodes under `policy`'s disease management (None: 1)."""

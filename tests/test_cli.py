@@ -68,6 +68,12 @@ def test_validate(tmp_path):
         (["run", "--scale", "0"], "run.scale = 0.0"),
         (["run", "--years", "x"], "invalid int value"),
         (["run", "--set", "care.quality.tertiary=2"], "≤ 1"),
+        (["run", "--set", "levers.bed_standard.standard.tertiary=-1"], "levers.bed_standard.standard.tertiary"),
+        (["run", "--set", "levers.bed_standard.build_up_share=1.5"], "levers.bed_standard.build_up_share"),
+        (["run", "--set", "levers.primary_beds_first.enabled=maybe"], "levers.primary_beds_first.enabled"),
+        (["run", "--set", "levers.upgrade.min_beds=0"], "levers.upgrade.min_beds"),
+        (["run", "--set", "levers.response.surplus_response=-1"], "levers.response.surplus_response"),
+        (["run", "--set", "prices.drug_markup=2"], "prices.drug_markup"),
         (["validate", "bad.toml"], "malformed TOML"),
     ],
 )

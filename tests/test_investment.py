@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiersim_here
 
 import sim
 from sim.facilities import investment_factor
@@ -137,20 +136,3 @@ def test_upgraded_hospitals_take_the_tertiary_tier_s_capability_and_quality():
     assert (f.quality[large] == care.quality.tertiary).all()
     assert (f.inpatient_capability[large] == care.inpatient_capability.tertiary).all()
     assert (model.cells.candidate_tier[np.isin(model.cells.candidates, large)] == 3).all()
-
-
-@pytest.mark.parametrize(
-    ("setting", "message"),
-    [
-        ("levers.upgrade.min_beds=0", "levers.upgrade.min_beds"),
-        ("levers.response.surplus_response=-1", "levers.response.surplus_response"),
-        ("prices.drug_markup=2", "prices.drug_markup"),
-    ],
-)
-def test_bad_investment_values_give_one_line_and_exit_2(tmp_path, setting, message):
-    p = tiersim_here(
-        "run", "--scale", "0.002", "--years", "1", "--set", setting, "--out", str(tmp_path / "no"), cwd=tmp_path
-    )
-    assert p.returncode == 2
-    assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "no").exists()

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tiersim_here
 
 import sim
 from sim.facilities import capacity_factor, primary_beds_first, standard_beds
@@ -162,20 +161,3 @@ def test_primary_beds_first_moves_the_hospitals_planned_beds_to_health_centres()
     assert (
         (run(0.0, 0.0, *flat, "levers.primary_beds_first.enabled=true").daily == run(0.0, 0.0, *flat).daily).all().all()
     )
-
-
-@pytest.mark.parametrize(
-    ("setting", "message"),
-    [
-        ("levers.bed_standard.standard.tertiary=-1", "levers.bed_standard.standard.tertiary"),
-        ("levers.bed_standard.build_up_share=1.5", "levers.bed_standard.build_up_share"),
-        ("levers.primary_beds_first.enabled=maybe", "levers.primary_beds_first.enabled"),
-    ],
-)
-def test_bad_bed_planning_values_give_one_line_and_exit_2(tmp_path, setting, message):
-    p = tiersim_here(
-        "run", "--scale", "0.002", "--years", "1", "--set", setting, "--out", str(tmp_path / "no"), cwd=tmp_path
-    )
-    assert p.returncode == 2
-    assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "no").exists()
