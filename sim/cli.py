@@ -109,6 +109,12 @@ def _parser() -> argparse.ArgumentParser:
 
     app = sub.add_parser("app", help="start the planner dashboard in the browser (local, offline)")
     app.add_argument("scenario", nargs="?", type=Path, help="scenario TOML the page starts from (default: baseline)")
+    app.add_argument(
+        "--region",
+        type=Path,
+        metavar="FOLDER",
+        help="a region in files (docs/region-format.md) the page's runs simulate; default: the scenario's",
+    )
     app.add_argument("--port", type=int, default=8050, help="TCP port on this machine (default 8050)")
     app.add_argument(
         "--host",
@@ -639,8 +645,15 @@ def _cmd_app(args: argparse.Namespace) -> int:
     from sim.config import read_toml, validate
     from sim.presentation.app.server import serve
 
-    if args.scenario is not None:
-        validate(read_toml(args.scenario), str(args.scenario))  # a bad file stops here, before serving
+    base = read_toml(args.scenario) if args.scenario is not None else {}
+    region = args.region.absolute() if args.region is not None else None
+    if region is not None:
+        base = {**base, "region": {**base.get("region", {}), "files": str(region)}}
+    scenario = validate(base, str(args.scenario or "the built-in baseline"))  # a bad file stops here, before serving
+    if scenario.region.files:  # so do the region's files
+        from sim import regionfiles
+
+        regionfiles.read(scenario.region.files, scenario.region)
     if not 1 <= args.port <= 65535:
         raise ScenarioError(f"--port = {args.port} is invalid: allowed 1–65535")
     cores = os.cpu_count() or 1
@@ -660,7 +673,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
             raise ScenarioError(
                 f"--host {args.host!r}: cannot listen there ({exc.strerror}); e.g. 127.0.0.1 or 0.0.0.0"
             ) from None
-    serve(args.scenario, port=args.port, lang=args.lang, host=args.host, max_runs=args.max_runs)
+    serve(args.scenario, region=region, port=args.port, lang=args.lang, host=args.host, max_runs=args.max_runs)
     return 0
 
 

@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import REQUIRE_ALL, tiersim, tiersim_here
 from test_browser import ARTIFACTS, CHROMIUM, FLAGS, MISSING, sync_playwright
@@ -189,6 +190,20 @@ def test_app_builds_in_both_languages():
         create_app({"run": {"scale": 2}})
 
 
+def test_the_page_runs_the_region_it_is_given():
+    """`tiersim app --region FOLDER`: the page's baseline and scenario both simulate the region's files."""
+    pingli = ROOT / "scenarios" / "regions" / "pingli"
+    base = {**TINY, "run": {**TINY["run"], "scale": 0.05, "years": 1}, "region": {"files": str(pingli)}}
+    scenario = sim.config.validate(base, "t")
+    job = Job([_baseline(scenario, "en"), scenario], 1).start()
+    job.wait(120)
+    assert job.progress().state == "done"
+    facilities = job.snapshot().comparison.facilities
+    register = pd.read_csv(pingli / "facilities.csv", encoding="utf-8")
+    assert set(facilities["facility_id"]) == set(register["id"])
+    assert set(facilities["scenario"]) == {"baseline", "tiny"}
+
+
 def test_cli_app_rejects_bad_input_in_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[levers.reserved_beds]\nshare = 2\n", encoding="utf-8")
@@ -199,6 +214,7 @@ def test_cli_app_rejects_bad_input_in_one_line(tmp_path):
         (str(tmp_path / "missing.toml"),),
         ("--max-runs", "0"),
         ("--host", "no.such.host.invalid"),
+        ("--region", str(tmp_path / "nowhere")),
     ):
         done = tiersim_here("app", *args, cwd=tmp_path)
         assert done.returncode == 2, done

@@ -720,11 +720,20 @@ def create_app(
     return app
 
 
-def serve(path: Path | None, *, port: int = 8050, lang: str = "en", host: str = "127.0.0.1", max_runs: int = 1) -> None:
+def serve(
+    path: Path | None,
+    *,
+    region: Path | None = None,
+    port: int = 8050,
+    lang: str = "en",
+    host: str = "127.0.0.1",
+    max_runs: int = 1,
+) -> None:
     """Start the dashboard and serve it with waitress until interrupted.
 
     Args:
         path: Scenario TOML the page starts from (None: the built-in baseline).
+        region: A region folder the page's runs simulate (`region.files`), over the scenario's.
         port: TCP port.
         lang: "en" or "zh".
         host: Interface to listen on (default: this machine only; "0.0.0.0": every interface, to share it).
@@ -739,6 +748,9 @@ def serve(path: Path | None, *, port: int = 8050, lang: str = "en", host: str = 
     else:
         base, source = read_toml(Path(path)), str(path)
         folders = [Path(path).resolve().parent, Path.cwd()]
+    if region is not None:
+        base = {**base, "region": {**base.get("region", {}), "files": str(region)}}
+        source = f"{source}, region {region}"
     app = create_app(base, lang=lang, source=source, folders=folders, max_runs=max_runs)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"tiersim dashboard: http://{shown}:{port}/ (Ctrl-C to stop)", flush=True)
