@@ -25,7 +25,9 @@ at small scales some health centres have no bed (and refer their inpatients up).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
@@ -554,6 +556,7 @@ def candidate_facilities(
     xy: np.ndarray,
     city: np.ndarray | None = None,
     provincial: np.ndarray | None = None,
+    reach: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """The CANDIDATES facilities of each cell; -1 marks a slot with no facility (e.g. one tertiary).
 
@@ -567,6 +570,8 @@ def candidate_facilities(
         xy: Position of each facility (km).
         city: City of each district (any integer labels); None: one city.
         provincial: Whether each facility is a provincial centre; None: none is.
+        reach: How far each cell is from each of some facilities: called with their indices, returns
+            (cells, facilities); None: the straight-line distance. "Nearest" below is by it.
 
     Returns:
         (cells, CANDIDATES) facility indices: station, centre, the nearest secondary hospital of
@@ -574,6 +579,8 @@ def candidate_facilities(
         nearest tertiary hospitals — or, in a region with provincial centres, the tertiary
         hospitals of `_tertiary_with_provincial`.
     """
+    if reach is None:
+        reach = partial(distances, pos, xy)
     out = np.full((station.size, CANDIDATES), -1, dtype=np.int64)
     out[:, 0] = station
     out[:, 1] = centre
@@ -581,13 +588,11 @@ def candidate_facilities(
         pool = np.flatnonzero(tier == t)
         if pool.size == 0:
             continue
-        dist = np.linalg.norm(pos[:, None, :] - xy[None, pool, :], axis=2)
+        dist = reach(pool)
         if t == SECONDARY:
             # Own district's hospital comes first: that is the hospital of the resident's consortium.
-            dist = dist + np.where(district[pool][None, :] == cell_district[:, None], 0.0, 1e6)
-            first = np.argmin(dist, axis=1)
+            first = np.argmin(dist + np.where(district[pool][None, :] == cell_district[:, None], 0.0, 1e6), axis=1)
             out[:, slot] = pool[first]
-            dist = np.linalg.norm(pos[:, None, :] - xy[None, pool, :], axis=2)
             dist[np.arange(station.size), first] = np.inf
             second = np.argmin(dist, axis=1)
             out[:, slot + 1] = np.where(np.isfinite(dist.min(axis=1)), pool[second], -1)
@@ -601,6 +606,11 @@ def candidate_facilities(
             if pool.size > 1:
                 out[:, slot + 1] = pool[order[:, 1]]
     return out
+
+
+def distances(pos: np.ndarray, xy: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """(cells, len(pool)) straight-line distances (km) from each cell to the facilities `pool`."""
+    return np.linalg.norm(pos[:, None, :] - xy[None, pool, :], axis=2)
 
 
 def _tertiary_with_provincial(

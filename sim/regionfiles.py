@@ -5,7 +5,8 @@ A region folder holds `region.toml` (the format version), `districts.csv`, `cons
 read in file order: facility i of `facilities.csv` is facility i of the model, area i of
 `areas.csv` its cell i. An area's candidates follow the embedded region's rule
 (`region.candidate_facilities`): its station, its centre, the two nearest secondary hospitals
-(its district's first) and the two nearest tertiary hospitals; travel times are the embedded rule
+(its district's first) and the two nearest tertiary hospitals — nearest by distance, or by travel
+time for an area that `travel_times.csv` gives times of; travel times are the embedded rule
 (`region.travel_hours`) unless `travel_times.csv` gives them.
 
 `check` lists every problem as one line naming the file, the row, the column and what is allowed;
@@ -34,7 +35,7 @@ import pandas as pd
 from sim.config import ScenarioError
 from sim.parameters.region import HEALTH_CENTRE, SECONDARY, TERTIARY, VILLAGE, ProvinceParams, RegionParams
 from sim.params import TIERS
-from sim.region import Region, at_scale, build, build_full, candidate_facilities, travel_hours
+from sim.region import Region, at_scale, build, build_full, candidate_facilities, distances, travel_hours
 
 FORMAT_VERSION = 1
 """Version of the region format this tiersim reads and writes."""
@@ -591,14 +592,30 @@ def _region(folder: Path, params: RegionParams) -> tuple[Region | None, list[str
     cities = {name: k for k, name in enumerate(dict.fromkeys(v["district_city"]))}
     city = np.array([cities[name] for name in v["district_city"]], dtype=np.int64)
     provincial = np.array(v["facility_provincial"], dtype=bool)
+    given = _check_travel(p) if p.travel is not None else {}
+    given_area, given_facility = (np.array([pair[k] for pair in given], dtype=np.int64) for k in (0, 1))
+    given_hours = np.array(list(given.values()), dtype=np.float64)
+
+    def hours_to(facilities: np.ndarray) -> np.ndarray:
+        """(areas, k) hours to (areas, k) facilities (or k for every area): `travel_times.csv`'s, else computed."""
+        each = np.broadcast_to(facilities, (len(area_xy), facilities.shape[-1]))
+        hours = travel_hours(each, facility_xy, area_xy, urban, cell_district, facility_district, params)
+        rows, slots = np.nonzero(each[given_area] == given_facility[:, None])
+        hours[given_area[rows], slots] = given_hours[rows]
+        return hours
+
+    timed = np.unique(given_area)
+
+    def reach(facilities: np.ndarray) -> np.ndarray:
+        """An area's hospitals ranked by travel time where the file gives some of its times, else by distance."""
+        out = distances(area_xy, facility_xy, facilities)
+        out[timed] = hours_to(facilities)[timed]
+        return out
+
     candidates = candidate_facilities(
-        station, centre, cell_district, area_xy, tier, facility_district, facility_xy, city, provincial
+        station, centre, cell_district, area_xy, tier, facility_district, facility_xy, city, provincial, reach
     )
-    hours = travel_hours(candidates, facility_xy, area_xy, urban, cell_district, facility_district, params)
-    if p.travel is not None:
-        given = _check_travel(p)
-        for (area, facility), h in given.items():
-            hours[area, candidates[area] == facility] = h
+    hours = hours_to(candidates)
     _check_reach(p, candidates)
     if problems:
         return None, problems

@@ -181,6 +181,24 @@ def test_lonlat_and_given_travel_times(small, tmp_path):
     assert np.array_equal(np.delete(timed.cell_travel_hours, 0, axis=0), np.delete(lonlat.cell_travel_hours, 0, axis=0))
 
 
+def test_given_travel_times_choose_the_nearest_hospitals(small, tmp_path):
+    """An area's hospital candidates are the quickest to reach by `travel_times.csv`, not the nearest in km."""
+    folder = tmp_path / "timed"
+    shutil.copytree(small, folder)
+    plain = regionfiles.read(small)
+    tier = plain.facility_tier
+    others = [f for f in np.flatnonzero(tier == region.SECONDARY) if f not in plain.cell_candidates[0]]
+    assert others, "the small city needs a secondary hospital that is not area 0's candidate"
+    quick = int(others[-1])
+    area = _rows(folder / "areas.csv")[0]["id"]
+    _write_rows(folder / "travel_times.csv", [{"area": area, "facility": plain.facility_id[quick], "hours": "0.05"}])
+    timed = regionfiles.read(folder)
+    # The quick hospital becomes the area's second secondary candidate; its own district's stays first.
+    assert timed.cell_candidates[0, 3] == quick and timed.cell_travel_hours[0, 3] == 0.05
+    assert timed.cell_candidates[0, 2] == plain.cell_candidates[0, 2]
+    assert np.array_equal(timed.cell_candidates[1:], plain.cell_candidates[1:])
+
+
 def test_areas_age_and_scheme_shares_shape_their_residents(small, tmp_path):
     folder = tmp_path / "old"
     shutil.copytree(small, folder)
