@@ -243,7 +243,11 @@ class CareModel(mesa.Model):
         self._make_facility_agents()
         # Doctors per facility (`sim.workforce`); quality and outpatient capability follow their skill.
         self.staff = workforce.build(
-            self.region.facility_doctors, self.facilities.tier, scenario.workforce, len(self.population)
+            self.region.facility_doctors,
+            self.facilities.tier,
+            scenario.workforce,
+            len(self.population),
+            self.region.facility_gps,
         )
         self._tier_capability = self.facilities.outpatient_capability.copy()
         self._tier_doctors, self._gps = np.zeros(len(TIERS)), 0.0  # set each year

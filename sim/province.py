@@ -158,6 +158,7 @@ def _join(
         facility_xy=xy,
         facility_beds=beds.astype(np.int64),
         facility_doctors=doctors.astype(np.float64),
+        facility_gps=np.full(tier.size, np.nan),  # generated: the workforce's rule
         facility_name=tuple(fname),
         consortium_id=tuple(f"C{c + 1:03d}" for c in range(int(c_off[-1]))),
         consortium_lead=cat(lambda k, r: r.consortium_lead + f_off[k]),

@@ -61,6 +61,8 @@ class Region:
         facility_xy: Facility position (km).
         facility_beds: Inpatient beds per facility, at the built scale.
         facility_doctors: Outpatient doctors per facility, at the built scale (fractional).
+        facility_gps: General practitioners (全科医生) among each facility's doctors, at the built
+            scale; all NaN where not given (the workforce's rule spreads them over health centres).
         facility_name: Human-readable facility name.
         consortium_id: Id of each consortium.
         consortium_lead: Facility index of each consortium's lead hospital.
@@ -96,6 +98,7 @@ class Region:
     facility_xy: np.ndarray
     facility_beds: np.ndarray
     facility_doctors: np.ndarray
+    facility_gps: np.ndarray
     facility_name: tuple[str, ...]
     consortium_id: tuple[str, ...]
     consortium_lead: np.ndarray
@@ -465,6 +468,7 @@ def city(params: RegionParams, n_tertiary: int) -> Region:
         facility_xy=xy,
         facility_beds=beds,
         facility_doctors=doctors,
+        facility_gps=np.full(tier.size, np.nan),
         facility_name=tuple(b.name),
         consortium_id=tuple(f"C{c + 1:02d}" for c in range(lead.size)),
         consortium_lead=lead,
@@ -491,7 +495,7 @@ def city(params: RegionParams, n_tertiary: int) -> Region:
 def at_scale(full: Region, scale: float) -> Region:
     """A full-scale region (the embedded one or one read from files) with a share of its residents.
 
-    Residents, beds and doctors shrink by `scale`; each tier's beds stay whole (its rounded total
+    Residents, beds, doctors and general practitioners shrink by `scale`; each tier's beds stay whole (its rounded total
     shared by largest remainders). The map, the candidates and each cell's share of residents do
     not change.
 
@@ -510,6 +514,7 @@ def at_scale(full: Region, scale: float) -> Region:
         ),
         facility_beds=_whole_beds(full.facility_tier, full.facility_beds * scale),
         facility_doctors=full.facility_doctors * scale,
+        facility_gps=full.facility_gps * scale,
         cell_weight=full.cell_residents / total,
         scale=scale,
         residents=max(1, round(total * scale)),

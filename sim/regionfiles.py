@@ -127,6 +127,13 @@ def _positive(value: str) -> float:
     return x
 
 
+def _at_least_zero(value: str) -> float:
+    x = _number(value, "a number ≥ 0 (0 where there is none)")
+    if x < 0:
+        raise _Bad("a number ≥ 0 (0 where there is none)")
+    return x
+
+
 def _whole(value: str) -> int:
     x = _number(value, "a whole number ≥ 0")
     if x < 0 or not x.is_integer():
@@ -216,7 +223,10 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # file: (required columns, optional columns); the location columns are added by the coordinates.
     "districts.csv": (("id", "name", "kind"), ("city",)),
     "consortia.csv": (("id", "name", "lead"), ()),
-    "facilities.csv": (("id", "name", "tier", "district", "consortium", "beds", "doctors"), ("grade", "level")),
+    "facilities.csv": (
+        ("id", "name", "tier", "district", "consortium", "beds", "doctors"),
+        ("grade", "level", "general_practitioners"),
+    ),
     "areas.csv": (("id", "name", "district", "kind", "residents", "station", "centre"), AREA_SHARES),
     "travel_times.csv": (("area", "facility", "hours"), ()),
 }
@@ -410,6 +420,13 @@ def _parse(folder: Path, problems: list[str]) -> _Parsed | None:
                       f"share_0_14 = {young:g} the shares of 0–14 and 65+ add up to more than 1")  # fmt: skip
     if "grade" in facilities.frame:
         facilities.column("grade", _choice(GRADES), blank="")
+    values["facility_gps"] = [math.nan] * len(facilities)
+    if "general_practitioners" in facilities.frame:
+        values["facility_gps"] = facilities.column("general_practitioners", _at_least_zero)
+        for row, (gps, doctors) in enumerate(zip(values["facility_gps"], values["facility_doctors"], strict=True)):
+            if gps is not None and doctors is not None and gps > doctors:
+                facilities.bad(row, "general_practitioners", facilities.frame["general_practitioners"][row],
+                               f"at most the facility's doctors ({doctors:g})")  # fmt: skip
     level = facilities.column("level", _choice(LEVELS), blank="") if "level" in facilities.frame else []
     values["facility_provincial"] = [x == "provincial" for x in level] or [False] * len(facilities)
     values["district_city"] = (
@@ -631,6 +648,7 @@ def _region(folder: Path, params: RegionParams) -> tuple[Region | None, list[str
         facility_xy=facility_xy,
         facility_beds=np.array(v["facility_beds"], dtype=np.int64),
         facility_doctors=np.array(v["facility_doctors"], dtype=np.float64),
+        facility_gps=np.array(v["facility_gps"], dtype=np.float64),
         facility_name=tuple(v["facility_name"]),
         consortium_id=tuple(p.consortium_ids),
         consortium_lead=np.array(v["consortium_lead"], dtype=np.int64),
@@ -756,6 +774,7 @@ def write(region: Region, folder: str | Path, *, name: str, description: str = "
         ),
     )  # fmt: skip
     levels = bool(region.facility_provincial.any())
+    gps = not np.isnan(region.facility_gps).all()
     _write_csv(
         folder / "consortia.csv",
         ("id", "name", "lead"),
@@ -763,13 +782,15 @@ def write(region: Region, folder: str | Path, *, name: str, description: str = "
     )
     _write_csv(
         folder / "facilities.csv",
-        ("id", "name", "tier", "district", "consortium", "x", "y", "beds", "doctors", *(("level",) if levels else ())),
+        ("id", "name", "tier", "district", "consortium", "x", "y", "beds", "doctors",
+         *(("level",) if levels else ()), *(("general_practitioners",) if gps else ())),
         (
             (fid[f], region.facility_name[f], TIERS[region.facility_tier[f]], did[region.facility_district[f]],
              cid[region.facility_consortium[f]] if region.facility_consortium[f] >= 0 else "",
              _format(region.facility_xy[f, 0]), _format(region.facility_xy[f, 1]), str(region.facility_beds[f]),
              _format(region.facility_doctors[f]),
-             *(("provincial" if region.facility_provincial[f] else "",) if levels else ()))
+             *(("provincial" if region.facility_provincial[f] else "",) if levels else ()),
+             *((_format(region.facility_gps[f]),) if gps else ()))
             for f in range(region.n_facilities)
         ),
     )  # fmt: skip

@@ -51,20 +51,25 @@ class Staff:
     effective_skill: np.ndarray
 
 
-def build(doctors: np.ndarray, tier: np.ndarray, params: WorkforceParams, residents: int) -> Staff:
-    """Doctors at the build: the region's counts, the tier's skill, GPs at health centres by their doctors.
+def build(doctors: np.ndarray, tier: np.ndarray, params: WorkforceParams, residents: int, gps: np.ndarray) -> Staff:
+    """Doctors at the build: the region's counts, the tier's skill, its GPs or GPs at health centres by their doctors.
 
     Args:
         doctors: (F,) doctors per facility (`Region.facility_doctors`).
         tier: (F,) tier of each facility.
         params: Workforce parameters.
         residents: Residents simulated (GPs per 10,000 of them).
+        gps: (F,) general practitioners per facility (`Region.facility_gps`); all NaN: not known, so
+            `params.gps_per_10000` of the residents, spread over health centres by their doctors.
     """
     skill = params.skill.as_array()[tier]
+    known = not np.isnan(gps).all()
     return Staff(
         doctors=doctors.copy(),
         establishment=doctors.copy(),
-        gps=_at_health_centres(params.gps_per_10000 * residents / 10_000, doctors, tier, doctors),
+        gps=gps.copy()
+        if known
+        else _at_health_centres(params.gps_per_10000 * residents / 10_000, doctors, tier, doctors),
         skill=skill,
         effective_skill=skill.copy(),
     )

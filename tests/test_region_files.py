@@ -199,6 +199,31 @@ def test_given_travel_times_choose_the_nearest_hospitals(small, tmp_path):
     assert np.array_equal(timed.cell_candidates[1:], plain.cell_candidates[1:])
 
 
+def test_general_practitioners_given_are_the_ones_counted(small, tmp_path):
+    """`general_practitioners` in facilities.csv: the GPs per 10,000 residents reported are the register's."""
+    folder = tmp_path / "gps"
+    shutil.copytree(small, folder)
+    rows = _rows(folder / "facilities.csv")
+    for k, r in enumerate(rows):
+        r["general_practitioners"] = "3" if r["tier"] == "health_centre" and k % 2 == 0 else "0"
+    _write_rows(folder / "facilities.csv", rows)
+    given = regionfiles.read(folder)
+    assert np.nansum(given.facility_gps) == 3 * sum(r["general_practitioners"] == "3" for r in rows)
+    regionfiles.write(given, tmp_path / "again", name="again")  # written back with the column
+    assert np.array_equal(regionfiles.read(tmp_path / "again").facility_gps, given.facility_gps)
+
+    def gps_per_10000(region_folder: Path) -> float:
+        s = sim.load_scenario(overrides=[f"region.files={str(region_folder)!r}", "run.scale=0.01", "run.years=1"])
+        return float(sim.run(s).annual["gps_per_10000"].iloc[0])
+
+    model_residents = sim.CareModel(
+        sim.load_scenario(overrides=[f"region.files={str(folder)!r}", "run.scale=0.01", "run.years=1"])
+    ).region.residents
+    expected = 10_000 * np.nansum(given.facility_gps) * 0.01 / model_residents
+    assert gps_per_10000(folder) == pytest.approx(expected, rel=1e-9)
+    assert gps_per_10000(small) != pytest.approx(expected, rel=1e-3)  # without the column: the workforce's rule
+
+
 def test_areas_age_and_scheme_shares_shape_their_residents(small, tmp_path):
     folder = tmp_path / "old"
     shutil.copytree(small, folder)
@@ -302,6 +327,17 @@ def _shares(column: str, value: str, **more: str) -> Callable[[Path], None]:
     return _edit("areas.csv", change)
 
 
+def _gps(row: int, value: str) -> Callable[[Path], None]:
+    """Every facility's general practitioners 0, and `value` in `row` (1-based)."""
+
+    def change(rows: list[dict[str, str]]) -> None:
+        for r in rows:
+            r["general_practitioners"] = "0"
+        rows[row - 1]["general_practitioners"] = value
+
+    return _edit("facilities.csv", change)
+
+
 def _travel(hours: str) -> Callable[[Path], None]:
     def apply(folder: Path) -> None:
         area = _rows(folder / "areas.csv")[0]
@@ -390,6 +426,11 @@ BROKEN: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
     "age shares above 1": (_shares("share_0_14", "0.6", share_65_plus="0.5"),
                            ("areas.csv: row 2 (line 3), column share_65_plus", "at most 0.4")),
     "unknown grade": (_edit("facilities.csv", _grade), ("column grade", "'特等'", "三级甲等")),
+    "negative general practitioners": (_gps(2, "-1"), ("facilities.csv: row 2 (line 3), column "
+                                                        "general_practitioners", "a number ≥ 0")),
+    "more general practitioners than doctors": (_gps(2, "1e6"), ("facilities.csv: row 2 (line 3), column "
+                                                                 "general_practitioners", "at most the facility's")),
+    "blank general practitioners": (_gps(2, ""), ("column general_practitioners", "0 where there is none")),
     "negative travel time": (_travel("-1"), ("travel_times.csv: row 1 (line 2), column hours", "a number > 0")),
     "travel time given twice": (_travel_twice, ("travel_times.csv: row 2 (line 3), column facility",
                                                 "one row per area and facility")),

@@ -25,7 +25,8 @@ DOCTORS = np.array([2.0, 4.0, 10.0, 6.0, 3.0, 20.0])
 
 
 def _staff(params: WorkforceParams | None = None) -> workforce.Staff:
-    return workforce.build(DOCTORS, TIER, params or WorkforceParams(), residents=10_000)
+    unknown = np.full(DOCTORS.size, np.nan)  # no register of GPs: the workforce's rule
+    return workforce.build(DOCTORS, TIER, params or WorkforceParams(), residents=10_000, gps=unknown)
 
 
 def _years(staff: workforce.Staff, params: WorkforceParams, ratio: float, years: int) -> workforce.Staff:
