@@ -248,14 +248,15 @@ def scenarios(draw: st.DrawFn) -> DrawnScenario:
 
 
 def _keep_a_service_part(values: dict[str, Any]) -> None:
-    """Lower a drawn test share so that drugs and tests are at most the whole bill.
+    """Lower a drawn test share so that drugs, consumables and tests are at most the whole bill.
 
     The one check across fields (`PriceParams`), which field bounds cannot say; a share lowered
     here leaves no service part, an edge of that check.
     """
     for drugs in (f.key for f in FIELDS if f.key.startswith("prices.drug_share_")):
         tests = drugs.replace("drug_share", "test_share")
-        d = values.get(drugs, _value_at(DEFAULTS, drugs))
+        consumables = drugs.replace("drug_share", "consumables_share")
+        d = values.get(drugs, _value_at(DEFAULTS, drugs)) + values.get(consumables, _value_at(DEFAULTS, consumables))
         t = values.get(tests, _value_at(DEFAULTS, tests))
         if d + t > 1:
             t = 1.0 - d
