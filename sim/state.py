@@ -212,7 +212,8 @@ class Facilities(NamedTuple):
         inpatient_intensity: Service intensity multiplier on the prices of stays.
         admission_propensity: Multiplier on moderate cases' admission probability.
         down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
-        inpatient_volume: (F, 3) volume of service, drugs and tests billed in stays relative to the baseline mix.
+        inpatient_volume: (F, 4) volume of service, drugs, consumables and tests billed in stays relative to the
+            baseline mix.
         stay_length: Multiplier on the mean length of stay.
         self_paid_share: Share of a stay's bill for items outside the benefit list (目录外), paid by the patient.
         backlog: Outpatient visits waiting.
