@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 import sim
+from sim.parameters.prices import COMPONENTS
 from sim.paths import check_output
 from sim.provenance import code_version
 
@@ -66,6 +67,7 @@ INDICATORS = (
     Indicator("medical_revenue_growth", "share", run="mean1"),
     Indicator("revenue_structure_service", "share", run=""),
     Indicator("revenue_structure_drugs", "share", run=""),
+    Indicator("revenue_structure_consumables", "share", run=""),
     Indicator("revenue_structure_tests", "share", run=""),
     Indicator("oop_share", "share"),
     Indicator("fund_balance", "yuan", run=""),
@@ -84,7 +86,7 @@ INDICATORS = (
 OVERVIEW = (
     ("primary share, final", "primary_visit_share", "final", "share"),
     ("revenue growth, mean yr 1–N−1", "medical_revenue_growth", "mean1", "share"),
-    ("service : drugs : tests, final", "revenue_structure", "final", "structure"),
+    ("service : drugs : consumables : tests, final", "revenue_structure", "final", "structure"),
     ("OOP share, final", "oop_share", "final", "share"),
     ("fund balance, final (¥ m)", "fund_balance", "final", "yuan"),
     ("lead-referral wait, mean (days)", "lead_referral_wait_days", "mean", "days"),
@@ -263,7 +265,7 @@ def overview_table(runs: dict[str, pd.DataFrame]) -> list[str]:
         cells = []
         for _, column, how, kind in OVERVIEW:
             if kind == "structure":
-                parts = [statistic(annual, f"revenue_structure_{c}", how) for c in ("service", "drugs", "tests")]
+                parts = [statistic(annual, f"revenue_structure_{c}", how) for c in COMPONENTS]
                 cells.append(" : ".join(f"{100 * p:.0f}" for p in parts))
             else:
                 cells.append(fmt(statistic(annual, column, how), kind))

@@ -18,7 +18,15 @@ from sim import care, insurance, places, rng
 from sim.accel import helper, kernel
 from sim.metrics import BY_TIER_FIELDS
 from sim.parameters.illness import FOLLOW_UP, SEVERITIES
-from sim.rules import coded_severity, covered_rate, is_capitated, is_primary, recognised_tests, visit_row
+from sim.parameters.prices import COMPONENTS
+from sim.rules import (
+    coded_severity,
+    covered_rate,
+    is_capitated,
+    is_primary,
+    recognised_tests,
+    visit_row,
+)
 from sim.state import (
     FREE_BED,
     INPATIENT_CASE,
@@ -37,6 +45,9 @@ from sim.state import (
     Wards,
     YearTables,
 )
+
+N_COMPONENTS = len(COMPONENTS)
+_TESTS = COMPONENTS.index("tests")
 
 _MOST_SEVERE = len(SEVERITIES) - 1
 _DISCHARGES, _STAY_DAYS, _STAY_BILLS, _STAY_OOP, _VISITS, _VISIT_BILLS, _CASE_WEIGHTS = (
@@ -138,7 +149,7 @@ def _bill_stays(
     group = np.empty(n, np.int64)
     facility, tier, resident = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     home = np.empty(n, np.int64)
-    bill, components, basis = np.empty(n), np.empty((n, 3)), np.full(n, INPATIENT_ITEM, np.int8)
+    bill, components, basis = np.empty(n), np.empty((n, N_COMPONENTS)), np.full(n, INPATIENT_ITEM, np.int8)
     start_line, rate, cap_left = np.empty(n), np.empty(n), np.empty(n)
     level = tables.price_level
     use_case_price, use_per_diem = tables.case_price.size > 0, tables.per_diem_rate.size > 0
@@ -166,17 +177,18 @@ def _bill_stays(
         if basis[i] == INPATIENT_CASE and coded != sev:
             group[i] = coded
             facilities.upcoded[fac] += b - tables.case_price[tr, sev] * level
+        # As `payment.split_by_shares`: drugs and consumables split from their sum.
+        both = b * tables.drugs_and_consumables_share_inpatient[tr]
         drugs, tests = b * tables.drug_share_inpatient[tr], b * tables.test_share_inpatient[tr]
-        service = b - drugs - tests
-        if basis[i] != INPATIENT_ITEM:  # per-case and per-diem payments are the amounts paid
-            components[i, 0], components[i, 1], components[i, 2] = service, drugs, tests
-        else:
-            components[i, 0] = service * facilities.inpatient_volume[fac, 0] * tables.price_multiplier[0]
-            components[i, 1] = drugs * facilities.inpatient_volume[fac, 1] * tables.price_multiplier[1]
-            components[i, 2] = tests * facilities.inpatient_volume[fac, 2] * tables.price_multiplier[2]
-            if tables.tests_avoided > 0 and wards.referred[s] and not is_primary(tr):
-                components[i, 2] = recognised_tests(components[i, 2], tables.tests_avoided)
-        bill[i] = components[i, 0] + components[i, 1] + components[i, 2]
+        parts = (b - both - tests, drugs, both - drugs, tests)
+        for c in range(N_COMPONENTS):
+            if basis[i] != INPATIENT_ITEM:  # per-case and per-diem payments are the amounts paid
+                components[i, c] = parts[c]
+            else:
+                components[i, c] = parts[c] * facilities.inpatient_volume[fac, c] * tables.price_multiplier[c]
+        if basis[i] == INPATIENT_ITEM and tables.tests_avoided > 0 and wards.referred[s] and not is_primary(tr):
+            components[i, _TESTS] = recognised_tests(components[i, _TESTS], tables.tests_avoided)
+        bill[i] = components[i, 0] + (components[i, 1] + components[i, 2]) + components[i, 3]  # `payment.bill_totals`
         their_scheme = np.int64(residents.scheme[who])
         line = tables.inpatient_start_line[their_scheme, tables.tier_level[tr]]
         if tables.chain_start_line and wards.chain_consortium[s] == facilities.consortium[fac]:
@@ -297,7 +309,7 @@ def _refer_down(
             down[i] = rng.keyed_unit_float(down_word, wards.key[s], 0.0) < p_down
             n_down += 1 if down[i] else 0
     origin, centre, centre_tier = np.empty(n_down, np.int64), np.empty(n_down, np.int64), np.empty(n_down, np.int64)
-    components, bill = np.empty((n_down, 3)), np.empty(n_down)
+    components, bill = np.empty((n_down, N_COMPONENTS)), np.empty(n_down)
     who_down = np.empty(n_down, np.int64)
     scheme_down, signed_down = np.empty(n_down, residents.scheme.dtype), np.empty(n_down, np.bool_)
     j = 0
@@ -311,7 +323,7 @@ def _refer_down(
             totals.by_facility[places.REFERRALS_OUT, origin[j]] += 1.0
             totals.by_facility[places.REFERRALS_IN, c] += 1.0
             visit = visit_row(c, 0, FOLLOW_UP)  # a follow-up visit of severity 0
-            for part in range(3):
+            for part in range(N_COMPONENTS):
                 components[j, part] = tables.visit_components[visit, part]
             bill[j] = tables.visit_bills[visit]
             j += 1

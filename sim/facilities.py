@@ -36,6 +36,7 @@ _CLAIM_COLUMNS = (
     "visits",
 )
 """Ledger columns a claim is booked to, in `FacilityState._claims` order."""
+_DRUGS, _CONSUMABLES = COMPONENTS.index("drugs"), COMPONENTS.index("consumables")
 _REVENUE_ROWS = metrics.by_tier_rows(*(f"revenue_{c}" for c in COMPONENTS))
 """The day record's rows of booked revenue by component."""
 
@@ -76,10 +77,8 @@ def _book_claims(
                 is_touched[f] = True
                 touched[n_touched] = f
                 n_touched += 1
-            billed_i = booked[i, 0]
-            scratch[f, 0] += booked[i, 0]
-            for c in range(1, n_components):
-                billed_i += booked[i, c]
+            billed_i = booked[i, 0] + (booked[i, 1] + booked[i, 2]) + booked[i, 3]  # as `payment.bill_totals`
+            for c in range(n_components):
                 scratch[f, c] += booked[i, c]
             scratch[f, n_components] += fund[i]
             scratch[f, n_components + 1] += oop[i]
@@ -222,7 +221,7 @@ class FacilityState:
             and of stays (1 at the start).
         backlog: Outpatient visits waiting.
         expected_wait, expected_admission_wait: Learned waits in days, what patients expect.
-        outpatient_volume, inpatient_volume: (F, 3) volume of service, drugs and tests billed in
+        outpatient_volume, inpatient_volume: (F, 4) volume of service, drugs, consumables and tests billed in
             visits and in stays relative to the baseline mix.
         admission_propensity: Multiplier on moderate cases' admission probability (provider response).
         down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
@@ -231,7 +230,7 @@ class FacilityState:
             in full (provider response: cost shifting under a budget).
         upcoding_share: Share of stays paid per case coded one severity group higher (provider response).
         upcoded: This year's per-case bills added by upcoding, yuan.
-        revenue: (F, 3) this year's billed revenue by component (service, drugs, tests), yuan.
+        revenue: (F, 4) this year's billed revenue by component (service, drugs, consumables, tests), yuan.
         lump_sum: This year's lump-sum revenue (capitation, budget settlement, bonuses; may be < 0), yuan.
         paid_by_fund, paid_out_of_pocket: This year's revenue by payer, yuan.
         billed_by_basis: (F, 5) this year's bills by how they were paid (`state.PAYMENT_BASES`; a
@@ -309,11 +308,11 @@ class FacilityState:
         """
         self.outpatient_intensity, self.outpatient_volume = payment.respond_in_setting(
             self.outpatient_intensity, self.outpatient_volume, self.tier, incentives.outpatient_margin,
-            incentives, prices, response,
+            incentives, prices, response, inpatient=False,
         )  # fmt: skip
         self.inpatient_intensity, self.inpatient_volume = payment.respond_in_setting(
             self.inpatient_intensity, self.inpatient_volume, self.tier, incentives.inpatient_margin,
-            incentives, prices, response,
+            incentives, prices, response, inpatient=True,
         )  # fmt: skip
         (
             self.admission_propensity,
@@ -384,8 +383,8 @@ class FacilityState:
         Args:
             facility: (n,) each claim's facility.
             tier: (n,) the facility's tier.
-            components: (n, 3) billed service, drugs and tests.
-            billed: (n,) their row sums.
+            components: (n, 4) billed service, drugs, consumables and tests.
+            billed: (n,) their bills (`payment.bill_totals`).
             fund: (n,) paid by the fund.
             oop: (n,) paid by the patient.
             basis: (n,) how each claim was paid (`state.PAYMENT_BASES`).
@@ -426,8 +425,12 @@ class FacilityState:
         return np.divide(self.visits, available, out=np.zeros(len(self)), where=available > 0)
 
     def drug_costs(self, markup: float) -> np.ndarray:
-        """This year's cost of the drugs billed: their revenue less the mark-up in force (a share of the cost)."""
-        return self.revenue[:, COMPONENTS.index("drugs")] / (1.0 + markup)
+        """This year's cost of the drugs and consumables billed: their revenue less the mark-up in force (of the cost).
+
+        Consumables carry the drugs' mark-up, as they did when the two were one component (药品耗材).
+        """
+        both = self.revenue[:, _DRUGS] + self.revenue[:, _CONSUMABLES]
+        return both / (1.0 + markup)
 
     def running_costs(self, price_level: float) -> np.ndarray:
         """This year's running costs of each facility's beds and clinic sessions, yuan (0 before they are set).

@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import Field, ValidationError
 
 from sim.parameters.insurance import InsuranceParams, SchemeRules
+from sim.parameters.prices import COMPONENTS
 from sim.params import TIERS, StrictModel, by_level, by_tier, deep_merge, param, table_field
 
 # The policy texts, by their docs/references.md keys; a citation adds the text's section and the clause.
@@ -361,14 +362,15 @@ class FamilyDoctor(Lever):
 
 PriceChange = by_tier(
     "PriceChange",
-    (0.25, -0.15, -0.20),
+    (0.25, -0.15, -0.15, -0.20),
     "relative change",
     f"{SANMING} 总体目标: 医疗服务性收入、药品耗材收入和检查化验收入达到5∶3∶2; drug zero mark-up (药品零差率, "
-    "≈15%: assumption), service prices up, test prices down; sizes: assumption",
+    "≈15%: assumption), service prices up, test prices down; consumables as drugs (药品耗材 cut together: "
+    "assumption); sizes: assumption",
     "Price change of each bill component",
     ge=-0.9,
     le=3,
-    keys=("service", "drugs", "tests"),
+    keys=COMPONENTS,
 )
 
 
@@ -569,7 +571,9 @@ class ProviderResponse(StrictModel):
     case's bill (1 but under a global budget). The margin m is that of the setting, visits or stays:
     a payment of stays leaves visits' margin at 1. Each year, in each setting: intensity ×
     exp(ln(1 + drift)·m·(1 − salary_reform) − restraint·(1 − m)); drug and test volumes ×
-    exp(−mix_response·(1 − m)) (drugs also × exp(−mix_response) per 15% of mark-up removed). In the
+    exp(−mix_response·(1 − m)) (drugs also × exp(−mix_response) per 15% of mark-up removed, while consumables
+    and tests × exp(mix_response) per 15% up to the volume that makes up markup_substitution of the drug
+    revenue lost, `payment.substitution_ceiling`). In the
     wards: moderate-case admission propensity × exp(admission_response·(a − 1)), a = v but under a
     per-head budget (`payment.admission_margin`); willingness to refer
     down × exp(down_referral_response·(1 − v + bonus/mean stay bill)); length of stay ×
@@ -623,10 +627,22 @@ class ProviderResponse(StrictModel):
         0.08,
         "log-volume per year",
         "assumption: drug spending per admission fell sharply under Sanming's reform [sanming-evaluation-2017]",
-        "How fast drug and test volumes fall when they stop paying (fixed payment, or drugs without mark-up "
-        "— the rate applies in full at a 15% mark-up removed).",
+        "How fast drug, consumables and test volumes fall when they stop paying (fixed payment, or drugs "
+        "without mark-up — the rate applies in full at a 15% mark-up removed).",
         ge=0,
         le=2,
+    )
+    markup_substitution: float = param(
+        0.5,
+        "share of the drug revenue lost",
+        "assumption within 0–0.82: in Beijing's pilot hospitals, after the zero mark-up of 2012, drug spending "
+        "per admission fell 1,908.3 yuan by 2015 while the rest rose 1,557.8 (82%), led by consumables "
+        "[zeng-beijing-zmdp-2019], the service fee that replaced the mark-up included; county hospitals made up "
+        "their drug revenue with tests/consumables and services [fu-li-yip-2018]",
+        "Share of the drug revenue a removed mark-up loses (price cut and fallen drug volume) that hospitals "
+        "make up with more consumables and tests (substitution, `payment.substitution_ceiling`).",
+        ge=0,
+        le=1,
     )
     per_case_stay_response: float = param(
         0.055,
@@ -1092,7 +1108,7 @@ class Policy:
             management_effect=fd.management_effect if fd.active(year) else 0.0,
             managed_follow_up_pull=fd.managed_follow_up_pull if fd.active(year) else 0.0,
             gatekeeping_cut=fd.gatekeeping_rate_cut if fd.active(year) and fd.gatekeeping else 0.0,
-            price_multiplier=1.0 + sm.price_change.as_array() if sm.active(year) else np.ones(3),
+            price_multiplier=1.0 + sm.price_change.as_array() if sm.active(year) else np.ones(len(COMPONENTS)),
             markup_removed=max(0.0, -sm.price_change.drugs) if sm.active(year) else 0.0,
             salary_reform=sm.salary_reform if sm.active(year) else 0.0,
             revenue_cap=sm.revenue_cap if sm.active(year) and sm.enforce_revenue_cap else None,

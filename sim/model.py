@@ -60,7 +60,6 @@ from sim import (
 )
 from sim.accel import Pins
 from sim.ahead import BlockShocks, YearDraws, YearInputs
-from sim.arrays import row_sums
 from sim.config import ScenarioError
 from sim.draws import SharedDraws, SharedYear
 from sim.facilities import Facility, FacilityState
@@ -653,6 +652,9 @@ class CareModel(mesa.Model):
             inpatient_price_per_day=prices.inpatient_price_per_day.as_array(),
             severity_price_factor=prices.inpatient_severity_factor.as_array(),
             drug_share_inpatient=prices.drug_share_inpatient.as_array(),
+            drugs_and_consumables_share_inpatient=(
+                prices.drug_share_inpatient.as_array() + prices.consumables_share_inpatient.as_array()
+            ),
             test_share_inpatient=prices.test_share_inpatient.as_array(),
             case_price=self._case_price
             if self._case_price is not None and policy.drg_factor is not None
@@ -1127,7 +1129,7 @@ class CareModel(mesa.Model):
         self._visit_components = payment.priced_components(
             visit.ravel(), f.tier[rows], False, s.prices, self.policy.price_multiplier, f.outpatient_volume[rows]
         )
-        self._visit_bills = row_sums(self._visit_components)
+        self._visit_bills = payment.bill_totals(self._visit_components)
         # What patients expect a bill to become under this year's component prices (at the baseline mix).
         visit_index, stay_index = (
             payment.price_index(inpatient, s.prices, self.policy.price_multiplier) for inpatient in (False, True)

@@ -1,7 +1,8 @@
 """Prices and provider payment.
 
-Every bill is split into service (医疗服务), drugs and consumables (药品耗材) and tests (检查化验),
-the three parts of the 5:3:2 revenue structure of [sanming-six-projects-2021]. The baseline pays
+Every bill is split into service (医疗服务), drugs (药品), consumables (卫生材料) and tests (检查化验);
+drugs and consumables together (药品耗材) are the "3" of the 5:3:2 revenue structure of
+[sanming-six-projects-2021]. The baseline pays
 providers fee-for-service (按项目付费): the facility's revenue is its bills, paid by the fund and the
 patient. Under fee-for-service hospitals raise service intensity a little every year
 (`intensity_drift`) — more tests, more drugs, longer or costlier stays — which is what makes their
@@ -72,19 +73,32 @@ def stay_bills(
 
 
 def split_components(total: np.ndarray, tier: np.ndarray, inpatient: bool, params: PriceParams) -> np.ndarray:
-    """(n, 3) service, drugs, tests parts of bills; the parts add up to the total exactly."""
-    if inpatient:
-        drugs, tests = params.drug_share_inpatient.as_array(), params.test_share_inpatient.as_array()
-    else:
-        drugs, tests = params.drug_share_outpatient.as_array(), params.test_share_outpatient.as_array()
-    return split_by_shares(total, tier, drugs, tests)
+    """(n, 4) service, drugs, consumables and tests parts of bills; `bill_totals` of the parts is the total exactly."""
+    return split_by_shares(total, tier, *params.shares(inpatient))
 
 
-def split_by_shares(total: np.ndarray, tier: np.ndarray, drug_share: np.ndarray, test_share: np.ndarray) -> np.ndarray:
-    """`split_components` from the drug and test shares by tier."""
+def split_by_shares(
+    total: np.ndarray, tier: np.ndarray, drug_share: np.ndarray, consumables_share: np.ndarray, test_share: np.ndarray
+) -> np.ndarray:
+    """`split_components` from the drug, consumables and test shares by tier.
+
+    Drugs and consumables are split from their sum (药品耗材, the "3" of the 5:3:2 structure), so that
+    service is what the bill leaves after that sum and tests, and drugs + consumables give it back
+    exactly where drugs are at least half of it (Sterbenz: the subtraction is exact).
+    """
+    both = total * (drug_share + consumables_share)[tier]
     d = total * drug_share[tier]
     t = total * test_share[tier]
-    return np.stack([total - d - t, d, t], axis=1)
+    return np.stack([total - both - t, d, both - d, t], axis=1)
+
+
+def bill_totals(components: np.ndarray) -> np.ndarray:
+    """(n,) bills from their (n, 4) components: service + (drugs + consumables) + tests, in that order.
+
+    Drugs and consumables are added first, as the one part they were before they were split, so a
+    bill is the same double it was (`rules.visit_bill` is the same sum for one bill in a kernel).
+    """
+    return components[:, 0] + (components[:, 1] + components[:, 2]) + components[:, 3]
 
 
 def price_index(inpatient: bool, params: PriceParams, multiplier: np.ndarray) -> np.ndarray:
@@ -94,7 +108,7 @@ def price_index(inpatient: bool, params: PriceParams, multiplier: np.ndarray) ->
     service up): each tier's baseline shares weighted by the component price changes.
     """
     tiers = np.arange(len(params.outpatient_price.as_array()))
-    return split_components(np.ones(tiers.size), tiers, inpatient, params) @ multiplier
+    return bill_totals(split_components(np.ones(tiers.size), tiers, inpatient, params) * multiplier[None, :])
 
 
 def priced_components(
@@ -105,7 +119,7 @@ def priced_components(
     multiplier: np.ndarray,
     volume: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(n, 3) bill components after price changes and the facility's drug and test volumes.
+    """(n, 4) bill components after price changes and the facility's drug, consumables and test volumes.
 
     Args:
         total: Bills at baseline prices and volumes.
@@ -113,7 +127,7 @@ def priced_components(
         inpatient: Inpatient (True) or outpatient bills.
         params: Price parameters (the baseline mix).
         multiplier: Price change of each component (e.g. Sanming's: service up, drugs and tests down).
-        volume: (n, 3) volume of each component relative to the baseline mix (provider response).
+        volume: (n, 4) volume of each component relative to the baseline mix (provider response).
     """
     parts = split_components(total, tier, inpatient, params)
     if volume is not None:
@@ -128,33 +142,39 @@ def _paid_components(
     """What claims book to their facilities, and each batch's totals (`FacilityState.book_claims`).
 
     When the fund pays less than its share (a capitated visit), the components are scaled so that
-    booked revenue is exactly what was paid.
+    booked revenue is exactly what was paid. Drugs and consumables are scaled as their sum, then split
+    as billed, and the batch totals add each claim's service, drugs and consumables, and tests: the
+    sums of the three parts of the 5:3:2 structure (`bill_totals`).
 
     Args:
-        components: (n, 3) billed service, drugs and tests.
-        billed: (n,) their row sums.
+        components: (n, 4) billed service, drugs, consumables and tests.
+        billed: (n,) their bills (`bill_totals`).
         fund: (n,) paid by the fund.
         oop: (n,) paid by the patient.
         bounds: Where each batch of claims begins, then the end.
 
     Returns:
-        (n, 3) booked components, and per batch the sums (as `ndarray.sum` gives them) of fund,
+        (n, 4) booked components, and per batch the sums (as `ndarray.sum` gives them) of fund,
         out-of-pocket and booked amounts.
     """
     n, m = components.shape
     booked = np.empty((n, m))
+    parts = np.empty(n * 3)
     for i in range(n):
         paid = fund[i] + oop[i]
         scale = paid / billed[i] if billed[i] > 0 else 1.0
-        for c in range(m):
-            booked[i, c] = components[i, c] * scale
-    flat = booked.reshape(-1)
+        both = (components[i, 1] + components[i, 2]) * scale
+        booked[i, 0] = components[i, 0] * scale
+        booked[i, 1] = components[i, 1] * scale
+        booked[i, 2] = both - booked[i, 1]
+        booked[i, 3] = components[i, 3] * scale
+        parts[3 * i], parts[3 * i + 1], parts[3 * i + 2] = booked[i, 0], both, booked[i, 3]
     sums = np.zeros((bounds.size - 1, 3))
     for batch in range(bounds.size - 1):
         begin, end = bounds[batch], bounds[batch + 1]
         sums[batch, 0] = pairwise_sum(fund, begin, end)
         sums[batch, 1] = pairwise_sum(oop, begin, end)
-        sums[batch, 2] = pairwise_sum(flat, begin * m, end * m)
+        sums[batch, 2] = pairwise_sum(parts, begin * 3, end * 3)
     return booked, sums
 
 
@@ -197,30 +217,71 @@ def respond_in_setting(
     incentives: Incentives,
     prices: PriceParams,
     response: ProviderResponse,
+    inpatient: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One year's response of the services billed in one setting (visits or stays) to that setting's margin.
 
+    Drugs, consumables and tests are what a fixed payment makes a cost: their volumes fall with
+    (1 − margin). A removed drug mark-up makes drugs unprofitable: their volume falls too, and the
+    hospital makes up part of the drug revenue it lost with more consumables and tests
+    (`substitution_ceiling`), rising at the pace drugs fall.
+
     Args:
         intensity: Service intensity multipliers of the setting.
-        mix: (F, 3) its volumes of service, drugs and tests relative to the baseline mix.
+        mix: (F, 4) its volumes of service, drugs, consumables and tests relative to the baseline mix.
         tier: Facility tiers.
         margin: Share of an extra yuan of the setting's services a facility keeps (`margins`).
         incentives: The year's other incentives (salary reform, mark-up removed).
-        prices: Price parameters (the fee-for-service drift by tier).
+        prices: Price parameters (the fee-for-service drift and the bill mix by tier).
         response: Response parameters.
+        inpatient: The setting is stays (True) or visits.
 
     Returns:
         (intensity, mix) after the year.
     """
     drift = prices.intensity_drift.as_array()[tier]
     log_change = np.log1p(drift) * margin * (1.0 - incentives.salary_reform) - response.restraint * (1.0 - margin)
-    # Drugs and tests are what a fixed payment makes a cost and a zero mark-up makes unprofitable.
-    cut = response.mix_response * (1.0 - margin)
+    cut = np.broadcast_to(response.mix_response * (1.0 - margin), tier.shape)
+    markup_pace = response.mix_response * incentives.markup_removed / 0.15
     mix = mix.copy()
-    mix[:, 1] *= np.exp(-(cut + response.mix_response * incentives.markup_removed / 0.15))
-    mix[:, 2] *= np.exp(-cut)
-    mix[:, 1:] = np.clip(mix[:, 1:], 0.5, 1.0)
+    mix[:, 1] *= np.exp(-(cut + markup_pace))
+    mix[:, 1] = np.clip(mix[:, 1], 0.5, 1.0)
+    mix[:, 2:] *= np.exp(-cut)[:, None]
+    ceiling = np.ones(tier.size)
+    if incentives.markup_removed > 0:
+        mix[:, 2:] *= np.exp(markup_pace)
+        ceiling = substitution_ceiling(mix[:, 1], tier, incentives.markup_removed, prices, response, inpatient)
+    mix[:, 2:] = np.clip(mix[:, 2:], 0.5, ceiling[:, None])
     return intensity * np.exp(log_change), mix
+
+
+def substitution_ceiling(
+    drug_volume: np.ndarray,
+    tier: np.ndarray,
+    markup_removed: float,
+    prices: PriceParams,
+    response: ProviderResponse,
+    inpatient: bool,
+) -> np.ndarray:
+    """(F,) most volume of consumables and tests, relative to the baseline mix, after a drug mark-up is removed.
+
+    The drug revenue lost, as a share of a baseline bill, is d·(1 − (1 − r)·v): the price cut r
+    and the fall of the drug volume v. Consumables and tests, shares k and t of the bill, rise by a
+    common factor 1 + u that makes up `markup_substitution` of it:
+    u = markup_substitution · d·(1 − (1 − r)·v) ÷ (k + t).
+
+    Args:
+        drug_volume: (F,) this year's drug volume relative to the baseline mix.
+        tier: Facility tiers.
+        markup_removed: Drug price cut that removed the mark-up (> 0).
+        prices: Price parameters (the bill mix by tier).
+        response: Response parameters (`markup_substitution`).
+        inpatient: The setting is stays (True) or visits.
+    """
+    drugs, consumables, tests = (share[tier] for share in prices.shares(inpatient))
+    lost = drugs * (1.0 - (1.0 - markup_removed) * drug_volume)
+    room = consumables + tests
+    return 1.0 + np.divide(response.markup_substitution * lost, room, out=np.zeros(tier.size), where=room > 0)
 
 
 def respond_in_wards(

@@ -111,8 +111,8 @@ def recognised_tests(tests: float, tests_avoided: float) -> float:
 
 @helper
 def visit_bill(components: np.ndarray) -> float:
-    """A visit's bill from its (3,) components: service, drugs and tests added in that order."""
-    return components[0] + components[1] + components[2]
+    """A bill from its (4,) components: service + (drugs + consumables) + tests (`payment.bill_totals`)."""
+    return components[0] + (components[1] + components[2]) + components[3]
 
 
 def staffed_quality(

@@ -212,7 +212,8 @@ class Facilities(NamedTuple):
         inpatient_intensity: Service intensity multiplier on the prices of stays.
         admission_propensity: Multiplier on moderate cases' admission probability.
         down_referral_willingness: Multiplier on the probability of referring a discharged patient down.
-        inpatient_volume: (F, 3) volume of service, drugs and tests billed in stays relative to the baseline mix.
+        inpatient_volume: (F, 4) volume of service, drugs, consumables and tests billed in stays relative to the
+            baseline mix.
         stay_length: Multiplier on the mean length of stay.
         self_paid_share: Share of a stay's bill for items outside the benefit list (目录外), paid by the patient.
         backlog: Outpatient visits waiting.
@@ -274,15 +275,16 @@ class YearTables(NamedTuple):
 
     Attributes:
         price_level: `(1 + price_inflation) ** year` (group prices are kept in year-0 yuan).
-        price_multiplier: (3,) price change of each component (service, drugs, tests).
+        price_multiplier: (4,) price change of each component (service, drugs, consumables, tests).
         inpatient_price_per_day: (tiers,) inpatient price per day.
         severity_price_factor: (severities,) inpatient price factor.
         drug_share_inpatient: (tiers,) baseline drug share of an inpatient bill.
+        drugs_and_consumables_share_inpatient: (tiers,) baseline drugs and consumables share of an inpatient bill.
         test_share_inpatient: (tiers,) baseline test share of an inpatient bill.
         case_price: (tiers, severities) per-case (DRG) prices in year-0 yuan; empty where not in force.
         per_diem_rate: (tiers,) per-diem rate of chronic patients (0: none); empty where not in force.
         visit_components: Visit bill components by (facility, severity, kind).
-        visit_bills: Their row sums.
+        visit_bills: Their bills (`payment.bill_totals`).
         tier_level: (tiers,) insurance level of each tier.
         outpatient_rates: Outpatient reimbursement rates (`insurance.claim_rate_table`).
         outpatient_start_line: (schemes,) annual outpatient start-line (起付线).
@@ -326,6 +328,7 @@ class YearTables(NamedTuple):
     inpatient_price_per_day: np.ndarray
     severity_price_factor: np.ndarray
     drug_share_inpatient: np.ndarray
+    drugs_and_consumables_share_inpatient: np.ndarray
     test_share_inpatient: np.ndarray
     case_price: np.ndarray
     per_diem_rate: np.ndarray
@@ -419,8 +422,8 @@ class Claims(NamedTuple):
     Attributes:
         facility: Facility of each claim.
         tier: Tier of the facility.
-        components: (n, 3) billed service, drugs and tests.
-        bill: Their row sums.
+        components: (n, 4) billed service, drugs, consumables and tests.
+        bill: Their bills (`payment.bill_totals`).
         fund: Paid by the fund (0 for a capitated visit: its fund part is paid per head, 按人头).
         oop: Paid by the patient.
         basis: How each claim is paid (`PAYMENT_BASES`, int8).

@@ -112,7 +112,7 @@ def check_invariants(results: sim.Results) -> None:
     by_part = sum(_tier_sum(d, f"revenue_{p}") for p in REVENUE_PARTS)
     _require(
         money_close(by_part, d["revenue_booked"], lump_sums),
-        "revenue by component and tier (service, drugs, tests, lump sums) adds up to revenue_booked",
+        "revenue by component and tier (service, drugs, consumables, tests, lump sums) adds up to revenue_booked",
         day,
     )
 

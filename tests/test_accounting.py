@@ -131,19 +131,20 @@ def test_bills_and_prices_hand_worked():
     # A tertiary stay: ¥1,400 a day × 1.3 (complex) × 8 days × intensity 1.1, in year 3.
     stay = payment.inpatient_bill(np.array([3]), np.array([1.1]), np.array([3]), np.array([8]), 3, prices)
     assert stay == pytest.approx([1_400 * 1.3 * 8 * 1.1 * 1.02**3], rel=1e-14)
-    # A ¥1,000 tertiary visit: drugs 45%, tests 27%, service the rest.
+    # A ¥1,000 tertiary visit: drugs 38%, consumables 7%, tests 27%, service the rest.
     parts = payment.split_components(np.array([1_000.0]), np.array([3]), False, prices)
-    assert parts == pytest.approx(np.array([[280.0, 450.0, 270.0]]), rel=1e-14)
-    # Sanming's prices (service +25%, drugs −15%, tests −20%) and a hospital's drug volume cut by a tenth.
-    multiplier = np.array([1.25, 0.85, 0.8])
+    assert parts == pytest.approx(np.array([[280.0, 380.0, 70.0, 270.0]]), rel=1e-14)
+    # Sanming's prices (service +25%, drugs and consumables −15%, tests −20%) and a hospital's drug volume cut
+    # by a tenth and its consumables volume raised by a twentieth.
+    multiplier = np.array([1.25, 0.85, 0.85, 0.8])
     priced = payment.priced_components(np.array([1_000.0]), np.array([3]), False, prices, multiplier)
-    assert priced == pytest.approx(np.array([[350.0, 382.5, 216.0]]), rel=1e-14)
-    volume = np.array([[1.0, 0.9, 1.0]])
+    assert priced == pytest.approx(np.array([[350.0, 323.0, 59.5, 216.0]]), rel=1e-14)
+    volume = np.array([[1.0, 0.9, 1.05, 1.0]])
     priced = payment.priced_components(np.array([1_000.0]), np.array([3]), False, prices, multiplier, volume)
-    assert priced == pytest.approx(np.array([[350.0, 344.25, 216.0]]), rel=1e-14)
+    assert priced == pytest.approx(np.array([[350.0, 290.7, 62.475, 216.0]]), rel=1e-14)
     # What a patient expects a tertiary bill to become: the tier's shares weighted by the price changes.
     index = payment.price_index(False, prices, multiplier)
-    assert index[3] == pytest.approx(0.28 * 1.25 + 0.45 * 0.85 + 0.27 * 0.8, rel=1e-14)
+    assert index[3] == pytest.approx(0.28 * 1.25 + 0.38 * 0.85 + 0.07 * 0.85 + 0.27 * 0.8, rel=1e-14)
 
 
 def test_outpatient_claims_use_up_the_annual_start_line_and_cap_hand_worked():
@@ -258,7 +259,7 @@ def test_claims_booked_to_facility_ledgers_hand_worked():
     by_tier = np.zeros((len(BY_TIER_FIELDS), len(TIERS)))
     # Two batches: a ¥100 visit at facility 0 (fund 60, patient 40) and a capitated ¥50 visit there (the fund
     # pays nothing per visit, the patient 20); then a free visit (¥0) and a ¥1,000 stay paid per case at 1.
-    components = np.array([[50.0, 30.0, 20.0], [25.0, 15.0, 10.0], [0.0, 0.0, 0.0], [500.0, 300.0, 200.0]])
+    components = np.array([[50.0, 20, 10, 20], [25.0, 10, 5, 10], [0.0, 0, 0, 0], [500.0, 200, 100, 200]])
     billed, fund, oop = components.sum(axis=1), np.array([60.0, 0.0, 0.0, 700.0]), np.array([40.0, 20.0, 0.0, 300.0])
     facility, tier = np.array([0, 0, 1, 1]), f.tier[[0, 0, 1, 1]]
     basis = np.array([OUTPATIENT_ITEM, OUTPATIENT_HEAD, OUTPATIENT_ITEM, INPATIENT_CASE], np.int8)
@@ -267,11 +268,11 @@ def test_claims_booked_to_facility_ledgers_hand_worked():
     )
     assert sums.tolist() == [[60.0, 60.0, 120.0], [700.0, 300.0, 1_000.0]]  # fund, patients, booked per batch
     # The capitated visit books what was paid, ¥20, in its bill's proportions.
-    assert f.revenue[:2].tolist() == [[50.0 + 10.0, 30.0 + 6.0, 20.0 + 4.0], [500.0, 300.0, 200.0]]
+    assert f.revenue[:2].tolist() == [[50.0 + 10.0, 20.0 + 4.0, 10.0 + 2.0, 20.0 + 4.0], [500.0, 200.0, 100.0, 200.0]]
     assert f.paid_by_fund[:2].tolist() == [60.0, 700.0] and f.paid_out_of_pocket[:2].tolist() == [60.0, 300.0]
     assert f.billed_by_basis[:2].tolist() == [[100.0, 20.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1_000.0, 0.0]]
     assert f.fund_claims[:2].tolist() == [60.0, 700.0] and not f.revenue[2:].any()
-    rows = [BY_TIER_FIELDS.index(f"revenue_{c}") for c in ("service", "drugs", "tests")]
+    rows = [BY_TIER_FIELDS.index(f"revenue_{c}") for c in ("service", "drugs", "consumables", "tests")]
     assert by_tier[rows].sum() == 1_120.0
     # Lump sums: by the fund, into revenue; a negative one is paid back.
     f.credit_lump_sum(np.array([0, 1]), np.array([30.0, -200.0]))
@@ -280,9 +281,9 @@ def test_claims_booked_to_facility_ledgers_hand_worked():
     assert f.last_revenue[:2].tolist() == [150.0, 800.0] and not f.medical_revenue().any()
     assert not f.paid_by_fund.any() and not f.fund_claims.any() and not f.lump_sum.any()
     # However small a capitated visit's bill, what is booked is what was paid: ¥0.20 of ¥0.80.
-    one = np.array([0]), f.tier[[0]], np.array([[0.4, 0.24, 0.16]]), np.array([0.8]), np.zeros(1), np.array([0.2])
+    one = np.array([0]), f.tier[[0]], np.array([[0.4, 0.16, 0.08, 0.16]]), np.array([0.8]), np.zeros(1), np.array([0.2])
     f.book_claims(*one, basis=np.full(1, OUTPATIENT_HEAD, np.int8), bounds=np.array([0, 1]), by_tier=by_tier)
-    assert f.revenue[0] == pytest.approx([0.1, 0.06, 0.04], rel=1e-15)
+    assert f.revenue[0] == pytest.approx([0.1, 0.04, 0.02, 0.04], rel=1e-15)
 
 
 def test_margins_under_fee_for_service_fixed_payment_and_budgets_hand_worked():
@@ -323,13 +324,31 @@ def test_reserved_beds_are_a_share_of_lead_hospitals_beds_hand_worked():
     assert care.reserved_beds(is_lead, beds, 0.0).tolist() == [0, 0, 0, 0]
 
 
-def test_drug_and_test_shares_leave_a_service_part_of_every_bill():
-    assert sim.load_scenario(overrides=["prices.test_share_outpatient.tertiary=0.55"])  # 0.45 + 0.55: no service
+def test_drug_consumables_and_test_shares_leave_a_service_part_of_every_bill():
+    assert sim.load_scenario(overrides=["prices.test_share_outpatient.tertiary=0.55"])  # 0.38 + 0.07 + 0.55: none left
+    error = r"drug_share_{0}.{1} \+ consumables_share_{0}.{1} \+ test_share_{0}"
     for share in ("0.6", "1.0"):
-        with pytest.raises(sim.ScenarioError, match=r"drug_share_outpatient.tertiary \+ test_share_outpatient"):
+        with pytest.raises(sim.ScenarioError, match=error.format("outpatient", "tertiary")):
             sim.load_scenario(overrides=[f"prices.test_share_outpatient.tertiary={share}"])
-    with pytest.raises(sim.ScenarioError, match=r"drug_share_inpatient.secondary \+ test_share_inpatient"):
+    with pytest.raises(sim.ScenarioError, match=error.format("inpatient", "secondary")):
         sim.load_scenario(overrides=["prices.drug_share_inpatient.secondary=0.9"])
+    with pytest.raises(sim.ScenarioError, match=error.format("inpatient", "secondary")):
+        sim.load_scenario(overrides=["prices.consumables_share_inpatient.secondary=0.6"])
+
+
+def test_bill_components_add_up_to_the_bill_as_before_the_split():
+    """Drugs + consumables is the drugs-and-consumables part the split came from: the bill is the same double."""
+    prices = sim.load_scenario().prices
+    rng = np.random.default_rng(7)
+    total, tier = rng.uniform(1.0, 5e4, 20_000), rng.integers(0, 4, 20_000)
+    for inpatient in (False, True):
+        parts = payment.split_components(total, tier, inpatient, prices)
+        drugs, consumables, tests = (share[tier] for share in prices.shares(inpatient))
+        both = total * (drugs + consumables)
+        assert (parts[:, 1] + parts[:, 2] == both).all()  # exact: drugs are at least half of it
+        three = np.stack([total - both - total * tests, both, total * tests], axis=1)  # the split before
+        assert (payment.bill_totals(parts) == three.sum(axis=1)).all()
+        assert (parts >= 0).all() and np.allclose(parts[:, 2], total * consumables, rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------- the audit

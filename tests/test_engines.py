@@ -67,8 +67,34 @@ def _fewer_in_year_2_than_with(column: str, file: str, overrides: list[str]) -> 
 
 
 def _service_share(daily: pd.DataFrame) -> pd.Series:
-    revenue = daily.filter(regex="^revenue_(service|drugs|tests)_").sum(axis=1)
+    revenue = daily.filter(regex="^revenue_(service|drugs|consumables|tests)_").sum(axis=1)
     return daily.filter(regex="^revenue_service_").sum(axis=1) / revenue
+
+
+def _more_consumables_in_year_2_than_with(file: str, overrides: list[str]) -> Callable[[pd.DataFrame], bool]:
+    """Year 2 bills more consumables than the array engine's run of `file` with `overrides` added (a control)."""
+
+    def check(daily: pd.DataFrame) -> bool:
+        control = sim.load_scenario(ROOT / "scenarios" / file, overrides=[*SMALL, *ZERO_MARKUP, *overrides])
+        other = sim.run(control, engine="array").daily
+        consumables = "^revenue_consumables_"
+        return bool(
+            daily[daily.year == 2].filter(regex=consumables).to_numpy().sum()
+            > other[other.year == 2].filter(regex=consumables).to_numpy().sum()
+        )
+
+    return check
+
+
+ZERO_MARKUP = [
+    "run.years=3",
+    "levers.sanming.price_change.service=0.1",
+    "levers.sanming.price_change.consumables=0",
+    "levers.sanming.price_change.tests=0",
+    "levers.sanming.salary_reform=0",
+    "levers.sanming.enforce_revenue_cap=false",
+]
+"""The Sanming lever as the drug zero mark-up alone (as `sim/data/evidence/zero_markup.toml`)."""
 
 
 CASES = {
@@ -127,6 +153,12 @@ CASES = {
     "assessment": ("assessment.toml", ["run.years=3"], _total("assessment_paid")),
     # Price changes toward 5:3:2, salary reform, the revenue cap.
     "sanming": ("sanming.toml", [], _grew(_service_share)),
+    # The drug zero mark-up alone: consumables and tests make up part of the drug revenue lost (substitution).
+    "zero_markup": (
+        "sanming.toml",
+        ZERO_MARKUP,
+        _more_consumables_in_year_2_than_with("sanming.toml", ["levers.response.markup_substitution=0"]),
+    ),
     # Formularies narrower than the baseline's, then a unified drug list, long prescriptions, recognised
     # test results and tele-consultation (more of each than the scenario's, so each acts at this size).
     "medicines": (
@@ -186,7 +218,13 @@ CASES = {
 
 # Mechanisms all of whose code is the year start or close both engines share: their agreement is
 # checked in the slow suite (`pytest -m slow`), to keep the default suite's time.
-SHARED_CODE_ONLY = ("workforce", "bed_standard+primary_beds_first", "assessment", "hospital_investment")
+SHARED_CODE_ONLY = (
+    "workforce",
+    "bed_standard+primary_beds_first",
+    "assessment",
+    "hospital_investment",
+    "zero_markup",
+)
 
 
 @pytest.mark.parametrize(

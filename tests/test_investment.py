@@ -62,7 +62,9 @@ def test_running_costs_leave_the_start_margin_then_follow_capacity_prices_and_ma
     f.set_running_costs(0.03, markup=0.15, price_level=1.0)
     assert f.operating_margin(0.15, 1.0)[has_beds] == pytest.approx(0.03, rel=1e-9)
     # Twice the beds cost twice the wards' running costs, 60% of the running costs here.
-    revenue, drugs = f.medical_revenue(), f.revenue[:, COMPONENTS.index("drugs")]
+    # Drugs and consumables are bought and resold with the drugs' mark-up.
+    revenue = f.medical_revenue()
+    drugs = f.revenue[:, COMPONENTS.index("drugs")] + f.revenue[:, COMPONENTS.index("consumables")]
     running = 0.97 * revenue - drugs / 1.15
     f.beds = f.beds * 2
     expected = 0.03 - 0.6 * running / revenue

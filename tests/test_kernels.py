@@ -58,7 +58,7 @@ def _both(kernel, *args):
 def _facilities(n: int, **given: np.ndarray) -> Facilities:
     """A `Facilities` record of `n` facilities: the fields `given`, the others ones (or zeros where counts)."""
     fields = {name: np.ones(n) for name in Facilities._fields}
-    fields.update(inpatient_volume=np.ones((n, 3)), tier=np.zeros(n, np.int64))
+    fields.update(inpatient_volume=np.ones((n, 4)), tier=np.zeros(n, np.int64))
     return Facilities(**{**fields, **given})
 
 
@@ -331,8 +331,8 @@ def test_ledger_kernels_equal_loop() -> None:
     rng = np.random.default_rng(3)
     n, n_fac = 700, 25
     bounds = np.array([0, 100, 100, 450, 700])
-    components = rng.lognormal(4, 1, (n, 3))
-    billed = components.sum(axis=1)
+    components = rng.lognormal(4, 1, (n, 4))
+    billed = payment.bill_totals(components)
     fund = billed * rng.random(n) * (rng.random(n) < 0.8)  # some capitated: the fund pays nothing
     (sums, got), (want_sums, want) = _both(
         facilities._book_claims,
@@ -355,7 +355,7 @@ def test_ledger_kernels_equal_loop() -> None:
     (_, got), (_, want) = _both(
         metrics._add_batches,
         rng.integers(0, 4, n),
-        rng.normal(size=(n, 3)),
+        rng.normal(size=(n, 4)),
         bounds,
         rng.normal(size=(len(metrics.BY_TIER_FIELDS), 4)),
         facilities._REVENUE_ROWS,
@@ -378,8 +378,8 @@ def test_pairwise_sum_is_ndarray_sum() -> None:
 def test_paid_components_equal_loop() -> None:
     rng = np.random.default_rng(5)
     n = 900
-    components = rng.lognormal(4, 1, (n, 3))
-    billed = components.sum(axis=1)
+    components = rng.lognormal(4, 1, (n, 4))
+    billed = payment.bill_totals(components)
     billed[:10] = 0.0  # nothing billed: booked as billed
     fund = billed * rng.random(n) * (rng.random(n) < 0.8)  # some capitated: the fund pays nothing
     oop = billed * rng.random(n) * 0.3

@@ -19,12 +19,13 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import care, payment
+from sim import care, metrics, payment
 from sim.config import ScenarioError
 from sim.insurance import chain_start_line
 from sim.levers import Levers, Policy
 from sim.model import CareModel
 from sim.parameters.illness import DAYS_PER_YEAR
+from sim.parameters.prices import COMPONENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (1, 2, 3)
@@ -121,12 +122,14 @@ def test_provider_response_hand_worked():
     incentives = payment.Incentives(volume_margin=np.array([1.0, 0.8, 1.0]), referral_bonus=np.array([0, 0, 0.1]))
     margin = np.array([1.0, 0.5, 0.0])
     intensity, mix = payment.respond_in_setting(
-        np.array([1.0, 1.0, 2.0]), np.ones((3, 3)), tier, margin, incentives, prices, response
+        np.array([1.0, 1.0, 2.0]), np.ones((3, 4)), tier, margin, incentives, prices, response, inpatient=False
     )
     # Intensity: exp(ln(1 + drift)·m − restraint·(1 − m)).
     assert intensity == pytest.approx([1.0, math.exp(0.5 * math.log(1.055) - 0.02), 2 * math.exp(-0.04)], rel=1e-14)
-    # Drug and test volumes: exp(−0.08·(1 − m)); service volume unchanged.
-    np.testing.assert_allclose(mix, np.exp([[0, 0, 0], [0, -0.04, -0.04], [0, -0.08, -0.08]]), rtol=1e-14)
+    # Drug, consumables and test volumes: exp(−0.08·(1 − m)); service volume unchanged.
+    np.testing.assert_allclose(
+        mix, np.exp([[0, 0, 0, 0], [0, -0.04, -0.04, -0.04], [0, -0.08, -0.08, -0.08]]), rtol=1e-14
+    )
     shares = np.array([0.0, 0.05, 0.0])
     propensity, willingness, stay, self_paid = payment.respond_in_wards(ones, ones, ones, shares, incentives, response)
     assert propensity == pytest.approx([1.0, math.exp(0.3 * -0.2), 1.0], rel=1e-14)  # exp(0.3·(v − 1))
@@ -134,13 +137,17 @@ def test_provider_response_hand_worked():
     assert (stay == 1.0).all()  # stays paid item by item: lengths unchanged
     # Self-paid items: + cost_shift_response·(1 − v), only where a budget takes back part of the fund's claims.
     assert self_paid == pytest.approx([0.0, 0.05 + response.cost_shift_response * 0.2, 0.0], rel=1e-14)
-    # A drug mark-up of 15% removed (药品零差率) cuts drug volumes by a further exp(−0.08) a year, even at m = 1.
+    # A drug mark-up of 15% removed (药品零差率) cuts drug volumes by a further exp(−0.08) a year, even at m = 1;
+    # without substitution consumables and tests stay.
     markup = payment.Incentives(markup_removed=0.15)
-    _, mix = payment.respond_in_setting(ones, np.ones((3, 3)), tier, 1.0, markup, prices, response)
-    assert mix[:, 1] == pytest.approx(np.full(3, math.exp(-0.08))) and (mix[:, [0, 2]] == 1).all()
-    # Bounded: propensity within 0.5–1.5, willingness to refer down within 1–5, drug and test volumes 0.5–1,
-    # stay lengths 0.5–1.5.
-    _, bounded_mix = payment.respond_in_setting(ones, np.full((3, 3), 0.51), tier, 0.0, markup, prices, response)
+    none = response.model_copy(update={"markup_substitution": 0.0})
+    _, mix = payment.respond_in_setting(ones, np.ones((3, 4)), tier, 1.0, markup, prices, none, inpatient=False)
+    assert mix[:, 1] == pytest.approx(np.full(3, math.exp(-0.08))) and (mix[:, [0, 2, 3]] == 1).all()
+    # Bounded: propensity within 0.5–1.5, willingness to refer down within 1–5, drug, consumables and test
+    # volumes 0.5–1 (consumables and tests up to the substitution ceiling), stay lengths 0.5–1.5.
+    _, bounded_mix = payment.respond_in_setting(
+        ones, np.full((3, 4), 0.51), tier, 0.0, payment.Incentives(), prices, response, inpatient=True
+    )
     assert (bounded_mix[:, 1:] == 0.5).all()
     bounded = payment.respond_in_wards(
         np.array([0.52, 1.0, 1.0]), np.array([4.9, 1.0, 1.0]), np.array([0.51, 1.49, 1.0]), np.array([0.99, 0, 0]),
@@ -152,8 +159,34 @@ def test_provider_response_hand_worked():
     assert bounded[3].tolist() == [response.max_self_paid_share, 0.0, 0.0]  # at most the ceiling
     # Salary reform removes its share of the drift.
     reformed = payment.Incentives(salary_reform=0.7)
-    intensity, _ = payment.respond_in_setting(ones, np.ones((3, 3)), tier, 1.0, reformed, prices, response)
+    intensity, _ = payment.respond_in_setting(
+        ones, np.ones((3, 4)), tier, 1.0, reformed, prices, response, inpatient=False
+    )
     assert intensity == pytest.approx([1.0, 1.055**0.3, 1.065**0.3], rel=1e-14)
+
+
+def test_substitution_after_the_zero_markup_hand_worked():
+    """Consumables and tests rise at the pace drugs fall, to make up `markup_substitution` of the drug revenue lost."""
+    prices = sim.load_scenario().prices  # tertiary stays: drugs 24.3%, consumables 17.7%, tests 27%
+    response = Levers().response  # mix_response 0.08, markup_substitution 0.5
+    tier, one = np.array([3]), np.ones((1, 4))
+    markup = payment.Incentives(markup_removed=0.15)
+    _, mix = payment.respond_in_setting(np.ones(1), one, tier, 1.0, markup, prices, response, inpatient=True)
+    drugs = math.exp(-0.08)
+    ceiling = 1 + 0.5 * 0.243 * (1 - 0.85 * drugs) / (0.177 + 0.27)  # ≈ 1.0586, below exp(0.08) ≈ 1.083
+    assert mix[0, 1] == pytest.approx(drugs, rel=1e-14)
+    assert mix[0, 2:] == pytest.approx([ceiling, ceiling], rel=1e-14) and ceiling < math.exp(0.08)
+    # A year later drugs fell again and the ceiling rose: consumables rise by at most exp(0.08).
+    _, later = payment.respond_in_setting(np.ones(1), mix, tier, 1.0, markup, prices, response, inpatient=True)
+    assert later[0, 2] == pytest.approx(1 + 0.5 * 0.243 * (1 - 0.85 * drugs**2) / 0.447, rel=1e-14)
+    assert later[0, 2] > mix[0, 2]
+    # A small first step: the pace binds before the ceiling.
+    slow = response.model_copy(update={"mix_response": 0.01})
+    _, paced = payment.respond_in_setting(np.ones(1), one, tier, 1.0, markup, prices, slow, inpatient=True)
+    assert paced[0, 2:] == pytest.approx([math.exp(0.01)] * 2, rel=1e-14)
+    # No mark-up removed (a fixed payment cuts drugs instead): no substitution.
+    _, kept = payment.respond_in_setting(np.ones(1), one, tier, 0.0, payment.Incentives(), prices, response, True)
+    assert kept[0, 2:] == pytest.approx([math.exp(-0.08)] * 2, rel=1e-14)
 
 
 def test_stays_shorten_when_paid_per_case_and_lengthen_when_paid_per_day():
@@ -443,7 +476,7 @@ def _closed_years(name: str, extra: list[str], years: int) -> list[tuple[np.ndar
 
 def test_revenue_cap_cuts_each_hospital_over_it_back_to_the_cap():
     # Sanming with the cap alone: prices, salaries and drug mark-ups unchanged.
-    cap_only = [f"levers.sanming.price_change.{c}=0" for c in ("service", "drugs", "tests")]
+    cap_only = [f"levers.sanming.price_change.{c}=0" for c in COMPONENTS]
     cap_only += ["levers.sanming.salary_reform=0"]
     on = _closed_years("sanming", cap_only, 2)
     off = _closed_years("sanming", [*cap_only, "levers.sanming.enforce_revenue_cap=false"], 2)
@@ -466,7 +499,7 @@ def test_sanming_prices_salaries_and_mark_up_each_do_their_part():
     reform = yearly(sanming, "medical_revenue_growth")[2] - yearly(no_salary_reform, "medical_revenue_growth")[2]
     assert -0.07 < reform < -0.02  # −4.4 points here
     # Prices: service up, drugs and tests down move the structure in year 1 by their arithmetic alone.
-    shares = ["revenue_structure_service", "revenue_structure_drugs", "revenue_structure_tests"]
+    shares = [f"revenue_structure_{c}" for c in COMPONENTS]
     before = base.annual[shares].to_numpy()[1]
     change = 1 + sim.load_scenario(ROOT / "scenarios" / "sanming.toml").levers.sanming.price_change.as_array()
     priced = before * change / (before * change).sum()
@@ -474,6 +507,48 @@ def test_sanming_prices_salaries_and_mark_up_each_do_their_part():
     # The zero mark-up then makes drugs unprofitable: their volume falls, year after year.
     drugs = yearly(sanming, "revenue_structure_drugs")[2] - yearly(no_mix_response, "revenue_structure_drugs")[2]
     assert -0.04 < drugs < -0.01  # −1.9 points here
+
+
+ZERO_MARKUP = [
+    "levers.sanming.price_change.service=0.1",
+    "levers.sanming.price_change.consumables=0",
+    "levers.sanming.price_change.tests=0",
+    "levers.sanming.salary_reform=0",
+    "levers.sanming.enforce_revenue_cap=false",
+]
+"""The Sanming lever as the drug zero mark-up alone (as `sim/data/evidence/zero_markup.toml`), from year 1."""
+NO_SUBSTITUTION = "levers.response.markup_substitution=0"
+
+
+def test_zero_markup_substitution_raises_the_consumables_share():
+    """Hospitals make up part of the drug revenue a removed mark-up loses with consumables and tests."""
+    zero_markup = run_scenario("sanming", *ZERO_MARKUP)
+    control = run_scenario("sanming", *ZERO_MARKUP, NO_SUBSTITUTION)
+    # Year 1 is billed before the first response to the lever: the same run with and without substitution.
+    assert (zero_markup.daily.year <= 1).sum() > 0
+    pd.testing.assert_frame_equal(
+        zero_markup.daily[zero_markup.daily.year <= 1], control.daily[control.daily.year <= 1], check_exact=True
+    )
+    # Year 2: consumables and tests take a larger share of hospital revenue, drugs' share falls as with the control.
+    rise = {c: yearly(zero_markup, f"revenue_structure_{c}")[2] - yearly(control, f"revenue_structure_{c}")[2]
+            for c in COMPONENTS}  # fmt: skip
+    assert 0.002 < rise["consumables"] < 0.02 and 0.002 < rise["tests"] < 0.03, rise
+    assert rise["service"] < 0 and rise["drugs"] < 0  # the same bills of service and drugs, a larger whole
+    assert yearly(zero_markup, "medical_revenue")[2] > yearly(control, "medical_revenue")[2]
+    # The mark-up kept (no drug price cut): substitution changes nothing.
+    kept = [*ZERO_MARKUP, "levers.sanming.price_change.drugs=0"]
+    assert_same_run(run_scenario("sanming", *kept), run_scenario("sanming", *kept, NO_SUBSTITUTION))
+
+
+def test_revenue_structure_target_counts_drugs_and_consumables_together():
+    """5:3:2 is service : (drugs + consumables) : tests ([sanming-six-projects-2021] 总体目标: 药品耗材收入)."""
+    row = {"year": 0, "revenue_structure_service": 0.48, "revenue_structure_drugs": 0.2}
+    row |= {"revenue_structure_consumables": 0.12, "revenue_structure_tests": 0.2}
+    others = {name: np.nan for name in metrics.TARGETS if name != "revenue_structure"}
+    checks = metrics.target_checks(pd.DataFrame([row | others]))
+    assert checks.value.tolist() == ["0.48/0.32/0.20"] and checks.met.tolist() == [True]
+    far = row | {"revenue_structure_drugs": 0.1, "revenue_structure_consumables": 0.12, "revenue_structure_tests": 0.3}
+    assert not metrics.target_checks(pd.DataFrame([far | others])).met.any()  # 0.22 and 0.30: over 5 points off
 
 
 @pytest.mark.parametrize("lever", ["drg", "per_diem"])

@@ -52,7 +52,7 @@ def _facilities(tier: list[int], capability: list[int], consortium: list[int]) -
     fields = {name: np.ones(n) for name in Facilities._fields}
     fields.update(
         tier=np.array(tier), outpatient_capability=np.array(capability), consortium=np.array(consortium),
-        inpatient_volume=np.ones((n, 3)),
+        inpatient_volume=np.ones((n, 4)),
     )  # fmt: skip
     return Facilities(**fields)
 

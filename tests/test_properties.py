@@ -248,20 +248,21 @@ def scenarios(draw: st.DrawFn) -> DrawnScenario:
 
 
 def _keep_a_service_part(values: dict[str, Any]) -> None:
-    """Lower a drawn test share so that drugs and tests are at most the whole bill.
+    """Lower drawn consumables and test shares so that drugs, consumables and tests are at most the whole bill.
 
     The one check across fields (`PriceParams`), which field bounds cannot say; a share lowered
     here leaves no service part, an edge of that check.
     """
     for drugs in (f.key for f in FIELDS if f.key.startswith("prices.drug_share_")):
-        tests = drugs.replace("drug_share", "test_share")
-        d = values.get(drugs, _value_at(DEFAULTS, drugs))
-        t = values.get(tests, _value_at(DEFAULTS, tests))
-        if d + t > 1:
-            t = 1.0 - d
-            while d + t > 1:  # 1 - d rounded up
-                t = math.nextafter(t, 0.0)
-            values[tests] = t
+        parts = [drugs, drugs.replace("drug_share", "consumables_share"), drugs.replace("drug_share", "test_share")]
+        shares = [values.get(key, _value_at(DEFAULTS, key)) for key in parts]
+        for last in (1, 2):  # consumables within what drugs leave, then tests within what both leave
+            before = sum(shares[:last])
+            if before + shares[last] > 1:
+                share = 1.0 - before
+                while before + share > 1:  # 1 - before rounded up
+                    share = math.nextafter(share, 0.0)
+                shares[last] = values[parts[last]] = share
 
 
 def _value_at(scenario: Scenario, key: str) -> Any:

@@ -274,7 +274,8 @@ def test_comparison_targets_table(comparison, cmp_en):
 
 def test_comparison_targets_come_from_metrics(comparison, tmp_path, monkeypatch):
     monkeypatch.setitem(TARGETS["primary_visit_share"], "value", 0.7)
-    monkeypatch.setitem(TARGETS["revenue_structure"], "value", {"service": 0.4, "drugs": 0.35, "tests": 0.25})
+    goal = {"service": 0.4, "drugs_and_consumables": 0.35, "tests": 0.25}
+    monkeypatch.setitem(TARGETS["revenue_structure"], "value", goal)
     page = _write_comparison(comparison, tmp_path)
     assert "≥ 70%" in page and "≥ 65%" not in page
     assert "≈ 40 : 35 : 25" in page and "50 : 30 : 20" not in page

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import model_validator
 
 from sim.parameters.illness import SEVERITIES
 from sim.params import StrictModel, by_tier, param, table_field
 
-COMPONENTS = ("service", "drugs", "tests")
+COMPONENTS = ("service", "drugs", "consumables", "tests")
+"""Parts of every bill: service (医疗服务), drugs (药品), consumables (卫生材料) and tests (检查化验)."""
 _COST_SOURCE = (
     "calibrated so simulated cost per visit/stay matches public tertiary/secondary ¥332.7/¥221.9 per visit, "
     "¥13,539/¥6,386 per stay (2019 Jan–Sep) [nhc-costs-2019-09] at the simulated case mix; primary: assumption"
 )
 _MIX_SOURCE = (
-    "drugs 38.0% of outpatient, 24.3% of inpatient hospital cost in 2022 [nhc-bulletin-2022]; consumables "
-    "counted with drugs as in the 药品耗材 of [sanming-six-projects-2021]; tests and primary mix: assumption"
+    "drugs and consumables together calibrated as the 药品耗材 of [sanming-six-projects-2021]; hospital drugs "
+    "38.0% of outpatient, 24.3% of inpatient cost in 2022 [nhc-bulletin-2022], consumables the rest of that "
+    "part; tests and primary care's mix: assumption"
+)
+_CONSUMABLES_SOURCE = (
+    "hospitals: the drugs-and-consumables part less the drug share of [nhc-bulletin-2022] (inpatient 17.7% "
+    "against 9.1% of a stay's cost in Chengdu's employee insurance claims 2011–15 [li-chengdu-2020]); "
+    "primary care: assumption; sensitivity range: half to one and a half times"
 )
 
 
@@ -62,10 +70,20 @@ InpatientSeverityFactor = by_tier(
 
 DrugShareOutpatient = by_tier(
     "DrugShareOutpatient",
-    (0.60, 0.55, 0.45, 0.45),
+    (0.58, 0.52, 0.38, 0.38),
     "share",
     _MIX_SOURCE,
-    "Drugs and consumables share of an outpatient bill",
+    "Drugs share of an outpatient bill",
+    ge=0,
+    le=1,
+)
+
+ConsumablesShareOutpatient = by_tier(
+    "ConsumablesShareOutpatient",
+    (0.02, 0.03, 0.07, 0.07),
+    "share",
+    _CONSUMABLES_SOURCE,
+    "Consumables (卫生材料) share of an outpatient bill",
     ge=0,
     le=1,
 )
@@ -82,10 +100,20 @@ TestShareOutpatient = by_tier(
 
 DrugShareInpatient = by_tier(
     "DrugShareInpatient",
-    (0.0, 0.40, 0.42, 0.42),
+    (0.0, 0.30, 0.243, 0.243),
     "share",
     _MIX_SOURCE,
-    "Drugs and consumables share of an inpatient bill",
+    "Drugs share of an inpatient bill",
+    ge=0,
+    le=1,
+)
+
+ConsumablesShareInpatient = by_tier(
+    "ConsumablesShareInpatient",
+    (0.0, 0.10, 0.177, 0.177),
+    "share",
+    _CONSUMABLES_SOURCE,
+    "Consumables (卫生材料) share of an inpatient bill",
     ge=0,
     le=1,
 )
@@ -129,8 +157,10 @@ class PriceParams(StrictModel):
     )
     inpatient_severity_factor: InpatientSeverityFactor = table_field(InpatientSeverityFactor)
     drug_share_outpatient: DrugShareOutpatient = table_field(DrugShareOutpatient)
+    consumables_share_outpatient: ConsumablesShareOutpatient = table_field(ConsumablesShareOutpatient)
     test_share_outpatient: TestShareOutpatient = table_field(TestShareOutpatient)
     drug_share_inpatient: DrugShareInpatient = table_field(DrugShareInpatient)
+    consumables_share_inpatient: ConsumablesShareInpatient = table_field(ConsumablesShareInpatient)
     test_share_inpatient: TestShareInpatient = table_field(TestShareInpatient)
     intensity_drift: IntensityDrift = table_field(IntensityDrift)
     price_inflation: float = param(
@@ -146,12 +176,20 @@ class PriceParams(StrictModel):
         le=1,
     )
 
+    def shares(self, inpatient: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(tiers,) drugs, consumables and tests shares of an inpatient (True) or outpatient bill."""
+        kind = "inpatient" if inpatient else "outpatient"
+        return tuple(getattr(self, f"{part}_share_{kind}").as_array() for part in ("drug", "consumables", "test"))
+
     @model_validator(mode="after")
     def _bills_keep_a_service_part(self) -> PriceParams:
-        """Drugs and tests are parts of a bill: more than the whole would bill a negative service part."""
+        """Drugs, consumables and tests are parts of a bill: more than the whole would bill a negative service part."""
         for kind in ("outpatient", "inpatient"):
-            drugs, tests = getattr(self, f"drug_share_{kind}"), getattr(self, f"test_share_{kind}")
-            for tier, total in zip(type(drugs).model_fields, drugs.as_array() + tests.as_array(), strict=True):
+            tiers = type(getattr(self, f"drug_share_{kind}")).model_fields
+            for tier, total in zip(tiers, sum(self.shares(kind == "inpatient")), strict=True):
                 if total > 1:
-                    raise ValueError(f"drug_share_{kind}.{tier} + test_share_{kind}.{tier} = {total:g}; allowed ≤ 1")
+                    raise ValueError(
+                        f"drug_share_{kind}.{tier} + consumables_share_{kind}.{tier} + test_share_{kind}.{tier} = "
+                        f"{total:g}; allowed ≤ 1"
+                    )
         return self

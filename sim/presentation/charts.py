@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.metrics import TARGETS
+from sim.metrics import STRUCTURE_PARTS, TARGETS
 from sim.parameters.prices import COMPONENTS
 from sim.presentation.labels import Labels
 
@@ -24,8 +24,14 @@ FONT = (
 )
 TIER_COLOURS = {"village": "#009E73", "health_centre": "#56B4E9", "secondary": "#E69F00", "tertiary": "#D55E00"}
 """One colour per tier (Okabe–Ito, colour-blind safe), the same in every figure."""
-COMPONENT_COLOURS = {"service": "#0072B2", "drugs": "#CC79A7", "tests": "#8C9DAD"}
-"""One colour per revenue component."""
+COMPONENT_COLOURS = {
+    "service": "#0072B2",
+    "drugs": "#CC79A7",
+    "consumables": "#882255",
+    "drugs_and_consumables": "#AA4499",
+    "tests": "#8C9DAD",
+}
+"""One colour per revenue component, and per part of the 5:3:2 target (`metrics.STRUCTURE_PARTS`)."""
 ACCENT = "#1F4E79"  # the main series of a figure
 MUTED = "#9FB3C8"  # a secondary series (e.g. the first year)
 ORANGE = "#E69F00"
@@ -45,7 +51,7 @@ def goal(name: str) -> str:
     spec = TARGETS[name]
     goal = spec["value"]
     if isinstance(goal, dict):
-        return "≈ " + " : ".join(f"{100 * goal[c]:g}" for c in COMPONENTS)
+        return "≈ " + " : ".join(f"{100 * goal[part]:g}" for part in STRUCTURE_PARTS)
     sign = {">=": "≥", "<=": "≤"}[str(spec["direction"])]
     return f"{sign} {100 * float(goal):g}%"
 
@@ -135,18 +141,22 @@ def structure_figure(
     assert isinstance(goal, dict)
     x = [*bars, lab["target"]]
     patterns = [""] * len(bars) + ["/"]
+    # The target's bar has the structure's three parts: drugs and consumables are one, stacked where they are.
+    stacks = [(c, [*shares[c], goal.get(c)]) for c in COMPONENTS]
+    both = "drugs_and_consumables"
+    stacks.insert(COMPONENTS.index("consumables") + 1, (both, [None] * len(bars) + [goal[both]]))
     fig = go.Figure(
         [
             go.Bar(
                 x=x,
-                y=[*shares[c], goal[c]],
+                y=y,
                 name=lab[f"component_{c}"],
                 marker={"color": COMPONENT_COLOURS[c], "pattern": {"shape": patterns, "fgcolor": "#ffffff"}},
                 texttemplate="%{y:.0%}",
                 textposition="inside",
                 insidetextanchor="middle",
             )
-            for c in COMPONENTS
+            for c, y in stacks
         ]
     )
     fig.update_layout(barmode="stack", bargap=0.35)
@@ -164,6 +174,6 @@ def format_value(value: object, kind: str) -> str:
 
 
 def structure_text(row: pd.Series) -> str:
-    """Revenue structure of one year as "31 : 43 : 26" (percent)."""
+    """Revenue structure of one year as "31 : 30 : 13 : 26" (percent; service, drugs, consumables, tests)."""
     values = [row[f"revenue_structure_{c}"] for c in COMPONENTS]
     return " : ".join(f"{100 * v:.0f}" for v in values) if all(finite(v) for v in values) else "—"

@@ -136,7 +136,7 @@ def revenue_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
 
 
 def revenue_structure_figure(annual: pd.DataFrame, lang: str = "en") -> go.Figure:
-    """Revenue structure (service/drugs/tests) per year as stacked bars, next to the target bar.
+    """Revenue structure (service/drugs/consumables/tests) per year as stacked bars, next to the target bar.
 
     Args:
         annual: The annual table (`Results.annual`).
@@ -649,7 +649,7 @@ class TargetCell:
 
     Attributes:
         year: The calendar year.
-        text: The value: a share, or the revenue structure ("31 : 43 : 26").
+        text: The value: a share, or the revenue structure ("31 : 30 : 13 : 26").
         status: "met", "unmet" or "na" (not checked that year): the cell's CSS class.
         mark: " ✓", " ✗" or "" after the value.
         title: The status in words (the cell's tooltip).

@@ -17,7 +17,6 @@ import numpy as np
 
 from sim import care, choice, illness, payment, rng
 from sim.agents import Agent
-from sim.arrays import row_sums
 from sim.insurance import chain_start_line, claim_rates
 from sim.model import TRANSFER_AFTER_DAYS
 from sim.parameters.illness import FOLLOW_UP
@@ -75,7 +74,7 @@ class Claim:
     """One bill as its patient presents it to the fund (医保结算); the fund settles claims in batches.
 
     Attributes:
-        components: (3,) billed service, drugs, tests; `bill` is their sum.
+        components: (4,) billed service, drugs, consumables, tests; `bill` is their sum (`payment.bill_totals`).
         rate: Reimbursement rate of the claim.
         start_line: The scheme's annual outpatient start-line (visits) or this admission's start-line (stays).
         cap: The scheme's annual cap on fund payments (outpatient or inpatient).
@@ -353,7 +352,7 @@ class Patient(Agent):
             facility=int(facility[0]),
             tier=int(tier[0]),
             components=components[0],
-            bill=row_sums(components)[0],
+            bill=payment.bill_totals(components)[0],
             rate=covered_rate(
                 claim_rates(m.tables.inpatient_rates, scheme, tier[0], w.referred[slot], pop.signed[i]),
                 f.self_paid_share[facility[0]],
