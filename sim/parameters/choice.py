@@ -58,13 +58,14 @@ TierConstant = by_tier(
 
 SelfCareUtility = by_tier(
     "SelfCareUtility",
-    (0.05, 0.05),
+    (0.25, -0.75),
     "utility",
-    "fitted with the acute rate so that the baseline's share of episodes cared for at home is ≈28% (first year, "
-    "scale 0.05: 27.6%), the middle of the share of two-week illnesses the patients treated themselves in the "
-    "2008 National Health Services Survey, 25.3% (rural) to 31.0% (urban) [li-2012-self-treatment], by "
-    "experiments/fit_self_care.py; one value for both severities (the candidates' utilities already differ by "
-    "severity); sensitivity range −0.25 to 0.3 (the survey's 25–31%; ≈0.11 of share per unit)",
+    "minor: fitted with the acute rate and the severity shares (experiments/fit_self_care.py) so that the "
+    "baseline's share of episodes cared for at home is ≈28% (first year, scale 0.05: 27.9%), the middle of the "
+    "share of two-week illnesses the patients treated themselves in the 2008 National Health Services Survey, "
+    "25.3% (rural) to 31.0% (urban) [li-2012-self-treatment] — sensitivity range 0 to 0.5 (≈0.11 of share per "
+    "unit); moderate: 1 below minor, assumption — the survey's self-treatment falls with severity "
+    "[li-2012-self-treatment], by how much is not given; sensitivity range 0 to 2 below minor",
     "Utility of staying home (self-care, 自我医疗) for an acute episode, by severity; severe and complex episodes "
     "always seek care",
     ge=-50,
