@@ -26,7 +26,7 @@ import numpy as np
 from sim import choice, insurance, metrics, places, rng
 from sim.accel import helper, kernel
 from sim.arrays import rank_within
-from sim.parameters.illness import FOLLOW_UP, SEVERITIES
+from sim.parameters.illness import ACUTE, FOLLOW_UP, SEVERITIES
 from sim.parameters.population import EMPLOYEE
 from sim.parameters.prices import COMPONENTS
 from sim.rules import (
@@ -35,6 +35,7 @@ from sim.rules import (
     is_primary,
     recognised_tests,
     remotely_resolved,
+    stays_home,
     stocks,
     visit_bill,
     visit_row,
@@ -172,7 +173,7 @@ class Passes(NamedTuple):
     """What a day's care passes did (`outpatient_passes`); "seen" rows are in pass order.
 
     Attributes:
-        first: (n,) candidate slot each episode chose first.
+        first: (n,) candidate slot each episode chose first (−1: cared for at home).
         seen: Episode of each visit; `seen_at` facility, `seen_referred` whether it was referred
             (as of that visit), `seen_wait` days waited, `treated` whether the facility could treat it,
             `up_target` where it refers an untreated patient.
@@ -181,6 +182,7 @@ class Passes(NamedTuple):
         referred, from_primary: (n,) final referral state of each episode (referred up; by primary care).
         queued: (F,) visits queued at each facility after the passes.
         unmet: Episodes left with no candidate, or still unseen after the last pass.
+        self_care: Episodes cared for at home (`rules.stays_home`), never queued.
     """
 
     first: np.ndarray
@@ -197,6 +199,7 @@ class Passes(NamedTuple):
     from_primary: np.ndarray
     queued: np.ndarray
     unmet: int
+    self_care: int
 
 
 @kernel
@@ -214,13 +217,17 @@ def outpatient_passes(
     max_passes: int,
     stock: Stock,
     cells: Cells,
+    outside: np.ndarray,
+    outside_shock: np.ndarray,
 ) -> Passes:
     """A day's outpatient care: first choices, queues, referrals up and second choices, pass by pass.
 
-    Each pass queues its pending episodes in order (`queue_outpatients`); a facility sees those it
-    accepts and refers up (上转) those it cannot treat, to `referral_up`; those turned away go to their
-    best remaining candidate, or are unmet when none is left. With `priority` (优先就诊), episodes
-    referred by primary care to their lead hospital queue before the others, behind each other only.
+    An episode whose outside option beats its best candidate stays home (`rules.stays_home`) and is
+    never queued; a patient turned away later does not weigh it again. Each pass queues its pending
+    episodes in order (`queue_outpatients`); a facility sees those it accepts and refers up (上转) those
+    it cannot treat, to `referral_up`; those turned away go to their best remaining candidate, or are
+    unmet when none is left. With `priority` (优先就诊), episodes referred by primary care to their lead
+    hospital queue before the others, behind each other only.
 
     Args:
         utility: (n, K) total utility of each episode's candidates; chosen slots are set to −inf.
@@ -238,22 +245,31 @@ def outpatient_passes(
         stock: The episodes' regimens and tele-consultation draws, the facilities' formularies
             (`outpatient_outcome`).
         cells: Each cell's candidates and referral order (where a regimen is looked for).
+        outside: (n,) utility of staying home (−inf: the episode always seeks care).
+        outside_shock: (n,) the outside option's taste shock.
     """
     queued, capacity, capability = facilities.backlog, facilities.outpatient_capacity, facilities.outpatient_capability
     n, k = utility.shape
     n_fac = queued.size
     first = np.empty(n, np.int64)
-    pending = np.arange(n)
+    pending = np.empty(n, np.int64)
     target = np.empty(n, np.int64)
+    n_first = 0
     for i in range(n):
         # The best so far held in a register, not reloaded: the compiler then selects without a branch.
         best, top = 0, utility[i, 0]
         for j in range(1, k):
             if utility[i, j] > top:
                 best, top = j, utility[i, j]
+        if stays_home(outside[i], outside_shock[i], top):
+            first[i] = -1
+            continue
         first[i] = best
-        target[i] = cand[i, best]
+        pending[n_first], target[n_first] = i, cand[i, best]
+        n_first += 1
         utility[i, best] = -np.inf
+    self_care = n - n_first
+    pending, target = pending[:n_first], target[:n_first]
     referred = np.zeros(n, np.bool_)
     from_primary = np.zeros(n, np.bool_)
     queued = queued.copy()
@@ -369,6 +385,7 @@ def outpatient_passes(
         from_primary,
         queued,
         unmet,
+        self_care,
     )
 
 
@@ -841,7 +858,8 @@ class Seekers(NamedTuple):
         managed: A signed patient's chronic follow-up (医防融合): pulled to their family doctor.
         cost: (n, K) `choice.cost_value` of the expected out-of-pocket payment on each candidate's route.
         terms: The patients' utility terms besides costs (`choice.episode_terms`).
-        shocks: (rows, K) taste shocks; `shock_row` the row of each episode.
+        shocks: (rows, K + 1) taste shocks at each candidate slot, then the outside option's
+            (`choice.taste_shocks`); `shock_row` the row of each episode.
         shock_row: Row of `shocks` of each episode.
         scheme: The patient's insurance scheme.
         signed: The patient is signed with a family doctor.
@@ -894,6 +912,7 @@ class OutpatientDay(NamedTuple):
         unmet: Episodes left with no candidate or unseen after the last pass.
         treated_outpatient: Episodes treated without needing a bed.
         referrals_up: Episodes referred up (上转) by a facility that could not treat or admit them.
+        self_care: Episodes cared for at home (自我医疗).
     """
 
     backlog: np.ndarray
@@ -903,6 +922,7 @@ class OutpatientDay(NamedTuple):
     unmet: int
     treated_outpatient: int
     referrals_up: int
+    self_care: int
 
 
 @helper
@@ -1189,19 +1209,27 @@ def outpatient_day(
             consulted[i] = rng.keyed_unit_float(tables.consult_stream, seekers.key[i], 0.0) < tables.consult_share
     cand, utility = _utilities_today(seekers, terms, cells, facilities, tables, regimen, learning)
     referral_up, lead = np.empty(n, np.int64), np.empty(n, np.int64)
+    outside, outside_shock = np.full(n, -np.inf), np.empty(n)
+    k = cells.candidates.shape[1]
     for i in range(n):
         referral_up[i] = cells.referral_outpatient[cell[i], severity[i]]
         lead[i] = cells.lead[cell[i]]
+        if seekers.kind[i] == ACUTE:
+            outside[i] = terms.outside[severity[i]]
+        outside_shock[i] = seekers.shocks[seekers.shock_row[i], k]
     primary_facility = np.empty(n_fac, np.bool_)
     for f in range(n_fac):
         primary_facility[f] = is_primary(facilities.tier[f])
     passes = _passes_loop(
         utility, cand, severity, referral_up, lead, seekers.eligible, facilities, primary_facility,
         tables.max_queue_days, tables.priority, tables.max_care_passes,
-        Stock(regimen, consulted, cell, tables.formulary_breadth, tables.consult_severity_gap), cells,
+        Stock(regimen, consulted, cell, tables.formulary_breadth, tables.consult_severity_gap), cells, outside,
+        outside_shock,
     )  # fmt: skip
     first_contacts = np.zeros(n_tiers, np.int64)
     for i in range(n):
+        if passes.first[i] < 0:
+            continue  # cared for at home: no first contact
         first_tier = cells.candidate_tier[cell[i], passes.first[i]]
         first_contacts[first_tier] += 1
         learning.first_contacts[cell[i], first_tier] += 1
@@ -1218,4 +1246,6 @@ def outpatient_day(
     if learning.enabled:
         _learn_from_passes(seekers, passes, facilities, learning)
     requests, treated_outpatient, referrals_up = _bed_requests(seekers, passes, cells, facilities, tables, totals)
-    return OutpatientDay(backlog, expected_wait, claims, requests, passes.unmet, treated_outpatient, referrals_up)
+    return OutpatientDay(
+        backlog, expected_wait, claims, requests, passes.unmet, treated_outpatient, referrals_up, passes.self_care
+    )

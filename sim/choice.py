@@ -21,6 +21,13 @@ across scenarios: a policy that moves the deterministic part moves only the pati
 margin. Because ε is drawn once per candidate, a turned-away patient's second choice is simply the
 next-best candidate.
 
+Staying home (self-care, 自我医疗: no visit, or the pharmacy) is the outside option of an acute minor
+or moderate episode: its utility is U0[severity] + ε0, ε0 Gumbel keyed by (episode, slot K), a slot no
+candidate uses, and the patient stays home when it beats the best candidate's route. Only the first
+choice weighs it: a patient turned away later goes to the next-best candidate, as before. A price,
+signing or gatekeeping lever that moves the candidates' utilities thus also moves how many ill
+residents visit at all. Severe and complex episodes and chronic follow-ups always seek care.
+
 Cost enters as c(oop) = ln(1 + oop/¥100) + cost_linear[severity] · oop/¥100, oop in the first year's yuan
 deflated by income growth (`cost_value`): the logarithm
 makes ¥100 at the margin of a cheap visit weigh like 30 minutes of travel (the DCE evidence in
@@ -56,6 +63,8 @@ class CandidateTerms(NamedTuple):
         primary: (cells, K) the candidate is primary care.
         available: (cells, K) the candidate exists.
         own_consortium: (cells, K) the candidate is in the cell's home consortium (the signed pull's).
+        outside: (severities,) utility of staying home for an acute episode of each severity, before its
+            taste shock (−inf: it always seeks care).
     """
 
     attraction: np.ndarray
@@ -64,6 +73,7 @@ class CandidateTerms(NamedTuple):
     primary: np.ndarray
     available: np.ndarray
     own_consortium: np.ndarray
+    outside: np.ndarray
 
 
 class EpisodeTerms(NamedTuple):
@@ -136,7 +146,17 @@ def candidate_terms(
         primary=is_primary(facility_tier[np.maximum(candidates, 0)]),
         available=available,
         own_consortium=own_consortium,
+        outside=outside_utility(params, onward.shape[1]),
     )
+
+
+def outside_utility(params: ChoiceParams, n_severities: int) -> np.ndarray:
+    """(severities,) utility of staying home for an acute episode of each severity (−inf: always seeks care)."""
+    outside = np.full(n_severities, -np.inf)
+    if params.self_care:
+        values = params.self_care_utility.as_array()
+        outside[: values.size] = values
+    return outside
 
 
 def utilities(
@@ -246,7 +266,7 @@ def _episode_utilities(
     shocks: np.ndarray,
 ) -> np.ndarray:
     """(n, K) utilities of the episodes' candidate routes, taste shocks added last (`utilities`)."""
-    attraction, travel, onward, primary, available, own_consortium = terms
+    attraction, travel, onward, primary, available, own_consortium, _ = terms
     cost, wait, trust_term, signed_pull = episode
     n, k = cost_values.shape
     u = np.empty((n, k))
@@ -274,8 +294,8 @@ def _episode_utilities(
 
 
 def taste_shocks(seed: int, key: np.ndarray, n_candidates: int) -> np.ndarray:
-    """(n, K) Gumbel shocks keyed by episode and candidate slot."""
-    return rng.gumbel(seed, "choice.shock", key[:, None], np.arange(n_candidates)[None, :])
+    """(n, K + 1) Gumbel shocks keyed by episode and slot: the K candidates', then the outside option's (slot K)."""
+    return rng.gumbel(seed, "choice.shock", key[:, None], np.arange(n_candidates + 1)[None, :])
 
 
 def choose(total_utility: np.ndarray) -> np.ndarray:

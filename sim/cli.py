@@ -483,6 +483,7 @@ def _table(results: object, seconds: float, out: Path) -> str:
         ("insurance fund balance, ¥ million", s["fund_balance"], "¥m"),
         ("referrals up", s["referrals_up"], "n"),
         ("unmet episodes", s["unmet_episodes"], "n"),
+        ("episodes cared for at home", s["self_care_episodes"], "n"),
     ]
     width = max(len(r[0]) for r in rows)
     lines = [

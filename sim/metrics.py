@@ -108,6 +108,9 @@ DEFINITIONS: dict[str, str] = {
     "referrals_up": "patients sent to a higher tier because a facility could not treat or admit them (上转)",
     "referrals_down": "discharged patients referred to their health centre for follow-up (下转)",
     "unmet_episodes": "episodes turned away everywhere (outpatient) or never given a bed (inpatient)",
+    "self_care_episodes": "episodes cared for at home (自我医疗): acute minor or moderate episodes whose outside "
+    "option beat every candidate",
+    "self_care_share": "self-care episodes ÷ all episodes (acute and follow-up)",
     "cost_per_visit": "outpatient bills ÷ visits, yuan, by tier",
     "cost_per_admission": "inpatient bills of discharged stays ÷ discharges, yuan, by tier",
     "mean_length_of_stay": "bed-days of discharged stays ÷ discharges, by tier",
@@ -201,6 +204,7 @@ class DayRecord:
     treated_outpatient: int = 0
     admission_requests: int = 0
     unmet_outpatient: int = 0
+    self_care_episodes: int = 0
     unmet_inpatient: int = 0
     waiting_start: int = 0
     waiting_end: int = 0
@@ -338,6 +342,8 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         "referrals_up": float(row["referrals_up"]),
         "referrals_down": float(row["referrals_down"]),
         "unmet_episodes": float(row["unmet_outpatient"] + row["unmet_inpatient"]),
+        "self_care_episodes": float(row["self_care_episodes"]),
+        "self_care_share": _ratio(row["self_care_episodes"], row["episodes"]),
         "fund_income": float(row["fund_income"]),
         "fund_spending": float(row["fund_paid"]),
         "oop_per_admission": _ratio(_tier_sum(row, "stay_oop"), _tier_sum(row, "discharges")),
@@ -427,6 +433,7 @@ SUMMARY_SCALARS = (
     "referrals_up",
     "referrals_down",
     "unmet_episodes",
+    "self_care_episodes",
     "visits_per_capita",
     "admissions_per_capita",
     "medical_revenue",

@@ -1064,6 +1064,7 @@ class CareModel(mesa.Model):
         # Each care pass is its own billing batch: a patient seen twice is billed as on two separate occasions.
         self.settle(day.claims)
         t.unmet_outpatient += day.unmet
+        t.self_care_episodes += day.self_care
         t.treated_outpatient += day.treated_outpatient
         t.referrals_up += day.referrals_up
         asked = day.requests

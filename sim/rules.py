@@ -51,6 +51,16 @@ def is_capitated(signed: bool, tier: int, facility_consortium: int, home_consort
 
 
 @helper
+def stays_home(outside: float, shock: float, best: float) -> bool:
+    """Whether an episode is cared for at home (自我医疗): staying home plus its taste shock beats the best route.
+
+    `outside` is −inf for an episode that always seeks care (`choice.outside_utility`); only the
+    first choice weighs it.
+    """
+    return outside + shock > best
+
+
+@helper
 def visit_row(facility: int | np.ndarray, severity: int | np.ndarray, kind: int | np.ndarray) -> int | np.ndarray:
     """Row of a visit in the year's visit tables, ordered by facility, then severity, then kind (acute, follow-up)."""
     return (facility * len(SEVERITIES) + severity) * 2 + kind

@@ -121,9 +121,10 @@ def check_invariants(results: sim.Results) -> None:
         _require(d[f"reserved_beds_{t}"] <= d[f"beds_{t}"], f"reserved_beds_{t} <= beds_{t}", day)
 
     _require(
-        d["episodes"] == d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"],
-        "every episode treated, requesting a bed, or unmet: episodes == treated_outpatient + admission_requests "
-        "+ unmet_outpatient",
+        d["episodes"]
+        == d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"] + d["self_care_episodes"],
+        "every episode treated, requesting a bed, unmet or cared for at home: episodes == treated_outpatient + "
+        "admission_requests + unmet_outpatient + self_care_episodes",
         day,
     )
     _require(d["transfer_requests"] == d["transfers_up"], "each transfer up is one more bed request", day)

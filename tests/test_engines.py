@@ -66,6 +66,17 @@ def _fewer_in_year_2_than_with(column: str, file: str, overrides: list[str]) -> 
     return check
 
 
+def _visits_fewer_than_with(file: str, overrides: list[str]) -> Callable[[pd.DataFrame], bool]:
+    """Fewer visits in all than the array engine's run of `file` with `overrides` added (a control)."""
+
+    def check(daily: pd.DataFrame) -> bool:
+        control = sim.load_scenario(ROOT / "scenarios" / file, overrides=[*SMALL, *overrides])
+        other = sim.run(control, engine="array").daily
+        return bool(daily.filter(regex="^visits_").to_numpy().sum() < other.filter(regex="^visits_").to_numpy().sum())
+
+    return check
+
+
 def _service_share(daily: pd.DataFrame) -> pd.Series:
     revenue = daily.filter(regex="^revenue_(service|drugs|consumables|tests)_").sum(axis=1)
     return daily.filter(regex="^revenue_service_").sum(axis=1) / revenue
@@ -129,6 +140,13 @@ CASES = {
             (daily.case_weights_tertiary / daily.discharges_tertiary)[daily.year == 2].mean()
             > (daily.case_weights_tertiary / daily.discharges_tertiary)[daily.year == 1].mean()
         ),
+    ),
+    # Self-care (自我医疗): moderate episodes stay home more often than by default, under outpatient
+    # rates raised from year 1; fewer visits than with every episode seeking care (the control).
+    "self_care": (
+        "rate_rise.toml",
+        ["choice.self_care_utility.moderate=1"],
+        _visits_fewer_than_with("rate_rise.toml", ["choice.self_care=false"]),
     ),
     # Signing rises; disease management thins episodes and pulls follow-ups to the family doctor.
     "family_doctor": ("family_doctor.toml", [], _grew(lambda d: d.signed)),

@@ -25,10 +25,12 @@ def test_ledger_rows_keep_residents_through_year_starts(small_model: CareModel):
     assert 0 <= max(rows) - min(rows) < 32
 
 
-def test_every_episode_served_referred_or_unmet(small_results):
-    """Each new episode is treated as an outpatient, requests a bed, or is recorded unmet."""
+def test_every_episode_served_referred_unmet_or_self_cared(small_results):
+    """Each new episode is treated as an outpatient, requests a bed, is recorded unmet, or is cared for at home."""
     d = small_results.daily
-    assert (d["episodes"] == d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"]).all()
+    served = d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"]
+    assert (d["episodes"] == served + d["self_care_episodes"]).all()
+    assert d["self_care_episodes"].sum() > 0 and d["unmet_outpatient"].sum() > 0  # every term occurs
     admitted = sum(d[f"admissions_{t}"] for t in TIERS)
     # Inpatients transferred up (上转) ask for a bed too: each transfer is one more request.
     assert (d["transfer_requests"] == d["transfers_up"]).all() and d["transfers_up"].sum() > 0
@@ -64,7 +66,8 @@ def test_a_tiny_region_with_bedless_hospitals_still_accounts_for_every_episode()
     model = CareModel(scenario)
     assert (model.cells.referral_inpatient < 0).any(), "this scale must leave some cell without an admitting hospital"
     d = sim.run(scenario).daily
-    assert (d["episodes"] == d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"]).all()
+    served = d["treated_outpatient"] + d["admission_requests"] + d["unmet_outpatient"]
+    assert (d["episodes"] == served + d["self_care_episodes"]).all()
     admitted = sum(d[f"admissions_{t}"] for t in TIERS)
     lhs = d["waiting_start"] + d["admission_requests"] + d["transfer_requests"]
     assert (lhs == admitted + d["unmet_inpatient"] + d["waiting_end"]).all()

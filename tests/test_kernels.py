@@ -124,10 +124,13 @@ def test_outpatient_passes_equal_loop(priority: bool, seed: int) -> None:
         MAX_PASSES,
         stock,
         cells,
+        np.where(rng.random(n) < 0.6, rng.normal(size=n), -np.inf),  # some episodes may stay home
+        rng.gumbel(size=n),
     )
     _assert_same(got, want)
     _assert_same(gin, win)  # the utilities are struck out in the same places
-    assert got.unmet > 0 and len(got.pass_ends) > 1  # some unmet, several passes: the test exercises them
+    # Some unmet, several passes, some cared for at home: the test exercises them.
+    assert got.unmet > 0 and len(got.pass_ends) > 1 and got.self_care > 0
 
 
 @pytest.mark.parametrize("reserve", [False, True])
@@ -295,6 +298,7 @@ def test_table_kernels_equal_loop() -> None:
         rng.random((cells, k)) < 0.5,
         rng.random((cells, k)) < 0.9,
         rng.random((cells, k)) < 0.5,
+        rng.normal(size=4),
     )
     (got, _), (want, _) = _both(
         choice._episode_utilities,

@@ -297,13 +297,14 @@ def test_family_doctor_raises_primary_share_through_the_pull_of_signing(seed):
     effect = yearly(on, "primary_visit_share")[1] - yearly(off, "primary_visit_share")[1]
     assert 0.003 < effect < 0.02  # +0.6–0.7 points in year 1 here
     # Control: signing pulls no one (neither the signed pull nor the managed follow-ups' pull). More
-    # signed residents then move no one toward primary care; the avoided episodes even lower its share.
+    # signed residents then move no one toward primary care: the share stays within a tenth of a point
+    # (the avoided episodes, some of which would have been cared for at home, barely move it).
     no_pull = ["choice.signed=0", "levers.family_doctor.managed_follow_up_pull=0"]
     on0, off0 = (
         run_scenario("family_doctor", *no_pull, seed=seed, years=2),
         run_scenario("baseline", *no_pull[:1], seed=seed, years=2),
     )
-    assert yearly(on0, "primary_visit_share")[1] - yearly(off0, "primary_visit_share")[1] < 0.0
+    assert abs(yearly(on0, "primary_visit_share")[1] - yearly(off0, "primary_visit_share")[1]) < 0.001
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -68,7 +68,7 @@ def test_sensitivity_needs_a_sobol_or_morris_design_and_a_known_indicator(tmp_pa
     assert not (tmp_path / "out").exists()
 
 
-TRUE = {"choice.tier_constant.tertiary": 1.6, "illness.acute_rate_adult": 3.6}  # the defaults
+TRUE = {"choice.tier_constant.tertiary": 1.6, "illness.acute_rate_adult": 5.3}  # the defaults
 
 
 def test_calibration_recovers_the_parameters_the_data_were_simulated_with(tmp_path: Path) -> None:
@@ -88,8 +88,8 @@ low = 0.5
 high = 2.5
 
 [parameters."illness.acute_rate_adult"]
-low = 2.5
-high = 5.0
+low = 4.0
+high = 6.5
 
 [targets.visits_per_capita]
 value = {observed["visits_per_capita"]}
@@ -114,8 +114,8 @@ def test_calibration_file_errors_are_one_line(tmp_path: Path) -> None:
     base = """
 samples = 10
 [parameters."illness.acute_rate_adult"]
-low = 2.5
-high = 5.0
+low = 4.0
+high = 6.5
 """
     cases = {
         '[targets.visits_per_capita]\nfigure = "no_such_figure"\n': "no_such_figure",

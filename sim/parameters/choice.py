@@ -40,6 +40,9 @@ CostLinearWeight = by_tier(
     keys=SEVERITIES,
 )
 
+SELF_CARE_SEVERITIES = SEVERITIES[:2]
+"""Severities of the acute episodes that may be cared for at home (minor, moderate)."""
+
 TierConstant = by_tier(
     "TierConstant",
     (-0.1, 1.0, 0.0, 1.6),
@@ -50,6 +53,24 @@ TierConstant = by_tier(
     "Alternative-specific constant of each tier (habit, prestige)",
     ge=-50,
     le=50,
+)
+
+
+SelfCareUtility = by_tier(
+    "SelfCareUtility",
+    (0.25, -0.75),
+    "utility",
+    "minor: fitted with the acute rate and the severity shares (experiments/fit_self_care.py) so that the "
+    "baseline's share of episodes cared for at home is ≈28% (first year, scale 0.05: 27.9%), the middle of the "
+    "share of two-week illnesses the patients treated themselves in the 2008 National Health Services Survey, "
+    "25.3% (rural) to 31.0% (urban) [li-2012-self-treatment] — sensitivity range 0 to 0.5 (≈0.11 of share per "
+    "unit); moderate: 1 below minor, assumption — the survey's self-treatment falls with severity "
+    "[li-2012-self-treatment], by how much is not given; sensitivity range 0 to 2 below minor",
+    "Utility of staying home (self-care, 自我医疗) for an acute episode, by severity; severe and complex episodes "
+    "always seek care",
+    ge=-50,
+    le=50,
+    keys=SELF_CARE_SEVERITIES,
 )
 
 
@@ -120,3 +141,11 @@ class ChoiceParams(StrictModel):
         le=50,
     )
     tier_constant: TierConstant = table_field(TierConstant)
+    self_care: bool = param(
+        True,
+        "switch",
+        "two-week illnesses untreated by a doctor in the National Health Services Survey [li-2012-self-treatment]",
+        "Acute minor and moderate episodes weigh staying home (self-care) against their candidates; off: every "
+        "episode seeks care.",
+    )
+    self_care_utility: SelfCareUtility = table_field(SelfCareUtility)

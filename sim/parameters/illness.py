@@ -49,10 +49,12 @@ class IllnessParams(StrictModel):
     """Incidence, severity and need for admission."""
 
     acute_rate_adult: float = param(
-        3.6,
+        5.3,
         "episodes per resident-year",
-        "calibrated to ≈6.0–6.8 visits per capita in 2022–23 [nhc-bulletin-2022] [nhc-bulletin-2023]",
-        "Acute episodes of a 15–59-year-old without chronic disease.",
+        "calibrated to ≈6.0–6.8 visits per capita in 2022–23 [nhc-bulletin-2022] [nhc-bulletin-2023] (3.6 when "
+        "every episode sought care; raised with the self-care utility so visits per capita stay ≈6.4 at scale "
+        "0.05, experiments/fit_self_care.py)",
+        "Acute episodes of illness of a 15–59-year-old without chronic disease, whether or not they seek care.",
         ge=0,
         le=50,
     )
@@ -88,18 +90,32 @@ class IllnessParams(StrictModel):
         le=0.5,
     )
     severity_moderate: float = param(
-        0.20,
+        0.21,
         "share of acute episodes",
-        "assumption",
+        "assumption: 0.20 of 3.6 episodes a year when every episode sought care; set with the acute rate and the "
+        "self-care utilities so that admissions per capita stay where they were (scale 0.05: 0.222 → 0.225, "
+        "experiments/fit_self_care.py)",
         "Share of adults' acute episodes that are moderate.",
         ge=0,
         le=1,
     )
     severity_severe: float = param(
-        0.06, "share", "assumption", "Share of adults' acute episodes that are severe.", ge=0, le=1
+        0.041,
+        "share",
+        "assumption: 0.06 of 3.6 episodes a year when every episode sought care, scaled to 5.3 episodes of illness "
+        "(severe episodes always seek care)",
+        "Share of adults' acute episodes that are severe.",
+        ge=0,
+        le=1,
     )
     severity_complex: float = param(
-        0.004, "share", "assumption", "Share of adults' acute episodes that are complex.", ge=0, le=1
+        0.0027,
+        "share",
+        "assumption: 0.004 of 3.6 episodes a year when every episode sought care, scaled to 5.3 episodes of "
+        "illness (complex episodes always seek care)",
+        "Share of adults' acute episodes that are complex.",
+        ge=0,
+        le=1,
     )
     elderly_severity_factor: float = param(
         1.6, "×", "assumption", "Multiplier of non-minor shares for residents 60+.", ge=0, le=5

@@ -628,6 +628,7 @@ def _headline_rows(lab: Labels) -> list[tuple[str, str, str]]:
         ),
         (lab["ind_referrals_down"], "referrals_down", "count"),
         (lab["ind_unmet_episodes"], "unmet_episodes", "count"),
+        (lab["ind_self_care_episodes"], "self_care_episodes", "count"),
     ]
 
 

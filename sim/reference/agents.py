@@ -19,7 +19,7 @@ from sim import care, choice, illness, payment, rng
 from sim.agents import Agent
 from sim.insurance import chain_start_line, claim_rates
 from sim.model import TRANSFER_AFTER_DAYS
-from sim.parameters.illness import FOLLOW_UP
+from sim.parameters.illness import ACUTE, FOLLOW_UP
 from sim.parameters.prices import COMPONENTS
 from sim.params import TIER_LEVEL
 from sim.rules import (
@@ -31,6 +31,7 @@ from sim.rules import (
     is_capitated,
     is_primary,
     recognised_tests,
+    stays_home,
     visit_bill,
     visit_row,
 )
@@ -111,8 +112,12 @@ class Patient(Agent):
         return int(self.model.population.cell[self.index])
 
     # ------------------------------------------------------------------ seeking care
-    def fall_ill(self, kind: int, severity: int, admission_draw: float, key: np.uint64) -> Case:
-        """Weigh the home cell's candidates for a new episode and head for the best (the first contact)."""
+    def fall_ill(self, kind: int, severity: int, admission_draw: float, key: np.uint64) -> Case | None:
+        """Weigh the home cell's candidates for a new episode and head for the best (the first contact).
+
+        Returns None when the patient stays home instead (自我医疗, `rules.stays_home`): an acute
+        episode whose outside option beats every candidate.
+        """
         m, i = self.model, self.index
         s, f, pop = m.scenario, m.facilities, m.population
         cell = self.cell
@@ -120,6 +125,7 @@ class Patient(Agent):
         signed = pop.signed[i : i + 1]
         own_consortium = m.cells.own_consortium[cell]
         assert m.choice_terms is not None
+        shocks = choice.taste_shocks(m.seed, np.array([key], dtype=np.uint64), cand.size)
         utility = choice.utilities(
             s.choice,
             m.choice_terms,
@@ -132,7 +138,7 @@ class Patient(Agent):
             admission_probability=s.illness.admission_probability.as_array()[[severity]],
             trust=m.trust[i : i + 1],
             signed=signed,
-            shocks=choice.taste_shocks(m.seed, np.array([key], dtype=np.uint64), cand.size),
+            shocks=shocks[:, : cand.size],
         )
         if m.policy.managed_follow_up_pull > 0:
             # Chronic-disease management (医防融合): a signed patient's follow-ups are with their family doctor.
@@ -157,6 +163,9 @@ class Patient(Agent):
             for j in range(cand.size):
                 utility[0, j] += care.reputation_term(learning, cell, int(m.cells.candidate_tier[cell, j]))
         first = int(choice.choose(utility)[0])
+        outside = m.choice_terms.outside[severity] if kind == ACUTE else -np.inf
+        if stays_home(outside, shocks[0, cand.size], utility[0, first]):
+            return None
         case = Case(i, kind, severity, admission_draw, key, utility[0], int(cand[first]), regimen=regimen)
         case.consulted = consulted
         case.utility[first] = -np.inf

@@ -224,6 +224,9 @@ class PatientDecisions:
         for i in range(len(eps)):
             patient = self.patients[eps.resident[i]]
             case = patient.fall_ill(int(eps.kind[i]), int(eps.severity[i]), eps.admission_draw[i], eps.key[i])
+            if case is None:
+                t.self_care_episodes += 1
+                continue
             t.add_by_tier("first_contacts", f.tier[[case.target]])
             self.model.first_contacts_by_cell[patient.cell, f.tier[case.target]] += 1
             pending.append(case)
