@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.config import ScenarioError, load_scenario, parameter_rows, toml_value
+from sim.config import Scenario, ScenarioError, load_scenario, parameter_rows, toml_value
 from sim.paths import WriteError, check_output
 
 if TYPE_CHECKING:
@@ -424,8 +424,17 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
     return 1 if len(result.failures) == total else 0
 
 
-def _scenario_from(args: argparse.Namespace) -> object:
-    return load_scenario(args.scenario, _overrides(args))
+def _scenario_from(args: argparse.Namespace) -> Scenario:
+    return _with_region_checked(load_scenario(args.scenario, _overrides(args)))
+
+
+def _with_region_checked(scenario: Scenario) -> Scenario:
+    """The scenario, once the region files it names are found valid (`RegionError`: a line per problem, exit 2)."""
+    if scenario.region.files:
+        from sim import regionfiles
+
+        regionfiles.read(scenario.region.files, scenario.region)
+    return scenario
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -508,7 +517,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ScenarioError(f"--workers = {args.workers} is invalid: allowed ≥ 1")
-    scenarios = [load_scenario(path, _overrides(args)) for path in args.scenarios]
+    scenarios = [_with_region_checked(load_scenario(path, _overrides(args))) for path in args.scenarios]
     replications = args.replications if args.replications is not None else (args.parameter_draws or 8)
     check_comparable(scenarios, replications)
     seed = scenarios[0].run.seed if args.seed is None else args.seed
@@ -631,11 +640,7 @@ def _cmd_region(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
-    if scenario.region.files:  # the region it names is part of it
-        from sim import regionfiles
-
-        regionfiles.read(scenario.region.files, scenario.region)
+    scenario = _with_region_checked(load_scenario(args.scenario, args.overrides))  # the region it names is part of it
     print(f"{args.scenario}: valid scenario '{scenario.name}'")
     return 0
 
@@ -650,11 +655,8 @@ def _cmd_app(args: argparse.Namespace) -> int:
     region = args.region.absolute() if args.region is not None else None
     if region is not None:
         base = {**base, "region": {**base.get("region", {}), "files": str(region)}}
-    scenario = validate(base, str(args.scenario or "the built-in baseline"))  # a bad file stops here, before serving
-    if scenario.region.files:  # so do the region's files
-        from sim import regionfiles
-
-        regionfiles.read(scenario.region.files, scenario.region)
+    # A bad file or region stops here, before serving.
+    _with_region_checked(validate(base, str(args.scenario or "the built-in baseline")))
     if not 1 <= args.port <= 65535:
         raise ScenarioError(f"--port = {args.port} is invalid: allowed 1–65535")
     cores = os.cpu_count() or 1

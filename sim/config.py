@@ -109,7 +109,7 @@ class Scenario(StrictModel):
 
 def _region_table(data: dict[str, Any]) -> dict[str, Any]:
     """Scenario data with `region = "DIR"` written as the table `region.files = "DIR"` (a copy if changed)."""
-    if isinstance(data.get("region"), str):
+    if isinstance(data.get("region"), str) and data["region"].strip():  # a blank one is no folder: refused
         return {**data, "region": {"files": data["region"]}}
     return data
 

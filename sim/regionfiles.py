@@ -672,6 +672,15 @@ def _region(folder: Path, params: RegionParams) -> tuple[Region | None, list[str
     return at_scale(region, 1.0), []
 
 
+def _not_a_region(folder: Path) -> str | None:
+    """One line if `folder` is no region at all: not a folder, or a folder with none of the region's files."""
+    if not folder.is_dir():
+        return f"{folder}: not a folder; a region is a folder of {', '.join(REQUIRED)}"
+    if not any((folder / name).is_file() for name in REQUIRED):
+        return f"{folder}: no region files in it; a region is a folder of {', '.join(REQUIRED)}"
+    return None
+
+
 def check(folder: str | Path, params: RegionParams | None = None) -> tuple[list[str], str]:
     """Every problem of a region folder, one line each, and a one-line summary if there are none.
 
@@ -683,8 +692,8 @@ def check(folder: str | Path, params: RegionParams | None = None) -> tuple[list[
         The problems (empty if none) and the summary (empty if there are problems).
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        return [f"{folder}: not a folder; a region is a folder of {', '.join(REQUIRED)}"], ""
+    if (problem := _not_a_region(folder)) is not None:
+        return [problem], ""
     region, problems = _region(folder, params or RegionParams())
     if region is None:
         return problems, ""
@@ -729,8 +738,8 @@ def read(folder: str | Path, params: RegionParams | None = None) -> Region:
         RegionError: One line per problem of the folder.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise RegionError([f"{folder}: not a folder; a region is a folder of {', '.join(REQUIRED)}"])
+    if (problem := _not_a_region(folder)) is not None:
+        raise RegionError([problem])
     params = params or RegionParams()
     return _read_cached(str(folder.resolve()), digest(folder), params.model_dump_json())
 

@@ -562,6 +562,11 @@ MALFORMED = settings(FAST, max_examples=120)
 # `insurance` ("employee.outpatient_start_line"), without its range (fixed in `merge_scheme_rules`).
 @example(BadValue("insurance.employee.outpatient_start_line", "nan", {"levers.start_line.enabled": False}))
 @example(BadValue("insurance", "3", {"levers.start_line.enabled": True}))
+# Found by this test: a region folder that is missing (`region = "A"`) was read only once the run had
+# started, and one holding no region files (`"."`) gave a line per missing file; a blank one ran the city.
+@example(BadValue("region", '"A"', {}))
+@example(BadValue("region", '"."', {}))
+@example(BadValue("region", '""', {}))
 def test_a_bad_value_is_one_line_naming_the_field_and_exit_2(bad: BadValue) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
