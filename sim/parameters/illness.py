@@ -82,9 +82,12 @@ class IllnessParams(StrictModel):
         le=52,
     )
     utilisation_growth: float = param(
-        0.025,
+        0.018,
         "per year",
-        "visits 8.72 bn in 2019 [nhc-bulletin-2019] → 9.55 bn in 2023 [nhc-bulletin-2023], ≈2.3%/yr",
+        "visits 8.72 bn in 2019 [nhc-bulletin-2019] → 9.55 bn in 2023 [nhc-bulletin-2023], ≈2.3%/yr; the 2.5%/yr "
+        "the rates grew by before ill residents could stay home, less the 0.7 points a year that rising incomes "
+        "now bring through fewer staying home (baseline, scale 0.05: visits per capita +3.5%/yr at 2.5%, +2.85% "
+        "without self-care); sensitivity range 0.01–0.03",
         "Yearly growth of acute and follow-up rates (ageing, rising use).",
         ge=-0.5,
         le=0.5,
