@@ -78,9 +78,9 @@ def test_a_model_copied_under_a_scenario_has_its_own_facility_agents() -> None:
 def test_runs_from_a_kept_beginning_equal_runs_from_the_start() -> None:
     cache = PrefixCache()
     # The backtest sets the region to 2013, `workforce` switches the doctors' module on from the build and
-    # `hospital_investment` has hospitals invest from year 0 (other beginnings altogether): they are not
-    # lever packages.
-    other_beginnings = ("baseline", "workforce", "hospital_investment")
+    # `hospital_investment` has hospitals invest from year 0 (`supply_package` both): other beginnings
+    # altogether, not lever packages.
+    other_beginnings = ("baseline", "workforce", "hospital_investment", "supply_package")
     runs = [
         (path, []) for path in SCENARIOS if path.stem not in other_beginnings and not path.stem.startswith("backtest_")
     ]

@@ -55,13 +55,13 @@ def _fell(column: Callable[[pd.DataFrame], pd.Series]) -> Callable[[pd.DataFrame
     return lambda daily: bool(column(daily[daily.year == 1]).mean() < column(daily[daily.year == 0]).mean())
 
 
-def _fewer_in_year_2_than_with(column: str, file: str, overrides: list[str]) -> Callable[[pd.DataFrame], bool]:
-    """Year 2 has less of `column` than the array engine's run of `file` with `overrides` added (a control)."""
+def _fewer_than_with(column: str, file: str, overrides: list[str], year: int) -> Callable[[pd.DataFrame], bool]:
+    """`year` has less of `column` than the array engine's run of `file` with `overrides` added (a control)."""
 
     def check(daily: pd.DataFrame) -> bool:
         control = sim.load_scenario(ROOT / "scenarios" / file, overrides=[*SMALL, *overrides])
         other = sim.run(control, engine="array").daily
-        return bool(daily[daily.year == 2][column].sum() < other[other.year == 2][column].sum())
+        return bool(daily[daily.year == year][column].sum() < other[other.year == year][column].sum())
 
     return check
 
@@ -159,14 +159,26 @@ CASES = {
     "global_budget+declined_seek_bed": (
         "global_budget.toml",
         ["run.years=3", "levers.response.admission_response=5", "care.declined_seek_bed=1"],
-        _fewer_in_year_2_than_with(
+        _fewer_than_with(
             "treated_outpatient",
             "global_budget.toml",
             ["run.years=3", "levers.response.admission_response=5", "care.declined_seek_bed=0"],
+            year=2,
         ),
     ),
-    # County lead hospitals treat complex cases from year 1: referral targets and routes are rebuilt.
-    "county_specialties": ("county_specialties.toml", [], _fell(lambda d: d.admissions_tertiary)),
+    # County lead hospitals treat complex cases from year 1: referral targets and routes are rebuilt, and
+    # tertiary hospitals admit fewer than without the lever (complex cases three times as common as by
+    # default, so that some are admitted at this size).
+    "county_specialties": (
+        "county_specialties.toml",
+        ["illness.severity_complex=0.008"],
+        _fewer_than_with(
+            "admissions_tertiary",
+            "county_specialties.toml",
+            ["illness.severity_complex=0.008", "levers.county_specialties.enabled=false"],
+            year=1,
+        ),
+    ),
     # Consortia assessed from year 1; the money's pull on down-referrals acts from year 2.
     "assessment": ("assessment.toml", ["run.years=3"], _total("assessment_paid")),
     # Price changes toward 5:3:2, salary reform, the revenue cap.
