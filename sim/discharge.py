@@ -25,6 +25,7 @@ from sim.rules import (
     is_capitated,
     is_primary,
     recognised_tests,
+    visit_bill,
     visit_row,
 )
 from sim.state import (
@@ -188,7 +189,7 @@ def _bill_stays(
                 components[i, c] = parts[c] * facilities.inpatient_volume[fac, c] * tables.price_multiplier[c]
         if basis[i] == INPATIENT_ITEM and tables.tests_avoided > 0 and wards.referred[s] and not is_primary(tr):
             components[i, _TESTS] = recognised_tests(components[i, _TESTS], tables.tests_avoided)
-        bill[i] = components[i, 0] + (components[i, 1] + components[i, 2]) + components[i, 3]  # `payment.bill_totals`
+        bill[i] = visit_bill(components[i])
         their_scheme = np.int64(residents.scheme[who])
         line = tables.inpatient_start_line[their_scheme, tables.tier_level[tr]]
         if tables.chain_start_line and wards.chain_consortium[s] == facilities.consortium[fac]:

@@ -22,6 +22,7 @@ from sim.parameters.prices import COMPONENTS
 from sim.parameters.region import RegionParams
 from sim.params import TIERS
 from sim.region import Region
+from sim.rules import visit_bill
 from sim.state import OUTPATIENT_HEAD, PAYMENT_BASES, Facilities
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def _book_claims(
                 is_touched[f] = True
                 touched[n_touched] = f
                 n_touched += 1
-            billed_i = booked[i, 0] + (booked[i, 1] + booked[i, 2]) + booked[i, 3]  # as `payment.bill_totals`
+            billed_i = visit_bill(booked[i])
             for c in range(n_components):
                 scratch[f, c] += booked[i, c]
             scratch[f, n_components] += fund[i]

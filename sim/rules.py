@@ -121,7 +121,10 @@ def recognised_tests(tests: float, tests_avoided: float) -> float:
 
 @helper
 def visit_bill(components: np.ndarray) -> float:
-    """A bill from its (4,) components: service + (drugs + consumables) + tests (`payment.bill_totals`)."""
+    """A visit's or a stay's bill from its (4,) components: service + (drugs + consumables) + tests.
+
+    The same sum as `payment.bill_totals`, for one bill in a kernel.
+    """
     return components[0] + (components[1] + components[2]) + components[3]
 
 
