@@ -334,9 +334,12 @@ class FamilyDoctor(Lever):
         le=50,
     )
     management_effect: float = param(
-        0.15,
+        0.3,
         "share of acute episodes avoided",
-        f"{CHONGQING} 二: 住院率、并发症发生率…得到有效控制; size: assumption",
+        f"{CHONGQING} 二: 住院率、并发症发生率…得到有效控制; size: fitted to the evidence table's fit-split "
+        "family-doctor effects (hospital visits of chronic patients −15.2% [feng-2025-family-doctor], their "
+        "health-centre share +4 points [zhang-2024-family-doctor]) within the calibration's range 0–0.3, at its "
+        "edge (0.15, 0.25, 0.3 and 0.35 tried; the fit split alone would take more)",
         "Acute episodes (exacerbations) avoided by a signed chronic patient under disease management (医防融合).",
         ge=0,
         le=1,
@@ -356,7 +359,14 @@ class FamilyDoctor(Lever):
         "Signed residents get full hospital reimbursement only when referred by primary care (首诊在基层).",
     )
     gatekeeping_rate_cut: float = param(
-        0.2, "points of rate", "assumption", "Rate cut on a signed resident's unreferred hospital care.", ge=0, le=1
+        1.0,
+        "points of rate",
+        "fitted to the evidence table's fit-split gatekeeping effects [xu-2020-gatekeeping] (hospital ambulatory "
+        "spending −22.4%, primary-care patients +55.3%): 0.2, 0.5 and 1.0 tried, 1.0 best (the edge: unreferred "
+        "hospital care of a signed resident is not reimbursed, the rule 首诊在基层 as a price)",
+        "Rate cut on a signed resident's unreferred hospital care.",
+        ge=0,
+        le=1,
     )
 
 
