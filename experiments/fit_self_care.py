@@ -8,8 +8,8 @@ so that visits per capita stay where they were calibrated with every episode see
 episodes a year), and the severity shares with it: the severe and complex shares so that as many of
 these episodes (which always seek care) reach care as before; the moderate share is 0.20 · 3.6/rate
 ÷ (1 − `--moderate-self-care`), a knob set so that admissions per capita stay where they were. The
-defaults (0.25, 5.3, shares 0.21/0.041/0.0027) are this script's point rounded. Prints one Markdown
-row per point:
+defaults (0.0 since the health-centre tier constant was refitted, 5.3, shares 0.21/0.041/0.0027) are
+this script's point rounded. Prints one Markdown row per point:
 
     python experiments/fit_self_care.py --utilities 0.15,0.3 --acute-rates 5.3,5.5 [--scale F] [--seed S]
 
@@ -60,7 +60,7 @@ def run_point(overrides: list[str], scale: float, seed: int) -> dict[str, float]
 def main() -> None:
     """Run the grid and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--utilities", default="0.25", help="comma-separated utilities of staying home, or 'off'")
+    parser.add_argument("--utilities", default="0.0", help="comma-separated utilities of staying home, or 'off'")
     parser.add_argument("--acute-rates", default="5.3", help="comma-separated acute rates (episodes per year)")
     parser.add_argument("--moderate-gap", type=float, default=1.0, help="moderate's utility below minor's")
     parser.add_argument("--moderate-self-care", type=float, default=0.35, help="knob of the moderate share (see above)")

@@ -62,10 +62,11 @@ TierConstant = by_tier(
 
 SelfCareUtility = by_tier(
     "SelfCareUtility",
-    (0.25, -0.75),
+    (0.0, -1.0),
     "utility",
     "minor: fitted with the acute rate and the severity shares (experiments/fit_self_care.py) so that the "
-    "baseline's share of episodes cared for at home is ≈28% (first year, scale 0.05: 27.9%), the middle of the "
+    "baseline's share of episodes cared for at home is ≈28% (first year, scale 0.05: 28.0%; refitted with the "
+    "health-centre tier constant, the acute rate and shares kept), the middle of the "
     "share of two-week illnesses the patients treated themselves in the 2008 National Health Services Survey, "
     "25.3% (rural) to 31.0% (urban) [li-2012-self-treatment] — sensitivity range 0 to 0.5 (≈0.11 of share per "
     "unit); moderate: 1 below minor, assumption — the survey's self-treatment falls with severity "
