@@ -345,9 +345,11 @@ class FamilyDoctor(Lever):
         le=1,
     )
     managed_follow_up_pull: float = param(
-        1.5,
+        3.0,
         "utility",
-        f"{CHONGQING} 三(二)1: 专病医防服务; {LIAOCHENG} 五(三): 序贯转诊; size: assumption",
+        f"{CHONGQING} 三(二)1: 专病医防服务; {LIAOCHENG} 五(三): 序贯转诊; size: fitted with `management_effect` "
+        "to the evidence table's fit-split family-doctor effects within the calibration's range 0–3, at its edge "
+        "(1.5 and 3 tried)",
         "Pull of a signed chronic patient's follow-ups to their own consortium's primary care (disease management).",
         ge=0,
         le=20,
