@@ -93,17 +93,17 @@ def test_the_cost_term_is_the_logarithm_plus_a_linear_part_weighed_against_incom
 def test_a_wider_start_line_gap_redirects_patients_through_referral_rather_than_only_charging_them(seed):
     base, gap = run_scenario("baseline", seed=seed), run_scenario("start_line_gap", seed=seed)
     base0, gap0 = run_scenario("baseline", NO_ROUTES, seed=seed), run_scenario("start_line_gap", NO_ROUTES, seed=seed)
-    # More patients reach hospitals referred (+3.4–3.6 points at secondary, +0.7 at tertiary here) …
-    for tier, rise in (("secondary", 0.02), ("tertiary", 0.004)):
+    # More patients reach hospitals referred (+1.5–1.6 points at secondary, +0.2–0.3 at tertiary here) …
+    for tier, rise in (("secondary", 0.01), ("tertiary", 0.0015)):
         column = f"referred_visit_share_{tier}"
         assert year1(gap, column) > year1(base, column) + rise
         assert year1(gap0, column) - year1(base0, column) < 0.002  # not without the route
     # … so the lever costs patients less than where they can only go straight to hospital or stay
-    # at primary care (+12.1–12.3 against +14.2 points here).
+    # at primary care (+12.3 against +14.5 points here).
     oop = year1(gap, "oop_share") - year1(base, "oop_share")
     oop0 = year1(gap0, "oop_share") - year1(base0, "oop_share")
     assert 0 < oop < oop0 - 0.01
-    # First contacts move to primary care either way (+3.7–3.8 points here).
+    # First contacts move to primary care either way (+3.4–3.5 points here).
     first = sum(year1(gap, f"first_contact_share_{t}") - year1(base, f"first_contact_share_{t}") for t in PRIMARY)
     assert first > 0.02
 
@@ -111,14 +111,15 @@ def test_a_wider_start_line_gap_redirects_patients_through_referral_rather_than_
 @pytest.mark.parametrize("seed", (1, 2))
 def test_a_uniform_rate_rise_moves_patients_up_through_what_they_pay(seed):
     # Among the patients who visit either way (self-care off: every episode visits), the rise moves
-    # them up the tiers: +0.06 points of tertiary visits, −0.12–0.13 of primary care's, at this size in year 1.
+    # them up the tiers: +0.04 points of tertiary visits (its clinics run full), −0.16–0.17 of primary
+    # care's, at this size in year 1.
     base, rise = (run_scenario(name, "choice.self_care=false", seed=seed) for name in ("baseline", "rate_rise"))
-    assert year1(rise, "visit_share_tertiary") > year1(base, "visit_share_tertiary") + 0.0004
+    assert year1(rise, "visit_share_tertiary") > year1(base, "visit_share_tertiary") + 0.0002
     assert year1(rise, "primary_visit_share") < year1(base, "primary_visit_share") - 0.0008
     assert year1(rise, "oop_share") < year1(base, "oop_share") - 0.05
     # With self-care, it also brings residents who stayed home, mostly with minor illnesses to primary
-    # care, which dilutes the shares; tertiary visits still rise in number (+0.8–1.1%), visits per capita
-    # by ≈1.8%.
+    # care, which dilutes the shares; tertiary visits still rise in number (+0.6–0.9%), visits per capita
+    # by ≈2.3%.
     base_home, rise_home = run_scenario("baseline", seed=seed), run_scenario("rate_rise", seed=seed)
     tertiary = [year1(r, "visits") * year1(r, "visit_share_tertiary") for r in (base_home, rise_home)]
     assert tertiary[1] > tertiary[0] * 1.005
