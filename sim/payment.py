@@ -659,9 +659,12 @@ def group_weights(severity_price_factor: np.ndarray, severity_stay_factor: np.nd
     A group's weight is its expected bill at baseline prices relative to that of the `reference`
     severity at the same tier: the per-day price factor × the length-of-stay factor (a tier's price
     per day and mean stay cancel). Fixed for the run, as a DRG scheme's published weights are within
-    the years an evaluation compares.
+    the years an evaluation compares. Where the reference group's expected bill is 0 (a price or stay
+    factor of 0) there is no scale to weigh by: every group weighs 1, and coding a stay higher gains nothing.
     """
     cost = severity_price_factor * severity_stay_factor
+    if cost[reference] <= 0:
+        return np.ones_like(cost)
     return cost / cost[reference]
 
 

@@ -70,6 +70,10 @@ def test_coding_gain_is_the_relative_case_mix_rise_of_coding_every_stay_a_group_
 def test_group_weights_are_relative_expected_bills_of_the_severities() -> None:
     weights = payment.group_weights(np.array([0.6, 0.8, 1.0, 1.3]), np.array([0.7, 0.85, 1.0, 1.2]), reference=2)
     assert weights == pytest.approx([0.42, 0.68, 1.0, 1.56], rel=1e-12)
+    # A severe stay that costs nothing (a price factor of 0, in range) leaves no scale: all weigh 1, no inf.
+    free_severe = payment.group_weights(np.array([0.6, 0.8, 0.0, 1.3]), np.array([0.7, 0.85, 1.0, 1.2]), reference=2)
+    assert free_severe.tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert payment.coding_gain(np.array([[3.0, 2.0, 1.0, 1.0]]), free_severe).tolist() == [0.0]
 
 
 def test_per_case_bills_at_true_prices_remove_only_what_upcoding_added() -> None:

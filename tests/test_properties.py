@@ -308,7 +308,7 @@ def scenario_runs(drawn: DrawnScenario) -> None:
         raise NotReproducible(f"a rerun differs: {exc}") from None
 
 
-@FAST
+@settings(FAST, max_examples=30)  # the slow suite draws 2,100 (below)
 @given(scenarios())
 def test_any_in_range_scenario_runs_keeps_invariants_and_reruns_identically(drawn: DrawnScenario) -> None:
     scenario_runs(drawn)
