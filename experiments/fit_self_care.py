@@ -8,8 +8,8 @@ so that visits per capita stay where they were calibrated with every episode see
 episodes a year), and the severity shares with it: the severe and complex shares so that as many of
 these episodes (which always seek care) reach care as before; the moderate share is 0.20 · 3.6/rate
 ÷ (1 − `--moderate-self-care`), a knob set so that admissions per capita stay where they were. The
-defaults (0.0 since the health-centre tier constant was refitted, 5.3, shares 0.21/0.041/0.0027) are
-this script's point rounded. Prints one Markdown row per point:
+defaults (0.0, 5.3, shares 0.21/0.041/0.0027) are this script's point rounded. Prints one Markdown
+row per point:
 
     python experiments/fit_self_care.py --utilities 0.15,0.3 --acute-rates 5.3,5.5 [--scale F] [--seed S]
 

@@ -49,11 +49,10 @@ TierConstant = by_tier(
     "utility",
     "fitted to the visit and admission shares by level [nhc-services-2019-10] (2019: visits primary 52%, "
     "secondary and other hospitals 21%, tertiary 23%; admissions health centres 16%, tertiary 38%) by "
-    "experiments/calibrate_baseline.toml; secondary is the reference (0). Health centre: refitted with its "
-    "clinics not rationed by waits (the fit's 1.0, at the edge of its range, filled every health centre to "
-    "its capacity with 2.3-day waits, where any value above ≈0.5 fits the shares alike); −0.4 is the best "
-    "of −0.6, −0.4 and 1.0 on the evidence table's fit-split levels and leaves health centres at ≈87% of "
-    "capacity",
+    "experiments/calibrate_baseline.toml; secondary is the reference (0). Health centre: the shares alone do "
+    "not identify it (above ≈0.5 every health centre fills its clinics, with 2.3-day waits at 1.0, and every "
+    "value fits alike); −0.4 is the best of −0.6, −0.4 and 1.0 on the evidence table's fit-split levels and "
+    "leaves health centres at ≈87% of capacity",
     "Alternative-specific constant of each tier (habit, prestige)",
     ge=-50,
     le=50,
@@ -65,8 +64,7 @@ SelfCareUtility = by_tier(
     (0.0, -1.0),
     "utility",
     "minor: fitted with the acute rate and the severity shares (experiments/fit_self_care.py) so that the "
-    "baseline's share of episodes cared for at home is ≈28% (first year, scale 0.05: 28.0%; refitted with the "
-    "health-centre tier constant, the acute rate and shares kept), the middle of the "
+    "baseline's share of episodes cared for at home is ≈28% (first year, scale 0.05: 28.0%), the middle of the "
     "share of two-week illnesses the patients treated themselves in the 2008 National Health Services Survey, "
     "25.3% (rural) to 31.0% (urban) [li-2012-self-treatment] — sensitivity range 0 to 0.5 (≈0.11 of share per "
     "unit); moderate: 1 below minor, assumption — the survey's self-treatment falls with severity "
