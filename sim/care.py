@@ -837,9 +837,10 @@ _TESTS = COMPONENTS.index("tests")
 
 RECORD_ROWS = metrics.by_tier_rows(*metrics.OUTPATIENT_DAY_FIELDS)
 """Rows of `DayRecord.by_tier` that `outpatient_day` adds to."""
-_FIRST_CONTACTS, _VISITS, _VISIT_BILLS, _VISIT_WAIT_DAYS, _VISIT_WAITS, _REFERRED, _EMPLOYEE, _EMPLOYEE_REFERRED = (
-    RECORD_ROWS
-)
+(
+    _FIRST_CONTACTS, _VISITS, _VISIT_BILLS, _VISIT_WAIT_DAYS, _VISIT_WAITS, _REFERRED, _EMPLOYEE, _EMPLOYEE_REFERRED,
+    _CHRONIC,
+) = RECORD_ROWS  # fmt: skip
 
 
 class Seekers(NamedTuple):
@@ -863,6 +864,7 @@ class Seekers(NamedTuple):
         shock_row: Row of `shocks` of each episode.
         scheme: The patient's insurance scheme.
         signed: The patient is signed with a family doctor.
+        chronic: The patient has hypertension or diabetes (慢性病).
         start_line_left: The patient's annual outpatient start-line not yet paid.
         fund_paid: What the fund has paid for the patient's outpatient care this year, before today.
     """
@@ -881,6 +883,7 @@ class Seekers(NamedTuple):
     shock_row: np.ndarray
     scheme: np.ndarray
     signed: np.ndarray
+    chronic: np.ndarray
     start_line_left: np.ndarray
     fund_paid: np.ndarray
 
@@ -1059,7 +1062,7 @@ def _bill_visits(
                 basis[r] = OUTPATIENT_HEAD
                 fund[r] = 0.0
     counts, waits = np.zeros(n_tiers, np.int64), np.zeros(n_tiers)
-    by_route = np.zeros((3, n_tiers), np.int64)  # referred, employees', employees' referred
+    by_route = np.zeros((4, n_tiers), np.int64)  # referred, employees', employees' referred, chronic patients'
     for r in range(m):
         counts[tier[r]] += 1
         waits[tier[r]] += passes.seen_wait[r]
@@ -1069,11 +1072,13 @@ def _bill_visits(
         by_route[0, tier[r]] += passes.seen_referred[r]
         by_route[1, tier[r]] += employee
         by_route[2, tier[r]] += employee and passes.seen_referred[r]
+        by_route[3, tier[r]] += seekers.chronic[seen[r]]
     for t in range(n_tiers):
         by_tier[_VISITS, t] += counts[t]
         by_tier[_REFERRED, t] += by_route[0, t]
         by_tier[_EMPLOYEE, t] += by_route[1, t]
         by_tier[_EMPLOYEE_REFERRED, t] += by_route[2, t]
+        by_tier[_CHRONIC, t] += by_route[3, t]
     bounds = np.zeros(ends.size + 1, np.int64)
     bounds[1:] = ends
     metrics.add_batches_loop(tier, bill.reshape(m, 1), bounds, by_tier, RECORD_ROWS[2:3])

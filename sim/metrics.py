@@ -91,6 +91,9 @@ DEFINITIONS: dict[str, str] = {
     "revenue_structure": "hospital billed revenue by component: service, drugs, consumables (卫生材料), tests "
     "(shares); the 5:3:2 target counts drugs and consumables together",
     "chronic_admissions": "admissions of residents with hypertension or diabetes",
+    "chronic_visits": "visits of residents with hypertension or diabetes (慢性病患者), all tiers; also by tier "
+    "(`chronic_visits_<tier>`)",
+    "chronic_visit_share": "chronic patients' visits at a tier ÷ all their visits, by tier",
     "transfers_up": "inpatients transferred to a higher tier (上转), part of referrals_up",
     "lead_referral_wait_days": "days from request to bed of patients their consortium's primary care referred to "
     "its lead hospital (signed residents, if reserved beds require it): those reserved beds are for",
@@ -132,6 +135,7 @@ OUTPATIENT_DAY_FIELDS = (
     "referred_visits",
     "employee_visits",
     "employee_referred_visits",
+    "chronic_visits",
 )
 """By-tier fields a day's outpatient care adds to (`care.outpatient_day`), the first of `BY_TIER_FIELDS`."""
 
@@ -352,6 +356,7 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
     for c in COMPONENTS:
         out[f"revenue_structure_{c}"] = _ratio(_tier_sum(row, f"revenue_{c}", HOSPITAL_TIERS), billed)
     out["chronic_admissions"] = float(row["chronic_admissions"])
+    out["chronic_visits"] = _tier_sum(row, "chronic_visits")
     out["transfers_up"] = float(row["transfers_up"])
     out["lead_referral_wait_days"] = _ratio(
         _tier_sum(row, "lead_referral_wait_days"), _tier_sum(row, "lead_referral_admissions")
@@ -364,6 +369,8 @@ def indicators(row: pd.Series | dict) -> dict[str, float]:
         out[f"visit_share_{t}"] = _ratio(row[f"visits_{t}"], visits)
         out[f"admission_share_{t}"] = _ratio(row[f"admissions_{t}"], out["admissions"])
         out[f"first_contact_share_{t}"] = _ratio(row[f"first_contacts_{t}"], first)
+        out[f"chronic_visits_{t}"] = float(row[f"chronic_visits_{t}"])
+        out[f"chronic_visit_share_{t}"] = _ratio(row[f"chronic_visits_{t}"], out["chronic_visits"])
         out[f"cost_per_visit_{t}"] = _ratio(row[f"visit_bills_{t}"], row[f"visits_{t}"])
         out[f"cost_per_admission_{t}"] = _ratio(row[f"stay_bills_{t}"], row[f"discharges_{t}"])
         out[f"mean_length_of_stay_{t}"] = _ratio(row[f"stay_days_{t}"], row[f"discharges_{t}"])

@@ -305,6 +305,8 @@ class PatientDecisions:
         t.add_by_tier("referred_visits", f.tier[seen_at[referred]])
         t.add_by_tier("employee_visits", f.tier[seen_at[employee]])
         t.add_by_tier("employee_referred_visits", f.tier[seen_at[employee & referred]])
+        chronic = self.model.population.chronic[[c.resident for c, *_ in visits]]
+        t.add_by_tier("chronic_visits", f.tier[seen_at[chronic]])
         f.expected_wait = self.model.learned(f.expected_wait, seen_at, waited)
         learning = self.model.learning()
         if learning.enabled:
