@@ -334,12 +334,13 @@ class FamilyDoctor(Lever):
         le=50,
     )
     management_effect: float = param(
-        0.3,
+        0.2,
         "share of acute episodes avoided",
         f"{CHONGQING} 二: 住院率、并发症发生率…得到有效控制; size: fitted to the evidence table's fit-split "
-        "family-doctor effects (hospital visits of chronic patients −15.2% [feng-2025-family-doctor], their "
-        "health-centre share +4 points [zhang-2024-family-doctor]) within the calibration's range 0–0.3, at its "
-        "edge (0.15, 0.25, 0.3 and 0.35 tried; the fit split alone would take more)",
+        "family-doctor and gatekeeping effects, measured on chronic patients' visits as their sources are "
+        "(hospital visits of chronic patients −15.2% [feng-2025-family-doctor], their health-centre share +4 "
+        "points [zhang-2024-family-doctor]); 0.1, 0.15, 0.2 and 0.3 tried with the pull at 3, the pull at 1.5 "
+        "with 0.15 and 0.3",
         "Acute episodes (exacerbations) avoided by a signed chronic patient under disease management (医防融合).",
         ge=0,
         le=1,
@@ -348,8 +349,8 @@ class FamilyDoctor(Lever):
         3.0,
         "utility",
         f"{CHONGQING} 三(二)1: 专病医防服务; {LIAOCHENG} 五(三): 序贯转诊; size: fitted with `management_effect` "
-        "to the evidence table's fit-split family-doctor effects within the calibration's range 0–3, at its edge "
-        "(1.5 and 3 tried)",
+        "to the evidence table's fit-split family-doctor and gatekeeping effects within the calibration's range "
+        "0–3, at its edge (1.5 and 3 tried)",
         "Pull of a signed chronic patient's follow-ups to their own consortium's primary care (disease management).",
         ge=0,
         le=20,
