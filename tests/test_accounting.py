@@ -24,7 +24,7 @@ from sim.state import INPATIENT_CASE, OUTPATIENT_HEAD, OUTPATIENT_ITEM
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
-SMALL = ["run.scale=0.02", "run.years=3"]
+SMALL = ["run.scale=0.01", "run.years=3"]
 
 
 def capitation_from_year_0(rate: float) -> list[str]:

@@ -18,7 +18,7 @@ from sim.model import CareModel
 from sim.parameters.illness import DAYS_PER_YEAR
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
-SMALL = ["run.scale=0.004", "run.years=3", "run.warmup_days=30"]
+SMALL = ["run.scale=0.002", "run.years=3", "run.warmup_days=30"]
 EVERY_LEVER = [
     # Every lever on from year 1, each with settings no scenario file uses: a lever value the model
     # read before its start year would make this run's beginning differ from the others'.

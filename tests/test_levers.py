@@ -28,7 +28,8 @@ from sim.parameters.illness import DAYS_PER_YEAR
 from sim.parameters.prices import COMPONENTS
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = (1, 2, 3)
+SEEDS = (1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow))
+"""Each effect is checked on seed 1 in the default suite and on seeds 1–3 in the slow one."""
 NO_RESPONSE = [
     f"levers.response.{k}=0"
     for k in (
@@ -283,10 +284,10 @@ def test_reserved_beds_shorten_referred_patients_bed_wait_through_the_reserve(se
 def test_family_doctor_lowers_chronic_admissions_by_its_management_effect(seed):
     on, off = run_scenario("family_doctor", seed=seed, years=2), run_scenario("baseline", seed=seed, years=2)
     fall = 1 - yearly(on, "chronic_admissions")[1] / yearly(off, "chronic_admissions")[1]
-    # Management avoids 30% of a signed chronic patient's acute episodes, and most chronic patients
-    # are signed by year 1: chronic admissions fall by somewhat less than 30%.
+    # Management avoids 20% of a signed chronic patient's acute episodes, and most chronic patients
+    # are signed by year 1: chronic admissions fall by somewhat less than 20%.
     effect = sim.load_scenario(ROOT / "scenarios" / "family_doctor.toml").levers.family_doctor.management_effect
-    assert 0.5 * effect < fall < effect  # 10% here
+    assert 0.5 * effect < fall < effect  # 12.5–14.3% here
     unmanaged = run_scenario("family_doctor", "levers.family_doctor.management_effect=0", seed=seed, years=2)
     assert abs(1 - yearly(unmanaged, "chronic_admissions")[1] / yearly(off, "chronic_admissions")[1]) < 0.02
 
@@ -295,7 +296,7 @@ def test_family_doctor_lowers_chronic_admissions_by_its_management_effect(seed):
 def test_family_doctor_raises_primary_share_through_the_pull_of_signing(seed):
     on, off = run_scenario("family_doctor", seed=seed, years=2), run_scenario("baseline", seed=seed, years=2)
     effect = yearly(on, "primary_visit_share")[1] - yearly(off, "primary_visit_share")[1]
-    assert 0.003 < effect < 0.02  # +0.6–0.7 points in year 1 here
+    assert 0.003 < effect < 0.02  # +1.4 points in year 1 here
     # Control: signing pulls no one (neither the signed pull nor the managed follow-ups' pull) and
     # avoids no episode (those avoided went to primary care more than others). More signed residents
     # then move no one toward primary care: the share stays within a tenth of a point.
