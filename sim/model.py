@@ -1053,7 +1053,7 @@ class CareModel(mesa.Model):
             shock_row=shocks[1],
             scheme=costs.scheme,
             signed=signed,
-            chronic=self.population.hypertension[resident] | self.population.diabetes[resident],
+            chronic=self.population.chronic_of(resident),
             start_line_left=costs.start_line_left,
             fund_paid=costs.fund_paid,
         )

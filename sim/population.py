@@ -50,7 +50,11 @@ class Population:
     @property
     def chronic(self) -> np.ndarray:
         """Has hypertension or diabetes (慢性病)."""
-        return self.hypertension | self.diabetes
+        return self.chronic_of(slice(None))
+
+    def chronic_of(self, residents: np.ndarray | slice) -> np.ndarray:
+        """`chronic` of some residents only, without computing it for everyone."""
+        return self.hypertension[residents] | self.diabetes[residents]
 
     @property
     def key_group(self) -> np.ndarray:

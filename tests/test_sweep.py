@@ -48,6 +48,11 @@ steps = 2
 """
 
 
+def grid_with(tertiary_values: str) -> str:
+    """`GRID` with other values of the tertiary constant (a TOML list)."""
+    return GRID.replace("[-0.5, 0.5, 1.5]", tertiary_values)
+
+
 def test_sweep_stores_one_row_per_run_with_common_random_numbers(tmp_path: Path) -> None:
     experiment = load_experiment(experiment_file(tmp_path, GRID))
     runs = sweep(experiment, tmp_path / "out")
@@ -72,7 +77,7 @@ def test_sweep_stores_one_row_per_run_with_common_random_numbers(tmp_path: Path)
 
 
 def test_sweep_run_again_runs_nothing_and_changes_nothing(tmp_path: Path) -> None:
-    experiment = load_experiment(experiment_file(tmp_path, GRID.replace("values = [-0.5, 0.5, 1.5]", "values = [1.0]")))
+    experiment = load_experiment(experiment_file(tmp_path, grid_with("[1.0]")))
     first = sweep(experiment, tmp_path / "out")
     seen: list[int] = []
     again = sweep(experiment, tmp_path / "out", progress=seen.append)
@@ -144,10 +149,10 @@ def test_a_failing_run_is_stored_with_its_error_and_the_sweep_goes_on(
     ("body", "message"),
     [
         (GRID.replace('"choice.tier_constant.tertiary"', '"choice.tier_constant.tertairy"'), "unknown key"),
-        (GRID.replace("[-0.5, 0.5, 1.5]", "[]"), "empty list of values"),
+        (grid_with("[]"), "empty list of values"),
         (GRID.replace("low = 1000", "low = 3000"), "empty range"),
         (GRID.replace('design = "factorial"', 'design = "grid"'), "unknown design; allowed: factorial"),
-        (GRID.replace("[-0.5, 0.5, 1.5]", "[0.5, 99]"), "allowed: ≥ -50 and ≤ 50"),
+        (grid_with("[0.5, 99]"), "allowed: ≥ -50 and ≤ 50"),
         (GRID.replace("steps = 2\n", ""), "needs steps"),
         (GRID + '\n[parameters."choice.cost"]\nvalues = [1.0]\n', "choice.cost = 1.0 is invalid"),
         (GRID.replace('design = "factorial"', 'design = "sobol"'), "needs a numeric range low/high"),
@@ -176,10 +181,10 @@ def test_bad_executor_flags_and_unreachable_scheduler_fail_before_any_run(tmp_pa
 
 
 def test_a_store_of_another_experiment_is_not_overwritten(tmp_path: Path) -> None:
-    first = experiment_file(tmp_path, GRID.replace("values = [-0.5, 0.5, 1.5]", "values = [1.0]"), "a.toml")
+    first = experiment_file(tmp_path, grid_with("[1.0]"), "a.toml")
     assert tiersim("sweep", str(first), "--out", "store", "--quiet", "--workers", "1", cwd=tmp_path).returncode == 0
     before = (tmp_path / "store" / "runs.parquet").read_bytes()
-    other = experiment_file(tmp_path, GRID.replace("values = [-0.5, 0.5, 1.5]", "values = [2.0]"), "b.toml")
+    other = experiment_file(tmp_path, grid_with("[2.0]"), "b.toml")
     result = tiersim_here("sweep", str(other), "--out", "store", cwd=tmp_path)
     assert result.returncode == 2 and "holds runs of a different experiment" in result.stderr
     assert (tmp_path / "store" / "runs.parquet").read_bytes() == before
@@ -200,7 +205,7 @@ def test_sweep_command_writes_store_summary_and_page(tmp_path: Path) -> None:
 
 
 def test_a_store_made_by_other_code_is_not_resumed(tmp_path: Path) -> None:
-    experiment = load_experiment(experiment_file(tmp_path, GRID.replace("values = [-0.5, 0.5, 1.5]", "values = [1.0]")))
+    experiment = load_experiment(experiment_file(tmp_path, grid_with("[1.0]")))
     sweep(experiment, tmp_path / "out")
     manifest = tmp_path / "out" / "experiment.json"
     manifest.write_text(manifest.read_text("utf-8").replace('"code_version": "', '"code_version": "older '), "utf-8")

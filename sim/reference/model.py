@@ -301,11 +301,12 @@ class PatientDecisions:
         np.add.at(by_facility[places.VISIT_WAIT_DAYS], seen_at, waited)  # one visit after another, in pass order
         np.add.at(by_facility[places.VISIT_WAITS], seen_at, 1.0)
         referred = np.array([was_referred for _, _, was_referred, _ in visits], dtype=bool)
-        employee = self.model.population.scheme[[c.resident for c, *_ in visits]] == EMPLOYEE
+        who = np.array([c.resident for c, *_ in visits], dtype=np.int64)
+        employee = self.model.population.scheme[who] == EMPLOYEE
         t.add_by_tier("referred_visits", f.tier[seen_at[referred]])
         t.add_by_tier("employee_visits", f.tier[seen_at[employee]])
         t.add_by_tier("employee_referred_visits", f.tier[seen_at[employee & referred]])
-        chronic = self.model.population.chronic[[c.resident for c, *_ in visits]]
+        chronic = self.model.population.chronic_of(who)
         t.add_by_tier("chronic_visits", f.tier[seen_at[chronic]])
         f.expected_wait = self.model.learned(f.expected_wait, seen_at, waited)
         learning = self.model.learning()
